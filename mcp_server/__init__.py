@@ -1,0 +1,32 @@
+"""authmcp's public API for toolkit authors.
+
+    from typing import Annotated
+    from mcp_server import tool, ToolContext
+    from mcp_server.auth import Google
+
+    @tool(requires_auth=Google(scopes=["https://www.googleapis.com/auth/gmail.readonly"]))
+    async def list_emails(context: ToolContext, n_emails: Annotated[int, "How many emails"] = 5) -> list[dict]:
+        '''List the user's most recent emails.'''
+"""
+
+from __future__ import annotations
+
+from mcp_server.declare import ToolAuthorization, ToolContext, tool
+from mcp_server.errors import (
+    RetryableToolError,
+    ToolExecutionError,
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamRateLimitError,
+)
+
+__all__ = [
+    "RetryableToolError",
+    "ToolAuthorization",
+    "ToolContext",
+    "ToolExecutionError",
+    "UpstreamAuthError",
+    "UpstreamError",
+    "UpstreamRateLimitError",
+    "tool",
+]

@@ -1,0 +1,276 @@
+"""The catalog: loads toolkits, validates each `@tool` declaration, and holds one ToolDefinition per tool.
+
+A declaration that cannot be served (unknown provider, no description, duplicate name, a parameter the JSON
+schema cannot express) is refused at load time with a message naming the toolkit, the tool and the problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import keyword
+import pkgutil
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+import anyio.to_thread
+from pydantic import Field, PydanticSchemaGenerationError, create_model
+
+from mcp_server.declare import OAuth2, ToolContext, ToolDeclaration, declaration_of
+from mcp_server.errors import DeclarationError
+from mcp_server.providers import ProviderRegistry
+
+__all__ = ["Catalog", "ToolDefinition", "load_catalog", "pascal_case"]
+
+META_KEY = "authmcp/requirements"
+_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def pascal_case(name: str) -> str:
+    """`list_emails` -> `ListEmails`, `google_drive` -> `GoogleDrive`; already-Pascal names are kept."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", name) if part)
+
+
+@dataclass(frozen=True)
+class ToolDefinition:
+    """One servable tool: its names, its requirements, and how to call it."""
+
+    toolkit: str
+    name: str
+    description: str
+    fn: Callable[..., Any]
+    signature: inspect.Signature  # the parameters a caller passes: the context parameter removed
+    context_parameter: str | None
+    requirement: OAuth2 | None
+    secrets: tuple[str, ...]
+    input_schema: dict[str, Any]
+
+    @property
+    def mcp_name(self) -> str:
+        return f"{self.toolkit}_{self.name}"
+
+    @property
+    def api_name(self) -> str:
+        return f"{self.toolkit}.{self.name}"
+
+    def meta(self) -> dict[str, Any]:
+        """What `tools/list` shows of the requirements in `_meta`: names only, never values."""
+        requirements: dict[str, Any] = {}
+        if self.requirement is not None:
+            requirements["authorization"] = {
+                "provider_id": self.requirement.id,
+                "provider_type": self.requirement.provider_type,
+                "scopes": list(self.requirement.scopes),
+            }
+        if self.secrets:
+            requirements["secrets"] = list(self.secrets)
+        return {META_KEY: requirements}
+
+    async def invoke(self, context: ToolContext, arguments: Mapping[str, Any]) -> Any:
+        """Call the tool function; a sync function runs in a worker thread."""
+        kwargs = dict(arguments)
+        if self.context_parameter is not None:
+            kwargs[self.context_parameter] = context
+        if inspect.iscoroutinefunction(self.fn):
+            return await self.fn(**kwargs)
+        return await anyio.to_thread.run_sync(lambda: self.fn(**kwargs))
+
+
+class Catalog:
+    """Every loaded tool, found by its MCP name (`Gmail_ListEmails`) or API name (`Gmail.ListEmails`)."""
+
+    def __init__(self, tools: Iterable[ToolDefinition] = ()):
+        self._tools: dict[str, ToolDefinition] = {}
+        for definition in tools:
+            self.add(definition)
+
+    def add(self, definition: ToolDefinition) -> None:
+        if definition.mcp_name in self._tools:
+            raise DeclarationError(
+                f"Toolkit {definition.toolkit!r}, tool {definition.name!r}: another tool already has the name "
+                f"{definition.api_name}; rename one with @tool(name=...) or set TOOLKIT_NAME in one module."
+            )
+        self._tools[definition.mcp_name] = definition
+
+    def get(self, name: str) -> ToolDefinition | None:
+        return self._tools.get(name) or self._tools.get(name.replace(".", "_", 1))
+
+    def __iter__(self) -> Iterator[ToolDefinition]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+
+def bundled_toolkits() -> list[str]:
+    """The toolkit packages shipped in `toolkits/`."""
+    import toolkits
+
+    return sorted(f"toolkits.{m.name}" for m in pkgutil.iter_modules(toolkits.__path__) if not m.name.startswith("_"))
+
+
+def load_catalog(specs: Iterable[str], providers: ProviderRegistry) -> Catalog:
+    """Import each toolkit (a module name or a path to a `.py` file) and validate its tools.
+
+    Raises:
+        DeclarationError: A toolkit cannot be imported or declares a tool that cannot be served.
+    """
+    catalog = Catalog()
+    for spec in specs:
+        module = _import_toolkit(spec)
+        toolkit = getattr(module, "TOOLKIT_NAME", None) or pascal_case(module.__name__.rsplit(".", 1)[-1])
+        if not isinstance(toolkit, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", toolkit):
+            raise DeclarationError(
+                f"Toolkit {spec!r}: TOOLKIT_NAME {toolkit!r} must be letters and digits, starting with a letter."
+            )
+        seen: set[int] = set()
+        for _, value in sorted(vars(module).items()):
+            declaration = declaration_of(value)
+            if declaration is None or id(declaration.fn) in seen:
+                continue
+            seen.add(id(declaration.fn))
+            catalog.add(_define(toolkit, declaration, providers))
+    return catalog
+
+
+def _import_toolkit(spec: str) -> ModuleType:
+    try:
+        if spec.endswith(".py") or "/" in spec or "\\" in spec:
+            path = Path(spec).expanduser().resolve()
+            if not path.is_file():
+                raise DeclarationError(f"Toolkit {spec!r}: no such file.")
+            name = path.stem
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            if module_spec is None or module_spec.loader is None:
+                raise DeclarationError(f"Toolkit {spec!r}: cannot be loaded as a Python module.")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            module_spec.loader.exec_module(module)
+            return module
+        return importlib.import_module(spec)
+    except DeclarationError:
+        raise
+    except ModuleNotFoundError as exc:
+        raise DeclarationError(
+            f"Toolkit {spec!r} cannot be imported: {exc}. Give an importable module name or a path to a .py file."
+        ) from exc
+    except Exception as exc:  # the toolkit's own import-time code failed
+        raise DeclarationError(f"Toolkit {spec!r} failed while importing: {type(exc).__name__}: {exc}") from exc
+
+
+def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegistry) -> ToolDefinition:
+    fn = declaration.fn
+    name = declaration.name or pascal_case(fn.__name__)
+    where = f"Toolkit {toolkit!r}, tool {name!r}"
+
+    def refuse(problem: str) -> DeclarationError:
+        return DeclarationError(f"{where}: {problem}")
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+        raise refuse("the name must be letters and digits, starting with a letter (it becomes Toolkit_Tool).")
+    description = inspect.cleandoc(declaration.description or fn.__doc__ or "")
+    if not description:
+        raise refuse("it has no description; add a docstring saying what the tool does and returns.")
+
+    requirement = declaration.requires_auth
+    if requirement is not None:
+        if not isinstance(requirement, OAuth2):
+            raise refuse("requires_auth must be an OAuth2(...) requirement such as Google(scopes=[...]).")
+        provider = providers.get(requirement.id)
+        if provider is None:
+            raise refuse(
+                f"requires_auth names provider {requirement.id!r}, which is neither in the catalogue nor "
+                f"configured; add [providers.{requirement.id}] with authorize_url, token_url, client_id and "
+                f"client_secret to the configuration."
+            )
+        if requirement.provider_type != "oauth2" and provider.type != requirement.provider_type:
+            raise refuse(
+                f"requires_auth is {type(requirement).__name__}(id={requirement.id!r}), but provider "
+                f"{requirement.id!r} is configured as type {provider.type!r}."
+            )
+        for scope in requirement.scopes:
+            if not isinstance(scope, str) or not scope or any(c.isspace() or c == "," for c in scope):
+                raise refuse(f"scope {scope!r} must be a non-empty string without spaces or commas.")
+
+    for secret in declaration.requires_secrets:
+        if not isinstance(secret, str) or not _SECRET_NAME.fullmatch(secret):
+            raise refuse(f"secret name {secret!r} must be letters, digits and underscores, like SERPAPI_KEY.")
+
+    signature, context_parameter, schema = _parameters(fn, refuse)
+    return ToolDefinition(
+        toolkit=toolkit,
+        name=name,
+        description=description,
+        fn=fn,
+        signature=signature,
+        context_parameter=context_parameter,
+        requirement=requirement,
+        secrets=tuple(dict.fromkeys(declaration.requires_secrets)),
+        input_schema=schema,
+    )
+
+
+def _parameters(
+    fn: Callable[..., Any], refuse: Callable[[str], DeclarationError]
+) -> tuple[inspect.Signature, str | None, dict[str, Any]]:
+    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, the input schema."""
+    try:
+        hints = get_type_hints(fn, include_extras=True)
+    except Exception as exc:
+        raise refuse(f"its type annotations cannot be resolved ({exc}).") from None
+    signature = inspect.signature(fn)
+    context_parameter: str | None = None
+    parameters: list[inspect.Parameter] = []
+    fields: dict[str, Any] = {}
+    for param in signature.parameters.values():
+        annotation = hints.get(param.name, inspect.Parameter.empty)
+        if annotation is ToolContext:
+            context_parameter = param.name
+            continue
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise refuse(f"parameter {param.name!r}: *args and **kwargs cannot be described to a model.")
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise refuse(f"parameter {param.name!r} is positional-only; tools are called with named arguments.")
+        if param.name.startswith("_") or keyword.iskeyword(param.name):
+            raise refuse(f"parameter {param.name!r}: names starting with '_' cannot be tool parameters.")
+        if annotation is inspect.Parameter.empty:
+            raise refuse(f"parameter {param.name!r} has no type annotation; add one, e.g. `{param.name}: str`.")
+        annotation = _describe(annotation)
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (annotation, default)
+        parameters.append(param.replace(annotation=annotation))
+    try:
+        model = create_model(f"{fn.__name__}_arguments", **fields)
+        schema = model.model_json_schema()
+    except (PydanticSchemaGenerationError, TypeError, ValueError) as exc:
+        bad = next((n for n, (t, _) in fields.items() if not _expressible(t)), None)
+        subject = f"parameter {bad!r}" if bad else "its parameters"
+        raise refuse(f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types.") from None
+    return_annotation = hints.get("return", signature.return_annotation)
+    return signature.replace(parameters=parameters, return_annotation=return_annotation), context_parameter, schema
+
+
+def _describe(annotation: Any) -> Any:
+    """`Annotated[T, "text"]` -> `Annotated[T, Field(description="text")]`, so "text" lands in the schema."""
+    if get_origin(annotation) is not Annotated:
+        return annotation
+    base, *extras = get_args(annotation)
+    texts = [e for e in extras if isinstance(e, str)]
+    others = [e for e in extras if not isinstance(e, str)]
+    if texts:
+        others.append(Field(description=" ".join(texts)))
+    return Annotated[tuple([base, *others])] if others else base  # type: ignore[valid-type]
+
+
+def _expressible(annotation: Any) -> bool:
+    try:
+        create_model("probe", value=(annotation, ...)).model_json_schema()
+    except (PydanticSchemaGenerationError, TypeError, ValueError):
+        return False
+    return True

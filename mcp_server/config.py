@@ -1,0 +1,192 @@
+"""Settings: a TOML file (`--config`, else `./authmcp.toml`) overlaid by `AUTHMCP_*` environment variables."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from mcp_server.errors import ConfigError
+
+__all__ = ["ApiSettings", "McpAuthSettings", "ProviderSettings", "Settings", "load_settings"]
+
+DEFAULT_CONFIG_FILE = Path("authmcp.toml")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def _default_user_id() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in some containers
+        return "local-user"
+
+
+class ProviderSettings(BaseModel):
+    """One OAuth 2.0 app: a catalogued provider needs only `client_id` and `client_secret`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str | None = None  # catalogue entry to start from; default: the provider id if catalogued
+    authorize_url: str | None = None
+    token_url: str | None = None
+    userinfo_url: str | None = None
+    revocation_url: str | None = None
+    issuer: str | None = None  # checked against the callback's `iss` (RFC 9207) when the provider sends one
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scopes: list[str] = Field(default_factory=list)  # always requested, besides what tools need
+    pkce: bool | None = None
+    scope_delimiter: str | None = None
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] | None = None
+    authorize_params: dict[str, str] = Field(default_factory=dict)
+
+
+class McpAuthSettings(BaseModel):
+    """Who calls the MCP endpoints over HTTP. Nothing configured: loopback only, as the local user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokens: dict[str, str] = Field(default_factory=dict)  # static bearer token -> user id
+    jwt_issuer: str | None = None
+    jwks_url: str | None = None
+    audience: str | None = None  # default: <public_url>/mcp
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.tokens) or self.jwt_issuer is not None
+
+
+class ApiSettings(BaseModel):
+    """The Arcade-compatible `/v1` API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[SecretStr] = Field(default_factory=list)
+    verification: Literal["none", "custom"] = "none"
+    verifier_url: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AUTHMCP_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    public_url: str | None = None  # default: http://<host>:<port> of `authmcp serve`
+    data_dir: Path = Path("~/.local/share/authmcp")
+    database_url: str | None = None  # default: sqlite:///<data_dir>/authmcp.db
+    user_id: str = Field(default_factory=_default_user_id)  # the local user (stdio, unauthenticated loopback HTTP)
+    encryption_keys: SecretStr | None = None  # comma-separated; the first encrypts, all decrypt
+    toolkits: list[str] | None = None  # default: every bundled toolkit
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    flow_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    flow_wait_seconds: float = Field(default=60.0, ge=0, le=600)  # how long a retried call waits for consent
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # every request to a provider
+    connection_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    allowed_hosts: list[str] = Field(default_factory=list)  # extra Host header values, e.g. behind a proxy
+    mcp_auth: McpAuthSettings = Field(default_factory=McpAuthSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"public_url must be an absolute http(s) URL such as https://mcp.example.com, not {value!r}")
+        return value.rstrip("/")
+
+    def resolved_public_url(self, host: str, port: int) -> str:
+        if self.public_url:
+            return self.public_url
+        shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        return f"http://{shown}:{port}"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'authmcp.db'}"
+
+    def key_file(self) -> Path:
+        return self.data_dir / "keys"
+
+    def encryption_key_list(self) -> list[str]:
+        if self.encryption_keys is None:
+            return []
+        return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings once, in the entry point.
+
+    Priority: `overrides` > `AUTHMCP_*` environment > the TOML file.
+
+    Raises:
+        ConfigError: The file is missing or malformed, or a value is invalid.
+    """
+    path = config_file
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"Configuration file {path} does not exist; check the --config path.")
+        try:
+            with path.open("rb") as f:
+                tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+
+    class FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            if path is None:
+                return (init_settings, env_settings)
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = f" in {path} or the AUTHMCP_* environment" if path else " in the AUTHMCP_* environment"
+    lines = [f"Invalid configuration{where}:"]
+    for error in exc.errors(include_input=False, include_url=False):
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        env = "AUTHMCP_" + "__".join(str(part).upper() for part in error["loc"])
+        lines.append(f"  {key} (env {env}): {error['msg']}")
+    return "\n".join(lines)
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS
+
+
+def env_is_set(name: str) -> bool:
+    return bool(os.environ.get(name))

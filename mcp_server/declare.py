@@ -1,0 +1,172 @@
+"""How a toolkit author declares a tool: `@tool`, requirement objects, and the `ToolContext` a tool receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar, overload
+
+from mcp_server.errors import ToolExecutionError
+
+__all__ = [
+    "GitHub",
+    "Google",
+    "Microsoft",
+    "OAuth2",
+    "Slack",
+    "ToolAuthorization",
+    "ToolContext",
+    "ToolDeclaration",
+    "Zoom",
+    "tool",
+]
+
+DECLARATION_ATTRIBUTE = "__authmcp_tool__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, kw_only=True)
+class OAuth2:
+    """A tool needs an OAuth 2.0 token from provider `id` carrying at least `scopes`.
+
+    `id` names a provider from the catalogue (`google`, `github`, ...) or one configured under
+    `[providers.<id>]`. The named subclasses (`Google`, `GitHub`, ...) default `id` to their catalogue entry;
+    give another `id` to use a second app of the same kind (`Google(id="work-google", scopes=[...])`).
+    """
+
+    id: str
+    scopes: Sequence[str] = ()
+    provider_type: ClassVar[str] = "oauth2"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.scopes, str):
+            raise TypeError(f"scopes must be a list of strings, not the string {self.scopes!r}")
+        object.__setattr__(self, "scopes", tuple(self.scopes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Google(OAuth2):
+    id: str = "google"
+    provider_type: ClassVar[str] = "google"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitHub(OAuth2):
+    id: str = "github"
+    provider_type: ClassVar[str] = "github"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slack(OAuth2):
+    id: str = "slack"
+    provider_type: ClassVar[str] = "slack"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Microsoft(OAuth2):
+    id: str = "microsoft"
+    provider_type: ClassVar[str] = "microsoft"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Zoom(OAuth2):
+    id: str = "zoom"
+    provider_type: ClassVar[str] = "zoom"
+
+
+@dataclass(frozen=True)
+class ToolDeclaration:
+    """What `@tool` records on a function; the catalog turns it into a served tool."""
+
+    fn: Callable[..., Any]
+    name: str | None
+    description: str | None
+    requires_auth: OAuth2 | None
+    requires_secrets: tuple[str, ...]
+
+
+@overload
+def tool(func: F, /) -> F: ...
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    requires_auth: OAuth2 | None = None,
+    requires_secrets: Sequence[str] = (),
+) -> Callable[[F], F]: ...
+def tool(
+    func: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    requires_auth: OAuth2 | None = None,
+    requires_secrets: Sequence[str] = (),
+) -> F | Callable[[F], F]:
+    """Mark a function as a tool. Works bare (`@tool`) and with arguments.
+
+    The function is returned unchanged, so it can be called directly in unit tests. Its docstring (or
+    `description`) becomes the tool's description; parameters annotated `Annotated[T, "text"]` get "text" as
+    their description. A parameter annotated `ToolContext` receives the call's context and is not part of
+    the input schema.
+
+    Args:
+        name: The tool name; default: the function name in PascalCase.
+        description: Overrides the docstring.
+        requires_auth: The OAuth 2.0 provider and scopes the tool needs, e.g. `Google(scopes=[...])`.
+        requires_secrets: Names of secrets the tool reads with `context.get_secret(name)`.
+    """
+    if isinstance(requires_secrets, str):
+        raise TypeError(f"requires_secrets must be a list of names, not the string {requires_secrets!r}")
+
+    def mark(fn: F) -> F:
+        declaration = ToolDeclaration(fn, name, description, requires_auth, tuple(requires_secrets))
+        setattr(fn, DECLARATION_ATTRIBUTE, declaration)
+        return fn
+
+    return mark(func) if func is not None else mark
+
+
+def declaration_of(obj: object) -> ToolDeclaration | None:
+    """The declaration `@tool` attached to `obj`, if any."""
+    declaration = getattr(obj, DECLARATION_ATTRIBUTE, None)
+    return declaration if isinstance(declaration, ToolDeclaration) else None
+
+
+@dataclass(frozen=True)
+class ToolAuthorization:
+    """The user's authorization at the tool's provider, as the tool sees it."""
+
+    provider_id: str
+    token: str = field(repr=False)
+    scopes: tuple[str, ...] = ()
+    user_info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool knows about the call it serves: who the user is, their token, the secrets it declared."""
+
+    user_id: str
+    authorization: ToolAuthorization | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def get_auth_token_or_empty(self) -> str:
+        """The user's access token for the tool's provider, or "" when the tool requires none."""
+        return self.authorization.token if self.authorization is not None else ""
+
+    def get_secret(self, name: str) -> str:
+        """The value of a secret the tool declared in `requires_secrets`.
+
+        Raises:
+            ToolExecutionError: The tool did not declare this secret.
+        """
+        try:
+            return self.secrets[name]
+        except KeyError:
+            raise ToolExecutionError(
+                f"The tool asked for the secret {name!r} but did not declare it; "
+                f"add it to @tool(requires_secrets=[...])."
+            ) from None

@@ -1,0 +1,170 @@
+"""The OAuth 2.0 client side (RFC 6749 authorization code grant, RFC 7636 PKCE), on authlib's async client.
+
+Every function talks to one provider, with a timeout, and translates what can go wrong into
+`OAuthError` (the provider said no, with its RFC error code) or `ProviderUnavailable` (it did not answer,
+or answered with a server error). Provider-supplied error text is never passed on: a provider may echo
+the code or token it was sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
+
+from mcp_server._http import httpx2
+from mcp_server.errors import OAuthError, ProviderUnavailable
+from mcp_server.providers.registry import Provider
+
+__all__ = ["TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_scopes", "refresh"]
+
+logger = logging.getLogger(__name__)
+
+_SCOPE_SEPARATORS = re.compile(r"[\s,]+")  # GitHub answers "repo,gist"; everyone else uses spaces
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """A token endpoint's answer, with `expires_at` made absolute at the moment it was received."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    token_type: str = "Bearer"
+    expires_at: float | None = None
+    scopes: tuple[str, ...] | None = None  # None: the provider did not say (RFC 6749 §5.1: as requested)
+
+
+def parse_scopes(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    parts = _SCOPE_SEPARATORS.split(value) if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(p for p in parts if p))
+
+
+def _client(provider: Provider, *, timeout: float, redirect_uri: str | None = None) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        token_endpoint_auth_method=provider.token_endpoint_auth_method,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256" if provider.pkce else None,
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"Accept": "application/json"},
+    )
+
+
+def authorization_url(
+    provider: Provider, *, redirect_uri: str, scopes: Sequence[str], state: str, code_verifier: str
+) -> str:
+    """The provider's authorization URL for this request (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+    client = _client(provider, timeout=1, redirect_uri=redirect_uri)
+    extra: dict[str, Any] = dict(provider.authorize_params)
+    if scopes:
+        extra["scope"] = provider.scope_delimiter.join(scopes)
+    assert provider.authorize_url is not None
+    url, _ = client.create_authorization_url(
+        provider.authorize_url, state=state, code_verifier=code_verifier if provider.pkce else None, **extra
+    )
+    return str(url)
+
+
+@asynccontextmanager
+async def _token_request(provider: Provider, what: str) -> AsyncIterator[None]:
+    """Translate the failures of one token-endpoint request; `what` says what was being exchanged."""
+    try:
+        yield
+    except AuthlibOAuthError as exc:
+        error = str(exc.error or "invalid_request")
+        if not re.fullmatch(r"[a-z_]{1,64}", error):  # not an RFC error code: do not repeat it
+            error = "invalid_response"
+        raise OAuthError(error, f"{provider.name} refused the {what}") from None
+    except httpx2.TimeoutException:
+        raise ProviderUnavailable(f"{provider.name} did not answer in time") from None
+    except httpx2.HTTPStatusError as exc:
+        status = exc.response.status_code
+        if status >= 500:
+            raise ProviderUnavailable(f"{provider.name} had a server error (HTTP {status})") from None
+        raise OAuthError("invalid_response", f"{provider.name} refused the {what} (HTTP {status})") from None
+    except httpx2.TransportError:
+        raise ProviderUnavailable(f"{provider.name} could not be reached") from None
+    except ValueError:  # malformed JSON that authlib could not read
+        raise OAuthError("invalid_response", f"{provider.name} sent an unreadable answer for the {what}") from None
+
+
+def _token_set(raw: dict[str, Any], received_at: float) -> TokenSet:
+    access_token = raw.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise OAuthError("invalid_response", "the provider's token response had no access_token")
+    expires_in = raw.get("expires_in")
+    expires_at: float | None = None
+    if isinstance(expires_in, (int, float)) or (isinstance(expires_in, str) and expires_in.isdigit()):
+        expires_at = received_at + float(expires_in)  # relative, so clock skew cannot shorten it
+    refresh_token = raw.get("refresh_token")
+    scope = raw.get("scope")
+    return TokenSet(
+        access_token=access_token,
+        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        token_type=str(raw.get("token_type") or "Bearer"),
+        expires_at=expires_at,
+        scopes=parse_scopes(scope) if isinstance(scope, (str, list)) else None,
+    )
+
+
+async def exchange_code(
+    provider: Provider, *, code: str, redirect_uri: str, code_verifier: str, timeout: float
+) -> TokenSet:
+    """Exchange an authorization code for tokens (RFC 6749 §4.1.3)."""
+    assert provider.token_url is not None
+    async with _client(provider, timeout=timeout, redirect_uri=redirect_uri) as client:
+        async with _token_request(provider, "authorization code"):
+            received_at = time.time()
+            raw = await client.fetch_token(
+                provider.token_url,
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=code_verifier if provider.pkce else None,
+            )
+    return _token_set(dict(raw), received_at)
+
+
+async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> TokenSet:
+    """Use a refresh token (RFC 6749 §6). The answer's refresh token is None when the provider sent none."""
+    assert provider.token_url is not None
+    async with _client(provider, timeout=timeout) as client:
+        async with _token_request(provider, "refresh token"):
+            received_at = time.time()
+            response = await client.post(
+                provider.token_url,
+                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                auth=client.client_auth,
+            )
+            raw = client.parse_response_token(response)
+    return _token_set(dict(raw), received_at)
+
+
+async def fetch_user_info(provider: Provider, *, access_token: str, timeout: float) -> dict[str, Any]:
+    """Who the user is at the provider, or {} if it has no userinfo endpoint or does not say."""
+    if not provider.userinfo_url:
+        return {}
+    try:
+        async with httpx2.AsyncClient(timeout=timeout) as client:
+            response = await client.get(
+                provider.userinfo_url,
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            )
+        if response.status_code != 200:
+            logger.warning("userinfo request to %s answered HTTP %s", provider.id, response.status_code)
+            return {}
+        body = response.json()
+    except (httpx2.HTTPError, ValueError) as exc:
+        logger.warning("userinfo request to %s failed: %s", provider.id, type(exc).__name__)
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,108 @@
+"""The providers authmcp can authorize against: the catalogue file overlaid by `[providers.<id>]` settings."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+from mcp_server.config import ProviderSettings
+from mcp_server.errors import ConfigError
+
+__all__ = ["Provider", "ProviderRegistry", "load_catalogue"]
+
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One OAuth 2.0 app, fully resolved."""
+
+    id: str
+    type: str
+    name: str
+    authorize_url: str | None
+    token_url: str | None
+    userinfo_url: str | None = None
+    revocation_url: str | None = None
+    issuer: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    scopes: tuple[str, ...] = ()
+    pkce: bool = True
+    scope_delimiter: str = " "
+    token_endpoint_auth_method: AuthMethod = "client_secret_basic"
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+    def missing_settings(self) -> list[str]:
+        """Settings that must still be given before this provider can authorize anyone."""
+        needed = ["client_id", "authorize_url", "token_url"]
+        if self.token_endpoint_auth_method != "none":
+            needed.append("client_secret")
+        return [name for name in needed if not getattr(self, name)]
+
+    def how_to_configure(self) -> str:
+        missing = self.missing_settings()
+        env = ", ".join(f"AUTHMCP_PROVIDERS__{self.id.upper().replace('-', '_')}__{m.upper()}" for m in missing)
+        return (
+            f"{self.name} is not configured on this server: set {', '.join(missing)} under "
+            f"[providers.{self.id}] in the configuration file (or {env}) and restart authmcp."
+        )
+
+
+def load_catalogue() -> dict[str, dict[str, Any]]:
+    text = resources.files("mcp_server.providers").joinpath("catalogue.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+class ProviderRegistry:
+    """Resolves a provider id to a `Provider`: configured apps first, then catalogue entries by id."""
+
+    def __init__(self, settings: Mapping[str, ProviderSettings], catalogue: Mapping[str, Mapping[str, Any]] | None = None):
+        self._catalogue = dict(load_catalogue() if catalogue is None else catalogue)
+        self._providers: dict[str, Provider] = {}
+        for provider_id, overrides in settings.items():
+            self._providers[provider_id] = self._resolve(provider_id, overrides)
+        for provider_id in self._catalogue:
+            self._providers.setdefault(provider_id, self._resolve(provider_id, ProviderSettings()))
+
+    @property
+    def catalogue(self) -> Mapping[str, Mapping[str, Any]]:
+        return self._catalogue
+
+    def get(self, provider_id: str) -> Provider | None:
+        return self._providers.get(provider_id)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._providers.values())
+
+    def _resolve(self, provider_id: str, overrides: ProviderSettings) -> Provider:
+        provider_type = overrides.type or (provider_id if provider_id in self._catalogue else "oauth2")
+        if provider_type != "oauth2" and provider_type not in self._catalogue:
+            known = ", ".join(sorted(self._catalogue))
+            raise ConfigError(
+                f"[providers.{provider_id}] has type {provider_type!r}, which is not in the catalogue ({known}); "
+                f"remove `type` and give authorize_url and token_url for a generic OAuth 2.0 provider."
+            )
+        base: dict[str, Any] = dict(self._catalogue.get(provider_type, {}))
+        base.pop("docs", None)
+        given = overrides.model_dump(exclude_none=True, exclude={"type", "client_secret"})
+        if not given.get("scopes"):
+            given.pop("scopes", None)
+        if not given.get("authorize_params"):
+            given.pop("authorize_params", None)
+        merged = {**base, **given}
+        secret = overrides.client_secret.get_secret_value() if overrides.client_secret else None
+        return Provider(
+            id=provider_id,
+            type=provider_type,
+            name=merged.pop("name", provider_id),
+            authorize_url=merged.pop("authorize_url", None),
+            token_url=merged.pop("token_url", None),
+            client_secret=secret,
+            scopes=tuple(merged.pop("scopes", ())),
+            authorize_params=dict(merged.pop("authorize_params", {})),
+            **merged,
+        )

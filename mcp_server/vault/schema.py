@@ -1,0 +1,50 @@
+"""The storage schema (SQLAlchemy Core), the same for SQLite and PostgreSQL.
+
+Token columns hold ciphertext only (see keyring.py); `key_id` records which key wrote a row so that start-up
+can refuse a missing key and rotation can find the rows still on an old one. Times are Unix seconds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(255), nullable=False),
+    Column("provider_id", String(100), nullable=False),
+    Column("status", String(20), nullable=False),  # active | needs_reauth
+    Column("scopes", Text, nullable=False),  # space-separated, as granted
+    Column("access_token", Text, nullable=False),  # ciphertext
+    Column("refresh_token", Text, nullable=True),  # ciphertext
+    Column("token_type", String(40), nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("user_info", Text, nullable=False),  # JSON from the provider's userinfo endpoint
+    Column("key_id", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("user_id", "provider_id", name="uq_connections_user_provider"),
+)
+
+flows = Table(
+    "flows",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("provider_id", String(100), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | exchanging | completed | failed
+    Column("state_hash", String(64), nullable=True, unique=True),  # sha256 of the state sent to the provider
+    Column("code_verifier", Text, nullable=True),  # ciphertext
+    Column("key_id", String(16), nullable=True),
+    Column("error", Text, nullable=True),  # our own words, never the provider's
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+)
+
+Index("ix_flows_user_provider", flows.c.user_id, flows.c.provider_id, flows.c.status)

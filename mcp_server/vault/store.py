@@ -1,0 +1,429 @@
+"""The vault: connections (a user's tokens at a provider) and authorization flows, encrypted at rest.
+
+One code path for SQLite and PostgreSQL (SQLAlchemy Core, async). Every method is one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, event, func, insert, select, union, update
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from mcp_server.errors import ConfigError, KeyringError
+from mcp_server.vault.keyring import Keyring
+from mcp_server.vault.schema import connections, flows, metadata
+
+__all__ = ["Connection", "Flow", "Vault", "async_database_url"]
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A user's authorization at one provider, decrypted."""
+
+    user_id: str
+    provider_id: str
+    status: str
+    scopes: tuple[str, ...]
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    token_type: str
+    expires_at: float | None
+    user_info: dict[str, Any]
+    version: int
+    updated_at: float
+
+    def is_stale(self, now: float, leeway: float = 60.0) -> bool:
+        """Past expiry, or within `leeway` seconds of it (clock skew, time in flight)."""
+        return self.expires_at is not None and self.expires_at - leeway <= now
+
+    def covers(self, scopes: Sequence[str]) -> bool:
+        return set(scopes) <= set(self.scopes)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One authorization in progress (or done)."""
+
+    id: str
+    user_id: str
+    provider_id: str
+    scopes: tuple[str, ...]
+    status: str
+    created_at: float
+    expires_at: float
+    error: str | None = None
+    code_verifier: str | None = field(default=None, repr=False)
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at <= now
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain database URL to the async driver authmcp uses for it."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+aiosqlite"):
+        return str(parsed.set(drivername="sqlite+aiosqlite"))
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+asyncpg"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ConfigError(f"database_url must start with sqlite:/// or postgresql://, not {parsed.drivername}://")
+
+
+def _connection_context(user_id: str, provider_id: str, column: str) -> str:
+    return f"connections|{user_id}|{provider_id}|{column}"
+
+
+def _flow_context(flow_id: str) -> str:
+    return f"flows|{flow_id}|code_verifier"
+
+
+class Vault:
+    """Storage for connections and flows. Create with `Vault.open`, close with `aclose`."""
+
+    def __init__(self, engine: AsyncEngine, keyring: Keyring):
+        self._engine = engine
+        self._reader = engine.execution_options(authmcp_read_only=True)
+        self.keyring = keyring
+
+    @classmethod
+    def create_engine(cls, database_url: str) -> AsyncEngine:
+        url = async_database_url(database_url)
+        if url.startswith("sqlite"):
+            path = make_url(url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+            event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+            return engine
+        return create_async_engine(url, pool_pre_ping=True)
+
+    @classmethod
+    async def open(cls, engine: AsyncEngine, keyring: Keyring) -> Vault:
+        """Create the tables if needed and check that `keyring` can read what is stored."""
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        vault = cls(engine, keyring)
+        missing = set(await vault.stored_key_ids()) - set(keyring.key_ids)
+        if missing:
+            raise KeyringError(
+                f"The database holds tokens encrypted with key(s) {', '.join(sorted(missing))}, which are not "
+                f"configured. Restore the key file or AUTHMCP_ENCRYPTION_KEYS that wrote them; never replace them "
+                f"with a new key."
+            )
+        return vault
+
+    async def aclose(self) -> None:
+        await self._engine.dispose()
+
+    async def stored_key_ids(self) -> list[str]:
+        query = union(
+            select(connections.c.key_id).distinct(),
+            select(flows.c.key_id).where(flows.c.key_id.is_not(None)).distinct(),
+        )
+        async with self._reader.connect() as conn:
+            return [row[0] for row in await conn.execute(query)]
+
+    # ---------------------------------------------------------------- connections
+
+    async def get_connection(self, user_id: str, provider_id: str) -> Connection | None:
+        """The user's connection to a provider, decrypted.
+
+        Raises:
+            DecryptionError: The stored ciphertext does not belong to this row or its key is gone.
+        """
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().first()
+        return self._decode_connection(row) if row else None
+
+    async def list_connections(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Connections without their tokens, for display."""
+        query = select(
+            connections.c.user_id,
+            connections.c.provider_id,
+            connections.c.status,
+            connections.c.scopes,
+            connections.c.expires_at,
+            connections.c.updated_at,
+        ).order_by(connections.c.user_id, connections.c.provider_id)
+        if user_id is not None:
+            query = query.where(connections.c.user_id == user_id)
+        async with self._reader.connect() as conn:
+            return [dict(row) for row in (await conn.execute(query)).mappings()]
+
+    async def save_connection(
+        self,
+        user_id: str,
+        provider_id: str,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        token_type: str,
+        expires_at: float | None,
+        scopes: Sequence[str],
+        user_info: dict[str, Any] | None = None,
+        conn: AsyncConnection | None = None,
+    ) -> Connection:
+        """Insert or replace the user's connection to a provider, as one unit (access and refresh together)."""
+        if conn is None:
+            async with self._engine.begin() as own:
+                return await self.save_connection(
+                    user_id, provider_id, access_token=access_token, refresh_token=refresh_token,
+                    token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info, conn=own,
+                )
+        now = time.time()
+        values: dict[str, Any] = {
+            "status": "active",
+            "scopes": " ".join(scopes),
+            "access_token": self.keyring.encrypt(access_token, _connection_context(user_id, provider_id, "access_token")),
+            "refresh_token": (
+                self.keyring.encrypt(refresh_token, _connection_context(user_id, provider_id, "refresh_token"))
+                if refresh_token
+                else None
+            ),
+            "token_type": token_type,
+            "expires_at": expires_at,
+            "key_id": self.keyring.primary_key_id,
+            "updated_at": now,
+        }
+        if user_info is not None:
+            values["user_info"] = json.dumps(user_info)
+        key = and_(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
+        result = await conn.execute(
+            update(connections).where(key).values(**values, version=connections.c.version + 1)
+        )
+        if result.rowcount == 0:
+            values.setdefault("user_info", "{}")
+            await conn.execute(
+                insert(connections).values(
+                    user_id=user_id, provider_id=provider_id, version=1, created_at=now, **values
+                )
+            )
+        row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().one()
+        return self._decode_connection(row)
+
+    async def set_connection_status(self, user_id: str, provider_id: str, status: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(connections)
+                .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
+                .values(status=status, updated_at=time.time(), version=connections.c.version + 1)
+            )
+
+    async def delete_connection(self, user_id: str, provider_id: str) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                connections.delete().where(
+                    connections.c.user_id == user_id, connections.c.provider_id == provider_id
+                )
+            )
+        return result.rowcount > 0
+
+    def _select_connection(self, user_id: str, provider_id: str) -> Any:
+        return select(connections).where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
+
+    def _decode_connection(self, row: Any) -> Connection:
+        user_id, provider_id = row["user_id"], row["provider_id"]
+        refresh = row["refresh_token"]
+        return Connection(
+            user_id=user_id,
+            provider_id=provider_id,
+            status=row["status"],
+            scopes=tuple(row["scopes"].split()),
+            access_token=self.keyring.decrypt(
+                row["access_token"], _connection_context(user_id, provider_id, "access_token")
+            ),
+            refresh_token=(
+                self.keyring.decrypt(refresh, _connection_context(user_id, provider_id, "refresh_token"))
+                if refresh
+                else None
+            ),
+            token_type=row["token_type"],
+            expires_at=row["expires_at"],
+            user_info=json.loads(row["user_info"] or "{}"),
+            version=row["version"],
+            updated_at=row["updated_at"],
+        )
+
+    # ---------------------------------------------------------------- flows
+
+    async def create_flow(
+        self, flow_id: str, user_id: str, provider_id: str, scopes: Sequence[str], *, ttl: float
+    ) -> Flow:
+        now = time.time()
+        flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(flows).values(
+                    id=flow.id, user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
+                    status="pending", created_at=now, expires_at=flow.expires_at,
+                )
+            )
+        return flow
+
+    async def get_flow(self, flow_id: str) -> Flow | None:
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().first()
+        return self._decode_flow(row, with_verifier=False) if row else None
+
+    async def find_pending_flow(self, user_id: str, provider_id: str, scopes: Sequence[str]) -> Flow | None:
+        """An unexpired pending flow for exactly these scopes, to hand out again instead of starting another."""
+        query = (
+            select(flows)
+            .where(
+                flows.c.user_id == user_id,
+                flows.c.provider_id == provider_id,
+                flows.c.status == "pending",
+                flows.c.scopes == " ".join(scopes),
+                flows.c.expires_at > time.time() + 60,  # leave the user time to finish it
+            )
+            .order_by(flows.c.created_at.desc())
+            .limit(1)
+        )
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return self._decode_flow(row, with_verifier=False) if row else None
+
+    async def arm_flow(self, flow_id: str, state_hash: str, code_verifier: str) -> bool:
+        """Record the state and PKCE verifier of a redirect to the provider; the previous ones stop working."""
+        sealed = self.keyring.encrypt(code_verifier, _flow_context(flow_id))
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(flows.c.id == flow_id, flows.c.status == "pending", flows.c.expires_at > time.time())
+                .values(state_hash=state_hash, code_verifier=sealed, key_id=self.keyring.primary_key_id)
+            )
+        return result.rowcount == 1
+
+    async def claim_flow(self, state_hash: str) -> Flow | None:
+        """Take the pending, unexpired flow with this state for the code exchange, once (pending -> exchanging).
+
+        A second callback with the same state finds nothing: an authorization code is exchanged at most once.
+        """
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(flows.c.state_hash == state_hash, flows.c.status == "pending", flows.c.expires_at > time.time())
+                .values(status="exchanging")
+            )
+            if result.rowcount != 1:
+                return None
+            row = (await conn.execute(select(flows).where(flows.c.state_hash == state_hash))).mappings().one()
+        return self._decode_flow(row, with_verifier=True)
+
+    async def fail_flow(self, flow_id: str, error: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(flows)
+                .where(flows.c.id == flow_id, flows.c.status.in_(("pending", "exchanging")))
+                .values(status="failed", error=error, code_verifier=None, completed_at=time.time())
+            )
+
+    async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
+        """Store the connection and mark the flow completed in one transaction."""
+        async with self._engine.begin() as conn:
+            saved = await self.save_connection(flow.user_id, flow.provider_id, conn=conn, **connection)
+            await conn.execute(
+                update(flows)
+                .where(flows.c.id == flow.id)
+                .values(status="completed", code_verifier=None, completed_at=time.time())
+            )
+        return saved
+
+    async def expire_flows(self) -> int:
+        """Mark pending flows past their expiry as failed. Returns how many."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(flows.c.status.in_(("pending", "exchanging")), flows.c.expires_at <= time.time())
+                .values(status="failed", error="expired", code_verifier=None)
+            )
+        return result.rowcount
+
+    def _decode_flow(self, row: Any, *, with_verifier: bool) -> Flow:
+        verifier = None
+        if with_verifier and row["code_verifier"]:
+            verifier = self.keyring.decrypt(row["code_verifier"], _flow_context(row["id"]))
+        return Flow(
+            id=row["id"],
+            user_id=row["user_id"],
+            provider_id=row["provider_id"],
+            scopes=tuple(row["scopes"].split()),
+            status=row["status"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            error=row["error"],
+            code_verifier=verifier,
+        )
+
+    # ---------------------------------------------------------------- keys
+
+    async def rotate_keys(self, new_keyring: Keyring) -> int:
+        """Re-encrypt every row with `new_keyring`'s first key. `new_keyring` must still hold the old keys.
+
+        Returns the number of rows re-encrypted.
+        """
+        def reseal(value: str, context: str) -> str:
+            return new_keyring.encrypt(new_keyring.decrypt(value, context), context)
+
+        count = 0
+        async with self._engine.begin() as conn:
+            for row in (await conn.execute(select(connections))).mappings().all():
+                user_id, provider_id = row["user_id"], row["provider_id"]
+                values = {
+                    "access_token": reseal(row["access_token"], _connection_context(user_id, provider_id, "access_token")),
+                    "key_id": new_keyring.primary_key_id,
+                }
+                if row["refresh_token"]:
+                    values["refresh_token"] = reseal(
+                        row["refresh_token"], _connection_context(user_id, provider_id, "refresh_token")
+                    )
+                await conn.execute(update(connections).where(connections.c.id == row["id"]).values(**values))
+                count += 1
+            pending = select(flows).where(flows.c.code_verifier.is_not(None))
+            for row in (await conn.execute(pending)).mappings().all():
+                await conn.execute(
+                    update(flows)
+                    .where(flows.c.id == row["id"])
+                    .values(
+                        code_verifier=reseal(row["code_verifier"], _flow_context(row["id"])),
+                        key_id=new_keyring.primary_key_id,
+                    )
+                )
+                count += 1
+        self.keyring = new_keyring
+        return count
+
+    async def count_connections(self) -> int:
+        async with self._reader.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(connections))).scalar_one())
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit transactions are off), and
+    # use WAL so readers never wait for the writer.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: SyncConnection) -> None:
+    # A writing transaction takes the write lock up front (IMMEDIATE), so a read-modify-write cannot fail
+    # half-way with "database is locked" after reading stale data. Reads stay deferred and never wait.
+    read_only = conn.get_execution_options().get("authmcp_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
