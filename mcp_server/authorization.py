@@ -1,0 +1,339 @@
+"""The authorization service: one implementation of "check, authorize, wait" for every front door.
+
+- `connection_for` answers, on every tool call, whether the user has a usable connection: from an in-memory
+  view first (no database round trip on the hot path), refreshing a stale token single-flight.
+- `start_flow` / `redirect` / `complete` run the authorization code flow: an opaque flow record handed out as
+  `<public_url>/connect/<flow id>`, state and PKCE made when the browser arrives, the callback exchanging
+  the code once.
+- `wait` lets a blocked call (or an API long-poll) sleep until the callback lands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import anyio
+
+from mcp_server.declare import OAuth2
+from mcp_server.errors import AuthmcpError, ConfigError, OAuthError, ProviderUnavailable
+from mcp_server.providers import Provider, ProviderRegistry
+from mcp_server.providers import oauth2
+from mcp_server.vault import Connection, DecryptionError, Flow, Vault
+
+__all__ = ["AuthorizationService", "CallbackError", "FlowUnavailable", "ProviderNotConfigured"]
+
+logger = logging.getLogger(__name__)
+
+STALE_LEEWAY_SECONDS = 60.0  # a token this close to expiry is refreshed before use
+
+
+class ProviderNotConfigured(ConfigError):
+    """A tool needs a provider whose OAuth app is not configured on this server."""
+
+
+class FlowUnavailable(AuthmcpError):
+    """A `/connect/<id>` link that is unknown, finished or expired."""
+
+
+class CallbackError(AuthmcpError):
+    """The provider's redirect back to us cannot complete a flow. `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, *, status: int = 400, flow_id: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.flow_id = flow_id
+
+
+def hash_state(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+@dataclass
+class _Cached:
+    connection: Connection
+    valid_until: float  # monotonic time after which the database is asked again
+
+
+class AuthorizationService:
+    def __init__(
+        self,
+        *,
+        vault: Vault,
+        providers: ProviderRegistry,
+        public_url: str,
+        flow_ttl: float = 600.0,
+        http_timeout: float = 10.0,
+        cache_seconds: float = 5.0,
+    ) -> None:
+        self.vault = vault
+        self.providers = providers
+        self.public_url = public_url.rstrip("/")
+        self.flow_ttl = flow_ttl
+        self.http_timeout = http_timeout
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], _Cached] = {}
+        self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
+        self._waiters: dict[str, anyio.Event] = {}
+        self._on_complete: dict[str, list[Callable[[], Awaitable[None]]]] = {}
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url}/oauth/callback"
+
+    def connect_url(self, flow: Flow) -> str:
+        return f"{self.public_url}/connect/{flow.id}"
+
+    def provider(self, provider_id: str) -> Provider:
+        provider = self.providers.get(provider_id)
+        if provider is None:  # the catalog refuses such tools at load time
+            raise ProviderNotConfigured(f"Provider {provider_id!r} is not known to this server.")
+        if provider.missing_settings():
+            raise ProviderNotConfigured(provider.how_to_configure())
+        return provider
+
+    # ---------------------------------------------------------------- the per-call check
+
+    async def connection_for(self, user_id: str, requirement: OAuth2) -> Connection | None:
+        """The user's usable connection for `requirement`, refreshed if stale; None means "authorize first".
+
+        Raises:
+            ProviderUnavailable: A needed refresh could not reach the provider (an outage, not a revocation).
+            OAuthError: The provider refused the refresh for a reason other than `invalid_grant`.
+        """
+        key = (user_id, requirement.id)
+        cached = self._cache.get(key)
+        connection = cached.connection if cached and cached.valid_until > time.monotonic() else await self._load(key)
+        if connection is None or connection.status != "active" or not connection.covers(requirement.scopes):
+            return None
+        if connection.is_stale(time.time(), STALE_LEEWAY_SECONDS):
+            return await self.refresh(user_id, requirement.id)
+        return connection
+
+    async def _load(self, key: tuple[str, str]) -> Connection | None:
+        try:
+            connection = await self.vault.get_connection(*key)
+        except DecryptionError as exc:
+            logger.error("connection of user %r to %s cannot be decrypted (%s); asking for authorization", *key, exc)
+            return None
+        self._remember(connection, key)
+        return connection
+
+    def _remember(self, connection: Connection | None, key: tuple[str, str]) -> None:
+        if connection is None or connection.status != "active":
+            self._cache.pop(key, None)
+        else:
+            self._cache[key] = _Cached(connection, time.monotonic() + self.cache_seconds)
+
+    def forget(self, user_id: str, provider_id: str) -> None:
+        self._cache.pop((user_id, provider_id), None)
+
+    async def refresh(self, user_id: str, provider_id: str, *, rejected: Connection | None = None) -> Connection | None:
+        """Refresh the user's token, one refresh at a time per (user, provider).
+
+        Without `rejected`, refreshes only if the stored token is stale. With `rejected` (a connection whose
+        token the provider's API refused), refreshes unless another task already replaced that token.
+        Returns None when the grant is gone (`invalid_grant`, or no refresh token): authorization is needed.
+        """
+        key = (user_id, provider_id)
+        lock = self._refresh_locks.setdefault(key, anyio.Lock())
+        async with lock:
+            current = await self._load(key)  # re-read once locked: another task may have refreshed already
+            if current is None or current.status != "active":
+                return None
+            if rejected is None and not current.is_stale(time.time(), STALE_LEEWAY_SECONDS):
+                return current
+            if rejected is not None and current.access_token != rejected.access_token:
+                return current
+            if not current.refresh_token:
+                logger.info("token of user %r at %s expired and there is no refresh token", user_id, provider_id)
+                return None
+            provider = self.provider(provider_id)
+            try:
+                tokens = await oauth2.refresh(provider, refresh_token=current.refresh_token, timeout=self.http_timeout)
+            except OAuthError as exc:
+                if exc.error != "invalid_grant":
+                    raise
+                # The only terminal answer (RFC 6749 §5.2): the grant was revoked or expired at the provider.
+                logger.info("refresh for user %r at %s: invalid_grant; authorization needed", user_id, provider_id)
+                await self.vault.set_connection_status(user_id, provider_id, "needs_reauth")
+                self.forget(user_id, provider_id)
+                return None
+            refreshed = await self.vault.save_connection(
+                user_id,
+                provider_id,
+                access_token=tokens.access_token,
+                # RFC 6749 §6: a response without a refresh token leaves the old one valid
+                refresh_token=tokens.refresh_token or current.refresh_token,
+                token_type=tokens.token_type,
+                expires_at=tokens.expires_at,
+                scopes=tokens.scopes if tokens.scopes else current.scopes,
+            )
+            logger.info("refreshed the token of user %r at %s", user_id, provider_id)
+            self._remember(refreshed, key)
+            return refreshed
+
+    # ---------------------------------------------------------------- flows
+
+    async def start_flow(self, user_id: str, requirement: OAuth2) -> Flow:
+        """A pending flow asking for what the tool needs plus what the user already granted (incremental).
+
+        An unexpired pending flow for the same scopes is handed out again rather than starting another.
+
+        Raises:
+            ProviderNotConfigured: The provider has no OAuth app configured.
+        """
+        provider = self.provider(requirement.id)
+        granted: tuple[str, ...] = ()
+        try:
+            existing = await self.vault.get_connection(user_id, requirement.id)
+            granted = existing.scopes if existing else ()
+        except DecryptionError:
+            pass
+        scopes = tuple(dict.fromkeys((*provider.scopes, *granted, *requirement.scopes)))
+        flow = await self.vault.find_pending_flow(user_id, requirement.id, scopes)
+        if flow is None:
+            flow = await self.vault.create_flow(
+                secrets.token_urlsafe(24), user_id, requirement.id, scopes, ttl=self.flow_ttl
+            )
+            logger.info("flow %s started: user %r, provider %s", flow.id, user_id, requirement.id)
+        return flow
+
+    async def redirect(self, flow_id: str) -> str:
+        """The provider URL for a browser arriving at `/connect/<flow id>`, with fresh state and PKCE.
+
+        Raises:
+            FlowUnavailable: The flow is unknown, already finished, or expired.
+        """
+        flow = await self.vault.get_flow(flow_id)
+        if flow is None:
+            raise FlowUnavailable("This authorization link is not known. Go back to your app and try the tool again.")
+        if flow.status == "completed":
+            raise FlowUnavailable("This authorization is already complete. You can close this tab.")
+        if flow.status != "pending" or flow.is_expired(time.time()):
+            raise FlowUnavailable("This authorization link has expired. Go back to your app and try the tool again.")
+        provider = self.provider(flow.provider_id)
+        state = secrets.token_urlsafe(32)  # 256 bits, single use, stored only as a hash
+        code_verifier = secrets.token_urlsafe(64)  # 86 characters (RFC 7636 §4.1: 43 to 128)
+        if not await self.vault.arm_flow(flow.id, hash_state(state), code_verifier):
+            raise FlowUnavailable("This authorization link has expired. Go back to your app and try the tool again.")
+        return oauth2.authorization_url(
+            provider, redirect_uri=self.redirect_uri, scopes=flow.scopes, state=state, code_verifier=code_verifier
+        )
+
+    async def complete(self, params: Mapping[str, str]) -> Flow:
+        """Handle the provider's redirect to `/oauth/callback`: check state, exchange the code once, store.
+
+        Raises:
+            CallbackError: What went wrong, in words for the person in the browser.
+        """
+        state = params.get("state")
+        if not state:
+            raise CallbackError("The response from the provider has no state. Start again from your app.")
+        flow = await self.vault.claim_flow(hash_state(state))
+        if flow is None:
+            raise CallbackError(
+                "This authorization response is unknown, already used, or expired. Start again from your app."
+            )
+        try:
+            return await self._exchange(flow, params)
+        except CallbackError as exc:
+            await self.vault.fail_flow(flow.id, str(exc))
+            await self._finish(flow.id)
+            raise
+        except Exception:
+            await self.vault.fail_flow(flow.id, "authmcp failed while completing the authorization")
+            await self._finish(flow.id)
+            raise
+
+    async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Flow:
+        provider = self.provider(flow.provider_id)
+        # RFC 9207: a mismatched issuer means the response came from another provider (mix-up, RFC 9700 §4.4).
+        issuer = params.get("iss")
+        if issuer is not None and provider.issuer is not None and issuer != provider.issuer:
+            raise CallbackError(f"The response did not come from {provider.name}.", flow_id=flow.id)
+        error = params.get("error")
+        if error:
+            if error == "access_denied":
+                raise CallbackError(f"Access to {provider.name} was declined. Nothing was stored.", flow_id=flow.id)
+            raise CallbackError(f"{provider.name} could not authorize this request ({_code(error)}).", flow_id=flow.id)
+        code = params.get("code")
+        if not code:
+            raise CallbackError(f"{provider.name} sent no authorization code.", flow_id=flow.id)
+        assert flow.code_verifier is not None
+        try:
+            tokens = await oauth2.exchange_code(
+                provider,
+                code=code,
+                redirect_uri=self.redirect_uri,
+                code_verifier=flow.code_verifier,
+                timeout=self.http_timeout,
+            )
+        except OAuthError as exc:
+            raise CallbackError(f"{exc.description} ({exc.error}). Start again from your app.", flow_id=flow.id) from None
+        except ProviderUnavailable as exc:
+            raise CallbackError(f"{exc}. Start again from your app.", status=502, flow_id=flow.id) from None
+        user_info = await oauth2.fetch_user_info(provider, access_token=tokens.access_token, timeout=self.http_timeout)
+        previous = None
+        try:
+            previous = await self.vault.get_connection(flow.user_id, flow.provider_id)
+        except DecryptionError:
+            pass
+        connection = await self.vault.complete_flow(
+            flow,
+            access_token=tokens.access_token,
+            # a re-authorization may come without a refresh token (RFC 6749 §4.1.4 makes it optional)
+            refresh_token=tokens.refresh_token or (previous.refresh_token if previous else None),
+            token_type=tokens.token_type,
+            expires_at=tokens.expires_at,
+            scopes=tokens.scopes if tokens.scopes is not None else flow.scopes,
+            user_info=user_info,
+        )
+        self._remember(connection, (flow.user_id, flow.provider_id))
+        logger.info("flow %s completed: user %r connected to %s", flow.id, flow.user_id, flow.provider_id)
+        await self._finish(flow.id)
+        done = await self.vault.get_flow(flow.id)
+        assert done is not None
+        return done
+
+    async def _finish(self, flow_id: str) -> None:
+        """Wake whoever waits on this flow and run the completion callbacks (e.g. elicitation/complete)."""
+        event = self._waiters.pop(flow_id, None)
+        if event is not None:
+            event.set()
+        for callback in self._on_complete.pop(flow_id, []):
+            try:
+                await callback()
+            except Exception as exc:  # the client went away; the notice is advisory
+                logger.info("completion notice for flow %s not delivered: %s", flow_id, type(exc).__name__)
+
+    def on_complete(self, flow_id: str, callback: Callable[[], Awaitable[None]]) -> None:
+        self._on_complete.setdefault(flow_id, []).append(callback)
+
+    async def wait(self, flow_id: str, timeout: float) -> Flow | None:
+        """Wait until the flow finishes or `timeout` passes; returns the flow as it then is."""
+        flow = await self.vault.get_flow(flow_id)
+        if flow is None or flow.status in ("completed", "failed"):
+            return flow
+        event = self._waiters.setdefault(flow_id, anyio.Event())
+        with anyio.move_on_after(min(timeout, max(0.0, flow.expires_at - time.time()))):
+            await event.wait()
+        return await self.vault.get_flow(flow_id)
+
+    async def flow_status(self, flow_id: str) -> Flow | None:
+        return await self.vault.get_flow(flow_id)
+
+    async def disconnect(self, user_id: str, provider_id: str) -> bool:
+        """Forget the user's connection to a provider at once. Returns whether there was one."""
+        removed = await self.vault.delete_connection(user_id, provider_id)
+        self.forget(user_id, provider_id)
+        return removed
+
+
+def _code(error: str) -> str:
+    """A provider's error code, shown only if it looks like one (never reflect arbitrary input)."""
+    return error if error.replace("_", "").isalnum() and len(error) <= 64 else "unknown error"

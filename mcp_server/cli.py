@@ -1,0 +1,207 @@
+"""The `authmcp` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import typer
+
+from mcp_server.config import Settings, load_settings
+from mcp_server.errors import AuthmcpError
+
+__all__ = ["app", "main"]
+
+T = TypeVar("T")
+
+app = typer.Typer(help="authmcp: an MCP server for tools that act on your users' accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage the keys that encrypt stored tokens.", no_args_is_help=True)
+connections_app = typer.Typer(help="See and remove users' connections to providers.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(connections_app, name="connections")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML configuration file (default: ./authmcp.toml).")]
+ToolkitOption = Annotated[
+    list[str] | None, typer.Option("--toolkit", help="A toolkit module or .py file to load; repeatable.")
+]
+
+
+def _configure_logging(level: str) -> None:
+    # stderr only: in stdio mode stdout carries JSON-RPC and nothing else
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
+def _fail(exc: AuthmcpError) -> typer.Exit:
+    typer.echo(f"authmcp: {exc}", err=True)
+    return typer.Exit(code=2)
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except AuthmcpError as exc:
+        raise _fail(exc) from None
+    _configure_logging(settings.log_level)
+    return settings
+
+
+def _run(fn: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return anyio.run(fn)
+    except AuthmcpError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def serve(
+    transport: Annotated[str, typer.Option(help="stdio, http (Streamable HTTP at /mcp and SSE at /sse), or sse.")] = "stdio",
+    host: Annotated[str, typer.Option(help="Interface for HTTP (and, with stdio, the authorization pages).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for HTTP (and, with stdio, the authorization pages); 0 picks one.")] = 8000,
+    config: ConfigOption = None,
+    toolkit: ToolkitOption = None,
+    stateless: Annotated[bool, typer.Option(help="Streamable HTTP without sessions (for replicas).")] = False,
+) -> None:
+    """Serve the tools over MCP."""
+    from mcp_server.server import serve as run_server
+
+    settings = _settings(config)
+    try:
+        _run(lambda: run_server(settings, transport=transport, host=host, port=port, toolkits=toolkit or [], stateless=stateless))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def tools(config: ConfigOption = None, toolkit: ToolkitOption = None) -> None:
+    """List the tools: name, provider, scopes, secrets."""
+    from mcp_server.server import load_tools
+
+    settings = _settings(config)
+    try:
+        _, catalog = load_tools(settings, toolkit or [])
+    except AuthmcpError as exc:
+        raise _fail(exc) from None
+    rows = [("TOOL", "PROVIDER", "SCOPES", "SECRETS")]
+    for definition in catalog:
+        requirement = definition.requirement
+        rows.append((
+            definition.api_name,
+            requirement.id if requirement else "-",
+            " ".join(requirement.scopes) if requirement and requirement.scopes else "-",
+            " ".join(definition.secrets) or "-",
+        ))
+    _table(rows)
+    if len(catalog) == 0:
+        typer.echo("(no tools: add toolkits with --toolkit or the `toolkits` setting)", err=True)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new encryption key (for AUTHMCP_ENCRYPTION_KEYS)."""
+    from mcp_server.vault import generate_key
+
+    typer.echo(generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(config: ConfigOption = None) -> None:
+    """Re-encrypt every stored token with a new key.
+
+    With a key file: the new key is added first to the file and the old ones are kept for reading.
+    With AUTHMCP_ENCRYPTION_KEYS: put a new key (`authmcp keys generate`) first in the list, then run this.
+    """
+    from mcp_server.vault import Keyring, generate_key, open_vault
+    from mcp_server.vault.keyring import read_key_file, write_key_file
+
+    settings = _settings(config)
+
+    async def rotate() -> tuple[int, str]:
+        env_keys = settings.encryption_key_list()
+        key_file = settings.key_file()
+        vault = await open_vault(settings.resolved_database_url(), env_keys=env_keys, key_file=key_file)
+        try:
+            if env_keys:
+                new_keyring, where = vault.keyring, "the first key of AUTHMCP_ENCRYPTION_KEYS"
+            else:
+                keys = [generate_key(), *read_key_file(key_file)]
+                new_keyring, where = Keyring(keys, where=str(key_file)), f"a new key in {key_file}"
+                write_key_file(key_file, keys, create=False)
+            return await vault.rotate_keys(new_keyring), where
+        finally:
+            await vault.aclose()
+
+    count, where = _run(rotate)
+    typer.echo(f"Re-encrypted {count} stored values with {where}.")
+
+
+@connections_app.command("list")
+def connections_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's connections.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show connections: user, provider, scopes, status, expiry. Never a token."""
+    import datetime
+
+    settings = _settings(config)
+
+    async def fetch() -> list[dict[str, Any]]:
+        from mcp_server.vault import open_vault
+
+        vault = await open_vault(
+            settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
+        )
+        try:
+            return await vault.list_connections(user)
+        finally:
+            await vault.aclose()
+
+    def when(ts: float | None) -> str:
+        return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(timespec="seconds") if ts else "-"
+
+    rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "UPDATED", "SCOPES")]
+    for c in _run(fetch):
+        rows.append((c["user_id"], c["provider_id"], c["status"], when(c["expires_at"]), when(c["updated_at"]), c["scopes"] or "-"))
+    _table(rows)
+
+
+@connections_app.command("revoke")
+def connections_revoke(
+    provider: Annotated[str, typer.Argument(help="Provider id, e.g. google.")],
+    user: Annotated[str | None, typer.Option(help="The user (default: the local user).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Remove a user's connection to a provider from this server."""
+    from mcp_server.vault import open_vault
+
+    settings = _settings(config)
+    user_id = user or settings.user_id
+
+    async def revoke() -> bool:
+        vault = await open_vault(
+            settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
+        )
+        try:
+            return await vault.delete_connection(user_id, provider)
+        finally:
+            await vault.aclose()
+
+    if not _run(revoke):
+        typer.echo(f"authmcp: user {user_id!r} has no connection to {provider!r}.", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"Removed the connection of {user_id!r} to {provider!r}.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,136 @@
+"""Who is calling: the local user (stdio, unauthenticated loopback HTTP) or a verified bearer token.
+
+The user id always comes from the authenticated request: never from a tool argument, a header the client
+chooses, or the session id. Bearer tokens are checked by the MCP SDK's auth middleware through the
+`TokenVerifier` protocol implemented here: static tokens from configuration, or JWTs from a configured
+issuer, verified against its JWKS with the audience set to this server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+
+from mcp_server._http import httpx2
+
+__all__ = ["JwtVerifier", "StaticTokenVerifier", "TokenVerifier", "VerifierChain", "current_user_id"]
+
+logger = logging.getLogger(__name__)
+
+JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
+
+
+class TokenVerifier(Protocol):
+    async def verify_token(self, token: str) -> AccessToken | None: ...
+
+
+def current_user_id(local_user: str) -> str:
+    """The user the current request acts for: the bearer token's subject, else the local user.
+
+    On HTTP with verification configured the SDK's middleware has already refused unauthenticated requests,
+    so the local user is only ever returned on stdio or on unauthenticated loopback HTTP.
+    """
+    token = get_access_token()
+    if token is None:
+        return local_user
+    return token.subject or token.client_id
+
+
+class StaticTokenVerifier:
+    """Bearer tokens listed in configuration (`[mcp_auth] tokens`), each mapped to a user id."""
+
+    def __init__(self, tokens: Mapping[str, str], *, resource: str):
+        self._tokens = dict(tokens)
+        self._resource = resource
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        for candidate, user_id in self._tokens.items():
+            if hmac.compare_digest(candidate.encode(), token.encode()):
+                return AccessToken(
+                    token=token, client_id="static-token", scopes=[], subject=user_id, resource=self._resource
+                )
+        return None
+
+
+class JwtVerifier:
+    """JWTs from one issuer, checked against its JWKS: signature, `iss`, `aud`, `exp`, `nbf`, `sub`."""
+
+    JWKS_MAX_AGE = 300.0  # seconds before keys are fetched again
+    JWKS_MIN_INTERVAL = 30.0  # an unknown `kid` refetches at most this often
+
+    def __init__(self, *, issuer: str, jwks_url: str, audience: str, timeout: float = 10.0):
+        self._issuer = issuer
+        self._jwks_url = jwks_url
+        self._audience = audience
+        self._timeout = timeout
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            keys = await self._key_set(refresh=False)
+            try:
+                decoded = jwt.decode(token, keys, algorithms=list(JWT_ALGORITHMS))
+            except JoseError:
+                # Perhaps the issuer rotated its keys: look again, at most every JWKS_MIN_INTERVAL seconds.
+                if time.monotonic() - self._fetched_at < self.JWKS_MIN_INTERVAL:
+                    raise
+                decoded = jwt.decode(token, await self._key_set(refresh=True), algorithms=list(JWT_ALGORITHMS))
+            claims = decoded.claims
+            jwt.JWTClaimsRegistry(
+                leeway=30,
+                iss={"essential": True, "value": self._issuer},
+                aud={"essential": True, "value": self._audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(claims)
+        except (JoseError, ValueError) as exc:
+            logger.info("bearer JWT refused: %s", type(exc).__name__)
+            return None
+        except httpx2.HTTPError as exc:
+            logger.warning("cannot fetch the JWKS at %s: %s", self._jwks_url, type(exc).__name__)
+            return None
+        scope = claims.get("scope") or claims.get("scp") or []
+        return AccessToken(
+            token=token,
+            client_id=str(claims.get("client_id") or claims.get("azp") or "jwt"),
+            scopes=scope.split() if isinstance(scope, str) else [str(s) for s in scope],
+            subject=str(claims["sub"]),
+            expires_at=int(claims["exp"]),
+            resource=self._audience,
+            claims={"iss": claims.get("iss")},
+        )
+
+    async def _key_set(self, *, refresh: bool) -> KeySet:
+        stale = time.monotonic() - self._fetched_at > self.JWKS_MAX_AGE
+        if self._keys is None or refresh or stale:
+            async with httpx2.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(self._jwks_url, headers={"Accept": "application/json"})
+                response.raise_for_status()
+                body: Any = response.json()
+            self._keys = KeySet.import_key_set(body)
+            self._fetched_at = time.monotonic()
+        return self._keys
+
+
+class VerifierChain:
+    """Accept a token if any verifier does (static tokens first: they need no network)."""
+
+    def __init__(self, verifiers: Sequence[TokenVerifier]):
+        self._verifiers = list(verifiers)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        for verifier in self._verifiers:
+            access = await verifier.verify_token(token)
+            if access is not None:
+                return access
+        return None

@@ -1,0 +1,260 @@
+"""Assembly: settings -> catalog, vault, authorization service, MCP server, and the app for each transport."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import uvicorn
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_server.authorization import AuthorizationService
+from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
+from mcp_server.config import Settings, is_loopback
+from mcp_server.errors import ConfigError
+from mcp_server.gate import AuthGate, register_tools
+from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
+from mcp_server.providers import ProviderRegistry
+from mcp_server.vault import Vault, open_vault
+from mcp_server.web import HostCheck, allowed_hosts, create_web_routes
+
+__all__ = ["Runtime", "create_http_app", "create_web_app", "open_runtime", "serve"]
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "authmcp"
+
+
+def toolkit_specs(settings: Settings, extra: Sequence[str] = ()) -> list[str]:
+    base = settings.toolkits if settings.toolkits is not None else bundled_toolkits()
+    return list(dict.fromkeys([*base, *extra]))
+
+
+def load_tools(settings: Settings, extra: Sequence[str] = ()) -> tuple[ProviderRegistry, Catalog]:
+    providers = ProviderRegistry(settings.providers)
+    return providers, load_catalog(toolkit_specs(settings, extra), providers)
+
+
+@dataclass
+class Runtime:
+    """Everything one authmcp process serves, opened together and closed together."""
+
+    settings: Settings
+    public_url: str
+    catalog: Catalog
+    vault: Vault
+    service: AuthorizationService
+    mcp: MCPServer[Any]
+    multi_user: bool
+
+
+def _verifier(settings: Settings, public_url: str) -> tuple[TokenVerifier | None, AuthSettings | None]:
+    auth = settings.mcp_auth
+    if not auth.configured:
+        return None, None
+    resource = f"{public_url}/mcp"
+    verifiers: list[TokenVerifier] = []
+    if auth.tokens:
+        verifiers.append(StaticTokenVerifier(auth.tokens, resource=resource))
+    if auth.jwt_issuer:
+        if not auth.jwks_url:
+            raise ConfigError("[mcp_auth] jwt_issuer is set but jwks_url is not; give the issuer's JWKS URL.")
+        verifiers.append(
+            JwtVerifier(
+                issuer=auth.jwt_issuer,
+                jwks_url=auth.jwks_url,
+                audience=auth.audience or resource,
+                timeout=settings.http_timeout_seconds,
+            )
+        )
+    return VerifierChain(verifiers), AuthSettings(
+        issuer_url=auth.jwt_issuer or public_url,  # type: ignore[arg-type]
+        resource_server_url=resource,  # type: ignore[arg-type]
+        validate_token_resource=False,  # audience is checked by the verifier itself
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, public_url: str, toolkits: Sequence[str] = ()
+) -> AsyncIterator[Runtime]:
+    """Load the tools, open the vault, and build the MCP server; close the vault on exit.
+
+    Raises:
+        ConfigError: The configuration, a toolkit, or the keys cannot work.
+    """
+    providers, catalog = load_tools(settings, toolkits)
+    vault = await open_vault(
+        settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
+    )
+    try:
+        service = AuthorizationService(
+            vault=vault,
+            providers=providers,
+            public_url=public_url,
+            flow_ttl=settings.flow_ttl_seconds,
+            http_timeout=settings.http_timeout_seconds,
+            cache_seconds=settings.connection_cache_seconds,
+        )
+        gate = AuthGate(
+            catalog=catalog,
+            service=service,
+            local_user=settings.user_id,
+            secrets={k: v.get_secret_value() for k, v in settings.secrets.items()},
+            flow_wait_seconds=settings.flow_wait_seconds,
+        )
+        verifier, auth = _verifier(settings, public_url)
+        mcp: MCPServer[Any] = MCPServer(
+            SERVER_NAME,
+            version=_version(),
+            instructions="Tools that act on the user's accounts. A tool may first answer with an authorization "
+            "link for the user to open; after they grant access, call the tool again.",
+            token_verifier=verifier,
+            auth=auth,
+            extensions=[gate],
+            log_level=settings.log_level,
+        )
+        register_tools(mcp, catalog)
+        yield Runtime(settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None)
+    finally:
+        await vault.aclose()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("authmcp")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_web_app(runtime: Runtime) -> Starlette:
+    """The browser routes alone (`/connect`, `/oauth/callback`, `/healthz`), as served beside stdio."""
+    hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
+    return Starlette(
+        routes=create_web_routes(runtime.service),
+        middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
+    )
+
+
+class _Transports:
+    """Send legacy SSE paths to the SSE app and everything else to the Streamable HTTP app."""
+
+    def __init__(self, streamable: ASGIApp, sse: ASGIApp) -> None:
+        self.streamable = streamable
+        self.sse = sse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if path == "/sse" or path.startswith("/messages/"):
+            await self.sse(scope, receive, send)
+        else:
+            await self.streamable(scope, receive, send)
+
+
+def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response: bool = False) -> Starlette:
+    """Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages/`, and the web routes, on one app."""
+    hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+    mcp = runtime.mcp
+    streamable = mcp.streamable_http_app(
+        streamable_http_path="/mcp", stateless_http=stateless, json_response=json_response, transport_security=security
+    )
+    sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with mcp.session_manager.run():
+            yield
+
+    return Starlette(
+        routes=[*create_web_routes(runtime.service), Mount("", app=_Transports(streamable, sse))],
+        middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
+        lifespan=lifespan,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Listen on host:port now, so a busy port is a clear start-up error and port 0 gets a real port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port.") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn(app: ASGIApp, log_level: str) -> uvicorn.Server:
+    # access_log off: the callback's query string holds a code and state, which must not reach a log
+    config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, log_config=None, lifespan="on")
+    return uvicorn.Server(config)
+
+
+async def serve(
+    settings: Settings,
+    *,
+    transport: str,
+    host: str,
+    port: int,
+    toolkits: Sequence[str] = (),
+    stateless: bool = False,
+) -> None:
+    """Run authmcp until stdin closes (stdio) or the process is interrupted (http).
+
+    Raises:
+        ConfigError: The configuration cannot work; nothing was started.
+    """
+    if transport not in ("stdio", "http", "sse"):
+        raise ConfigError(f"Unknown transport {transport!r}; use stdio, http or sse.")
+    sock = bind(host, port)
+    try:
+        actual_port = sock.getsockname()[1]
+        public_url = settings.resolved_public_url(host, actual_port)
+        async with open_runtime(settings, public_url=public_url, toolkits=toolkits) as runtime:
+            logger.info("%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits")
+            if transport == "stdio":
+                await _serve_stdio(runtime, sock)
+            else:
+                if not runtime.multi_user:
+                    if not is_loopback(host):
+                        raise ConfigError(
+                            f"Refusing to serve HTTP on {host} without authentication: configure [mcp_auth] tokens "
+                            f"or jwt_issuer, or bind to 127.0.0.1."
+                        )
+                    logger.warning(
+                        "no [mcp_auth] configured: serving on loopback only, every caller acts as the local user %r",
+                        settings.user_id,
+                    )
+                logger.info("MCP over Streamable HTTP at %s/mcp and SSE at %s/sse", public_url, public_url)
+                server = _uvicorn(create_http_app(runtime, stateless=stateless), settings.log_level)
+                await server.serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+async def _serve_stdio(runtime: Runtime, sock: socket.socket) -> None:
+    web = _uvicorn(create_web_app(runtime), runtime.settings.log_level)
+    logger.info("MCP on stdio as user %r; authorization pages at %s", runtime.settings.user_id, runtime.public_url)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: web.serve(sockets=[sock]))
+        await runtime.mcp.run_stdio_async()
+        web.should_exit = True

@@ -1,0 +1,8 @@
+"""HTTP routes beside the MCP endpoints: the browser side of flows, pages, health."""
+
+from __future__ import annotations
+
+from mcp_server.web.hosts import HostCheck, allowed_hosts
+from mcp_server.web.routes import create_web_routes
+
+__all__ = ["HostCheck", "allowed_hosts", "create_web_routes"]

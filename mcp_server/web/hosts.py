@@ -1,0 +1,66 @@
+"""DNS-rebinding defence for every HTTP route: the `Host` must be ours, and an `Origin`, if sent, too."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["HostCheck", "allowed_hosts"]
+
+logger = logging.getLogger(__name__)
+
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def allowed_hosts(public_url: str, extra: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """The Host values and Origins to accept: the public URL's, loopback on any port, and `extra` hosts.
+
+    A pattern ending in ":*" accepts any port.
+    """
+    public = urlsplit(public_url)
+    hosts = [f"{h}:*" for h in _LOOPBACK] + list(_LOOPBACK) + [public.netloc, *extra]
+    origins = [f"http://{h}:*" for h in _LOOPBACK] + [f"{public.scheme}://{public.netloc}"]
+    origins += [f"https://{h}" for h in extra]
+    return list(dict.fromkeys(hosts)), list(dict.fromkeys(origins))
+
+
+def _matches(value: str, patterns: Sequence[str]) -> bool:
+    for pattern in patterns:
+        if value == pattern or (pattern.endswith(":*") and value.startswith(pattern[:-1]) and value[len(pattern) - 1 :].isdigit()):
+            return True
+    return False
+
+
+class HostCheck:
+    """Pure ASGI middleware: 421 for a foreign `Host`, 403 for a foreign `Origin`."""
+
+    def __init__(self, app: ASGIApp, *, hosts: Sequence[str], origins: Sequence[str]) -> None:
+        self.app = app
+        self.hosts = list(hosts)
+        self.origins = list(origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            host, origin = headers.get("host", ""), headers.get("origin")
+            if not _matches(host, self.hosts):
+                logger.warning("refused a request for host %r", host[:100])
+                await _plain(send, 421, b"Misdirected request: this server does not answer for that host.")
+                return
+            if origin is not None and not _matches(origin, self.origins):
+                logger.warning("refused a request from origin %r", origin[:100])
+                await _plain(send, 403, b"Forbidden: requests from that origin are not accepted.")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,75 @@
+"""The browser's side of a flow and the health check: `/connect/<id>`, `/oauth/callback`, `/healthz`.
+
+These routes are not behind MCP bearer auth: a browser reaches them. What protects a flow is its opaque
+id, the single-use state, PKCE, and the flow record on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from mcp_server.authorization import AuthorizationService, CallbackError, FlowUnavailable, ProviderNotConfigured
+from mcp_server.web.pages import BROWSER_HEADERS, page
+
+__all__ = ["create_web_routes"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_PARAM = 4096  # a code or state longer than this is not from a provider we talk to
+
+
+def create_web_routes(service: AuthorizationService) -> list[Route]:
+    async def connect(request: Request) -> Response:
+        flow_id = request.path_params["flow_id"]
+        if len(flow_id) > 64:
+            return page("Link not valid", "This authorization link is not known.", status_code=404)
+        try:
+            url = await service.redirect(flow_id)
+        except FlowUnavailable as exc:
+            return page("Link not valid", str(exc), status_code=410)
+        except ProviderNotConfigured as exc:
+            return page("Provider not configured", str(exc), status_code=503)
+        logger.info("flow %s: browser sent to the provider", flow_id)
+        return RedirectResponse(url, status_code=303, headers=BROWSER_HEADERS)
+
+    async def callback(request: Request) -> Response:
+        params = {key: value for key, value in request.query_params.items() if len(value) <= _MAX_PARAM}
+        try:
+            flow = await service.complete(params)
+        except CallbackError as exc:
+            logger.info("callback refused (flow %s): %s", exc.flow_id or "unknown", exc)
+            return page("Authorization failed", str(exc), status_code=exc.status)
+        except ProviderNotConfigured as exc:
+            return page("Provider not configured", str(exc), status_code=503)
+        # 303 to a clean URL: the code and state leave the address bar and the history
+        return RedirectResponse(f"/connect/{flow.id}/done", status_code=303, headers=BROWSER_HEADERS)
+
+    async def done(request: Request) -> Response:
+        flow = await service.flow_status(request.path_params["flow_id"][:64])
+        if flow is None:
+            return page("Link not valid", "This authorization link is not known.", status_code=404)
+        provider = service.providers.get(flow.provider_id)
+        name = provider.name if provider else flow.provider_id
+        if flow.status == "completed":
+            return page(
+                f"Connected to {name}",
+                f"authmcp can now act on your {name} account for the tools you use. "
+                f"You can close this tab and go back to your app.",
+            )
+        if flow.status == "failed":
+            return page("Authorization failed", flow.error or "The authorization did not complete.", status_code=400)
+        return page("Not finished", "This authorization is still in progress.", status_code=409)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return [
+        Route("/connect/{flow_id}", connect, methods=["GET"]),
+        Route("/connect/{flow_id}/done", done, methods=["GET"]),
+        Route("/oauth/callback", callback, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
