@@ -141,12 +141,7 @@ async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> 
     async with _client(provider, timeout=timeout) as client:
         async with _token_request(provider, "refresh token"):
             received_at = time.time()
-            response = await client.post(
-                provider.token_url,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                auth=client.client_auth,
-            )
-            raw = client.parse_response_token(response)
+            raw = await client.refresh_token(provider.token_url, refresh_token=refresh_token)
     return _token_set(dict(raw), received_at)
 
 
