@@ -38,6 +38,7 @@ class ProviderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str | None = None  # catalogue entry to start from; default: the provider id if catalogued
+    name: str | None = None  # shown to people ("Sign in to <name>")
     authorize_url: str | None = None
     token_url: str | None = None
     userinfo_url: str | None = None

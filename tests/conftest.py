@@ -9,7 +9,7 @@ import pytest
 
 from mcp_server.config import Settings, load_settings
 
-# pytest_plugins added once tests/support/fixtures.py exists
+pytest_plugins = ["tests.support.fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 

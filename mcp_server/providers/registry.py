@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
@@ -75,7 +75,7 @@ class ProviderRegistry:
     def get(self, provider_id: str) -> Provider | None:
         return self._providers.get(provider_id)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Provider]:
         return iter(self._providers.values())
 
     def _resolve(self, provider_id: str, overrides: ProviderSettings) -> Provider:

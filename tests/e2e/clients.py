@@ -1,0 +1,47 @@
+"""The MCP SDK's own client over each transport, pointed at an `authmcp serve` subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from typing import IO, Any
+
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.e2e.conftest import Stack, bearer
+
+
+@contextlib.asynccontextmanager
+async def mcp_client(
+    stack: Stack,
+    transport: str,
+    *,
+    mode: str = "auto",
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    errlog: IO[str] | None = None,
+    **client_options: Any,
+) -> AsyncIterator[Client]:
+    """A connected `mcp.Client`: stdio launches its own authmcp; http and sse reach the running one."""
+    all_headers = {**bearer(token), **(headers or {})}
+    if transport == "stdio":
+        params = StdioServerParameters(command=sys.executable, args=stack.serve_args("stdio"), env=stack.env())
+        server: Any = stdio_client(params, errlog=errlog or sys.stderr)
+        async with Client(server, mode=mode, **client_options) as client:  # type: ignore[arg-type]
+            yield client
+    elif transport == "http":
+        async with httpx2.AsyncClient(headers=all_headers, timeout=30, trust_env=False) as http:
+            server = streamable_http_client(f"{stack.base_url}/mcp", http_client=http)
+            async with Client(server, mode=mode, **client_options) as client:  # type: ignore[arg-type]
+                yield client
+    elif transport == "sse":
+        server = sse_client(f"{stack.base_url}/sse", headers=all_headers)
+        async with Client(server, mode=mode, **client_options) as client:  # type: ignore[arg-type]
+            yield client
+    else:
+        raise ValueError(transport)

@@ -1,0 +1,198 @@
+"""Real processes for end-to-end tests: `authmcp serve` as a subprocess, beside the test provider."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx2
+import pytest
+
+from tests.conftest import REPO
+from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, AuthServerFactory
+from tests.support.provider import AuthServer
+
+WHOAMI = str(REPO / "examples" / "whoami.py")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{toml_value(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(type(value))
+
+
+def write_config(path: Path, settings: dict[str, Any]) -> Path:
+    """A TOML file: top-level scalars first, then one table per dict value."""
+    lines = [f"{k} = {toml_value(v)}" for k, v in settings.items() if not isinstance(v, dict)]
+    for table, values in settings.items():
+        if isinstance(values, dict):
+            nested = {k: v for k, v in values.items() if isinstance(v, dict) and table == "providers"}
+            if nested:
+                for sub, sub_values in nested.items():
+                    lines.append(f"\n[{table}.{sub}]")
+                    lines += [f"{k} = {toml_value(v)}" for k, v in sub_values.items()]
+            else:
+                lines.append(f"\n[{table}]")
+                lines += [f"{toml_value(str(k)) if not str(k).isidentifier() else k} = {toml_value(v)}" for k, v in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@dataclass
+class Stack:
+    """One test's world: the provider, authmcp's configuration and where it will listen."""
+
+    tmp: Path
+    port: int
+    provider: AuthServer
+    settings: dict[str, Any] = field(default_factory=dict)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return write_config(self.tmp / "authmcp.toml", self.settings)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_")}
+        env.update(DEMO_USERINFO_URL=self.provider.userinfo_endpoint, PYTHONUNBUFFERED="1", **extra)
+        return env
+
+    def serve_args(self, transport: str, *extra: str) -> list[str]:
+        return [
+            "-m", "mcp_server", "serve", "--transport", transport, "--port", str(self.port),
+            "--config", str(self.config_path), "--toolkit", WHOAMI, *extra,
+        ]
+
+    def start_http(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = tempfile.TemporaryFile()
+        process = subprocess.Popen(
+            [sys.executable, *self.serve_args("http", *extra)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env or self.env(),
+        )
+        self.processes.append(process)
+        self.logs.append(log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"authmcp exited with {process.returncode}:\n{self.output()}")
+            try:
+                if httpx2.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return process
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"authmcp did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        """Everything the authmcp processes printed so far (stdout and stderr)."""
+        text = []
+        for log in self.logs:
+            log.seek(0)
+            text.append(log.read().decode(errors="replace"))
+        return "\n".join(text)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        for log in self.logs:
+            log.close()
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Iterator[Any]:
+    stacks: list[Stack] = []
+
+    def make(*, provider_options: dict[str, Any] | None = None, **settings: Any) -> Stack:
+        port = free_port()
+        provider = auth_server_factory([f"http://127.0.0.1:{port}/oauth/callback"], **(provider_options or {}))
+        base = {
+            "data_dir": str(tmp_path / f"data-{port}"),
+            "user_id": "local-user",
+            "log_level": "INFO",
+            "toolkits": [],
+            "http_timeout_seconds": 3,
+            "flow_wait_seconds": 10,
+            "providers": {"demo": {
+                "name": "Demo provider",
+                "authorize_url": provider.authorization_endpoint,
+                "token_url": provider.token_endpoint,
+                "userinfo_url": provider.userinfo_endpoint,
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "scopes": ["openid"],
+            }},
+        }
+        base.update(settings)
+        stack = Stack(tmp=tmp_path, port=port, provider=provider, settings=base)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop()
+
+
+@pytest.fixture
+def stack(stack_factory: Any) -> Stack:
+    return stack_factory()
+
+
+async def authorize_in_browser(provider: AuthServer, connect_url: str, username: str) -> httpx2.Response:
+    """What a person does: open the link, sign in and allow at the provider, land back on authmcp's page."""
+    async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
+        callback = await provider.aconsent(browser, connect_url, username)
+        answer = await browser.get(callback)
+        if answer.status_code != 303:
+            return answer
+        return await browser.get(answer.url.join(answer.headers["location"]))
+
+
+def mcp_url(stack: Stack, transport: str) -> str:
+    return f"{stack.base_url}/mcp" if transport == "http" else f"{stack.base_url}/sse"
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def texts(result: Any) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+def assert_clean(text: str, secrets: Sequence[str]) -> None:
+    for secret in secrets:
+        assert secret not in text, "a secret value leaked"
