@@ -127,6 +127,9 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+    def close(self) -> None:
+        self.stop()
         for log in self.logs:
             log.close()
 
@@ -163,7 +166,7 @@ def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Ite
 
     yield make
     for stack in stacks:
-        stack.stop()
+        stack.close()
 
 
 @pytest.fixture
