@@ -191,7 +191,9 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
 def bind(host: str, port: int) -> socket.socket:
     """Listen on host:port now, so a busy port is a clear start-up error and port 0 gets a real port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for sockets created with
+    # it; with protocol 0 a response written in two parts waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

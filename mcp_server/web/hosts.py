@@ -44,8 +44,12 @@ class HostCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            host, origin = headers.get("host", ""), headers.get("origin")
+            host, origin = "", None
+            for key, value in scope["headers"]:
+                if key == b"host":
+                    host = value.decode("latin-1")
+                elif key == b"origin":
+                    origin = value.decode("latin-1")
             if not _matches(host, self.hosts):
                 logger.warning("refused a request for host %r", host[:100])
                 await _plain(send, 421, b"Misdirected request: this server does not answer for that host.")
