@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp import UrlElicitationRequiredError
@@ -35,9 +35,10 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.authorization import AuthorizationService, ProviderNotConfigured
+from mcp_server.calls import AuthorizationExpired, missing_secrets, run_tool, tool_context
 from mcp_server.catalog import Catalog, ToolDefinition
-from mcp_server.declare import ToolAuthorization, ToolContext
-from mcp_server.errors import OAuthError, ProviderUnavailable, ToolExecutionError, UpstreamAuthError
+from mcp_server.declare import ToolContext
+from mcp_server.errors import OAuthError, ProviderUnavailable, ToolExecutionError
 from mcp_server.identity import current_user_id
 from mcp_server.vault import Connection, Flow
 
@@ -58,25 +59,10 @@ class _Call:
 
     async def run(self, arguments: Mapping[str, Any]) -> Any:
         try:
-            try:
-                return await self.definition.invoke(self.context, arguments)
-            except UpstreamAuthError:
-                if self.connection is None:
-                    raise
-                # RFC 9700 §2.2.2-style: a 401 from the API is authoritative; refresh once and retry once.
-                refreshed = await self.service.refresh(
-                    self.context.user_id, self.connection.provider_id, rejected=self.connection
-                )
-                if refreshed is None:
-                    self.needs_authorization = True
-                    raise ToolExecutionError("The authorization for this tool is no longer valid.") from None
-                self.connection = refreshed
-                self.context = replace(self.context, authorization=_authorization(refreshed))
-                try:
-                    return await self.definition.invoke(self.context, arguments)
-                except UpstreamAuthError:
-                    self.needs_authorization = True
-                    raise
+            return await run_tool(self.service, self.definition, self.context, self.connection, arguments)
+        except AuthorizationExpired as exc:
+            self.needs_authorization = True
+            raise ToolError(str(exc)) from exc
         except (ProviderUnavailable, OAuthError) as exc:
             raise ToolError(f"{exc}. Try again in a moment.") from exc
         except ToolExecutionError as exc:
@@ -84,15 +70,6 @@ class _Call:
 
 
 _current_call: ContextVar[_Call] = ContextVar("authmcp_current_call")
-
-
-def _authorization(connection: Connection) -> ToolAuthorization:
-    return ToolAuthorization(
-        provider_id=connection.provider_id,
-        token=connection.access_token,
-        scopes=connection.scopes,
-        user_info=connection.user_info,
-    )
 
 
 def _entrypoint(definition: ToolDefinition) -> Callable[..., Any]:
@@ -157,15 +134,9 @@ class AuthGate(Extension):
             return await call_next(ctx)
         user_id = current_user_id(self.local_user)
 
-        missing = [name for name in definition.secrets if name not in self.secrets]
-        if missing:
-            names = ", ".join(missing)
-            settings = ", ".join(f'[secrets] {n} = "..." (or AUTHMCP_SECRETS__{n})' for n in missing)
-            return _error(
-                f"{definition.api_name} needs the secret {names}, which this server does not have. "
-                f"Ask the server's operator to set {settings} and restart authmcp."
-            )
-        secrets = {name: self.secrets[name] for name in definition.secrets}
+        refusal = missing_secrets(definition, self.secrets)
+        if refusal is not None:
+            return _error(refusal)
 
         connection: Connection | None = None
         requirement = definition.requirement
@@ -185,11 +156,7 @@ class AuthGate(Extension):
         call = _Call(
             service=self.service,
             definition=definition,
-            context=ToolContext(
-                user_id=user_id,
-                authorization=_authorization(connection) if connection is not None else None,
-                secrets=secrets,
-            ),
+            context=tool_context(user_id, definition, connection, self.secrets),
             connection=connection,
         )
         token = _current_call.set(call)

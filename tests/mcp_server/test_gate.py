@@ -17,7 +17,7 @@ from tests.support import sample_toolkit
 
 pytestmark = pytest.mark.anyio
 
-TOOLKIT = str(Path(sample_toolkit.__file__))
+TOOLKIT = sample_toolkit.__name__  # imported by name: the tests and the server share the module
 PUBLIC_URL = "http://127.0.0.1:8000"
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens on the discard port
 

@@ -1,0 +1,83 @@
+"""Running a catalogued tool for a user: secrets, the user's connection, the call, and the one retry after a 401.
+
+The MCP gate and the `/v1` API both go through here, so "check, authorize, execute" has one implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from mcp_server.authorization import AuthorizationService
+from mcp_server.catalog import ToolDefinition
+from mcp_server.declare import ToolAuthorization, ToolContext
+from mcp_server.errors import ToolExecutionError, UpstreamAuthError
+from mcp_server.vault import Connection
+
+__all__ = ["AuthorizationExpired", "missing_secrets", "run_tool", "tool_context"]
+
+
+class AuthorizationExpired(ToolExecutionError):
+    """The provider keeps refusing the user's token and no refresh helps: the user must authorize again."""
+
+
+def missing_secrets(definition: ToolDefinition, secrets: Mapping[str, str]) -> str | None:
+    """A message naming the secrets the tool needs and the server lacks, and how to set them; else None."""
+    missing = [name for name in definition.secrets if name not in secrets]
+    if not missing:
+        return None
+    settings = ", ".join(f'[secrets] {n} = "..." (or AUTHMCP_SECRETS__{n})' for n in missing)
+    return (
+        f"{definition.api_name} needs the secret {', '.join(missing)}, which this server does not have. "
+        f"Ask the server's operator to set {settings} and restart authmcp."
+    )
+
+
+def _authorization(connection: Connection) -> ToolAuthorization:
+    return ToolAuthorization(
+        provider_id=connection.provider_id,
+        token=connection.access_token,
+        scopes=connection.scopes,
+        user_info=connection.user_info,
+    )
+
+
+def tool_context(
+    user_id: str, definition: ToolDefinition, connection: Connection | None, secrets: Mapping[str, str]
+) -> ToolContext:
+    """The context a tool receives: the user, their authorization if the tool needs one, its declared secrets."""
+    return ToolContext(
+        user_id=user_id,
+        authorization=_authorization(connection) if connection is not None else None,
+        secrets={name: secrets[name] for name in definition.secrets},
+    )
+
+
+async def run_tool(
+    service: AuthorizationService,
+    definition: ToolDefinition,
+    context: ToolContext,
+    connection: Connection | None,
+    arguments: Mapping[str, Any],
+) -> Any:
+    """Call the tool. If the provider's API refuses the token (401), refresh once and retry once.
+
+    Raises:
+        AuthorizationExpired: The token is refused even after a refresh, or the grant is gone.
+        ToolExecutionError: The tool's own expected failures.
+    """
+    try:
+        return await definition.invoke(context, arguments)
+    except UpstreamAuthError:
+        if connection is None:
+            raise
+    # RFC 9700 §4.14 / our threat model: an upstream 401 is authoritative; refresh once, retry once.
+    refreshed = await service.refresh(context.user_id, connection.provider_id, rejected=connection)
+    if refreshed is None:
+        raise AuthorizationExpired("The authorization for this tool is no longer valid; authorize again.")
+    retry_context = replace(context, authorization=_authorization(refreshed))
+    try:
+        return await definition.invoke(retry_context, arguments)
+    except UpstreamAuthError:
+        raise AuthorizationExpired("The provider still refuses the refreshed token; authorize again.") from None

@@ -1,0 +1,155 @@
+"""The authorization service and the gate against the real test provider (a subprocess), in process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+
+from mcp_server.authorization import CallbackError
+from mcp_server.declare import OAuth2
+from mcp_server.server import Runtime, open_runtime
+from tests.support import sample_toolkit
+from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, DEFAULT_REDIRECT_URI
+from tests.support.provider import AuthServer
+
+pytestmark = pytest.mark.anyio
+
+PUBLIC_URL = DEFAULT_REDIRECT_URI.removesuffix("/oauth/callback")
+PROFILE = OAuth2(id="demo", scopes=["profile"])
+
+
+@pytest.fixture
+async def runtime(make_settings: Any, auth_server: AuthServer) -> AsyncIterator[Runtime]:
+    settings = make_settings(providers={"demo": {
+        "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
+        "userinfo_url": auth_server.userinfo_endpoint, "issuer": auth_server.issuer,
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+    }})
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
+        yield rt
+    sample_toolkit.REJECTED_TOKENS.clear()
+
+
+async def consent(rt: Runtime, provider: AuthServer, flow_id: str, username: str = "alice", allow: bool = True) -> dict[str, str]:
+    """The browser's part, without authmcp's HTTP layer: our redirect, the provider's consent, the callback."""
+    async with httpx2.AsyncClient(timeout=10) as browser:
+        callback = await provider.aconsent(browser, await rt.service.redirect(flow_id), username, allow=allow)
+    return {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
+
+
+async def connect(rt: Runtime, provider: AuthServer, requirement: OAuth2 = PROFILE, user: str = "alice") -> None:
+    flow = await rt.service.start_flow(user, requirement)
+    done = await rt.service.complete(await consent(rt, provider, flow.id, user))
+    assert done.status == "completed"
+
+
+async def test_flow_stores_granted_scopes_and_the_providers_profile(runtime: Runtime, auth_server: AuthServer) -> None:
+    await connect(runtime, auth_server)
+    connection = await runtime.service.connection_for("alice", PROFILE)
+    assert connection is not None and connection.scopes == ("profile",)
+    assert connection.user_info["sub"] == "alice" and connection.refresh_token
+
+
+async def test_declined_consent_fails_the_flow_and_stores_nothing(runtime: Runtime, auth_server: AuthServer) -> None:
+    flow = await runtime.service.start_flow("alice", PROFILE)
+    with pytest.raises(CallbackError, match="declined"):
+        await runtime.service.complete(await consent(runtime, auth_server, flow.id, allow=False))
+    assert (await runtime.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
+    assert await runtime.vault.get_connection("alice", "demo") is None
+
+
+async def test_mismatched_issuer_is_refused_before_any_exchange(runtime: Runtime, auth_server: AuthServer) -> None:
+    flow = await runtime.service.start_flow("alice", PROFILE)
+    params = await consent(runtime, auth_server, flow.id)
+    auth_server.reset_stats()
+    with pytest.raises(CallbackError, match="did not come from"):
+        await runtime.service.complete({**params, "iss": "http://127.0.0.1:1"})
+    assert auth_server.stats()["token_requests"]["authorization_code"] == 0
+
+
+async def test_waiters_wake_when_the_callback_lands(runtime: Runtime, auth_server: AuthServer) -> None:
+    flow = await runtime.service.start_flow("alice", PROFILE)
+    params = await consent(runtime, auth_server, flow.id)
+    result: list[Any] = []
+
+    async def waiter() -> None:
+        result.append(await runtime.service.wait(flow.id, timeout=30))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(waiter)
+            await anyio.sleep(0.1)
+            await runtime.service.complete(params)
+    assert result[0].status == "completed"
+
+
+async def test_upstream_401_refreshes_once_and_retries_with_the_new_token(runtime: Runtime, auth_server: AuthServer) -> None:
+    await connect(runtime, auth_server)
+    old = (await runtime.vault.get_connection("alice", "demo")).access_token  # type: ignore[union-attr]
+    sample_toolkit.REJECTED_TOKENS.add(old)
+    auth_server.reset_stats()
+    async with Client(runtime.mcp) as client:
+        result = await client.call_tool("Sample_UseToken", {})
+    assert not result.is_error and result.structured_content["result"] not in ("", old)  # type: ignore[index]
+    assert auth_server.stats()["token_requests"]["refresh_token"] == 1
+
+
+async def test_upstream_401_after_refresh_asks_for_authorization(runtime: Runtime, auth_server: AuthServer) -> None:
+    await connect(runtime, auth_server)
+
+    class RejectAll(set[str]):
+        def __contains__(self, item: object) -> bool:
+            return True
+
+    sample_toolkit.REJECTED_TOKENS = RejectAll()  # type: ignore[misc]
+    try:
+        async with Client(runtime.mcp) as client:
+            result = await client.call_tool("Sample_UseToken", {})
+    finally:
+        sample_toolkit.REJECTED_TOKENS = set()
+    assert result.is_error and (result.meta or {}).get("flow_id")
+
+
+async def test_concurrent_calls_with_a_stale_token_refresh_once(runtime: Runtime, auth_server: AuthServer) -> None:
+    await connect(runtime, auth_server)
+    stored = await runtime.vault.get_connection("alice", "demo")
+    assert stored is not None
+    await runtime.vault.save_connection(
+        "alice", "demo", access_token=stored.access_token, refresh_token=stored.refresh_token,
+        token_type="Bearer", expires_at=time.time() - 5, scopes=stored.scopes,
+    )
+    runtime.service.forget("alice", "demo")
+    auth_server.reset_stats()
+    results: list[Any] = []
+    async with Client(runtime.mcp) as client:
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(lambda: _collect(client, results))
+    assert len(results) == 20 and not any(r.is_error for r in results)
+    assert len({r.structured_content["token"] for r in results}) == 1
+    assert auth_server.stats()["token_requests"]["refresh_token"] == 1
+
+
+async def _collect(client: Client, results: list[Any]) -> None:
+    results.append(await client.call_tool("Sample_ShowToken", {}))
+
+
+async def test_more_scopes_keep_the_old_connection_until_the_new_one_completes(
+    runtime: Runtime, auth_server: AuthServer
+) -> None:
+    await connect(runtime, auth_server)
+    wider = OAuth2(id="demo", scopes=["profile", "email"])
+    assert await runtime.service.connection_for("alice", wider) is None
+    flow = await runtime.service.start_flow("alice", wider)
+    assert flow.scopes == ("profile", "email")
+    assert await runtime.service.connection_for("alice", PROFILE) is not None  # still usable meanwhile
+    await runtime.service.complete(await consent(runtime, auth_server, flow.id))
+    connection = await runtime.service.connection_for("alice", wider)
+    assert connection is not None and set(connection.scopes) == {"profile", "email"}
