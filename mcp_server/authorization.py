@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 import anyio
 
@@ -25,7 +28,7 @@ from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
 from mcp_server.vault import Connection, DecryptionError, Flow, Vault
 
-__all__ = ["AuthorizationService", "CallbackError", "FlowUnavailable", "ProviderNotConfigured"]
+__all__ = ["AuthorizationService", "CallbackError", "FlowUnavailable", "ProviderNotConfigured", "UserMismatch"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,10 @@ class ProviderNotConfigured(ConfigError):
 
 class FlowUnavailable(AuthmcpError):
     """A `/connect/<id>` link that is unknown, finished or expired."""
+
+
+class UserMismatch(AuthmcpError):
+    """User verification named someone other than the flow's user."""
 
 
 class CallbackError(AuthmcpError):
@@ -69,6 +76,7 @@ class AuthorizationService:
         flow_ttl: float = 600.0,
         http_timeout: float = 10.0,
         cache_seconds: float = 5.0,
+        verifier_url: str | None = None,
     ) -> None:
         self.vault = vault
         self.providers = providers
@@ -76,6 +84,7 @@ class AuthorizationService:
         self.flow_ttl = flow_ttl
         self.http_timeout = http_timeout
         self.cache_seconds = cache_seconds
+        self.verifier_url = verifier_url
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
         self._waiters: dict[str, anyio.Event] = {}
@@ -283,19 +292,62 @@ class AuthorizationService:
             previous = await self.vault.get_connection(flow.user_id, flow.provider_id)
         except DecryptionError:
             pass
-        connection = await self.vault.complete_flow(
-            flow,
-            access_token=tokens.access_token,
+        connection = {
+            "access_token": tokens.access_token,
             # a re-authorization may come without a refresh token (RFC 6749 §4.1.4 makes it optional)
-            refresh_token=tokens.refresh_token or (previous.refresh_token if previous else None),
-            token_type=tokens.token_type,
-            expires_at=tokens.expires_at,
-            scopes=tokens.scopes if tokens.scopes is not None else flow.scopes,
-            user_info=user_info,
-        )
-        self._remember(connection, (flow.user_id, flow.provider_id))
+            "refresh_token": tokens.refresh_token or (previous.refresh_token if previous else None),
+            "token_type": tokens.token_type,
+            "expires_at": tokens.expires_at,
+            "scopes": list(tokens.scopes if tokens.scopes is not None else flow.scopes),
+            "user_info": user_info,
+        }
+        if self.verifier_url is not None:
+            # Whoever is in this browser must be shown to be the flow's user before anything is bound to them.
+            if not await self.vault.hold_tokens(flow.id, json.dumps(connection)):
+                raise CallbackError("This authorization expired while it was being completed.", flow_id=flow.id)
+            logger.info("flow %s: tokens held until the user is verified", flow.id)
+        else:
+            await self._bind(flow, connection)
+        done = await self.vault.get_flow(flow.id)
+        assert done is not None
+        return done
+
+    async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None:
+        saved = await self.vault.complete_flow(flow, **connection)
+        self._remember(saved, (flow.user_id, flow.provider_id))
         logger.info("flow %s completed: user %r connected to %s", flow.id, flow.user_id, flow.provider_id)
         await self._finish(flow.id)
+
+    def verifier_redirect(self, flow: Flow) -> str:
+        """Where the browser goes after consent when users are verified: the application's verifier page."""
+        assert self.verifier_url is not None
+        separator = "&" if "?" in self.verifier_url else "?"
+        return f"{self.verifier_url}{separator}{urlencode({'flow_id': flow.id})}"
+
+    async def confirm_user(self, flow_id: str, user_id: str) -> Flow:
+        """The application says who is in the browser; bind the held tokens only if it is the flow's user.
+
+        Raises:
+            FlowUnavailable: The flow is unknown, expired, or not waiting for verification.
+            UserMismatch: Another user finished the flow; it is failed and nothing is bound.
+        """
+        flow = await self.vault.get_flow(flow_id)
+        if flow is None:
+            raise FlowUnavailable("No authorization flow has this id.")
+        if flow.status == "completed" and flow.user_id == user_id:
+            return flow
+        if flow.status != "awaiting_verification" or flow.is_expired(time.time()):
+            raise FlowUnavailable(f"This authorization is not waiting for verification (it is {flow.status}).")
+        if flow.user_id != user_id:
+            await self.vault.fail_flow(flow.id, "The person who authorized is not the user this link was made for.")
+            await self._finish(flow.id)
+            logger.warning("flow %s: verification named another user; nothing was bound", flow.id)
+            raise UserMismatch("The verified user is not the user this authorization was started for.")
+        released = await self.vault.release_held_tokens(flow.id)
+        if released is None:
+            raise FlowUnavailable("This authorization is not waiting for verification any more.")
+        held_flow, payload = released
+        await self._bind(held_flow, json.loads(payload))
         done = await self.vault.get_flow(flow.id)
         assert done is not None
         return done

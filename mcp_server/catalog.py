@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import anyio.to_thread
-from pydantic import Field, PydanticSchemaGenerationError, create_model
+from pydantic import BaseModel, Field, PydanticSchemaGenerationError, create_model
 
 from mcp_server.declare import OAuth2, ToolContext, ToolDeclaration, declaration_of
 from mcp_server.errors import DeclarationError
@@ -49,7 +49,20 @@ class ToolDefinition:
     context_parameter: str | None
     requirement: OAuth2 | None
     secrets: tuple[str, ...]
-    input_schema: dict[str, Any]
+    arguments_model: type[BaseModel]
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.arguments_model.model_json_schema()
+
+    def validate_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments checked and converted against the tool's parameters (unknown keys are dropped).
+
+        Raises:
+            pydantic.ValidationError: An argument is missing or has the wrong type.
+        """
+        model = self.arguments_model.model_validate(dict(arguments))
+        return {name: getattr(model, name) for name in type(model).model_fields}
 
     @property
     def mcp_name(self) -> str:
@@ -202,7 +215,7 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
         if not isinstance(secret, str) or not _SECRET_NAME.fullmatch(secret):
             raise refuse(f"secret name {secret!r} must be letters, digits and underscores, like SERPAPI_KEY.")
 
-    signature, context_parameter, schema = _parameters(fn, refuse)
+    signature, context_parameter, model = _parameters(fn, refuse)
     return ToolDefinition(
         toolkit=toolkit,
         name=name,
@@ -212,14 +225,14 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
         context_parameter=context_parameter,
         requirement=requirement,
         secrets=tuple(dict.fromkeys(declaration.requires_secrets)),
-        input_schema=schema,
+        arguments_model=model,
     )
 
 
 def _parameters(
     fn: Callable[..., Any], refuse: Callable[[str], DeclarationError]
-) -> tuple[inspect.Signature, str | None, dict[str, Any]]:
-    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, the input schema."""
+) -> tuple[inspect.Signature, str | None, type[BaseModel]]:
+    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, the arguments model."""
     try:
         hints = get_type_hints(fn, include_extras=True)
     except Exception as exc:
@@ -247,13 +260,13 @@ def _parameters(
         parameters.append(param.replace(annotation=annotation))
     try:
         model = create_model(f"{fn.__name__}_arguments", **fields)
-        schema = model.model_json_schema()
+        model.model_json_schema()
     except (PydanticSchemaGenerationError, TypeError, ValueError) as exc:
         bad = next((n for n, (t, _) in fields.items() if not _expressible(t)), None)
         subject = f"parameter {bad!r}" if bad else "its parameters"
         raise refuse(f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types.") from None
     return_annotation = hints.get("return", signature.return_annotation)
-    return signature.replace(parameters=parameters, return_annotation=return_annotation), context_parameter, schema
+    return signature.replace(parameters=parameters, return_annotation=return_annotation), context_parameter, model
 
 
 def _describe(annotation: Any) -> Any:

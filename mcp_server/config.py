@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,6 +51,12 @@ class ProviderSettings(BaseModel):
     scope_delimiter: str | None = None
     token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] | None = None
     authorize_params: dict[str, str] = Field(default_factory=dict)
+    scope_param: str | None = None
+    token_response_key: str | None = None
+    userinfo_method: Literal["GET", "POST"] | None = None
+    userinfo_headers: dict[str, str] = Field(default_factory=dict)
+    user_id_field: str | None = None
+    revocation: Literal["rfc7009", "github_grant", "none"] | None = None
 
 
 class McpAuthSettings(BaseModel):
@@ -74,8 +80,14 @@ class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keys: list[SecretStr] = Field(default_factory=list)
-    verification: Literal["none", "custom"] = "none"
-    verifier_url: str | None = None
+    verification: Literal["none", "custom"] = "none"  # "none" is for development only
+    verifier_url: str | None = None  # custom: the browser goes here with ?flow_id=... after consent
+
+    @model_validator(mode="after")
+    def _custom_needs_a_verifier(self) -> ApiSettings:
+        if self.verification == "custom" and not self.verifier_url:
+            raise ValueError('verification = "custom" needs verifier_url, the page of your app that confirms the user')
+        return self
 
 
 class Settings(BaseSettings):

@@ -106,6 +106,7 @@ async def open_runtime(
             flow_ttl=settings.flow_ttl_seconds,
             http_timeout=settings.http_timeout_seconds,
             cache_seconds=settings.connection_cache_seconds,
+            verifier_url=settings.api.verifier_url if settings.api.verification == "custom" else None,
         )
         gate = AuthGate(
             catalog=catalog,
@@ -126,6 +127,13 @@ async def open_runtime(
             log_level=settings.log_level,
         )
         register_tools(mcp, catalog)
+        multi_user = verifier is not None or bool(settings.api.keys)
+        if multi_user and service.verifier_url is None:
+            logger.warning(
+                "user verification is OFF ([api] verification = \"none\"): whoever opens an authorization link "
+                "connects their account to the user it was made for. For production set [api] verification = "
+                "\"custom\" and verifier_url."
+            )
         yield Runtime(settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None)
     finally:
         await vault.aclose()

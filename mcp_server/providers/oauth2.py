@@ -68,7 +68,7 @@ def authorization_url(
     client = _client(provider, timeout=1, redirect_uri=redirect_uri)
     extra: dict[str, Any] = dict(provider.authorize_params)
     if scopes:
-        extra["scope"] = provider.scope_delimiter.join(scopes)
+        extra[provider.scope_param] = provider.scope_delimiter.join(scopes)
     assert provider.authorize_url is not None
     url, _ = client.create_authorization_url(
         provider.authorize_url, state=state, code_verifier=code_verifier if provider.pkce else None, **extra
@@ -99,7 +99,10 @@ async def _token_request(provider: Provider, what: str) -> AsyncIterator[None]:
         raise OAuthError("invalid_response", f"{provider.name} sent an unreadable answer for the {what}") from None
 
 
-def _token_set(raw: dict[str, Any], received_at: float) -> TokenSet:
+def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> TokenSet:
+    if provider.token_response_key:
+        nested = raw.get(provider.token_response_key)
+        raw = nested if isinstance(nested, dict) else {}
     access_token = raw.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise OAuthError("invalid_response", "the provider's token response had no access_token")
@@ -132,7 +135,7 @@ async def exchange_code(
                 code=code,
                 code_verifier=code_verifier if provider.pkce else None,
             )
-    return _token_set(dict(raw), received_at)
+    return _token_set(provider, dict(raw), received_at)
 
 
 async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> TokenSet:
@@ -142,7 +145,7 @@ async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> 
         async with _token_request(provider, "refresh token"):
             received_at = time.time()
             raw = await client.refresh_token(provider.token_url, refresh_token=refresh_token)
-    return _token_set(dict(raw), received_at)
+    return _token_set(provider, dict(raw), received_at)
 
 
 async def fetch_user_info(provider: Provider, *, access_token: str, timeout: float) -> dict[str, Any]:
@@ -151,9 +154,14 @@ async def fetch_user_info(provider: Provider, *, access_token: str, timeout: flo
         return {}
     try:
         async with httpx2.AsyncClient(timeout=timeout) as client:
-            response = await client.get(
+            response = await client.request(
+                provider.userinfo_method,
                 provider.userinfo_url,
-                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                headers={
+                    "Authorization": f"Bearer {access_token}",
+                    "Accept": "application/json",
+                    **provider.userinfo_headers,
+                },
             )
         if response.status_code != 200:
             logger.warning("userinfo request to %s answered HTTP %s", provider.id, response.status_code)

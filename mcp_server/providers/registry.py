@@ -14,6 +14,8 @@ from mcp_server.errors import ConfigError
 __all__ = ["Provider", "ProviderRegistry", "load_catalogue"]
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+Revocation = Literal["rfc7009", "github_grant", "none"]
+RefreshBehaviour = Literal["rotating", "reusable", "none"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,13 @@ class Provider:
     scope_delimiter: str = " "
     token_endpoint_auth_method: AuthMethod = "client_secret_basic"
     authorize_params: Mapping[str, str] = field(default_factory=dict)
+    scope_param: str = "scope"  # Slack asks for user-token scopes in `user_scope`
+    token_response_key: str | None = None  # Slack nests the user's token under `authed_user`
+    userinfo_method: Literal["GET", "POST"] = "GET"
+    userinfo_headers: Mapping[str, str] = field(default_factory=dict)
+    user_id_field: str = "sub"  # dotted path of the user's id in the userinfo answer
+    revocation: Revocation = "rfc7009"  # how to revoke; "rfc7009" needs revocation_url
+    refresh: RefreshBehaviour = "reusable"  # what the provider does with refresh tokens (documentation)
 
     def missing_settings(self) -> list[str]:
         """Settings that must still be given before this provider can authorize anyone."""
@@ -91,8 +100,9 @@ class ProviderRegistry:
         given = overrides.model_dump(exclude_none=True, exclude={"type", "client_secret"})
         if not given.get("scopes"):
             given.pop("scopes", None)
-        if not given.get("authorize_params"):
-            given.pop("authorize_params", None)
+        for empty_by_default in ("authorize_params", "userinfo_headers"):
+            if not given.get(empty_by_default):
+                given.pop(empty_by_default, None)
         merged = {**base, **given}
         secret = overrides.client_secret.get_secret_value() if overrides.client_secret else None
         return Provider(
@@ -104,5 +114,6 @@ class ProviderRegistry:
             client_secret=secret,
             scopes=tuple(merged.pop("scopes", ())),
             authorize_params=dict(merged.pop("authorize_params", {})),
+            userinfo_headers=dict(merged.pop("userinfo_headers", {})),
             **merged,
         )

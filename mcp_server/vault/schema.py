@@ -37,9 +37,12 @@ flows = Table(
     Column("user_id", String(255), nullable=False),
     Column("provider_id", String(100), nullable=False),
     Column("scopes", Text, nullable=False),
-    Column("status", String(20), nullable=False),  # pending | exchanging | completed | failed
+    # pending -> exchanging -> completed | failed; with user verification, exchanging -> awaiting_verification
+    # -> (confirm_user) exchanging -> completed
+    Column("status", String(24), nullable=False),
     Column("state_hash", String(64), nullable=True, unique=True),  # sha256 of the state sent to the provider
     Column("code_verifier", Text, nullable=True),  # ciphertext
+    Column("held_tokens", Text, nullable=True),  # ciphertext: tokens waiting for the user to be verified
     Column("key_id", String(16), nullable=True),
     Column("error", Text, nullable=True),  # our own words, never the provider's
     Column("created_at", Float, nullable=False),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, select, union, update
+from sqlalchemy import and_, event, func, insert, or_, select, union, update
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -27,6 +27,7 @@ __all__ = ["Connection", "Flow", "Vault", "async_database_url"]
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+_OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification")
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ def _connection_context(user_id: str, provider_id: str, column: str) -> str:
     return f"connections|{user_id}|{provider_id}|{column}"
 
 
-def _flow_context(flow_id: str) -> str:
-    return f"flows|{flow_id}|code_verifier"
+def _flow_context(flow_id: str, column: str = "code_verifier") -> str:
+    return f"flows|{flow_id}|{column}"
 
 
 class Vault:
@@ -329,9 +330,41 @@ class Vault:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(flows)
-                .where(flows.c.id == flow_id, flows.c.status.in_(("pending", "exchanging")))
-                .values(status="failed", error=error, code_verifier=None, completed_at=time.time())
+                .where(flows.c.id == flow_id, flows.c.status.in_(_OPEN_STATUSES))
+                .values(status="failed", error=error, code_verifier=None, held_tokens=None, completed_at=time.time())
             )
+
+    async def hold_tokens(self, flow_id: str, payload: str) -> bool:
+        """Keep a flow's tokens, encrypted, until the user is verified (exchanging -> awaiting_verification)."""
+        sealed = self.keyring.encrypt(payload, _flow_context(flow_id, "held_tokens"))
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(flows.c.id == flow_id, flows.c.status == "exchanging")
+                .values(
+                    status="awaiting_verification", held_tokens=sealed, code_verifier=None,
+                    key_id=self.keyring.primary_key_id,
+                )
+            )
+        return result.rowcount == 1
+
+    async def release_held_tokens(self, flow_id: str) -> tuple[Flow, str] | None:
+        """Take a verified flow's held tokens, once (awaiting_verification -> exchanging)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(
+                    flows.c.id == flow_id,
+                    flows.c.status == "awaiting_verification",
+                    flows.c.expires_at > time.time(),
+                )
+                .values(status="exchanging")
+            )
+            if result.rowcount != 1:
+                return None
+            row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().one()
+        payload = self.keyring.decrypt(row["held_tokens"], _flow_context(flow_id, "held_tokens"))
+        return self._decode_flow(row, with_verifier=False), payload
 
     async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
         """Store the connection and mark the flow completed in one transaction."""
@@ -340,7 +373,7 @@ class Vault:
             await conn.execute(
                 update(flows)
                 .where(flows.c.id == flow.id)
-                .values(status="completed", code_verifier=None, completed_at=time.time())
+                .values(status="completed", code_verifier=None, held_tokens=None, completed_at=time.time())
             )
         return saved
 
@@ -349,8 +382,8 @@ class Vault:
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
-                .where(flows.c.status.in_(("pending", "exchanging")), flows.c.expires_at <= time.time())
-                .values(status="failed", error="expired", code_verifier=None)
+                .where(flows.c.status.in_(_OPEN_STATUSES), flows.c.expires_at <= time.time())
+                .values(status="failed", error="expired", code_verifier=None, held_tokens=None)
             )
         return result.rowcount
 
@@ -394,16 +427,13 @@ class Vault:
                     )
                 await conn.execute(update(connections).where(connections.c.id == row["id"]).values(**values))
                 count += 1
-            pending = select(flows).where(flows.c.code_verifier.is_not(None))
-            for row in (await conn.execute(pending)).mappings().all():
-                await conn.execute(
-                    update(flows)
-                    .where(flows.c.id == row["id"])
-                    .values(
-                        code_verifier=reseal(row["code_verifier"], _flow_context(row["id"])),
-                        key_id=new_keyring.primary_key_id,
-                    )
-                )
+            sealed = select(flows).where(or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None)))
+            for row in (await conn.execute(sealed)).mappings().all():
+                values = {"key_id": new_keyring.primary_key_id}
+                for column in ("code_verifier", "held_tokens"):
+                    if row[column]:
+                        values[column] = reseal(row[column], _flow_context(row["id"], column))
+                await conn.execute(update(flows).where(flows.c.id == row["id"]).values(**values))
                 count += 1
         self.keyring = new_keyring
         return count

@@ -46,6 +46,8 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         except ProviderNotConfigured as exc:
             return page("Provider not configured", str(exc), status_code=503)
         # 303 to a clean URL: the code and state leave the address bar and the history
+        if flow.status == "awaiting_verification":
+            return RedirectResponse(service.verifier_redirect(flow), status_code=303, headers=BROWSER_HEADERS)
         return RedirectResponse(f"/connect/{flow.id}/done", status_code=303, headers=BROWSER_HEADERS)
 
     async def done(request: Request) -> Response:
@@ -60,6 +62,8 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
                 f"authmcp can now act on your {name} account for the tools you use. "
                 f"You can close this tab and go back to your app.",
             )
+        if flow.status == "awaiting_verification":
+            return page("Almost done", "Your app still has to confirm who you are. Go back to it to finish.", status_code=409)
         if flow.status == "failed":
             return page("Authorization failed", flow.error or "The authorization did not complete.", status_code=400)
         return page("Not finished", "This authorization is still in progress.", status_code=409)

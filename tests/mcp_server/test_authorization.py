@@ -153,3 +153,55 @@ async def test_more_scopes_keep_the_old_connection_until_the_new_one_completes(
     await runtime.service.complete(await consent(runtime, auth_server, flow.id))
     connection = await runtime.service.connection_for("alice", wider)
     assert connection is not None and set(connection.scopes) == {"profile", "email"}
+
+
+@pytest.fixture
+async def verifying_runtime(make_settings: Any, auth_server: AuthServer) -> AsyncIterator[Runtime]:
+    settings = make_settings(
+        providers={"demo": {
+            "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
+            "userinfo_url": auth_server.userinfo_endpoint, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        }},
+        api={"verification": "custom", "verifier_url": "https://app.example/verify?from=authmcp"},
+    )
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
+        yield rt
+
+
+async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
+    verifying_runtime: Runtime, auth_server: AuthServer
+) -> None:
+    rt = verifying_runtime
+    flow = await rt.service.start_flow("alice", PROFILE)
+    held = await rt.service.complete(await consent(rt, auth_server, flow.id, "alice"))
+    assert held.status == "awaiting_verification"
+    assert rt.service.verifier_redirect(held) == f"https://app.example/verify?from=authmcp&flow_id={flow.id}"
+    assert await rt.vault.get_connection("alice", "demo") is None  # nothing bound before verification
+
+    woken: list[Any] = []
+    async with anyio.create_task_group() as tg:
+        async def waiter() -> None:
+            woken.append(await rt.service.wait(flow.id, timeout=30))
+
+        tg.start_soon(waiter)
+        await anyio.sleep(0.1)
+        done = await rt.service.confirm_user(flow.id, "alice")
+    assert done.status == "completed" and woken[0].status == "completed"
+    connection = await rt.service.connection_for("alice", PROFILE)
+    assert connection is not None and connection.user_info["sub"] == "alice"
+    assert (await rt.service.confirm_user(flow.id, "alice")).status == "completed"  # idempotent for the same user
+
+
+async def test_verification_naming_another_user_binds_nothing(verifying_runtime: Runtime, auth_server: AuthServer) -> None:
+    from mcp_server.authorization import FlowUnavailable, UserMismatch
+
+    rt = verifying_runtime
+    flow = await rt.service.start_flow("alice", PROFILE)
+    await rt.service.complete(await consent(rt, auth_server, flow.id, "mallory"))  # someone else's browser
+    with pytest.raises(UserMismatch):
+        await rt.service.confirm_user(flow.id, "mallory")
+    assert (await rt.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
+    with pytest.raises(FlowUnavailable):
+        await rt.service.confirm_user(flow.id, "alice")
+    assert await rt.vault.get_connection("alice", "demo") is None
+    assert await rt.vault.get_connection("mallory", "demo") is None
