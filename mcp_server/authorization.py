@@ -33,6 +33,7 @@ __all__ = ["AuthorizationService", "CallbackError", "FlowUnavailable", "Provider
 logger = logging.getLogger(__name__)
 
 STALE_LEEWAY_SECONDS = 60.0  # a token this close to expiry is refreshed before use
+TOUCH_INTERVAL_SECONDS = 60.0  # how often a connection's "last used" time is written
 
 
 class ProviderNotConfigured(ConfigError):
@@ -89,6 +90,8 @@ class AuthorizationService:
         self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
         self._waiters: dict[str, anyio.Event] = {}
         self._on_complete: dict[str, list[Callable[[], Awaitable[None]]]] = {}
+        self._last_touch: dict[tuple[str, str], float] = {}
+        self._lease_owner = secrets.token_hex(16)  # this process, as a refresh lease holder
 
     @property
     def redirect_uri(self) -> str:
@@ -121,6 +124,10 @@ class AuthorizationService:
             return None
         if connection.is_stale(time.time(), STALE_LEEWAY_SECONDS):
             return await self.refresh(user_id, requirement.id)
+        now = time.monotonic()
+        if now - self._last_touch.get(key, -TOUCH_INTERVAL_SECONDS) >= TOUCH_INTERVAL_SECONDS:
+            self._last_touch[key] = now  # "last used" is kept to the minute, not written on every call
+            await self.vault.touch_connection(user_id, requirement.id)
         return connection
 
     async def _load(self, key: tuple[str, str]) -> Connection | None:
@@ -142,7 +149,8 @@ class AuthorizationService:
         self._cache.pop((user_id, provider_id), None)
 
     async def refresh(self, user_id: str, provider_id: str, *, rejected: Connection | None = None) -> Connection | None:
-        """Refresh the user's token, one refresh at a time per (user, provider).
+        """Refresh the user's token, one refresh at a time per (user, provider): across this process's tasks
+        (a lock) and across processes sharing the database (a lease on the row; see `Vault.acquire_refresh_lease`).
 
         Without `rejected`, refreshes only if the stored token is stale. With `rejected` (a connection whose
         token the provider's API refused), refreshes unless another task already replaced that token.
@@ -161,30 +169,66 @@ class AuthorizationService:
             if not current.refresh_token:
                 logger.info("token of user %r at %s expired and there is no refresh token", user_id, provider_id)
                 return None
-            provider = self.provider(provider_id)
-            try:
-                tokens = await oauth2.refresh(provider, refresh_token=current.refresh_token, timeout=self.http_timeout)
-            except OAuthError as exc:
-                if exc.error != "invalid_grant":
-                    raise
-                # The only terminal answer (RFC 6749 §5.2): the grant was revoked or expired at the provider.
-                logger.info("refresh for user %r at %s: invalid_grant; authorization needed", user_id, provider_id)
-                await self.vault.set_connection_status(user_id, provider_id, "needs_reauth")
-                self.forget(user_id, provider_id)
+            leased = await self._lease(current)
+            if leased is not current:
+                return leased  # another process refreshed meanwhile (or the connection went away)
+            return await self._refresh_leased(current)
+
+    async def _lease(self, current: Connection) -> Connection | None:
+        """Take the refresh lease for `current`; if another process holds it, wait for its result instead.
+
+        Returns `current` once leased, else the connection as the other process left it.
+        """
+        key = (current.user_id, current.provider_id)
+        lease_seconds = self.http_timeout + 5
+        deadline = time.monotonic() + 2 * lease_seconds
+        delay = 0.02
+        while not await self.vault.acquire_refresh_lease(
+            *key, owner=self._lease_owner, version=current.version, seconds=lease_seconds
+        ):
+            if time.monotonic() > deadline:
+                raise ProviderUnavailable("another refresh of this authorization is taking too long")
+            await anyio.sleep(delay)  # only while another process holds the lease: at most one refresh's time
+            delay = min(delay * 2, 0.2)
+            latest = await self._load(key)
+            if latest is None or latest.status != "active":
                 return None
-            refreshed = await self.vault.save_connection(
-                user_id,
-                provider_id,
-                access_token=tokens.access_token,
-                # RFC 6749 §6: a response without a refresh token leaves the old one valid
-                refresh_token=tokens.refresh_token or current.refresh_token,
-                token_type=tokens.token_type,
-                expires_at=tokens.expires_at,
-                scopes=tokens.scopes if tokens.scopes else current.scopes,
-            )
-            logger.info("refreshed the token of user %r at %s", user_id, provider_id)
-            self._remember(refreshed, key)
-            return refreshed
+            if latest.version != current.version:
+                return latest
+        return current
+
+    async def _refresh_leased(self, current: Connection) -> Connection | None:
+        user_id, provider_id = key = (current.user_id, current.provider_id)
+        assert current.refresh_token is not None
+        provider = self.provider(provider_id)
+        try:
+            tokens = await oauth2.refresh(provider, refresh_token=current.refresh_token, timeout=self.http_timeout)
+        except OAuthError as exc:
+            if exc.error != "invalid_grant":
+                await self.vault.release_refresh_lease(*key, owner=self._lease_owner)
+                raise
+            # The only terminal answer (RFC 6749 §5.2): the grant was revoked or expired at the provider.
+            logger.info("refresh for user %r at %s: invalid_grant; authorization needed", user_id, provider_id)
+            await self.vault.set_connection_status(user_id, provider_id, "needs_reauth")
+            self.forget(user_id, provider_id)
+            return None
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.vault.release_refresh_lease(*key, owner=self._lease_owner)
+            raise
+        refreshed = await self.vault.save_connection(
+            user_id,
+            provider_id,
+            access_token=tokens.access_token,
+            # RFC 6749 §6: a response without a refresh token leaves the old one valid
+            refresh_token=tokens.refresh_token or current.refresh_token,
+            token_type=tokens.token_type,
+            expires_at=tokens.expires_at,
+            scopes=tokens.scopes if tokens.scopes else current.scopes,
+        )
+        logger.info("refreshed the token of user %r at %s", user_id, provider_id)
+        self._remember(refreshed, key)
+        return refreshed
 
     # ---------------------------------------------------------------- flows
 

@@ -151,7 +151,7 @@ def connections_list(
     user: Annotated[str | None, typer.Option(help="Only this user's connections.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Show connections: user, provider, scopes, status, expiry. Never a token."""
+    """Show connections: user, provider, status, expiry, last use, scopes. Never a token."""
     import datetime
 
     settings = _settings(config)
@@ -170,9 +170,11 @@ def connections_list(
     def when(ts: float | None) -> str:
         return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(timespec="seconds") if ts else "-"
 
-    rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "UPDATED", "SCOPES")]
+    rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "LAST USED", "SCOPES")]
     for c in _run(fetch):
-        rows.append((c["user_id"], c["provider_id"], c["status"], when(c["expires_at"]), when(c["updated_at"]), c["scopes"] or "-"))
+        rows.append(
+            (c["user_id"], c["provider_id"], c["status"], when(c["expires_at"]), when(c["last_used_at"]), c["scopes"] or "-")
+        )
     _table(rows)
 
 

@@ -24,9 +24,13 @@ connections = Table(
     Column("expires_at", Float, nullable=True),
     Column("user_info", Text, nullable=False),  # JSON from the provider's userinfo endpoint
     Column("key_id", String(16), nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, nullable=False),  # +1 on every change, so other processes can tell
+    # a refresh lease: the one process (and task) allowed to use the refresh token until lease_until
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", Float, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
     UniqueConstraint("user_id", "provider_id", name="uq_connections_user_provider"),
 )
 

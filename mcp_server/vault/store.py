@@ -160,6 +160,7 @@ class Vault:
             connections.c.scopes,
             connections.c.expires_at,
             connections.c.updated_at,
+            connections.c.last_used_at,
         ).order_by(connections.c.user_id, connections.c.provider_id)
         if user_id is not None:
             query = query.where(connections.c.user_id == user_id)
@@ -200,6 +201,8 @@ class Vault:
             "expires_at": expires_at,
             "key_id": self.keyring.primary_key_id,
             "updated_at": now,
+            "lease_owner": None,
+            "lease_until": None,
         }
         if user_info is not None:
             values["user_info"] = json.dumps(user_info)
@@ -222,7 +225,54 @@ class Vault:
             await conn.execute(
                 update(connections)
                 .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
-                .values(status=status, updated_at=time.time(), version=connections.c.version + 1)
+                .values(
+                    status=status, updated_at=time.time(), version=connections.c.version + 1,
+                    lease_owner=None, lease_until=None,
+                )
+            )
+
+    async def acquire_refresh_lease(
+        self, user_id: str, provider_id: str, *, owner: str, version: int, seconds: float
+    ) -> bool:
+        """Become the only one to refresh this connection, if it is still at `version` and nobody else is.
+
+        The lease is a row-level lock that works alike on SQLite and PostgreSQL and is never held across the
+        HTTP request in a database transaction; it ends when the connection is saved or `seconds` pass.
+        """
+        now = time.time()
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(connections)
+                .where(
+                    connections.c.user_id == user_id,
+                    connections.c.provider_id == provider_id,
+                    connections.c.version == version,
+                    connections.c.status == "active",
+                    or_(connections.c.lease_until.is_(None), connections.c.lease_until < now),
+                )
+                .values(lease_owner=owner, lease_until=now + seconds)
+            )
+        return result.rowcount == 1
+
+    async def release_refresh_lease(self, user_id: str, provider_id: str, *, owner: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(connections)
+                .where(
+                    connections.c.user_id == user_id,
+                    connections.c.provider_id == provider_id,
+                    connections.c.lease_owner == owner,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    async def touch_connection(self, user_id: str, provider_id: str) -> None:
+        """Record that the connection was used (for `authmcp connections list`)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(connections)
+                .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
+                .values(last_used_at=time.time())
             )
 
     async def delete_connection(self, user_id: str, provider_id: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -68,8 +69,13 @@ class Stack:
     port: int
     provider: AuthServer
     settings: dict[str, Any] = field(default_factory=dict)
+    replica_ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
+
+    def replica(self, index: int) -> Stack:
+        """Another authmcp process on the same configuration and database, on its own port."""
+        return dataclasses.replace(self, port=self.replica_ports[index])
 
     @property
     def base_url(self) -> str:
@@ -138,9 +144,11 @@ class Stack:
 def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Iterator[Any]:
     stacks: list[Stack] = []
 
-    def make(*, provider_options: dict[str, Any] | None = None, **settings: Any) -> Stack:
+    def make(*, provider_options: dict[str, Any] | None = None, replicas: int = 0, **settings: Any) -> Stack:
         port = free_port()
-        provider = auth_server_factory([f"http://127.0.0.1:{port}/oauth/callback"], **(provider_options or {}))
+        replica_ports = [free_port() for _ in range(replicas)]
+        callbacks = [f"http://127.0.0.1:{p}/oauth/callback" for p in (port, *replica_ports)]
+        provider = auth_server_factory(callbacks, **(provider_options or {}))
         base = {
             "data_dir": str(tmp_path / f"data-{port}"),
             "user_id": "local-user",
@@ -160,7 +168,7 @@ def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Ite
             }},
         }
         base.update(settings)
-        stack = Stack(tmp=tmp_path, port=port, provider=provider, settings=base)
+        stack = Stack(tmp=tmp_path, port=port, provider=provider, settings=base, replica_ports=replica_ports)
         stacks.append(stack)
         return stack
 
