@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2
 
-from mcp_server import ToolContext, ToolExecutionError, UpstreamAuthError, tool
+from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status, tool
 from mcp_server.auth import OAuth2
 
 TOOLKIT_NAME = "Demo"
@@ -28,9 +28,5 @@ async def who_am_i(context: ToolContext) -> dict[str, Any]:
             response = await client.get(url, headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}"})
         except httpx2.HTTPError:
             raise ToolExecutionError("The provider's userinfo endpoint could not be reached; try again later.") from None
-    if response.status_code == 401:
-        raise UpstreamAuthError()
-    if response.status_code != 200:
-        raise ToolExecutionError(f"The provider's userinfo endpoint answered HTTP {response.status_code}.")
-    profile = response.json()
+    profile = raise_for_upstream_status(response, what="the user's profile").json()
     return {"user_id": context.user_id, "provider_profile": profile}

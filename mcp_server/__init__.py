@@ -18,7 +18,9 @@ from mcp_server.errors import (
     UpstreamAuthError,
     UpstreamError,
     UpstreamRateLimitError,
+    UpstreamServerError,
 )
+from mcp_server.upstream import raise_for_upstream_status
 
 __all__ = [
     "RetryableToolError",
@@ -28,5 +30,7 @@ __all__ = [
     "UpstreamAuthError",
     "UpstreamError",
     "UpstreamRateLimitError",
+    "UpstreamServerError",
+    "raise_for_upstream_status",
     "tool",
 ]

@@ -2,6 +2,50 @@
 
 from __future__ import annotations
 
-from mcp_server.declare import GitHub, Google, Microsoft, OAuth2, Slack, Zoom
+from mcp_server.declare import (
+    Airtable,
+    Asana,
+    Atlassian,
+    Box,
+    Discord,
+    Dropbox,
+    Figma,
+    GitHub,
+    GitLab,
+    Google,
+    Hubspot,
+    Linear,
+    Microsoft,
+    Notion,
+    OAuth2,
+    Reddit,
+    Salesforce,
+    Slack,
+    Spotify,
+    X,
+    Zoom,
+)
 
-__all__ = ["GitHub", "Google", "Microsoft", "OAuth2", "Slack", "Zoom"]
+__all__ = [
+    "Airtable",
+    "Asana",
+    "Atlassian",
+    "Box",
+    "Discord",
+    "Dropbox",
+    "Figma",
+    "GitHub",
+    "GitLab",
+    "Google",
+    "Hubspot",
+    "Linear",
+    "Microsoft",
+    "Notion",
+    "OAuth2",
+    "Reddit",
+    "Salesforce",
+    "Slack",
+    "Spotify",
+    "X",
+    "Zoom",
+]

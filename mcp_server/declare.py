@@ -9,14 +9,29 @@ from typing import Any, ClassVar, TypeVar, overload
 from mcp_server.errors import ToolExecutionError
 
 __all__ = [
+    "Airtable",
+    "Asana",
+    "Atlassian",
+    "Box",
+    "Discord",
+    "Dropbox",
+    "Figma",
     "GitHub",
+    "GitLab",
     "Google",
+    "Hubspot",
+    "Linear",
     "Microsoft",
+    "Notion",
     "OAuth2",
+    "Reddit",
+    "Salesforce",
     "Slack",
+    "Spotify",
     "ToolAuthorization",
     "ToolContext",
     "ToolDeclaration",
+    "X",
     "Zoom",
     "tool",
 ]
@@ -73,6 +88,96 @@ class Microsoft(OAuth2):
 class Zoom(OAuth2):
     id: str = "zoom"
     provider_type: ClassVar[str] = "zoom"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notion(OAuth2):
+    id: str = "notion"
+    provider_type: ClassVar[str] = "notion"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Linear(OAuth2):
+    id: str = "linear"
+    provider_type: ClassVar[str] = "linear"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropbox(OAuth2):
+    id: str = "dropbox"
+    provider_type: ClassVar[str] = "dropbox"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Atlassian(OAuth2):
+    id: str = "atlassian"
+    provider_type: ClassVar[str] = "atlassian"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Asana(OAuth2):
+    id: str = "asana"
+    provider_type: ClassVar[str] = "asana"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hubspot(OAuth2):
+    id: str = "hubspot"
+    provider_type: ClassVar[str] = "hubspot"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spotify(OAuth2):
+    id: str = "spotify"
+    provider_type: ClassVar[str] = "spotify"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Discord(OAuth2):
+    id: str = "discord"
+    provider_type: ClassVar[str] = "discord"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitLab(OAuth2):
+    id: str = "gitlab"
+    provider_type: ClassVar[str] = "gitlab"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Salesforce(OAuth2):
+    id: str = "salesforce"
+    provider_type: ClassVar[str] = "salesforce"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figma(OAuth2):
+    id: str = "figma"
+    provider_type: ClassVar[str] = "figma"
+
+
+@dataclass(frozen=True, kw_only=True)
+class X(OAuth2):
+    id: str = "x"
+    provider_type: ClassVar[str] = "x"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reddit(OAuth2):
+    id: str = "reddit"
+    provider_type: ClassVar[str] = "reddit"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Box(OAuth2):
+    id: str = "box"
+    provider_type: ClassVar[str] = "box"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Airtable(OAuth2):
+    id: str = "airtable"
+    provider_type: ClassVar[str] = "airtable"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@
         ├── RetryableToolError   the same call may succeed later (rate limit, upstream outage)
         └── UpstreamError        a provider's API answered with an error status
             ├── UpstreamAuthError        401: the token was refused; the gate refreshes once and retries
-            └── UpstreamRateLimitError   429: retry after `retry_after` seconds
+            ├── UpstreamRateLimitError   429: retry after `retry_after` seconds (also a RetryableToolError)
+            └── UpstreamServerError      5xx: the provider failed; retry later (also a RetryableToolError)
 
 Messages never contain token or secret values, and never an upstream response body.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "UpstreamAuthError",
     "UpstreamError",
     "UpstreamRateLimitError",
+    "UpstreamServerError",
 ]
 
 
@@ -96,5 +98,13 @@ class UpstreamRateLimitError(UpstreamError, RetryableToolError):
     """The provider's API is rate limiting this user (429)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, status_code: int = 429) -> None:
+        UpstreamError.__init__(self, message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class UpstreamServerError(UpstreamError, RetryableToolError):
+    """The provider's API failed (5xx); the same call may succeed later."""
+
+    def __init__(self, message: str, *, status_code: int = 502, retry_after: float | None = None) -> None:
         UpstreamError.__init__(self, message, status_code=status_code)
         self.retry_after = retry_after

@@ -1,0 +1,62 @@
+"""Translating a provider API's error answers into authmcp's errors, once, for every toolkit."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+from mcp_server._http import httpx2
+from mcp_server.errors import UpstreamAuthError, UpstreamError, UpstreamRateLimitError, UpstreamServerError
+
+__all__ = ["raise_for_upstream_status", "retry_after_seconds"]
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def raise_for_upstream_status(response: httpx2.Response, *, what: str = "the request") -> httpx2.Response:
+    """Raise the matching authmcp error for an error status; return the response otherwise.
+
+    `what` names the thing asked for ("the message 18c2f", "repository octo/hello"), for messages such as
+    "... was not found". The response body is never put in a message: it may hold the user's data.
+
+    Raises:
+        UpstreamAuthError: 401; the gate refreshes the token once and retries the tool.
+        UpstreamRateLimitError: 429, with `retry_after` from the `Retry-After` header.
+        UpstreamServerError: 5xx; the call may succeed later.
+        UpstreamError: any other 4xx.
+    """
+    status = response.status_code
+    if status < 400:
+        return response
+    if status == 401:
+        raise UpstreamAuthError()
+    if status == 429:
+        wait = retry_after_seconds(response.headers.get("retry-after"))
+        when = f" Retry in {wait:.0f} s." if wait is not None else " Retry in a little while."
+        raise UpstreamRateLimitError(f"The provider is rate limiting {what}.{when}", retry_after=wait)
+    if status >= 500:
+        wait = retry_after_seconds(response.headers.get("retry-after"))
+        raise UpstreamServerError(
+            f"The provider had a server error (HTTP {status}) for {what}; try again later.",
+            status_code=status, retry_after=wait,
+        )
+    if status == 403:
+        raise UpstreamError(
+            f"The provider refused access to {what} (HTTP 403): the user's authorization does not allow it.",
+            status_code=status,
+        )
+    if status == 404:
+        raise UpstreamError(f"The provider says {what} was not found (HTTP 404).", status_code=status)
+    raise UpstreamError(f"The provider rejected {what} (HTTP {status}).", status_code=status)
