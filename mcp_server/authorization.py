@@ -78,6 +78,7 @@ class AuthorizationService:
         http_timeout: float = 10.0,
         cache_seconds: float = 5.0,
         verifier_url: str | None = None,
+        revocation_retry_seconds: float = 60.0,
     ) -> None:
         self.vault = vault
         self.providers = providers
@@ -86,6 +87,7 @@ class AuthorizationService:
         self.http_timeout = http_timeout
         self.cache_seconds = cache_seconds
         self.verifier_url = verifier_url
+        self.revocation_retry_seconds = revocation_retry_seconds
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
         self._waiters: dict[str, anyio.Event] = {}
@@ -424,10 +426,52 @@ class AuthorizationService:
         return await self.vault.get_flow(flow_id)
 
     async def disconnect(self, user_id: str, provider_id: str) -> bool:
-        """Forget the user's connection to a provider at once. Returns whether there was one."""
-        removed = await self.vault.delete_connection(user_id, provider_id)
+        """Disconnect the user from a provider: unusable here at once, then revoked at the provider.
+
+        The connection is removed and its token queued in one transaction; the revocation is tried now and,
+        if the provider is down, again later by `retry_revocations`. Returns whether there was a connection.
+        """
+        removed = await self.vault.disconnect(user_id, provider_id, secrets.token_hex(12))
         self.forget(user_id, provider_id)
+        if removed:
+            logger.info("user %r disconnected from %s", user_id, provider_id)
+            await self.retry_revocations()
         return removed
+
+    async def keep_revoking(self) -> None:
+        """Run forever (in the server's task group): retry queued revocations every `revocation_retry_seconds`."""
+        while True:
+            await anyio.sleep(self.revocation_retry_seconds)
+            try:
+                await self.retry_revocations()
+            except AuthmcpError as exc:  # e.g. a key problem; say so and keep serving
+                logger.error("revocation retries failed: %s", exc)
+
+    async def retry_revocations(self) -> int:
+        """Revoke the queued tokens whose time has come. Returns how many are still queued after this pass."""
+        for pending in await self.vault.due_revocations():
+            provider = self.providers.get(pending.provider_id)
+            revoked = False
+            try:
+                if provider is not None and not provider.missing_settings():
+                    revoked = await oauth2.revoke(
+                        provider, token=pending.token, token_type_hint=pending.token_type_hint,
+                        timeout=self.http_timeout,
+                    )
+            except ProviderUnavailable as exc:
+                delay = min(self.revocation_retry_seconds * 2**pending.attempts, 6 * 3600.0)  # at most 6 h apart
+                logger.warning("revocation at %s failed (%s); retrying in %.0f s", pending.provider_id, exc, delay)
+                await self.vault.postpone_revocation(pending.id, delay=delay, error=str(exc))
+                continue
+            except OAuthError as exc:
+                logger.warning("revocation at %s refused for good: %s", pending.provider_id, exc)
+            else:
+                if revoked:
+                    logger.info("token of user %r revoked at %s", pending.user_id, pending.provider_id)
+                else:
+                    logger.warning("%s offers no revocation endpoint: the token is forgotten here only", pending.provider_id)
+            await self.vault.finish_revocation(pending.id)
+        return await self.vault.count_revocations()
 
 
 def _code(error: str) -> str:

@@ -184,25 +184,40 @@ def connections_revoke(
     user: Annotated[str | None, typer.Option(help="The user (default: the local user).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Remove a user's connection to a provider from this server."""
+    """Disconnect a user from a provider: unusable at once, then the token is revoked at the provider."""
+    from mcp_server.authorization import AuthorizationService
+    from mcp_server.providers import ProviderRegistry
     from mcp_server.vault import open_vault
 
     settings = _settings(config)
     user_id = user or settings.user_id
 
-    async def revoke() -> bool:
+    async def revoke() -> tuple[bool, int]:
         vault = await open_vault(
             settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
         )
         try:
-            return await vault.delete_connection(user_id, provider)
+            service = AuthorizationService(
+                vault=vault, providers=ProviderRegistry(settings.providers),
+                public_url=settings.resolved_public_url("127.0.0.1", 8000),
+                http_timeout=settings.http_timeout_seconds,
+                revocation_retry_seconds=settings.revocation_retry_seconds,
+            )
+            removed = await service.disconnect(user_id, provider)
+            return removed, await vault.count_revocations()
         finally:
             await vault.aclose()
 
-    if not _run(revoke):
+    removed, queued = _run(revoke)
+    if not removed:
         typer.echo(f"authmcp: user {user_id!r} has no connection to {provider!r}.", err=True)
         raise typer.Exit(code=1)
-    typer.echo(f"Removed the connection of {user_id!r} to {provider!r}.")
+    typer.echo(f"Disconnected {user_id!r} from {provider!r}.")
+    if queued:
+        typer.echo(
+            f"The provider could not be told yet; a running `authmcp serve` retries every "
+            f"{settings.revocation_retry_seconds:.0f} s ({queued} revocation(s) queued)."
+        )
 
 
 def main() -> None:

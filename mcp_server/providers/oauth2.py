@@ -23,7 +23,7 @@ from mcp_server._http import httpx2
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.providers.registry import Provider
 
-__all__ = ["TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_scopes", "refresh"]
+__all__ = ["TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_scopes", "refresh", "revoke"]
 
 logger = logging.getLogger(__name__)
 
@@ -171,3 +171,43 @@ async def fetch_user_info(provider: Provider, *, access_token: str, timeout: flo
         logger.warning("userinfo request to %s failed: %s", provider.id, type(exc).__name__)
         return {}
     return body if isinstance(body, dict) else {}
+
+
+async def revoke(provider: Provider, *, token: str, token_type_hint: str, timeout: float) -> bool:
+    """Revoke a token at the provider: RFC 7009, or the provider's documented alternative.
+
+    A 200 is success even for a token the provider no longer knows (RFC 7009 §2.2). Returns False when the
+    provider offers no way to revoke.
+
+    Raises:
+        ProviderUnavailable: The provider could not be reached or failed (5xx, 429): try again later.
+        OAuthError: The provider refused the request for good (another 4xx): retrying will not help.
+    """
+    try:
+        if provider.revocation == "github_grant":
+            # GitHub deletes the whole grant of an OAuth app: DELETE /applications/{client_id}/grant
+            async with httpx2.AsyncClient(timeout=timeout) as client:
+                response = await client.request(
+                    "DELETE",
+                    f"https://api.github.com/applications/{provider.client_id}/grant",
+                    auth=(provider.client_id or "", provider.client_secret or ""),
+                    json={"access_token": token},
+                    headers={"Accept": "application/vnd.github+json"},
+                )
+        elif provider.revocation == "rfc7009" and provider.revocation_url:
+            async with _client(provider, timeout=timeout) as client:
+                response = await client.revoke_token(
+                    provider.revocation_url, token=token, token_type_hint=token_type_hint
+                )
+        else:
+            return False  # forgetting the token is all we can do
+    except httpx2.TimeoutException:
+        raise ProviderUnavailable(f"{provider.name} did not answer the revocation in time") from None
+    except httpx2.TransportError:
+        raise ProviderUnavailable(f"{provider.name} could not be reached to revoke the token") from None
+    status = response.status_code
+    if status >= 500 or status == 429:
+        raise ProviderUnavailable(f"{provider.name} could not revoke the token now (HTTP {status})")
+    if status >= 400 and not (provider.revocation == "github_grant" and status == 404):
+        raise OAuthError("invalid_request", f"{provider.name} refused to revoke the token (HTTP {status})")
+    return True

@@ -55,3 +55,18 @@ flows = Table(
 )
 
 Index("ix_flows_user_provider", flows.c.user_id, flows.c.provider_id, flows.c.status)
+
+revocations = Table(
+    "revocations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("provider_id", String(100), nullable=False),
+    Column("token", Text, nullable=False),  # ciphertext: the token to revoke at the provider
+    Column("token_type_hint", String(20), nullable=False),  # RFC 7009 §2.1
+    Column("key_id", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_error", Text, nullable=True),  # our own words
+    Column("created_at", Float, nullable=False),
+)

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from mcp_server.errors import ConfigError, KeyringError
 from mcp_server.vault.keyring import Keyring
-from mcp_server.vault.schema import connections, flows, metadata
+from mcp_server.vault.schema import connections, flows, metadata, revocations
 
-__all__ = ["Connection", "Flow", "Vault", "async_database_url"]
+__all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,18 @@ class Flow:
         return self.expires_at <= now
 
 
+@dataclass(frozen=True)
+class PendingRevocation:
+    """A token to revoke at its provider, kept until the provider confirms."""
+
+    id: str
+    user_id: str
+    provider_id: str
+    token: str = field(repr=False)
+    token_type_hint: str
+    attempts: int
+
+
 def async_database_url(url: str) -> str:
     """Map a plain database URL to the async driver authmcp uses for it."""
     parsed = make_url(url)
@@ -84,6 +96,10 @@ def async_database_url(url: str) -> str:
 
 def _connection_context(user_id: str, provider_id: str, column: str) -> str:
     return f"connections|{user_id}|{provider_id}|{column}"
+
+
+def _revocation_context(revocation_id: str) -> str:
+    return f"revocations|{revocation_id}|token"
 
 
 def _flow_context(flow_id: str, column: str = "code_verifier") -> str:
@@ -135,6 +151,7 @@ class Vault:
         query = union(
             select(connections.c.key_id).distinct(),
             select(flows.c.key_id).where(flows.c.key_id.is_not(None)).distinct(),
+            select(revocations.c.key_id).distinct(),
         )
         async with self._reader.connect() as conn:
             return [row[0] for row in await conn.execute(query)]
@@ -274,6 +291,67 @@ class Vault:
                 .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
                 .values(last_used_at=time.time())
             )
+
+    async def disconnect(self, user_id: str, provider_id: str, revocation_id: str) -> bool:
+        """Remove the connection at once and queue its token for revocation at the provider, in one transaction.
+
+        The refresh token is queued when there is one (revoking it ends the grant, RFC 7009 §2.1), else the
+        access token. Returns whether there was a connection.
+        """
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().first()
+            if row is None:
+                return False
+            connection = self._decode_connection(row)
+            token, hint = (
+                (connection.refresh_token, "refresh_token")
+                if connection.refresh_token
+                else (connection.access_token, "access_token")
+            )
+            await conn.execute(
+                insert(revocations).values(
+                    id=revocation_id, user_id=user_id, provider_id=provider_id,
+                    token=self.keyring.encrypt(token, _revocation_context(revocation_id)),
+                    token_type_hint=hint, key_id=self.keyring.primary_key_id, attempts=0,
+                    next_attempt_at=time.time(), created_at=time.time(),
+                )
+            )
+            await conn.execute(connections.delete().where(connections.c.id == row["id"]))
+        return True
+
+    async def due_revocations(self, limit: int = 50) -> list[PendingRevocation]:
+        query = (
+            select(revocations)
+            .where(revocations.c.next_attempt_at <= time.time())
+            .order_by(revocations.c.next_attempt_at)
+            .limit(limit)
+        )
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            PendingRevocation(
+                id=row["id"], user_id=row["user_id"], provider_id=row["provider_id"],
+                token=self.keyring.decrypt(row["token"], _revocation_context(row["id"])),
+                token_type_hint=row["token_type_hint"], attempts=row["attempts"],
+            )
+            for row in rows
+        ]
+
+    async def finish_revocation(self, revocation_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(revocations.delete().where(revocations.c.id == revocation_id))
+
+    async def postpone_revocation(self, revocation_id: str, *, delay: float, error: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(revocations)
+                .where(revocations.c.id == revocation_id)
+                .values(attempts=revocations.c.attempts + 1, next_attempt_at=time.time() + delay, last_error=error)
+            )
+
+    async def count_revocations(self) -> int:
+        async with self._reader.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(revocations))).scalar_one())
 
     async def delete_connection(self, user_id: str, provider_id: str) -> bool:
         async with self._engine.begin() as conn:
@@ -484,6 +562,14 @@ class Vault:
                     if row[column]:
                         values[column] = reseal(row[column], _flow_context(row["id"], column))
                 await conn.execute(update(flows).where(flows.c.id == row["id"]).values(**values))
+                count += 1
+            for row in (await conn.execute(select(revocations))).mappings().all():
+                token = reseal(row["token"], _revocation_context(row["id"]))
+                await conn.execute(
+                    update(revocations)
+                    .where(revocations.c.id == row["id"])
+                    .values(token=token, key_id=new_keyring.primary_key_id)
+                )
                 count += 1
         self.keyring = new_keyring
         return count

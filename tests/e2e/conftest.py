@@ -17,6 +17,7 @@ from typing import IO, Any
 import httpx2
 import pytest
 
+from mcp_server.vault import open_vault
 from tests.conftest import REPO
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, AuthServerFactory
 from tests.support.provider import AuthServer
@@ -161,6 +162,7 @@ def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Ite
                 "authorize_url": provider.authorization_endpoint,
                 "token_url": provider.token_endpoint,
                 "userinfo_url": provider.userinfo_endpoint,
+                "revocation_url": provider.revocation_endpoint,
                 "issuer": provider.issuer,
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
@@ -207,3 +209,14 @@ def texts(result: Any) -> str:
 def assert_clean(text: str, secrets: Sequence[str]) -> None:
     for secret in secrets:
         assert secret not in text, "a secret value leaked"
+
+
+async def stored_tokens(stack: Stack, user: str) -> tuple[str, str | None]:
+    data_dir = Path(stack.settings["data_dir"])
+    vault = await open_vault(f"sqlite:///{data_dir / 'authmcp.db'}", env_keys=[], key_file=data_dir / "keys")
+    try:
+        connection = await vault.get_connection(user, "demo")
+    finally:
+        await vault.aclose()
+    assert connection is not None
+    return connection.access_token, connection.refresh_token

@@ -16,9 +16,8 @@ import anyio
 import httpx2
 import pytest
 
-from mcp_server.vault import open_vault
 from tests.e2e.clients import mcp_client
-from tests.e2e.conftest import Stack, assert_clean, authorize_in_browser, texts
+from tests.e2e.conftest import Stack, assert_clean, authorize_in_browser, stored_tokens, texts
 from tests.support.fixtures import CLIENT_SECRET
 
 pytestmark = pytest.mark.anyio
@@ -32,17 +31,6 @@ async def pending_link(stack: Stack, token: str | None = None) -> str:
     async with mcp_client(stack, "http", token=token) as client:
         result = await client.call_tool("Demo_WhoAmI", {})
     return str(result.meta["url"])
-
-
-async def stored_tokens(stack: Stack, user: str) -> tuple[str, str | None]:
-    data_dir = Path(stack.settings["data_dir"])
-    vault = await open_vault(f"sqlite:///{data_dir / 'authmcp.db'}", env_keys=[], key_file=data_dir / "keys")
-    try:
-        connection = await vault.get_connection(user, "demo")
-    finally:
-        await vault.aclose()
-    assert connection is not None
-    return connection.access_token, connection.refresh_token
 
 
 def database_bytes(stack: Stack) -> bytes:
