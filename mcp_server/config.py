@@ -44,6 +44,7 @@ class ProviderSettings(BaseModel):
     userinfo_url: str | None = None
     revocation_url: str | None = None
     issuer: str | None = None  # checked against the callback's `iss` (RFC 9207) when the provider sends one
+    discover: bool = False  # fill missing endpoints from <issuer>/.well-known/openid-configuration at start-up
     client_id: str | None = None
     client_secret: SecretStr | None = None
     scopes: list[str] = Field(default_factory=list)  # always requested, besides what tools need
@@ -57,6 +58,7 @@ class ProviderSettings(BaseModel):
     userinfo_headers: dict[str, str] = Field(default_factory=dict)
     user_id_field: str | None = None
     revocation: Literal["rfc7009", "github_grant", "none"] | None = None
+    refresh: Literal["rotating", "reusable", "none"] | None = None
 
 
 class McpAuthSettings(BaseModel):

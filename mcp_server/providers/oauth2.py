@@ -101,8 +101,10 @@ async def _token_request(provider: Provider, what: str) -> AsyncIterator[None]:
 
 def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> TokenSet:
     if provider.token_response_key:
+        # Slack puts a user token under `authed_user` after consent, but at the top level after a refresh
         nested = raw.get(provider.token_response_key)
-        raw = nested if isinstance(nested, dict) else {}
+        if isinstance(nested, dict) and nested.get("access_token"):
+            raw = nested
     access_token = raw.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise OAuthError("invalid_response", "the provider's token response had no access_token")

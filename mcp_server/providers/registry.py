@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Literal
 
@@ -44,6 +44,7 @@ class Provider:
     user_id_field: str = "sub"  # dotted path of the user's id in the userinfo answer
     revocation: Revocation = "rfc7009"  # how to revoke; "rfc7009" needs revocation_url
     refresh: RefreshBehaviour = "reusable"  # what the provider does with refresh tokens (documentation)
+    discover: bool = False  # endpoints not given come from the issuer's metadata at start-up
 
     def missing_settings(self) -> list[str]:
         """Settings that must still be given before this provider can authorize anyone."""
@@ -84,6 +85,15 @@ class ProviderRegistry:
     def get(self, provider_id: str) -> Provider | None:
         return self._providers.get(provider_id)
 
+    async def discover(self, *, timeout: float) -> None:
+        """Fill the endpoints of providers configured with `discover = true` from their issuer's metadata.
+
+        Raises:
+            ConfigError: The metadata cannot be fetched, or names another issuer (RFC 8414 §3.3).
+        """
+        for provider in [p for p in self._providers.values() if p.discover]:
+            self._providers[provider.id] = await discover_endpoints(provider, timeout=timeout)
+
     def __iter__(self) -> Iterator[Provider]:
         return iter(self._providers.values())
 
@@ -117,3 +127,48 @@ class ProviderRegistry:
             userinfo_headers=dict(merged.pop("userinfo_headers", {})),
             **merged,
         )
+
+
+_METADATA_PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
+
+
+async def discover_endpoints(provider: Provider, *, timeout: float) -> Provider:
+    """`provider` with the endpoints it lacks taken from its issuer's OpenID / RFC 8414 metadata."""
+    from mcp_server._http import httpx2
+
+    if not provider.issuer:
+        raise ConfigError(f"[providers.{provider.id}] has discover = true but no issuer; give the issuer URL.")
+    metadata: dict[str, Any] | None = None
+    async with httpx2.AsyncClient(timeout=timeout) as client:
+        for path in _METADATA_PATHS:
+            try:
+                response = await client.get(provider.issuer.rstrip("/") + path, headers={"Accept": "application/json"})
+                if response.status_code == 200:
+                    metadata = response.json()
+                    break
+            except (httpx2.HTTPError, ValueError):
+                continue
+    if not isinstance(metadata, dict):
+        raise ConfigError(
+            f"Could not read the metadata of {provider.issuer} for [providers.{provider.id}]; check the issuer "
+            f"URL, or give authorize_url and token_url and remove discover."
+        )
+    if metadata.get("issuer") != provider.issuer:  # RFC 8414 §3.3: exact match, or the metadata is not theirs
+        raise ConfigError(
+            f"The metadata at {provider.issuer} names the issuer {metadata.get('issuer')!r}; [providers.{provider.id}] "
+            f"issuer must be exactly that."
+        )
+    methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    found = {
+        "authorize_url": provider.authorize_url or metadata.get("authorization_endpoint"),
+        "token_url": provider.token_url or metadata.get("token_endpoint"),
+        "userinfo_url": provider.userinfo_url or metadata.get("userinfo_endpoint"),
+        "revocation_url": provider.revocation_url or metadata.get("revocation_endpoint"),
+        "pkce": "S256" in (metadata.get("code_challenge_methods_supported") or ["S256"]),
+        "token_endpoint_auth_method": (
+            provider.token_endpoint_auth_method
+            if provider.token_endpoint_auth_method in methods
+            else next((m for m in ("client_secret_basic", "client_secret_post") if m in methods), "client_secret_basic")
+        ),
+    }
+    return replace(provider, **found)
