@@ -93,6 +93,7 @@ class AuthorizationService:
         self._waiters: dict[str, anyio.Event] = {}
         self._on_complete: dict[str, list[Callable[[], Awaitable[None]]]] = {}
         self._last_touch: dict[tuple[str, str], float] = {}
+        self._secret_cache: dict[tuple[str, str], tuple[str, float]] = {}
         self._lease_owner = secrets.token_hex(16)  # this process, as a refresh lease holder
 
     @property
@@ -258,6 +259,47 @@ class AuthorizationService:
             logger.info("flow %s started: user %r, provider %s", flow.id, user_id, requirement.id)
         return flow
 
+    # ---------------------------------------------------------------- secrets a user types in
+
+    async def user_secret(self, user_id: str, name: str) -> str | None:
+        """The value the user gave for a secret, from the in-memory view or the vault."""
+        key = (user_id, name)
+        cached = self._secret_cache.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            value = await self.vault.get_user_secret(user_id, name)
+        except DecryptionError as exc:
+            logger.error("secret %s of user %r cannot be decrypted (%s); asking for it again", name, user_id, exc)
+            value = None
+        if value is not None:
+            self._secret_cache[key] = (value, time.monotonic() + self.cache_seconds)
+        return value
+
+    async def start_secret_flow(self, user_id: str, name: str) -> Flow:
+        """A pending flow whose link opens a page of ours where the user types the secret's value."""
+        flow = await self.vault.find_pending_flow(user_id, name, (), kind="secret")
+        if flow is None:
+            flow = await self.vault.create_flow(
+                secrets.token_urlsafe(24), user_id, name, (), ttl=self.flow_ttl, kind="secret"
+            )
+            logger.info("flow %s started: user %r, secret %s", flow.id, user_id, name)
+        return flow
+
+    async def submit_secret(self, flow_id: str, value: str) -> Flow:
+        """Store the value typed on a secret flow's page, encrypted, and complete the flow.
+
+        Raises:
+            FlowUnavailable: The flow is unknown, not a secret flow, finished, or expired.
+        """
+        flow = await self.vault.complete_secret_flow(flow_id, value)
+        if flow is None:
+            raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
+        self._secret_cache.pop((flow.user_id, flow.provider_id), None)
+        logger.info("flow %s completed: user %r stored secret %s", flow.id, flow.user_id, flow.provider_id)
+        await self._finish(flow.id)
+        return flow
+
     async def redirect(self, flow_id: str) -> str:
         """The provider URL for a browser arriving at `/connect/<flow id>`, with fresh state and PKCE.
 
@@ -265,7 +307,7 @@ class AuthorizationService:
             FlowUnavailable: The flow is unknown, already finished, or expired.
         """
         flow = await self.vault.get_flow(flow_id)
-        if flow is None:
+        if flow is None or flow.kind != "oauth":
             raise FlowUnavailable("This authorization link is not known. Go back to your app and try the tool again.")
         if flow.status == "completed":
             raise FlowUnavailable("This authorization is already complete. You can close this tab.")

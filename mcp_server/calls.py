@@ -15,11 +15,25 @@ from mcp_server.declare import ToolAuthorization, ToolContext
 from mcp_server.errors import ToolExecutionError, UpstreamAuthError
 from mcp_server.vault import Connection
 
-__all__ = ["AuthorizationExpired", "missing_secrets", "run_tool", "tool_context"]
+__all__ = ["AuthorizationExpired", "missing_secrets", "run_tool", "secrets_for", "tool_context"]
 
 
 class AuthorizationExpired(ToolExecutionError):
     """The provider keeps refusing the user's token and no refresh helps: the user must authorize again."""
+
+
+async def secrets_for(
+    service: AuthorizationService, user_id: str, definition: ToolDefinition, server_secrets: Mapping[str, str]
+) -> dict[str, str]:
+    """The values of the tool's secrets for this user: the server-wide value if configured, else the user's own."""
+    values: dict[str, str] = {}
+    for name in definition.secrets:
+        value = server_secrets.get(name)
+        if value is None:
+            value = await service.user_secret(user_id, name)
+        if value is not None:
+            values[name] = value
+    return values
 
 
 def missing_secrets(definition: ToolDefinition, secrets: Mapping[str, str]) -> str | None:
@@ -29,8 +43,9 @@ def missing_secrets(definition: ToolDefinition, secrets: Mapping[str, str]) -> s
         return None
     settings = ", ".join(f'[secrets] {n} = "..." (or AUTHMCP_SECRETS__{n})' for n in missing)
     return (
-        f"{definition.api_name} needs the secret {', '.join(missing)}, which this server does not have. "
-        f"Ask the server's operator to set {settings} and restart authmcp."
+        f"{definition.api_name} needs the secret {', '.join(missing)}, which neither this server nor the user has "
+        f"given. The user can give their own through the link an MCP client shows, or the server's operator can "
+        f"set {settings} and restart authmcp."
     )
 
 

@@ -14,7 +14,7 @@ It finds the user, the tool's requirements and the user's connection, then eithe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +35,7 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.authorization import AuthorizationService, ProviderNotConfigured
-from mcp_server.calls import AuthorizationExpired, missing_secrets, run_tool, tool_context
+from mcp_server.calls import AuthorizationExpired, missing_secrets, run_tool, secrets_for, tool_context
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.declare import ToolContext
 from mcp_server.errors import OAuthError, ProviderUnavailable, ToolExecutionError
@@ -70,6 +70,17 @@ class _Call:
 
 
 _current_call: ContextVar[_Call] = ContextVar("authmcp_current_call")
+
+
+@dataclass(frozen=True)
+class _Need:
+    """Something the user must give before a tool can run: an authorization at a provider, or a secret."""
+
+    key: str  # the input request's key in a 2026-07-28 InputRequiredResult
+    what: str  # "the authorization with Google", for messages
+    message: str  # what clients with URL elicitation show
+    start: Callable[[], Awaitable[Flow]]  # the flow whose link gives it
+    fallback: Callable[[Flow, str], tuple[str, dict[str, Any]]]  # text and _meta for other clients
 
 
 def _entrypoint(definition: ToolDefinition) -> Callable[..., Any]:
@@ -134,7 +145,14 @@ class AuthGate(Extension):
             return await call_next(ctx)
         user_id = current_user_id(self.local_user)
 
-        refusal = missing_secrets(definition, self.secrets)
+        secrets = await secrets_for(self.service, user_id, definition, self.secrets)
+        for name in definition.secrets:
+            if name not in secrets:
+                answer = await self._ask(params, ctx, user_id, self._secret_need(definition, user_id, name))
+                if answer is not None:
+                    return answer
+                secrets = await secrets_for(self.service, user_id, definition, self.secrets)
+        refusal = missing_secrets(definition, secrets)
         if refusal is not None:
             return _error(refusal)
 
@@ -144,10 +162,11 @@ class AuthGate(Extension):
             try:
                 connection = await self.service.connection_for(user_id, requirement)
                 if connection is None:
-                    answer = await self._authorization_required(params, ctx, user_id, definition)
-                    if not isinstance(answer, Connection):
-                        return answer
-                    connection = answer
+                    need = self._authorization_need(definition, user_id)
+                    answer = await self._ask(params, ctx, user_id, need)
+                    connection = await self.service.connection_for(user_id, requirement) if answer is None else None
+                    if connection is None:
+                        return answer or await self._ask(params, ctx, user_id, need, retry=False)  # type: ignore[return-value]
             except ProviderNotConfigured as exc:
                 return _error(str(exc))
             except (ProviderUnavailable, OAuthError) as exc:
@@ -156,7 +175,7 @@ class AuthGate(Extension):
         call = _Call(
             service=self.service,
             definition=definition,
-            context=tool_context(user_id, definition, connection, self.secrets),
+            context=tool_context(user_id, definition, connection, secrets),
             connection=connection,
         )
         token = _current_call.set(call)
@@ -165,77 +184,92 @@ class AuthGate(Extension):
         finally:
             _current_call.reset(token)
         if call.needs_authorization:
-            answer = await self._authorization_required(params, ctx, user_id, definition, retry=False)
-            if not isinstance(answer, Connection):
-                return answer
+            answer = await self._ask(params, ctx, user_id, self._authorization_need(definition, user_id), retry=False)
+            assert answer is not None
+            return answer
         return result
 
-    async def _authorization_required(
+    def _authorization_need(self, definition: ToolDefinition, user_id: str) -> _Need:
+        requirement = definition.requirement
+        assert requirement is not None
+        provider = self.service.provider(requirement.id)
+
+        def fallback(flow: Flow, url: str) -> tuple[str, dict[str, Any]]:
+            text = (
+                f"Authorization required: {definition.api_name} acts on your {provider.name} account. "
+                f"Open {url} in your browser, grant access, then call the tool again."
+            )
+            return text, {"url": url, "provider": requirement.id, "scopes": list(flow.scopes), "flow_id": flow.id}
+
+        return _Need(
+            key=f"authorize:{requirement.id}",
+            what=f"the authorization with {provider.name}",
+            message=f"Sign in to {provider.name} to let {definition.api_name} act for you.",
+            start=lambda: self.service.start_flow(user_id, requirement),
+            fallback=fallback,
+        )
+
+    def _secret_need(self, definition: ToolDefinition, user_id: str, name: str) -> _Need:
+        def fallback(flow: Flow, url: str) -> tuple[str, dict[str, Any]]:
+            text = (
+                f"Secret required: {definition.api_name} needs your {name}. Open {url} in your browser, enter it "
+                f"there (it is stored encrypted, never shown to the model), then call the tool again. "
+                f"(Or the server's operator sets [secrets] {name}, or AUTHMCP_SECRETS__{name}, for everyone.)"
+            )
+            return text, {"url": url, "secret": name, "flow_id": flow.id}
+
+        return _Need(
+            key=f"secret:{name}",
+            what=f"entering {name}",
+            message=f"{definition.api_name} needs your {name}. Enter it on the page that opens.",
+            start=lambda: self.service.start_secret_flow(user_id, name),
+            fallback=fallback,
+        )
+
+    async def _ask(
         self,
         params: CallToolRequestParams,
         ctx: ServerRequestContext[Any, Any],
         user_id: str,
-        definition: ToolDefinition,
+        need: _Need,
         *,
         retry: bool = True,
-    ) -> HandlerResult | Connection:
-        """Answer "authorization required" for this client, or, on a retry after consent, the new connection."""
-        requirement = definition.requirement
-        assert requirement is not None
-        provider = self.service.provider(requirement.id)
-        key = f"authorize:{requirement.id}"
+    ) -> HandlerResult | None:
+        """Ask the user for `need` in the form this client can take.
+
+        Returns None when this call is the retry of a 2026-07-28 client whose user has just finished the flow
+        (waiting for it up to `flow_wait_seconds`): the caller then reads what the user gave and goes on.
+        """
         url_ok = _url_elicitation_supported(ctx)
         modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
-
         responses = params.input_responses or {}
-        if modern and retry and key in responses:
-            response = responses[key]
+        if modern and retry and need.key in responses:
+            response = responses[need.key]
             if isinstance(response, ElicitResult) and response.action != "accept":
-                return _error(f"Authorization with {provider.name} was declined, so {definition.api_name} did not run.")
-            flow_id = params.request_state
-            if flow_id:
-                flow = await self.service.wait(flow_id, self.flow_wait_seconds)
-                if flow is not None and flow.user_id == user_id and flow.status == "completed":
-                    connection = await self.service.connection_for(user_id, requirement)
-                    if connection is not None:
-                        return connection
-                if flow is not None and flow.user_id == user_id and flow.status == "failed":
-                    retry_flow = await self.service.start_flow(user_id, requirement)
-                    return self._fallback(
-                        definition, retry_flow,
-                        f"The authorization with {provider.name} did not complete ({flow.error}). ",
-                    )
-            flow = await self.service.start_flow(user_id, requirement)
-            return self._fallback(definition, flow, f"The authorization with {provider.name} is not complete yet. ")
+                return _error(f"The user declined {need.what}, so the tool did not run.")
+            flow = await self.service.wait(params.request_state, self.flow_wait_seconds) if params.request_state else None
+            if flow is not None and flow.user_id == user_id:
+                if flow.status == "completed":
+                    return None
+                if flow.status == "failed":
+                    return self._fallback(need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). ")
+            return self._fallback(need, await need.start(), f"{need.what.capitalize()} is not complete yet. ")
 
-        flow = await self.service.start_flow(user_id, requirement)
+        flow = await need.start()
         url = self.service.connect_url(flow)
-        message = f"Sign in to {provider.name} to let {definition.api_name} act for you."
         if modern and url_ok:
             return InputRequiredResult(
-                input_requests={key: ElicitRequest(params=ElicitRequestURLParams(message=message, url=url))},
+                input_requests={need.key: ElicitRequest(params=ElicitRequestURLParams(message=need.message, url=url))},
                 request_state=flow.id,
             )
         if not modern and url_ok:
             session = ctx.session
             self.service.on_complete(flow.id, lambda: session.send_elicit_complete(flow.id))
             raise UrlElicitationRequiredError(
-                [ElicitRequestURLParams(message=message, url=url, elicitation_id=flow.id)]
+                [ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)]
             )
-        return self._fallback(definition, flow)
+        return self._fallback(need, flow)
 
-    def _fallback(self, definition: ToolDefinition, flow: Flow, preface: str = "") -> CallToolResult:
-        requirement = definition.requirement
-        assert requirement is not None
-        provider = self.service.provider(requirement.id)
-        url = self.service.connect_url(flow)
-        text = (
-            f"{preface}Authorization required: {definition.api_name} acts on your {provider.name} account. "
-            f"Open {url} in your browser, grant access, then call the tool again."
-        )
-        return _error(
-            text,
-            {"url": url, "provider": requirement.id, "scopes": list(flow.scopes), "flow_id": flow.id},
-        )
-
-
+    def _fallback(self, need: _Need, flow: Flow, preface: str = "") -> CallToolResult:
+        text, meta = need.fallback(flow, self.service.connect_url(flow))
+        return _error(preface + text, meta)

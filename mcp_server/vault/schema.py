@@ -38,8 +38,9 @@ flows = Table(
     "flows",
     metadata,
     Column("id", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),  # oauth: a provider's consent | secret: the user types a secret
     Column("user_id", String(255), nullable=False),
-    Column("provider_id", String(100), nullable=False),
+    Column("provider_id", String(100), nullable=False),  # for kind "secret": the secret's name
     Column("scopes", Text, nullable=False),
     # pending -> exchanging -> completed | failed; with user verification, exchanging -> awaiting_verification
     # -> (confirm_user) exchanging -> completed
@@ -69,4 +70,16 @@ revocations = Table(
     Column("next_attempt_at", Float, nullable=False),
     Column("last_error", Text, nullable=True),  # our own words
     Column("created_at", Float, nullable=False),
+)
+
+user_secrets = Table(
+    "user_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(255), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("value", Text, nullable=False),  # ciphertext
+    Column("key_id", String(16), nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_user_secrets_user_name"),
 )

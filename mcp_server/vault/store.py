@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from mcp_server.errors import ConfigError, KeyringError
 from mcp_server.vault.keyring import Keyring
-from mcp_server.vault.schema import connections, flows, metadata, revocations
+from mcp_server.vault.schema import connections, flows, metadata, revocations, user_secrets
 
 __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
 
@@ -60,13 +60,14 @@ class Flow:
 
     id: str
     user_id: str
-    provider_id: str
+    provider_id: str  # for a secret flow: the secret's name
     scopes: tuple[str, ...]
     status: str
     created_at: float
     expires_at: float
     error: str | None = None
     code_verifier: str | None = field(default=None, repr=False)
+    kind: str = "oauth"  # or "secret"
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at <= now
@@ -96,6 +97,10 @@ def async_database_url(url: str) -> str:
 
 def _connection_context(user_id: str, provider_id: str, column: str) -> str:
     return f"connections|{user_id}|{provider_id}|{column}"
+
+
+def _secret_context(user_id: str, name: str) -> str:
+    return f"user_secrets|{user_id}|{name}|value"
 
 
 def _revocation_context(revocation_id: str) -> str:
@@ -152,6 +157,7 @@ class Vault:
             select(connections.c.key_id).distinct(),
             select(flows.c.key_id).where(flows.c.key_id.is_not(None)).distinct(),
             select(revocations.c.key_id).distinct(),
+            select(user_secrets.c.key_id).distinct(),
         )
         async with self._reader.connect() as conn:
             return [row[0] for row in await conn.execute(query)]
@@ -391,14 +397,14 @@ class Vault:
     # ---------------------------------------------------------------- flows
 
     async def create_flow(
-        self, flow_id: str, user_id: str, provider_id: str, scopes: Sequence[str], *, ttl: float
+        self, flow_id: str, user_id: str, provider_id: str, scopes: Sequence[str], *, ttl: float, kind: str = "oauth"
     ) -> Flow:
         now = time.time()
-        flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl)
+        flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl, kind=kind)
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(flows).values(
-                    id=flow.id, user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
+                    id=flow.id, kind=kind, user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
                     status="pending", created_at=now, expires_at=flow.expires_at,
                 )
             )
@@ -409,11 +415,14 @@ class Vault:
             row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().first()
         return self._decode_flow(row, with_verifier=False) if row else None
 
-    async def find_pending_flow(self, user_id: str, provider_id: str, scopes: Sequence[str]) -> Flow | None:
+    async def find_pending_flow(
+        self, user_id: str, provider_id: str, scopes: Sequence[str], *, kind: str = "oauth"
+    ) -> Flow | None:
         """An unexpired pending flow for exactly these scopes, to hand out again instead of starting another."""
         query = (
             select(flows)
             .where(
+                flows.c.kind == kind,
                 flows.c.user_id == user_id,
                 flows.c.provider_id == provider_id,
                 flows.c.status == "pending",
@@ -433,7 +442,10 @@ class Vault:
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
-                .where(flows.c.id == flow_id, flows.c.status == "pending", flows.c.expires_at > time.time())
+                .where(
+                    flows.c.id == flow_id, flows.c.kind == "oauth", flows.c.status == "pending",
+                    flows.c.expires_at > time.time(),
+                )
                 .values(state_hash=state_hash, code_verifier=sealed, key_id=self.keyring.primary_key_id)
             )
         return result.rowcount == 1
@@ -529,6 +541,7 @@ class Vault:
             expires_at=row["expires_at"],
             error=row["error"],
             code_verifier=verifier,
+            kind=row["kind"],
         )
 
     # ---------------------------------------------------------------- keys
@@ -563,6 +576,14 @@ class Vault:
                         values[column] = reseal(row[column], _flow_context(row["id"], column))
                 await conn.execute(update(flows).where(flows.c.id == row["id"]).values(**values))
                 count += 1
+            for row in (await conn.execute(select(user_secrets))).mappings().all():
+                value = reseal(row["value"], _secret_context(row["user_id"], row["name"]))
+                await conn.execute(
+                    update(user_secrets)
+                    .where(user_secrets.c.id == row["id"])
+                    .values(value=value, key_id=new_keyring.primary_key_id)
+                )
+                count += 1
             for row in (await conn.execute(select(revocations))).mappings().all():
                 token = reseal(row["token"], _revocation_context(row["id"]))
                 await conn.execute(
@@ -573,6 +594,46 @@ class Vault:
                 count += 1
         self.keyring = new_keyring
         return count
+
+    # ---------------------------------------------------------------- secrets users type in
+
+    async def get_user_secret(self, user_id: str, name: str) -> str | None:
+        query = select(user_secrets.c.value).where(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
+        async with self._reader.connect() as conn:
+            value = (await conn.execute(query)).scalar_one_or_none()
+        return self.keyring.decrypt(value, _secret_context(user_id, name)) if value is not None else None
+
+    async def complete_secret_flow(self, flow_id: str, value: str) -> Flow | None:
+        """Store the value typed for a pending secret flow and complete the flow, once, in one transaction."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(
+                    flows.c.id == flow_id, flows.c.kind == "secret", flows.c.status == "pending",
+                    flows.c.expires_at > time.time(),
+                )
+                .values(status="completed", completed_at=time.time())
+            )
+            if result.rowcount != 1:
+                return None
+            row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().one()
+            user_id, name = row["user_id"], row["provider_id"]
+            values = {
+                "value": self.keyring.encrypt(value, _secret_context(user_id, name)),
+                "key_id": self.keyring.primary_key_id,
+                "updated_at": time.time(),
+            }
+            key = and_(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
+            if (await conn.execute(update(user_secrets).where(key).values(**values))).rowcount == 0:
+                await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
+        return self._decode_flow(row, with_verifier=False)
+
+    async def delete_user_secret(self, user_id: str, name: str) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                user_secrets.delete().where(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
+            )
+        return result.rowcount > 0
 
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:

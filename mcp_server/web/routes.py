@@ -7,19 +7,22 @@ id, the single-use state, PKCE, and the flow record on the server.
 from __future__ import annotations
 
 import logging
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.authorization import AuthorizationService, CallbackError, FlowUnavailable, ProviderNotConfigured
-from mcp_server.web.pages import BROWSER_HEADERS, page
+from mcp_server.vault import Flow
+from mcp_server.web.pages import BROWSER_HEADERS, page, secret_form
 
 __all__ = ["create_web_routes"]
 
 logger = logging.getLogger(__name__)
 
 _MAX_PARAM = 4096  # a code or state longer than this is not from a provider we talk to
+_MAX_SECRET = 4096  # characters of a secret a user types
 
 
 def create_web_routes(service: AuthorizationService) -> list[Route]:
@@ -27,6 +30,11 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         flow_id = request.path_params["flow_id"]
         if len(flow_id) > 64:
             return page("Link not valid", "This authorization link is not known.", status_code=404)
+        flow = await service.flow_status(flow_id)
+        if flow is not None and flow.kind == "secret":
+            return await secret(request, flow)
+        if request.method != "GET":
+            return page("Not allowed", "Open this link in your browser.", status_code=405)
         try:
             url = await service.redirect(flow_id)
         except FlowUnavailable as exc:
@@ -50,12 +58,33 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
             return RedirectResponse(service.verifier_redirect(flow), status_code=303, headers=BROWSER_HEADERS)
         return RedirectResponse(f"/connect/{flow.id}/done", status_code=303, headers=BROWSER_HEADERS)
 
+    async def secret(request: Request, flow: Flow) -> Response:
+        name = flow.provider_id
+        if flow.status != "pending" or flow.is_expired(time.time()):
+            return page("Link not valid", "This link has expired or was already used. Go back to your app.", status_code=410)
+        action = f"/connect/{flow.id}"
+        if request.method == "GET":
+            return secret_form(name, action, max_length=_MAX_SECRET)
+        form = await request.form(max_files=0, max_fields=4)
+        value = form.get("value")
+        value = value.strip() if isinstance(value, str) else ""
+        if not value or len(value) > _MAX_SECRET:
+            error = f"Enter your {name}: it cannot be empty or longer than {_MAX_SECRET} characters."
+            return secret_form(name, action, max_length=_MAX_SECRET, error=error)
+        try:
+            await service.submit_secret(flow.id, value)
+        except FlowUnavailable as exc:
+            return page("Link not valid", str(exc), status_code=410)
+        return RedirectResponse(f"/connect/{flow.id}/done", status_code=303, headers=BROWSER_HEADERS)
+
     async def done(request: Request) -> Response:
         flow = await service.flow_status(request.path_params["flow_id"][:64])
         if flow is None:
             return page("Link not valid", "This authorization link is not known.", status_code=404)
         provider = service.providers.get(flow.provider_id)
         name = provider.name if provider else flow.provider_id
+        if flow.kind == "secret" and flow.status == "completed":
+            return page(f"{flow.provider_id} saved", "It is stored encrypted. You can close this tab and go back to your app.")
         if flow.status == "completed":
             return page(
                 f"Connected to {name}",
@@ -72,7 +101,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     return [
-        Route("/connect/{flow_id}", connect, methods=["GET"]),
+        Route("/connect/{flow_id}", connect, methods=["GET", "POST"]),
         Route("/connect/{flow_id}/done", done, methods=["GET"]),
         Route("/oauth/callback", callback, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

@@ -135,12 +135,17 @@ async def test_scopes_short_of_the_tool_ask_for_the_union(runtime: Runtime) -> N
     assert (await runtime.vault.get_connection("alice", "demo")).status == "active"  # type: ignore[union-attr]
 
 
-async def test_missing_secret_names_it_and_says_how_to_set_it(make_settings: Any) -> None:
+async def test_missing_secret_asks_the_user_and_says_how_the_operator_could_set_it(make_settings: Any) -> None:
     async with open_runtime(make_settings(providers={"demo": DEMO_PROVIDER}), public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
         async with Client(rt.mcp) as client:
             result = await client.call_tool("Sample_ReadSecret", {})
-    assert result.is_error
-    assert "SAMPLE_KEY" in text(result) and "AUTHMCP_SECRETS__SAMPLE_KEY" in text(result)
+            meta = result.meta or {}
+            assert result.is_error and meta["secret"] == "SAMPLE_KEY"
+            assert "SAMPLE_KEY" in text(result) and "AUTHMCP_SECRETS__SAMPLE_KEY" in text(result)
+            assert meta["url"] == f"{PUBLIC_URL}/connect/{meta['flow_id']}" and meta["url"] in text(result)
+            await rt.service.submit_secret(meta["flow_id"], "users-own-value")
+            after = await client.call_tool("Sample_ReadSecret", {})
+    assert after.structured_content == {"result": len("users-own-value")}
 
 
 async def test_configured_secret_reaches_the_tool(runtime: Runtime) -> None:
