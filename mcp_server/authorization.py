@@ -480,14 +480,18 @@ class AuthorizationService:
             await self.retry_revocations()
         return removed
 
-    async def keep_revoking(self) -> None:
-        """Run forever (in the server's task group): retry queued revocations every `revocation_retry_seconds`."""
+    async def maintain(self) -> None:
+        """Run forever in the server's task group: every `revocation_retry_seconds`, fail the flows whose time ran
+        out (among them any a crashed process left half-done) and retry queued revocations."""
         while True:
-            await anyio.sleep(self.revocation_retry_seconds)
             try:
+                expired = await self.vault.expire_flows()
+                if expired:
+                    logger.info("%d authorization flow(s) expired", expired)
                 await self.retry_revocations()
             except AuthmcpError as exc:  # e.g. a key problem; say so and keep serving
-                logger.error("revocation retries failed: %s", exc)
+                logger.error("maintenance failed: %s", exc)
+            await anyio.sleep(self.revocation_retry_seconds)
 
     async def retry_revocations(self) -> int:
         """Revoke the queued tokens whose time has come. Returns how many are still queued after this pass."""

@@ -153,3 +153,19 @@ def test_scopes_given_as_a_string_are_refused_at_declaration() -> None:
 
     with pytest.raises(TypeError, match="list of strings"):
         Google(scopes="https://www.googleapis.com/auth/gmail.readonly")  # type: ignore[arg-type]
+
+
+def test_a_second_app_of_a_catalogued_kind_is_its_own_provider(tmp_path: Path) -> None:
+    providers = ProviderRegistry({"work-google": ProviderSettings(type="google", client_id="w", client_secret="s")})
+    spec = toolkit(tmp_path, '''
+        @tool(requires_auth=Google(id="work-google", scopes=["https://www.googleapis.com/auth/drive.readonly"]))
+        def files() -> str:
+            """List work files."""
+            return ""
+    ''')
+    (definition,) = list(load_catalog([spec], providers))
+    assert definition.requirement is not None and definition.requirement.id == "work-google"
+    work, personal = providers.get("work-google"), providers.get("google")
+    assert work is not None and personal is not None
+    assert work.token_url == personal.token_url and work.client_id == "w" and personal.client_id is None
+    assert work.missing_settings() == [] and personal.missing_settings() == ["client_id", "client_secret"]
