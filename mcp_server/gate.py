@@ -157,20 +157,16 @@ class AuthGate(Extension):
             return _error(refusal)
 
         connection: Connection | None = None
-        requirement = definition.requirement
-        if requirement is not None:
+        if definition.requirement is not None:
             try:
-                connection = await self.service.connection_for(user_id, requirement)
-                if connection is None:
-                    need = self._authorization_need(definition, user_id)
-                    answer = await self._ask(params, ctx, user_id, need)
-                    connection = await self.service.connection_for(user_id, requirement) if answer is None else None
-                    if connection is None:
-                        return answer or await self._ask(params, ctx, user_id, need, retry=False)  # type: ignore[return-value]
+                found = await self._connection(params, ctx, user_id, definition)
             except ProviderNotConfigured as exc:
                 return _error(str(exc))
             except (ProviderUnavailable, OAuthError) as exc:
                 return _error(f"Could not renew your authorization: {exc}. Try again in a moment.")
+            if not isinstance(found, Connection):
+                return found
+            connection = found
 
         call = _Call(
             service=self.service,
@@ -184,10 +180,24 @@ class AuthGate(Extension):
         finally:
             _current_call.reset(token)
         if call.needs_authorization:
-            answer = await self._ask(params, ctx, user_id, self._authorization_need(definition, user_id), retry=False)
-            assert answer is not None
-            return answer
+            return await self._answer(ctx, self._authorization_need(definition, user_id))
         return result
+
+    async def _connection(
+        self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any], user_id: str, definition: ToolDefinition
+    ) -> Connection | HandlerResult:
+        """The user's connection for the tool, or the answer asking them to authorize."""
+        assert definition.requirement is not None
+        connection = await self.service.connection_for(user_id, definition.requirement)
+        if connection is not None:
+            return connection
+        need = self._authorization_need(definition, user_id)
+        answer = await self._ask(params, ctx, user_id, need)
+        if answer is not None:
+            return answer
+        # this is the retry of a client whose user just finished the flow
+        connection = await self.service.connection_for(user_id, definition.requirement)
+        return connection if connection is not None else await self._answer(ctx, need)
 
     def _authorization_need(self, definition: ToolDefinition, user_id: str) -> _Need:
         requirement = definition.requirement
@@ -227,47 +237,41 @@ class AuthGate(Extension):
         )
 
     async def _ask(
-        self,
-        params: CallToolRequestParams,
-        ctx: ServerRequestContext[Any, Any],
-        user_id: str,
-        need: _Need,
-        *,
-        retry: bool = True,
+        self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any], user_id: str, need: _Need
     ) -> HandlerResult | None:
-        """Ask the user for `need` in the form this client can take.
+        """Ask the user for `need`, unless this call is a 2026-07-28 client's retry after it asked before.
 
-        Returns None when this call is the retry of a 2026-07-28 client whose user has just finished the flow
-        (waiting for it up to `flow_wait_seconds`): the caller then reads what the user gave and goes on.
+        On such a retry the gate waits (up to `flow_wait_seconds`) for the user to finish the flow, and returns
+        None once they have: the caller then reads what the user gave and goes on with the same call.
         """
-        url_ok = _url_elicitation_supported(ctx)
-        modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
-        responses = params.input_responses or {}
-        if modern and retry and need.key in responses:
-            response = responses[need.key]
-            if isinstance(response, ElicitResult) and response.action != "accept":
-                return _error(f"The user declined {need.what}, so the tool did not run.")
-            flow = await self.service.wait(params.request_state, self.flow_wait_seconds) if params.request_state else None
-            if flow is not None and flow.user_id == user_id:
-                if flow.status == "completed":
-                    return None
-                if flow.status == "failed":
-                    return self._fallback(need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). ")
-            return self._fallback(need, await need.start(), f"{need.what.capitalize()} is not complete yet. ")
+        response = (params.input_responses or {}).get(need.key)
+        if response is None or ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            return await self._answer(ctx, need)
+        if isinstance(response, ElicitResult) and response.action != "accept":
+            return _error(f"The user declined {need.what}, so the tool did not run.")
+        flow = await self.service.wait(params.request_state, self.flow_wait_seconds) if params.request_state else None
+        if flow is not None and flow.user_id == user_id:
+            if flow.status == "completed":
+                return None
+            if flow.status == "failed":
+                return self._fallback(need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). ")
+        return self._fallback(need, await need.start(), f"{need.what.capitalize()} is not complete yet. ")
 
+    async def _answer(self, ctx: ServerRequestContext[Any, Any], need: _Need) -> HandlerResult:
+        """Start (or reuse) the flow for `need` and hand out its link in the form this client can take."""
         flow = await need.start()
         url = self.service.connect_url(flow)
-        if modern and url_ok:
-            return InputRequiredResult(
-                input_requests={need.key: ElicitRequest(params=ElicitRequestURLParams(message=need.message, url=url))},
-                request_state=flow.id,
-            )
-        if not modern and url_ok:
+        url_ok = _url_elicitation_supported(ctx)
+        if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            if url_ok:
+                return InputRequiredResult(
+                    input_requests={need.key: ElicitRequest(params=ElicitRequestURLParams(message=need.message, url=url))},
+                    request_state=flow.id,
+                )
+        elif url_ok:
             session = ctx.session
             self.service.on_complete(flow.id, lambda: session.send_elicit_complete(flow.id))
-            raise UrlElicitationRequiredError(
-                [ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)]
-            )
+            raise UrlElicitationRequiredError([ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)])
         return self._fallback(need, flow)
 
     def _fallback(self, need: _Need, flow: Flow, preface: str = "") -> CallToolResult:

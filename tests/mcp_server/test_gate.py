@@ -186,3 +186,15 @@ async def test_expired_token_without_refresh_token_asks_for_authorization(runtim
     async with Client(runtime.mcp) as client:
         result = await client.call_tool("Sample_ShowToken", {})
     assert result.is_error and (result.meta or {}).get("flow_id")
+
+
+async def test_modern_client_gives_a_secret_through_url_elicitation_in_one_call(make_settings: Any) -> None:
+    async with open_runtime(make_settings(providers={"demo": DEMO_PROVIDER}), public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
+        async def type_it(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+            assert isinstance(params, ElicitRequestURLParams) and "SAMPLE_KEY" in params.message
+            await rt.service.submit_secret(params.url.rsplit("/", 1)[-1], "typed-in-the-browser")
+            return ElicitResult(action="accept")
+
+        async with Client(rt.mcp, elicitation_callback=type_it) as client:
+            result = await client.call_tool("Sample_ReadSecret", {})
+    assert result.structured_content == {"result": len("typed-in-the-browser")}
