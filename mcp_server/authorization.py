@@ -95,6 +95,8 @@ class AuthorizationService:
         self._last_touch: dict[tuple[str, str], float] = {}
         self._secret_cache: dict[tuple[str, str], tuple[str, float]] = {}
         self._lease_owner = secrets.token_hex(16)  # this process, as a refresh lease holder
+        # flows finished by other processes on the same database (replicas): wake our waiters too
+        vault.notices.subscribe(self._finished_elsewhere, self._recheck_waiters)
 
     @property
     def redirect_uri(self) -> str:
@@ -451,15 +453,35 @@ class AuthorizationService:
             except Exception as exc:  # the client went away; the notice is advisory
                 logger.info("completion notice for flow %s not delivered: %s", flow_id, type(exc).__name__)
 
+    async def _finished_elsewhere(self, flow_id: str) -> None:
+        """Another process finished a flow: drop what this one cached for it, then wake its waiters here."""
+        flow = await self.vault.get_flow(flow_id)  # one read per finished flow, so a replica never answers
+        # from a connection it cached before the user granted more
+        if flow is not None:
+            self.forget(flow.user_id, flow.provider_id)
+            self._secret_cache.pop((flow.user_id, flow.provider_id), None)
+        await self._finish(flow_id)
+
+    async def _recheck_waiters(self) -> None:
+        """Notices from other processes may have been missed (a lost LISTEN connection): re-read the flows."""
+        for flow_id in [*self._waiters, *self._on_complete]:
+            flow = await self.vault.get_flow(flow_id)
+            if flow is None or flow.status in ("completed", "failed"):
+                await self._finished_elsewhere(flow_id)
+
     def on_complete(self, flow_id: str, callback: Callable[[], Awaitable[None]]) -> None:
         self._on_complete.setdefault(flow_id, []).append(callback)
 
     async def wait(self, flow_id: str, timeout: float) -> Flow | None:
-        """Wait until the flow finishes or `timeout` passes; returns the flow as it then is."""
+        """Wait until the flow finishes (in this process or another on the same database) or `timeout` passes;
+        returns the flow as it then is."""
+        event = self._waiters.setdefault(flow_id, anyio.Event())  # before reading: a finish in between wakes us
         flow = await self.vault.get_flow(flow_id)
         if flow is None or flow.status in ("completed", "failed"):
+            if self._waiters.get(flow_id) is event:
+                del self._waiters[flow_id]
+                event.set()  # anyone else on it re-reads the flow too
             return flow
-        event = self._waiters.setdefault(flow_id, anyio.Event())
         with anyio.move_on_after(min(timeout, max(0.0, flow.expires_at - time.time()))):
             await event.wait()
         return await self.vault.get_flow(flow_id)

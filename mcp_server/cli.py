@@ -23,6 +23,8 @@ keys_app = typer.Typer(help="Manage the keys that encrypt stored tokens.", no_ar
 connections_app = typer.Typer(help="See and remove users' connections to providers.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(connections_app, name="connections")
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML configuration file (default: ./authmcp.toml).")]
 ToolkitOption = Annotated[
@@ -218,6 +220,31 @@ def connections_revoke(
             f"The provider could not be told yet; a running `authmcp serve` retries every "
             f"{settings.revocation_retry_seconds:.0f} s ({queued} revocation(s) queued)."
         )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Bring the database schema to this version of authmcp (run once per upgrade, before starting it)."""
+    from mcp_server.vault import Vault
+    from mcp_server.vault.migrate import upgrade
+
+    settings = _settings(config)
+
+    async def run() -> tuple[str | None, str]:
+        engine = Vault.create_engine(settings.resolved_database_url())
+        try:
+            async with engine.begin() as conn:
+                return await upgrade(conn)
+        finally:
+            await engine.dispose()
+
+    before, now = _run(run)
+    if before == now:
+        typer.echo(f"The database schema is up to date (revision {now}).")
+    elif before is None:
+        typer.echo(f"Created the database schema (revision {now}).")
+    else:
+        typer.echo(f"Upgraded the database schema from {before or 'nothing'} to revision {now}.")
 
 
 def main() -> None:

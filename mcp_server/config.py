@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: sqlite:///<data_dir>/authmcp.db
     user_id: str = Field(default_factory=_default_user_id)  # the local user (stdio, unauthenticated loopback HTTP)
     encryption_keys: SecretStr | None = None  # comma-separated; the first encrypts, all decrypt
+    # comma-separated, >= 32 bytes each; the first seals a 2026-07-28 requestState, all unseal. Give every replica
+    # the same keys so a round trip may land on another one; unset: a per-process key (one process only)
+    request_state_keys: SecretStr | None = None
     toolkits: list[str] | None = None  # default: every bundled toolkit
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     flow_ttl_seconds: int = Field(default=600, ge=60, le=3600)
@@ -148,6 +151,23 @@ class Settings(BaseSettings):
         if self.encryption_keys is None:
             return []
         return [k.strip() for k in self.encryption_keys.get_secret_value().split(",") if k.strip()]
+
+    def request_state_key_list(self) -> list[str]:
+        if self.request_state_keys is None:
+            return []
+        return [k.strip() for k in self.request_state_keys.get_secret_value().split(",") if k.strip()]
+
+    @field_validator("request_state_keys")
+    @classmethod
+    def _check_request_state_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            keys = [k.strip() for k in value.get_secret_value().split(",") if k.strip()]
+            if not keys or any(len(k.encode()) < 32 for k in keys):
+                raise ValueError(
+                    "each request-state key must be at least 32 characters of secret randomness; "
+                    "make one with `authmcp keys generate`"
+                )
+        return value
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -13,6 +13,7 @@ import anyio
 import uvicorn
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,7 +28,7 @@ from mcp_server.gate import AuthGate, register_tools
 from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, open_vault
-from mcp_server.web import HostCheck, allowed_hosts, create_web_routes
+from mcp_server.web import HostCheck, allowed_hosts, create_api_routes, create_web_routes
 
 __all__ = ["Runtime", "create_http_app", "create_web_app", "open_runtime", "serve"]
 
@@ -95,10 +96,12 @@ async def open_runtime(
         ConfigError: The configuration, a toolkit, or the keys cannot work.
     """
     providers, catalog = load_tools(settings, toolkits)
+    await providers.discover(timeout=settings.http_timeout_seconds)
     vault = await open_vault(
         settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
     )
     try:
+        await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
         service = AuthorizationService(
             vault=vault,
             providers=providers,
@@ -107,6 +110,7 @@ async def open_runtime(
             http_timeout=settings.http_timeout_seconds,
             cache_seconds=settings.connection_cache_seconds,
             verifier_url=settings.api.verifier_url if settings.api.verification == "custom" else None,
+            revocation_retry_seconds=settings.revocation_retry_seconds,
         )
         gate = AuthGate(
             catalog=catalog,
@@ -125,6 +129,7 @@ async def open_runtime(
             auth=auth,
             extensions=[gate],
             log_level=settings.log_level,
+            request_state_security=_request_state_security(settings),
         )
         register_tools(mcp, catalog)
         multi_user = verifier is not None or bool(settings.api.keys)
@@ -139,6 +144,15 @@ async def open_runtime(
         await vault.aclose()
 
 
+def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """Shared keys for sealing 2026-07-28 `requestState`, so any replica can open what another sealed."""
+    keys = settings.request_state_key_list()
+    if not keys:
+        return None  # the SDK's per-process key: enough for one process
+    # a round trip may wait for the user's consent: keep the state valid as long as the flow is
+    return RequestStateSecurity(keys=keys, ttl=float(max(600, settings.flow_ttl_seconds)))
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -149,10 +163,10 @@ def _version() -> str:
 
 
 def create_web_app(runtime: Runtime) -> Starlette:
-    """The browser routes alone (`/connect`, `/oauth/callback`, `/healthz`), as served beside stdio."""
+    """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     return Starlette(
-        routes=create_web_routes(runtime.service),
+        routes=[*create_web_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings)],
         middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
     )
 
@@ -173,7 +187,7 @@ class _Transports:
 
 
 def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response: bool = False) -> Starlette:
-    """Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages/`, and the web routes, on one app."""
+    """Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages/`, the web routes and `/v1`, on one app."""
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
@@ -190,7 +204,11 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
             yield
 
     return Starlette(
-        routes=[*create_web_routes(runtime.service), Mount("", app=_Transports(streamable, sse))],
+        routes=[
+            *create_web_routes(runtime.service),
+            *create_api_routes(runtime.catalog, runtime.service, runtime.settings),
+            Mount("", app=_Transports(streamable, sse)),
+        ],
         middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
         lifespan=lifespan,
     )
@@ -255,8 +273,16 @@ async def serve(
                         settings.user_id,
                     )
                 logger.info("MCP over Streamable HTTP at %s/mcp and SSE at %s/sse", public_url, public_url)
+                if stateless and not settings.request_state_keys:
+                    logger.warning(
+                        "--stateless without request_state_keys: a 2026-07-28 round trip must come back to this "
+                        "process. Behind a load balancer give every replica the same request_state_keys."
+                    )
                 server = _uvicorn(create_http_app(runtime, stateless=stateless), settings.log_level)
-                await server.serve(sockets=[sock])
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(runtime.service.maintain)
+                    await server.serve(sockets=[sock])
+                    tg.cancel_scope.cancel()
     finally:
         sock.close()
 
@@ -266,5 +292,7 @@ async def _serve_stdio(runtime: Runtime, sock: socket.socket) -> None:
     logger.info("MCP on stdio as user %r; authorization pages at %s", runtime.settings.user_id, runtime.public_url)
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: web.serve(sockets=[sock]))
+        tg.start_soon(runtime.service.maintain)
         await runtime.mcp.run_stdio_async()
         web.should_exit = True
+        tg.cancel_scope.cancel()

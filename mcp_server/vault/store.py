@@ -19,8 +19,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mcp_server.errors import ConfigError, KeyringError
+from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
 from mcp_server.vault.keyring import Keyring
-from mcp_server.vault.schema import connections, flows, metadata, revocations, user_secrets
+from mcp_server.vault.migrate import check_schema
+from mcp_server.vault.schema import connections, flows, revocations, user_secrets
 
 __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
 
@@ -118,6 +120,13 @@ class Vault:
         self._engine = engine
         self._reader = engine.execution_options(authmcp_read_only=True)
         self.keyring = keyring
+        self.dialect = engine.dialect.name
+        # finished flows, announced to the other processes on this database (PostgreSQL: LISTEN/NOTIFY)
+        self.notices: FlowNotices = (
+            PostgresFlowNotices(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+            if self.dialect == "postgresql"
+            else FlowNotices()
+        )
 
     @classmethod
     def create_engine(cls, database_url: str) -> AsyncEngine:
@@ -134,9 +143,14 @@ class Vault:
 
     @classmethod
     async def open(cls, engine: AsyncEngine, keyring: Keyring, *, check_keys: bool = True) -> Vault:
-        """Create the tables if needed and check that `keyring` can read what is stored."""
+        """Check the schema (creating it in an empty database) and that `keyring` can read what is stored.
+
+        Raises:
+            ConfigError: The schema needs `authmcp db upgrade` (or was written by a newer authmcp).
+            KeyringError: The stored data needs keys that are not configured.
+        """
         async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+            await check_schema(conn)
         vault = cls(engine, keyring)
         if not check_keys:
             return vault
@@ -150,6 +164,7 @@ class Vault:
         return vault
 
     async def aclose(self) -> None:
+        await self.notices.aclose()
         await self._engine.dispose()
 
     async def stored_key_ids(self) -> list[str]:
@@ -468,11 +483,13 @@ class Vault:
 
     async def fail_flow(self, flow_id: str, error: str) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(flows)
                 .where(flows.c.id == flow_id, flows.c.status.in_(_OPEN_STATUSES))
                 .values(status="failed", error=error, code_verifier=None, held_tokens=None, completed_at=time.time())
             )
+            if result.rowcount:
+                await self.notices.announce(conn, flow_id)
 
     async def hold_tokens(self, flow_id: str, payload: str) -> bool:
         """Keep a flow's tokens, encrypted, until the user is verified (exchanging -> awaiting_verification)."""
@@ -515,6 +532,7 @@ class Vault:
                 .where(flows.c.id == flow.id)
                 .values(status="completed", code_verifier=None, held_tokens=None, completed_at=time.time())
             )
+            await self.notices.announce(conn, flow.id)
         return saved
 
     async def expire_flows(self) -> int:
@@ -626,6 +644,7 @@ class Vault:
             key = and_(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
             if (await conn.execute(update(user_secrets).where(key).values(**values))).rowcount == 0:
                 await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
+            await self.notices.announce(conn, flow_id)
         return self._decode_flow(row, with_verifier=False)
 
     async def delete_user_secret(self, user_id: str, name: str) -> bool:

@@ -1,8 +1,9 @@
-"""HTTP routes beside the MCP endpoints: the browser side of flows, pages, health."""
+"""HTTP routes beside the MCP endpoints: the browser side of flows, pages, health, and the `/v1` API."""
 
 from __future__ import annotations
 
+from mcp_server.web.api import create_api_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.routes import create_web_routes
 
-__all__ = ["HostCheck", "allowed_hosts", "create_web_routes"]
+__all__ = ["HostCheck", "allowed_hosts", "create_api_routes", "create_web_routes"]

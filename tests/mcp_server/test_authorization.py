@@ -205,3 +205,26 @@ async def test_verification_naming_another_user_binds_nothing(verifying_runtime:
         await rt.service.confirm_user(flow.id, "alice")
     assert await rt.vault.get_connection("alice", "demo") is None
     assert await rt.vault.get_connection("mallory", "demo") is None
+
+
+async def test_a_provider_configured_by_discovery_works_end_to_end(make_settings: Any, auth_server: AuthServer) -> None:
+    settings = make_settings(providers={"demo": {
+        "issuer": auth_server.issuer, "discover": True, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+    }})
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
+        provider = rt.service.provider("demo")
+        assert provider.token_url == auth_server.token_endpoint and provider.pkce
+        assert provider.revocation_url == auth_server.revocation_endpoint
+        await connect(rt, auth_server)
+        assert await rt.service.connection_for("alice", PROFILE) is not None
+
+
+async def test_discovery_refuses_metadata_naming_another_issuer(make_settings: Any, auth_server: AuthServer) -> None:
+    from mcp_server.errors import ConfigError
+
+    settings = make_settings(providers={"demo": {
+        "issuer": auth_server.issuer + "/", "discover": True, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+    }})
+    with pytest.raises(ConfigError, match="must be exactly"):
+        async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]):
+            pass

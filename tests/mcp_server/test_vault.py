@@ -7,10 +7,12 @@ from pathlib import Path
 
 import anyio
 import pytest
+from sqlalchemy import text
 
 from mcp_server.errors import KeyringError
 from mcp_server.vault import DecryptionError, Keyring, Vault, generate_key, open_vault
 from mcp_server.vault.keyring import read_key_file
+from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -19,13 +21,26 @@ CANARY_REFRESH = "CANARY-REFRESH-51be02"
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vault.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """Every vault test runs on both dialects (PostgreSQL: a fresh database, see tests/support/postgres.py)."""
+    return sqlite_url if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
 async def vault(db_url: str, tmp_path: Path) -> AsyncIterator[Vault]:
     v = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+    yield v
+    await v.aclose()
+
+
+@pytest.fixture
+async def sqlite_vault(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Vault]:
+    v = await open_vault(sqlite_url, env_keys=[], key_file=tmp_path / "keys")
     yield v
     await v.aclose()
 
@@ -63,7 +78,8 @@ async def test_users_and_providers_are_separate(vault: Vault) -> None:
     assert all("access_token" not in c and "refresh_token" not in c for c in await vault.list_connections())
 
 
-async def test_database_file_holds_no_plaintext_token(vault: Vault, tmp_path: Path) -> None:
+async def test_database_file_holds_no_plaintext_token(sqlite_vault: Vault, tmp_path: Path) -> None:
+    vault = sqlite_vault
     await save(vault)
     flow = await vault.create_flow("f1", "alice", "demo", ["profile"], ttl=600)
     await vault.arm_flow(flow.id, "a" * 64, "CANARY-VERIFIER-0d1e")
@@ -73,14 +89,37 @@ async def test_database_file_holds_no_plaintext_token(vault: Vault, tmp_path: Pa
         assert canary.encode() not in raw
 
 
-async def test_ciphertext_swapped_between_rows_is_refused(vault: Vault, tmp_path: Path) -> None:
+async def test_postgresql_tables_hold_no_plaintext_token(postgres_url: str, tmp_path: Path) -> None:
+    vault = await open_vault(postgres_url, env_keys=[], key_file=tmp_path / "keys")
+    try:
+        await save(vault)
+        flow = await vault.create_flow("f1", "alice", "demo", ["profile"], ttl=600)
+        await vault.arm_flow(flow.id, "a" * 64, "CANARY-VERIFIER-0d1e")
+        await vault.complete_secret_flow(
+            (await vault.create_flow("f2", "alice", "key", [], ttl=600, kind="secret")).id, "CANARY-SECRET-88aa"
+        )
+    finally:
+        await vault.aclose()
+    # what pg_dump would write: every row of every table, as text
+    dump = ""
+    for table in ("connections", "flows", "revocations", "user_secrets"):
+        rows = await run_pg(postgres_url, f"SELECT t::text FROM {table} AS t")
+        dump += "\n".join(row[0] for row in rows)
+    assert "alice" in dump  # the rows are there
+    for canary in (CANARY_ACCESS, CANARY_REFRESH, "CANARY-VERIFIER-0d1e", "CANARY-SECRET-88aa"):
+        assert canary not in dump
+
+
+async def test_ciphertext_swapped_between_rows_is_refused(vault: Vault, db_url: str, tmp_path: Path) -> None:
     await save(vault, "alice", access_token="alice-token")
     await save(vault, "bob", access_token="bob-token")
     await vault.aclose()
-    with sqlite3.connect(tmp_path / "vault.db") as db:
-        (bob_ct,) = db.execute("select access_token from connections where user_id='bob'").fetchone()
-        db.execute("update connections set access_token=? where user_id='alice'", (bob_ct,))
-    reopened = await open_vault(f"sqlite:///{tmp_path / 'vault.db'}", env_keys=[], key_file=tmp_path / "keys")
+    engine = Vault.create_engine(db_url)
+    async with engine.begin() as db:
+        bob_ct = (await db.execute(text("select access_token from connections where user_id='bob'"))).scalar_one()
+        await db.execute(text("update connections set access_token=:ct where user_id='alice'"), {"ct": bob_ct})
+    await engine.dispose()
+    reopened = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
     try:
         with pytest.raises(DecryptionError):
             await reopened.get_connection("alice", "demo")
@@ -193,7 +232,7 @@ async def test_rotation_reencrypts_every_row_for_the_new_key(vault: Vault, db_ur
         await only_new.aclose()
 
 
-async def test_sqlite_runs_in_wal_mode(vault: Vault, tmp_path: Path) -> None:
-    await save(vault)
+async def test_sqlite_runs_in_wal_mode(sqlite_vault: Vault, tmp_path: Path) -> None:
+    await save(sqlite_vault)
     with sqlite3.connect(tmp_path / "vault.db") as db:
         assert db.execute("pragma journal_mode").fetchone()[0] == "wal"

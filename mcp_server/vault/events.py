@@ -1,0 +1,165 @@
+"""'A flow finished' notices between the processes that share one database.
+
+A blocked MCP call or a `/v1/auth/status` long-poll waits in the process it reached; the provider's callback
+may land on another replica. The vault announces every finished flow in the transaction that finishes it;
+each process hears the announcements of the others and wakes its own waiters.
+
+- `FlowNotices`: one process (SQLite). Nothing crosses process boundaries; the finishing process wakes its own
+  waiters directly (see `AuthorizationService._finish`).
+- `PostgresFlowNotices`: `pg_notify` inside the finishing transaction (delivered on commit, never for a
+  rollback) and a dedicated asyncpg connection that LISTENs. If that connection drops it reconnects with
+  backoff and then tells subscribers that notices may have been missed, so they re-read what they wait on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["CHANNEL", "FlowNotices", "PostgresFlowNotices"]
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "authmcp_flow_finished"
+
+OnFinished = Callable[[str], Awaitable[None]]  # the flow id
+OnGap = Callable[[], Awaitable[None]]  # notices may have been lost: re-check
+
+
+class FlowNotices:
+    """Announcements of finished flows, for a single process: there is nobody else to tell."""
+
+    def __init__(self) -> None:
+        self.origin = secrets.token_hex(8)  # this process; its own announcements are not delivered back
+        self._on_finished: list[OnFinished] = []
+        self._on_gap: list[OnGap] = []
+
+    def subscribe(self, on_finished: OnFinished, on_gap: OnGap | None = None) -> None:
+        """Call `on_finished(flow_id)` when another process finishes a flow."""
+        self._on_finished.append(on_finished)
+        if on_gap is not None:
+            self._on_gap.append(on_gap)
+
+    async def announce(self, conn: AsyncConnection, flow_id: str) -> None:
+        """Tell the other processes, from inside the transaction on `conn` that finishes the flow."""
+
+    async def start(self) -> None:
+        """Start hearing other processes (a no-op for one process)."""
+
+    async def aclose(self) -> None:
+        """Stop hearing."""
+
+    async def _deliver(self, flow_id: str) -> None:
+        for handler in list(self._on_finished):
+            try:
+                await handler(flow_id)
+            except Exception:
+                logger.exception("handling the finished flow %s failed", flow_id)
+
+    async def _gap(self) -> None:
+        for handler in list(self._on_gap):
+            try:
+                await handler()
+            except Exception:
+                logger.exception("re-checking waiting flows failed")
+
+
+class PostgresFlowNotices(FlowNotices):
+    """LISTEN/NOTIFY on one PostgreSQL channel, shared by every replica on the database."""
+
+    def __init__(self, dsn: str, *, max_backoff: float = 10.0) -> None:
+        super().__init__()
+        self.dsn = dsn  # plain postgresql:// for asyncpg
+        self.max_backoff = max_backoff
+        self.listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.connection: Any = None  # the LISTENing asyncpg connection, while there is one
+        self._deliveries: set[asyncio.Task[None]] = set()
+
+    async def announce(self, conn: AsyncConnection, flow_id: str) -> None:
+        payload = json.dumps({"origin": self.origin, "flow": flow_id})
+        await conn.execute(select(func.pg_notify(CHANNEL, payload)))
+
+    async def start(self, *, wait: float = 5.0) -> None:
+        """Start listening in the background; waits (up to `wait` s) for the first connection."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._listen_forever(), name="authmcp-listen")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.listening.wait(), wait)
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for delivery in list(self._deliveries):
+            delivery.cancel()
+
+    async def _listen_forever(self) -> None:
+        import asyncpg  # the `postgres` extra
+
+        delay = 0.2
+        first = True
+        while True:
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(self.dsn, timeout=10)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                logger.warning("cannot LISTEN for finished flows (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+                continue
+            try:
+                connection.add_termination_listener(lambda _conn: lost.set())
+                await connection.add_listener(CHANNEL, self._heard)
+                self.connection = connection
+                self.listening.set()
+                delay = 0.2
+                if not first:
+                    logger.info("listening for finished flows again")
+                    self._spawn(self._gap())  # anything announced while we were away is re-read
+                first = False
+                while not lost.is_set():
+                    # asyncpg notices a dead socket only when it uses it: check now and then
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), 5.0)
+                    if not lost.is_set():
+                        try:
+                            await connection.execute("SELECT 1", timeout=5)
+                        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                            lost.set()
+                self.listening.clear()
+                logger.warning("the LISTEN connection for finished flows was lost; reconnecting")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                self.listening.clear()
+                logger.warning("LISTEN for finished flows failed (%s); reconnecting", exc)
+            finally:
+                self.connection = None
+                with contextlib.suppress(Exception):
+                    connection.terminate()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
+    def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            notice = json.loads(payload)
+            origin, flow_id = notice["origin"], notice["flow"]
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignoring a malformed notice on %s", CHANNEL)
+            return
+        if origin != self.origin:
+            self._spawn(self._deliver(str(flow_id)))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)

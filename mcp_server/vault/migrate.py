@@ -1,0 +1,110 @@
+"""Schema migrations (Alembic), run from async code on one connection of the vault's engine.
+
+`schema.py` is the source of truth; every change to it comes with a revision in `migrations/versions/`.
+Start-up (`Vault.open`) calls `check_schema`: an empty database is brought to the newest revision (so the
+quick start needs no extra command); a database at an older revision refuses to start until
+`authmcp db upgrade` runs `upgrade`. Several processes starting at once on PostgreSQL take an advisory lock,
+so only one creates the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mcp_server.errors import ConfigError
+from mcp_server.vault.schema import metadata
+
+__all__ = ["check_schema", "head_revision", "upgrade"]
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"  # the schema authmcp created with `create_all` before it had migrations
+_LOCK_ID = 0x61757468  # pg_advisory_xact_lock key: "auth"
+UPGRADE_HINT = "run `authmcp db upgrade` (with the same --config) and start again; back up the database first"
+
+
+def _script() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str:
+    head = _script().get_current_head()
+    assert head is not None
+    return head
+
+
+def _state(conn: SyncConnection) -> tuple[str | None, bool]:
+    """(the stored revision, whether any authmcp table exists)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+    revision = MigrationContext.configure(conn).get_current_revision()
+    tables = set(inspect(conn).get_table_names())
+    return revision, bool(tables & set(metadata.tables))
+
+
+def _run(conn: SyncConnection, destination: str, *, stamp: str | None = None) -> None:
+    script = _script()
+    if stamp is not None:
+        MigrationContext.configure(conn).stamp(script, stamp)
+
+    def steps(revision: Any, _context: Any) -> Any:
+        return script._upgrade_revs(destination, revision)
+
+    with EnvironmentContext(Config(), script, fn=steps, destination_rev=destination) as env:
+        env.configure(connection=conn, target_metadata=metadata)
+        with env.begin_transaction():
+            env.run_migrations()
+
+
+def _check_sync(conn: SyncConnection) -> None:
+    head = head_revision()
+    revision, has_tables = _state(conn)
+    if revision == head:
+        return
+    if revision is None and not has_tables:
+        logger.info("empty database: creating the schema (revision %s)", head)
+        _run(conn, head)
+        return
+    known = {r.revision for r in _script().walk_revisions()}
+    if revision is not None and revision not in known:
+        raise ConfigError(
+            f"The database schema is at revision {revision}, which this authmcp does not know: it was written by a "
+            f"newer version. Upgrade authmcp on every process."
+        )
+    found = f"at revision {revision}" if revision else "from before schema migrations (no revision recorded)"
+    raise ConfigError(f"The database schema is out of date ({found}; this authmcp needs {head}): {UPGRADE_HINT}.")
+
+
+def _upgrade_sync(conn: SyncConnection) -> tuple[str | None, str]:
+    head = head_revision()
+    revision, has_tables = _state(conn)
+    if revision == head:
+        return revision, head
+    stamp = BASELINE if revision is None and has_tables else None
+    if stamp:
+        logger.info("tables from before schema migrations: recording them as revision %s", BASELINE)
+    _run(conn, head, stamp=stamp)
+    return revision or ("an unversioned schema" if has_tables else None), head
+
+
+async def check_schema(conn: AsyncConnection) -> None:
+    """Create the schema in an empty database; refuse (ConfigError) one that needs `authmcp db upgrade`."""
+    await conn.run_sync(_check_sync)
+
+
+async def upgrade(conn: AsyncConnection) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision. Returns (the revision before, the revision now)."""
+    return await conn.run_sync(_upgrade_sync)

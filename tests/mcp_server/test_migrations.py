@@ -1,0 +1,106 @@
+"""Schema migrations: created at first start, checked at every start, upgraded by `authmcp db upgrade`. Both dialects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner, Result
+
+from mcp_server.cli import app
+from mcp_server.errors import ConfigError
+from mcp_server.vault import Vault, generate_key, open_vault
+from mcp_server.vault.migrate import head_revision
+from mcp_server.vault.schema import metadata
+from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vault.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = Vault.create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+async def db_upgrade(config: Path) -> Result:
+    """`authmcp db upgrade --config <config>`, in a thread (the command runs its own event loop)."""
+    return await anyio.to_thread.run_sync(lambda: CliRunner().invoke(app, ["db", "upgrade", "--config", str(config)]))
+
+
+async def revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def test_an_empty_database_is_created_at_head_and_matches_schema_py(engine: AsyncEngine, db_url: str, tmp_path: Path) -> None:
+    vault = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+    await vault.aclose()
+    assert await revision(engine) == head_revision()
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    assert diff == []  # the revisions create exactly what schema.py declares
+
+
+async def test_tables_without_a_revision_refuse_to_start_until_db_upgrade(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
+    # what authmcp before migrations left behind: the tables, made by create_all, and no alembic_version
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    with pytest.raises(ConfigError, match="run `authmcp db upgrade`"):
+        await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+
+    config = tmp_path / "authmcp.toml"
+    config.write_text(f'database_url = "{db_url}"\ndata_dir = "{tmp_path / "data"}"\n')
+    result = await db_upgrade(config)
+    assert result.exit_code == 0, result.output
+    assert f"revision {head_revision()}" in result.output
+    assert await revision(engine) == head_revision()
+
+    vault = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+    await vault.aclose()
+    again = await db_upgrade(config)
+    assert again.exit_code == 0 and "up to date" in again.output
+
+
+async def test_an_unknown_or_missing_revision_refuses_to_start(engine: AsyncEngine, db_url: str, tmp_path: Path) -> None:
+    vault = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+    await vault.aclose()
+    async with engine.begin() as conn:  # written by a newer authmcp
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    with pytest.raises(ConfigError, match="newer version"):
+        await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM alembic_version"))
+    with pytest.raises(ConfigError, match=r"out of date .*run `authmcp db upgrade`"):
+        await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
+
+
+async def test_replicas_starting_together_create_the_schema_once(postgres_url: str, tmp_path: Path) -> None:
+    key = generate_key()
+    vaults: list[Vault] = []
+
+    async def start() -> None:
+        vaults.append(await open_vault(postgres_url, env_keys=[key], key_file=tmp_path / "keys"))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+            tg.start_soon(start)
+    for vault in vaults:
+        await vault.aclose()
+    assert len(vaults) == 4
