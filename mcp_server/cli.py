@@ -165,7 +165,8 @@ def connections_list(
             settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
         )
         try:
-            return await vault.list_connections(user)
+            rows, _ = await vault.list_connections(user)
+            return rows
         finally:
             await vault.aclose()
 

@@ -189,21 +189,45 @@ class Vault:
             row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().first()
         return self._decode_connection(row) if row else None
 
-    async def list_connections(self, user_id: str | None = None) -> list[dict[str, Any]]:
-        """Connections without their tokens, for display."""
-        query = select(
-            connections.c.user_id,
-            connections.c.provider_id,
-            connections.c.status,
-            connections.c.scopes,
-            connections.c.expires_at,
-            connections.c.updated_at,
-            connections.c.last_used_at,
-        ).order_by(connections.c.user_id, connections.c.provider_id)
-        if user_id is not None:
-            query = query.where(connections.c.user_id == user_id)
+    async def list_connections(
+        self, user_id: str | None = None, provider_id: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Connections without their tokens, for display, and how many match in all."""
+        where = [c for c in (
+            connections.c.user_id == user_id if user_id is not None else None,
+            connections.c.provider_id == provider_id if provider_id is not None else None,
+        ) if c is not None]
+        query = (
+            select(
+                connections.c.id,
+                connections.c.user_id,
+                connections.c.provider_id,
+                connections.c.status,
+                connections.c.scopes,
+                connections.c.expires_at,
+                connections.c.updated_at,
+                connections.c.last_used_at,
+                connections.c.user_info,
+            )
+            .where(*where)
+            .order_by(connections.c.user_id, connections.c.provider_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        count = select(func.count()).select_from(connections).where(*where)
         async with self._reader.connect() as conn:
-            return [dict(row) for row in (await conn.execute(query)).mappings()]
+            rows = [dict(row) for row in (await conn.execute(query)).mappings()]
+            total = int((await conn.execute(count)).scalar_one())
+        for row in rows:
+            row["user_info"] = json.loads(row["user_info"] or "{}")
+        return rows, total
+
+    async def connection_owner(self, connection_id: int) -> tuple[str, str] | None:
+        """The (user, provider) of the connection with this id."""
+        query = select(connections.c.user_id, connections.c.provider_id).where(connections.c.id == connection_id)
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (row[0], row[1]) if row else None
 
     async def save_connection(
         self,

@@ -310,6 +310,38 @@ class ArcadeToolDefinition(BaseModel):
     requirements: Requirements
 
 
+class ConnectionListQuery(_Input):
+    # arcadepy sends the filters as `user[id]=...` and `provider[id]=...`
+    user_id: UserId | None = Field(default=None, alias="user[id]")
+    provider_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, alias="provider[id]"
+    )
+    limit: int = Field(default=25, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)
+
+
+class UserConnection(BaseModel):
+    """arcadepy's `UserConnectionResponse`: a connection, never its tokens."""
+
+    id: str
+    connection_id: str
+    connection_status: str
+    provider_id: str
+    provider_type: str | None = None
+    provider_description: str | None = None
+    provider_user_info: dict[str, Any] | None = None
+    scopes: list[str]
+    user_id: str
+
+
+class UserConnectionPage(BaseModel):
+    items: list[UserConnection]
+    limit: int
+    offset: int
+    page_count: int
+    total_count: int
+
+
 class ToolPage(BaseModel):
     items: list[ArcadeToolDefinition]
     limit: int
@@ -693,6 +725,34 @@ class _Api:
             authorization=self.flow_answer(flow), error=ToolError(kind=kind, message=message, can_retry=True)
         )
 
+    # -- GET /v1/admin/user_connections, DELETE /v1/admin/user_connections/{id}
+
+    async def list_connections(self, request: Request) -> BaseModel:
+        query = self.query(request, ConnectionListQuery)
+        rows, total = await self.service.vault.list_connections(
+            query.user_id, query.provider_id, limit=query.limit, offset=query.offset
+        )
+        items = []
+        for row in rows:
+            provider = self.service.providers.get(row["provider_id"])
+            items.append(UserConnection(
+                id=str(row["id"]), connection_id=str(row["id"]), connection_status=row["status"],
+                provider_id=row["provider_id"], provider_type=provider.type if provider else None,
+                provider_description=provider.name if provider else None,
+                provider_user_info=row["user_info"], scopes=row["scopes"].split(), user_id=row["user_id"],
+            ))
+        return UserConnectionPage(
+            items=items, limit=query.limit, offset=query.offset, page_count=len(items), total_count=total
+        )
+
+    async def delete_connection(self, request: Request) -> None:
+        """Disconnect at once and revoke at the provider (queued and retried if it is down)."""
+        raw = request.path_params["id"]
+        owner = await self.service.vault.connection_owner(int(raw)) if raw.isdigit() and len(raw) < 19 else None
+        if owner is None:
+            raise ApiError(404, "not_found", "No connection has this id; GET /v1/admin/user_connections lists them.")
+        await self.service.disconnect(*owner)
+
 
 class _StatusCache:
     """Each (user, requirement) looked up once per request: a page of tools often shares one provider."""
@@ -731,14 +791,15 @@ def _refuse_next_uri(next_uri: str | None) -> None:
 
 # ---------------------------------------------------------------- routes
 
-Handler = Callable[[Request], Awaitable[BaseModel]]
+Handler = Callable[[Request], Awaitable[BaseModel | None]]
 
 
 def _endpoint(api: _Api, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             api.authenticate(request)
-            return _json(await handler(request))
+            answer = await handler(request)
+            return _json(answer) if answer is not None else Response(status_code=204)
         except ApiError as exc:
             return exc.response()
 
@@ -777,5 +838,7 @@ def create_api_routes(catalog: Catalog, service: AuthorizationService, settings:
         Route("/auth/authorize", _endpoint(api, api.authorize), methods=["POST"]),
         Route("/auth/status", _endpoint(api, api.status), methods=["GET"]),
         Route("/auth/confirm_user", _endpoint(api, api.confirm_user), methods=["POST"]),
+        Route("/admin/user_connections", _endpoint(api, api.list_connections), methods=["GET"]),
+        Route("/admin/user_connections/{id}", _endpoint(api, api.delete_connection), methods=["DELETE"]),
     ]
     return [Mount("/v1", app=_ArcadeErrors(Router(routes=routes)))]

@@ -96,8 +96,8 @@ async def serve(make_settings: Any, provider: AuthServer, **overrides: Any) -> A
     settings = make_settings(
         providers={"demo": {
             "authorize_url": provider.authorization_endpoint, "token_url": provider.token_endpoint,
-            "userinfo_url": provider.userinfo_endpoint, "issuer": provider.issuer,
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "userinfo_url": provider.userinfo_endpoint, "revocation_url": provider.revocation_endpoint,
+            "issuer": provider.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
         }},
         secrets={"GMAIL_RELAY_KEY": "relay-secret-value"},
         **overrides,
@@ -139,6 +139,8 @@ ENDPOINTS = [
                  id="auth-authorize"),
     pytest.param("GET", "/v1/auth/status?id=some-flow", None, id="auth-status"),
     pytest.param("POST", "/v1/auth/confirm_user", {"flow_id": "some-flow", "user_id": "alice"}, id="auth-confirm-user"),
+    pytest.param("GET", "/v1/admin/user_connections", None, id="connections-list"),
+    pytest.param("DELETE", "/v1/admin/user_connections/1", None, id="connections-delete"),
 ]
 
 
@@ -619,3 +621,34 @@ async def test_no_answer_carries_the_users_tokens(api: Api) -> None:
     ]
     for text in texts:
         assert stored.access_token not in text and stored.refresh_token not in text
+
+
+# ---------------------------------------------------------------- connections, as arcadepy's admin client sees them
+
+async def test_admin_lists_and_deletes_connections_without_tokens(api: Api) -> None:
+    from arcadepy.types.admin import UserConnectionResponse
+
+    await api.connect("alice")
+    await api.connect("bob")
+    api.provider.reset_stats()
+    listed = await api.get("/admin/user_connections", **{"user[id]": "bob", "provider[id]": "demo"})
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["total_count"] == 1 and body["page_count"] == 1
+    (item,) = [UserConnectionResponse.model_validate(i) for i in body["items"]]
+    assert item.user_id == "bob" and item.provider_id == "demo" and item.connection_status == "active"
+    assert item.provider_user_info == {**item.provider_user_info, "sub": "bob"}  # type: ignore[dict-item]
+    stored = await api.runtime.vault.get_connection("bob", "demo")
+    assert stored is not None and stored.access_token not in listed.text and stored.refresh_token not in listed.text
+
+    everyone = (await api.get("/admin/user_connections", limit="1", offset="1")).json()
+    assert everyone["total_count"] == 2 and [i["user_id"] for i in everyone["items"]] == ["bob"]
+
+    deleted = await api.http.delete(f"/v1/admin/user_connections/{item.id}")
+    assert deleted.status_code == 204
+    assert await api.runtime.vault.get_connection("bob", "demo") is None
+    assert await api.runtime.vault.get_connection("alice", "demo") is not None
+    assert api.provider.stats()["revocations"] == 1  # revoked at the provider too
+    assert error_of(await api.http.delete(f"/v1/admin/user_connections/{item.id}")).name == "not_found"
+    assert error_of(await api.http.delete("/v1/admin/user_connections/not-a-number")).name == "not_found"
+    assert error_of(await api.get("/admin/user_connections", limit="0")).name == "invalid_request"

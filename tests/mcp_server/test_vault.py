@@ -74,8 +74,13 @@ async def test_users_and_providers_are_separate(vault: Vault) -> None:
     assert (await vault.get_connection("bob", "demo")).access_token == "b"  # type: ignore[union-attr]
     assert (await vault.get_connection("alice", "other")).access_token == "c"  # type: ignore[union-attr]
     assert await vault.get_connection("carol", "demo") is None
-    assert [c["user_id"] for c in await vault.list_connections()] == ["alice", "alice", "bob"]
-    assert all("access_token" not in c and "refresh_token" not in c for c in await vault.list_connections())
+    listed, total = await vault.list_connections()
+    assert [c["user_id"] for c in listed] == ["alice", "alice", "bob"] and total == 3
+    assert all("access_token" not in c and "refresh_token" not in c for c in listed)
+    page, total = await vault.list_connections(provider_id="demo", limit=1, offset=1)
+    assert [(c["user_id"], c["provider_id"]) for c in page] == [("bob", "demo")] and total == 2
+    assert await vault.connection_owner(page[0]["id"]) == ("bob", "demo")
+    assert await vault.connection_owner(10**9) is None
 
 
 async def test_database_file_holds_no_plaintext_token(sqlite_vault: Vault, tmp_path: Path) -> None:
