@@ -1,24 +1,4 @@
-"""The Arcade-compatible `/v1` API: an application's backend calls tools for its users over plain HTTP.
-
-The paths, bodies and answers are Arcade's (as the official `arcadepy` client sends and reads them), so code
-written against Arcade runs with only `ARCADE_BASE_URL` changed:
-
-    GET  /v1/health                                   {"healthy": true}
-    GET  /v1/tools?toolkit=&limit=&offset=&user_id=   an offset page of tool definitions
-    GET  /v1/tools/{name}?user_id=                    one definition; requirement status for the user
-    POST /v1/tools/authorize    {tool_name, user_id}                     -> an authorization
-    POST /v1/tools/execute      {tool_name, user_id, input}              -> {success, output: {value | error ...}}
-    POST /v1/auth/authorize     {auth_requirement: {provider_id, oauth2: {scopes}}, user_id} -> an authorization
-    GET  /v1/auth/status?id=&wait=                    an authorization; waits up to 59 s for it to finish
-    POST /v1/auth/confirm_user  {flow_id, user_id}                       -> {auth_id, next_uri}
-
-The caller is an application's backend holding an API key from `[api] keys`; it names the user it acts for
-(`user_id`), which is why this is the one place a request may name a user. Checking, authorizing and running
-go through the same `AuthorizationService` and `calls` module as the MCP gate, so a connection made here is
-the one MCP tools use, and the other way round. Every refusal is Arcade's error shape
-`{"name": ..., "message": ...}` with a 4xx status (503 only when a provider cannot be reached to renew a
-token); a tool's own failure is an `output.error` of Arcade's kinds. No answer ever holds a third-party token.
-"""
+"""The `/v1` endpoints: who calls (API keys), what they sent, and the answers, over the shared services."""
 
 from __future__ import annotations
 
@@ -28,19 +8,12 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
-    Field,
-    PydanticSchemaGenerationError,
-    StringConstraints,
-    TypeAdapter,
     ValidationError,
-    model_validator,
 )
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 from starlette.exceptions import HTTPException
@@ -56,8 +29,35 @@ from mcp_server.config import Settings
 from mcp_server.declare import OAuth2
 from mcp_server.errors import OAuthError, ProviderUnavailable, RetryableToolError, ToolExecutionError, UpstreamError
 from mcp_server.vault import Connection, Flow
+from mcp_server.web.api.definitions import arcade_definition
+from mcp_server.web.api.models import (
+    ArcadeToolDefinition,
+    AuthAuthorizeRequest,
+    AuthorizationRequirement,
+    AuthorizationResponse,
+    ConfirmUserRequest,
+    ConfirmUserResponse,
+    ConnectionListQuery,
+    ErrorBody,
+    ErrorKind,
+    ExecuteToolResponse,
+    HealthSchema,
+    OAuth2Scopes,
+    Requirements,
+    SecretRequirement,
+    StatusQuery,
+    ToolAuthorizeRequest,
+    ToolError,
+    ToolExecuteRequest,
+    ToolGetQuery,
+    ToolListQuery,
+    ToolOutput,
+    ToolPage,
+    UserConnection,
+    UserConnectionPage,
+)
 
-__all__ = ["create_api_routes"]
+__all__ = ["ALREADY_COMPLETED_ID", "MAX_BODY_BYTES", "create_api_routes"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ _OPEN_FLOW = ("pending", "exchanging", "awaiting_verification")
 
 
 # ---------------------------------------------------------------- errors
+
 
 class ApiError(Exception):
     """A refusal in Arcade's error shape (`arcadepy.types.shared.Error`)."""
@@ -86,335 +87,18 @@ class ApiError(Exception):
         return _json(ErrorBody(name=self.name, message=self.message), self.status_code, self.headers)
 
 
-class ErrorBody(BaseModel):
-    name: str
-    message: str
-
-
 def _json(model: BaseModel, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     # pydantic, not json.dumps: a tool's NaN becomes null instead of an exception
     return Response(
-        model.model_dump_json(), status_code=status_code, headers={"Cache-Control": "no-store", **(headers or {})},
+        model.model_dump_json(),
+        status_code=status_code,
+        headers={"Cache-Control": "no-store", **(headers or {})},
         media_type="application/json",
     )
 
 
-# ---------------------------------------------------------------- requests
-
-def _printable(value: str) -> str:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must not contain control characters such as line breaks")
-    return value
-
-
-def _one_scope(value: str) -> str:
-    if any(c.isspace() or c == "," for c in value):
-        raise ValueError("each scope is one string without spaces or commas; give several as a list")
-    return value
-
-
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_printable)]
-OAuthScope = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_one_scope)]
-FlowId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)  # fields Arcade knows and authmcp does not use
-
-
-class ToolAuthorizeRequest(_Input):
-    tool_name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    user_id: UserId
-    tool_version: str | None = None  # authmcp serves one version of each tool
-    next_uri: str | None = None
-
-
-class ToolExecuteRequest(_Input):
-    tool_name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    user_id: UserId
-    input: dict[str, Any] | None = None
-    tool_version: str | None = None
-    run_at: str | None = None
-    include_error_stacktrace: bool | None = None  # never honoured: no stack trace leaves authmcp
-
-
-class AuthRequirementScopes(_Input):
-    scopes: list[OAuthScope] = Field(default_factory=list, max_length=100)
-
-
-class AuthRequirement(_Input):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    provider_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    provider_type: str | None = None
-    oauth2: AuthRequirementScopes | None = None
-
-    @model_validator(mode="after")
-    def _names_a_provider(self) -> AuthRequirement:
-        if self.id is None and self.provider_id is None:
-            raise ValueError("give provider_id (or id): the provider to authorize with, as configured in authmcp")
-        return self
-
-
-class AuthAuthorizeRequest(_Input):
-    auth_requirement: AuthRequirement
-    user_id: UserId
-    next_uri: str | None = None
-
-
-class ConfirmUserRequest(_Input):
-    flow_id: FlowId
-    user_id: UserId
-
-
-class StatusQuery(_Input):
-    id: FlowId
-    wait: int = Field(default=0, ge=0)
-
-
-class ToolListQuery(_Input):
-    toolkit: str | None = None
-    limit: int = Field(default=25, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
-    user_id: UserId | None = None
-
-
-class ToolGetQuery(_Input):
-    user_id: UserId | None = None
-
-
-# ---------------------------------------------------------------- answers (arcadepy.types)
-
-class HealthSchema(BaseModel):
-    healthy: bool
-
-
-class AuthorizationResponse(BaseModel):
-    # No `context`: Arcade puts the user's token in `context.token`; authmcp never returns a third-party token.
-    id: str
-    status: Literal["not_started", "pending", "completed", "failed"]
-    url: str | None = None
-    provider_id: str | None = None
-    scopes: list[str] | None = None
-    user_id: str | None = None
-
-
-class ConfirmUserResponse(BaseModel):
-    auth_id: str
-    next_uri: str | None = None
-
-
-ErrorKind = Literal[
-    "TOOL_REQUIREMENTS_NOT_MET",
-    "TOOL_RUNTIME_BAD_INPUT_VALUE",
-    "TOOL_RUNTIME_BAD_OUTPUT_VALUE",
-    "TOOL_RUNTIME_RETRY",
-    "TOOL_RUNTIME_FATAL",
-    "UPSTREAM_RUNTIME_BAD_REQUEST",
-    "UPSTREAM_RUNTIME_AUTH_ERROR",
-    "UPSTREAM_RUNTIME_NOT_FOUND",
-    "UPSTREAM_RUNTIME_VALIDATION_ERROR",
-    "UPSTREAM_RUNTIME_RATE_LIMIT",
-    "UPSTREAM_RUNTIME_SERVER_ERROR",
-    "UPSTREAM_RUNTIME_UNMAPPED",
-]
-
-
-class ToolError(BaseModel):
-    kind: ErrorKind
-    message: str
-    can_retry: bool = False
-    retry_after_ms: int | None = None
-    status_code: int | None = None
-
-
-class ToolOutput(BaseModel):
-    value: Any = None
-    error: ToolError | None = None
-    authorization: AuthorizationResponse | None = None
-
-
-class ExecuteToolResponse(BaseModel):
-    id: str
-    execution_id: str
-    execution_type: Literal["immediate"] = "immediate"
-    finished_at: str
-    duration: float  # milliseconds
-    status: Literal["success", "failed"]
-    success: bool
-    output: ToolOutput
-
-
-class ValueSchema(BaseModel):
-    val_type: str
-    inner_val_type: str | None = None
-    enum: list[str] | None = None
-
-
-class InputParameter(BaseModel):
-    name: str
-    required: bool
-    description: str | None = None
-    value_schema: ValueSchema
-    inferrable: bool = True
-
-
-class ToolInputs(BaseModel):
-    parameters: list[InputParameter]
-
-
-class Toolkit(BaseModel):
-    name: str
-    description: str | None = None
-    version: str | None = None
-
-
-class ToolOutputSchema(BaseModel):
-    available_modes: list[str] = ["value", "error"]
-    value_schema: ValueSchema | None = None
-
-
-class OAuth2Scopes(BaseModel):
-    scopes: list[str]
-
-
-class AuthorizationRequirement(BaseModel):
-    id: str
-    provider_id: str
-    provider_type: str
-    oauth2: OAuth2Scopes
-    status: Literal["active", "inactive"]  # whether this server can authorize with the provider at all
-    status_reason: str | None = None
-    token_status: Literal["not_started", "pending", "completed", "failed"] | None = None  # for the given user
-
-
-class SecretRequirement(BaseModel):
-    key: str
-    met: bool
-    status_reason: str | None = None
-
-
-class Requirements(BaseModel):
-    authorization: AuthorizationRequirement | None = None
-    secrets: list[SecretRequirement] | None = None
-    met: bool | None = None  # None: it depends on a user, and none was named
-
-
-class ArcadeToolDefinition(BaseModel):
-    fully_qualified_name: str
-    qualified_name: str
-    name: str
-    description: str
-    toolkit: Toolkit
-    input: ToolInputs
-    output: ToolOutputSchema | None = None
-    requirements: Requirements
-
-
-class ConnectionListQuery(_Input):
-    # arcadepy sends the filters as `user[id]=...` and `provider[id]=...`
-    user_id: UserId | None = Field(default=None, alias="user[id]")
-    provider_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
-        default=None, alias="provider[id]"
-    )
-    limit: int = Field(default=25, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
-
-
-class UserConnection(BaseModel):
-    """arcadepy's `UserConnectionResponse`: a connection, never its tokens."""
-
-    id: str
-    connection_id: str
-    connection_status: str
-    provider_id: str
-    provider_type: str | None = None
-    provider_description: str | None = None
-    provider_user_info: dict[str, Any] | None = None
-    scopes: list[str]
-    user_id: str
-
-
-class UserConnectionPage(BaseModel):
-    items: list[UserConnection]
-    limit: int
-    offset: int
-    page_count: int
-    total_count: int
-
-
-class ToolPage(BaseModel):
-    items: list[ArcadeToolDefinition]
-    limit: int
-    offset: int
-    page_count: int
-    total_count: int
-
-
-# ---------------------------------------------------------------- tool definitions in Arcade's terms
-
-_VAL_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "array": "array"}
-
-
-def _value_schema(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> ValueSchema:
-    """A JSON schema as Arcade's value schema; anything without an Arcade type of its own is `json`."""
-    schema = _resolve(schema, defs)
-    options = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
-    if len(options) == 1:  # Optional[X]: describe X
-        schema = _resolve(options[0], defs)
-    val_type = _VAL_TYPES.get(schema.get("type", ""), "json")
-    values = schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
-    inner = None
-    if val_type == "array":
-        inner = _VAL_TYPES.get(_resolve(schema.get("items", {}), defs).get("type", ""), "json")
-    return ValueSchema(val_type=val_type, inner_val_type=inner, enum=[str(v) for v in values] if values else None)
-
-
-def _resolve(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        resolved: Mapping[str, Any] = defs.get(ref.removeprefix("#/$defs/"), {})
-        return resolved
-    return schema
-
-
-def _output_schema(definition: ToolDefinition) -> ToolOutputSchema | None:
-    annotation = definition.signature.return_annotation
-    if annotation is definition.signature.empty:
-        return None
-    try:
-        schema = TypeAdapter(annotation).json_schema()
-    except (PydanticSchemaGenerationError, TypeError, ValueError):  # not describable as JSON; the tool still runs
-        return ToolOutputSchema()
-    return ToolOutputSchema(value_schema=_value_schema(schema, schema.get("$defs", {})))
-
-
-def _arcade_definition(definition: ToolDefinition) -> ArcadeToolDefinition:
-    """What does not depend on the user: names, parameters, output. Requirements are filled per request."""
-    schema = definition.input_schema
-    defs = schema.get("$defs", {})
-    required = set(schema.get("required", []))
-    parameters = [
-        InputParameter(
-            name=name,
-            required=name in required,
-            description=prop.get("description"),
-            value_schema=_value_schema(prop, defs),
-        )
-        for name, prop in schema.get("properties", {}).items()
-    ]
-    return ArcadeToolDefinition(
-        fully_qualified_name=definition.api_name,  # Arcade appends "@<toolkit version>"; authmcp has none
-        qualified_name=definition.api_name,
-        name=definition.name,
-        description=definition.description,
-        toolkit=Toolkit(name=definition.toolkit),
-        input=ToolInputs(parameters=parameters),
-        output=_output_schema(definition),
-        requirements=Requirements(),
-    )
-
-
 # ---------------------------------------------------------------- flows in Arcade's terms
+
 
 def _status(flow: Flow) -> Literal["pending", "completed", "failed"]:
     if flow.status == "completed":
@@ -443,7 +127,10 @@ def _tool_error(exc: ToolExecutionError) -> ToolError:
     if isinstance(exc, UpstreamError):
         kind, status_code = _upstream_kind(exc.status_code), exc.status_code
     else:
-        kind, status_code = ("TOOL_RUNTIME_RETRY" if isinstance(exc, RetryableToolError) else "TOOL_RUNTIME_FATAL"), None
+        kind, status_code = (
+            ("TOOL_RUNTIME_RETRY" if isinstance(exc, RetryableToolError) else "TOOL_RUNTIME_FATAL"),
+            None,
+        )
     return ToolError(
         kind=kind,
         message=str(exc),
@@ -473,21 +160,30 @@ class _Api:
         self.service = service
         self.keys = [key.get_secret_value().encode() for key in settings.api.keys]
         self.secrets = {name: value.get_secret_value() for name, value in settings.secrets.items()}
-        self.definitions = {d.mcp_name: _arcade_definition(d) for d in catalog}
+        self.definitions = {d.mcp_name: arcade_definition(d) for d in catalog}
 
     # -- the edge: who calls, what they sent
 
     def authenticate(self, request: Request) -> None:
         """Arcade's clients send the key bare (`Authorization: <key>`); others send `Bearer <key>`: take both."""
         if not self.keys:
-            raise ApiError(401, "unauthorized", "The /v1 API is off: no API keys are configured. Set [api] keys in "
-                           "authmcp's configuration (or AUTHMCP_API__KEYS) and send one as 'Authorization: Bearer <key>'.")
+            raise ApiError(
+                401,
+                "unauthorized",
+                "The /v1 API is off: no API keys are configured. Set [api] keys in "
+                "authmcp's configuration (or AUTHMCP_API__KEYS) and send one as 'Authorization: Bearer <key>'.",
+            )
         header = request.headers.get("authorization", "").strip()
         scheme, _, rest = header.partition(" ")
         presented = (rest.strip() if scheme.lower() == "bearer" else header).encode()
         if not presented or not any(hmac.compare_digest(presented, key) for key in self.keys):
-            raise ApiError(401, "unauthorized", "Send a valid API key from [api] keys as 'Authorization: Bearer <key>' "
-                           "(with arcadepy: ARCADE_API_KEY).", {"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "Send a valid API key from [api] keys as 'Authorization: Bearer <key>' "
+                "(with arcadepy: ARCADE_API_KEY).",
+                {"WWW-Authenticate": "Bearer"},
+            )
 
     @staticmethod
     async def body(request: Request, model: type[M]) -> M:
@@ -503,8 +199,11 @@ class _Api:
             return model.model_validate_json(data)
         except ValidationError as exc:
             if any(error["type"] == "json_invalid" for error in exc.errors()):
-                raise ApiError(400, "invalid_json", "The request body is not valid JSON; send a JSON object "
-                               "with Content-Type: application/json.") from None
+                raise ApiError(
+                    400,
+                    "invalid_json",
+                    "The request body is not valid JSON; send a JSON object with Content-Type: application/json.",
+                ) from None
             raise ApiError(400, "invalid_request", f"The request body is not valid: {_problems(exc)}.") from None
 
     @staticmethod
@@ -517,8 +216,12 @@ class _Api:
     def tool(self, name: str) -> ToolDefinition:
         definition = self.catalog.get(name)
         if definition is None:
-            raise ApiError(404, "not_found", "No tool has this name on this server; GET /v1/tools lists them "
-                           "(names are Toolkit.Tool, or Toolkit_Tool).")
+            raise ApiError(
+                404,
+                "not_found",
+                "No tool has this name on this server; GET /v1/tools lists them "
+                "(names are Toolkit.Tool, or Toolkit_Tool).",
+            )
         return definition
 
     # -- GET /v1/health
@@ -535,19 +238,26 @@ class _Api:
         page = matching[query.offset : query.offset + query.limit]
         statuses = _StatusCache(self)
         items = [await self.describe(d, query.user_id, statuses) for d in page]
-        return ToolPage(items=items, limit=query.limit, offset=query.offset, page_count=len(items), total_count=len(matching))
+        return ToolPage(
+            items=items, limit=query.limit, offset=query.offset, page_count=len(items), total_count=len(matching)
+        )
 
     async def get_tool(self, request: Request) -> BaseModel:
         query = self.query(request, ToolGetQuery)
         definition = self.tool(request.path_params["name"])
         return await self.describe(definition, query.user_id, _StatusCache(self))
 
-    async def describe(self, definition: ToolDefinition, user_id: str | None, statuses: _StatusCache) -> ArcadeToolDefinition:
+    async def describe(
+        self, definition: ToolDefinition, user_id: str | None, statuses: _StatusCache
+    ) -> ArcadeToolDefinition:
         """The tool's definition with its requirements' status: the server's, and the named user's if any."""
         given = self.secrets if user_id is None else await secrets_for(self.service, user_id, definition, self.secrets)
         secrets_ = [
-            SecretRequirement(key=name, met=name in given,
-                              status_reason=None if name in given else "neither set on this server nor given by the user")
+            SecretRequirement(
+                key=name,
+                met=name in given,
+                status_reason=None if name in given else "neither set on this server nor given by the user",
+            )
             for name in definition.secrets
         ]
         met: bool | None = all(s.met for s in secrets_)
@@ -565,8 +275,11 @@ class _Api:
         self, requirement: OAuth2, user_id: str | None, statuses: _StatusCache
     ) -> AuthorizationRequirement:
         answer = AuthorizationRequirement(
-            id=requirement.id, provider_id=requirement.id, provider_type=requirement.provider_type,
-            oauth2=OAuth2Scopes(scopes=list(requirement.scopes)), status="active",
+            id=requirement.id,
+            provider_id=requirement.id,
+            provider_type=requirement.provider_type,
+            oauth2=OAuth2Scopes(scopes=list(requirement.scopes)),
+            status="active",
         )
         try:
             self.service.provider(requirement.id)
@@ -594,8 +307,12 @@ class _Api:
         provider_id = wanted.id or wanted.provider_id
         assert provider_id is not None  # the model's validator
         if self.service.providers.get(provider_id) is None:
-            raise ApiError(404, "not_found", "No provider has this id on this server; use a provider configured "
-                           "under [providers.<id>] (or a catalogued one such as google or github).")
+            raise ApiError(
+                404,
+                "not_found",
+                "No provider has this id on this server; use a provider configured "
+                "under [providers.<id>] (or a catalogued one such as google or github).",
+            )
         scopes = wanted.oauth2.scopes if wanted.oauth2 else []
         return await self.authorization(body.user_id, OAuth2(id=provider_id, scopes=scopes))
 
@@ -609,16 +326,21 @@ class _Api:
         except ProviderNotConfigured as exc:
             raise ApiError(400, "provider_not_configured", str(exc)) from None
         except (ProviderUnavailable, OAuthError) as exc:
-            raise ApiError(503, "provider_unavailable", f"Could not renew the user's authorization: {exc}. "
-                           "Try again in a moment.") from None
+            raise ApiError(
+                503, "provider_unavailable", f"Could not renew the user's authorization: {exc}. Try again in a moment."
+            ) from None
         return self.flow_answer(flow)
 
     def flow_answer(self, flow: Flow) -> AuthorizationResponse:
         status = _status(flow)
         waiting_for_user = status == "pending" and flow.status == "pending"
         return AuthorizationResponse(
-            id=flow.id, status=status, url=self.service.connect_url(flow) if waiting_for_user else None,
-            provider_id=flow.provider_id, scopes=list(flow.scopes), user_id=flow.user_id,
+            id=flow.id,
+            status=status,
+            url=self.service.connect_url(flow) if waiting_for_user else None,
+            provider_id=flow.provider_id,
+            scopes=list(flow.scopes),
+            user_id=flow.user_id,
         )
 
     # -- GET /v1/auth/status
@@ -629,8 +351,11 @@ class _Api:
             return AuthorizationResponse(id=ALREADY_COMPLETED_ID, status="completed")
         flow = await self.service.flow_status(query.id)
         if flow is None:
-            raise ApiError(404, "not_found", "No authorization has this id; use the id that /v1/tools/authorize "
-                           "or /v1/auth/authorize answered.")
+            raise ApiError(
+                404,
+                "not_found",
+                "No authorization has this id; use the id that /v1/tools/authorize or /v1/auth/authorize answered.",
+            )
         wait = min(query.wait, MAX_WAIT_SECONDS)
         if wait and _status(flow) == "pending":
             flow = await self.service.wait(flow.id, timeout=wait) or flow  # woken by the callback, not by polling
@@ -657,17 +382,22 @@ class _Api:
     async def execute(self, request: Request) -> BaseModel:
         body = await self.body(request, ToolExecuteRequest)
         if body.run_at is not None:
-            raise ApiError(400, "not_supported", "authmcp runs tools at once and does not schedule them; "
-                           "leave out run_at.")
+            raise ApiError(
+                400, "not_supported", "authmcp runs tools at once and does not schedule them; leave out run_at."
+            )
         definition = self.tool(body.tool_name)
         started = time.perf_counter()
         output = await self.run(definition, body.user_id, body.input or {})
         success = output.error is None
         execution_id = secrets.token_urlsafe(16)
         return ExecuteToolResponse(
-            id=execution_id, execution_id=execution_id, finished_at=datetime.now(timezone.utc).isoformat(),
-            duration=round((time.perf_counter() - started) * 1000, 3), status="success" if success else "failed",
-            success=success, output=output,
+            id=execution_id,
+            execution_id=execution_id,
+            finished_at=datetime.now(timezone.utc).isoformat(),
+            duration=round((time.perf_counter() - started) * 1000, 3),
+            status="success" if success else "failed",
+            success=success,
+            output=output,
         )
 
     async def run(self, definition: ToolDefinition, user_id: str, raw: Mapping[str, Any]) -> ToolOutput:
@@ -675,7 +405,9 @@ class _Api:
         try:
             arguments = definition.validate_arguments(raw)
         except ValidationError as exc:
-            return _failure("TOOL_RUNTIME_BAD_INPUT_VALUE", f"Invalid input for {definition.api_name}: {_problems(exc)}.")
+            return _failure(
+                "TOOL_RUNTIME_BAD_INPUT_VALUE", f"Invalid input for {definition.api_name}: {_problems(exc)}."
+            )
         secrets_ = await secrets_for(self.service, user_id, definition, self.secrets)
         refusal = missing_secrets(definition, secrets_)
         if refusal is not None:
@@ -688,7 +420,9 @@ class _Api:
                 if connection is None:
                     provider = self.service.provider(requirement.id)
                     return await self.authorization_required(
-                        user_id, requirement, "TOOL_REQUIREMENTS_NOT_MET",
+                        user_id,
+                        requirement,
+                        "TOOL_REQUIREMENTS_NOT_MET",
                         f"Authorization required: {definition.api_name} acts on the user's {provider.name} account. "
                         "Send the user to output.authorization.url, then execute again.",
                     )
@@ -697,25 +431,32 @@ class _Api:
         except AuthorizationExpired as exc:
             assert requirement is not None
             return await self.authorization_required(
-                user_id, requirement, "UPSTREAM_RUNTIME_AUTH_ERROR",
+                user_id,
+                requirement,
+                "UPSTREAM_RUNTIME_AUTH_ERROR",
                 f"{exc} Send the user to output.authorization.url, then execute again.",
             )
         except ProviderNotConfigured as exc:
             return _failure("TOOL_REQUIREMENTS_NOT_MET", str(exc))
         except (ProviderUnavailable, OAuthError) as exc:
-            return _failure("UPSTREAM_RUNTIME_SERVER_ERROR", f"Could not renew the user's authorization: {exc}. "
-                            "Try again in a moment.", can_retry=True)
+            return _failure(
+                "UPSTREAM_RUNTIME_SERVER_ERROR",
+                f"Could not renew the user's authorization: {exc}. Try again in a moment.",
+                can_retry=True,
+            )
         except ToolExecutionError as exc:
             return ToolOutput(error=_tool_error(exc))
         except Exception:
             logger.exception("tool %s failed unexpectedly (API call for user %r)", definition.api_name, user_id)
-            return _failure("TOOL_RUNTIME_FATAL", f"{definition.api_name} failed unexpectedly; "
-                            "the details are in authmcp's log.")
+            return _failure(
+                "TOOL_RUNTIME_FATAL", f"{definition.api_name} failed unexpectedly; the details are in authmcp's log."
+            )
         try:
             return ToolOutput(value=to_jsonable_python(value))
         except PydanticSerializationError:
-            return _failure("TOOL_RUNTIME_BAD_OUTPUT_VALUE", f"{definition.api_name} returned a value that "
-                            "cannot be sent as JSON.")
+            return _failure(
+                "TOOL_RUNTIME_BAD_OUTPUT_VALUE", f"{definition.api_name} returned a value that cannot be sent as JSON."
+            )
 
     async def authorization_required(
         self, user_id: str, requirement: OAuth2, kind: ErrorKind, message: str
@@ -735,12 +476,19 @@ class _Api:
         items = []
         for row in rows:
             provider = self.service.providers.get(row["provider_id"])
-            items.append(UserConnection(
-                id=str(row["id"]), connection_id=str(row["id"]), connection_status=row["status"],
-                provider_id=row["provider_id"], provider_type=provider.type if provider else None,
-                provider_description=provider.name if provider else None,
-                provider_user_info=row["user_info"], scopes=row["scopes"].split(), user_id=row["user_id"],
-            ))
+            items.append(
+                UserConnection(
+                    id=str(row["id"]),
+                    connection_id=str(row["id"]),
+                    connection_status=row["status"],
+                    provider_id=row["provider_id"],
+                    provider_type=provider.type if provider else None,
+                    provider_description=provider.name if provider else None,
+                    provider_user_info=row["user_info"],
+                    scopes=row["scopes"].split(),
+                    user_id=row["user_id"],
+                )
+            )
         return UserConnectionPage(
             items=items, limit=query.limit, offset=query.offset, page_count=len(items), total_count=total
         )
@@ -774,8 +522,11 @@ class _StatusCache:
 
 def _completed(user_id: str, connection: Connection) -> AuthorizationResponse:
     return AuthorizationResponse(
-        id=ALREADY_COMPLETED_ID, status="completed", provider_id=connection.provider_id,
-        scopes=list(connection.scopes), user_id=user_id,
+        id=ALREADY_COMPLETED_ID,
+        status="completed",
+        provider_id=connection.provider_id,
+        scopes=list(connection.scopes),
+        user_id=user_id,
     )
 
 
@@ -785,8 +536,12 @@ def _failure(kind: ErrorKind, message: str, *, can_retry: bool = False) -> ToolO
 
 def _refuse_next_uri(next_uri: str | None) -> None:
     if next_uri is not None:
-        raise ApiError(400, "not_supported", "authmcp does not take next_uri: after consent the browser sees "
-                       "authmcp's page (or your [api] verifier_url). Leave it out.")
+        raise ApiError(
+            400,
+            "not_supported",
+            "authmcp does not take next_uri: after consent the browser sees "
+            "authmcp's page (or your [api] verifier_url). Leave it out.",
+        )
 
 
 # ---------------------------------------------------------------- routes
