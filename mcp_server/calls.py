@@ -6,16 +6,25 @@ The MCP gate and the `/v1` API both go through here, so "check, authorize, execu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from mcp_server._http import httpx2
 from mcp_server.authorization import AuthorizationService
 from mcp_server.catalog import ToolDefinition
 from mcp_server.declare import ToolAuthorization, ToolContext
 from mcp_server.errors import ToolExecutionError, UpstreamAuthError
 from mcp_server.vault import Connection
 
-__all__ = ["AuthorizationExpired", "missing_secrets", "run_tool", "secrets_for", "tool_context"]
+__all__ = ["AuthorizationExpired", "ToolEnvironment", "missing_secrets", "run_tool", "secrets_for", "tool_context"]
+
+
+@dataclass(frozen=True)
+class ToolEnvironment:
+    """What every tool call gets from the server: one shared HTTP client, and each toolkit's settings."""
+
+    http: httpx2.AsyncClient
+    toolkit_settings: Mapping[str, Mapping[str, str]]  # keyed by toolkit name in lower case ("gmail")
 
 
 class AuthorizationExpired(ToolExecutionError):
@@ -59,13 +68,20 @@ def _authorization(connection: Connection) -> ToolAuthorization:
 
 
 def tool_context(
-    user_id: str, definition: ToolDefinition, connection: Connection | None, secrets: Mapping[str, str]
+    user_id: str,
+    definition: ToolDefinition,
+    connection: Connection | None,
+    secrets: Mapping[str, str],
+    environment: ToolEnvironment | None = None,
 ) -> ToolContext:
-    """The context a tool receives: the user, their authorization if the tool needs one, its declared secrets."""
+    """The context a tool receives: the user, their authorization if the tool needs one, its declared secrets,
+    its toolkit's settings and the shared HTTP client."""
     return ToolContext(
         user_id=user_id,
         authorization=_authorization(connection) if connection is not None else None,
         secrets={name: secrets[name] for name in definition.secrets},
+        settings=dict(environment.toolkit_settings.get(definition.toolkit.lower(), {})) if environment else {},
+        http=environment.http if environment else None,
     )
 
 

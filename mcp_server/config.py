@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # per-toolkit settings a tool reads with context.get_setting(name), e.g. [toolkit_settings.gmail] api_base_url
+    toolkit_settings: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("data_dir")
     @classmethod

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar, overload
 
+from mcp_server._http import httpx2
 from mcp_server.errors import ToolExecutionError
 
 __all__ = [
@@ -252,11 +253,23 @@ class ToolAuthorization:
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool knows about the call it serves: who the user is, their token, the secrets it declared."""
+    """What a tool knows about the call it serves: who the user is, their token, the secrets it declared,
+    its toolkit's settings, and the HTTP client to reach the provider with.
+
+    `http` is a shared `httpx2.AsyncClient` with authmcp's timeout (set on every call authmcp makes; a unit
+    test gives its own, e.g. over `httpx2.MockTransport`). `settings` are the `[toolkit_settings.<toolkit>]`
+    values of the configuration, e.g. an API base URL pointing at a stand-in server.
+    """
 
     user_id: str
     authorization: ToolAuthorization | None = None
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    settings: Mapping[str, str] = field(default_factory=dict)
+    http: httpx2.AsyncClient | None = field(default=None, repr=False, compare=False)
+
+    def get_setting(self, name: str, default: str | None = None) -> str | None:
+        """A value from the toolkit's `[toolkit_settings.<toolkit>]` table, else `default`."""
+        return self.settings.get(name, default)
 
     def get_auth_token_or_empty(self) -> str:
         """The user's access token for the tool's provider, or "" when the tool requires none."""

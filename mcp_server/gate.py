@@ -35,7 +35,14 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.authorization import AuthorizationService, ProviderNotConfigured
-from mcp_server.calls import AuthorizationExpired, missing_secrets, run_tool, secrets_for, tool_context
+from mcp_server.calls import (
+    AuthorizationExpired,
+    ToolEnvironment,
+    missing_secrets,
+    run_tool,
+    secrets_for,
+    tool_context,
+)
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.declare import ToolContext
 from mcp_server.errors import OAuthError, ProviderUnavailable, ToolExecutionError
@@ -130,7 +137,9 @@ class AuthGate(Extension):
         local_user: str,
         secrets: Mapping[str, str],
         flow_wait_seconds: float,
+        environment: ToolEnvironment | None = None,
     ) -> None:
+        self.environment = environment
         self.catalog = catalog
         self.service = service
         self.local_user = local_user
@@ -171,7 +180,7 @@ class AuthGate(Extension):
         call = _Call(
             service=self.service,
             definition=definition,
-            context=tool_context(user_id, definition, connection, secrets),
+            context=tool_context(user_id, definition, connection, secrets, self.environment),
             connection=connection,
         )
         token = _current_call.set(call)

@@ -20,7 +20,9 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp_server._http import httpx2
 from mcp_server.authorization import AuthorizationService
+from mcp_server.calls import ToolEnvironment
 from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.config import Settings, is_loopback
 from mcp_server.errors import ConfigError
@@ -58,6 +60,7 @@ class Runtime:
     service: AuthorizationService
     mcp: MCPServer[Any]
     multi_user: bool
+    environment: ToolEnvironment
 
 
 def _verifier(settings: Settings, public_url: str) -> tuple[TokenVerifier | None, AuthSettings | None]:
@@ -100,6 +103,7 @@ async def open_runtime(
     vault = await open_vault(
         settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
     )
+    stack = contextlib.AsyncExitStack()
     try:
         await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
         service = AuthorizationService(
@@ -112,12 +116,17 @@ async def open_runtime(
             verifier_url=settings.api.verifier_url if settings.api.verification == "custom" else None,
             revocation_retry_seconds=settings.revocation_retry_seconds,
         )
+        environment = ToolEnvironment(
+            http=await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_seconds)),
+            toolkit_settings={name.lower(): values for name, values in settings.toolkit_settings.items()},
+        )
         gate = AuthGate(
             catalog=catalog,
             service=service,
             local_user=settings.user_id,
             secrets={k: v.get_secret_value() for k, v in settings.secrets.items()},
             flow_wait_seconds=settings.flow_wait_seconds,
+            environment=environment,
         )
         verifier, auth = _verifier(settings, public_url)
         mcp: MCPServer[Any] = MCPServer(
@@ -139,8 +148,11 @@ async def open_runtime(
                 "connects their account to the user it was made for. For production set [api] verification = "
                 "\"custom\" and verifier_url."
             )
-        yield Runtime(settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None)
+        yield Runtime(
+            settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None, environment=environment
+        )
     finally:
+        await stack.aclose()
         await vault.aclose()
 
 
@@ -166,7 +178,7 @@ def create_web_app(runtime: Runtime) -> Starlette:
     """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     return Starlette(
-        routes=[*create_web_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings)],
+        routes=[*create_web_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment)],
         middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
     )
 
@@ -206,7 +218,7 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
     return Starlette(
         routes=[
             *create_web_routes(runtime.service),
-            *create_api_routes(runtime.catalog, runtime.service, runtime.settings),
+            *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
             Mount("", app=_Transports(streamable, sse)),
         ],
         middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],

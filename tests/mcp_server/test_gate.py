@@ -197,3 +197,14 @@ async def test_modern_client_gives_a_secret_through_url_elicitation_in_one_call(
         async with Client(rt.mcp, elicitation_callback=type_it) as client:
             result = await client.call_tool("Sample_ReadSecret", {})
     assert result.structured_content == {"result": len("typed-in-the-browser")}
+
+
+async def test_tools_get_their_toolkits_settings_and_the_shared_http_client(make_settings: Any) -> None:
+    settings = make_settings(
+        providers={"demo": DEMO_PROVIDER},
+        toolkit_settings={"Sample": {"api_base_url": "http://127.0.0.1:9999"}, "other": {"api_base_url": "x"}},
+    )
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
+        async with Client(rt.mcp) as client:
+            result = await client.call_tool("Sample_Environment", {})
+    assert result.structured_content == {"api_base_url": "http://127.0.0.1:9999", "has_http": True}

@@ -64,3 +64,9 @@ async def fails(kind: str) -> str:
 def google_profile(context: ToolContext) -> str:
     """Needs Google, which the gate's tests never configure."""
     return context.user_id
+
+
+@tool
+async def environment(context: ToolContext) -> dict[str, Any]:
+    """Show the toolkit settings and whether the shared HTTP client came along."""
+    return {"api_base_url": context.get_setting("api_base_url", "default"), "has_http": context.http is not None}

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.authorization import AuthorizationService, FlowUnavailable, ProviderNotConfigured, UserMismatch
-from mcp_server.calls import AuthorizationExpired, missing_secrets, run_tool, secrets_for, tool_context
+from mcp_server.calls import AuthorizationExpired, ToolEnvironment, missing_secrets, run_tool, secrets_for, tool_context
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.config import Settings
 from mcp_server.declare import OAuth2
@@ -155,7 +155,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class _Api:
-    def __init__(self, catalog: Catalog, service: AuthorizationService, settings: Settings) -> None:
+    def __init__(
+        self, catalog: Catalog, service: AuthorizationService, settings: Settings, environment: ToolEnvironment | None
+    ) -> None:
+        self.environment = environment
         self.catalog = catalog
         self.service = service
         self.keys = [key.get_secret_value().encode() for key in settings.api.keys]
@@ -426,7 +429,7 @@ class _Api:
                         f"Authorization required: {definition.api_name} acts on the user's {provider.name} account. "
                         "Send the user to output.authorization.url, then execute again.",
                     )
-            context = tool_context(user_id, definition, connection, secrets_)
+            context = tool_context(user_id, definition, connection, secrets_, self.environment)
             value = await run_tool(self.service, definition, context, connection, arguments)
         except AuthorizationExpired as exc:
             assert requirement is not None
@@ -581,9 +584,14 @@ class _ArcadeErrors:
             await error.response()(scope, receive, send)
 
 
-def create_api_routes(catalog: Catalog, service: AuthorizationService, settings: Settings) -> list[BaseRoute]:
+def create_api_routes(
+    catalog: Catalog,
+    service: AuthorizationService,
+    settings: Settings,
+    environment: ToolEnvironment | None = None,
+) -> list[BaseRoute]:
     """The `/v1` API as one mount, to put before the MCP transports (which take every other path)."""
-    api = _Api(catalog, service, settings)
+    api = _Api(catalog, service, settings, environment)
     routes = [
         Route("/health", _endpoint(api, api.health), methods=["GET"]),
         Route("/tools", _endpoint(api, api.list_tools), methods=["GET"]),
