@@ -211,11 +211,12 @@ def assert_clean(text: str, secrets: Sequence[str]) -> None:
         assert secret not in text, "a secret value leaked"
 
 
-async def stored_tokens(stack: Stack, user: str) -> tuple[str, str | None]:
+async def stored_tokens(stack: Stack, user: str, provider_id: str = "demo") -> tuple[str, str | None]:
+    """The (access, refresh) tokens authmcp stored for the user at the provider, decrypted with its key file."""
     data_dir = Path(stack.settings["data_dir"])
     vault = await open_vault(f"sqlite:///{data_dir / 'authmcp.db'}", env_keys=[], key_file=data_dir / "keys")
     try:
-        connection = await vault.get_connection(user, "demo")
+        connection = await vault.get_connection(user, provider_id)
     finally:
         await vault.aclose()
     assert connection is not None

@@ -71,5 +71,5 @@ async def authorize_and_call(
         page = await authorize_in_browser(stack.provider, first.meta["url"], "alice")
         assert page.status_code == 200, page.text
         result = await client.call_tool(tool, arguments)
-    access_token, _ = await stored_tokens(stack, "local-user")
+    access_token, _ = await stored_tokens(stack, "local-user", provider_id)
     return result, access_token
