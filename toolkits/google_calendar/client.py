@@ -1,0 +1,210 @@
+"""HTTP helpers for the Google Calendar API v3: authorized requests, pagination, input checks and the shaping
+of calendars and events for a model to read.
+
+Reference: https://developers.google.com/workspace/calendar/api/v3/reference (calendarList.list, events.list,
+events.insert, events.patch, events.delete, freebusy.query).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+
+__all__ = [
+    "DEFAULT_API_BASE_URL",
+    "collect_pages",
+    "parse_datetime",
+    "path_segment",
+    "plain_text",
+    "request_json",
+    "shape_calendar",
+    "shape_event",
+    "validate_emails",
+]
+
+DEFAULT_API_BASE_URL = "https://www.googleapis.com/calendar/v3"
+_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+_TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
+
+
+def _base_url(context: ToolContext) -> str:
+    return (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/")
+
+
+def _http(context: ToolContext) -> Any:
+    if context.http is None:
+        raise ToolExecutionError("No HTTP client is available to reach Google Calendar.")
+    return context.http
+
+
+def path_segment(value: str) -> str:
+    """A calendar or event id made safe for a URL path (ids such as `en.usa#holiday@group.v.calendar.google.com`)."""
+    return quote(value, safe="@")
+
+
+async def request_json(
+    context: ToolContext,
+    method: str,
+    path: str,
+    *,
+    what: str,
+    params: dict[str, Any] | None = None,
+    json: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Send an authorized request to `path` (relative to the API base URL); return the JSON object answered
+    ({} for an empty body, e.g. the 204 of a delete). Error statuses go through raise_for_upstream_status."""
+    kwargs: dict[str, Any] = {
+        "params": params or None,
+        "headers": {"Authorization": f"Bearer {context.get_auth_token_or_empty()}"},
+    }
+    if json is not None:
+        kwargs["json"] = json
+    response = await _http(context).request(method, f"{_base_url(context)}{path}", **kwargs)
+    raise_for_upstream_status(response, what=what)
+    if not response.content:
+        return {}
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ToolExecutionError(f"Google Calendar answered the request for {what} with an unexpected response.")
+    return body
+
+
+async def collect_pages(
+    context: ToolContext,
+    path: str,
+    *,
+    what: str,
+    params: dict[str, Any],
+    limit: int,
+    max_page_size: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Follow `nextPageToken` until `limit` items are collected or no page is left.
+
+    Returns the items (at most `limit`) and whether more were available.
+    """
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page_params = {**params, "maxResults": min(max_page_size, limit - len(items))}
+        if token:
+            page_params["pageToken"] = token
+        body = await request_json(context, "GET", path, what=what, params=page_params)
+        page = [item for item in body.get("items") or [] if isinstance(item, dict)]
+        room = limit - len(items)
+        items.extend(page[:room])
+        token = body.get("nextPageToken") or None
+        if len(page) > room:
+            return items, True
+        if len(items) >= limit:
+            return items, token is not None
+        if token is None:
+            return items, False
+
+
+def parse_datetime(value: str, name: str) -> datetime:
+    """An ISO 8601 date-time with a time zone, or a ToolExecutionError saying what is wrong and what is right."""
+    example = "e.g. 2026-12-01T09:00:00+01:00 or 2026-12-01T08:00:00Z"
+    text = (value or "").strip()
+    if not text:
+        raise ToolExecutionError(f"{name} is empty; give an ISO 8601 date-time with a time zone, {example}.")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ToolExecutionError(
+            f"{name} {value!r} is not an ISO 8601 date-time; give one with a time zone, {example}."
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ToolExecutionError(
+            f"{name} {value!r} has no time zone; add the UTC offset, {example}."
+        )
+    return parsed
+
+
+def validate_emails(emails: list[str], name: str = "attendee_emails") -> list[str]:
+    """The addresses stripped, each checked to look like name@domain.tld; duplicates dropped."""
+    cleaned: list[str] = []
+    for raw in emails:
+        email = (raw or "").strip()
+        if not email:
+            raise ToolExecutionError(f"{name} contains an empty address; give addresses like alice@example.com.")
+        if not _EMAIL.fullmatch(email):
+            raise ToolExecutionError(
+                f"{name} contains {raw!r}, which is not an email address; give addresses like alice@example.com."
+            )
+        if email.lower() not in (c.lower() for c in cleaned):
+            cleaned.append(email)
+    return cleaned
+
+
+def plain_text(value: str | None) -> str | None:
+    """Event descriptions may hold HTML (the Calendar web UI writes some): give the model plain text."""
+    if not value:
+        return None
+    if "<" not in value and "&" not in value:
+        return value
+    text = _BREAK.sub("\n", value)
+    text = _TAG.sub("", text)
+    return html.unescape(text).strip() or None
+
+
+def _when(value: Any) -> str | None:
+    """An event's start/end: `date` for all-day events, else `dateTime` in ISO 8601 with its offset."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("dateTime"):
+        raw = str(value["dateTime"])
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            return raw
+        if parsed.tzinfo is None and value.get("timeZone"):
+            try:
+                parsed = parsed.replace(tzinfo=ZoneInfo(str(value["timeZone"])))
+            except (ZoneInfoNotFoundError, ValueError):
+                return raw
+        return parsed.isoformat()
+    if value.get("date"):
+        return date.fromisoformat(str(value["date"])).isoformat()
+    return None
+
+
+def shape_event(item: dict[str, Any], calendar_id: str) -> dict[str, Any]:
+    """The parts of an Event resource a model needs, with the ids to pass to UpdateEvent / DeleteEvent."""
+    start = item.get("start") or {}
+    return {
+        "id": item.get("id"),
+        "calendar_id": calendar_id,
+        "summary": item.get("summary"),
+        "start": _when(start),
+        "end": _when(item.get("end")),
+        "all_day": bool(isinstance(start, dict) and start.get("date") and not start.get("dateTime")),
+        "location": item.get("location"),
+        "description": plain_text(item.get("description")),
+        "status": item.get("status"),
+        "organizer": (item.get("organizer") or {}).get("email"),
+        "attendees": [
+            {"email": a.get("email"), "response_status": a.get("responseStatus")}
+            for a in item.get("attendees") or []
+            if isinstance(a, dict)
+        ],
+        "html_link": item.get("htmlLink"),
+    }
+
+
+def shape_calendar(item: dict[str, Any]) -> dict[str, Any]:
+    """A CalendarList entry: its id (for ListEvents / CreateEvent), name, time zone and the user's role."""
+    return {
+        "id": item.get("id"),
+        "summary": item.get("summaryOverride") or item.get("summary"),
+        "description": plain_text(item.get("description")),
+        "time_zone": item.get("timeZone"),
+        "access_role": item.get("accessRole"),
+        "primary": bool(item.get("primary", False)),
+    }
