@@ -1,0 +1,295 @@
+"""HTTP helpers for the Gmail API v1 and the conversions between Gmail's message format and what a model reads.
+
+Reference: https://developers.google.com/gmail/api/reference/rest
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from typing import Any
+
+from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+
+API_BASE_URL = "https://gmail.googleapis.com"
+USER_PATH = "/gmail/v1/users/me"
+
+# Past this many characters a message body is cut, with a note saying so.
+MAX_BODY_CHARS = 4000
+# Upper bound on the pages a list call follows, whatever the result asks for.
+MAX_PAGES = 5
+# Gmail's largest page size for messages.list.
+MAX_PAGE_SIZE = 100
+
+_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
+
+
+def _url(context: ToolContext, path: str) -> str:
+    base = (context.get_setting("api_base_url", API_BASE_URL) or API_BASE_URL).rstrip("/")
+    return f"{base}{USER_PATH}{path}"
+
+
+async def request(
+    context: ToolContext,
+    method: str,
+    path: str,
+    *,
+    what: str,
+    params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+    json: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Call `USER_PATH + path` with the user's token; the JSON answer, or the matching authmcp error."""
+    if context.http is None:
+        raise ToolExecutionError("The tool was called without an HTTP client; authmcp passes one on every call.")
+    response = await context.http.request(
+        method,
+        _url(context, path),
+        params=params,
+        json=json,
+        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Accept": "application/json"},
+    )
+    raise_for_upstream_status(response, what=what)
+    if not response.content:
+        return {}
+    data = response.json()
+    return data if isinstance(data, dict) else {}
+
+
+async def list_message_refs(
+    context: ToolContext, *, limit: int, query: str | None = None, what: str = "the user's messages"
+) -> list[dict[str, Any]]:
+    """Up to `limit` `{id, threadId}` references from messages.list, following `nextPageToken` (bounded)."""
+    refs: list[dict[str, Any]] = []
+    page_token: str | None = None
+    for _ in range(MAX_PAGES):
+        params: dict[str, Any] = {"maxResults": min(limit - len(refs), MAX_PAGE_SIZE)}
+        if query:
+            params["q"] = query
+        if page_token:
+            params["pageToken"] = page_token
+        page = await request(context, "GET", "/messages", what=what, params=params)
+        refs.extend(m for m in page.get("messages", []) if isinstance(m, dict) and m.get("id"))
+        page_token = page.get("nextPageToken")
+        if len(refs) >= limit or not page_token:
+            break
+    return refs[:limit]
+
+
+async def get_message(context: ToolContext, message_id: str) -> dict[str, Any]:
+    """The full message resource."""
+    return await request(
+        context, "GET", f"/messages/{message_id}", what=f"the message {message_id}", params={"format": "full"}
+    )
+
+
+# ---- validation -------------------------------------------------------------------------------------------
+
+
+def check_id(value: str, kind: str, tool_hint: str) -> str:
+    """A Gmail id as given, or a ToolExecutionError saying what a good one looks like."""
+    value = (value or "").strip()
+    if not _ID.fullmatch(value):
+        raise ToolExecutionError(
+            f"{kind} {value!r} is not a Gmail id; pass the id exactly as {tool_hint} returned it "
+            f"(letters, digits, '-' or '_', e.g. '18c2f0a9b1d2e3f4')."
+        )
+    return value
+
+
+def check_address(value: str, what: str) -> str:
+    """One email address, stripped, or a ToolExecutionError naming the field."""
+    value = (value or "").strip()
+    if not value:
+        raise ToolExecutionError(f"The {what} is empty; give an email address such as 'ana@example.com'.")
+    if not _ADDRESS.fullmatch(value):
+        raise ToolExecutionError(
+            f"The {what} {value!r} is not an email address; give one address such as 'ana@example.com'."
+        )
+    return value
+
+
+def check_addresses(values: list[str] | None, what: str) -> list[str]:
+    return [check_address(v, what) for v in values or []]
+
+
+# ---- incoming messages -------------------------------------------------------------------------------------
+
+
+def decode_base64url(data: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+class _TextFromHTML(HTMLParser):
+    _LINES = frozenset({"li", "tr", "div", "dt", "dd"})
+    _PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr",
+                             "section", "article", "header", "footer", "pre"})
+    _SKIP = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def _break(self, newlines: int) -> None:
+        """End the current line (1) or paragraph (2), without piling up blank lines."""
+        text = "".join(self.parts[-3:])
+        have = len(text) - len(text.rstrip("\n")) if text.strip(" \t") else newlines
+        if have < newlines:
+            self.parts.append("\n" * (newlines - have))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in self._PARAGRAPHS:
+            self._break(2)
+        elif tag in self._LINES:
+            self._break(1)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._PARAGRAPHS:
+            self._break(2)
+        elif tag in self._LINES:
+            self._break(1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _TextFromHTML()
+    parser.feed(html)
+    parser.close()
+    lines = (re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _charset(part: dict[str, Any]) -> str:
+    for header in part.get("headers") or []:
+        if str(header.get("name", "")).lower() == "content-type":
+            found = re.search(r'charset="?([\w.:-]+)"?', str(header.get("value", "")), re.IGNORECASE)
+            if found:
+                return found.group(1)
+    return "utf-8"
+
+
+def _find_part(part: dict[str, Any], mime_type: str) -> dict[str, Any] | None:
+    """Depth-first, the first inline (not attached) part of `mime_type` that carries data."""
+    if part.get("mimeType") == mime_type and not part.get("filename") and (part.get("body") or {}).get("data"):
+        return part
+    for child in part.get("parts") or []:
+        found = _find_part(child, mime_type)
+        if found is not None:
+            return found
+    return None
+
+
+def _text_of(part: dict[str, Any]) -> str:
+    raw = decode_base64url(str(part["body"]["data"]))
+    try:
+        return raw.decode(_charset(part), errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def message_body(payload: dict[str, Any]) -> str:
+    """The message's text: the text/plain part, else the text/html part as plain text."""
+    plain = _find_part(payload, "text/plain")
+    if plain is not None:
+        return _text_of(plain).replace("\r\n", "\n").strip()
+    html = _find_part(payload, "text/html")
+    if html is not None:
+        return html_to_text(_text_of(html))
+    return ""
+
+
+def headers_of(payload: dict[str, Any]) -> dict[str, str]:
+    """Top-level headers by lower-case name (the first of each)."""
+    found: dict[str, str] = {}
+    for header in payload.get("headers") or []:
+        found.setdefault(str(header.get("name", "")).lower(), str(header.get("value", "")))
+    return found
+
+
+def iso_date(date_header: str | None, internal_date: str | None) -> str | None:
+    """ISO 8601 with zone: the Date header if it parses with a zone, else internalDate (epoch ms) in UTC."""
+    if date_header:
+        try:
+            parsed = email.utils.parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed.isoformat()
+    if internal_date and str(internal_date).isdigit():
+        return datetime.fromtimestamp(int(internal_date) / 1000, tz=UTC).isoformat()
+    return None
+
+
+def truncate(text: str, limit: int = MAX_BODY_CHARS) -> tuple[str, bool]:
+    if len(text) <= limit:
+        return text, False
+    rest = len(text) - limit
+    return f"{text[:limit]}\n[... truncated: {rest} more characters not shown]", True
+
+
+def shape_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A Gmail message resource as the compact dict the tools return."""
+    payload = message.get("payload") or {}
+    headers = headers_of(payload)
+    body, truncated = truncate(message_body(payload))
+    return {
+        "id": message.get("id"),
+        "thread_id": message.get("threadId"),
+        "from": headers.get("from", ""),
+        "to": headers.get("to", ""),
+        "cc": headers.get("cc", ""),
+        "subject": headers.get("subject", ""),
+        "date": iso_date(headers.get("date"), message.get("internalDate")),
+        "snippet": message.get("snippet", ""),
+        "body": body,
+        "body_truncated": truncated,
+        "label_ids": list(message.get("labelIds") or []),
+    }
+
+
+# ---- outgoing messages -------------------------------------------------------------------------------------
+
+
+def build_raw(
+    *,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    in_reply_to: str | None = None,
+    references: str | None = None,
+) -> str:
+    """An RFC 2822 message, base64url-encoded for the `raw` field."""
+    message = EmailMessage()
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    if bcc:
+        message["Bcc"] = ", ".join(bcc)
+    message["Subject"] = subject
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = references
+    message.set_content(body)
+    return base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")

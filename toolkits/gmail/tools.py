@@ -1,0 +1,303 @@
+"""The Gmail tools: read, search, send, draft, reply to and trash the user's email, and list their labels."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server.auth import Google
+from toolkits.gmail import client
+
+READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+SEND = "https://www.googleapis.com/auth/gmail.send"
+COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
+MODIFY = "https://www.googleapis.com/auth/gmail.modify"
+
+MAX_EMAILS = 50
+
+
+def _check_count(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EMAILS:
+        raise ToolExecutionError(f"{name} must be a whole number from 1 to {MAX_EMAILS}, not {value!r}.")
+    return value
+
+
+def _check_date(value: str | None, name: str) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ToolExecutionError(
+            f"{name} {value!r} is not a date; use the form YYYY-MM-DD, e.g. '2024-03-31'."
+        ) from None
+
+
+def _check_content(subject: str, body: str) -> None:
+    if not (subject or "").strip() and not (body or "").strip():
+        raise ToolExecutionError("Both subject and body are empty; give at least a subject or a body.")
+
+
+def _quoted(value: str) -> str:
+    value = value.strip().replace('"', "")
+    return f'"{value}"' if re.search(r"\s", value) else value
+
+
+async def _fetch_all(context: ToolContext, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [client.shape_message(await client.get_message(context, str(ref["id"]))) for ref in refs]
+
+
+@tool(requires_auth=Google(scopes=[READONLY]))
+async def list_emails(
+    context: ToolContext,
+    n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 5,
+) -> dict[str, Any]:
+    """List the user's most recent emails (newest first, any label except spam and trash).
+
+    Use it to see what arrived lately; use SearchEmails to find particular emails. Returns `emails`, each with
+    `id` (for ReplyToEmail and TrashEmail), `thread_id` (for GetThread), from, to, cc, subject, date (ISO 8601
+    with time zone), snippet, the plain-text body (cut after a few thousand characters; `body_truncated` says
+    so) and label_ids.
+    """
+    n_emails = _check_count(n_emails, "n_emails")
+    refs = await client.list_message_refs(context, limit=n_emails)
+    emails = await _fetch_all(context, refs)
+    return {"emails": emails, "count": len(emails)}
+
+
+@tool(requires_auth=Google(scopes=[READONLY]))
+async def search_emails(
+    context: ToolContext,
+    query: Annotated[str, "Gmail search syntax, e.g. 'invoice has:attachment' or 'is:unread'; may be empty."] = "",
+    sender: Annotated[str | None, "Only emails from this address or name."] = None,
+    recipient: Annotated[str | None, "Only emails sent to this address or name."] = None,
+    subject: Annotated[str | None, "Only emails whose subject contains these words."] = None,
+    after_date: Annotated[str | None, "Only emails received on or after this date, YYYY-MM-DD."] = None,
+    before_date: Annotated[str | None, "Only emails received before this date, YYYY-MM-DD."] = None,
+    label: Annotated[str | None, "Only emails with this label name (see ListLabels), e.g. 'INBOX' or 'Work'."] = None,
+    max_results: Annotated[int, "How many matching emails to return at most, 1 to 50."] = 10,
+) -> dict[str, Any]:
+    """Search the user's email with Gmail search syntax and/or simple filters (sender, recipient, subject,
+    date range, label), which are combined with AND.
+
+    Use it to find particular emails; use ListEmails for simply the latest ones. Returns `query` (the Gmail
+    search string that was run) and `emails` (newest first), each with `id`, `thread_id`, from, to, cc,
+    subject, date (ISO 8601 with time zone), snippet, plain-text body and label_ids.
+    """
+    max_results = _check_count(max_results, "max_results")
+    after = _check_date(after_date, "after_date")
+    before = _check_date(before_date, "before_date")
+    if after and before and after >= before:
+        raise ToolExecutionError(
+            f"after_date {after.isoformat()} must be earlier than before_date {before.isoformat()}."
+        )
+    terms = [query.strip()] if query and query.strip() else []
+    if sender and sender.strip():
+        terms.append(f"from:{_quoted(sender)}")
+    if recipient and recipient.strip():
+        terms.append(f"to:{_quoted(recipient)}")
+    if subject and subject.strip():
+        terms.append(f"subject:{_quoted(subject)}")
+    if after:
+        terms.append(f"after:{after:%Y/%m/%d}")
+    if before:
+        terms.append(f"before:{before:%Y/%m/%d}")
+    if label and label.strip():
+        terms.append(f"label:{_quoted(label.strip().replace(' ', '-'))}")
+    if not terms:
+        raise ToolExecutionError(
+            "Give a query or at least one filter (sender, recipient, subject, after_date, before_date, label); "
+            "to see the latest emails without a filter use ListEmails."
+        )
+    q = " ".join(terms)
+    refs = await client.list_message_refs(context, limit=max_results, query=q, what="the email search")
+    emails = await _fetch_all(context, refs)
+    return {"query": q, "emails": emails, "count": len(emails)}
+
+
+@tool(requires_auth=Google(scopes=[READONLY]))
+async def get_thread(
+    context: ToolContext,
+    thread_id: Annotated[str, "The thread_id of an email, as ListEmails or SearchEmails returned it."],
+) -> dict[str, Any]:
+    """Get a whole email conversation (thread): every message in it, oldest first.
+
+    Use it to read the context of an email before replying. Returns `thread_id`, `message_count` and
+    `messages`, each with `id`, from, to, cc, subject, date (ISO 8601 with time zone), snippet, plain-text
+    body and label_ids.
+    """
+    thread_id = client.check_id(thread_id, "thread_id", "ListEmails or SearchEmails")
+    thread = await client.request(
+        context, "GET", f"/threads/{thread_id}", what=f"the thread {thread_id}", params={"format": "full"}
+    )
+    messages = [client.shape_message(m) for m in thread.get("messages") or [] if isinstance(m, dict)]
+    return {"thread_id": thread.get("id", thread_id), "message_count": len(messages), "messages": messages}
+
+
+@tool(requires_auth=Google(scopes=[SEND]))
+async def send_email(
+    context: ToolContext,
+    recipient: Annotated[str, "The email address to send to, e.g. 'ana@example.com'."],
+    subject: Annotated[str, "The subject line."],
+    body: Annotated[str, "The plain-text body."],
+    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
+    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+) -> dict[str, Any]:
+    """Send a new plain-text email from the user's Gmail account right away.
+
+    Use WriteDraftEmail instead when the user should review the email first, and ReplyToEmail to answer an
+    email. Returns the sent message's `id`, `thread_id` and `label_ids`.
+    """
+    to = client.check_address(recipient, "recipient")
+    copies = client.check_addresses(cc, "cc address")
+    blind = client.check_addresses(bcc, "bcc address")
+    _check_content(subject, body)
+    raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
+    sent = await client.request(context, "POST", "/messages/send", what="sending the email", json={"raw": raw})
+    return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
+
+
+@tool(requires_auth=Google(scopes=[COMPOSE]))
+async def write_draft_email(
+    context: ToolContext,
+    recipient: Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."],
+    subject: Annotated[str, "The subject line."],
+    body: Annotated[str, "The plain-text body."],
+    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
+    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+) -> dict[str, Any]:
+    """Save a new plain-text email as a draft in the user's Gmail, without sending it.
+
+    Use it when the user wants to review an email before it goes out; send it later with SendDraftEmail.
+    Returns `draft_id` (for SendDraftEmail), and the draft message's `message_id` and `thread_id`.
+    """
+    to = client.check_address(recipient, "recipient")
+    copies = client.check_addresses(cc, "cc address")
+    blind = client.check_addresses(bcc, "bcc address")
+    _check_content(subject, body)
+    raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
+    draft = await client.request(context, "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}})
+    message = draft.get("message") or {}
+    return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}
+
+
+@tool(requires_auth=Google(scopes=[COMPOSE]))
+async def send_draft_email(
+    context: ToolContext,
+    draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],
+) -> dict[str, Any]:
+    """Send one of the user's existing Gmail drafts to the recipients it names.
+
+    Use it after WriteDraftEmail once the user agrees. Returns the sent message's `id`, `thread_id` and
+    `label_ids`.
+    """
+    draft_id = client.check_id(draft_id, "draft_id", "WriteDraftEmail")
+    sent = await client.request(
+        context, "POST", "/drafts/send", what=f"the draft {draft_id}", json={"id": draft_id}
+    )
+    return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
+
+
+def _addresses(*values: str) -> list[tuple[str, str]]:
+    return [(n, a) for n, a in email.utils.getaddresses(list(values)) if a and "@" in a]
+
+
+@tool(requires_auth=Google(scopes=[READONLY, SEND]))
+async def reply_to_email(
+    context: ToolContext,
+    email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],
+    body: Annotated[str, "The plain-text body of the reply."],
+    reply_all: Annotated[
+        bool, "True to reply to the sender and everyone else in To and Cc; False for the sender only."
+    ] = False,
+) -> dict[str, Any]:
+    """Reply to an email in the user's Gmail, in the same conversation (thread), and send it right away.
+
+    Replies to the sender (or the Reply-To address), with "Re: <subject>"; with reply_all, everyone else on
+    the email is copied, except the user. Returns the sent reply's `id`, `thread_id`, and the `to` and `cc`
+    it went to.
+    """
+    email_id = client.check_id(email_id, "email_id", "ListEmails, SearchEmails or GetThread")
+    if not body or not body.strip():
+        raise ToolExecutionError("The reply body is empty; give the text of the reply.")
+    original = await client.request(
+        context,
+        "GET",
+        f"/messages/{email_id}",
+        what=f"the message {email_id}",
+        params=[("format", "metadata")]
+        + [("metadataHeaders", h) for h in ("From", "Reply-To", "To", "Cc", "Subject", "Message-ID", "References")],
+    )
+    headers = client.headers_of(original.get("payload") or {})
+    user_info = context.authorization.user_info if context.authorization is not None else {}
+    me = str(user_info.get("email", "")).lower()
+
+    to = _addresses(headers.get("reply-to") or headers.get("from", ""))
+    if not to:
+        raise ToolExecutionError(f"The message {email_id} has no sender address to reply to.")
+    cc: list[tuple[str, str]] = []
+    if reply_all:
+        seen = {a.lower() for _, a in to} | ({me} if me else set())
+        for name, address in _addresses(headers.get("to", ""), headers.get("cc", "")):
+            if address.lower() not in seen:
+                seen.add(address.lower())
+                cc.append((name, address))
+    subject = headers.get("subject", "")
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}".strip()
+    message_id = headers.get("message-id") or None
+    references = " ".join(r for r in (headers.get("references", ""), message_id or "") if r) or None
+    raw = client.build_raw(
+        to=[email.utils.formataddr(p) for p in to],
+        cc=[email.utils.formataddr(p) for p in cc],
+        subject=subject,
+        body=body,
+        in_reply_to=message_id,
+        references=references,
+    )
+    payload: dict[str, Any] = {"raw": raw}
+    if original.get("threadId"):
+        payload["threadId"] = original["threadId"]
+    sent = await client.request(context, "POST", "/messages/send", what=f"the reply to {email_id}", json=payload)
+    return {
+        "id": sent.get("id"),
+        "thread_id": sent.get("threadId"),
+        "to": [a for _, a in to],
+        "cc": [a for _, a in cc],
+    }
+
+
+@tool(requires_auth=Google(scopes=[MODIFY]))
+async def trash_email(
+    context: ToolContext,
+    email_id: Annotated[str, "The id of the email to move to the trash, as ListEmails or SearchEmails returned it."],
+) -> dict[str, Any]:
+    """Move an email to the user's Gmail trash (Gmail deletes it for good after 30 days; it can be restored
+    until then).
+
+    Returns the email's `id`, `thread_id`, `label_ids` (now including TRASH) and `trashed`.
+    """
+    email_id = client.check_id(email_id, "email_id", "ListEmails or SearchEmails")
+    message = await client.request(context, "POST", f"/messages/{email_id}/trash", what=f"the message {email_id}")
+    labels = list(message.get("labelIds") or [])
+    return {"id": message.get("id", email_id), "thread_id": message.get("threadId"), "label_ids": labels,
+            "trashed": "TRASH" in labels}
+
+
+@tool(requires_auth=Google(scopes=[READONLY]))
+async def list_labels(context: ToolContext) -> dict[str, Any]:
+    """List the labels in the user's Gmail: the system ones (INBOX, SENT, ...) and the user's own.
+
+    Use it to find a label name for SearchEmails. Returns `labels`, each with `id`, `name` and `type`
+    ("system" or "user").
+    """
+    data = await client.request(context, "GET", "/labels", what="the user's labels")
+    labels = [
+        {"id": label.get("id"), "name": label.get("name"), "type": label.get("type")}
+        for label in data.get("labels") or []
+        if isinstance(label, dict)
+    ]
+    return {"labels": labels, "count": len(labels)}
