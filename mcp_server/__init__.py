@@ -20,7 +20,7 @@ from mcp_server.errors import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
-from mcp_server.upstream import raise_for_upstream_status
+from mcp_server.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
     "RetryableToolError",
@@ -32,5 +32,6 @@ __all__ = [
     "UpstreamRateLimitError",
     "UpstreamServerError",
     "raise_for_upstream_status",
+    "retry_after_seconds",
     "tool",
 ]

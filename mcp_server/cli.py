@@ -37,6 +37,8 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-start chatter, not ours
 
 
 def _fail(exc: AuthmcpError) -> typer.Exit:
