@@ -20,6 +20,7 @@ from mcp_server.errors import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
+from mcp_server.inputs import email_address, email_addresses
 from mcp_server.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "UpstreamError",
     "UpstreamRateLimitError",
     "UpstreamServerError",
+    "email_address",
+    "email_addresses",
     "raise_for_upstream_status",
     "retry_after_seconds",
     "tool",

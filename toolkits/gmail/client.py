@@ -28,7 +28,6 @@ MAX_PAGES = 5
 MAX_PAGE_SIZE = 100
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 
 
 def _url(context: ToolContext, path: str) -> str:
@@ -103,20 +102,6 @@ def check_id(value: str, kind: str, tool_hint: str) -> str:
     return value
 
 
-def check_address(value: str, what: str) -> str:
-    """One email address, stripped, or a ToolExecutionError naming the field."""
-    value = (value or "").strip()
-    if not value:
-        raise ToolExecutionError(f"The {what} is empty; give an email address such as 'ana@example.com'.")
-    if not _ADDRESS.fullmatch(value):
-        raise ToolExecutionError(
-            f"The {what} {value!r} is not an email address; give one address such as 'ana@example.com'."
-        )
-    return value
-
-
-def check_addresses(values: list[str] | None, what: str) -> list[str]:
-    return [check_address(v, what) for v in values or []]
 
 
 # ---- incoming messages -------------------------------------------------------------------------------------

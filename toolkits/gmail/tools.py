@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, email_address, email_addresses, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client
 
@@ -151,9 +151,9 @@ async def send_email(
     Use WriteDraftEmail instead when the user should review the email first, and ReplyToEmail to answer an
     email. Returns the sent message's `id`, `thread_id` and `label_ids`.
     """
-    to = client.check_address(recipient, "recipient")
-    copies = client.check_addresses(cc, "cc address")
-    blind = client.check_addresses(bcc, "bcc address")
+    to = email_address(recipient, name="recipient")
+    copies = email_addresses(cc, name="cc address")
+    blind = email_addresses(bcc, name="bcc address")
     _check_content(subject, body)
     raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
     sent = await client.request(context, "POST", "/messages/send", what="sending the email", json={"raw": raw})
@@ -174,9 +174,9 @@ async def write_draft_email(
     Use it when the user wants to review an email before it goes out; send it later with SendDraftEmail.
     Returns `draft_id` (for SendDraftEmail), and the draft message's `message_id` and `thread_id`.
     """
-    to = client.check_address(recipient, "recipient")
-    copies = client.check_addresses(cc, "cc address")
-    blind = client.check_addresses(bcc, "bcc address")
+    to = email_address(recipient, name="recipient")
+    copies = email_addresses(cc, name="cc address")
+    blind = email_addresses(bcc, name="bcc address")
     _check_content(subject, body)
     raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
     draft = await client.request(context, "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}})

@@ -25,11 +25,9 @@ __all__ = [
     "request_json",
     "shape_calendar",
     "shape_event",
-    "validate_emails",
 ]
 
 DEFAULT_API_BASE_URL = "https://www.googleapis.com/calendar/v3"
-_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 
@@ -127,20 +125,6 @@ def parse_datetime(value: str, name: str) -> datetime:
     return parsed
 
 
-def validate_emails(emails: list[str], name: str = "attendee_emails") -> list[str]:
-    """The addresses stripped, each checked to look like name@domain.tld; duplicates dropped."""
-    cleaned: list[str] = []
-    for raw in emails:
-        email = (raw or "").strip()
-        if not email:
-            raise ToolExecutionError(f"{name} contains an empty address; give addresses like alice@example.com.")
-        if not _EMAIL.fullmatch(email):
-            raise ToolExecutionError(
-                f"{name} contains {raw!r}, which is not an email address; give addresses like alice@example.com."
-            )
-        if email.lower() not in (c.lower() for c in cleaned):
-            cleaned.append(email)
-    return cleaned
 
 
 def plain_text(value: str | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
 from .client import (
@@ -15,7 +15,6 @@ from .client import (
     request_json,
     shape_calendar,
     shape_event,
-    validate_emails,
 )
 
 __all__ = ["create_event", "delete_event", "find_free_slots", "list_calendars", "list_events", "update_event"]
@@ -148,7 +147,7 @@ async def create_event(
     start = parse_datetime(start_datetime, "start_datetime")
     end = parse_datetime(end_datetime, "end_datetime")
     _check_order(start, end, "start_datetime", "end_datetime")
-    emails = validate_emails(attendee_emails or [])
+    emails = email_addresses(attendee_emails, name="attendee email")
     calendar = _calendar_id(calendar_id)
     body: dict[str, Any] = {
         "summary": title,
@@ -212,7 +211,7 @@ async def update_event(
     if location is not None:
         body["location"] = location
     if attendee_emails is not None:
-        body["attendees"] = [{"email": email} for email in validate_emails(attendee_emails)]
+        body["attendees"] = [{"email": email} for email in email_addresses(attendee_emails, name="attendee email")]
     if not body:
         raise ToolExecutionError(
             "Nothing to change: give at least one of summary, start_datetime, end_datetime, description, "

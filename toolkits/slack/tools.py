@@ -8,14 +8,13 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, email_address, tool
 from mcp_server.auth import Slack
 from toolkits.slack.client import MAX_PAGES, PAGE_SIZE, call, paginate, ts_to_iso
 
 CONVERSATION_TYPES = ("public_channel", "private_channel", "mpim", "im")
 _CONVERSATION_ID = re.compile(r"[CDG][A-Z0-9]{2,}")
 _USER_ID = re.compile(r"[UWB][A-Z0-9]{2,}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_\-.]{0,79}")
 MAX_MESSAGES = 200
 
@@ -51,11 +50,6 @@ def _conversation_id(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    value = value.strip()
-    if not _EMAIL.fullmatch(value):
-        raise ToolExecutionError(f"{value!r} is not an email address; give one like 'name@example.com'.")
-    return value
 
 
 def _user_id(value: str) -> str:
@@ -228,7 +222,7 @@ async def send_message(
     elif target == "conversation_id":
         channel = _conversation_id(value)
     else:
-        email = _email(value)
+        email = email_address(value, name="user email")
         user = await _lookup_email(context, email)
         opened = await call(
             context, "conversations.open", what=f"the direct message with {email}", json={"users": user.get("id")}
@@ -343,7 +337,7 @@ async def get_user_info(
         uid = _user_id(value)
         body = await call(context, "users.info", what=f"the user {uid}", params={"user": uid})
         return _user(dict(body.get("user") or {}))
-    return _user(await _lookup_email(context, _email(value)))
+    return _user(await _lookup_email(context, email_address(value, name="email")))
 
 
 @tool(requires_auth=Slack(scopes=["users:read"]))

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Zoom
 from toolkits.zoom.client import delete, get_json, get_pages, post_json, shape_meeting
 
@@ -40,7 +40,6 @@ MAX_PAGES = 5
 MAX_MEETINGS = 300
 
 _MEETING_ID = re.compile(r"\d{9,19}")
-_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
 def _meeting_id(value: Any) -> str:
@@ -90,19 +89,7 @@ def _start_time(value: Any, zone: ZoneInfo) -> datetime:
 
 
 def _invitees(values: Any) -> list[str]:
-    if values is None:
-        return []
-    if not isinstance(values, list):
-        raise ToolExecutionError("invitees must be a list of email addresses, e.g. ['ana@example.com'].")
-    emails: list[str] = []
-    for value in values:
-        email = value.strip() if isinstance(value, str) else ""
-        if not _EMAIL.fullmatch(email):
-            raise ToolExecutionError(
-                f"invitee {value!r} is not an email address; give addresses like 'ana@example.com'."
-            )
-        if email.lower() not in (e.lower() for e in emails):
-            emails.append(email)
+    emails = email_addresses(values, name="invitee")
     if len(emails) > MAX_INVITEES:
         raise ToolExecutionError(f"At most {MAX_INVITEES} invitees can be given; got {len(emails)}.")
     return emails

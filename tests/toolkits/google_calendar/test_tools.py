@@ -369,7 +369,7 @@ async def test_create_event_without_notifications_and_optional_fields() -> None:
         ({"start_datetime": "tomorrow at 9"}, "is not an ISO 8601 date-time"),
         ({"end_datetime": "2026-12-01T08:00:00+01:00"}, "must be after start_datetime"),
         ({"end_datetime": "2026-12-01T09:00:00+01:00"}, "must be after start_datetime"),
-        ({"attendee_emails": [""]}, "empty address"),
+        ({"attendee_emails": [""]}, "is empty"),
         ({"attendee_emails": ["bob at example.com"]}, "not an email address"),
         ({"summary": "  "}, "summary is empty"),
         ({"calendar_id": ""}, "calendar_id is empty"),

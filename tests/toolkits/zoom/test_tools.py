@@ -225,8 +225,8 @@ async def test_create_meeting_with_an_offset_and_no_extras_sends_utc_and_no_sett
         ({"timezone": ""}, "IANA time zone"),
         ({"agenda": "a" * 2001}, "at most 2000"),
         ({"invitees": ["not-an-email"]}, "not an email address"),
-        ({"invitees": [""]}, "not an email address"),
-        ({"invitees": "ana@example.com"}, "must be a list"),
+        ({"invitees": [""]}, "is empty"),
+        ({"invitees": "ana@example.com"}, "as a list of email addresses"),
     ],
 )
 async def test_create_meeting_rejects_bad_input_before_any_request(arguments: dict[str, Any], message: str) -> None:
