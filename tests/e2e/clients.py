@@ -7,6 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import IO, Any
 
+import anyio
 import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
@@ -45,3 +46,22 @@ async def mcp_client(
             yield client
     else:
         raise ValueError(transport)
+
+
+async def call_concurrently(calls: list[tuple[Stack, int]], tool: str, arguments: dict[str, Any]) -> list[Any]:
+    """Call `tool` n times at once through each stack's HTTP endpoint (one client per stack); all results."""
+    results: list[Any] = []
+
+    async def one(client: Client) -> None:
+        results.append(await client.call_tool(tool, arguments))
+
+    async def many(target: Stack, n: int) -> None:
+        async with mcp_client(target, "http") as client:
+            async with anyio.create_task_group() as tg:
+                for _ in range(n):
+                    tg.start_soon(one, client)
+
+    async with anyio.create_task_group() as tg:
+        for target, n in calls:
+            tg.start_soon(many, target, n)
+    return results

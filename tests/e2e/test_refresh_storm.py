@@ -8,10 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
-from tests.e2e.clients import mcp_client
+from tests.e2e.clients import call_concurrently, mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser
 
 pytestmark = pytest.mark.anyio
@@ -35,19 +34,7 @@ async def test_fifty_concurrent_calls_from_two_processes_refresh_exactly_once(st
 
     replica = stack.replica(0)
     replica.start_http()
-    results: list[Any] = []
-
-    async def calls(target: Stack, n: int) -> None:
-        async with mcp_client(target, "http") as client:
-            async with anyio.create_task_group() as tg:
-                for _ in range(n):
-                    async def one() -> None:
-                        results.append(await client.call_tool("Demo_WhoAmI", {}))
-                    tg.start_soon(one)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(calls, stack, 25)
-        tg.start_soon(calls, replica, 25)
+    results = await call_concurrently([(stack, 25), (replica, 25)], "Demo_WhoAmI", {})
 
     assert len(results) == 50
     assert not [r for r in results if r.is_error], [r.content for r in results if r.is_error][:1]

@@ -25,7 +25,7 @@ from mcp_types import (
 )
 
 from mcp_server.vault import generate_key
-from tests.e2e.clients import mcp_client
+from tests.e2e.clients import call_concurrently, mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser, texts
 from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
 
@@ -134,19 +134,7 @@ async def test_refresh_storm_across_two_replicas_refreshes_once(stack_factory: A
 
     await run_pg(postgres_url, "UPDATE connections SET expires_at = $1", time.time() - 5)
     a.provider.reset_stats()
-    results: list[Any] = []
-
-    async def calls(target: Stack, n: int) -> None:
-        async with mcp_client(target, "http") as client:
-            async with anyio.create_task_group() as tg:
-                for _ in range(n):
-                    async def one() -> None:
-                        results.append(await client.call_tool("Demo_WhoAmI", {}))
-                    tg.start_soon(one)
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(calls, a, 25)
-        tg.start_soon(calls, b, 25)
+    results = await call_concurrently([(a, 25), (b, 25)], "Demo_WhoAmI", {})
 
     assert len(results) == 50
     assert not [r for r in results if r.is_error], [texts(r) for r in results if r.is_error][:1]
