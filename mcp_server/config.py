@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -225,6 +224,3 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
 def is_loopback(host: str) -> bool:
     return host in LOOPBACK_HOSTS
 
-
-def env_is_set(name: str) -> bool:
-    return bool(os.environ.get(name))

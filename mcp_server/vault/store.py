@@ -398,15 +398,6 @@ class Vault:
         async with self._reader.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(revocations))).scalar_one())
 
-    async def delete_connection(self, user_id: str, provider_id: str) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                connections.delete().where(
-                    connections.c.user_id == user_id, connections.c.provider_id == provider_id
-                )
-            )
-        return result.rowcount > 0
-
     def _select_connection(self, user_id: str, provider_id: str) -> Any:
         return select(connections).where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
 
@@ -670,13 +661,6 @@ class Vault:
                 await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
             await self.notices.announce(conn, flow_id)
         return self._decode_flow(row, with_verifier=False)
-
-    async def delete_user_secret(self, user_id: str, name: str) -> bool:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                user_secrets.delete().where(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
-            )
-        return result.rowcount > 0
 
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:
