@@ -14,7 +14,7 @@ import pkgutil
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
@@ -50,6 +50,8 @@ class ToolDefinition:
     requirement: OAuth2 | None
     secrets: tuple[str, ...]
     arguments_model: type[BaseModel]
+    title: str | None = None
+    hints: Mapping[str, bool] = field(default_factory=dict)  # MCP tool annotations, by their protocol names
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -216,6 +218,7 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
             raise refuse(f"secret name {secret!r} must be letters, digits and underscores, like SERPAPI_KEY.")
 
     signature, context_parameter, model = _parameters(fn, refuse)
+    title, hints = _annotations(declaration, refuse)
     return ToolDefinition(
         toolkit=toolkit,
         name=name,
@@ -226,7 +229,37 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
         requirement=requirement,
         secrets=tuple(dict.fromkeys(declaration.requires_secrets)),
         arguments_model=model,
+        title=title,
+        hints=hints,
     )
+
+
+_HINTS = {
+    "read_only": "readOnlyHint",
+    "destructive": "destructiveHint",
+    "idempotent": "idempotentHint",
+    "open_world": "openWorldHint",
+}
+
+
+def _annotations(
+    declaration: ToolDeclaration, refuse: Callable[[str], DeclarationError]
+) -> tuple[str | None, dict[str, bool]]:
+    """The tool's title and MCP annotation hints, checked: booleans only, and no read-only destructive tool."""
+    title = declaration.title
+    if title is not None and (not isinstance(title, str) or not title.strip() or len(title) > 100):
+        raise refuse("title must be a non-empty string of at most 100 characters.")
+    hints: dict[str, bool] = {}
+    for argument, hint in _HINTS.items():
+        value = getattr(declaration, argument)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise refuse(f"{argument} must be True or False, not {value!r}.")
+        hints[hint] = value
+    if hints.get("readOnlyHint") and hints.get("destructiveHint"):
+        raise refuse("a tool cannot be both read_only and destructive; a read-only tool changes nothing.")
+    return (title.strip() if title else None), hints
 
 
 def _parameters(

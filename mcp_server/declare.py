@@ -190,6 +190,11 @@ class ToolDeclaration:
     description: str | None
     requires_auth: OAuth2 | None
     requires_secrets: tuple[str, ...]
+    title: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
 
 
 @overload
@@ -201,6 +206,11 @@ def tool(
     description: str | None = None,
     requires_auth: OAuth2 | None = None,
     requires_secrets: Sequence[str] = (),
+    title: str | None = None,
+    read_only: bool | None = None,
+    destructive: bool | None = None,
+    idempotent: bool | None = None,
+    open_world: bool | None = None,
 ) -> Callable[[F], F]: ...
 def tool(
     func: F | None = None,
@@ -210,6 +220,11 @@ def tool(
     description: str | None = None,
     requires_auth: OAuth2 | None = None,
     requires_secrets: Sequence[str] = (),
+    title: str | None = None,
+    read_only: bool | None = None,
+    destructive: bool | None = None,
+    idempotent: bool | None = None,
+    open_world: bool | None = None,
 ) -> F | Callable[[F], F]:
     """Mark a function as a tool. Works bare (`@tool`) and with arguments.
 
@@ -223,12 +238,24 @@ def tool(
         description: Overrides the docstring.
         requires_auth: The OAuth 2.0 provider and scopes the tool needs, e.g. `Google(scopes=[...])`.
         requires_secrets: Names of secrets the tool reads with `context.get_secret(name)`.
+        title: A human-readable name clients may show instead of the tool name.
+        read_only: The tool only reads; it changes nothing anywhere (MCP `readOnlyHint`).
+        destructive: The tool may delete or overwrite something, or act irreversibly for the user (sending
+            an email, cancelling a meeting) (MCP `destructiveHint`; meaningful only when not read-only).
+        idempotent: Calling it again with the same arguments has no further effect (MCP `idempotentHint`).
+        open_world: The tool reaches beyond the server, e.g. a third-party service (MCP `openWorldHint`).
+
+    The hints are what MCP calls tool annotations; a hint left as None is not sent, so clients assume the
+    specification's default (not read-only, destructive, not idempotent, open world).
     """
     if isinstance(requires_secrets, str):
         raise TypeError(f"requires_secrets must be a list of names, not the string {requires_secrets!r}")
 
     def mark(fn: F) -> F:
-        declaration = ToolDeclaration(fn, name, description, requires_auth, tuple(requires_secrets))
+        declaration = ToolDeclaration(
+            fn, name, description, requires_auth, tuple(requires_secrets),
+            title=title, read_only=read_only, destructive=destructive, idempotent=idempotent, open_world=open_world,
+        )
         setattr(fn, DECLARATION_ATTRIBUTE, declaration)
         return fn
 

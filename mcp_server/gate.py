@@ -31,6 +31,7 @@ from mcp_types import (
     ElicitResult,
     InputRequiredResult,
     TextContent,
+    ToolAnnotations,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
@@ -111,7 +112,11 @@ def register_tools(server: MCPServer[Any], catalog: Catalog) -> None:
         server.add_tool(
             _entrypoint(definition),
             name=definition.mcp_name,
+            title=definition.title,
             description=definition.description,
+            annotations=ToolAnnotations(title=definition.title, **definition.hints)
+            if definition.title or definition.hints
+            else None,
             meta=definition.meta(),
         )
 

@@ -169,3 +169,35 @@ def test_a_second_app_of_a_catalogued_kind_is_its_own_provider(tmp_path: Path) -
     assert work is not None and personal is not None
     assert work.token_url == personal.token_url and work.client_id == "w" and personal.client_id is None
     assert work.missing_settings() == [] and personal.missing_settings() == ["client_id", "client_secret"]
+
+
+def test_annotations_are_validated_at_load_time(tmp_path: Path) -> None:
+    spec = toolkit(tmp_path, '''
+        @tool(title="Delete a file", destructive=True, idempotent=True)
+        def delete_file(path: str) -> str:
+            """Delete a file."""
+            return path
+    ''')
+    definition = load_catalog([spec], PROVIDERS).get("MyKit.DeleteFile")
+    assert definition is not None and definition.title == "Delete a file"
+    assert dict(definition.hints) == {"destructiveHint": True, "idempotentHint": True}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ("read_only=True, destructive=True", "cannot be both read_only and destructive"),
+        ('read_only="yes"', "read_only must be True or False"),
+        ('title=""', "title must be a non-empty string"),
+    ],
+)
+def test_contradictory_or_malformed_annotations_are_refused(tmp_path: Path, arguments: str, problem: str) -> None:
+    spec = toolkit(tmp_path, f'''
+        @tool({arguments})
+        def odd() -> str:
+            """An odd tool."""
+            return ""
+    ''')
+    with pytest.raises(DeclarationError, match=problem) as caught:
+        load_catalog([spec], PROVIDERS)
+    assert "'MyKit'" in str(caught.value) and "'Odd'" in str(caught.value)

@@ -58,6 +58,11 @@ async def test_tools_list_carries_requirements_but_no_values(runtime: Runtime) -
         "provider_id": "demo", "provider_type": "oauth2", "scopes": ["profile"]}}}
     assert tools["Sample_ReadSecret"].meta == {"authmcp/requirements": {"secrets": ["SAMPLE_KEY"]}}
     assert "context" not in tools["Sample_ShowToken"].input_schema["properties"]
+    assert tools["Sample_ReadSecret"].annotations is not None
+    assert tools["Sample_ReadSecret"].annotations.model_dump(by_alias=True, exclude_none=True) == {
+        "title": "Read the secret", "readOnlyHint": True, "openWorldHint": False}
+    assert tools["Sample_ReadSecret"].title == "Read the secret"
+    assert tools["Sample_ShowToken"].annotations is None  # nothing declared: nothing sent
     assert tools["Sample_ShowToken"].input_schema["properties"]["note"]["description"] == "Echoed back"
     assert "s3cret-value" not in str([t.model_dump() for t in tools.values()])
 

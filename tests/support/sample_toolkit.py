@@ -40,7 +40,7 @@ async def use_token(context: ToolContext) -> str:
     return token
 
 
-@tool(requires_secrets=["SAMPLE_KEY"])
+@tool(requires_secrets=["SAMPLE_KEY"], title="Read the secret", read_only=True, open_world=False)
 def read_secret(context: ToolContext) -> int:
     """Return the length of the secret (never the secret)."""
     return len(context.get_secret("SAMPLE_KEY"))
