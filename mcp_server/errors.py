@@ -2,7 +2,8 @@
 
     AuthmcpError
     ├── ConfigError              the configuration is wrong; start-up refuses and says what to set
-    │   └── KeyringError         the encryption keys are missing or do not match the stored data
+    │   ├── KeyringError         the encryption keys are missing or do not match the stored data
+    │   └── ProviderNotConfigured   a tool needs a provider whose OAuth app is not configured here
     ├── DeclarationError         a toolkit declares a tool wrongly; loading refuses it
     ├── OAuthError               a provider answered an OAuth request with an error (RFC 6749 §5.2 code)
     ├── ProviderUnavailable      a provider could not be reached or timed out (never a revocation)
@@ -24,6 +25,7 @@ __all__ = [
     "DeclarationError",
     "KeyringError",
     "OAuthError",
+    "ProviderNotConfigured",
     "ProviderUnavailable",
     "RetryableToolError",
     "ToolExecutionError",
@@ -44,6 +46,10 @@ class ConfigError(AuthmcpError):
 
 class KeyringError(ConfigError):
     """The encryption keys are missing, malformed, or cannot decrypt the stored data."""
+
+
+class ProviderNotConfigured(ConfigError):
+    """A tool needs a provider whose OAuth app is not configured on this server."""
 
 
 class DeclarationError(AuthmcpError):

@@ -5,7 +5,7 @@ may land on another replica. The vault announces every finished flow in the tran
 each process hears the announcements of the others and wakes its own waiters.
 
 - `FlowNotices`: one process (SQLite). Nothing crosses process boundaries; the finishing process wakes its own
-  waiters directly (see `AuthorizationService._finish`).
+  waiters directly (see `FlowService._finish`).
 - `PostgresFlowNotices`: `pg_notify` inside the finishing transaction (delivered on commit, never for a
   rollback) and a dedicated asyncpg connection that LISTENs. If that connection drops it reconnects with
   backoff and then tells subscribers that notices may have been missed, so they re-read what they wait on.
