@@ -1,24 +1,34 @@
 """HTTP helpers for the Google Drive API v3: authorized requests, pagination, and the shaping of file metadata.
 
-Reference: https://developers.google.com/drive/api/reference/rest/v3 (files.get, files.list, files.export).
+Reference: https://developers.google.com/drive/api/reference/rest/v3 (files, permissions). Every call names
+`supportsAllDrives=true` and every listing `corpora=allDrives` with `includeItemsFromAllDrives=true`: without
+them Drive leaves shared-drive files out of searches and answers a shared-drive folder as empty.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
 
 __all__ = [
+    "ALL_DRIVES",
     "DEFAULT_API_BASE_URL",
     "FILE_FIELDS",
     "FOLDER_MIME_TYPE",
+    "check_limit",
+    "check_file_id",
+    "get_bytes",
     "get_json",
-    "get_text",
+    "iso_time",
     "list_files",
     "quote_query_value",
+    "request_json",
     "shape_file",
+    "upload_url",
 ]
 
 DEFAULT_API_BASE_URL = "https://www.googleapis.com/drive/v3"
@@ -27,6 +37,15 @@ FOLDER_MIME_TYPE = "application/vnd.google-apps.folder"
 FILE_FIELDS = "id,name,mimeType,modifiedTime,owners(displayName,emailAddress),webViewLink,size"
 # files.list accepts pageSize 1..1000; smaller pages keep each answer quick.
 MAX_PAGE_SIZE = 100
+MAX_LIMIT = 100
+MAX_NAME_LENGTH = 255
+# Sent on every request: the app handles shared drives (files.get/update/create, permissions.*).
+SUPPORTS_ALL_DRIVES = {"supportsAllDrives": "true"}
+# Sent on every files.list: search My Drive, shared-with-me and every shared drive the user can reach.
+ALL_DRIVES = {**SUPPORTS_ALL_DRIVES, "includeItemsFromAllDrives": "true", "corpora": "allDrives"}
+
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_ID_IN_URL = re.compile(r"(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]+)")
 
 
 def _base_url(context: ToolContext) -> str:
@@ -43,20 +62,51 @@ def _http(context: ToolContext) -> Any:
     return context.http
 
 
-async def get_json(context: ToolContext, path: str, params: dict[str, Any], *, what: str) -> dict[str, Any]:
-    """GET `path` (relative to the API base URL) and return its JSON object; errors via raise_for_upstream_status."""
-    response = await _http(context).get(f"{_base_url(context)}{path}", params=params, headers=_headers(context))
+def upload_url(context: ToolContext) -> str:
+    """The media upload endpoint: Drive's discovery document puts it at `/upload` + the API path
+    (https://www.googleapis.com/upload/drive/v3/files)."""
+    parts = urlsplit(_base_url(context))
+    return urlunsplit(parts._replace(path=f"/upload{parts.path}")) + "/files"
+
+
+async def request_json(
+    context: ToolContext,
+    method: str,
+    path: str,
+    params: dict[str, Any],
+    *,
+    what: str,
+    json: dict[str, Any] | None = None,
+    url: str | None = None,
+    content: bytes | None = None,
+    content_type: str | None = None,
+) -> dict[str, Any]:
+    """Send `method path` (relative to the API base URL, or to `url`); the JSON object answered ({} when empty).
+    Errors go through raise_for_upstream_status."""
+    headers = _headers(context)
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = await _http(context).request(
+        method, url or f"{_base_url(context)}{path}", params=params, headers=headers, json=json, content=content
+    )
     raise_for_upstream_status(response, what=what)
+    if not response.content:
+        return {}
     body = response.json()
     if not isinstance(body, dict):
         raise ToolExecutionError(f"Google Drive answered {what} with an unexpected response.")
     return body
 
 
-async def get_text(
+async def get_json(context: ToolContext, path: str, params: dict[str, Any], *, what: str) -> dict[str, Any]:
+    """GET `path` (relative to the API base URL) and return its JSON object."""
+    return await request_json(context, "GET", path, params, what=what)
+
+
+async def get_bytes(
     context: ToolContext, path: str, params: dict[str, Any], *, what: str, max_bytes: int
-) -> tuple[str, bool]:
-    """GET a file's bytes (alt=media or export) reading at most `max_bytes`; return (text, truncated)."""
+) -> tuple[bytes, bool]:
+    """GET a file's bytes (alt=media or export) reading at most `max_bytes`; return (data, truncated)."""
     client = _http(context)
     async with client.stream("GET", f"{_base_url(context)}{path}", params=params, headers=_headers(context)) as response:
         raise_for_upstream_status(response, what=what)
@@ -69,9 +119,7 @@ async def get_text(
             if size > max_bytes:
                 truncated = True
                 break
-    data = b"".join(chunks)[:max_bytes]
-    # A cut may split a multi-byte character at the end: drop the partial character rather than show garbage.
-    return data.decode("utf-8", errors="ignore" if truncated else "replace"), truncated
+    return b"".join(chunks)[:max_bytes], truncated
 
 
 async def list_files(
@@ -84,15 +132,21 @@ async def list_files(
     order_by: str | None = None,
     max_pages: int = 20,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """files.list following nextPageToken until `limit` files or `max_pages` pages; return (raw files, has_more)."""
+    """files.list over every drive, following nextPageToken until `limit` files or `max_pages` pages.
+
+    Returns (raw files, has_more); has_more is also true when Drive says the search was incomplete (it could
+    not search every shared drive).
+    """
     files: list[dict[str, Any]] = []
     page_token: str | None = None
+    incomplete = False
     for _ in range(max_pages):
         params: dict[str, Any] = {
             "q": q,
             "pageSize": min(MAX_PAGE_SIZE, limit - len(files)),
-            "fields": f"nextPageToken,files({fields})",
+            "fields": f"nextPageToken,incompleteSearch,files({fields})",
             "spaces": "drive",
+            **ALL_DRIVES,
         }
         if order_by:
             params["orderBy"] = order_by
@@ -100,12 +154,33 @@ async def list_files(
             params["pageToken"] = page_token
         body = await get_json(context, "/files", params, what=what)
         files.extend(f for f in body.get("files") or [] if isinstance(f, dict))
+        incomplete = incomplete or body.get("incompleteSearch") is True
         page_token = body.get("nextPageToken") or None
         if page_token is None:
-            return files[:limit], False
+            return files[:limit], incomplete
         if len(files) >= limit:
             return files[:limit], True
     return files[:limit], True
+
+
+def check_limit(limit: int, maximum: int = MAX_LIMIT) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= maximum:
+        raise ToolExecutionError(f"limit must be a whole number from 1 to {maximum}; got {limit!r}.")
+
+
+def check_file_id(value: str, *, what: str = "file_id") -> str:
+    """A Drive file id from an id or a Drive/Docs URL; a ToolExecutionError saying what is expected otherwise."""
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if "/" in text or "?" in text:
+        match = _ID_IN_URL.search(text)
+        text = match.group(1) if match else text
+    if not _FILE_ID.fullmatch(text):
+        raise ToolExecutionError(
+            f"{what} {value!r} is not a Google Drive file id: give the id returned by SearchFiles or "
+            f"ListRecentFiles (letters, digits, '-' and '_', e.g. 1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms)"
+            + (", or 'root' for My Drive." if what in ("folder_id", "parent_id") else ".")
+        )
+    return text
 
 
 def quote_query_value(value: str) -> str:
@@ -150,3 +225,13 @@ def shape_file(raw: dict[str, Any]) -> dict[str, Any]:
         "web_view_link": raw.get("webViewLink"),
         "size": _size(raw.get("size")),
     }
+
+
+def check_name(value: str, *, what: str = "name") -> str:
+    """A file or folder name: not blank, at most 255 characters (longer names are refused rather than cut)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise ToolExecutionError(f"{what} is empty; give a name, e.g. 'Meeting notes'.")
+    if len(text) > MAX_NAME_LENGTH:
+        raise ToolExecutionError(f"{what} is {len(text)} characters long; keep it to {MAX_NAME_LENGTH} at most.")
+    return text

@@ -1,8 +1,7 @@
-"""The GoogleDrive tools: search, recent files, file content as text, and a folder tree. All read-only."""
+"""The GoogleDrive reading tools: search, recent files, file content as text, and a folder tree."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError, tool
@@ -10,8 +9,11 @@ from mcp_server.auth import Google
 from toolkits.google_drive.client import (
     FILE_FIELDS,
     FOLDER_MIME_TYPE,
+    SUPPORTS_ALL_DRIVES,
+    check_file_id,
+    check_limit,
+    get_bytes,
     get_json,
-    get_text,
     list_files,
     quote_query_value,
     shape_file,
@@ -22,7 +24,6 @@ __all__ = ["get_file_content", "get_file_tree_structure", "list_recent_files", "
 READONLY_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 METADATA_READONLY_SCOPE = "https://www.googleapis.com/auth/drive.metadata.readonly"
 
-MAX_LIMIT = 100
 MAX_QUERY_LENGTH = 500
 MAX_DEPTH = 5
 MAX_TREE_NODES = 300
@@ -53,28 +54,6 @@ TEXT_LIKE_TYPES = {
     "application/x-httpd-php",
     "application/rtf",
 }
-_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
-_ID_IN_URL = re.compile(r"(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]+)")
-
-
-def _check_limit(limit: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ToolExecutionError(f"limit must be a whole number from 1 to {MAX_LIMIT}; got {limit!r}.")
-
-
-def _file_id(value: str, *, what: str = "file_id") -> str:
-    """A Drive file id from an id or a Drive/Docs URL; a ToolExecutionError saying what is expected otherwise."""
-    text = (value or "").strip() if isinstance(value, str) else ""
-    if "/" in text or "?" in text:
-        match = _ID_IN_URL.search(text)
-        text = match.group(1) if match else text
-    if not _FILE_ID.fullmatch(text):
-        raise ToolExecutionError(
-            f"{what} {value!r} is not a Google Drive file id: give the id returned by SearchFiles or "
-            f"ListRecentFiles (letters, digits, '-' and '_', e.g. 1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms)"
-            + (", or 'root' for My Drive." if what == "folder_id" else ".")
-        )
-    return text
 
 
 def _is_text_like(mime_type: str) -> bool:
@@ -83,7 +62,10 @@ def _is_text_like(mime_type: str) -> bool:
     )
 
 
-@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]))
+@tool(
+    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
+    title="Search Drive files", read_only=True, idempotent=True, open_world=True,
+)
 async def search_files(
     context: ToolContext,
     query: Annotated[str, "Words to look for in file names and contents, e.g. 'quarterly budget'."],
@@ -92,7 +74,8 @@ async def search_files(
     """Search the user's Google Drive (names, descriptions and file contents) for files matching some words.
 
     Use this to find a document, spreadsheet, presentation, PDF or folder when you know something about its
-    name or content. The words are searched as full text (not trashed files; most relevant first). Pass a
+    name or content. The words are searched as full text across My Drive, files shared with the user and
+    every shared drive they belong to (not trashed files; most relevant first). Pass a
     returned `id` to GetFileContent to read a file, or to GetFileTreeStructure to browse a folder.
 
     Returns {"query", "files": [{id, name, mime_type, modified_time (ISO 8601), owners [{name, email}],
@@ -103,7 +86,7 @@ async def search_files(
         raise ToolExecutionError("query is empty: give one or more words to search for, e.g. 'budget 2024'.")
     if len(words) > MAX_QUERY_LENGTH:
         raise ToolExecutionError(f"query is {len(words)} characters long; keep it under {MAX_QUERY_LENGTH}.")
-    _check_limit(limit)
+    check_limit(limit)
     # Drive does not sort fullText searches (results come by relevance), so no orderBy here.
     q = f"fullText contains {quote_query_value(words)} and trashed = false"
     raw, has_more = await list_files(context, q=q, limit=limit, what="the Drive search")
@@ -111,7 +94,10 @@ async def search_files(
     return {"query": words, "files": files, "count": len(files), "has_more": has_more}
 
 
-@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]))
+@tool(
+    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
+    title="List recent Drive files", read_only=True, idempotent=True, open_world=True,
+)
 async def list_recent_files(
     context: ToolContext,
     limit: Annotated[int, "How many files to return at most, 1 to 100."] = 10,
@@ -119,12 +105,12 @@ async def list_recent_files(
     """List the files in the user's Google Drive that were modified most recently, newest first.
 
     Use this when the user refers to something they worked on lately ("the doc I edited this morning") or to
-    get an overview of recent activity. Trashed files are left out. Pass a returned `id` to GetFileContent.
+    get an overview of recent activity. Shared-drive files are included; trashed files are left out. Pass a returned `id` to GetFileContent.
 
     Returns {"files": [{id, name, mime_type, modified_time (ISO 8601), owners [{name, email}], web_view_link,
     size}], "count", "has_more"}.
     """
-    _check_limit(limit)
+    check_limit(limit)
     raw, has_more = await list_files(
         context, q="trashed = false", order_by="modifiedTime desc", limit=limit, what="the recent Drive files"
     )
@@ -132,7 +118,10 @@ async def list_recent_files(
     return {"files": files, "count": len(files), "has_more": has_more}
 
 
-@tool(requires_auth=Google(scopes=[READONLY_SCOPE]))
+@tool(
+    requires_auth=Google(scopes=[READONLY_SCOPE]),
+    title="Read a Drive file as text", read_only=True, idempotent=True, open_world=True,
+)
 async def get_file_content(
     context: ToolContext,
     file_id: Annotated[str, "The Drive file id (from SearchFiles or ListRecentFiles) or the file's Drive/Docs URL."],
@@ -147,16 +136,16 @@ async def get_file_content(
     null), "content_format" (the MIME type of the text, or null), "truncated" (bool), "note" (why content is
     missing or cut, else null)}.
     """
-    fid = _file_id(file_id)
+    fid = check_file_id(file_id)
     what = f"the Drive file {fid}"
-    meta = await get_json(context, f"/files/{fid}", {"fields": FILE_FIELDS, "supportsAllDrives": "true"}, what=what)
+    meta = await get_json(context, f"/files/{fid}", {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES}, what=what)
     file = shape_file(meta)
     mime_type = str(meta.get("mimeType") or "")
     result: dict[str, Any] = {"file": file, "content": None, "content_format": None, "truncated": False, "note": None}
 
     if mime_type in EXPORT_AS:
         export_type = EXPORT_AS[mime_type]
-        text, cut = await get_text(
+        data, cut = await get_bytes(
             context, f"/files/{fid}/export", {"mimeType": export_type}, what=what, max_bytes=MAX_CONTENT_BYTES
         )
         result["content_format"] = export_type
@@ -164,8 +153,8 @@ async def get_file_content(
         result["note"] = "This is a folder; use GetFileTreeStructure with this id to see what it contains."
         return result
     elif _is_text_like(mime_type):
-        text, cut = await get_text(
-            context, f"/files/{fid}", {"alt": "media", "supportsAllDrives": "true"}, what=what,
+        data, cut = await get_bytes(
+            context, f"/files/{fid}", {"alt": "media", **SUPPORTS_ALL_DRIVES}, what=what,
             max_bytes=MAX_CONTENT_BYTES,
         )
         result["content_format"] = mime_type
@@ -178,6 +167,8 @@ async def get_file_content(
         )
         return result
 
+    # A cut may split a multi-byte character at the end: drop the partial character rather than show garbage.
+    text = data.decode("utf-8", errors="ignore" if cut else "replace")
     if len(text) > MAX_CONTENT_CHARS:
         text, cut = text[:MAX_CONTENT_CHARS], True
     result["content"] = text
@@ -187,7 +178,10 @@ async def get_file_content(
     return result
 
 
-@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]))
+@tool(
+    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
+    title="Show a Drive folder tree", read_only=True, idempotent=True, open_world=True,
+)
 async def get_file_tree_structure(
     context: ToolContext,
     folder_id: Annotated[str, "The id of the folder to start from; 'root' (the default) is the user's My Drive."] = "root",
@@ -195,18 +189,19 @@ async def get_file_tree_structure(
 ) -> dict[str, Any]:
     """Show the folders and files inside a Google Drive folder as a tree, a bounded number of levels deep.
 
-    Use this to browse the user's Drive structure or see what a folder holds before reading files. Trashed
+    Use this to browse the user's Drive structure (My Drive or a shared-drive folder) or see what a folder
+    holds before reading files. Trashed
     items are left out; at most 300 items are listed in total.
 
     Returns {"tree": {id, name, mime_type, children: [...]}, "item_count", "truncated"}: every node has
     id, name and mime_type; folders have `children` (a list; null when deeper than `depth` and not listed).
     """
-    fid = _file_id(folder_id, what="folder_id")
+    fid = check_file_id(folder_id, what="folder_id")
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
         raise ToolExecutionError(f"depth must be a whole number from 1 to {MAX_DEPTH}; got {depth!r}.")
 
     meta = await get_json(
-        context, f"/files/{fid}", {"fields": "id,name,mimeType", "supportsAllDrives": "true"},
+        context, f"/files/{fid}", {"fields": "id,name,mimeType", **SUPPORTS_ALL_DRIVES},
         what=f"the Drive folder {fid}",
     )
     if meta.get("mimeType") != FOLDER_MIME_TYPE:

@@ -6,6 +6,8 @@ Fixtures follow the documented formats:
 - files.export / alt=media return the raw bytes: https://developers.google.com/drive/api/reference/rest/v3/files/export
   and https://developers.google.com/drive/api/guides/manage-downloads
 - Error bodies: https://developers.google.com/drive/api/guides/handle-errors
+Every request is also checked against Drive v3's discovery document (tests/toolkits/google_discovery) and every
+fixture against its schema there.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mcp_server import (
 )
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
+from tests.toolkits.google_discovery import assert_documented, assert_shape
 from toolkits.google_drive import (
     get_file_content,
     get_file_tree_structure,
@@ -120,7 +123,10 @@ def assert_sent(request: httpx2.Request, path: str, params: dict[str, str]) -> N
     assert request.content == b""
 
 
-LIST_FIELDS = "nextPageToken,files(id,name,mimeType,modifiedTime,owners(displayName,emailAddress),webViewLink,size)"
+LIST_FIELDS = "nextPageToken,incompleteSearch,files(id,name,mimeType,modifiedTime,owners(displayName,emailAddress),webViewLink,size)"
+# Every files.list names every drive (Drive v3 discovery: files.list corpora, includeItemsFromAllDrives,
+# supportsAllDrives), else shared-drive files are left out.
+ALL_DRIVES = {"corpora": "allDrives", "includeItemsFromAllDrives": "true", "supportsAllDrives": "true"}
 META_FIELDS = "id,name,mimeType,modifiedTime,owners(displayName,emailAddress),webViewLink,size"
 
 SHAPED_DOC = {
@@ -156,7 +162,7 @@ async def test_search_files_builds_a_full_text_query_and_follows_two_pages() -> 
     assert result == {"query": "budget 2024", "files": [SHAPED_DOC, SHAPED_PDF], "count": 2, "has_more": False}
     assert len(api.requests) == 2
     first = {"q": "fullText contains 'budget 2024' and trashed = false", "pageSize": "5",
-             "fields": LIST_FIELDS, "spaces": "drive"}
+             "fields": LIST_FIELDS, "spaces": "drive", **ALL_DRIVES}
     assert_sent(api.requests[0], "/files", first)
     assert_sent(api.requests[1], "/files", {**first, "pageSize": "4", "pageToken": "~!!~AI9FV7T-page-2"})
 
@@ -196,7 +202,7 @@ async def test_list_recent_files_orders_by_modified_time() -> None:
     result = await list_recent_files(make_context(api, (METADATA,)), limit=10)
     assert result == {"files": [SHAPED_PDF], "count": 1, "has_more": False}
     assert_sent(api.requests[0], "/files", {"q": "trashed = false", "pageSize": "10", "fields": LIST_FIELDS,
-                                            "spaces": "drive", "orderBy": "modifiedTime desc"})
+                                            "spaces": "drive", "orderBy": "modifiedTime desc", **ALL_DRIVES})
 
 
 async def test_list_recent_files_rejects_a_bad_limit_without_a_request() -> None:
@@ -316,8 +322,8 @@ async def test_get_file_tree_structure_descends_to_the_depth() -> None:
     }
     assert_sent(api.requests[0], "/files/root", {"fields": "id,name,mimeType", "supportsAllDrives": "true"})
     assert_sent(api.requests[1], "/files", {"q": "'0AFolderRoot' in parents and trashed = false", "pageSize": "100",
-                                            "fields": "nextPageToken,files(id,name,mimeType)", "spaces": "drive",
-                                            "orderBy": "folder,name"})
+                                            "fields": "nextPageToken,incompleteSearch,files(id,name,mimeType)",
+                                            "spaces": "drive", "orderBy": "folder,name", **ALL_DRIVES})
     assert query(api.requests[2])["q"] == "'fold1' in parents and trashed = false"
     assert len(api.requests) == 3
 
@@ -337,6 +343,61 @@ async def test_get_file_tree_structure_rejects_bad_input_without_a_request(argum
     with pytest.raises(ToolExecutionError, match=message):
         await get_file_tree_structure(make_context(api), **arguments)
     assert api.requests == []
+
+
+# --- Shared drives and the discovery document ---------------------------------------------------------------
+
+
+def drive_like_files(request: httpx2.Request) -> httpx2.Response:
+    """files.list as Drive answers it: shared-drive items only for a caller that names every drive
+    (Drive v3 discovery, files.list: includeItemsFromAllDrives "Whether both My Drive and shared drive items
+    should be included in results"; corpora "By default, corpora is set to `user`")."""
+    params = request.url.params
+    every_drive = (params.get("corpora") == "allDrives" and params.get("includeItemsFromAllDrives") == "true"
+                   and params.get("supportsAllDrives") == "true")
+    shared = {**PDF, "id": "1SharedDriveFile", "name": "Team plan.pdf", "driveId": "0AShared"}
+    files = [DOC, shared] if every_drive else [DOC]
+    return httpx2.Response(200, json={"kind": "drive#fileList", "incompleteSearch": False, "files": files})
+
+
+async def test_search_and_recent_files_include_shared_drive_files() -> None:
+    api = Api({"/files": drive_like_files})
+    found = await search_files(make_context(api, (METADATA,)), query="plan")
+    recent = await list_recent_files(make_context(api, (METADATA,)))
+    assert [f["id"] for f in found["files"]] == [DOC["id"], "1SharedDriveFile"]
+    assert [f["id"] for f in recent["files"]] == [DOC["id"], "1SharedDriveFile"]
+
+
+async def test_a_shared_drive_folder_is_listed_with_its_files() -> None:
+    folder = {"kind": "drive#file", "id": "0ASharedFolder", "name": "Team", "mimeType": FOLDER, "driveId": "0AShared"}
+    api = Api({"/files/0ASharedFolder": lambda r: httpx2.Response(
+        200 if r.url.params.get("supportsAllDrives") == "true" else 404, json=folder), "/files": drive_like_files})
+    result = await get_file_tree_structure(make_context(api, (METADATA,)), folder_id="0ASharedFolder", depth=1)
+    assert [c["id"] for c in result["tree"]["children"]] == [DOC["id"], "1SharedDriveFile"]
+
+
+async def test_an_incomplete_search_says_more_may_exist() -> None:
+    # FileList.incompleteSearch: "This can occur when searching multiple drives with the `allDrives` corpora".
+    api = Api({"/files": httpx2.Response(200, json={**PAGE_2, "incompleteSearch": True})})
+    result = await search_files(make_context(api), query="budget")
+    assert result["has_more"] is True
+
+
+async def test_reading_tools_send_documented_requests_with_accepted_scopes() -> None:
+    for fixture, schema in ((DOC, "File"), (PDF, "File"), (PAGE_1, "FileList"), (PAGE_2, "FileList")):
+        assert_shape(fixture, "drive", schema)
+    api = Api({"/files": two_pages, "/files/txt123": lambda r: httpx2.Response(200, content=b"hi")
+               if r.url.params.get("alt") == "media" else httpx2.Response(200, json=TEXT),
+               f"/files/{DOC['id']}": httpx2.Response(200, json=DOC),
+               f"/files/{DOC['id']}/export": httpx2.Response(200, content=b"text")})
+    await search_files(make_context(api), query="x", limit=3)
+    await list_recent_files(make_context(api), limit=3)
+    await get_file_content(make_context(api), file_id="txt123")
+    await get_file_content(make_context(api), file_id=DOC["id"])
+    methods = ["files.list"] * 4 + ["files.get"] * 3 + ["files.export"]
+    for request, method_id in zip(api.requests, methods, strict=True):
+        scope = READONLY if method_id == "files.export" or request.url.params.get("alt") else METADATA
+        assert_documented(request, "drive", method_id, (scope,))
 
 
 # --- Upstream errors -----------------------------------------------------------------------------------------
@@ -385,18 +446,36 @@ async def test_403_is_a_clear_refusal() -> None:
 # --- Catalog -------------------------------------------------------------------------------------------------
 
 
-def test_catalog_loads_every_tool_with_its_scopes() -> None:
+DRIVE = "https://www.googleapis.com/auth/drive"
+FILE = "https://www.googleapis.com/auth/drive.file"
+METADATA_RW = "https://www.googleapis.com/auth/drive.metadata"
+READS = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": True}
+
+
+def writes(*, destructive: bool, idempotent: bool) -> dict[str, bool]:
+    return {"readOnlyHint": False, "destructiveHint": destructive, "idempotentHint": idempotent, "openWorldHint": True}
+
+
+def test_catalog_loads_every_tool_with_its_scopes_and_annotations() -> None:
     catalog = load_catalog(["toolkits.google_drive"], ProviderRegistry({}))
     tools = {t.mcp_name: t for t in catalog}
-    assert {name: (t.requirement.id, tuple(t.requirement.scopes)) for name, t in tools.items()} == {
-        "GoogleDrive_SearchFiles": ("google", (METADATA,)),
-        "GoogleDrive_ListRecentFiles": ("google", (METADATA,)),
-        "GoogleDrive_GetFileContent": ("google", (READONLY,)),
-        "GoogleDrive_GetFileTreeStructure": ("google", (METADATA,)),
+    assert {name: (t.requirement.id, tuple(t.requirement.scopes), t.hints) for name, t in tools.items()} == {
+        "GoogleDrive_SearchFiles": ("google", (METADATA,), READS),
+        "GoogleDrive_ListRecentFiles": ("google", (METADATA,), READS),
+        "GoogleDrive_GetFileContent": ("google", (READONLY,), READS),
+        "GoogleDrive_GetFileTreeStructure": ("google", (METADATA,), READS),
+        "GoogleDrive_DownloadFile": ("google", (READONLY,), READS),
+        "GoogleDrive_ListPermissions": ("google", (METADATA,), READS),
+        "GoogleDrive_CreateFolder": ("google", (FILE,), writes(destructive=False, idempotent=False)),
+        "GoogleDrive_UploadFile": ("google", (FILE,), writes(destructive=False, idempotent=False)),
+        "GoogleDrive_RenameFile": ("google", (METADATA_RW,), writes(destructive=False, idempotent=True)),
+        "GoogleDrive_MoveFile": ("google", (METADATA_RW,), writes(destructive=False, idempotent=True)),
+        "GoogleDrive_TrashFile": ("google", (METADATA_RW,), writes(destructive=True, idempotent=True)),
+        "GoogleDrive_ShareFile": ("google", (DRIVE,), writes(destructive=True, idempotent=False)),
     }
     for definition in tools.values():
         schema = definition.input_schema
         assert "context" not in schema["properties"]
         assert all(p.get("description") for p in schema["properties"].values())
-        assert definition.description
+        assert definition.description and definition.title
     assert json.dumps(tools["GoogleDrive_GetFileTreeStructure"].input_schema["properties"]["folder_id"]["default"]) == '"root"'
