@@ -26,6 +26,8 @@ MAX_BODY_CHARS = 4000
 MAX_PAGES = 5
 # Gmail's largest page size for messages.list.
 MAX_PAGE_SIZE = 100
+# The most emails, threads or drafts one call returns (each is fetched in full).
+MAX_EMAILS = 50
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -61,10 +63,16 @@ async def request(
     return data if isinstance(data, dict) else {}
 
 
-async def list_message_refs(
-    context: ToolContext, *, limit: int, query: str | None = None, what: str = "the user's messages"
+async def list_refs(
+    context: ToolContext,
+    collection: str,
+    *,
+    limit: int,
+    query: str | None = None,
+    what: str = "the user's messages",
 ) -> list[dict[str, Any]]:
-    """Up to `limit` `{id, threadId}` references from messages.list, following `nextPageToken` (bounded)."""
+    """Up to `limit` entries of `collection` ("messages", "threads" or "drafts") from its list method, each
+    with an `id`, following `nextPageToken` (at most MAX_PAGES pages)."""
     refs: list[dict[str, Any]] = []
     page_token: str | None = None
     for _ in range(MAX_PAGES):
@@ -73,8 +81,8 @@ async def list_message_refs(
             params["q"] = query
         if page_token:
             params["pageToken"] = page_token
-        page = await request(context, "GET", "/messages", what=what, params=params)
-        refs.extend(m for m in page.get("messages", []) if isinstance(m, dict) and m.get("id"))
+        page = await request(context, "GET", f"/{collection}", what=what, params=params)
+        refs.extend(m for m in page.get(collection, []) if isinstance(m, dict) and m.get("id"))
         page_token = page.get("nextPageToken")
         if len(refs) >= limit or not page_token:
             break
@@ -88,20 +96,34 @@ async def get_message(context: ToolContext, message_id: str) -> dict[str, Any]:
     )
 
 
+async def fetch_messages(context: ToolContext, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each referenced message, fetched in full and shaped."""
+    return [shape_message(await get_message(context, str(ref["id"]))) for ref in refs]
+
+
 # ---- validation -------------------------------------------------------------------------------------------
+
+
+def check_count(value: int, name: str, maximum: int = MAX_EMAILS) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise ToolExecutionError(f"{name} must be a whole number from 1 to {maximum}, not {value!r}.")
+    return value
+
+
+def check_content(subject: str, body: str) -> None:
+    if not (subject or "").strip() and not (body or "").strip():
+        raise ToolExecutionError("Both subject and body are empty; give at least a subject or a body.")
 
 
 def check_id(value: str, kind: str, tool_hint: str) -> str:
     """A Gmail id as given, or a ToolExecutionError saying what a good one looks like."""
-    value = (value or "").strip()
+    value = value.strip() if isinstance(value, str) else ""
     if not _ID.fullmatch(value):
         raise ToolExecutionError(
             f"{kind} {value!r} is not a Gmail id; pass the id exactly as {tool_hint} returned it "
             f"(letters, digits, '-' or '_', e.g. '18c2f0a9b1d2e3f4')."
         )
     return value
-
-
 
 
 # ---- incoming messages -------------------------------------------------------------------------------------
@@ -224,6 +246,24 @@ def iso_date(date_header: str | None, internal_date: str | None) -> str | None:
     return None
 
 
+def attachments_of(part: dict[str, Any]) -> list[dict[str, Any]]:
+    """The attached files of a message payload, depth-first: parts with a filename (MessagePart.filename)."""
+    found: list[dict[str, Any]] = []
+    body = part.get("body") or {}
+    if part.get("filename"):
+        found.append({
+            "attachment_id": body.get("attachmentId"),
+            "filename": part.get("filename"),
+            "mime_type": part.get("mimeType"),
+            "size": body.get("size"),
+            "part_id": part.get("partId"),
+        })
+    for child in part.get("parts") or []:
+        if isinstance(child, dict):
+            found.extend(attachments_of(child))
+    return found
+
+
 def truncate(text: str, limit: int = MAX_BODY_CHARS) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
@@ -263,8 +303,9 @@ def build_raw(
     bcc: Sequence[str] = (),
     in_reply_to: str | None = None,
     references: str | None = None,
+    attachments: Sequence[tuple[bytes, str, str]] = (),
 ) -> str:
-    """An RFC 2822 message, base64url-encoded for the `raw` field."""
+    """An RFC 2822 message, base64url-encoded for the `raw` field; `attachments` are (data, MIME type, filename)."""
     message = EmailMessage()
     message["To"] = ", ".join(to)
     if cc:
@@ -277,4 +318,9 @@ def build_raw(
     if references:
         message["References"] = references
     message.set_content(body)
+    for data, mime_type, filename in attachments:
+        maintype, _, subtype = mime_type.partition("/")
+        if not subtype:
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")

@@ -1,28 +1,16 @@
-"""The Gmail tools: read, search, send, draft, reply to and trash the user's email, and list their labels."""
+"""The Gmail tools for everyday mail: list, search and read threads; send, draft and reply; trash; list labels."""
 
 from __future__ import annotations
 
-import email.utils
 import re
 from datetime import date
 from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError, email_address, email_addresses, tool
 from mcp_server.auth import Google
-from toolkits.gmail import client
+from toolkits.gmail import client, compose
+from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
 
-READONLY = "https://www.googleapis.com/auth/gmail.readonly"
-SEND = "https://www.googleapis.com/auth/gmail.send"
-COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
-MODIFY = "https://www.googleapis.com/auth/gmail.modify"
-
-MAX_EMAILS = 50
-
-
-def _check_count(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EMAILS:
-        raise ToolExecutionError(f"{name} must be a whole number from 1 to {MAX_EMAILS}, not {value!r}.")
-    return value
 
 
 def _check_date(value: str | None, name: str) -> date | None:
@@ -36,21 +24,15 @@ def _check_date(value: str | None, name: str) -> date | None:
         ) from None
 
 
-def _check_content(subject: str, body: str) -> None:
-    if not (subject or "").strip() and not (body or "").strip():
-        raise ToolExecutionError("Both subject and body are empty; give at least a subject or a body.")
-
-
 def _quoted(value: str) -> str:
     value = value.strip().replace('"', "")
     return f'"{value}"' if re.search(r"\s", value) else value
 
 
-async def _fetch_all(context: ToolContext, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [client.shape_message(await client.get_message(context, str(ref["id"]))) for ref in refs]
-
-
-@tool(requires_auth=Google(scopes=[READONLY]))
+@tool(
+    requires_auth=Google(scopes=[READONLY]),
+    title="List recent emails", read_only=True, idempotent=True, open_world=True,
+)
 async def list_emails(
     context: ToolContext,
     n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 5,
@@ -62,13 +44,16 @@ async def list_emails(
     with time zone), snippet, the plain-text body (cut after a few thousand characters; `body_truncated` says
     so) and label_ids.
     """
-    n_emails = _check_count(n_emails, "n_emails")
-    refs = await client.list_message_refs(context, limit=n_emails)
-    emails = await _fetch_all(context, refs)
+    n_emails = client.check_count(n_emails, "n_emails")
+    refs = await client.list_refs(context, "messages", limit=n_emails)
+    emails = await client.fetch_messages(context, refs)
     return {"emails": emails, "count": len(emails)}
 
 
-@tool(requires_auth=Google(scopes=[READONLY]))
+@tool(
+    requires_auth=Google(scopes=[READONLY]),
+    title="Search emails", read_only=True, idempotent=True, open_world=True,
+)
 async def search_emails(
     context: ToolContext,
     query: Annotated[str, "Gmail search syntax, e.g. 'invoice has:attachment' or 'is:unread'; may be empty."] = "",
@@ -87,7 +72,7 @@ async def search_emails(
     search string that was run) and `emails` (newest first), each with `id`, `thread_id`, from, to, cc,
     subject, date (ISO 8601 with time zone), snippet, plain-text body and label_ids.
     """
-    max_results = _check_count(max_results, "max_results")
+    max_results = client.check_count(max_results, "max_results")
     after = _check_date(after_date, "after_date")
     before = _check_date(before_date, "before_date")
     if after and before and after >= before:
@@ -113,12 +98,15 @@ async def search_emails(
             "to see the latest emails without a filter use ListEmails."
         )
     q = " ".join(terms)
-    refs = await client.list_message_refs(context, limit=max_results, query=q, what="the email search")
-    emails = await _fetch_all(context, refs)
+    refs = await client.list_refs(context, "messages", limit=max_results, query=q, what="the email search")
+    emails = await client.fetch_messages(context, refs)
     return {"query": q, "emails": emails, "count": len(emails)}
 
 
-@tool(requires_auth=Google(scopes=[READONLY]))
+@tool(
+    requires_auth=Google(scopes=[READONLY]),
+    title="Read an email thread", read_only=True, idempotent=True, open_world=True,
+)
 async def get_thread(
     context: ToolContext,
     thread_id: Annotated[str, "The thread_id of an email, as ListEmails or SearchEmails returned it."],
@@ -137,7 +125,10 @@ async def get_thread(
     return {"thread_id": thread.get("id", thread_id), "message_count": len(messages), "messages": messages}
 
 
-@tool(requires_auth=Google(scopes=[SEND]))
+@tool(
+    requires_auth=Google(scopes=[SEND]),
+    title="Send an email", read_only=False, destructive=True, idempotent=False, open_world=True,
+)
 async def send_email(
     context: ToolContext,
     recipient: Annotated[str, "The email address to send to, e.g. 'ana@example.com'."],
@@ -154,13 +145,16 @@ async def send_email(
     to = email_address(recipient, name="recipient")
     copies = email_addresses(cc, name="cc address")
     blind = email_addresses(bcc, name="bcc address")
-    _check_content(subject, body)
+    client.check_content(subject, body)
     raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
     sent = await client.request(context, "POST", "/messages/send", what="sending the email", json={"raw": raw})
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
 
-@tool(requires_auth=Google(scopes=[COMPOSE]))
+@tool(
+    requires_auth=Google(scopes=[COMPOSE]),
+    title="Write a draft email", read_only=False, destructive=False, idempotent=False, open_world=True,
+)
 async def write_draft_email(
     context: ToolContext,
     recipient: Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."],
@@ -177,14 +171,17 @@ async def write_draft_email(
     to = email_address(recipient, name="recipient")
     copies = email_addresses(cc, name="cc address")
     blind = email_addresses(bcc, name="bcc address")
-    _check_content(subject, body)
+    client.check_content(subject, body)
     raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
     draft = await client.request(context, "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}})
     message = draft.get("message") or {}
     return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}
 
 
-@tool(requires_auth=Google(scopes=[COMPOSE]))
+@tool(
+    requires_auth=Google(scopes=[COMPOSE]),
+    title="Send a draft email", read_only=False, destructive=True, idempotent=False, open_world=True,
+)
 async def send_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],
@@ -201,11 +198,10 @@ async def send_draft_email(
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
 
-def _addresses(*values: str) -> list[tuple[str, str]]:
-    return [(n, a) for n, a in email.utils.getaddresses(list(values)) if a and "@" in a]
-
-
-@tool(requires_auth=Google(scopes=[READONLY, SEND]))
+@tool(
+    requires_auth=Google(scopes=[READONLY, SEND]),
+    title="Reply to an email", read_only=False, destructive=True, idempotent=False, open_world=True,
+)
 async def reply_to_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],
@@ -217,60 +213,23 @@ async def reply_to_email(
     """Reply to an email in the user's Gmail, in the same conversation (thread), and send it right away.
 
     Replies to the sender (or the Reply-To address), with "Re: <subject>"; with reply_all, everyone else on
-    the email is copied, except the user. Returns the sent reply's `id`, `thread_id`, and the `to` and `cc`
-    it went to.
+    the email is copied, except the user. Use WriteDraftReplyEmail for a reply the user reviews first.
+    Returns the sent reply's `id`, `thread_id`, and the `to` and `cc` it went to.
     """
     email_id = client.check_id(email_id, "email_id", "ListEmails, SearchEmails or GetThread")
     if not body or not body.strip():
         raise ToolExecutionError("The reply body is empty; give the text of the reply.")
-    original = await client.request(
-        context,
-        "GET",
-        f"/messages/{email_id}",
-        what=f"the message {email_id}",
-        params=[("format", "metadata")]
-        + [("metadataHeaders", h) for h in ("From", "Reply-To", "To", "Cc", "Subject", "Message-ID", "References")],
+    outgoing = await compose.reply(context, email_id, body, reply_all=reply_all)
+    sent = await client.request(
+        context, "POST", "/messages/send", what=f"the reply to {email_id}", json=outgoing.payload
     )
-    headers = client.headers_of(original.get("payload") or {})
-    user_info = context.authorization.user_info if context.authorization is not None else {}
-    me = str(user_info.get("email", "")).lower()
-
-    to = _addresses(headers.get("reply-to") or headers.get("from", ""))
-    if not to:
-        raise ToolExecutionError(f"The message {email_id} has no sender address to reply to.")
-    cc: list[tuple[str, str]] = []
-    if reply_all:
-        seen = {a.lower() for _, a in to} | ({me} if me else set())
-        for name, address in _addresses(headers.get("to", ""), headers.get("cc", "")):
-            if address.lower() not in seen:
-                seen.add(address.lower())
-                cc.append((name, address))
-    subject = headers.get("subject", "")
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}".strip()
-    message_id = headers.get("message-id") or None
-    references = " ".join(r for r in (headers.get("references", ""), message_id or "") if r) or None
-    raw = client.build_raw(
-        to=[email.utils.formataddr(p) for p in to],
-        cc=[email.utils.formataddr(p) for p in cc],
-        subject=subject,
-        body=body,
-        in_reply_to=message_id,
-        references=references,
-    )
-    payload: dict[str, Any] = {"raw": raw}
-    if original.get("threadId"):
-        payload["threadId"] = original["threadId"]
-    sent = await client.request(context, "POST", "/messages/send", what=f"the reply to {email_id}", json=payload)
-    return {
-        "id": sent.get("id"),
-        "thread_id": sent.get("threadId"),
-        "to": [a for _, a in to],
-        "cc": [a for _, a in cc],
-    }
+    return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "to": outgoing.to, "cc": outgoing.cc}
 
 
-@tool(requires_auth=Google(scopes=[MODIFY]))
+@tool(
+    requires_auth=Google(scopes=[MODIFY]),
+    title="Move an email to the trash", read_only=False, destructive=True, idempotent=True, open_world=True,
+)
 async def trash_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to move to the trash, as ListEmails or SearchEmails returned it."],
@@ -287,7 +246,10 @@ async def trash_email(
             "trashed": "TRASH" in labels}
 
 
-@tool(requires_auth=Google(scopes=[READONLY]))
+@tool(
+    requires_auth=Google(scopes=[READONLY]),
+    title="List Gmail labels", read_only=True, idempotent=True, open_world=True,
+)
 async def list_labels(context: ToolContext) -> dict[str, Any]:
     """List the labels in the user's Gmail: the system ones (INBOX, SENT, ...) and the user's own.
 

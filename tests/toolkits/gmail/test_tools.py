@@ -1,7 +1,9 @@
 """Unit tests for the Gmail toolkit against a stand-in of the Gmail API v1.
 
 The response bodies follow the resource representations documented by Google (the reference pages show field
-lists rather than literal examples; the error bodies are the documented samples). Each fixture names its page.
+lists rather than literal examples; the error bodies are the documented samples). Each fixture names its page,
+and each is checked against its schema in Gmail v1's discovery document (tests/toolkits/google_discovery), as are
+the requests the tools send.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mcp_server import (
 )
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
+from tests.toolkits.google_discovery import assert_documented, assert_shape
 from toolkits.gmail import (
     get_thread,
     list_emails,
@@ -571,6 +574,43 @@ async def test_ids_and_counts_are_checked_before_any_request(
     assert api.requests == []
 
 
+# ---- the discovery document -----------------------------------------------------------------------------
+
+
+def test_fixtures_follow_the_discovery_schemas() -> None:
+    for fixture, schema in ((MESSAGE_MULTIPART, "Message"), (MESSAGE_HTML, "Message"), (MESSAGE_REPLY, "Message"),
+                            (LIST_PAGE_1, "ListMessagesResponse"), (LIST_PAGE_2, "ListMessagesResponse"),
+                            (THREAD, "Thread"), (LABELS, "ListLabelsResponse"), (SENT, "Message"),
+                            (DRAFT, "Draft"), (TRASHED, "Message")):
+        assert_shape(fixture, "gmail", schema)
+
+
+async def test_requests_are_documented_methods_with_an_accepted_scope() -> None:
+    api = Api({**messages_routes(), ("GET", f"{ME}/threads/18d0a1b2c3d4e5f6"): THREAD,
+               ("GET", f"{ME}/labels"): LABELS, ("POST", f"{ME}/messages/send"): SENT,
+               ("POST", f"{ME}/drafts"): DRAFT, ("POST", f"{ME}/drafts/send"): SENT,
+               ("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/trash"): TRASHED})
+    calls: list[tuple[Any, dict[str, Any], tuple[str, ...], list[str]]] = [
+        (list_emails, {"n_emails": 1}, (READONLY,), ["users.messages.list", "users.messages.get"]),
+        (search_emails, {"query": "x", "max_results": 1}, (READONLY,), ["users.messages.list", "users.messages.get"]),
+        (get_thread, {"thread_id": "18d0a1b2c3d4e5f6"}, (READONLY,), ["users.threads.get"]),
+        (list_labels, {}, (READONLY,), ["users.labels.list"]),
+        (send_email, {"recipient": "b@example.com", "subject": "s", "body": "b"}, (SEND,), ["users.messages.send"]),
+        (write_draft_email, {"recipient": "b@example.com", "subject": "s", "body": "b"}, (COMPOSE,),
+         ["users.drafts.create"]),
+        (send_draft_email, {"draft_id": "r-1"}, (COMPOSE,), ["users.drafts.send"]),
+        (reply_to_email, {"email_id": "18d0a1b2c3d4e5f6", "body": "ok"}, (READONLY, SEND),
+         ["users.messages.get", "users.messages.send"]),
+        (trash_email, {"email_id": "18d0a1b2c3d4e5f6"}, (MODIFY,), ["users.messages.trash"]),
+    ]
+    for tool, arguments, scopes, methods in calls:
+        api.requests.clear()
+        await tool(api.context(*scopes), **arguments)
+        assert len(api.requests) == len(methods), tool
+        for request, method_id in zip(api.requests, methods, strict=True):
+            assert_documented(request, "gmail", method_id, scopes)
+
+
 # ---- upstream errors --------------------------------------------------------------------------------------
 
 
@@ -609,24 +649,44 @@ async def test_403_says_the_authorization_does_not_allow_it() -> None:
 # ---- catalog ----------------------------------------------------------------------------------------------
 
 
-def test_catalog_loads_every_tool_with_its_narrowest_scopes() -> None:
+LABELS_SCOPE = "https://www.googleapis.com/auth/gmail.labels"
+READS = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": True}
+
+
+def writes(*, destructive: bool, idempotent: bool) -> dict[str, bool]:
+    return {"readOnlyHint": False, "destructiveHint": destructive, "idempotentHint": idempotent, "openWorldHint": True}
+
+
+def test_catalog_loads_every_tool_with_its_narrowest_scopes_and_annotations() -> None:
     catalog = load_catalog(["toolkits.gmail"], ProviderRegistry({}))
-    scopes = {t.mcp_name: tuple(t.requirement.scopes) for t in catalog if t.requirement is not None}
-    assert scopes == {
-        "Gmail_ListEmails": (READONLY,),
-        "Gmail_SearchEmails": (READONLY,),
-        "Gmail_GetThread": (READONLY,),
-        "Gmail_ListLabels": (READONLY,),
-        "Gmail_SendEmail": (SEND,),
-        "Gmail_WriteDraftEmail": (COMPOSE,),
-        "Gmail_SendDraftEmail": (COMPOSE,),
-        "Gmail_ReplyToEmail": (READONLY, SEND),
-        "Gmail_TrashEmail": (MODIFY,),
+    declared = {t.mcp_name: (tuple(t.requirement.scopes), t.hints) for t in catalog if t.requirement is not None}
+    assert declared == {
+        "Gmail_ListEmails": ((READONLY,), READS),
+        "Gmail_SearchEmails": ((READONLY,), READS),
+        "Gmail_GetThread": ((READONLY,), READS),
+        "Gmail_GetEmail": ((READONLY,), READS),
+        "Gmail_ListThreads": ((READONLY,), READS),
+        "Gmail_ListAttachments": ((READONLY,), READS),
+        "Gmail_ListDrafts": ((READONLY,), READS),
+        "Gmail_ListLabels": ((READONLY,), READS),
+        "Gmail_SendEmail": ((SEND,), writes(destructive=True, idempotent=False)),
+        "Gmail_ForwardEmail": ((READONLY, SEND), writes(destructive=True, idempotent=False)),
+        "Gmail_ReplyToEmail": ((READONLY, SEND), writes(destructive=True, idempotent=False)),
+        "Gmail_WriteDraftEmail": ((COMPOSE,), writes(destructive=False, idempotent=False)),
+        "Gmail_WriteDraftReplyEmail": ((READONLY, COMPOSE), writes(destructive=False, idempotent=False)),
+        "Gmail_UpdateDraftEmail": ((COMPOSE,), writes(destructive=True, idempotent=True)),
+        "Gmail_DeleteDraftEmail": ((COMPOSE,), writes(destructive=True, idempotent=True)),
+        "Gmail_SendDraftEmail": ((COMPOSE,), writes(destructive=True, idempotent=False)),
+        "Gmail_TrashEmail": ((MODIFY,), writes(destructive=True, idempotent=True)),
+        "Gmail_ChangeEmailLabels": ((MODIFY,), writes(destructive=False, idempotent=True)),
+        "Gmail_ArchiveEmail": ((MODIFY,), writes(destructive=False, idempotent=True)),
+        "Gmail_CreateLabel": ((LABELS_SCOPE,), writes(destructive=False, idempotent=False)),
     }
-    assert len(catalog) == 9
+    assert len(catalog) == 20
     for definition in catalog:
         assert definition.requirement is not None and definition.requirement.id == "google"
         assert definition.api_name == definition.mcp_name.replace("_", ".")
+        assert definition.title
         schema = definition.input_schema
         assert "context" not in schema.get("properties", {})
         for name, prop in schema.get("properties", {}).items():
