@@ -18,11 +18,15 @@ from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_statu
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
+    "check_calendar_id",
+    "check_event_id",
+    "check_order",
     "collect_pages",
     "parse_datetime",
     "path_segment",
     "plain_text",
     "request_json",
+    "send_updates",
     "shape_calendar",
     "shape_event",
 ]
@@ -125,6 +129,31 @@ def parse_datetime(value: str, name: str) -> datetime:
     return parsed
 
 
+def check_calendar_id(value: str) -> str:
+    calendar_id = (value or "").strip()
+    if not calendar_id:
+        raise ToolExecutionError(
+            "calendar_id is empty; give 'primary' for the user's main calendar or an id from ListCalendars."
+        )
+    return calendar_id
+
+
+def check_event_id(value: str) -> str:
+    event_id = (value or "").strip()
+    if not event_id:
+        raise ToolExecutionError("event_id is empty; give an event id from ListEvents.")
+    return event_id
+
+
+def check_order(start: datetime, end: datetime, start_name: str, end_name: str) -> None:
+    if end <= start:
+        raise ToolExecutionError(
+            f"{end_name} ({end.isoformat()}) must be after {start_name} ({start.isoformat()})."
+        )
+
+
+def send_updates(notify: bool) -> str:
+    return "all" if notify else "none"
 
 
 def plain_text(value: str | None) -> str | None:

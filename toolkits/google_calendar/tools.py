@@ -1,65 +1,40 @@
-"""The Google Calendar tools: list calendars and events, create / update / delete events, find free time."""
+"""The Google Calendar tools for calendars and events: list calendars and events, create / update / delete events."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
 from .client import (
+    check_calendar_id,
+    check_event_id,
+    check_order,
     collect_pages,
     parse_datetime,
     path_segment,
     request_json,
+    send_updates,
     shape_calendar,
     shape_event,
 )
+from .scopes import SCOPE_CALENDAR_LIST_READONLY, SCOPE_EVENTS, SCOPE_EVENTS_READONLY
 
-__all__ = ["create_event", "delete_event", "find_free_slots", "list_calendars", "list_events", "update_event"]
+__all__ = ["create_event", "delete_event", "list_calendars", "list_events", "update_event"]
 
-SCOPE_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
-SCOPE_EVENTS_READONLY = "https://www.googleapis.com/auth/calendar.events.readonly"
-SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
-SCOPE_FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
 
 # calendarList.list: maxResults up to 250; events.list: up to 2500 (documented page size limits).
 _CALENDAR_PAGE = 250
 _MAX_CALENDARS = 500
 _EVENT_PAGE = 250
 _MAX_EVENTS = 250
-_MAX_FREE_RANGE = timedelta(days=62)
 
 
-def _calendar_id(value: str) -> str:
-    calendar_id = (value or "").strip()
-    if not calendar_id:
-        raise ToolExecutionError(
-            "calendar_id is empty; give 'primary' for the user's main calendar or an id from ListCalendars."
-        )
-    return calendar_id
-
-
-def _event_id(value: str) -> str:
-    event_id = (value or "").strip()
-    if not event_id:
-        raise ToolExecutionError("event_id is empty; give an event id from ListEvents.")
-    return event_id
-
-
-def _check_order(start: datetime, end: datetime, start_name: str, end_name: str) -> None:
-    if end <= start:
-        raise ToolExecutionError(
-            f"{end_name} ({end.isoformat()}) must be after {start_name} ({start.isoformat()})."
-        )
-
-
-def _send_updates(notify: bool) -> str:
-    return "all" if notify else "none"
-
-
-@tool(requires_auth=Google(scopes=[SCOPE_READONLY]))
+@tool(
+    requires_auth=Google(scopes=[SCOPE_CALENDAR_LIST_READONLY]),
+    title="List calendars", read_only=True, idempotent=True, open_world=True,
+)
 async def list_calendars(context: ToolContext) -> dict[str, Any]:
     """List the calendars on the user's Google Calendar list (their own, shared and subscribed ones).
 
@@ -79,7 +54,10 @@ async def list_calendars(context: ToolContext) -> dict[str, Any]:
     return result
 
 
-@tool(requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]))
+@tool(
+    requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
+    title="List calendar events", read_only=True, idempotent=True, open_world=True,
+)
 async def list_events(
     context: ToolContext,
     min_datetime: Annotated[str, "Start of the time window, ISO 8601 with time zone, e.g. 2026-12-01T00:00:00+01:00"],
@@ -100,8 +78,8 @@ async def list_events(
     """
     start = parse_datetime(min_datetime, "min_datetime")
     end = parse_datetime(max_datetime, "max_datetime")
-    _check_order(start, end, "min_datetime", "max_datetime")
-    calendar = _calendar_id(calendar_id)
+    check_order(start, end, "min_datetime", "max_datetime")
+    calendar = check_calendar_id(calendar_id)
     if not 1 <= max_results <= _MAX_EVENTS:
         raise ToolExecutionError(f"max_results is {max_results}; give a number from 1 to {_MAX_EVENTS}.")
     items, more = await collect_pages(
@@ -121,7 +99,10 @@ async def list_events(
     }
 
 
-@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]))
+@tool(
+    requires_auth=Google(scopes=[SCOPE_EVENTS]),
+    title="Create a calendar event", read_only=False, destructive=False, idempotent=False, open_world=True,
+)
 async def create_event(
     context: ToolContext,
     summary: Annotated[str, "Title of the event"],
@@ -146,9 +127,9 @@ async def create_event(
         raise ToolExecutionError("summary is empty; give the event a title, e.g. 'Project review'.")
     start = parse_datetime(start_datetime, "start_datetime")
     end = parse_datetime(end_datetime, "end_datetime")
-    _check_order(start, end, "start_datetime", "end_datetime")
+    check_order(start, end, "start_datetime", "end_datetime")
     emails = email_addresses(attendee_emails, name="attendee email")
-    calendar = _calendar_id(calendar_id)
+    calendar = check_calendar_id(calendar_id)
     body: dict[str, Any] = {
         "summary": title,
         "start": {"dateTime": start.isoformat()},
@@ -162,12 +143,15 @@ async def create_event(
         body["attendees"] = [{"email": email} for email in emails]
     created = await request_json(
         context, "POST", f"/calendars/{path_segment(calendar)}/events",
-        what=f"the calendar {calendar!r}", params={"sendUpdates": _send_updates(notify_attendees)}, json=body,
+        what=f"the calendar {calendar!r}", params={"sendUpdates": send_updates(notify_attendees)}, json=body,
     )
     return shape_event(created, calendar)
 
 
-@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]))
+@tool(
+    requires_auth=Google(scopes=[SCOPE_EVENTS]),
+    title="Update a calendar event", read_only=False, destructive=True, idempotent=True, open_world=True,
+)
 async def update_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to change, from ListEvents or CreateEvent"],
@@ -191,8 +175,8 @@ async def update_event(
     Returns the updated event: {id, calendar_id, summary, start, end, all_day, location, description, status,
     organizer, attendees: [{email, response_status}], html_link}.
     """
-    event = _event_id(event_id)
-    calendar = _calendar_id(calendar_id)
+    event = check_event_id(event_id)
+    calendar = check_calendar_id(calendar_id)
     body: dict[str, Any] = {}
     if summary is not None:
         if not summary.strip():
@@ -201,7 +185,7 @@ async def update_event(
     start = parse_datetime(start_datetime, "start_datetime") if start_datetime is not None else None
     end = parse_datetime(end_datetime, "end_datetime") if end_datetime is not None else None
     if start is not None and end is not None:
-        _check_order(start, end, "start_datetime", "end_datetime")
+        check_order(start, end, "start_datetime", "end_datetime")
     if start is not None:
         body["start"] = {"dateTime": start.isoformat()}
     if end is not None:
@@ -220,12 +204,15 @@ async def update_event(
     updated = await request_json(
         context, "PATCH", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": _send_updates(notify_attendees)}, json=body,
+        params={"sendUpdates": send_updates(notify_attendees)}, json=body,
     )
     return shape_event(updated, calendar)
 
 
-@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]))
+@tool(
+    requires_auth=Google(scopes=[SCOPE_EVENTS]),
+    title="Delete a calendar event", read_only=False, destructive=True, idempotent=True, open_world=True,
+)
 async def delete_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to delete, from ListEvents or CreateEvent"],
@@ -238,93 +225,11 @@ async def delete_event(
 
     Returns {"deleted": true, "event_id", "calendar_id"}.
     """
-    event = _event_id(event_id)
-    calendar = _calendar_id(calendar_id)
+    event = check_event_id(event_id)
+    calendar = check_calendar_id(calendar_id)
     await request_json(
         context, "DELETE", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": _send_updates(notify_attendees)},
+        params={"sendUpdates": send_updates(notify_attendees)},
     )
     return {"deleted": True, "event_id": event, "calendar_id": calendar}
-
-
-def _free_slots(
-    start: datetime, end: datetime, busy: list[tuple[datetime, datetime]], minimum: timedelta
-) -> list[tuple[datetime, datetime]]:
-    """The gaps of at least `minimum` between the busy periods (clipped to [start, end]), in order."""
-    slots: list[tuple[datetime, datetime]] = []
-    cursor = start
-    for busy_start, busy_end in sorted(busy):
-        busy_start, busy_end = max(busy_start, start), min(busy_end, end)
-        if busy_end <= cursor:
-            continue
-        if busy_start - cursor >= minimum:
-            slots.append((cursor, busy_start))
-        cursor = max(cursor, busy_end)
-    if end - cursor >= minimum:
-        slots.append((cursor, end))
-    return slots
-
-
-@tool(requires_auth=Google(scopes=[SCOPE_FREEBUSY]))
-async def find_free_slots(
-    context: ToolContext,
-    start: Annotated[str, "Start of the window to search, ISO 8601 with time zone, e.g. 2026-12-01T09:00:00+01:00"],
-    end: Annotated[str, "End of the window to search, ISO 8601 with time zone, e.g. 2026-12-01T18:00:00+01:00"],
-    duration_minutes: Annotated[int, "Shortest free period worth returning, in minutes"] = 30,
-) -> dict[str, Any]:
-    """Find the periods in a time window when the user's primary calendar is free, each at least
-    duration_minutes long (from Google's free/busy information; event details are not read).
-
-    Use it before CreateEvent to propose meeting times. Give a window covering working hours only if the
-    user only wants those (e.g. 09:00 to 18:00 of one day): the whole window is searched.
-
-    Returns {"free_slots": [{start, end, duration_minutes}], "busy": [{start, end}]}, times in ISO 8601 in the
-    time zone of `start`.
-    """
-    window_start = parse_datetime(start, "start")
-    window_end = parse_datetime(end, "end")
-    _check_order(window_start, window_end, "start", "end")
-    if window_end - window_start > _MAX_FREE_RANGE:
-        raise ToolExecutionError(
-            f"The window from start to end is longer than {_MAX_FREE_RANGE.days} days; search a shorter window."
-        )
-    if duration_minutes < 1:
-        raise ToolExecutionError(f"duration_minutes is {duration_minutes}; give a number of minutes of at least 1.")
-    minimum = timedelta(minutes=duration_minutes)
-    if minimum > window_end - window_start:
-        raise ToolExecutionError(
-            f"duration_minutes ({duration_minutes}) is longer than the window from start to end; "
-            f"widen the window or shorten the duration."
-        )
-    answer = await request_json(
-        context, "POST", "/freeBusy", what="free/busy information for the primary calendar",
-        json={
-            "timeMin": window_start.isoformat(),
-            "timeMax": window_end.isoformat(),
-            "items": [{"id": "primary"}],
-        },
-    )
-    calendars = answer.get("calendars") or {}
-    entry = calendars.get("primary") or (next(iter(calendars.values())) if len(calendars) == 1 else {})
-    if entry.get("errors"):
-        reasons = ", ".join(str(e.get("reason")) for e in entry["errors"] if isinstance(e, dict))
-        raise ToolExecutionError(f"Google could not compute free/busy information for the primary calendar: {reasons}.")
-    zone = window_start.tzinfo
-    busy: list[tuple[datetime, datetime]] = []
-    for period in entry.get("busy") or []:
-        try:
-            busy.append((
-                datetime.fromisoformat(str(period["start"])).astimezone(zone),
-                datetime.fromisoformat(str(period["end"])).astimezone(zone),
-            ))
-        except (KeyError, TypeError, ValueError):
-            raise ToolExecutionError("Google answered the free/busy query with a period it did not date.") from None
-    slots = _free_slots(window_start, window_end.astimezone(zone), busy, minimum)
-    return {
-        "free_slots": [
-            {"start": s.isoformat(), "end": e.isoformat(), "duration_minutes": int((e - s).total_seconds() // 60)}
-            for s, e in slots
-        ],
-        "busy": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in sorted(busy)],
-    }

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.anyio
 
 TOKEN = "tok-google_calendar-1"
 BASE = "https://api.test"
-READONLY = "https://www.googleapis.com/auth/calendar.readonly"
+CALENDAR_LIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 EVENTS_READONLY = "https://www.googleapis.com/auth/calendar.events.readonly"
 EVENTS = "https://www.googleapis.com/auth/calendar.events"
 FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
@@ -222,7 +222,7 @@ SHAPED_REVIEW = {
 
 async def test_list_calendars_sends_the_documented_request_and_shapes_entries() -> None:
     recorder = Recorder(httpx2.Response(200, json=CALENDAR_LIST))
-    result = await list_calendars(make_context(recorder, READONLY))
+    result = await list_calendars(make_context(recorder, CALENDAR_LIST_READONLY))
 
     [request] = recorder.requests
     assert request.method == "GET"
@@ -247,7 +247,7 @@ async def test_list_calendars_follows_next_page_token() -> None:
     del first["nextSyncToken"]
     second = {**CALENDAR_LIST, "items": CALENDAR_LIST["items"][1:]}
     recorder = Recorder(httpx2.Response(200, json=first), httpx2.Response(200, json=second))
-    result = await list_calendars(make_context(recorder, READONLY))
+    result = await list_calendars(make_context(recorder, CALENDAR_LIST_READONLY))
     assert [c["id"] for c in result["calendars"]] == [
         "alice@example.com", "en.usa#holiday@group.v.calendar.google.com"
     ]
@@ -525,7 +525,7 @@ async def test_list_events_refuses_bad_input_without_any_request() -> None:
 async def test_401_becomes_upstream_auth_error() -> None:
     recorder = Recorder(httpx2.Response(401, json={"error": {"code": 401, "message": "Invalid Credentials"}}))
     with pytest.raises(UpstreamAuthError):
-        await list_calendars(make_context(recorder, READONLY))
+        await list_calendars(make_context(recorder, CALENDAR_LIST_READONLY))
 
 
 async def test_404_names_the_event() -> None:
@@ -561,22 +561,33 @@ async def test_429_is_retryable_with_the_wait() -> None:
 # --- Catalog -------------------------------------------------------------------------------------------------
 
 
-def test_catalog_loads_every_tool_with_names_and_narrowest_scopes() -> None:
+READS = {"readOnlyHint": True, "idempotentHint": True, "openWorldHint": True}
+
+
+def writes(*, destructive: bool, idempotent: bool) -> dict[str, bool]:
+    return {"readOnlyHint": False, "destructiveHint": destructive, "idempotentHint": idempotent, "openWorldHint": True}
+
+
+def test_catalog_loads_every_tool_with_names_narrowest_scopes_and_annotations() -> None:
     catalog = load_catalog(["toolkits.google_calendar"], ProviderRegistry({}))
     expected = {
-        "GoogleCalendar_ListCalendars": (READONLY,),
-        "GoogleCalendar_ListEvents": (EVENTS_READONLY,),
-        "GoogleCalendar_CreateEvent": (EVENTS,),
-        "GoogleCalendar_UpdateEvent": (EVENTS,),
-        "GoogleCalendar_DeleteEvent": (EVENTS,),
-        "GoogleCalendar_FindFreeSlots": (FREEBUSY,),
+        "GoogleCalendar_ListCalendars": ((CALENDAR_LIST_READONLY,), READS),
+        "GoogleCalendar_ListEvents": ((EVENTS_READONLY,), READS),
+        "GoogleCalendar_GetEvent": ((EVENTS_READONLY,), READS),
+        "GoogleCalendar_FindFreeSlots": ((FREEBUSY,), READS),
+        "GoogleCalendar_CreateEvent": ((EVENTS,), writes(destructive=False, idempotent=False)),
+        "GoogleCalendar_QuickAddEvent": ((EVENTS,), writes(destructive=False, idempotent=False)),
+        "GoogleCalendar_UpdateEvent": ((EVENTS,), writes(destructive=True, idempotent=True)),
+        "GoogleCalendar_RespondToEvent": ((EVENTS,), writes(destructive=False, idempotent=True)),
+        "GoogleCalendar_DeleteEvent": ((EVENTS,), writes(destructive=True, idempotent=True)),
     }
-    for name, scopes in expected.items():
+    for name, (scopes, hints) in expected.items():
         definition = catalog.get(name)
         assert definition is not None, name
         assert definition.requirement is not None
         assert definition.requirement.id == "google"
         assert tuple(definition.requirement.scopes) == scopes
+        assert definition.hints == hints and definition.title, name
         assert definition.api_name == name.replace("_", ".")
         schema = definition.input_schema
         assert "context" not in schema.get("properties", {})
