@@ -10,12 +10,19 @@ import binascii
 import email.utils
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from typing import Any
 
-from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+from mcp_server import (
+    ToolContext,
+    ToolExecutionError,
+    email_address,
+    email_addresses,
+    raise_for_upstream_status,
+)
 
 API_BASE_URL = "https://gmail.googleapis.com"
 USER_PATH = "/gmail/v1/users/me"
@@ -110,9 +117,31 @@ def check_count(value: int, name: str, maximum: int = MAX_EMAILS) -> int:
     return value
 
 
-def check_content(subject: str, body: str) -> None:
-    if not (subject or "").strip() and not (body or "").strip():
-        raise ToolExecutionError("Both subject and body are empty; give at least a subject or a body.")
+@dataclass(frozen=True)
+class NewEmail:
+    """A new email's fields, checked: `NewEmail.checked(...)` says what is wrong before any request."""
+
+    to: str
+    subject: str
+    body: str
+    cc: list[str]
+    bcc: list[str]
+
+    @classmethod
+    def checked(
+        cls, *, recipient: str, subject: str, body: str, cc: list[str] | None, bcc: list[str] | None
+    ) -> NewEmail:
+        to = email_address(recipient, name="recipient")
+        copies = email_addresses(cc, name="cc address")
+        blind = email_addresses(bcc, name="bcc address")
+        if not (subject or "").strip() and not (body or "").strip():
+            raise ToolExecutionError("Both subject and body are empty; give at least a subject or a body.")
+        return cls(to, subject, body, copies, blind)
+
+    def raw(self, *, in_reply_to: str | None = None, references: str | None = None) -> str:
+        """The base64url `raw` payload of the email."""
+        return build_raw(to=[self.to], subject=self.subject, body=self.body, cc=self.cc, bcc=self.bcc,
+                         in_reply_to=in_reply_to, references=references)
 
 
 def check_id(value: str, kind: str, tool_hint: str) -> str:

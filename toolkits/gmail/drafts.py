@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_address, email_addresses, tool
+from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, READONLY
@@ -72,19 +72,13 @@ async def update_draft_email(
     Returns `draft_id`, and the draft message's `message_id` and `thread_id`.
     """
     draft_id = client.check_id(draft_id, "draft_id", "WriteDraftEmail or ListDrafts")
-    to = email_address(recipient, name="recipient")
-    copies = email_addresses(cc, name="cc address")
-    blind = email_addresses(bcc, name="bcc address")
-    client.check_content(subject, body)
+    new = client.NewEmail.checked(recipient=recipient, subject=subject, body=body, cc=cc, bcc=bcc)
     what = f"the draft {draft_id}"
     # drafts.get takes no metadataHeaders (unlike messages.get): format=metadata gives every header.
     current = await client.request(context, "GET", f"/drafts/{draft_id}", what=what, params={"format": "metadata"})
     old = current.get("message") or {}
     headers = client.headers_of(old.get("payload") or {})
-    raw = client.build_raw(
-        to=[to], subject=subject, body=body, cc=copies, bcc=blind,
-        in_reply_to=headers.get("in-reply-to") or None, references=headers.get("references") or None,
-    )
+    raw = new.raw(in_reply_to=headers.get("in-reply-to") or None, references=headers.get("references") or None)
     message: dict[str, Any] = {"raw": raw}
     if old.get("threadId"):
         message["threadId"] = old["threadId"]

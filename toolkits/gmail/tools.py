@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_address, email_addresses, tool
+from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
@@ -142,11 +142,7 @@ async def send_email(
     Use WriteDraftEmail instead when the user should review the email first, and ReplyToEmail to answer an
     email. Returns the sent message's `id`, `thread_id` and `label_ids`.
     """
-    to = email_address(recipient, name="recipient")
-    copies = email_addresses(cc, name="cc address")
-    blind = email_addresses(bcc, name="bcc address")
-    client.check_content(subject, body)
-    raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
+    raw = client.NewEmail.checked(recipient=recipient, subject=subject, body=body, cc=cc, bcc=bcc).raw()
     sent = await client.request(context, "POST", "/messages/send", what="sending the email", json={"raw": raw})
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
@@ -168,11 +164,7 @@ async def write_draft_email(
     Use it when the user wants to review an email before it goes out; send it later with SendDraftEmail.
     Returns `draft_id` (for SendDraftEmail), and the draft message's `message_id` and `thread_id`.
     """
-    to = email_address(recipient, name="recipient")
-    copies = email_addresses(cc, name="cc address")
-    blind = email_addresses(bcc, name="bcc address")
-    client.check_content(subject, body)
-    raw = client.build_raw(to=[to], subject=subject, body=body, cc=copies, bcc=blind)
+    raw = client.NewEmail.checked(recipient=recipient, subject=subject, body=body, cc=cc, bcc=bcc).raw()
     draft = await client.request(context, "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}})
     message = draft.get("message") or {}
     return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}

@@ -59,7 +59,9 @@ async def share_file(
     if not addresses:
         raise ToolExecutionError("emails is empty; give at least one email address to share with.")
     if len(addresses) > MAX_RECIPIENTS:
-        raise ToolExecutionError(f"emails lists {len(addresses)} addresses; share with at most {MAX_RECIPIENTS} at once.")
+        raise ToolExecutionError(
+            f"emails lists {len(addresses)} addresses; share with at most {MAX_RECIPIENTS} at once."
+        )
     if role not in ROLES:
         raise ToolExecutionError(f"role {role!r} is not one of {', '.join(ROLES)}.")
     note = (message or "").strip()

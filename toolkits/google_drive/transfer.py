@@ -84,7 +84,9 @@ async def upload_file(
     context: ToolContext,
     name: Annotated[str, "The new file's name, with its extension, e.g. 'notes.md'."],
     content: Annotated[str, "The file's text content (UTF-8), up to 5 MB."],
-    mime_type: Annotated[str, "The content's MIME type, e.g. 'text/plain', 'text/markdown', 'text/csv'."] = "text/plain",
+    mime_type: Annotated[
+        str, "The content's MIME type, e.g. 'text/plain', 'text/markdown', 'text/csv'."
+    ] = "text/plain",
     parent_id: Annotated[
         str, "The folder to put it in: 'root' (My Drive, the default) or a folder id created with this app."
     ] = "root",
