@@ -1,4 +1,4 @@
-"""HTTP helpers for the GitHub REST API: authorized requests, `Link` pagination, input checks and shaping.
+"""HTTP helpers for the GitHub REST API: authorized requests, `Link` pagination, error mapping and time shaping.
 
 Reference: https://docs.github.com/en/rest (API version 2022-11-28). Pagination:
 https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api (follow `Link: <...>; rel="next"`).
@@ -6,44 +6,36 @@ https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from mcp_server import ToolContext, ToolExecutionError, UpstreamRateLimitError, raise_for_upstream_status
+from mcp_server import (
+    ToolContext,
+    ToolExecutionError,
+    UpstreamError,
+    UpstreamRateLimitError,
+    raise_for_upstream_status,
+)
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
     "MAX_PER_PAGE",
-    "check_choice",
-    "check_limit",
-    "check_number",
-    "check_owner",
-    "check_repo",
-    "check_text",
-    "check_usernames",
-    "check_labels",
+    "get_any",
     "get_json",
     "get_paginated",
     "iso",
     "login",
     "not_found_hint",
-    "post_json",
+    "send",
+    "send_json",
 ]
 
 DEFAULT_API_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 # GitHub's list endpoints accept per_page up to 100.
 MAX_PER_PAGE = 100
-
-# Usernames and organization names: letters, digits and hyphens, not starting with a hyphen, at most 39
-# characters (https://docs.github.com/en/enterprise-cloud@latest/admin/managing-iam/iam-configuration-reference/username-considerations-for-external-authentication).
-# Some old accounts end with or repeat hyphens, so only the first character is held to letter-or-digit.
-_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
-# Repository names: letters, digits, '.', '-' and '_' (GitHub replaces anything else), at most 100 characters.
-_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def _base_url(context: ToolContext) -> str:
@@ -64,89 +56,7 @@ def _http(context: ToolContext) -> Any:
     return context.http
 
 
-# --- input checks (all run before any request) -------------------------------------------------------------
-
-
-def check_owner(owner: str) -> str:
-    value = owner.strip() if isinstance(owner, str) else owner
-    if not isinstance(value, str) or not _OWNER.fullmatch(value):
-        raise ToolExecutionError(
-            f"owner {owner!r} is not a GitHub user or organization name: use 1-39 letters, digits or hyphens, "
-            f"not starting with a hyphen, e.g. 'octocat' (not a URL and not 'owner/repo')."
-        )
-    return value
-
-
-def check_repo(repo: str) -> str:
-    value = repo.strip() if isinstance(repo, str) else repo
-    if isinstance(value, str) and value.endswith(".git") and len(value) > 4:
-        value = value[:-4]
-    if not isinstance(value, str) or not _REPO.fullmatch(value) or value in (".", ".."):
-        raise ToolExecutionError(
-            f"repo {repo!r} is not a GitHub repository name: use 1-100 letters, digits, '.', '-' or '_', "
-            f"without the owner, e.g. 'Hello-World' (owner goes in the owner parameter)."
-        )
-    return value
-
-
-def check_number(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ToolExecutionError(
-            f"{name} {value!r} is not valid: give the positive number shown after '#' on GitHub, e.g. 1347."
-        )
-    return value
-
-
-def check_limit(value: Any, *, maximum: int, name: str = "limit") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise ToolExecutionError(f"{name} {value!r} is not valid: give a whole number from 1 to {maximum}.")
-    return value
-
-
-def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ToolExecutionError(f"{name} {value!r} is not valid: use one of {', '.join(choices)}.")
-    return str(value)
-
-
-def check_text(value: Any, name: str, *, maximum: int, example: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ToolExecutionError(f"{name} is empty: give some text, e.g. {example!r}.")
-    if len(value) > maximum:
-        raise ToolExecutionError(f"{name} is {len(value)} characters long; GitHub accepts at most {maximum}.")
-    return value
-
-
-def check_labels(labels: Any, name: str = "labels") -> list[str]:
-    if labels is None:
-        return []
-    if isinstance(labels, str) or not isinstance(labels, Sequence):
-        raise ToolExecutionError(f"{name} must be a list of label names, e.g. ['bug', 'help wanted'].")
-    result: list[str] = []
-    for label in labels:
-        if not isinstance(label, str) or not label.strip() or "," in label or len(label) > 50:
-            raise ToolExecutionError(
-                f"{name} holds {label!r}, which is not a label name: use non-empty names of at most 50 characters "
-                f"without commas, e.g. 'bug'."
-            )
-        result.append(label.strip())
-    return result
-
-
-def check_usernames(usernames: Any, name: str) -> list[str]:
-    if usernames is None:
-        return []
-    if isinstance(usernames, str) or not isinstance(usernames, Sequence):
-        raise ToolExecutionError(f"{name} must be a list of GitHub usernames, e.g. ['octocat'].")
-    result: list[str] = []
-    for username in usernames:
-        if not isinstance(username, str) or not _OWNER.fullmatch(username.strip().removeprefix("@")):
-            raise ToolExecutionError(
-                f"{name} holds {username!r}, which is not a GitHub username: use 1-39 letters, digits or "
-                f"hyphens, e.g. 'octocat'."
-            )
-        result.append(username.strip().removeprefix("@"))
-    return result
+# --- errors ------------------------------------------------------------------------------------------------
 
 
 def not_found_hint(context: ToolContext, thing: str) -> str:
@@ -163,8 +73,11 @@ def not_found_hint(context: ToolContext, thing: str) -> str:
 # --- requests ----------------------------------------------------------------------------------------------
 
 
-def _raise_for_status(response: Any, *, what: str) -> None:
+def _raise_for_status(response: Any, *, what: str, refusals: Mapping[int, str] | None = None) -> None:
     """raise_for_upstream_status, after recognising GitHub's rate-limit answers that it cannot tell apart.
+
+    `refusals` gives the message for a 4xx status the operation documents with a meaning of its own (a merge
+    answered 405 "not mergeable", a file write answered 409 "conflict").
 
     GitHub answers an exceeded rate limit with 403 *or* 429: `x-ratelimit-remaining: 0` and the reset time in
     `x-ratelimit-reset` (UTC epoch seconds) for the primary limit, `retry-after` (seconds) for a secondary one
@@ -186,6 +99,8 @@ def _raise_for_status(response: Any, *, what: str) -> None:
             raise UpstreamRateLimitError(
                 f"GitHub is rate limiting {what} (HTTP {status}).{when}", retry_after=wait, status_code=status
             )
+    if refusals and status in refusals:
+        raise UpstreamError(refusals[status], status_code=status)
     raise_for_upstream_status(response, what=what)
 
 
@@ -195,20 +110,50 @@ def _object(body: Any, what: str) -> dict[str, Any]:
     return body
 
 
-async def get_json(
-    context: ToolContext, path: str, params: Mapping[str, Any] | None = None, *, what: str
-) -> dict[str, Any]:
-    """GET `path` (relative to the API base URL) and return its JSON object; errors via _raise_for_status."""
+async def get_any(context: ToolContext, path: str, params: Mapping[str, Any] | None = None, *, what: str) -> Any:
+    """GET `path` (relative to the API base URL) and return its JSON, whatever its type; errors mapped."""
     url = f"{_base_url(context)}{path}"
     response = await _http(context).get(url, params=dict(params or {}), headers=_headers(context))
     _raise_for_status(response, what=what)
-    return _object(response.json(), what)
+    return response.json()
 
 
-async def post_json(context: ToolContext, path: str, body: Mapping[str, Any], *, what: str) -> dict[str, Any]:
-    """POST a JSON body to `path` and return the JSON object answered; errors via _raise_for_status."""
-    response = await _http(context).post(f"{_base_url(context)}{path}", json=dict(body), headers=_headers(context))
-    _raise_for_status(response, what=what)
+async def get_json(
+    context: ToolContext, path: str, params: Mapping[str, Any] | None = None, *, what: str
+) -> dict[str, Any]:
+    """GET `path` and return its JSON object; errors via _raise_for_status."""
+    return _object(await get_any(context, path, params, what=what), what)
+
+
+async def send(
+    context: ToolContext,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None = None,
+    *,
+    what: str,
+    refusals: Mapping[int, str] | None = None,
+) -> Any:
+    """Send `method` to `path` with an optional JSON body; return the response after the error mapping."""
+    response = await _http(context).request(
+        method, f"{_base_url(context)}{path}", json=dict(body) if body is not None else None,
+        headers=_headers(context),
+    )
+    _raise_for_status(response, what=what, refusals=refusals)
+    return response
+
+
+async def send_json(
+    context: ToolContext,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None = None,
+    *,
+    what: str,
+    refusals: Mapping[int, str] | None = None,
+) -> dict[str, Any]:
+    """POST, PATCH or PUT a JSON body to `path` and return the JSON object answered; errors via _raise_for_status."""
+    response = await send(context, method, path, body, what=what, refusals=refusals)
     return _object(response.json(), what)
 
 

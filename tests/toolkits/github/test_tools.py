@@ -5,15 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx2
 import pytest
 
 from mcp_server import (
-    ToolAuthorization,
-    ToolContext,
     ToolExecutionError,
     UpstreamAuthError,
     UpstreamError,
@@ -23,6 +20,7 @@ from mcp_server import (
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.github import fixtures
+from tests.toolkits.github.standin import BASE, answer, assert_github_request, make_context, never
 from toolkits.github import (
     comment_on_issue,
     create_issue,
@@ -37,47 +35,6 @@ from toolkits.github import (
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test"
-Handler = Callable[[httpx2.Request], httpx2.Response]
-
-
-class Standin:
-    """Records every request and answers from a routing function."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests: list[httpx2.Request] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        return self.handler(request)
-
-
-def make_context(handler: Handler, scopes: tuple[str, ...] = ("repo",)) -> tuple[ToolContext, Standin]:
-    standin = Standin(handler)
-    context = ToolContext(
-        user_id="u1",
-        authorization=ToolAuthorization(provider_id="github", token="tok-github-1", scopes=scopes),
-        http=httpx2.AsyncClient(transport=httpx2.MockTransport(standin)),
-        settings={"api_base_url": BASE},
-    )
-    return context, standin
-
-
-def assert_github_request(request: httpx2.Request, method: str, path: str, query: dict[str, str] | None = None) -> None:
-    assert request.method == method
-    assert request.url.host == "api.test"
-    assert request.url.path == path
-    assert dict(request.url.params) == (query or {})
-    assert request.headers["authorization"] == "Bearer tok-github-1"
-    assert request.headers["accept"] == "application/vnd.github+json"
-    assert request.headers["x-github-api-version"] == "2022-11-28"
-
-
-def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Handler:
-    return lambda request: httpx2.Response(status, json=body, headers=headers)
-
-
 # --- catalog -----------------------------------------------------------------------------------------------
 
 
@@ -87,15 +44,33 @@ def test_catalog_loads_every_tool_with_its_mcp_name_and_scopes() -> None:
     assert scopes == {
         "GitHub_ListRepositories": ("github", ("repo",)),
         "GitHub_GetRepository": ("github", ()),
+        "GitHub_ListBranches": ("github", ()),
+        "GitHub_CreateBranch": ("github", ("repo",)),
+        "GitHub_ListCommits": ("github", ()),
+        "GitHub_StarRepository": ("github", ("public_repo",)),
+        "GitHub_UnstarRepository": ("github", ("public_repo",)),
         "GitHub_ListIssues": ("github", ()),
         "GitHub_GetIssue": ("github", ()),
         "GitHub_CreateIssue": ("github", ("repo",)),
+        "GitHub_UpdateIssue": ("github", ("repo",)),
         "GitHub_CommentOnIssue": ("github", ("repo",)),
+        "GitHub_ListIssueComments": ("github", ()),
         "GitHub_ListPullRequests": ("github", ()),
         "GitHub_GetPullRequest": ("github", ()),
+        "GitHub_CreatePullRequest": ("github", ("repo",)),
+        "GitHub_UpdatePullRequest": ("github", ("repo",)),
+        "GitHub_MergePullRequest": ("github", ("repo",)),
+        "GitHub_RequestReviewers": ("github", ("repo",)),
+        "GitHub_ListReviews": ("github", ()),
+        "GitHub_CreateReview": ("github", ("repo",)),
+        "GitHub_ListReviewComments": ("github", ()),
+        "GitHub_CreateReviewComment": ("github", ("repo",)),
+        "GitHub_GetFileContents": ("github", ()),
+        "GitHub_CreateOrUpdateFile": ("github", ("repo",)),
         "GitHub_SearchCode": ("github", ()),
+        "GitHub_SearchIssues": ("github", ()),
     }
-    assert len(catalog) == 9
+    assert len(catalog) == 27
     for definition in catalog:
         assert definition.api_name == definition.mcp_name.replace("_", ".", 1)
         schema = definition.input_schema
@@ -106,6 +81,21 @@ def test_catalog_loads_every_tool_with_its_mcp_name_and_scopes() -> None:
     assert issues is not None
     assert issues.input_schema["properties"]["state"]["enum"] == ["open", "closed", "all"]
     assert issues.input_schema["required"] == ["owner", "repo"]
+
+
+def test_every_tool_is_annotated_and_reads_are_told_from_writes() -> None:
+    catalog = load_catalog(["toolkits.github"], ProviderRegistry({}))
+    destructive = {"GitHub_UpdateIssue", "GitHub_UpdatePullRequest", "GitHub_MergePullRequest",
+                   "GitHub_CreateOrUpdateFile", "GitHub_UnstarRepository"}
+    for definition in catalog:
+        assert definition.title, definition.mcp_name
+        assert definition.hints["openWorldHint"] is True
+        read_only = not (definition.requirement and set(definition.requirement.scopes) & {"repo", "public_repo"})
+        read_only = read_only or definition.mcp_name == "GitHub_ListRepositories"
+        assert definition.hints["readOnlyHint"] is read_only, definition.mcp_name
+        assert "idempotentHint" in definition.hints, definition.mcp_name
+        if not read_only:
+            assert definition.hints["destructiveHint"] is (definition.mcp_name in destructive), definition.mcp_name
 
 
 # --- repositories ------------------------------------------------------------------------------------------
@@ -431,10 +421,6 @@ async def test_an_error_on_the_second_page_is_mapped_too() -> None:
 # --- input validation: a clear error and no request --------------------------------------------------------
 
 
-def _never(request: httpx2.Request) -> httpx2.Response:
-    raise AssertionError(f"no request expected, got {request.method} {request.url}")
-
-
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
@@ -474,7 +460,7 @@ def _never(request: httpx2.Request) -> httpx2.Response:
     ],
 )
 async def test_bad_input_is_refused_before_any_request(call: Any, expected: str) -> None:
-    context, standin = make_context(_never)
+    context, standin = make_context(never)
     with pytest.raises(ToolExecutionError) as caught:
         await call(context)
     assert expected in str(caught.value)

@@ -1,0 +1,214 @@
+"""GitHub tools about repositories: listing and reading them, their branches and commits, and stars."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp_server import ToolContext, tool
+from toolkits.github import shapes
+from toolkits.github.checks import (
+    check_branch,
+    check_choice,
+    check_limit,
+    check_owner,
+    check_path,
+    check_repo,
+    check_time,
+    check_usernames,
+    quote_path,
+)
+from toolkits.github.client import get_json, get_paginated, not_found_hint, send, send_json
+from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ, PUBLIC_REPO_WRITE
+
+__all__ = [
+    "create_branch",
+    "get_repository",
+    "list_branches",
+    "list_commits",
+    "list_repositories",
+    "repo_args",
+    "star_repository",
+    "unstar_repository",
+]
+
+Owner = Annotated[str, "The account that owns the repository (user or organization), e.g. 'octocat'."]
+Repo = Annotated[str, "The repository name without the owner, e.g. 'Hello-World'."]
+
+
+def repo_args(owner: str, repo: str) -> tuple[str, str]:
+    return check_owner(owner), check_repo(repo)
+
+
+async def default_branch(context: ToolContext, owner: str, repo: str) -> str:
+    """The repository's default branch, read from GitHub."""
+    data = await get_json(
+        context, f"/repos/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
+    )
+    return str(data.get("default_branch") or "main")
+
+
+@tool(requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", read_only=True, idempotent=True,
+      open_world=True)
+async def list_repositories(
+    context: ToolContext,
+    visibility: Annotated[
+        Literal["all", "public", "private"], "Which repositories: 'all' (default), 'public' or 'private'."
+    ] = "all",
+    sort: Annotated[
+        Literal["created", "updated", "pushed", "full_name"],
+        "Order: 'updated' (default, most recently updated first), 'pushed', 'created' or 'full_name' (A-Z).",
+    ] = "updated",
+    limit: Annotated[int, "How many repositories to return, 1-300 (default 30)."] = 30,
+) -> dict[str, Any]:
+    """List the repositories the signed-in GitHub user can access: their own, those they collaborate on and
+    those of their organizations, private ones included.
+
+    Use it to find a repository's `owner` and `name` for the other GitHub tools. Returns `repositories`
+    (full_name, owner, name, private, visibility, description, default_branch, language, stars, open_issues,
+    html_url and ISO 8601 times), `count`, and `more_available` when the limit cut the list short.
+    Needs the `repo` scope: GitHub has no read-only scope for private repositories.
+    """
+    check_choice(visibility, "visibility", ("all", "public", "private"))
+    check_choice(sort, "sort", ("created", "updated", "pushed", "full_name"))
+    check_limit(limit, maximum=300)
+    direction = "asc" if sort == "full_name" else "desc"
+    items, more = await get_paginated(
+        context, "/user/repos", {"visibility": visibility, "sort": sort, "direction": direction},
+        what="the user's repositories", limit=limit,
+    )
+    repositories = [shapes.repository(item) for item in items]
+    return {"repositories": repositories, "count": len(repositories), "more_available": more}
+
+
+@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", read_only=True, idempotent=True,
+      open_world=True)
+async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
+    """Get one GitHub repository's details: description, visibility, default branch, language, topics, stars,
+    forks, open issue count and ISO 8601 creation/update/push times.
+
+    Use it before working on a repository (e.g. to learn its default branch). Private repositories are
+    visible only when the user's GitHub connection carries the `repo` scope.
+    """
+    owner, repo = repo_args(owner, repo)
+    data = await get_json(
+        context, f"/repos/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
+    )
+    return shapes.repository(data)
+
+
+@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", read_only=True, idempotent=True,
+      open_world=True)
+async def list_branches(
+    context: ToolContext,
+    owner: Owner,
+    repo: Repo,
+    limit: Annotated[int, "How many branches to return, 1-300 (default 100)."] = 100,
+) -> dict[str, Any]:
+    """List a repository's branches with the SHA of each branch's latest commit and whether it is protected.
+
+    Returns `branches` (name, sha, protected), `count` and `more_available`. Pass a name as `branch` or
+    `from_branch` to the other GitHub tools.
+    """
+    owner, repo = repo_args(owner, repo)
+    check_limit(limit, maximum=300)
+    items, more = await get_paginated(
+        context, f"/repos/{owner}/{repo}/branches", None,
+        what=not_found_hint(context, f"the branches of {owner}/{repo}"), limit=limit,
+    )
+    branches = [shapes.branch(item) for item in items]
+    return {"branches": branches, "count": len(branches), "more_available": more}
+
+
+@tool(requires_auth=PRIVATE_REPOS, title="Create a branch", read_only=False, destructive=False,
+      idempotent=False, open_world=True)
+async def create_branch(
+    context: ToolContext,
+    owner: Owner,
+    repo: Repo,
+    branch: Annotated[str, "The new branch's name, e.g. 'fix/login-crash'."],
+    from_branch: Annotated[
+        str | None, "The branch to start from, e.g. 'main'; omit for the repository's default branch."
+    ] = None,
+) -> dict[str, Any]:
+    """Create a branch in a repository, pointing at the latest commit of another branch (default: the
+    repository's default branch).
+
+    Returns the new `branch`, its full `ref` and the commit `sha` it starts at. Write files to it with
+    GitHub_CreateOrUpdateFile, then open a pull request with GitHub_CreatePullRequest. Needs the `repo` scope.
+    """
+    owner, repo = repo_args(owner, repo)
+    name = check_branch(branch, "branch")
+    start = check_branch(from_branch, "from_branch") if from_branch is not None else None
+    if start is None:
+        start = await default_branch(context, owner, repo)
+    source = await get_json(
+        context, f"/repos/{owner}/{repo}/git/ref/heads/{quote_path(start)}",
+        what=not_found_hint(context, f"the branch {start!r} of {owner}/{repo}"),
+    )
+    sha = (source.get("object") or {}).get("sha")
+    created = await send_json(
+        context, "POST", f"/repos/{owner}/{repo}/git/refs", {"ref": f"refs/heads/{name}", "sha": sha},
+        what=f"creating the branch {name!r} in {owner}/{repo}",
+        refusals={422: f"GitHub refused to create the branch {name!r} in {owner}/{repo} (HTTP 422): a branch "
+                       f"of that name probably exists already; pick another name or use GitHub_ListBranches."},
+    )
+    return {**shapes.git_ref(created), "from_branch": start}
+
+
+@tool(requires_auth=PUBLIC_READ, title="List commits", read_only=True, idempotent=True, open_world=True)
+async def list_commits(
+    context: ToolContext,
+    owner: Owner,
+    repo: Repo,
+    branch: Annotated[str | None, "The branch to list, e.g. 'main'; omit for the default branch."] = None,
+    path: Annotated[str | None, "Only commits touching this file or folder, e.g. 'src/app.py'."] = None,
+    author: Annotated[str | None, "Only commits by this GitHub username, e.g. 'octocat'."] = None,
+    since: Annotated[str | None, "Only commits after this ISO 8601 time, e.g. '2024-05-01T00:00:00Z'."] = None,
+    until: Annotated[str | None, "Only commits before this ISO 8601 time."] = None,
+    limit: Annotated[int, "How many commits to return, 1-100 (default 30)."] = 30,
+) -> dict[str, Any]:
+    """List a branch's commits, newest first: SHA, first line of the message, author and ISO 8601 date.
+
+    Returns `commits`, `count` and `more_available`.
+    """
+    owner, repo = repo_args(owner, repo)
+    params: dict[str, Any] = {}
+    if branch is not None:
+        params["sha"] = check_branch(branch, "branch")
+    if path is not None:
+        params["path"] = check_path(path)
+    if author is not None:
+        params["author"] = check_usernames([author], "author")[0]
+    for name, value in (("since", since), ("until", until)):
+        if value is not None:
+            params[name] = check_time(value, name)
+    check_limit(limit, maximum=100)
+    items, more = await get_paginated(
+        context, f"/repos/{owner}/{repo}/commits", params,
+        what=not_found_hint(context, f"the commits of {owner}/{repo}"), limit=limit,
+    )
+    commits = [shapes.commit(item) for item in items]
+    return {"commits": commits, "count": len(commits), "more_available": more}
+
+
+@tool(requires_auth=PUBLIC_REPO_WRITE, title="Star a repository", read_only=False, destructive=False,
+      idempotent=True, open_world=True)
+async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
+    """Star a repository as the signed-in user (starring one already starred changes nothing).
+
+    Needs the `public_repo` scope; a private repository can be starred only with the `repo` scope.
+    """
+    owner, repo = repo_args(owner, repo)
+    await send(context, "PUT", f"/user/starred/{owner}/{repo}",
+               what=not_found_hint(context, f"the repository {owner}/{repo}"))
+    return {"repository": f"{owner}/{repo}", "starred": True}
+
+
+@tool(requires_auth=PUBLIC_REPO_WRITE, title="Unstar a repository", read_only=False, destructive=True,
+      idempotent=True, open_world=True)
+async def unstar_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
+    """Remove the signed-in user's star from a repository. Needs the `public_repo` scope."""
+    owner, repo = repo_args(owner, repo)
+    await send(context, "DELETE", f"/user/starred/{owner}/{repo}",
+               what=not_found_hint(context, f"the repository {owner}/{repo}"))
+    return {"repository": f"{owner}/{repo}", "starred": False}
