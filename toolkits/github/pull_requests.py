@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from mcp_server import ToolContext, ToolExecutionError, tool
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 MAX_PR_FILES = 300
+# Team slugs: the team name lowercased, with anything but letters, digits, '_' and '-' turned into '-'.
+_TEAM_SLUG = re.compile(r"[a-z0-9_][a-z0-9_-]{0,254}")
 PullNumber = Annotated[int, "The pull request's number (shown as #1347 on GitHub)."]
 
 
@@ -230,6 +233,20 @@ async def merge_pull_request(
     return {"number": number, "merged": data.get("merged"), "sha": data.get("sha"), "message": data.get("message")}
 
 
+def _team_slugs(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ToolExecutionError("team_reviewers must be a list of team slugs, e.g. ['justice-league'].")
+    for slug in value:
+        if not isinstance(slug, str) or not _TEAM_SLUG.fullmatch(slug):
+            raise ToolExecutionError(
+                f"team_reviewers holds {slug!r}, which is not a team slug: give the team's slug without the "
+                f"organization, lowercase with '-' for spaces, e.g. 'justice-league'."
+            )
+    return list(value)
+
+
 @tool(requires_auth=PRIVATE_REPOS, title="Request reviewers for a pull request", read_only=False,
       destructive=False, idempotent=True, open_world=True)
 async def request_reviewers(
@@ -250,7 +267,7 @@ async def request_reviewers(
     owner, repo = repo_args(owner, repo)
     number = check_number(pull_number, "pull_number")
     users = check_usernames(reviewers, "reviewers")
-    teams = check_usernames(team_reviewers, "team_reviewers")
+    teams = _team_slugs(team_reviewers)
     if not users and not teams:
         raise ToolExecutionError("Give at least one reviewer (a GitHub username) or team_reviewer (a team slug).")
     payload: dict[str, Any] = {}
