@@ -1,0 +1,124 @@
+"""HTTP helpers for Notion's API: authorized requests with the pinned `Notion-Version`, cursor pagination and
+input checks.
+
+Reference: https://developers.notion.com/reference/intro (version header, pagination with `start_cursor`,
+`next_cursor` and `has_more`, `page_size` at most 100), https://developers.notion.com/reference/status-codes
+(400 validation_error, 401 unauthorized, 403 restricted_resource, 404 object_not_found, 409 conflict_error,
+429 rate_limited with Retry-After, 5xx). Version 2022-06-28 is pinned: the one the provider catalogue's
+userinfo request uses, and the last before databases were split into data sources (2025-09-03); a database
+with several data sources cannot be queried through it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "NOTION_VERSION",
+    "check_id",
+    "check_limit",
+    "iso",
+    "paginate",
+    "request",
+]
+
+DEFAULT_API_BASE_URL = "https://api.notion.com"
+NOTION_VERSION = "2022-06-28"
+MAX_PAGE_SIZE = 100
+# A Notion id is a UUID, written with or without hyphens; a page's URL ends with it.
+_HEX32 = re.compile(r"([0-9a-fA-F]{32})(?:[?#].*)?$")
+
+
+def check_id(value: Any, name: str) -> str:
+    """A page, block or database id (UUID with or without hyphens, or a notion.so URL ending in one),
+    returned in the hyphenated form."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = _HEX32.search(text.replace("-", "")) if text else None
+    compact = match.group(1).lower() if match else ""
+    if not compact or (not text.startswith("http") and len(text.replace("-", "")) != 32):
+        raise ToolExecutionError(
+            f"{name} {value!r} is not a Notion id: give the id from Notion_Search (e.g. "
+            f"'59833787-2cf9-4fdf-8782-e53db20768a5') or the page's URL."
+        )
+    return f"{compact[:8]}-{compact[8:12]}-{compact[12:16]}-{compact[16:20]}-{compact[20:]}"
+
+
+def check_limit(value: Any, *, maximum: int, name: str = "limit") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise ToolExecutionError(f"{name} {value!r} is not valid: give a whole number from 1 to {maximum}.")
+    return value
+
+
+async def request(
+    context: ToolContext,
+    method: str,
+    path: str,
+    *,
+    what: str,
+    body: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Send one request to Notion and return its JSON object; error statuses via raise_for_upstream_status."""
+    if context.http is None:
+        raise ToolExecutionError("No HTTP client is available to reach Notion.")
+    base = (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/")
+    response = await context.http.request(
+        method, f"{base}/v1{path}",
+        json=dict(body) if body is not None else None,
+        params=dict(params) if params else None,
+        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Notion-Version": NOTION_VERSION},
+    )
+    raise_for_upstream_status(response, what=what)
+    data = response.json()
+    if not isinstance(data, dict):
+        raise ToolExecutionError(f"Notion answered {what} with an unexpected response.")
+    return data
+
+
+async def paginate(
+    context: ToolContext,
+    method: str,
+    path: str,
+    *,
+    what: str,
+    limit: int,
+    body: Mapping[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Follow `next_cursor` until `limit` results or the last page; cursor and page size go in the query of a
+    GET and in the body of a POST, as Notion's pagination asks. Returns (results, more_available)."""
+    results: list[dict[str, Any]] = []
+    cursor: str | None = None
+    # Bounded: the pages `limit` needs at 100 each, plus a few in case Notion answers shorter pages.
+    for _ in range(limit // MAX_PAGE_SIZE + 4):
+        paging: dict[str, Any] = {"page_size": min(MAX_PAGE_SIZE, limit - len(results))}
+        if cursor:
+            paging["start_cursor"] = cursor
+        if method == "GET":
+            data = await request(context, method, path, what=what, params=paging)
+        else:
+            data = await request(context, method, path, what=what, body={**dict(body or {}), **paging})
+        results.extend(item for item in data.get("results") or [] if isinstance(item, dict))
+        cursor = data.get("next_cursor")
+        if not data.get("has_more") or not cursor:
+            return results[:limit], False
+        if len(results) >= limit:
+            return results[:limit], True
+    return results[:limit], True
+
+
+def iso(value: Any) -> str | None:
+    """Notion's `2022-03-01T19:05:00.000Z` as ISO 8601 with an explicit offset; dates stay dates."""
+    if not isinstance(value, str) or not value:
+        return None
+    if len(value) == 10:  # a date without a time (a date property) has no zone to add
+        return value
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return value
