@@ -13,7 +13,7 @@ from mcp_server import ToolAuthorization, ToolContext, ToolExecutionError, Upstr
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.notion import fixtures
-from tests.toolkits.notion.fixtures import DATABASE_ID, PAGE_ID, block, page_of, text
+from tests.toolkits.notion.fixtures import DATABASE_ID, PAGE_ID, block, page_of
 from toolkits.notion import append_to_page, create_page, get_page_content, query_database, search
 
 pytestmark = pytest.mark.anyio
