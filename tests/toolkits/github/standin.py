@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2
+import pytest
 
-from mcp_server import ToolAuthorization, ToolContext
+from mcp_server import ToolAuthorization, ToolContext, ToolExecutionError, UpstreamError
 
 BASE = "https://api.test"
 Handler = Callable[[httpx2.Request], httpx2.Response]
@@ -52,3 +53,14 @@ def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) 
 
 def never(request: httpx2.Request) -> httpx2.Response:
     raise AssertionError(f"no request expected, got {request.method} {request.url}")
+
+
+async def assert_refused_before_any_request(call: Callable[[ToolContext], Any], expected: str) -> None:
+    """`call` fails with a ToolExecutionError (not an upstream one) whose message holds `expected`, and sends
+    nothing."""
+    context, standin = make_context(never)
+    with pytest.raises(ToolExecutionError) as caught:
+        await call(context)
+    assert expected in str(caught.value)
+    assert not isinstance(caught.value, UpstreamError)
+    assert standin.requests == []

@@ -10,9 +10,14 @@ from typing import Any
 import httpx2
 import pytest
 
-from mcp_server import ToolExecutionError, UpstreamError
+from mcp_server import UpstreamError
 from tests.toolkits.github import fixtures, fixtures_changes
-from tests.toolkits.github.standin import answer, assert_github_request, make_context, never
+from tests.toolkits.github.standin import (
+    answer,
+    assert_github_request,
+    assert_refused_before_any_request,
+    make_context,
+)
 from toolkits.github import (
     create_branch,
     create_or_update_file,
@@ -258,9 +263,4 @@ async def test_search_issues_adds_the_kind_the_api_requires() -> None:
     ],
 )
 async def test_bad_input_is_refused_before_any_request(call: Any, expected: str) -> None:
-    context, standin = make_context(never)
-    with pytest.raises(ToolExecutionError) as caught:
-        await call(context)
-    assert expected in str(caught.value)
-    assert not isinstance(caught.value, UpstreamError)
-    assert standin.requests == []
+    await assert_refused_before_any_request(call, expected)

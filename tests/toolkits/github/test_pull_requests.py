@@ -8,9 +8,14 @@ from typing import Any
 import httpx2
 import pytest
 
-from mcp_server import ToolExecutionError, UpstreamError
+from mcp_server import UpstreamError
 from tests.toolkits.github import fixtures, fixtures_changes
-from tests.toolkits.github.standin import answer, assert_github_request, make_context, never
+from tests.toolkits.github.standin import (
+    answer,
+    assert_github_request,
+    assert_refused_before_any_request,
+    make_context,
+)
 from toolkits.github import (
     create_pull_request,
     create_review,
@@ -222,9 +227,4 @@ async def test_a_reply_sends_only_the_body_and_the_comment_it_answers() -> None:
     ],
 )
 async def test_bad_input_is_refused_before_any_request(call: Any, expected: str) -> None:
-    context, standin = make_context(never)
-    with pytest.raises(ToolExecutionError) as caught:
-        await call(context)
-    assert expected in str(caught.value)
-    assert not isinstance(caught.value, UpstreamError)
-    assert standin.requests == []
+    await assert_refused_before_any_request(call, expected)

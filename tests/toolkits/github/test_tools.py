@@ -11,7 +11,6 @@ import httpx2
 import pytest
 
 from mcp_server import (
-    ToolExecutionError,
     UpstreamAuthError,
     UpstreamError,
     UpstreamRateLimitError,
@@ -20,7 +19,13 @@ from mcp_server import (
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.github import fixtures
-from tests.toolkits.github.standin import BASE, answer, assert_github_request, make_context, never
+from tests.toolkits.github.standin import (
+    BASE,
+    answer,
+    assert_github_request,
+    assert_refused_before_any_request,
+    make_context,
+)
 from toolkits.github import (
     comment_on_issue,
     create_issue,
@@ -460,9 +465,4 @@ async def test_an_error_on_the_second_page_is_mapped_too() -> None:
     ],
 )
 async def test_bad_input_is_refused_before_any_request(call: Any, expected: str) -> None:
-    context, standin = make_context(never)
-    with pytest.raises(ToolExecutionError) as caught:
-        await call(context)
-    assert expected in str(caught.value)
-    assert not isinstance(caught.value, UpstreamError)
-    assert standin.requests == []
+    await assert_refused_before_any_request(call, expected)
