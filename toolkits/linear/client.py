@@ -23,6 +23,7 @@ from mcp_server import (
     UpstreamAuthError,
     UpstreamError,
     UpstreamRateLimitError,
+    UpstreamServerError,
     raise_for_upstream_status,
 )
 
@@ -97,8 +98,8 @@ def _url(context: ToolContext) -> str:
 
 def _raise_for_errors(response: Any, body: Any, *, what: str) -> None:
     errors = body.get("errors") if isinstance(body, dict) else None
-    if not errors:
-        return
+    if not errors or response.status_code >= 500:
+        return  # a server error is mapped by its status
     first = errors[0] if isinstance(errors[0], dict) else {}
     kind = str((first.get("extensions") or {}).get("type") or "").lower()
     if kind == "authentication error":
@@ -118,6 +119,9 @@ def _raise_for_errors(response: Any, body: Any, *, what: str) -> None:
             f"Linear rejected {what}: an argument is not valid (an id or identifier that does not exist, or a "
             f"value the team does not allow).", status_code=response.status_code,
         )
+    if kind in ("internal error", "lock timeout", "network error"):
+        raise UpstreamServerError(f"Linear failed on {what} ({kind}); try again later.",
+                                  status_code=response.status_code)
     raise UpstreamError(f"Linear could not complete {what} ({kind or 'unknown error'}).",
                         status_code=response.status_code)
 

@@ -9,7 +9,13 @@ from typing import Any
 import httpx2
 import pytest
 
-from mcp_server import ToolExecutionError, UpstreamAuthError, UpstreamError, UpstreamRateLimitError
+from mcp_server import (
+    ToolExecutionError,
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamRateLimitError,
+    UpstreamServerError,
+)
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.linear import fixtures
@@ -231,18 +237,23 @@ async def test_ratelimited_waits_until_the_reset_in_milliseconds() -> None:
     assert caught.value.retry_after is not None and 60 <= caught.value.retry_after <= 91
 
 
-@pytest.mark.parametrize(("kind", "expected"), [("forbidden", "refused access"), ("invalid input", "not valid"),
-                                                ("lock timeout", "lock timeout")])
-async def test_other_errors_say_what_failed_without_linears_text(kind: str, expected: str) -> None:
+@pytest.mark.parametrize(("kind", "expected", "retryable"), [
+    ("forbidden", "refused access", False), ("invalid input", "not valid", False),
+    ("usage limit exceeded", "usage limit exceeded", False), ("lock timeout", "try again later", True),
+    ("internal error", "try again later", True),
+])
+async def test_other_errors_say_what_failed_without_linears_text(kind: str, expected: str, retryable: bool) -> None:
     context, _ = make_context(error_answer(kind, 400))
     with pytest.raises(UpstreamError) as caught:
         await get_issue(context, issue_id="ENG-1")
     assert expected in str(caught.value) and "secret detail" not in str(caught.value)
+    assert isinstance(caught.value, UpstreamServerError) is retryable
 
 
-async def test_an_http_error_without_graphql_errors_goes_through_the_common_mapping() -> None:
-    context, _ = make_context(lambda request: httpx2.Response(503, text="unavailable"))
-    with pytest.raises(UpstreamError) as caught:
+@pytest.mark.parametrize("body", [{"text": "unavailable"}, {"json": {"errors": [{"message": "x"}]}}])
+async def test_a_5xx_goes_through_the_common_mapping(body: dict[str, Any]) -> None:
+    context, _ = make_context(lambda request: httpx2.Response(503, **body))
+    with pytest.raises(UpstreamServerError) as caught:
         await list_teams(context)
     assert caught.value.status_code == 503
 
