@@ -75,7 +75,7 @@ async def _assignee_id(context: ToolContext, value: Any) -> str | None:
 
 
 def _priority(value: Any) -> int:
-    if value not in queries.PRIORITIES:
+    if not isinstance(value, str) or value not in queries.PRIORITIES:
         raise ToolExecutionError(f"priority {value!r} is not valid: use one of {', '.join(queries.PRIORITIES)}.")
     return queries.PRIORITIES[value]
 

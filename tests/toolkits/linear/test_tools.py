@@ -271,6 +271,7 @@ async def test_a_5xx_goes_through_the_common_mapping(body: dict[str, Any]) -> No
         (lambda c: get_issue(c, issue_id="https://linear.app/acme/issue/ENG-1"), "'ENG-123' or a UUID"),
         (lambda c: create_issue(c, team="ENG", title=""), "title is empty"),
         (lambda c: create_issue(c, team="ENG", title="t", priority="p1"), "priority 'p1'"),
+        (lambda c: update_issue(c, issue_id="ENG-1", priority=["high"]), "priority ['high']"),
         (lambda c: create_issue(c, team="ENG", title="t", due_date="31/05/2024"), "YYYY-MM-DD"),
         (lambda c: create_issue(c, team="ENG", title="t", assignee="ana@example.com"), "assignee"),
         (lambda c: create_issue(c, team="ENG", title="t", label_ids="bug"), "list of Linear ids"),
