@@ -8,11 +8,19 @@ It is a thin facade over the two halves of the work:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import anyio
+
+from mcp_server.audit import AuditLog
 from mcp_server.connections import ConnectionService
 from mcp_server.errors import ProviderNotConfigured
 from mcp_server.flows import CallbackError, FlowService, FlowUnavailable, UserMismatch
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault
+
+if TYPE_CHECKING:
+    from mcp_server.approval import Approvals
 
 __all__ = ["AuthorizationService", "CallbackError", "FlowUnavailable", "ProviderNotConfigured", "UserMismatch"]
 
@@ -29,12 +37,16 @@ class AuthorizationService:
         cache_seconds: float = 5.0,
         verifier_url: str | None = None,
         revocation_retry_seconds: float = 60.0,
+        audit: AuditLog | None = None,
     ) -> None:
         self.vault = vault
         self.providers = providers
+        self.audit = audit or AuditLog.disabled()
+        self.approvals: Approvals | None = None  # set by the server when `[approval]` asks for any tool
         self.connections = ConnectionService(
             vault=vault,
             providers=providers,
+            audit=self.audit,
             http_timeout=http_timeout,
             cache_seconds=cache_seconds,
             revocation_retry_seconds=revocation_retry_seconds,
@@ -54,7 +66,6 @@ class AuthorizationService:
         self.forget = connections.forget
         self.user_secret = connections.user_secret
         self.disconnect = connections.disconnect
-        self.maintain = connections.maintain
         self.retry_revocations = connections.retry_revocations
         # the flow side
         self.connect_url = flows.connect_url
@@ -68,6 +79,13 @@ class AuthorizationService:
         self.on_complete = flows.on_complete
         self.wait = flows.wait
         self.flow_status = flows.flow_status
+
+    async def maintain(self) -> None:
+        """The background work, run in the server's task group until cancelled: expiring flows, retrying
+        revocations, writing the audit trail."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self.connections.maintain)
+            tg.start_soon(self.audit.run)
 
     @property
     def public_url(self) -> str:

@@ -5,6 +5,7 @@ The MCP gate and the `/v1` API both go through here, so "check, authorize, execu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -92,12 +93,45 @@ async def run_tool(
     connection: Connection | None,
     arguments: Mapping[str, Any],
 ) -> Any:
-    """Call the tool. If the provider's API refuses the token (401), refresh once and retry once.
+    """Call the tool. If the provider's API refuses the token (401), refresh once and retry once. Every call
+    leaves one `tool.call` row in the audit trail: outcome, error kind, duration, a digest of the arguments.
 
     Raises:
         AuthorizationExpired: The token is refused even after a refresh, or the grant is gone.
         ToolExecutionError: The tool's own expected failures.
     """
+    started = time.perf_counter()
+    outcome, error_kind = "ok", None
+    try:
+        return await _run_with_retry(service, definition, context, connection, arguments)
+    except AuthorizationExpired:
+        outcome, error_kind = "authorization_required", "AuthorizationExpired"
+        raise
+    except BaseException as exc:
+        outcome, error_kind = "error", type(exc).__name__
+        raise
+    finally:
+        service.audit.record(
+            "tool.call",
+            user_id=context.user_id,
+            tool=definition.api_name,
+            provider_id=connection.provider_id if connection is not None else None,
+            scopes=" ".join(connection.scopes) if connection is not None else None,
+            outcome=outcome,
+            error_kind=error_kind,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            arguments=arguments,
+            actor="user",
+        )
+
+
+async def _run_with_retry(
+    service: AuthorizationService,
+    definition: ToolDefinition,
+    context: ToolContext,
+    connection: Connection | None,
+    arguments: Mapping[str, Any],
+) -> Any:
     try:
         return await definition.invoke(context, arguments)
     except UpstreamAuthError:

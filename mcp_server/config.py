@@ -91,6 +91,29 @@ class ApiSettings(BaseModel):
         return self
 
 
+class AuditSettings(BaseModel):
+    """The audit trail in the vault (see mcp_server/audit.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retention_days: float = Field(default=90.0, ge=1, le=3650)  # older rows are purged
+    queue_size: int = Field(default=10_000, ge=100, le=1_000_000)  # events waiting to be written; past it, dropped
+
+
+ApprovalMode = Literal["off", "destructive", "listed"]
+
+
+class ApprovalSettings(BaseModel):
+    """Asking the person before a tool acts (see mcp_server/approval.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: ApprovalMode = "off"  # destructive: tools not marked read-only or non-destructive; listed: `tools` only
+    tools: list[str] = Field(default_factory=list)  # always asked for: "Gmail.SendEmail" (or Gmail_SendEmail)
+    toolkits: dict[str, ApprovalMode] = Field(default_factory=dict)  # per toolkit: { Gmail = "destructive" }
+    wait_seconds: float = Field(default=120.0, ge=5, le=600)  # how long a question in the client waits for an answer
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AUTHMCP_",
@@ -116,6 +139,8 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(default_factory=list)  # extra Host header values, e.g. behind a proxy
     mcp_auth: McpAuthSettings = Field(default_factory=McpAuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # per-toolkit settings a tool reads with context.get_setting(name), e.g. [toolkit_settings.gmail] api_base_url

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from mcp_server.audit import AuditLog
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry
@@ -59,8 +60,10 @@ class ConnectionService:
         http_timeout: float = 10.0,
         cache_seconds: float = 5.0,
         revocation_retry_seconds: float = 60.0,
+        audit: AuditLog | None = None,
     ) -> None:
         self.vault = vault
+        self.audit = audit or AuditLog.disabled()
         self.providers = providers
         self.http_timeout = http_timeout
         self.cache_seconds = cache_seconds
@@ -183,6 +186,10 @@ class ConnectionService:
             logger.info("refresh for user %r at %s: invalid_grant; authorization needed", user_id, provider_id)
             await self.vault.set_connection_status(user_id, provider_id, "needs_reauth")
             self.forget(user_id, provider_id)
+            self.audit.record(
+                "connection.needs_reauth", user_id=user_id, provider_id=provider_id, actor="provider",
+                outcome="invalid_grant",
+            )
             return None
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -199,6 +206,7 @@ class ConnectionService:
             scopes=tokens.scopes if tokens.scopes else current.scopes,
         )
         logger.info("refreshed the token of user %r at %s", user_id, provider_id)
+        self.audit.record("connection.refreshed", user_id=user_id, provider_id=provider_id, actor="system", outcome="ok")
         self._remember(refreshed, key)
         return refreshed
 
@@ -217,7 +225,7 @@ class ConnectionService:
             self._secret_cache[key] = (value, time.monotonic() + self.cache_seconds)
         return value
 
-    async def disconnect(self, user_id: str, provider_id: str) -> bool:
+    async def disconnect(self, user_id: str, provider_id: str, *, by: str = "user") -> bool:
         """Disconnect the user from a provider: unusable here at once, then revoked at the provider.
 
         The connection is removed and its token queued in one transaction; the revocation is tried now and,
@@ -227,6 +235,7 @@ class ConnectionService:
         self.forget(user_id, provider_id)
         if removed:
             logger.info("user %r disconnected from %s", user_id, provider_id)
+            self.audit.record("connection.revoked", user_id=user_id, provider_id=provider_id, actor=by, outcome="ok")
             await self.retry_revocations()
         return removed
 

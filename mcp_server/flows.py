@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import anyio
 
+from mcp_server.audit import flow_ref
 from mcp_server.connections import ConnectionService
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
@@ -66,6 +67,7 @@ class FlowService:
     ) -> None:
         self.connections = connections
         self.vault = connections.vault
+        self.audit = connections.audit
         self.providers: ProviderRegistry = connections.providers
         self.public_url = public_url.rstrip("/")
         self.flow_ttl = flow_ttl
@@ -81,7 +83,8 @@ class FlowService:
         return f"{self.public_url}/oauth/callback"
 
     def connect_url(self, flow: Flow) -> str:
-        return f"{self.public_url}/connect/{flow.id}"
+        """The link a person opens for this flow: a consent or secret page, or an approval page."""
+        return f"{self.public_url}/{'approve' if flow.kind == 'approval' else 'connect'}/{flow.id}"
 
     def provider(self, provider_id: str) -> Provider:
         return self.connections.provider(provider_id)
@@ -108,6 +111,10 @@ class FlowService:
                 secrets.token_urlsafe(24), user_id, requirement.id, scopes, ttl=self.flow_ttl
             )
             logger.info("flow %s started: user %r, provider %s", flow.id, user_id, requirement.id)
+            self.audit.record(
+                "authorization.started", user_id=user_id, provider_id=requirement.id, scopes=" ".join(scopes),
+                flow_ref=flow_ref(flow.id), actor="user",
+            )
         return flow
 
     async def start_secret_flow(self, user_id: str, name: str) -> Flow:
@@ -118,6 +125,9 @@ class FlowService:
                 secrets.token_urlsafe(24), user_id, name, (), ttl=self.flow_ttl, kind="secret"
             )
             logger.info("flow %s started: user %r, secret %s", flow.id, user_id, name)
+            self.audit.record(
+                "secret.requested", user_id=user_id, provider_id=name, flow_ref=flow_ref(flow.id), actor="user"
+            )
         return flow
 
     async def submit_secret(self, flow_id: str, value: str) -> Flow:
@@ -131,6 +141,10 @@ class FlowService:
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
         self.connections.forget_secret(flow.user_id, flow.provider_id)
         logger.info("flow %s completed: user %r stored secret %s", flow.id, flow.user_id, flow.provider_id)
+        self.audit.record(
+            "secret.set", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id), actor="user",
+            outcome="ok",
+        )
         await self._finish(flow.id)
         return flow
 
@@ -174,12 +188,21 @@ class FlowService:
             return await self._exchange(flow, params)
         except CallbackError as exc:
             await self.vault.fail_flow(flow.id, str(exc))
+            self._audit_failure(flow, str(exc))
             await self._finish(flow.id)
             raise
-        except Exception:
+        except Exception as exc:
             await self.vault.fail_flow(flow.id, "authmcp failed while completing the authorization")
+            self._audit_failure(flow, "authmcp failed while completing the authorization", type(exc).__name__)
             await self._finish(flow.id)
             raise
+
+    def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
+        # `reason` is always our own words (CallbackError messages never carry a provider's text)
+        self.audit.record(
+            "authorization.failed", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
+            outcome="failed", error_kind=error_kind, detail=reason,
+        )
 
     async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Flow:
         provider = self.provider(flow.provider_id)
@@ -238,6 +261,10 @@ class FlowService:
         saved = await self.vault.complete_flow(flow, **connection)
         self.connections.remember(saved)
         logger.info("flow %s completed: user %r connected to %s", flow.id, flow.user_id, flow.provider_id)
+        self.audit.record(
+            "authorization.completed", user_id=flow.user_id, provider_id=flow.provider_id,
+            scopes=" ".join(saved.scopes), flow_ref=flow_ref(flow.id), actor="user", outcome="ok",
+        )
         await self._finish(flow.id)
 
     def verifier_redirect(self, flow: Flow) -> str:
@@ -264,11 +291,16 @@ class FlowService:
             await self.vault.fail_flow(flow.id, "The person who authorized is not the user this link was made for.")
             await self._finish(flow.id)
             logger.warning("flow %s: verification named another user; nothing was bound", flow.id)
+            self._audit_failure(flow, "the verified user is not the user this authorization was started for")
             raise UserMismatch("The verified user is not the user this authorization was started for.")
         released = await self.vault.release_held_tokens(flow.id)
         if released is None:
             raise FlowUnavailable("This authorization is not waiting for verification any more.")
         held_flow, payload = released
+        self.audit.record(
+            "authorization.verified", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
+            actor="user", outcome="ok",
+        )
         await self._bind(held_flow, json.loads(payload))
         done = await self.vault.get_flow(flow.id)
         assert done is not None

@@ -35,6 +35,7 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from mcp_server.audit import flow_ref
 from mcp_server.authorization import AuthorizationService, ProviderNotConfigured
 from mcp_server.calls import (
     AuthorizationExpired,
@@ -85,6 +86,7 @@ class _Need:
     """Something the user must give before a tool can run: an authorization at a provider, or a secret."""
 
     key: str  # the input request's key in a 2026-07-28 InputRequiredResult
+    tool: str  # the API name of the tool that needs it, for the audit trail
     what: str  # "the authorization with Google", for messages
     message: str  # what clients with URL elicitation show
     start: Callable[[], Awaitable[Flow]]  # the flow whose link gives it
@@ -182,6 +184,12 @@ class AuthGate(Extension):
                 return found
             connection = found
 
+        approvals = self.service.approvals
+        if approvals is not None and approvals.policy.requires(definition):
+            refusal = await approvals.ask(params, ctx, user_id, definition)
+            if refusal is not None:
+                return refusal
+
         call = _Call(
             service=self.service,
             definition=definition,
@@ -227,6 +235,7 @@ class AuthGate(Extension):
 
         return _Need(
             key=f"authorize:{requirement.id}",
+            tool=definition.api_name,
             what=f"the authorization with {provider.name}",
             message=f"Sign in to {provider.name} to let {definition.api_name} act for you.",
             start=lambda: self.service.start_flow(user_id, requirement),
@@ -244,6 +253,7 @@ class AuthGate(Extension):
 
         return _Need(
             key=f"secret:{name}",
+            tool=definition.api_name,
             what=f"entering {name}",
             message=f"{definition.api_name} needs your {name}. Enter it on the page that opens.",
             start=lambda: self.service.start_secret_flow(user_id, name),
@@ -274,6 +284,10 @@ class AuthGate(Extension):
     async def _answer(self, ctx: ServerRequestContext[Any, Any], need: _Need) -> HandlerResult:
         """Start (or reuse) the flow for `need` and hand out its link in the form this client can take."""
         flow = await need.start()
+        self.service.audit.record(
+            "tool.call", user_id=flow.user_id, tool=need.tool, provider_id=flow.provider_id, actor="user",
+            outcome="authorization_required" if flow.kind == "oauth" else "secret_required", flow_ref=flow_ref(flow.id),
+        )
         url = self.service.connect_url(flow)
         url_ok = _url_elicitation_supported(ctx)
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:

@@ -21,6 +21,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server._http import httpx2
+from mcp_server.approval import ApprovalPolicy, Approvals
+from mcp_server.audit import AuditLog
 from mcp_server.authorization import AuthorizationService
 from mcp_server.calls import ToolEnvironment
 from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
@@ -31,6 +33,7 @@ from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier,
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, open_vault
 from mcp_server.web import HostCheck, allowed_hosts, create_api_routes, create_web_routes
+from mcp_server.web.approve import create_approval_routes
 
 __all__ = ["Runtime", "create_http_app", "create_web_app", "open_runtime", "serve"]
 
@@ -115,7 +118,21 @@ async def open_runtime(
             cache_seconds=settings.connection_cache_seconds,
             verifier_url=settings.api.verifier_url if settings.api.verification == "custom" else None,
             revocation_retry_seconds=settings.revocation_retry_seconds,
+            audit=AuditLog(
+                vault.engine,
+                digest_key=vault.keyring.derive("audit arguments digest"),
+                queue_size=settings.audit.queue_size,
+                retention_days=settings.audit.retention_days,
+            ),
         )
+        stack.push_async_callback(service.audit.aclose)  # write what is queued before the vault closes
+        policy = ApprovalPolicy(settings.approval)
+        if policy.enabled:
+            policy.check(catalog)
+            service.approvals = Approvals(
+                policy, service, digest_key=vault.keyring.derive("approval call digest"),
+                wait_seconds=settings.approval.wait_seconds, ttl=settings.flow_ttl_seconds,
+            )
         environment = ToolEnvironment(
             http=await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_seconds)),
             toolkit_settings={name.lower(): values for name, values in settings.toolkit_settings.items()},
@@ -178,7 +195,7 @@ def create_web_app(runtime: Runtime) -> Starlette:
     """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     return Starlette(
-        routes=[*create_web_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment)],
+        routes=[*create_web_routes(runtime.service), *create_approval_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment)],
         middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
     )
 
@@ -218,6 +235,7 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
     return Starlette(
         routes=[
             *create_web_routes(runtime.service),
+            *create_approval_routes(runtime.service),
             *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
             Mount("", app=_Transports(streamable, sse)),
         ],

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mcp_server.errors import AuthmcpError, KeyringError
 
@@ -64,6 +66,13 @@ class Keyring:
             key = _decode_key(text.strip(), where, index)
             self._ciphers.setdefault(_key_id(key), AESGCM(key))
         self.primary_key_id = next(iter(self._ciphers))
+        self._primary = _decode_key(keys[0].strip(), where, 0)
+
+    def derive(self, purpose: str) -> bytes:
+        """A 256-bit key for another use than encryption (e.g. keyed digests), derived from the primary key
+        with HKDF-SHA256, so no second secret has to be kept."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"authmcp {purpose}".encode())
+        return hkdf.derive(self._primary)
 
     @property
     def key_ids(self) -> list[str]:

@@ -83,3 +83,26 @@ user_secrets = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("user_id", "name", name="uq_user_secrets_user_name"),
 )
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("user_id", String(255), nullable=True),
+    Column("tool", String(200), nullable=True),
+    Column("provider_id", String(128), nullable=True),
+    Column("scopes", Text, nullable=True),
+    Column("outcome", String(40), nullable=True),
+    Column("error_kind", String(80), nullable=True),
+    Column("duration_ms", Float, nullable=True),
+    Column("trace_id", String(32), nullable=True),
+    Column("args_digest", String(64), nullable=True),
+    Column("flow_ref", String(12), nullable=True),
+    Column("actor", String(20), nullable=True),
+    Column("detail", Text, nullable=True),  # our own words, never a value from a user or a provider
+)
+
+Index("ix_audit_events_user_at", audit_events.c.user_id, audit_events.c.at)
+Index("ix_audit_events_at", audit_events.c.at)

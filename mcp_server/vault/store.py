@@ -163,6 +163,10 @@ class Vault:
             )
         return vault
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     async def aclose(self) -> None:
         await self.notices.aclose()
         await self._engine.dispose()

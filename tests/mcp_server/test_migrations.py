@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from mcp_server.cli import app
 from mcp_server.errors import ConfigError
 from mcp_server.vault import Vault, generate_key, open_vault
-from mcp_server.vault.migrate import head_revision
+from mcp_server.vault.migrate import _run, head_revision
 from mcp_server.vault.schema import metadata
 from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
 
@@ -59,9 +59,10 @@ async def test_an_empty_database_is_created_at_head_and_matches_schema_py(engine
 async def test_tables_without_a_revision_refuse_to_start_until_db_upgrade(
     engine: AsyncEngine, db_url: str, tmp_path: Path
 ) -> None:
-    # what authmcp before migrations left behind: the tables, made by create_all, and no alembic_version
+    # what authmcp before migrations left behind: the tables of revision 0001, and no alembic_version
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+        await conn.run_sync(lambda c: _run(c, "0001"))
+        await conn.execute(text("DROP TABLE alembic_version"))
     with pytest.raises(ConfigError, match="run `authmcp db upgrade`"):
         await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
 

@@ -70,3 +70,19 @@ def google_profile(context: ToolContext) -> str:
 async def environment(context: ToolContext) -> dict[str, Any]:
     """Show the toolkit settings and whether the shared HTTP client came along."""
     return {"api_base_url": context.get_setting("api_base_url", "default"), "has_http": context.http is not None}
+
+
+DELETED: list[str] = []  # what delete_note really did, for the approval tests
+
+
+@tool(destructive=True, title="Delete a note")
+def delete_note(note: Annotated[str, "The note's name"], reason: str = "") -> str:
+    """Delete a note for good (a destructive tool: approval policies ask before it runs)."""
+    DELETED.append(note)
+    return f"deleted {note}"
+
+
+@tool(read_only=True)
+def count_notes() -> int:
+    """Count the notes (read-only: never asked for approval)."""
+    return 3

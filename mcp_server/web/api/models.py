@@ -272,3 +272,42 @@ class ToolPage(BaseModel):
     offset: int
     page_count: int
     total_count: int
+
+
+# ---------------------------------------------------------------- the audit trail (authmcp's own; Arcade has none)
+
+
+class AuditListQuery(Input):
+    user_id: UserId | None = None
+    tool: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    provider_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    since: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None  # 1h, 7d, 2026-11-01
+    limit: int = Field(default=25, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+
+class AuditEventItem(BaseModel):
+    """One event of the trail: names, outcomes and timings; never a token, secret or argument value."""
+
+    at: float
+    event: str
+    user_id: str | None = None
+    tool: str | None = None
+    provider_id: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    outcome: str | None = None
+    error_kind: str | None = None
+    duration_ms: float | None = None
+    trace_id: str | None = None
+    args_digest: str | None = None
+    flow_ref: str | None = None
+    actor: str | None = None
+    detail: str | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventItem]
+    limit: int
+    offset: int
+    page_count: int
+    total_count: int

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp_server.audit import AuditQuery, parse_since, read_audit
 from mcp_server.authorization import AuthorizationService, FlowUnavailable, ProviderNotConfigured, UserMismatch
 from mcp_server.calls import AuthorizationExpired, ToolEnvironment, missing_secrets, run_tool, secrets_for, tool_context
 from mcp_server.catalog import Catalog, ToolDefinition
@@ -31,6 +32,9 @@ from mcp_server.errors import OAuthError, ProviderUnavailable, RetryableToolErro
 from mcp_server.vault import Connection, Flow
 from mcp_server.web.api.definitions import arcade_definition
 from mcp_server.web.api.models import (
+    AuditEventItem,
+    AuditListQuery,
+    AuditPage,
     ArcadeToolDefinition,
     AuthAuthorizeRequest,
     AuthorizationRequirement,
@@ -101,7 +105,7 @@ def _json(model: BaseModel, status_code: int = 200, headers: Mapping[str, str] |
 
 
 def _status(flow: Flow) -> Literal["pending", "completed", "failed"]:
-    if flow.status == "completed":
+    if flow.status in ("completed", "used"):  # "used": an approval whose call has run
         return "completed"
     if flow.status in _OPEN_FLOW and not flow.is_expired(time.time()):
         return "pending"  # exchanging and awaiting_verification too: the user is not connected yet
@@ -341,8 +345,8 @@ class _Api:
             id=flow.id,
             status=status,
             url=self.service.connect_url(flow) if waiting_for_user else None,
-            provider_id=flow.provider_id,
-            scopes=list(flow.scopes),
+            provider_id=flow.provider_id if flow.kind != "approval" else None,
+            scopes=list(flow.scopes) if flow.kind != "approval" else [],  # an approval's "scope" is its call digest
             user_id=flow.user_id,
         )
 
@@ -422,12 +426,28 @@ class _Api:
                 connection = await self.service.connection_for(user_id, requirement)
                 if connection is None:
                     provider = self.service.provider(requirement.id)
+                    self.service.audit.record(
+                        "tool.call", user_id=user_id, tool=definition.api_name, provider_id=requirement.id,
+                        actor="user", outcome="authorization_required",
+                    )
                     return await self.authorization_required(
                         user_id,
                         requirement,
                         "TOOL_REQUIREMENTS_NOT_MET",
                         f"Authorization required: {definition.api_name} acts on the user's {provider.name} account. "
                         "Send the user to output.authorization.url, then execute again.",
+                    )
+            approvals = self.service.approvals
+            if approvals is not None and approvals.policy.requires(definition):
+                pending = await approvals.by_page(user_id, definition, raw)
+                if pending is not None:
+                    return ToolOutput(
+                        authorization=self.flow_answer(pending),
+                        error=ToolError(
+                            kind="TOOL_REQUIREMENTS_NOT_MET", can_retry=True,
+                            message=f"Approval required: the user must approve this call of {definition.api_name} "
+                            "at output.authorization.url, then execute again with the same input.",
+                        ),
                     )
             context = tool_context(user_id, definition, connection, secrets_, self.environment)
             value = await run_tool(self.service, definition, context, connection, arguments)
@@ -502,7 +522,22 @@ class _Api:
         owner = await self.service.vault.connection_owner(int(raw)) if raw.isdigit() and len(raw) < 19 else None
         if owner is None:
             raise ApiError(404, "not_found", "No connection has this id; GET /v1/admin/user_connections lists them.")
-        await self.service.disconnect(*owner)
+        await self.service.disconnect(*owner, by="admin")
+
+    # -- GET /v1/admin/audit
+
+    async def list_audit(self, request: Request) -> BaseModel:
+        query = self.query(request, AuditListQuery)
+        try:
+            since = parse_since(query.since) if query.since is not None else None
+        except ValueError as exc:
+            raise ApiError(400, "invalid_request", f"{exc}.") from None
+        rows, total = await read_audit(
+            self.service.vault.engine,
+            AuditQuery(query.user_id, query.tool, query.provider_id, since, query.limit, query.offset),
+        )
+        items = [AuditEventItem(**{**row, "scopes": (row["scopes"] or "").split()}) for row in rows]
+        return AuditPage(items=items, limit=query.limit, offset=query.offset, page_count=len(items), total_count=total)
 
 
 class _StatusCache:
@@ -603,5 +638,6 @@ def create_api_routes(
         Route("/auth/confirm_user", _endpoint(api, api.confirm_user), methods=["POST"]),
         Route("/admin/user_connections", _endpoint(api, api.list_connections), methods=["GET"]),
         Route("/admin/user_connections/{id}", _endpoint(api, api.delete_connection), methods=["DELETE"]),
+        Route("/admin/audit", _endpoint(api, api.list_audit), methods=["GET"]),
     ]
     return [Mount("/v1", app=_ArcadeErrors(Router(routes=routes)))]

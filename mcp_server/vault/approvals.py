@@ -1,0 +1,83 @@
+"""Approvals asked on a page of ours (for clients that cannot show a form), kept as flows of kind "approval".
+
+A row's `provider_id` is the tool's API name and its `scopes` the call's digest (see mcp_server/approval.py);
+the readable description of the call, which holds argument values, is stored encrypted like any flow secret.
+pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select, update
+
+from mcp_server.vault.schema import flows
+from mcp_server.vault.store import Flow, Vault, _flow_context
+
+__all__ = ["consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description"]
+
+KIND = "approval"
+
+
+async def create_approval(
+    vault: Vault, flow_id: str, user_id: str, tool: str, digest: str, description: str, *, ttl: float
+) -> Flow:
+    flow = await vault.create_flow(flow_id, user_id, tool, [digest], ttl=ttl, kind=KIND)
+    sealed = vault.keyring.encrypt(description, _flow_context(flow_id, "held_tokens"))
+    async with vault.engine.begin() as conn:
+        await conn.execute(
+            update(flows).where(flows.c.id == flow_id).values(held_tokens=sealed, key_id=vault.keyring.primary_key_id)
+        )
+    return flow
+
+
+async def find_pending_approval(vault: Vault, user_id: str, tool: str, digest: str) -> Flow | None:
+    return await vault.find_pending_flow(user_id, tool, [digest], kind=KIND)
+
+
+async def read_description(vault: Vault, flow_id: str) -> str | None:
+    async with vault.engine.execution_options(authmcp_read_only=True).connect() as conn:
+        sealed = (
+            await conn.execute(select(flows.c.held_tokens).where(flows.c.id == flow_id, flows.c.kind == KIND))
+        ).scalar_one_or_none()
+    return vault.keyring.decrypt(sealed, _flow_context(flow_id, "held_tokens")) if sealed else None
+
+
+async def decide_approval(vault: Vault, flow_id: str, *, approve: bool) -> Flow | None:
+    """Record the person's answer, once, while the approval is pending and unexpired."""
+    now = time.time()
+    values = {"status": "completed", "completed_at": now} if approve else {
+        "status": "failed", "error": "The person declined this call.", "completed_at": now, "held_tokens": None,
+    }
+    async with vault.engine.begin() as conn:
+        result = await conn.execute(
+            update(flows)
+            .where(flows.c.id == flow_id, flows.c.kind == KIND, flows.c.status == "pending", flows.c.expires_at > now)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            return None
+        await vault.notices.announce(conn, flow_id)
+    return await vault.get_flow(flow_id)
+
+
+async def consume_approval(vault: Vault, user_id: str, tool: str, digest: str) -> bool:
+    """Use an approved, unexpired approval of exactly this call, once. Returns whether there was one."""
+    now = time.time()
+    async with vault.engine.begin() as conn:
+        candidate = (
+            await conn.execute(
+                select(flows.c.id).where(
+                    flows.c.kind == KIND, flows.c.user_id == user_id, flows.c.provider_id == tool,
+                    flows.c.scopes == digest, flows.c.status == "completed", flows.c.expires_at > now,
+                ).limit(1)
+            )
+        ).scalar_one_or_none()
+        if candidate is None:
+            return False
+        result = await conn.execute(
+            update(flows)
+            .where(flows.c.id == candidate, flows.c.status == "completed")
+            .values(status="used", held_tokens=None)
+        )
+    return result.rowcount == 1

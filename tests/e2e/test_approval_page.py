@@ -1,0 +1,98 @@
+"""Approval on our page, in a real browser: a client without forms and the `/v1` API each get a link; the person
+approves or declines in Chromium; the call runs once only after a yes, and a forged form post decides nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from playwright import async_api as playwright
+
+from tests.conftest import REPO
+from tests.e2e.clients import mcp_client
+from tests.e2e.conftest import Stack, texts
+
+pytestmark = pytest.mark.anyio
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
+API_KEY = "ak-approval-test-0c7e"
+ALICE = "tok-alice-approval-77d0"
+
+
+@pytest.fixture
+async def browser() -> Any:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed; .ci/run installs it (apt-get install chromium)")
+    async with playwright.async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        await chromium.close()
+
+
+async def decide(browser: Any, url: str, button: str, shot: Path) -> str:
+    """What a person does: open the link, read, press a button; returns what the page then says."""
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(url)
+        await page.screenshot(path=str(shot.with_suffix(".question.png")))
+        question = await page.inner_text("body")
+        await page.click(f"button:has-text('{button}')")
+        await page.wait_for_load_state()
+        await page.screenshot(path=str(shot.with_suffix(".answer.png")))
+        return question + "\n---\n" + await page.inner_text("body")
+    finally:
+        await context.close()
+
+
+async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, browser: Any, tmp_path: Path) -> None:
+    stack: Stack = stack_factory(
+        api={"keys": [API_KEY], "verification": "none"},
+        mcp_auth={"tokens": {ALICE: "alice"}},
+        approval={"policy": "listed", "tools": ["Gmail.SendEmail"]},
+    )
+    stack.start_http("--toolkit", API_TOOLKIT)
+    send = {"recipient": "bob@example.com", "subject": "Quarterly numbers", "body": "See attached."}
+
+    async with mcp_client(stack, "http", token=ALICE) as client:  # no elicitation callback: no forms
+        first = await client.call_tool("Gmail_SendEmail", send)
+        assert first.is_error and "Approval required" in texts(first)
+        url = (first.meta or {})["url"]
+        assert url.startswith(f"{stack.base_url}/approve/")
+
+        # a forged post (no cookie of the page) decides nothing
+        async with httpx2.AsyncClient(trust_env=False) as forger:
+            forged = await forger.post(url, data={"decision": "approve", "csrf": "guess"}, headers={"Origin": stack.base_url})
+        assert forged.status_code == 403
+        assert (await client.call_tool("Gmail_SendEmail", send)).is_error
+
+        said = await decide(browser, url, "Approve this call", tmp_path / "approve")
+        assert "bob@example.com" in said and "Quarterly numbers" in said and "Approved" in said.split("---")[1]
+        ran = await client.call_tool("Gmail_SendEmail", send)
+        assert not ran.is_error and "bob@example.com" in texts(ran)
+        replay = await client.call_tool("Gmail_SendEmail", send)
+        assert replay.is_error and "Approval required" in texts(replay)  # a yes is for one call
+
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with httpx2.AsyncClient(base_url=stack.base_url, headers=headers, trust_env=False) as api:
+        body = {"tool_name": "Gmail.SendEmail", "user_id": "alice", "input": {**send, "subject": "Salaries"}}
+        pending = (await api.post("/v1/tools/execute", json=body)).json()
+        assert pending["success"] is False and pending["output"]["authorization"]["status"] == "pending"
+        approval_url = pending["output"]["authorization"]["url"]
+        assert "/approve/" in approval_url and pending["output"]["error"]["can_retry"] is True
+
+        said = await decide(browser, approval_url, "Decline", tmp_path / "decline")
+        assert "Salaries" in said and "Declined" in said.split("---")[1]
+        status = (await api.get("/v1/auth/status", params={"id": pending["output"]["authorization"]["id"]})).json()
+        assert status["status"] == "failed"
+        again = (await api.post("/v1/tools/execute", json=body)).json()
+        assert again["success"] is False and again["output"]["authorization"]["url"] != approval_url
+
+        audit = (await api.get("/v1/admin/audit", params={"tool": "Gmail.SendEmail", "limit": 100})).json()
+    events = [(item["event"], item["outcome"]) for item in reversed(audit["items"])]
+    assert ("approval.granted", "granted") in events and ("approval.declined", "declined") in events
+    assert events.count(("tool.call", "ok")) == 1  # only the approved call ran

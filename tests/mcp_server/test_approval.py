@@ -1,0 +1,140 @@
+"""Approval before destructive tools, in process: the policy, the form in both protocol eras, the page fallback,
+and the trail each decision leaves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.client.session import ClientRequestContext
+from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+
+from mcp_server.approval import ApprovalPolicy, describe_call
+from mcp_server.audit import AuditQuery, read_audit
+from mcp_server.catalog import load_catalog
+from mcp_server.config import ApprovalSettings, ProviderSettings
+from mcp_server.errors import ConfigError
+from mcp_server.providers import ProviderRegistry
+from mcp_server.server import Runtime, open_runtime
+from mcp_server.vault.approvals import decide_approval
+from tests.support import sample_toolkit
+
+pytestmark = pytest.mark.anyio
+
+TOOLKIT = sample_toolkit.__name__
+PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+async def runtime(make_settings: Any) -> AsyncIterator[Runtime]:
+    sample_toolkit.DELETED.clear()
+    demo = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t", "client_id": "c", "client_secret": "s"}
+    settings = make_settings(providers={"demo": demo}, approval={"policy": "destructive", "wait_seconds": 5})
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
+        yield rt
+
+
+def text(result: Any) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+def answering(action: str, approve: bool | None, seen: list[ElicitRequestParams]) -> Any:
+    async def callback(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        seen.append(params)
+        return ElicitResult(action=action, content=None if approve is None else {"approve": approve})  # type: ignore[arg-type]
+
+    return callback
+
+
+async def trail(rt: Runtime) -> list[tuple[str, str | None]]:
+    await rt.service.audit.flush()
+    rows, _ = await read_audit(rt.vault.engine, AuditQuery(tool="Sample.DeleteNote"))
+    return [(row["event"], row["outcome"]) for row in reversed(rows)]
+
+
+def catalog() -> Any:
+    demo = ProviderSettings(authorize_url="https://a/x", token_url="https://a/t")
+    return load_catalog([TOOLKIT], ProviderRegistry({"demo": demo}))
+
+
+def test_the_policy_asks_for_destructive_listed_and_per_toolkit_tools() -> None:
+    tools = catalog()
+    delete, count, secret = tools.get("Sample.DeleteNote"), tools.get("Sample.CountNotes"), tools.get("Sample.ReadSecret")
+    assert ApprovalPolicy(ApprovalSettings(policy="destructive")).requires(delete)
+    assert not ApprovalPolicy(ApprovalSettings(policy="destructive")).requires(count)  # read-only
+    assert not ApprovalPolicy(ApprovalSettings(policy="destructive")).requires(secret)  # read-only too
+    assert not ApprovalPolicy(ApprovalSettings(policy="off")).requires(delete)
+    listed = ApprovalPolicy(ApprovalSettings(policy="listed", tools=["Sample_CountNotes"]))
+    assert listed.requires(count) and not listed.requires(delete)
+    assert not ApprovalPolicy(ApprovalSettings(policy="destructive", toolkits={"Sample": "off"})).requires(delete)
+    assert ApprovalPolicy(ApprovalSettings(policy="off", toolkits={"Sample": "destructive"})).requires(delete)
+
+
+def test_names_that_match_nothing_are_refused_at_start() -> None:
+    with pytest.raises(ConfigError, match="Sample.Nope"):
+        ApprovalPolicy(ApprovalSettings(tools=["Sample.Nope"])).check(catalog())
+    with pytest.raises(ConfigError, match="Gmial"):
+        ApprovalPolicy(ApprovalSettings(toolkits={"Gmial": "destructive"})).check(catalog())
+
+
+def test_the_question_shows_every_argument_and_shortens_long_ones() -> None:
+    delete = catalog().get("Sample.DeleteNote")
+    text_ = describe_call(delete, {"note": "groceries", "reason": "x" * 1000})
+    assert text_.startswith("Delete a note (Sample.DeleteNote) wants to run with:")
+    assert "- note: groceries" in text_ and "(700 more characters)" in text_
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_yes_in_the_clients_form_runs_the_tool_once(runtime: Runtime, mode: str) -> None:
+    seen: list[ElicitRequestParams] = []
+    async with Client(runtime.mcp, mode=mode, elicitation_callback=answering("accept", True, seen)) as client:  # type: ignore[arg-type]
+        result = await client.call_tool("Sample_DeleteNote", {"note": "groceries"})
+        count = await client.call_tool("Sample_CountNotes", {})
+    assert not result.is_error and text(result) == "deleted groceries"
+    assert sample_toolkit.DELETED == ["groceries"]
+    (question,) = seen  # the read-only tool asked nothing
+    assert isinstance(question, ElicitRequestFormParams) and "- note: groceries" in question.message
+    assert not count.is_error
+    assert await trail(runtime) == [("approval.asked", None), ("approval.granted", "granted"), ("tool.call", "ok")]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize(("action", "approve"), [("accept", False), ("decline", None), ("cancel", None)])
+async def test_no_yes_means_the_tool_does_not_run(runtime: Runtime, mode: str, action: str, approve: bool | None) -> None:
+    seen: list[ElicitRequestParams] = []
+    async with Client(runtime.mcp, mode=mode, elicitation_callback=answering(action, approve, seen)) as client:  # type: ignore[arg-type]
+        result = await client.call_tool("Sample_DeleteNote", {"note": "taxes"})
+    assert result.is_error and "did not approve Sample.DeleteNote, so it did not run" in text(result)
+    assert sample_toolkit.DELETED == [] and len(seen) == 1
+    assert await trail(runtime) == [("approval.asked", None), ("approval.declined", "declined")]
+
+
+async def test_a_client_without_forms_gets_a_link_and_the_approved_call_runs_once(runtime: Runtime) -> None:
+    async with Client(runtime.mcp) as client:  # no elicitation callback: no forms
+        first = await client.call_tool("Sample_DeleteNote", {"note": "drafts"})
+        assert first.is_error and sample_toolkit.DELETED == []
+        meta = first.meta or {}
+        assert meta["url"] == f"{PUBLIC_URL}/approve/{meta['flow_id']}" and meta["url"] in text(first)
+        again = await client.call_tool("Sample_DeleteNote", {"note": "drafts"})
+        assert (again.meta or {})["flow_id"] == meta["flow_id"]  # still waiting: the same link
+
+        assert await decide_approval(runtime.vault, meta["flow_id"], approve=True) is not None
+        other = await client.call_tool("Sample_DeleteNote", {"note": "everything"})  # not what was approved
+        assert other.is_error and sample_toolkit.DELETED == []
+        approved = await client.call_tool("Sample_DeleteNote", {"note": "drafts"})
+        assert not approved.is_error and sample_toolkit.DELETED == ["drafts"]
+        replay = await client.call_tool("Sample_DeleteNote", {"note": "drafts"})  # an approval is used once
+        assert replay.is_error and sample_toolkit.DELETED == ["drafts"]
+
+
+async def test_a_declined_page_approval_never_runs_the_call(runtime: Runtime) -> None:
+    async with Client(runtime.mcp) as client:
+        first = await client.call_tool("Sample_DeleteNote", {"note": "photos"})
+        flow_id = (first.meta or {})["flow_id"]
+        assert await decide_approval(runtime.vault, flow_id, approve=False) is not None
+        assert await decide_approval(runtime.vault, flow_id, approve=True) is None  # answered once
+        again = await client.call_tool("Sample_DeleteNote", {"note": "photos"})
+    assert again.is_error and sample_toolkit.DELETED == []
+    assert (again.meta or {})["flow_id"] != flow_id  # a new question, not the declined one
