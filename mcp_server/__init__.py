@@ -21,6 +21,7 @@ from mcp_server.errors import (
     UpstreamServerError,
 )
 from mcp_server.inputs import email_address, email_addresses
+from mcp_server.plain_text import html_to_text
 from mcp_server.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "UpstreamServerError",
     "email_address",
     "email_addresses",
+    "html_to_text",
     "raise_for_upstream_status",
     "retry_after_seconds",
     "tool",

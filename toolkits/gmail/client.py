@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from html.parser import HTMLParser
 from typing import Any
 
 from mcp_server import (
@@ -21,6 +20,7 @@ from mcp_server import (
     ToolExecutionError,
     email_address,
     email_addresses,
+    html_to_text,
     raise_for_upstream_status,
 )
 
@@ -163,55 +163,6 @@ def decode_base64url(data: str) -> bytes:
         return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
     except (binascii.Error, ValueError):
         return b""
-
-
-class _TextFromHTML(HTMLParser):
-    _LINES = frozenset({"li", "tr", "div", "dt", "dd"})
-    _PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr",
-                             "section", "article", "header", "footer", "pre"})
-    _SKIP = frozenset({"script", "style", "head", "title"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def _break(self, newlines: int) -> None:
-        """End the current line (1) or paragraph (2), without piling up blank lines."""
-        text = "".join(self.parts[-3:])
-        have = len(text) - len(text.rstrip("\n")) if text.strip(" \t") else newlines
-        if have < newlines:
-            self.parts.append("\n" * (newlines - have))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self._PARAGRAPHS:
-            self._break(2)
-        elif tag in self._LINES:
-            self._break(1)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._PARAGRAPHS:
-            self._break(2)
-        elif tag in self._LINES:
-            self._break(1)
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextFromHTML()
-    parser.feed(html)
-    parser.close()
-    lines = (re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _charset(part: dict[str, Any]) -> str:
