@@ -1,0 +1,248 @@
+"""Microsoft Teams through Microsoft Graph: the user's chats, teams and channels, reading and sending messages.
+
+Teams through Graph needs a work or school account; personal Microsoft accounts get a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp_server import ToolContext, tool
+from mcp_server.auth import Microsoft
+from toolkits.microsoft import client
+
+CHAT_READBASIC = "Chat.ReadBasic"
+CHAT_READ = "Chat.Read"
+CHAT_MESSAGE_SEND = "ChatMessage.Send"
+TEAM_READBASIC = "Team.ReadBasic.All"
+CHANNEL_READBASIC = "Channel.ReadBasic.All"
+CHANNEL_MESSAGE_READ = "ChannelMessage.Read.All"
+CHANNEL_MESSAGE_SEND = "ChannelMessage.Send"
+
+MAX_ITEMS = 50  # the largest $top Graph allows for chats and chat and channel messages
+MAX_MESSAGE_CHARS = 28_000  # Teams refuses messages much over 28 KB
+
+
+def _sender(message: dict[str, Any]) -> str:
+    origin = message.get("from") or {}
+    for kind in ("user", "application", "device"):
+        identity = origin.get(kind) if isinstance(origin, dict) else None
+        if isinstance(identity, dict) and identity.get("displayName"):
+            return str(identity["displayName"])
+    return ""
+
+
+def _shape_message(message: dict[str, Any]) -> dict[str, Any]:
+    text, truncated = client.truncate(client.body_text(message.get("body")))
+    return {
+        "id": message.get("id"),
+        "reply_to_id": message.get("replyToId"),
+        "from": _sender(message),
+        "created": client.iso_time(message.get("createdDateTime")),
+        "type": message.get("messageType"),
+        "subject": message.get("subject"),
+        "text": text,
+        "text_truncated": truncated,
+        "web_url": message.get("webUrl"),
+    }
+
+
+def _check_text(text: str) -> dict[str, Any]:
+    return {"body": {"contentType": "text", "content": client.check_text(text, "text", maximum=MAX_MESSAGE_CHARS)}}
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[CHAT_READBASIC]),
+    title="List Teams chats", read_only=True, idempotent=True, open_world=True,
+)
+async def list_chats(
+    context: ToolContext,
+    max_results: Annotated[int, "How many chats to return at most, 1 to 50."] = 20,
+) -> dict[str, Any]:
+    """List the user's Microsoft Teams chats (one-on-one, group and meeting chats), most recently active first.
+
+    Returns `chats`, each with `id` (for GetChatMessages and SendChatMessage), topic, type (oneOnOne, group or
+    meeting), members (display names), last_updated (ISO 8601 with time zone) and web_url.
+    """
+    max_results = client.check_count(max_results, "max_results", MAX_ITEMS)
+    chats, truncated = await client.list_items(
+        context,
+        "/me/chats",
+        what="the user's Teams chats",
+        limit=max_results,
+        params={"$top": max_results, "$expand": "members", "$orderby": "lastMessagePreview/createdDateTime desc"},
+    )
+    shaped = [
+        {
+            "id": chat.get("id"),
+            "topic": chat.get("topic"),
+            "type": chat.get("chatType"),
+            "members": [str(m.get("displayName") or "") for m in chat.get("members") or [] if isinstance(m, dict)],
+            "last_updated": client.iso_time(chat.get("lastUpdatedDateTime")),
+            "web_url": chat.get("webUrl"),
+        }
+        for chat in chats
+    ]
+    return {"chats": shaped, "count": len(shaped), "truncated": truncated}
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[TEAM_READBASIC]),
+    title="List my Teams teams", read_only=True, idempotent=True, open_world=True,
+)
+async def list_teams(context: ToolContext) -> dict[str, Any]:
+    """List the Microsoft Teams teams the user is a member of.
+
+    Returns `teams`, each with `id` (for ListChannels), name, description and is_archived.
+    """
+    teams, truncated = await client.list_items(context, "/me/joinedTeams", what="the user's teams", limit=200)
+    shaped = [
+        {
+            "id": team.get("id"),
+            "name": team.get("displayName") or "",
+            "description": team.get("description") or "",
+            "is_archived": bool(team.get("isArchived")),
+        }
+        for team in teams
+    ]
+    return {"teams": shaped, "count": len(shaped), "truncated": truncated}
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]),
+    title="List Teams channels", read_only=True, idempotent=True, open_world=True,
+)
+async def list_channels(
+    context: ToolContext,
+    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
+) -> dict[str, Any]:
+    """List the channels of a Microsoft Teams team the user belongs to.
+
+    Returns `team_id` and `channels`, each with `id` (for GetChannelMessages and SendChannelMessage), name,
+    description, membership (standard, private or shared) and web_url.
+    """
+    team_id = client.check_id(team_id, "team_id", "ListTeams")
+    channels, truncated = await client.list_items(
+        context, f"/teams/{team_id}/channels", what=f"the channels of the team {team_id}", limit=200
+    )
+    shaped = [
+        {
+            "id": channel.get("id"),
+            "name": channel.get("displayName") or "",
+            "description": channel.get("description") or "",
+            "membership": channel.get("membershipType"),
+            "web_url": channel.get("webUrl"),
+        }
+        for channel in channels
+    ]
+    return {"team_id": team_id, "channels": shaped, "count": len(shaped), "truncated": truncated}
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[CHAT_READ]),
+    title="Read Teams chat messages", read_only=True, idempotent=True, open_world=True,
+)
+async def get_chat_messages(
+    context: ToolContext,
+    chat_id: Annotated[str, "The id of the chat, as ListChats returned it, e.g. '19:2da4c29f...@thread.v2'."],
+    max_results: Annotated[int, "How many of the latest messages to return, 1 to 50."] = 20,
+) -> dict[str, Any]:
+    """Read the latest messages of one of the user's Microsoft Teams chats, newest first, as plain text.
+
+    Returns `chat_id` and `messages`, each with `id`, from (display name), created (ISO 8601 with time zone),
+    type (message, or a system event), text (cut after a few thousand characters; `text_truncated` says so) and
+    web_url; and `truncated` when older messages were left out.
+    """
+    chat_id = client.check_id(chat_id, "chat_id", "ListChats")
+    max_results = client.check_count(max_results, "max_results", MAX_ITEMS)
+    messages, truncated = await client.list_items(
+        context,
+        f"/chats/{chat_id}/messages",
+        what=f"the messages of the chat {chat_id}",
+        limit=max_results,
+        params={"$top": max_results, "$orderby": "createdDateTime desc"},
+    )
+    shaped = [_shape_message(m) for m in messages]
+    return {"chat_id": chat_id, "messages": shaped, "count": len(shaped), "truncated": truncated}
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]),
+    title="Read Teams channel messages", read_only=True, idempotent=True, open_world=True,
+)
+async def get_channel_messages(
+    context: ToolContext,
+    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
+    channel_id: Annotated[str, "The id of the channel, as ListChannels returned it."],
+    max_results: Annotated[int, "How many of the latest messages to return, 1 to 50."] = 20,
+) -> dict[str, Any]:
+    """Read the latest top-level messages (not the replies) of a Microsoft Teams channel, as plain text.
+
+    The ChannelMessage.Read.All permission this needs must be granted by an administrator of the user's
+    organization. Returns `messages`, each with `id` (reply to it with SendChannelMessage), from, created (ISO
+    8601 with time zone), type, subject, text and web_url; and `truncated` when older messages were left out.
+    """
+    team_id = client.check_id(team_id, "team_id", "ListTeams")
+    channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
+    max_results = client.check_count(max_results, "max_results", MAX_ITEMS)
+    messages, truncated = await client.list_items(
+        context,
+        f"/teams/{team_id}/channels/{channel_id}/messages",
+        what=f"the messages of the channel {channel_id}",
+        limit=max_results,
+        params={"$top": max_results},
+    )
+    shaped = [_shape_message(m) for m in messages]
+    return {"team_id": team_id, "channel_id": channel_id, "messages": shaped, "count": len(shaped),
+            "truncated": truncated}
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]),
+    title="Send a Teams chat message", read_only=False, destructive=True, idempotent=False, open_world=True,
+)
+async def send_chat_message(
+    context: ToolContext,
+    chat_id: Annotated[str, "The id of the chat, as ListChats returned it."],
+    text: Annotated[str, "The plain-text message."],
+) -> dict[str, Any]:
+    """Send a plain-text message as the user to one of their Microsoft Teams chats. Everyone in the chat sees
+    it at once.
+
+    Returns the sent message: `id`, from, created (ISO 8601 with time zone), text and web_url.
+    """
+    chat_id = client.check_id(chat_id, "chat_id", "ListChats")
+    body = _check_text(text)
+    sent = await client.request(
+        context, "POST", f"/chats/{chat_id}/messages", what=f"the chat {chat_id}", json=body
+    )
+    return _shape_message(sent)
+
+
+@tool(
+    requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]),
+    title="Send a Teams channel message", read_only=False, destructive=True, idempotent=False, open_world=True,
+)
+async def send_channel_message(
+    context: ToolContext,
+    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
+    channel_id: Annotated[str, "The id of the channel, as ListChannels returned it."],
+    text: Annotated[str, "The plain-text message."],
+    reply_to_message_id: Annotated[
+        str | None, "To reply in a thread: the id of the channel message, as GetChannelMessages returned it."
+    ] = None,
+) -> dict[str, Any]:
+    """Post a plain-text message as the user in a Microsoft Teams channel, as a new post or as a reply in a
+    thread. Everyone in the channel can see it at once.
+
+    Returns the sent message: `id`, reply_to_id, from, created (ISO 8601 with time zone), text and web_url.
+    """
+    team_id = client.check_id(team_id, "team_id", "ListTeams")
+    channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
+    path = f"/teams/{team_id}/channels/{channel_id}/messages"
+    if reply_to_message_id is not None and reply_to_message_id.strip():
+        message_id = client.check_id(reply_to_message_id, "reply_to_message_id", "GetChannelMessages")
+        path = f"{path}/{message_id}/replies"
+    body = _check_text(text)
+    sent = await client.request(context, "POST", path, what=f"the channel {channel_id}", json=body)
+    return _shape_message(sent)
