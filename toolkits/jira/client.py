@@ -1,0 +1,152 @@
+"""HTTP helpers for the Jira Cloud platform REST API v3 and the conversions between Jira's issues and what a
+model reads.
+
+Reference: https://developer.atlassian.com/cloud/jira/platform/rest/v3/ (OpenAPI description:
+https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from mcp_server import ToolContext, ToolExecutionError, UpstreamError, raise_for_upstream_status
+from toolkits.jira import sites
+from toolkits.jira.adf import adf_to_text
+from toolkits.jira.sites import Site
+
+# Past this many characters a description or comment is cut, with a note saying so.
+MAX_TEXT_CHARS = 4000
+# Upper bound on the pages a list call follows, whatever the answer asks for.
+MAX_PAGES = 5
+
+_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}-\d{1,18}")
+_ISSUE_ID = re.compile(r"\d{1,18}")
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def check_issue(value: str) -> str:
+    """An issue key ('PROJ-123', upper-cased) or numeric id, or a ToolExecutionError saying what is right."""
+    text = (value or "").strip()
+    if _ISSUE_KEY.fullmatch(text):
+        return text.upper()
+    if _ISSUE_ID.fullmatch(text):
+        return text
+    raise ToolExecutionError(
+        f"issue {value!r} is not a Jira issue key or id; give a key such as 'PROJ-123' (from SearchIssues)."
+    )
+
+
+async def request(
+    context: ToolContext,
+    site: Site,
+    method: str,
+    path: str,
+    *,
+    what: str,
+    params: dict[str, Any] | None = None,
+    json: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Call `/rest/api/3{path}` on `site` with the user's token; the JSON answer, or the matching authmcp error.
+
+    A 401, 403 or 404 also makes the next call discover the user's sites again, in case the site went away.
+    """
+    if context.http is None:
+        raise ToolExecutionError("The tool was called without an HTTP client; authmcp passes one on every call.")
+    response = await context.http.request(
+        method,
+        f"{sites.api_base_url(context)}/ex/jira/{site.cloud_id}/rest/api/3{path}",
+        params=params,
+        json=json,
+        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Accept": "application/json"},
+    )
+    if response.status_code in (401, 403, 404):
+        sites.CACHE.forget(sites.cache_key(context))
+    if response.status_code == 400:
+        raise UpstreamError(_bad_request(response, what), status_code=400)
+    raise_for_upstream_status(response, what=what)
+    if not response.content:
+        return {}
+    data = response.json()
+    return data if isinstance(data, dict) else {}
+
+
+def _bad_request(response: Any, what: str) -> str:
+    """Jira's 400 names the fields it refused ({"errorMessages": [...], "errors": {field: message}}); the
+    message names those fields (schema names, not the user's data) and never repeats Jira's text."""
+    try:
+        errors = response.json().get("errors") or {}
+    except (ValueError, AttributeError):
+        errors = {}
+    fields = sorted(k for k in errors if isinstance(k, str) and _FIELD_NAME.fullmatch(k)) if isinstance(errors, dict) else []
+    refused = f"; it refused the field(s) {', '.join(fields)}" if fields else ""
+    return (
+        f"Jira rejected {what} (HTTP 400){refused}. Check the values: project keys come from ListProjects, "
+        f"issue types and priorities are the site's names (e.g. 'Task', 'Bug', 'High'), and JQL must be valid."
+    )
+
+
+# ---- incoming resources -----------------------------------------------------------------------------------
+
+
+def iso_time(value: object) -> str | None:
+    """ISO 8601 with zone from Jira's '2021-01-17T12:34:00.000+0000'; a date ('2019-05-11') is kept."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(microsecond=0).isoformat()
+    except ValueError:
+        return value
+
+
+def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
+    if len(text) <= limit:
+        return text, False
+    return f"{text[:limit]}\n[... truncated: {len(text) - limit} more characters not shown]", True
+
+
+def _name(value: object, key: str = "name") -> str | None:
+    return str(value[key]) if isinstance(value, dict) and value.get(key) is not None else None
+
+
+def person(value: object) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return {"account_id": str(value.get("accountId") or ""), "name": str(value.get("displayName") or "")}
+
+
+def shape_issue(issue: dict[str, Any], site: Site) -> dict[str, Any]:
+    """The compact issue the tools return (without description and comments)."""
+    fields = issue.get("fields") or {}
+    key = issue.get("key")
+    status = fields.get("status")
+    return {
+        "key": key,
+        "id": issue.get("id"),
+        "summary": fields.get("summary") or "",
+        "status": _name(status),
+        "status_category": _name((status or {}).get("statusCategory") if isinstance(status, dict) else None, "key"),
+        "type": _name(fields.get("issuetype")),
+        "priority": _name(fields.get("priority")),
+        "assignee": person(fields.get("assignee")),
+        "reporter": person(fields.get("reporter")),
+        "project": _name(fields.get("project"), "key"),
+        "parent": _name(fields.get("parent"), "key"),
+        "labels": [str(label) for label in fields.get("labels") or []],
+        "due_date": fields.get("duedate"),
+        "created": iso_time(fields.get("created")),
+        "updated": iso_time(fields.get("updated")),
+        "url": f"{site.url.rstrip('/')}/browse/{key}" if key and site.url else None,
+    }
+
+
+def shape_comment(comment: dict[str, Any]) -> dict[str, Any]:
+    text, truncated = truncate(adf_to_text(comment.get("body")))
+    return {
+        "id": comment.get("id"),
+        "author": person(comment.get("author")),
+        "created": iso_time(comment.get("created")),
+        "text": text,
+        "text_truncated": truncated,
+    }

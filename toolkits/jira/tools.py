@@ -1,0 +1,388 @@
+"""The Jira tools: find issues with JQL, read, create, update, transition and comment on them, list projects."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server.auth import Atlassian
+from toolkits.jira import client, sites
+from toolkits.jira.adf import adf_to_text, text_to_adf
+
+READ = "read:jira-work"
+WRITE = "write:jira-work"
+
+MAX_ISSUES = 100
+MAX_PROJECTS = 200
+MAX_COMMENTS = 10
+MAX_SUMMARY = 255
+MAX_TEXT = 32_000
+_SEARCH_FIELDS = ["summary", "status", "issuetype", "priority", "assignee", "reporter", "project", "parent",
+                  "labels", "duedate", "created", "updated"]
+_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9:_-]{1,128}")
+
+SiteParameter = Annotated[
+    str | None,
+    "Which Jira site, when the user has several: its URL (e.g. 'your-domain.atlassian.net'), name or cloud id, "
+    "as ListSites returns them. Leave empty when the user has one site.",
+]
+
+
+def _check_count(value: int, name: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise ToolExecutionError(f"{name} must be a whole number from 1 to {maximum}, not {value!r}.")
+    return value
+
+
+def _check_summary(value: str) -> str:
+    text = (value or "").strip()
+    if not text or "\n" in text or len(text) > MAX_SUMMARY:
+        raise ToolExecutionError(f"summary must be one line of 1 to {MAX_SUMMARY} characters.")
+    return text
+
+
+def _check_text(value: str, name: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ToolExecutionError(f"{name} is empty; give the text.")
+    if len(text) > MAX_TEXT:
+        raise ToolExecutionError(f"{name} is {len(text)} characters long; give at most {MAX_TEXT}.")
+    return text
+
+
+def _optional_fields(
+    *,
+    description: str | None,
+    labels: list[str] | None,
+    priority: str | None,
+    assignee_account_id: str | None,
+    due_date: str | None,
+) -> dict[str, Any]:
+    """The issue fields these arguments set, checked; an empty string for assignee unassigns."""
+    fields: dict[str, Any] = {}
+    if description is not None and description.strip():
+        fields["description"] = text_to_adf(_check_text(description, "description"))
+    if labels is not None:
+        cleaned = [str(label).strip() for label in labels]
+        bad = [label for label in cleaned if not label or re.search(r"\s", label)]
+        if bad:
+            raise ToolExecutionError(f"Jira labels cannot be empty or contain spaces: {bad!r}; use e.g. 'needs-review'.")
+        fields["labels"] = list(dict.fromkeys(cleaned))
+    if priority is not None and priority.strip():
+        fields["priority"] = {"name": priority.strip()}
+    if assignee_account_id is not None:
+        account = assignee_account_id.strip()
+        if account and not _ACCOUNT_ID.fullmatch(account):
+            raise ToolExecutionError(
+                f"assignee_account_id {assignee_account_id!r} is not an Atlassian account id (e.g. "
+                f"'5b10a2844c20165700ede21g', as GetIssue shows for assignee and reporter)."
+            )
+        fields["assignee"] = {"accountId": account} if account else None
+    if due_date is not None and due_date.strip():
+        try:
+            fields["duedate"] = date.fromisoformat(due_date.strip()).isoformat()
+        except ValueError:
+            raise ToolExecutionError(f"due_date {due_date!r} is not a date; use YYYY-MM-DD, e.g. '2030-05-11'.") from None
+    return fields
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[READ]),
+    title="List Jira sites", read_only=True, idempotent=True, open_world=True,
+)
+async def list_sites(context: ToolContext) -> dict[str, Any]:
+    """List the Jira Cloud sites the user connected, to choose one with the `site` parameter of the other Jira
+    tools when there are several.
+
+    Returns `sites`, each with `url`, `name` and `cloud_id`.
+    """
+    found = await sites.discover(context)
+    return {"sites": [{"url": s.url, "name": s.name, "cloud_id": s.cloud_id} for s in found], "count": len(found)}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[READ]),
+    title="List Jira projects", read_only=True, idempotent=True, open_world=True,
+)
+async def list_projects(
+    context: ToolContext,
+    query: Annotated[str | None, "Only projects whose key or name contains this text."] = None,
+    max_results: Annotated[int, "How many projects to return at most, 1 to 200."] = 50,
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """List the Jira projects the user can see, by key.
+
+    Returns `projects`, each with `key` (for CreateIssue and JQL such as 'project = KEY'), `id`, name, type
+    and style; and `truncated` when more were left out.
+    """
+    max_results = _check_count(max_results, "max_results", MAX_PROJECTS)
+    chosen = await sites.choose(context, site)
+    projects: list[dict[str, Any]] = []
+    start, more = 0, True
+    for _ in range(client.MAX_PAGES):
+        params: dict[str, Any] = {"startAt": start, "maxResults": min(max_results - len(projects), 50), "orderBy": "key"}
+        if query and query.strip():
+            params["query"] = query.strip()
+        page = await client.request(context, chosen, "GET", "/project/search", what="the Jira projects", params=params)
+        values = [p for p in page.get("values") or [] if isinstance(p, dict)]
+        projects.extend(values)
+        more = not page.get("isLast", True) and bool(values)
+        if len(projects) >= max_results or not more:
+            break
+        start += len(values)
+    shaped = [
+        {"key": p.get("key"), "id": p.get("id"), "name": p.get("name") or "", "type": p.get("projectTypeKey"),
+         "style": p.get("style")}
+        for p in projects[:max_results]
+    ]
+    return {"projects": shaped, "count": len(shaped), "truncated": more or len(projects) > max_results,
+            "site": chosen.url}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[READ]),
+    title="Search Jira issues", read_only=True, idempotent=True, open_world=True,
+)
+async def search_issues(
+    context: ToolContext,
+    jql: Annotated[
+        str,
+        "A bounded JQL query, e.g. 'project = PROJ AND status != Done ORDER BY updated DESC' or "
+        "'assignee = currentUser() AND resolution = Unresolved'.",
+    ],
+    max_results: Annotated[int, "How many issues to return at most, 1 to 100."] = 20,
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """Find Jira issues with a JQL query. Jira Cloud needs a bounded query: include a restriction such as a
+    project, an assignee or a date, not only ORDER BY.
+
+    Returns `issues`, each with `key` (for GetIssue, UpdateIssue, TransitionIssue, CommentOnIssue), id,
+    summary, status, status_category (new, indeterminate, done), type, priority, assignee and reporter
+    (account_id, name), project, parent, labels, due_date, created and updated (ISO 8601 with time zone) and
+    url; and `truncated` when more matched.
+    """
+    text = (jql or "").strip()
+    if not text:
+        raise ToolExecutionError("jql is empty; give a JQL query such as 'project = PROJ ORDER BY updated DESC'.")
+    if len(text) > 10_000:
+        raise ToolExecutionError("jql is longer than 10000 characters; shorten the query.")
+    max_results = _check_count(max_results, "max_results", MAX_ISSUES)
+    chosen = await sites.choose(context, site)
+    issues: list[dict[str, Any]] = []
+    token: str | None = None
+    for _ in range(client.MAX_PAGES):
+        body: dict[str, Any] = {"jql": text, "maxResults": min(max_results - len(issues), 50), "fields": _SEARCH_FIELDS}
+        if token:
+            body["nextPageToken"] = token
+        page = await client.request(context, chosen, "POST", "/search/jql", what="the Jira search", json=body)
+        issues.extend(i for i in page.get("issues") or [] if isinstance(i, dict))
+        # The last page may omit nextPageToken rather than send null (JRACLOUD-92184): either ends the search.
+        token = page.get("nextPageToken") if not page.get("isLast") else None
+        if len(issues) >= max_results or not token:
+            break
+    shaped = [client.shape_issue(i, chosen) for i in issues[:max_results]]
+    return {"issues": shaped, "count": len(shaped), "truncated": bool(token) or len(issues) > max_results,
+            "site": chosen.url}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[READ]),
+    title="Read a Jira issue", read_only=True, idempotent=True, open_world=True,
+)
+async def get_issue(
+    context: ToolContext,
+    issue: Annotated[str, "The issue key, e.g. 'PROJ-123', or its numeric id."],
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """Read one Jira issue: its fields, its description as plain text and its latest comments.
+
+    Returns `key`, id, summary, status, status_category, type, priority, assignee, reporter, project, parent,
+    labels, due_date, created, updated (ISO 8601 with time zone), url, `description` (plain text, cut after a
+    few thousand characters; `description_truncated` says so) and `comments` (the latest 10: id, author,
+    created, text), with `comment_count`.
+    """
+    key = client.check_issue(issue)
+    chosen = await sites.choose(context, site)
+    found = await client.request(
+        context, chosen, "GET", f"/issue/{key}", what=f"the issue {key}",
+        params={"fields": ",".join([*_SEARCH_FIELDS, "description", "comment"])},
+    )
+    fields = found.get("fields") or {}
+    description, truncated = client.truncate(adf_to_text(fields.get("description")))
+    thread = fields.get("comment") if isinstance(fields.get("comment"), dict) else {}
+    comments = [c for c in thread.get("comments") or [] if isinstance(c, dict)]
+    return {
+        **client.shape_issue(found, chosen),
+        "description": description,
+        "description_truncated": truncated,
+        "comments": [client.shape_comment(c) for c in comments[-MAX_COMMENTS:]],
+        "comment_count": thread.get("total", len(comments)),
+    }
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[WRITE]),
+    title="Create a Jira issue", read_only=False, destructive=False, idempotent=False, open_world=True,
+)
+async def create_issue(
+    context: ToolContext,
+    project: Annotated[str, "The project key, e.g. 'PROJ' (see ListProjects)."],
+    summary: Annotated[str, "The one-line title."],
+    issue_type: Annotated[str, "The issue type's name on this site, e.g. 'Task', 'Bug', 'Story'."] = "Task",
+    description: Annotated[str | None, "Plain text; blank lines separate paragraphs, '- ' lines make a list."] = None,
+    labels: Annotated[list[str] | None, "Labels, without spaces, e.g. ['backend', 'needs-review']."] = None,
+    priority: Annotated[str | None, "The priority's name, e.g. 'High'."] = None,
+    assignee_account_id: Annotated[str | None, "The Atlassian account id of the assignee (as GetIssue shows people)."] = None,
+    parent: Annotated[str | None, "The parent issue key, for a sub-task or an issue under an epic."] = None,
+    due_date: Annotated[str | None, "Due date, YYYY-MM-DD."] = None,
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """Create a Jira issue in a project. Its description is written as plain text (Jira stores it as rich
+    text).
+
+    Returns the new issue's `key` (for the other Jira tools), `id` and `url`.
+    """
+    key = (project or "").strip().upper()
+    if not _PROJECT_KEY.fullmatch(key):
+        raise ToolExecutionError(f"project {project!r} is not a Jira project key; give a key such as 'PROJ' (ListProjects).")
+    if not (issue_type or "").strip():
+        raise ToolExecutionError("issue_type is empty; give the type's name, e.g. 'Task' or 'Bug'.")
+    fields: dict[str, Any] = {
+        "project": {"key": key},
+        "summary": _check_summary(summary),
+        "issuetype": {"name": issue_type.strip()},
+        **_optional_fields(description=description, labels=labels, priority=priority,
+                           assignee_account_id=assignee_account_id, due_date=due_date),
+    }
+    if parent is not None and parent.strip():
+        fields["parent"] = {"key": client.check_issue(parent)}
+    chosen = await sites.choose(context, site)
+    created = await client.request(context, chosen, "POST", "/issue", what="creating the issue", json={"fields": fields})
+    new_key = created.get("key")
+    return {"key": new_key, "id": created.get("id"),
+            "url": f"{chosen.url.rstrip('/')}/browse/{new_key}" if new_key and chosen.url else None}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[WRITE]),
+    title="Update a Jira issue", read_only=False, destructive=True, idempotent=True, open_world=True,
+)
+async def update_issue(
+    context: ToolContext,
+    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    summary: Annotated[str | None, "A new one-line title."] = None,
+    description: Annotated[str | None, "A new plain-text description (replaces the old one)."] = None,
+    labels: Annotated[list[str] | None, "The full new list of labels (replaces the old one); [] removes all."] = None,
+    priority: Annotated[str | None, "A new priority's name, e.g. 'High'."] = None,
+    assignee_account_id: Annotated[str | None, "The new assignee's Atlassian account id; '' unassigns."] = None,
+    due_date: Annotated[str | None, "A new due date, YYYY-MM-DD."] = None,
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """Change fields of a Jira issue: only the fields given change. To change its status use TransitionIssue.
+
+    Returns the issue `key`, the names of the `updated` fields and its url.
+    """
+    key = client.check_issue(issue)
+    fields = _optional_fields(description=description, labels=labels, priority=priority,
+                              assignee_account_id=assignee_account_id, due_date=due_date)
+    if summary is not None and summary.strip():
+        fields["summary"] = _check_summary(summary)
+    if not fields:
+        raise ToolExecutionError(
+            "Nothing to change; give at least one of summary, description, labels, priority, assignee_account_id "
+            "or due_date (use TransitionIssue to change the status)."
+        )
+    chosen = await sites.choose(context, site)
+    await client.request(context, chosen, "PUT", f"/issue/{key}", what=f"the issue {key}", json={"fields": fields})
+    return {"key": key, "updated": sorted(fields), "url": f"{chosen.url.rstrip('/')}/browse/{key}" if chosen.url else None}
+
+
+def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
+    to = transition.get("to") if isinstance(transition.get("to"), dict) else {}
+    return {"id": str(transition.get("id", "")), "name": transition.get("name") or "", "to_status": to.get("name")}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[READ]),
+    title="List a Jira issue's transitions", read_only=True, idempotent=True, open_world=True,
+)
+async def list_transitions(
+    context: ToolContext,
+    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """List the workflow transitions the user can make on a Jira issue now (e.g. 'Start progress', 'Done').
+
+    Returns `transitions`, each with `id`, `name` and `to_status` (for TransitionIssue).
+    """
+    key = client.check_issue(issue)
+    chosen = await sites.choose(context, site)
+    found = await client.request(context, chosen, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
+    transitions = [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]
+    return {"key": key, "transitions": transitions}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[READ, WRITE]),
+    title="Move a Jira issue through its workflow", read_only=False, destructive=False, idempotent=False,
+    open_world=True,
+)
+async def transition_issue(
+    context: ToolContext,
+    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    transition: Annotated[str, "The transition's name or id, or the status to move to, e.g. 'In Progress' or 'Done'."],
+    comment: Annotated[str | None, "A plain-text comment to add with the transition."] = None,
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """Move a Jira issue to another status through one of its workflow transitions (e.g. to 'In Progress' or
+    'Done'), optionally with a comment.
+
+    Returns the issue `key`, the `transition` made and the new `status`.
+    """
+    key = client.check_issue(issue)
+    wanted = (transition or "").strip()
+    if not wanted:
+        raise ToolExecutionError("transition is empty; give its name or the status to move to, e.g. 'Done'.")
+    note = _check_text(comment, "comment") if comment is not None and comment.strip() else None
+    chosen = await sites.choose(context, site)
+    found = await client.request(context, chosen, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
+    available = [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]
+    folded = wanted.casefold()
+    match = next((t for t in available if t["id"] == wanted), None) \
+        or next((t for t in available if t["name"].casefold() == folded), None) \
+        or next((t for t in available if str(t["to_status"] or "").casefold() == folded), None)
+    if match is None:
+        names = ", ".join(f"{t['name']!r} (to {t['to_status']})" for t in available) or "none"
+        raise ToolExecutionError(f"{key} has no transition {wanted!r} now; the available ones are: {names}.")
+    body: dict[str, Any] = {"transition": {"id": match["id"]}}
+    if note:
+        body["update"] = {"comment": [{"add": {"body": text_to_adf(note)}}]}
+    await client.request(context, chosen, "POST", f"/issue/{key}/transitions", what=f"the transition of {key}", json=body)
+    return {"key": key, "transition": match["name"], "status": match["to_status"]}
+
+
+@tool(
+    requires_auth=Atlassian(scopes=[WRITE]),
+    title="Comment on a Jira issue", read_only=False, destructive=False, idempotent=False, open_world=True,
+)
+async def comment_on_issue(
+    context: ToolContext,
+    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    text: Annotated[str, "The comment, in plain text; blank lines separate paragraphs."],
+    site: SiteParameter = None,
+) -> dict[str, Any]:
+    """Add a comment to a Jira issue as the user; everyone watching the issue may be notified.
+
+    Returns the issue `key` and the comment: `comment_id`, author and created (ISO 8601 with time zone).
+    """
+    key = client.check_issue(issue)
+    body = text_to_adf(_check_text(text, "text"))
+    chosen = await sites.choose(context, site)
+    created = await client.request(
+        context, chosen, "POST", f"/issue/{key}/comment", what=f"the issue {key}", json={"body": body}
+    )
+    return {"key": key, "comment_id": created.get("id"), "author": client.person(created.get("author")),
+            "created": client.iso_time(created.get("created"))}
