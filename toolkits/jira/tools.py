@@ -212,7 +212,9 @@ async def get_issue(
     )
     fields = found.get("fields") or {}
     description, truncated = client.truncate(adf_to_text(fields.get("description")))
-    thread = fields.get("comment") if isinstance(fields.get("comment"), dict) else {}
+    # The comment field is a page of comments ({comments, total, ...}); the OpenAPI example shows a bare list.
+    thread = fields.get("comment")
+    thread = thread if isinstance(thread, dict) else {"comments": thread if isinstance(thread, list) else []}
     comments = [c for c in thread.get("comments") or [] if isinstance(c, dict)]
     return {
         **client.shape_issue(found, chosen),
