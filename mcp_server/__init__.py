@@ -20,7 +20,7 @@ from mcp_server.errors import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
-from mcp_server.inputs import email_address, email_addresses
+from mcp_server.inputs import date_time, email_address, email_addresses, time_zone, whole_number
 from mcp_server.plain_text import html_to_text
 from mcp_server.upstream import raise_for_upstream_status, retry_after_seconds
 
@@ -33,10 +33,13 @@ __all__ = [
     "UpstreamError",
     "UpstreamRateLimitError",
     "UpstreamServerError",
+    "date_time",
     "email_address",
     "email_addresses",
     "html_to_text",
     "raise_for_upstream_status",
     "retry_after_seconds",
+    "time_zone",
     "tool",
+    "whole_number",
 ]

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Atlassian
 from toolkits.jira import client, sites
 from toolkits.jira.adf import adf_to_text, text_to_adf
@@ -29,12 +29,6 @@ SiteParameter = Annotated[
     "Which Jira site, when the user has several: its URL (e.g. 'your-domain.atlassian.net'), name or cloud id, "
     "as ListSites returns them. Leave empty when the user has one site.",
 ]
-
-
-def _check_count(value: int, name: str, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise ToolExecutionError(f"{name} must be a whole number from 1 to {maximum}, not {value!r}.")
-    return value
 
 
 def _check_summary(value: str) -> str:
@@ -118,7 +112,7 @@ async def list_projects(
     Returns `projects`, each with `key` (for CreateIssue and JQL such as 'project = KEY'), `id`, name, type
     and style; and `truncated` when more were left out.
     """
-    max_results = _check_count(max_results, "max_results", MAX_PROJECTS)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_PROJECTS)
     chosen = await sites.choose(context, site)
     projects: list[dict[str, Any]] = []
     start, more = 0, True
@@ -169,7 +163,7 @@ async def search_issues(
         raise ToolExecutionError("jql is empty; give a JQL query such as 'project = PROJ ORDER BY updated DESC'.")
     if len(text) > 10_000:
         raise ToolExecutionError("jql is longer than 10000 characters; shorten the query.")
-    max_results = _check_count(max_results, "max_results", MAX_ISSUES)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_ISSUES)
     chosen = await sites.choose(context, site)
     issues: list[dict[str, Any]] = []
     token: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ToolContext, ToolExecutionError, date_time, email_addresses, time_zone, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -49,9 +49,9 @@ def _shape(event: dict[str, Any]) -> dict[str, Any]:
 
 def _times(start: str | None, end: str | None, timezone: str | None) -> tuple[datetime | None, datetime | None]:
     if timezone is not None and timezone.strip():
-        client.zone(timezone)
-    begin = client.parse_time(start, "start", timezone) if start is not None and start.strip() else None
-    finish = client.parse_time(end, "end", timezone) if end is not None and end.strip() else None
+        time_zone(timezone)
+    begin = date_time(start, name="start", zone=timezone) if start is not None and start.strip() else None
+    finish = date_time(end, name="end", zone=timezone) if end is not None and end.strip() else None
     if begin and finish:
         client.check_window(begin, finish, max_days=MAX_RANGE_DAYS)
     return begin, finish
@@ -91,9 +91,9 @@ async def list_events(
     time zone), is_all_day, location, organizer, attendees (email and response), preview, show_as,
     is_cancelled, online_meeting_url and web_link; and `truncated` when more events were left out.
     """
-    max_results = client.check_count(max_results, "max_results", MAX_EVENTS)
-    begin = client.parse_time(start, "start") if start and start.strip() else datetime.now(UTC).replace(microsecond=0)
-    finish = client.parse_time(end, "end") if end and end.strip() else begin + timedelta(days=7)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_EVENTS)
+    begin = date_time(start, name="start") if start and start.strip() else datetime.now(UTC).replace(microsecond=0)
+    finish = date_time(end, name="end") if end and end.strip() else begin + timedelta(days=7)
     client.check_window(begin, finish, max_days=MAX_RANGE_DAYS)
     events, truncated = await client.list_items(
         context,
@@ -250,11 +250,9 @@ async def get_free_busy(
     addresses = email_addresses(attendees, name="attendee")
     if not 1 <= len(addresses) <= MAX_SCHEDULES:
         raise ToolExecutionError(f"Give 1 to {MAX_SCHEDULES} attendee addresses, e.g. ['ana@example.com'].")
-    begin, finish = client.parse_time(start, "start"), client.parse_time(end, "end")
+    begin, finish = date_time(start, name="start"), date_time(end, name="end")
     client.check_window(begin, finish, max_days=MAX_SCHEDULE_DAYS)
-    minutes = client.check_count(min_slot_minutes, "min_slot_minutes", 1440)
-    if minutes < 5:
-        raise ToolExecutionError("min_slot_minutes must be at least 5.")
+    minutes = whole_number(min_slot_minutes, name="min_slot_minutes", minimum=5, maximum=1440)
     answer = await client.request(
         context,
         "POST",
@@ -264,7 +262,7 @@ async def get_free_busy(
             "schedules": addresses,
             "startTime": client.graph_time(begin),
             "endTime": client.graph_time(finish),
-            "availabilityViewInterval": min(minutes, 1440),
+            "availabilityViewInterval": minutes,
         },
         headers=client.PREFER_UTC,
     )

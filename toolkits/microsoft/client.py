@@ -130,12 +130,6 @@ def check_id(value: str, kind: str, tool_hint: str) -> str:
     return value
 
 
-def check_count(value: int, name: str, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise ToolExecutionError(f"{name} must be a whole number from 1 to {maximum}, not {value!r}.")
-    return value
-
-
 def check_text(value: str | None, name: str, *, required: bool = True, maximum: int = 100_000) -> str:
     text = (value or "").strip()
     if required and not text:
@@ -151,37 +145,6 @@ def recipients(values: Iterable[object] | None, name: str, *, required: bool = F
     if required and not addresses:
         raise ToolExecutionError(f"Give at least one {name}, e.g. ['ana@example.com'].")
     return [{"emailAddress": {"address": address}} for address in addresses]
-
-
-def parse_time(value: str | None, name: str, timezone: str | None = None) -> datetime:
-    """An aware datetime from ISO 8601: with an offset, or local time in `timezone` (IANA)."""
-    text = (value or "").strip()
-    if not text:
-        raise ToolExecutionError(f"{name} is required: an ISO 8601 time such as '2030-05-01T10:00:00+02:00'.")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ToolExecutionError(
-            f"{name} {value!r} is not an ISO 8601 time; use e.g. '2030-05-01T10:00:00+02:00' or "
-            f"'2030-05-01T10:00:00' with a timezone."
-        ) from None
-    if parsed.tzinfo is not None:
-        return parsed
-    if not timezone:
-        raise ToolExecutionError(
-            f"{name} {value!r} has no UTC offset; add one (e.g. '+02:00' or 'Z') or give a timezone such as "
-            f"'Europe/Paris'."
-        )
-    return parsed.replace(tzinfo=zone(timezone))
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ToolExecutionError(
-            f"timezone {name!r} is not an IANA time zone; use a name such as 'Europe/Paris' or 'America/New_York'."
-        ) from None
 
 
 def check_window(start: datetime, end: datetime, *, max_days: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -74,7 +74,7 @@ async def list_emails(
     `id` (for GetEmail, ReplyToEmail), `conversation_id`, from, to, cc, subject, received (ISO 8601 with time
     zone), preview (the start of the body), is_read, has_attachments and web_link; and `truncated` when more emails were left out.
     """
-    n_emails = client.check_count(n_emails, "n_emails", MAX_EMAILS)
+    n_emails = whole_number(n_emails, name="n_emails", maximum=MAX_EMAILS)
     folder = (folder or "").strip()
     if folder.lower() in WELL_KNOWN_FOLDERS:
         folder = folder.lower()
@@ -109,7 +109,7 @@ async def search_emails(
     that was run) and `emails` (most relevant first), each with `id` (for GetEmail, ReplyToEmail), `conversation_id`, from, to, cc, subject, received (ISO 8601 with time
     zone), preview (the start of the body), is_read, has_attachments and web_link.
     """
-    max_results = client.check_count(max_results, "max_results", MAX_EMAILS)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_EMAILS)
     terms = [query.strip()] if query and query.strip() else []
     for field, value in (("from", sender), ("subject", subject)):
         if value and value.strip():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, html_to_text, tool
+from mcp_server import ToolContext, ToolExecutionError, html_to_text, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -53,7 +53,7 @@ async def search_files(
     web_url; and `truncated` when more matches were left out.
     """
     text = client.check_text(query, "query", maximum=200)
-    max_results = client.check_count(max_results, "max_results", MAX_FILES)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_FILES)
     quoted = text.replace("'", "''")  # OData string literal: a quote is written twice
     items, truncated = await client.list_items(
         context,
@@ -81,7 +81,7 @@ async def list_files(
     folder), mime_type, size (bytes), child_count, modified (ISO 8601 with time zone), path (of its folder) and
     web_url; and `truncated` when more were left out.
     """
-    max_results = client.check_count(max_results, "max_results", MAX_FILES)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_FILES)
     if folder_id is None or not folder_id.strip():
         path, what = "/me/drive/root/children", "the user's OneDrive"
     else:

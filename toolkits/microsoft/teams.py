@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, tool
+from mcp_server import ToolContext, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -64,7 +64,7 @@ async def list_chats(
     Returns `chats`, each with `id` (for GetChatMessages and SendChatMessage), topic, type (oneOnOne, group or
     meeting), members (display names), last_updated (ISO 8601 with time zone) and web_url.
     """
-    max_results = client.check_count(max_results, "max_results", MAX_ITEMS)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
     chats, truncated = await client.list_items(
         context,
         "/me/chats",
@@ -154,7 +154,7 @@ async def get_chat_messages(
     web_url; and `truncated` when older messages were left out.
     """
     chat_id = client.check_id(chat_id, "chat_id", "ListChats")
-    max_results = client.check_count(max_results, "max_results", MAX_ITEMS)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
     messages, truncated = await client.list_items(
         context,
         f"/chats/{chat_id}/messages",
@@ -184,7 +184,7 @@ async def get_channel_messages(
     """
     team_id = client.check_id(team_id, "team_id", "ListTeams")
     channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
-    max_results = client.check_count(max_results, "max_results", MAX_ITEMS)
+    max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
     messages, truncated = await client.list_items(
         context,
         f"/teams/{team_id}/channels/{channel_id}/messages",
