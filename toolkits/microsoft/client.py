@@ -71,18 +71,9 @@ async def send(
     return raise_for_upstream_status(response, what=what)
 
 
-async def request(
-    context: ToolContext,
-    method: str,
-    path: str,
-    *,
-    what: str,
-    params: dict[str, Any] | None = None,
-    json: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """`send`, and the JSON object of the answer ({} for an empty one)."""
-    response = await send(context, method, path, what=what, params=params, json=json, headers=headers)
+async def request(context: ToolContext, method: str, path: str, *, what: str, **options: Any) -> dict[str, Any]:
+    """`send` (same options), and the JSON object of the answer ({} for an empty one)."""
+    response = await send(context, method, path, what=what, **options)
     if not response.content:
         return {}
     data = response.json()
