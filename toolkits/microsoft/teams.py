@@ -47,6 +47,18 @@ def _shape_message(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _preview(info: object) -> dict[str, Any] | None:
+    """A chat's last message (Graph's chatMessageInfo), its text cut short."""
+    if not isinstance(info, dict):
+        return None
+    text = client.body_text(info.get("body"))
+    return {
+        "from": _sender(info),
+        "created": client.iso_time(info.get("createdDateTime")),
+        "text": text if len(text) <= 200 else text[:200] + "...",
+    }
+
+
 def _check_text(text: str) -> dict[str, Any]:
     return {"body": {"contentType": "text", "content": client.check_text(text, "text", maximum=MAX_MESSAGE_CHARS)}}
 
@@ -62,7 +74,8 @@ async def list_chats(
     """List the user's Microsoft Teams chats (one-on-one, group and meeting chats), most recently active first.
 
     Returns `chats`, each with `id` (for GetChatMessages and SendChatMessage), topic, type (oneOnOne, group or
-    meeting), members (display names), last_updated (ISO 8601 with time zone) and web_url.
+    meeting), members (display names), last_message (from, created in ISO 8601 with time zone, and the start
+    of its text) and web_url.
     """
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
     chats, truncated = await client.list_items(
@@ -70,7 +83,11 @@ async def list_chats(
         "/me/chats",
         what="the user's Teams chats",
         limit=max_results,
-        params={"$top": max_results, "$expand": "members", "$orderby": "lastMessagePreview/createdDateTime desc"},
+        params={
+            "$top": max_results,
+            "$expand": "members,lastMessagePreview",
+            "$orderby": "lastMessagePreview/createdDateTime desc",
+        },
     )
     shaped = [
         {
@@ -78,7 +95,7 @@ async def list_chats(
             "topic": chat.get("topic"),
             "type": chat.get("chatType"),
             "members": [str(m.get("displayName") or "") for m in chat.get("members") or [] if isinstance(m, dict)],
-            "last_updated": client.iso_time(chat.get("lastUpdatedDateTime")),
+            "last_message": _preview(chat.get("lastMessagePreview")),
             "web_url": chat.get("webUrl"),
         }
         for chat in chats

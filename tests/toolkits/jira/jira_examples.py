@@ -25,6 +25,8 @@ JIRA_SITE = {
     "scopes": ["write:jira-work", "read:jira-user", "manage:jira-configuration"],
     "avatarUrl": "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/flag.png",
 }
+# Whether a token granted only read:jira-work lists its site with exactly that scope (the example shows other
+# scopes) is only known from the live service; the toolkit keeps any resource with a Jira scope.
 # A second site of the same shape, and a Confluence-only resource (its scopes are Confluence scopes), which the
 # same endpoint lists for a token granted both products.
 OTHER_JIRA_SITE = {

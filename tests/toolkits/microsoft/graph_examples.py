@@ -201,7 +201,9 @@ SCHEDULE: dict[str, Any] = {
 
 # driveitem-search.md (Search for a DriveItems within a drive): the documented two folders, plus a file with the
 # driveItem properties the toolkit selects (file.mimeType, size, lastModifiedDateTime, parentReference, webUrl).
-# The documented @odata.nextLink is on graph.microsoft.com; a test that follows it uses the stand-in's host.
+# The documented @odata.nextLink is on graph.microsoft.com, so the toolkit does not follow it to a stand-in.
+# Whether search honours $select on every item, and which MIME type OneDrive reports for a Markdown file, are
+# only known from the live service.
 DRIVE_FOLDER = {"id": "0123456789abc!123", "name": "Contoso Project", "folder": {"childCount": 4},
                 "searchResult": {"onClickTelemetryUrl": "https://bing.com/0123456789abc!123"}}
 DRIVE_FILE = {
@@ -222,8 +224,9 @@ DRIVE_DOCX = {
 }
 SEARCH_NEXT_LINK = "https://graph.microsoft.com/v1.0/me/drive/root/search(query='contoso project')&skipToken=1asdlnjnkj1nalkm!asd"
 
-# user-list-chats.md (List chats) with $expand=members: chat resources with their conversationMember list.
-# Field names from the chat and aadUserConversationMember entity types; values follow the page's examples.
+# chat-list.md (List chats) with $expand=members,lastMessagePreview: chat resources with their
+# conversationMember list and their last message (chatMessageInfo). Field names from the chat,
+# aadUserConversationMember and chatMessageInfo entity types; values follow the page's examples.
 CHATS: dict[str, Any] = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#chats(members())",
     "@odata.count": 2,
@@ -236,6 +239,14 @@ CHATS: dict[str, Any] = {
             "chatType": "meeting",
             "webUrl": "https://teams.microsoft.com/l/chat/19%3Ameeting_MjdhNjM4YzUtYzExZi00OTFkLTkzZTAtNTVlNmZmMDhkNGU2@thread.v2/0",
             "tenantId": "b33cbe9f-8ebe-4f2a-912b-7e2a427f477f",
+            "lastMessagePreview": {
+                "id": "1607471912511", "createdDateTime": "2020-12-08T23:58:32.511Z", "isDeleted": False,
+                "messageType": "message", "eventDetail": None,
+                "body": {"contentType": "html", "content": "<p>Agenda for <b>Friday</b></p>"},
+                "from": {"application": None, "device": None,
+                         "user": {"id": "2de87aaf-844d-4def-9dee-2c317f0be1b3", "displayName": "Adele Vance",
+                                  "userIdentityType": "aadUser"}},
+            },
             "members": [
                 {"@odata.type": "#microsoft.graph.aadUserConversationMember", "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM0",
                  "roles": ["owner"], "displayName": "Robin Kline", "userId": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
@@ -316,7 +327,8 @@ CHAT_MESSAGES: dict[str, Any] = {
     ],
 }
 
-# chatmessage-post.md (Send chatMessage in a channel or a chat): 201 with the chatMessage created.
+# chatmessage-post.md (Send chatMessage in a channel or a chat): 201 with the chatMessage created. How Teams
+# shows line breaks in a body of contentType "text" is only known from the live service.
 SENT_CHAT_MESSAGE: dict[str, Any] = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#chats('19%3A2da4c29f6d7041eca70b638b43d45437%40thread.v2')/messages/$entity",
     "id": "1616991463150", "replyToId": None, "etag": "1616991463150", "messageType": "message",

@@ -157,17 +157,18 @@ async def test_list_chats_expands_members() -> None:
     request = recorder.only()
     assert request.url.path == "/v1.0/me/chats"
     assert dict(request.url.params) == {
-        "$top": "10", "$expand": "members", "$orderby": "lastMessagePreview/createdDateTime desc",
+        "$top": "10", "$expand": "members,lastMessagePreview", "$orderby": "lastMessagePreview/createdDateTime desc",
     }
     assert result["chats"][0] == {
         "id": "19:meeting_MjdhNjM4YzUtYzExZi00OTFkLTkzZTAtNTVlNmZmMDhkNGU2@thread.v2",
         "topic": "Meeting chat sample",
         "type": "meeting",
         "members": ["Robin Kline", "Adele Vance"],
-        "last_updated": "2020-12-08T23:58:32+00:00",
+        "last_message": {"from": "Adele Vance", "created": "2020-12-08T23:58:32+00:00", "text": "Agenda for Friday"},
         "web_url": CHATS["value"][0]["webUrl"],
     }
-    assert result["chats"][1]["id"] == CHAT_ID and result["count"] == 2
+    assert result["chats"][1]["id"] == CHAT_ID and result["chats"][1]["last_message"] is None
+    assert result["count"] == 2
 
 
 async def test_list_teams_and_channels() -> None:
