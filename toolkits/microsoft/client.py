@@ -29,7 +29,7 @@ MAX_PAGES = 5
 
 # Graph ids: base64url-ish message and event ids ("AAMkAGI2...="), GUIDs, Teams thread ids
 # ("19:...@thread.v2"), drive item ids ("01BYE5RZ...", "D4648F06C91D9D3D!54927"). Nothing that would change
-# the path: no "/", "?", "#", "%" or spaces.
+# the path: no "/", "?", "#", "%" or spaces, and not only dots ("..", which URL normalization would resolve).
 _ID = re.compile(r"[A-Za-z0-9_\-=+.:@!]{1,512}")
 
 
@@ -114,7 +114,7 @@ async def list_items(
 def check_id(value: str, kind: str, tool_hint: str) -> str:
     """A Graph id as given, or a ToolExecutionError saying where a good one comes from."""
     value = (value or "").strip()
-    if not _ID.fullmatch(value):
+    if not _ID.fullmatch(value) or not value.strip("."):
         raise ToolExecutionError(
             f"{kind} {value!r} is not a Microsoft Graph id; pass the id exactly as {tool_hint} returned it."
         )

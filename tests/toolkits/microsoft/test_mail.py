@@ -233,7 +233,7 @@ async def test_send_draft_email_posts_send() -> None:
     assert result == {"sent": True, "draft_id": "AAMkADA1MTAAAAqldOAAA="}
 
 
-@pytest.mark.parametrize("bad", ["", "a/b", "id?x=1", "a b", "x" * 513])
+@pytest.mark.parametrize("bad", ["", "a/b", "id?x=1", "a b", "..", ".", "x" * 513])
 async def test_ids_are_checked_before_any_request(bad: str) -> None:
     recorder = Recorder()
     for call in (
