@@ -31,6 +31,7 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from mcp_server.telemetry import traced
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.config import ApprovalSettings
 from mcp_server.audit import flow_ref
@@ -140,6 +141,7 @@ class Approvals:
         self.wait_seconds = wait_seconds
         self.ttl = ttl
 
+    @traced("authmcp.approval")
     async def ask(
         self,
         params: CallToolRequestParams,

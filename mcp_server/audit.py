@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,11 +27,12 @@ import re
 import anyio
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from mcp_server import telemetry
 from mcp_server.vault.schema import audit_events
 
-__all__ = ["AuditEvent", "AuditLog", "AuditQuery", "flow_ref", "parse_since", "read_audit"]
+__all__ = ["AuditEvent", "AuditLog", "Observer", "OnWrite", "AuditQuery", "flow_ref", "parse_since", "read_audit"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ class AuditEvent:
     detail: str | None = None  # our own words
 
 
+Observer = Callable[[AuditEvent], None]  # told of every event as it is recorded; must be quick and not raise
+OnWrite = Callable[[AsyncConnection, Sequence[AuditEvent]], Awaitable[None]]  # in the transaction writing a batch
+
+
 class AuditLog:
     """The writer: a bounded queue, drained in batches by `run` (start it in the server's task group)."""
 
@@ -87,6 +92,10 @@ class AuditLog:
         self.dropped = 0  # events dropped because the queue was full, since start
         self._dropped_reported = 0
         self._failing = False
+        # one implementation of "an event happened": metrics observe events as they are recorded; the webhook
+        # outbox is filled in the very transaction that writes them
+        self.observers: list[Observer] = []
+        self.on_write: OnWrite | None = None
 
     @classmethod
     def disabled(cls) -> AuditLog:
@@ -98,12 +107,22 @@ class AuditLog:
 
         `arguments` (a tool call's) are kept only until the event is written, as their keyed digest.
         """
+        if self._engine is None and not self.observers:
+            return
+        if telemetry.enabled() and fields.get("trace_id") is None:
+            fields["trace_id"] = telemetry.trace_id()
+        entry = AuditEvent(event=event, at=time.time(), **fields)
+        for observe in self.observers:
+            try:
+                observe(entry)
+            except Exception:  # an observer's bug must not fail the call that recorded the event
+                logger.exception("audit observer failed on %s", event)
         if self._engine is None:
             return
         if len(self._queue) >= self.queue_size:
             self.dropped += 1
             return
-        self._queue.append((AuditEvent(event=event, at=time.time(), **fields), arguments))
+        self._queue.append((entry, arguments))
 
     def args_digest(self, arguments: Mapping[str, Any]) -> str:
         """A keyed digest of a call's arguments: equal calls match, the values cannot be read back or guessed
@@ -151,6 +170,8 @@ class AuditLog:
             try:
                 async with self._engine.begin() as conn:
                     await conn.execute(insert(audit_events), rows)
+                    if self.on_write is not None:
+                        await self.on_write(conn, [event for event, _ in batch])
             except BaseException:
                 self._queue.extendleft(reversed(batch))  # not written: keep them, in order
                 raise

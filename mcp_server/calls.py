@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mcp_server.telemetry import traced
 from mcp_server._http import httpx2
 from mcp_server.authorization import AuthorizationService
 from mcp_server.catalog import ToolDefinition
@@ -86,6 +87,7 @@ def tool_context(
     )
 
 
+@traced("authmcp.tool.run")
 async def run_tool(
     service: AuthorizationService,
     definition: ToolDefinition,

@@ -194,6 +194,7 @@ def connections_revoke(
     from mcp_server.authorization import AuthorizationService
     from mcp_server.providers import ProviderRegistry
     from mcp_server.vault import open_vault
+    from mcp_server.webhooks import attach_outbox
 
     settings = _settings(config)
     user_id = user or settings.user_id
@@ -203,6 +204,7 @@ def connections_revoke(
             settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
         )
         audit = AuditLog(vault.engine, digest_key=vault.keyring.derive("audit arguments digest"))
+        attach_outbox(audit, settings.webhooks)  # the revocation's webhook goes out from the server's outbox
         try:
             service = AuthorizationService(
                 vault=vault, providers=ProviderRegistry(settings.providers),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import getpass
 import tomllib
 from pathlib import Path
@@ -100,6 +101,75 @@ class AuditSettings(BaseModel):
     queue_size: int = Field(default=10_000, ge=100, le=1_000_000)  # events waiting to be written; past it, dropped
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics (see mcp_server/metrics.py): off unless a port or a token is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    port: int | None = Field(default=None, ge=1, le=65535)  # a listener of its own serving /metrics
+    host: str = "127.0.0.1"  # where that listener binds
+    token: SecretStr | None = None  # or: /metrics on the main app, for `Authorization: Bearer <token>`
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None or self.token is not None
+
+
+WEBHOOK_EVENTS = (
+    "connection.needs_reauth", "connection.revoked", "authorization.completed", "authorization.failed",
+    "approval.decided",
+)
+
+
+class WebhookSettings(BaseModel):
+    """Events out, as Standard Webhooks (see mcp_server/webhooks.py): off unless `urls` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(default_factory=list)
+    secret: SecretStr | None = None  # whsec_<base64>, as Standard Webhooks libraries expect
+    events: list[str] = Field(default_factory=lambda: list(WEBHOOK_EVENTS))
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # the whole of one delivery attempt
+    retry_seconds: float = Field(default=5.0, gt=0, le=3600)  # the first back-off; doubles up to an hour
+    give_up_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+
+    @field_validator("urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"each webhook URL must be an absolute http(s) URL, not {url[:60]!r}")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _check_events(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown webhook event {unknown[0]!r}; choose among {', '.join(WEBHOOK_EVENTS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _urls_need_a_secret(self) -> WebhookSettings:
+        if self.urls:
+            if self.secret is None:
+                raise ValueError('webhook urls need a signing secret: secret = "whsec_<base64 of 32 random bytes>"')
+            self.signing_key()
+        return self
+
+    def signing_key(self) -> bytes:
+        """The secret's bytes: `whsec_` then base64, as the Standard Webhooks libraries read it."""
+        text = self.secret.get_secret_value() if self.secret is not None else ""
+        try:
+            key = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+        except ValueError:
+            key = b""
+        if not text.startswith("whsec_") or len(key) < 24:
+            raise ValueError("the webhook secret must be whsec_ followed by at least 24 bytes in base64")
+        return key
+
+
 ApprovalMode = Literal["off", "destructive", "listed"]
 
 
@@ -141,6 +211,8 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # per-toolkit settings a tool reads with context.get_setting(name), e.g. [toolkit_settings.gmail] api_base_url

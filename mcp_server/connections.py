@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from mcp_server.telemetry import traced
 from mcp_server.audit import AuditLog
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable
@@ -77,6 +78,7 @@ class ConnectionService:
     def provider(self, provider_id: str) -> Provider:
         return configured_provider(self.providers, provider_id)
 
+    @traced("authmcp.connection.lookup")
     async def connection_for(self, user_id: str, requirement: OAuth2) -> Connection | None:
         """The user's usable connection for `requirement`, refreshed if stale; None means "authorize first".
 
@@ -123,6 +125,7 @@ class ConnectionService:
     def forget_secret(self, user_id: str, name: str) -> None:
         self._secret_cache.pop((user_id, name), None)
 
+    @traced("authmcp.connection.refresh")
     async def refresh(self, user_id: str, provider_id: str, *, rejected: Connection | None = None) -> Connection | None:
         """Refresh the user's token, one refresh at a time per (user, provider): across this process's tasks
         (a lock) and across processes sharing the database (a lease on the row; see `Vault.acquire_refresh_lease`).
@@ -225,6 +228,7 @@ class ConnectionService:
             self._secret_cache[key] = (value, time.monotonic() + self.cache_seconds)
         return value
 
+    @traced("authmcp.connection.disconnect")
     async def disconnect(self, user_id: str, provider_id: str, *, by: str = "user") -> bool:
         """Disconnect the user from a provider: unusable here at once, then revoked at the provider.
 

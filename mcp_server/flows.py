@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import anyio
 
+from mcp_server.telemetry import traced
 from mcp_server.audit import flow_ref
 from mcp_server.connections import ConnectionService
 from mcp_server.declare import OAuth2
@@ -89,6 +90,7 @@ class FlowService:
     def provider(self, provider_id: str) -> Provider:
         return self.connections.provider(provider_id)
 
+    @traced("authmcp.flow.start")
     async def start_flow(self, user_id: str, requirement: OAuth2) -> Flow:
         """A pending flow asking for what the tool needs plus what the user already granted (incremental).
 
@@ -117,6 +119,7 @@ class FlowService:
             )
         return flow
 
+    @traced("authmcp.flow.start_secret")
     async def start_secret_flow(self, user_id: str, name: str) -> Flow:
         """A pending flow whose link opens a page of ours where the user types the secret's value."""
         flow = await self.vault.find_pending_flow(user_id, name, (), kind="secret")
@@ -130,6 +133,7 @@ class FlowService:
             )
         return flow
 
+    @traced("authmcp.flow.submit_secret")
     async def submit_secret(self, flow_id: str, value: str) -> Flow:
         """Store the value typed on a secret flow's page, encrypted, and complete the flow.
 
@@ -148,6 +152,7 @@ class FlowService:
         await self._finish(flow.id)
         return flow
 
+    @traced("authmcp.flow.redirect")
     async def redirect(self, flow_id: str) -> str:
         """The provider URL for a browser arriving at `/connect/<flow id>`, with fresh state and PKCE.
 
@@ -170,6 +175,7 @@ class FlowService:
             provider, redirect_uri=self.redirect_uri, scopes=flow.scopes, state=state, code_verifier=code_verifier
         )
 
+    @traced("authmcp.flow.callback")
     async def complete(self, params: Mapping[str, str]) -> Flow:
         """Handle the provider's redirect to `/oauth/callback`: check state, exchange the code once, store.
 
@@ -273,6 +279,7 @@ class FlowService:
         separator = "&" if "?" in self.verifier_url else "?"
         return f"{self.verifier_url}{separator}{urlencode({'flow_id': flow.id})}"
 
+    @traced("authmcp.flow.confirm_user")
     async def confirm_user(self, flow_id: str, user_id: str) -> Flow:
         """The application says who is in the browser; bind the held tokens only if it is the flow's user.
 
@@ -336,6 +343,7 @@ class FlowService:
     def on_complete(self, flow_id: str, callback: Callable[[], Awaitable[None]]) -> None:
         self._on_complete.setdefault(flow_id, []).append(callback)
 
+    @traced("authmcp.flow.wait")
     async def wait(self, flow_id: str, timeout: float) -> Flow | None:
         """Wait until the flow finishes (in this process or another on the same database) or `timeout` passes;
         returns the flow as it then is."""

@@ -35,6 +35,7 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from mcp_server.telemetry import traced
 from mcp_server.audit import flow_ref
 from mcp_server.authorization import AuthorizationService, ProviderNotConfigured
 from mcp_server.calls import (
@@ -153,6 +154,7 @@ class AuthGate(Extension):
         self.secrets = dict(secrets)
         self.flow_wait_seconds = flow_wait_seconds
 
+    @traced("authmcp.gate")
     async def intercept_tool_call(
         self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:

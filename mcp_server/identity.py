@@ -22,6 +22,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 
 from mcp_server._http import httpx2
+from mcp_server.telemetry import traced
 
 __all__ = ["JwtVerifier", "StaticTokenVerifier", "TokenVerifier", "VerifierChain", "current_user_id"]
 
@@ -132,6 +133,7 @@ class VerifierChain:
     def __init__(self, verifiers: Sequence[TokenVerifier]):
         self._verifiers = list(verifiers)
 
+    @traced("authmcp.identity")
     async def verify_token(self, token: str) -> AccessToken | None:
         for verifier in self._verifiers:
             access = await verifier.verify_token(token)

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -29,6 +29,7 @@ from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.config import Settings, is_loopback
 from mcp_server.errors import ConfigError
 from mcp_server.gate import AuthGate, register_tools
+from mcp_server.observability import Observability, open_observability
 from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, open_vault
@@ -64,6 +65,7 @@ class Runtime:
     mcp: MCPServer[Any]
     multi_user: bool
     environment: ToolEnvironment
+    observability: Observability = field(default_factory=Observability)
 
 
 def _verifier(settings: Settings, public_url: str) -> tuple[TokenVerifier | None, AuthSettings | None]:
@@ -126,6 +128,7 @@ async def open_runtime(
             ),
         )
         stack.push_async_callback(service.audit.aclose)  # write what is queued before the vault closes
+        observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))
         policy = ApprovalPolicy(settings.approval)
         if policy.enabled:
             policy.check(catalog)
@@ -166,7 +169,8 @@ async def open_runtime(
                 "\"custom\" and verifier_url."
             )
         yield Runtime(
-            settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None, environment=environment
+            settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None, environment=environment,
+            observability=observability,
         )
     finally:
         await stack.aclose()
@@ -195,8 +199,8 @@ def create_web_app(runtime: Runtime) -> Starlette:
     """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     return Starlette(
-        routes=[*create_web_routes(runtime.service), *create_approval_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment)],
-        middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
+        routes=[*create_web_routes(runtime.service), *create_approval_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment), *runtime.observability.routes()],
+        middleware=[*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)],
     )
 
 
@@ -237,9 +241,10 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
             *create_web_routes(runtime.service),
             *create_approval_routes(runtime.service),
             *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
+            *runtime.observability.routes(),
             Mount("", app=_Transports(streamable, sse)),
         ],
-        middleware=[Middleware(HostCheck, hosts=hosts, origins=origins)],
+        middleware=[*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)],
         lifespan=lifespan,
     )
 
@@ -311,6 +316,7 @@ async def serve(
                 server = _uvicorn(create_http_app(runtime, stateless=stateless), settings.log_level)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(runtime.service.maintain)
+                    tg.start_soon(runtime.observability.run)
                     await server.serve(sockets=[sock])
                     tg.cancel_scope.cancel()
     finally:
@@ -323,6 +329,7 @@ async def _serve_stdio(runtime: Runtime, sock: socket.socket) -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: web.serve(sockets=[sock]))
         tg.start_soon(runtime.service.maintain)
+        tg.start_soon(runtime.observability.run)
         await runtime.mcp.run_stdio_async()
         web.should_exit = True
         tg.cancel_scope.cancel()

@@ -19,6 +19,7 @@ from typing import Any
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
 
+from mcp_server.telemetry import traced
 from mcp_server._http import httpx2
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.providers.registry import Provider
@@ -123,6 +124,7 @@ def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> T
     )
 
 
+@traced("authmcp.provider.token")
 async def exchange_code(
     provider: Provider, *, code: str, redirect_uri: str, code_verifier: str, timeout: float
 ) -> TokenSet:
@@ -140,6 +142,7 @@ async def exchange_code(
     return _token_set(provider, dict(raw), received_at)
 
 
+@traced("authmcp.provider.refresh")
 async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> TokenSet:
     """Use a refresh token (RFC 6749 §6). The answer's refresh token is None when the provider sent none."""
     assert provider.token_url is not None
@@ -150,6 +153,7 @@ async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> 
     return _token_set(provider, dict(raw), received_at)
 
 
+@traced("authmcp.provider.userinfo")
 async def fetch_user_info(provider: Provider, *, access_token: str, timeout: float) -> dict[str, Any]:
     """Who the user is at the provider, or {} if it has no userinfo endpoint or does not say."""
     if not provider.userinfo_url:
@@ -175,6 +179,7 @@ async def fetch_user_info(provider: Provider, *, access_token: str, timeout: flo
     return body if isinstance(body, dict) else {}
 
 
+@traced("authmcp.provider.revoke")
 async def revoke(provider: Provider, *, token: str, token_type_hint: str, timeout: float) -> bool:
     """Revoke a token at the provider: RFC 7009, or the provider's documented alternative.
 

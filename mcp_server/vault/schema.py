@@ -106,3 +106,22 @@ audit_events = Table(
 
 Index("ix_audit_events_user_at", audit_events.c.user_id, audit_events.c.at)
 Index("ix_audit_events_at", audit_events.c.at)
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("msg_id", String(40), nullable=False),  # the webhook-id header: the same on every attempt
+    Column("url_digest", String(64), nullable=False),  # sha256 of the endpoint URL, which may hold a secret
+    Column("event", String(40), nullable=False),
+    Column("body", Text, nullable=False),  # the JSON sent: names and outcomes, never a value
+    Column("status", String(12), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("claimed_until", Float, nullable=True),  # a process is delivering it until then
+    Column("last_error", String(200), nullable=True),  # our own words
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+Index("ix_webhook_outbox_due", webhook_outbox.c.status, webhook_outbox.c.next_attempt_at)
