@@ -100,6 +100,21 @@ def attach_outbox(audit: AuditLog, settings: WebhookSettings) -> None:
     audit.on_write = enqueue
 
 
+class _HideEndpoints(logging.Filter):
+    """The HTTP client logs every request's URL; a webhook URL may hold the receiver's secret: show its host."""
+
+    def __init__(self, urls: set[str]) -> None:
+        super().__init__()
+        self.urls = urls
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and str(args[1]) in self.urls:
+            parts = urlsplit(str(args[1]))
+            record.args = (args[0], f"{parts.scheme}://{parts.netloc}/(webhook)", *args[2:])
+        return True
+
+
 class WebhookSender:
     """Delivers due outbox rows; `run` it in the server's task group."""
 
@@ -116,6 +131,14 @@ class WebhookSender:
 
     async def run(self) -> None:
         next_purge = 0.0
+        hide = _HideEndpoints(set(self._urls.values()))
+        logging.getLogger("httpx2").addFilter(hide)
+        try:
+            await self._run(next_purge)
+        finally:
+            logging.getLogger("httpx2").removeFilter(hide)
+
+    async def _run(self, next_purge: float) -> None:
         async with httpx2.AsyncClient(follow_redirects=False) as http:
             while True:
                 sent = 0
