@@ -125,10 +125,7 @@ def traced(name: str) -> Callable[[F], F]:
         parameters = list(inspect.signature(fn).parameters)
         named = [(parameters.index(p), p, *_NAMED_BY[p]) for p in parameters if p in _NAMED_BY]
 
-        @functools.wraps(fn)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if _tracer is None:
-                return await fn(*args, **kwargs)
+        async def in_span(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             attributes: dict[str, Any] = {}
             for index, parameter, attribute, read in named:
                 value = args[index] if index < len(args) else kwargs.get(parameter)
@@ -140,6 +137,13 @@ def traced(name: str) -> Callable[[F], F]:
                 except BaseException as exc:
                     _failed(current, exc)
                     raise
+
+        # not itself a coroutine function: off, it hands back fn's own coroutine, adding no frame to the call
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+            if _tracer is None:
+                return fn(*args, **kwargs)
+            return in_span(args, kwargs)
 
         return wrapper  # type: ignore[return-value]
 

@@ -140,3 +140,17 @@ def test_since_takes_a_date_in_utc_unless_zoned() -> None:
 def test_since_refuses_anything_else_saying_what_it_takes(text: str) -> None:
     with pytest.raises(ValueError, match="give a duration such as 30m"):
         parse_since(text)
+
+
+async def test_observers_see_every_event_and_a_failing_one_breaks_nothing(engine: AsyncEngine) -> None:
+    log = audit_log(engine)
+    seen: list[str] = []
+
+    def broken(event: object) -> None:
+        raise RuntimeError("observer bug")
+
+    log.observers += [broken, lambda event: seen.append(event.event)]  # type: ignore[attr-defined]
+    log.record("tool.call", tool="Kit.Tool", outcome="ok")
+    log.record("connection.revoked", provider_id="demo")
+    assert seen == ["tool.call", "connection.revoked"]
+    assert await log.flush() == 2
