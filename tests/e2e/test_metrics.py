@@ -9,14 +9,12 @@ import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser, free_port, stored_tokens
-from tests.e2e.test_audit import cli
+from tests.e2e.test_audit import API_TOOLKIT, cli
 
 pytestmark = pytest.mark.anyio
 
-API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 ALICE_TOKEN = "tok-alice-metrics-2b8d"
 METRICS_TOKEN = "metrics-token-a91f3c"
 CANARY = "canary-metric-value-77e1"

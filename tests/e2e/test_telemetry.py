@@ -11,15 +11,13 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser, stored_tokens
-from tests.e2e.test_audit import audit_rows
+from tests.e2e.test_audit import API_TOOLKIT, audit_rows
 from tests.support.receiver import Receiver, otlp_spans
 
 pytestmark = pytest.mark.anyio
 
-API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 ALICE_TOKEN = "tok-alice-otel-7c3e"
 CANARY = "canary-span-value-5e0a"
 

@@ -16,15 +16,13 @@ from mcp.client.session import ClientRequestContext
 from mcp_types import ElicitRequestParams, ElicitResult
 from standardwebhooks import Webhook
 
-from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser, free_port, stored_tokens
-from tests.e2e.test_audit import audit_rows, cli, wait_for_event
+from tests.e2e.test_audit import API_TOOLKIT, audit_rows, cli, wait_for_event
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.anyio
 
-API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 ALICE_TOKEN = "tok-alice-hooks-0e4f"
 CANARY = "canary-webhook-value-3a9b"
 SECRET = "whsec_" + base64.b64encode(b"webhook-signing-key-for-tests-32b").decode()
