@@ -72,7 +72,8 @@ def setup(environ: Mapping[str, str] = os.environ) -> bool:
             "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OpenTelemetry SDK is not installed: "
             "pip install 'authmcp[otel]', or unset the OTEL_* variables."
         ) from None
-    resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or "authmcp"})
+    named = environ.get("OTEL_SERVICE_NAME") or "service.name=" in environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    resource = Resource.create({} if named else {"service.name": "authmcp"})  # the variables win when set
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
