@@ -190,6 +190,13 @@ class WebhookSender:
             return (await conn.execute(claim)).rowcount == 1
 
     async def _deliver(self, http: httpx2.AsyncClient, row: dict[str, Any]) -> None:
+        """One attempt. Whatever goes wrong here stays here: the row's claim runs out and it is tried again."""
+        try:
+            await self._attempt(http, row)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("webhook %s: cannot record the attempt now (%s)", row["msg_id"], type(exc).__name__)
+
+    async def _attempt(self, http: httpx2.AsyncClient, row: dict[str, Any]) -> None:
         url = self._urls.get(row["url_digest"])
         attempt = row["attempts"] + 1
         if url is None:  # the endpoint was removed from the configuration
