@@ -8,6 +8,7 @@ It is a thin facade over the two halves of the work:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
@@ -38,6 +39,8 @@ class AuthorizationService:
         verifier_url: str | None = None,
         revocation_retry_seconds: float = 60.0,
         audit: AuditLog | None = None,
+        instance_id: str | None = None,
+        run_dir: Path | None = None,
     ) -> None:
         self.vault = vault
         self.providers = providers
@@ -50,6 +53,8 @@ class AuthorizationService:
             http_timeout=http_timeout,
             cache_seconds=cache_seconds,
             revocation_retry_seconds=revocation_retry_seconds,
+            instance_id=instance_id,
+            run_dir=run_dir,
         )
         self.flows = FlowService(
             connections=self.connections,
@@ -66,6 +71,8 @@ class AuthorizationService:
         self.forget = connections.forget
         self.user_secret = connections.user_secret
         self.disconnect = connections.disconnect
+        self.maintenance_pass = connections.maintenance_pass
+        self.flush_touches = connections.flush_touches
         self.retry_revocations = connections.retry_revocations
         # the flow side
         self.connect_url = flows.connect_url

@@ -5,6 +5,13 @@
   (a lock) and across processes sharing the database (a lease on the row).
 - `user_secret` does the same for the secrets users typed in.
 - `disconnect` makes a connection unusable at once and revokes it at the provider, retried by `maintain`.
+- `maintain` runs beside the server: expired and orphaned flows, revocation retries, leases of dead processes,
+  and the "last used" times, written in batches off the call path. Nothing it meets stops it.
+
+The refresh lease cannot lapse while its holder works: every provider request ends by its deadline
+(`http_timeout`), the lease lasts twice that plus a margin, and the answer is stored only while the lease is
+still the holder's (a fence). It names its holder (`instances.py`), so a holder known to be gone (its process
+ended, even by `kill -9`) is taken over at once instead of waited out.
 """
 
 from __future__ import annotations
@@ -13,23 +20,29 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 
 from mcp_server.telemetry import traced
 from mcp_server.audit import AuditLog
 from mcp_server.declare import OAuth2
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable
+from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable, StorageUnavailable
+from mcp_server.instances import dead_instances, forget_instance, is_gone, new_instance_id
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
+from mcp_server.providers.oauth2 import TokenSet
 from mcp_server.vault import Connection, DecryptionError, Vault
 
 __all__ = ["ConnectionService", "configured_provider"]
 
 logger = logging.getLogger(__name__)
 
-STALE_LEEWAY_SECONDS = 60.0  # a token this close to expiry is refreshed before use
-TOUCH_INTERVAL_SECONDS = 60.0  # how often a connection's "last used" time is written
+TOUCH_INTERVAL_SECONDS = 60.0  # "last used" is kept to the minute, not recorded on every call
+TOUCH_FLUSH_SECONDS = 5.0  # how often the recorded "last used" times are written, in one transaction
+MAX_PENDING_TOUCHES = 10_000  # while the database is away, at most this many are kept for later
+LEASE_MARGIN_SECONDS = 10.0  # a refresh lease outlasts its holder's provider request by this, and by one more
+MAX_BACKOFF_SECONDS = 60.0
 
 
 def configured_provider(providers: ProviderRegistry, provider_id: str) -> Provider:
@@ -62,6 +75,8 @@ class ConnectionService:
         cache_seconds: float = 5.0,
         revocation_retry_seconds: float = 60.0,
         audit: AuditLog | None = None,
+        instance_id: str | None = None,
+        run_dir: Path | None = None,
     ) -> None:
         self.vault = vault
         self.audit = audit or AuditLog.disabled()
@@ -69,11 +84,26 @@ class ConnectionService:
         self.http_timeout = http_timeout
         self.cache_seconds = cache_seconds
         self.revocation_retry_seconds = revocation_retry_seconds
+        self.instance_id = instance_id or new_instance_id()
+        self.run_dir = run_dir  # where live processes keep their run files (see instances.py); None: not known
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
         self._last_touch: dict[tuple[str, str], float] = {}
+        self._touches: dict[tuple[str, str], float] = {}  # "last used" times not yet written
         self._secret_cache: dict[tuple[str, str], tuple[str, float]] = {}
-        self._lease_owner = secrets.token_hex(16)  # this process, as a refresh lease holder
+        # this process as a refresh lease holder: "<instance id>:<this service>"
+        self._lease_owner = f"{self.instance_id}:{secrets.token_hex(4)}"
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a refresh lease lasts: the provider request's deadline, then time to store its answer."""
+        return 2 * self.http_timeout + LEASE_MARGIN_SECONDS
+
+    @property
+    def exchange_bound(self) -> float:
+        """How long a flow may stay in its code exchange (a token request and a userinfo request, each within
+        the deadline, then one commit) before it is taken as orphaned by a process that died."""
+        return 2 * self.http_timeout + 1.5 * LEASE_MARGIN_SECONDS
 
     def provider(self, provider_id: str) -> Provider:
         return configured_provider(self.providers, provider_id)
@@ -91,12 +121,12 @@ class ConnectionService:
         connection = cached.connection if cached and cached.valid_until > time.monotonic() else await self._load(key)
         if connection is None or connection.status != "active" or not connection.covers(requirement.scopes):
             return None
-        if connection.is_stale(time.time(), STALE_LEEWAY_SECONDS):
+        if connection.is_stale(time.time()):
             return await self.refresh(user_id, requirement.id)
         now = time.monotonic()
         if now - self._last_touch.get(key, -TOUCH_INTERVAL_SECONDS) >= TOUCH_INTERVAL_SECONDS:
-            self._last_touch[key] = now  # "last used" is kept to the minute, not written on every call
-            await self.vault.touch_connection(user_id, requirement.id)
+            self._last_touch[key] = now
+            self._touches[key] = time.time()  # written by `maintain`: a call never waits on bookkeeping
         return connection
 
     async def _load(self, key: tuple[str, str]) -> Connection | None:
@@ -140,7 +170,7 @@ class ConnectionService:
             current = await self._load(key)  # re-read once locked: another task may have refreshed already
             if current is None or current.status != "active":
                 return None
-            if rejected is None and not current.is_stale(time.time(), STALE_LEEWAY_SECONDS):
+            if rejected is None and not current.is_stale(time.time()):
                 return current
             if rejected is not None and current.access_token != rejected.access_token:
                 return current
@@ -153,19 +183,32 @@ class ConnectionService:
             return await self._refresh_leased(current)
 
     async def _lease(self, current: Connection) -> Connection | None:
-        """Take the refresh lease for `current`; if another process holds it, wait for its result instead.
+        """Take the refresh lease for `current`; if another process holds it, wait for its result instead (at
+        most one provider request's time), or take it over at once if that process is known to be gone.
 
         Returns `current` once leased, else the connection as the other process left it.
+
+        Raises:
+            ProviderUnavailable: The other process's refresh is still not done: try again shortly.
         """
         key = (current.user_id, current.provider_id)
-        lease_seconds = self.http_timeout + 5
-        deadline = time.monotonic() + 2 * lease_seconds
+        give_up = time.monotonic() + self.http_timeout + LEASE_MARGIN_SECONDS
         delay = 0.02
         while not await self.vault.acquire_refresh_lease(
-            *key, owner=self._lease_owner, version=current.version, seconds=lease_seconds
+            *key, owner=self._lease_owner, version=current.version, seconds=self.lease_seconds
         ):
-            if time.monotonic() > deadline:
-                raise ProviderUnavailable("another refresh of this authorization is taking too long")
+            holder = await self.vault.refresh_lease_holder(*key)
+            if holder is not None and is_gone(self.run_dir, holder.split(":", 1)[0]):
+                if await self.vault.take_over_refresh_lease(
+                    *key, holder=holder, owner=self._lease_owner, version=current.version, seconds=self.lease_seconds
+                ):
+                    logger.warning(
+                        "took over the refresh lease of user %r at %s from %s, a process that ended mid-refresh",
+                        *key, holder.split(":", 1)[0],
+                    )
+                    return current
+            if time.monotonic() > give_up:
+                raise ProviderUnavailable("another renewal of this authorization is still under way")
             await anyio.sleep(delay)  # only while another process holds the lease: at most one refresh's time
             delay = min(delay * 2, 0.2)
             latest = await self._load(key)
@@ -175,6 +218,14 @@ class ConnectionService:
                 return latest
         return current
 
+    async def _release(self, user_id: str, provider_id: str) -> None:
+        """Give the lease back after a failed refresh, best effort (if the database is away, it expires)."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.vault.release_refresh_lease(user_id, provider_id, owner=self._lease_owner)
+            except StorageUnavailable as exc:
+                logger.warning("could not release the refresh lease of user %r at %s (%s)", user_id, provider_id, exc)
+
     async def _refresh_leased(self, current: Connection) -> Connection | None:
         user_id, provider_id = key = (current.user_id, current.provider_id)
         assert current.refresh_token is not None
@@ -183,7 +234,7 @@ class ConnectionService:
             tokens = await oauth2.refresh(provider, refresh_token=current.refresh_token, timeout=self.http_timeout)
         except OAuthError as exc:
             if exc.error != "invalid_grant":
-                await self.vault.release_refresh_lease(*key, owner=self._lease_owner)
+                await self._release(*key)
                 raise
             # The only terminal answer (RFC 6749 §5.2): the grant was revoked or expired at the provider.
             logger.info("refresh for user %r at %s: invalid_grant; authorization needed", user_id, provider_id)
@@ -195,23 +246,42 @@ class ConnectionService:
             )
             return None
         except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self.vault.release_refresh_lease(*key, owner=self._lease_owner)
+            await self._release(*key)
             raise
-        refreshed = await self.vault.save_connection(
-            user_id,
-            provider_id,
-            access_token=tokens.access_token,
-            # RFC 6749 §6: a response without a refresh token leaves the old one valid
-            refresh_token=tokens.refresh_token or current.refresh_token,
-            token_type=tokens.token_type,
-            expires_at=tokens.expires_at,
-            scopes=tokens.scopes if tokens.scopes else current.scopes,
-        )
+        refreshed = await self._store_refreshed(current, tokens)
+        if refreshed is None:  # fenced out: the lease was taken over, so what is stored is newer than this answer
+            logger.error("the refresh lease of user %r at %s was lost before its answer was stored", *key)
+            return await self._load(key)
         logger.info("refreshed the token of user %r at %s", user_id, provider_id)
         self.audit.record("connection.refreshed", user_id=user_id, provider_id=provider_id, actor="system", outcome="ok")
         self._remember(refreshed, key)
         return refreshed
+
+    async def _store_refreshed(self, current: Connection, tokens: TokenSet) -> Connection | None:
+        """Store a refresh's answer under the lease. The provider may have rotated the refresh token already,
+        so a database that is briefly away is waited for, as long as the lease lasts."""
+        give_up = time.monotonic() + self.http_timeout + LEASE_MARGIN_SECONDS / 2  # within the lease
+        while True:
+            try:
+                return await self.vault.save_refreshed(
+                    current.user_id,
+                    current.provider_id,
+                    owner=self._lease_owner,
+                    access_token=tokens.access_token,
+                    # RFC 6749 §6: a response without a refresh token leaves the old one valid
+                    refresh_token=tokens.refresh_token or current.refresh_token,
+                    token_type=tokens.token_type,
+                    expires_at=tokens.expires_at,
+                    scopes=tokens.scopes if tokens.scopes else current.scopes,
+                )
+            except StorageUnavailable as exc:
+                if time.monotonic() > give_up:
+                    logger.error(
+                        "could not store the refreshed token of user %r at %s (%s); if %s rotates refresh tokens, "
+                        "the user must authorize again", current.user_id, current.provider_id, exc, current.provider_id,
+                    )
+                    raise
+                await anyio.sleep(0.5)
 
     async def user_secret(self, user_id: str, name: str) -> str | None:
         """The value the user gave for a secret, from the in-memory view or the vault."""
@@ -244,17 +314,70 @@ class ConnectionService:
         return removed
 
     async def maintain(self) -> None:
-        """Run forever in the server's task group: every `revocation_retry_seconds`, fail the flows whose time ran
-        out (among them any a crashed process left half-done) and retry queued revocations."""
+        """Run forever beside the server: the maintenance passes and the "last used" writer. Every error is
+        logged and retried with a back-off; none ends the process (only a failure at start-up does)."""
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._keep_touches)
+                await self._keep_maintaining()
+        finally:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                await self.flush_touches()
+
+    async def _keep_maintaining(self) -> None:
+        failures = 0
         while True:
             try:
-                expired = await self.vault.expire_flows()
-                if expired:
-                    logger.info("%d authorization flow(s) expired", expired)
-                await self.retry_revocations()
-            except AuthmcpError as exc:  # e.g. a key problem; say so and keep serving
-                logger.error("maintenance failed: %s", exc)
-            await anyio.sleep(self.revocation_retry_seconds)
+                await self.maintenance_pass()
+                failures, delay = 0, self.revocation_retry_seconds
+            except Exception as exc:
+                failures += 1
+                delay = min(2.0**failures, self.revocation_retry_seconds, MAX_BACKOFF_SECONDS)
+                _log_background_failure("maintenance", exc, delay)
+            await anyio.sleep(delay)
+
+    async def maintenance_pass(self) -> None:
+        """One pass: release what dead processes held, fail expired and orphaned flows, retry revocations."""
+        await self.clear_dead_instances()
+        expired = await self.vault.expire_flows()
+        if expired:
+            logger.info("%d authorization flow(s) expired", expired)
+        orphaned = await self.vault.fail_orphaned_flows(self.exchange_bound)
+        if orphaned:
+            logger.warning("%d authorization flow(s) were left mid-exchange by a process that stopped; failed", orphaned)
+        await self.retry_revocations()
+
+    async def clear_dead_instances(self) -> None:
+        """Release the refresh leases of processes on this data directory that ended without releasing them
+        (a crash, `kill -9`): the first call after a restart never waits one out."""
+        if self.run_dir is None:
+            return
+        for instance in dead_instances(self.run_dir):
+            if instance == self.instance_id:
+                continue
+            cleared = await self.vault.clear_leases_of(instance)
+            if cleared:
+                logger.warning("released %d refresh lease(s) left by %s, a process that ended", cleared, instance)
+            forget_instance(self.run_dir, instance)
+
+    async def _keep_touches(self) -> None:
+        while True:
+            await anyio.sleep(TOUCH_FLUSH_SECONDS)
+            await self.flush_touches()
+
+    async def flush_touches(self) -> None:
+        """Write the "last used" times recorded since the last flush, in one transaction; best effort."""
+        if not self._touches:
+            return
+        batch, self._touches = self._touches, {}
+        try:
+            await self.vault.touch_connections(batch)
+        except Exception as exc:  # bookkeeping: keep them for the next flush, never fail anything for it
+            for key, when in batch.items():
+                self._touches[key] = max(when, self._touches.get(key, when))
+            while len(self._touches) > MAX_PENDING_TOUCHES:
+                self._touches.pop(next(iter(self._touches)))
+            _log_background_failure("recording when connections were last used", exc, TOUCH_FLUSH_SECONDS)
 
     async def retry_revocations(self) -> int:
         """Revoke the queued tokens whose time has come. Returns how many are still queued after this pass."""
@@ -281,3 +404,10 @@ class ConnectionService:
                     logger.warning("%s offers no revocation endpoint: the token is forgotten here only", pending.provider_id)
             await self.vault.finish_revocation(pending.id)
         return await self.vault.count_revocations()
+
+
+def _log_background_failure(what: str, exc: Exception, retry_in: float) -> None:
+    if isinstance(exc, AuthmcpError):  # expected: the database or a key is away for now; no traceback
+        logger.warning("%s failed: %s; retrying in %.0f s", what, exc, retry_in)
+    else:
+        logger.error("%s failed unexpectedly; retrying in %.0f s", what, retry_in, exc_info=exc)

@@ -7,6 +7,7 @@
     ├── DeclarationError         a toolkit declares a tool wrongly; loading refuses it
     ├── OAuthError               a provider answered an OAuth request with an error (RFC 6749 §5.2 code)
     ├── ProviderUnavailable      a provider could not be reached or timed out (never a revocation)
+    ├── StorageUnavailable       the database is locked, full, read-only or unreachable: retry shortly
     └── ToolExecutionError       an expected failure inside a tool; its message reaches the model
         ├── RetryableToolError   the same call may succeed later (rate limit, upstream outage)
         └── UpstreamError        a provider's API answered with an error status
@@ -28,6 +29,7 @@ __all__ = [
     "ProviderNotConfigured",
     "ProviderUnavailable",
     "RetryableToolError",
+    "StorageUnavailable",
     "ToolExecutionError",
     "UpstreamAuthError",
     "UpstreamError",
@@ -71,6 +73,11 @@ class OAuthError(AuthmcpError):
 
 class ProviderUnavailable(AuthmcpError):
     """A provider did not answer in time or answered with a server error."""
+
+
+class StorageUnavailable(AuthmcpError):
+    """The database cannot serve this request now (locked, full, read-only, unreachable); nothing was lost, and the
+    same request may succeed in a moment. The message names the condition, never a query or a value."""
 
 
 class ToolExecutionError(AuthmcpError):

@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import anyio
@@ -187,9 +187,7 @@ class FlowService:
             raise CallbackError("The response from the provider has no state. Start again from your app.")
         flow = await self.vault.claim_flow(hash_state(state))
         if flow is None:
-            raise CallbackError(
-                "This authorization response is unknown, already used, or expired. Start again from your app."
-            )
+            return await self._repeated_callback(hash_state(state))
         try:
             return await self._exchange(flow, params)
         except CallbackError as exc:
@@ -209,6 +207,32 @@ class FlowService:
             "authorization.failed", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
             outcome="failed", error_kind=error_kind, detail=reason,
         )
+
+    async def _repeated_callback(self, state_hash: str) -> NoReturn:
+        """A callback whose flow was already claimed (a reload, a retry after a crash): say where it stands."""
+        flow = await self.vault.flow_by_state(state_hash)
+        if flow is not None:
+            flow = await self._resolve(flow)
+        if flow is not None and flow.status == "failed":
+            raise CallbackError(flow.error or "This authorization did not complete. Start again from your app.")
+        if flow is not None and flow.status == "exchanging":
+            raise CallbackError(
+                "This authorization is still being completed. Wait a moment, then reload this page.", status=409
+            )
+        raise CallbackError(
+            "This authorization response is unknown, already used, or expired. Start again from your app."
+        )
+
+    async def _resolve(self, flow: Flow) -> Flow:
+        """`flow`, failed first if it is stuck in its exchange past the bound (its process died mid-exchange)."""
+        if flow.status != "exchanging" or not await self.vault.fail_orphaned_flows(
+            self.connections.exchange_bound, flow.id
+        ):
+            return flow
+        logger.warning("flow %s was left mid-exchange by a process that stopped; failed", flow.id)
+        self._audit_failure(flow, "the process completing it stopped mid-exchange")
+        await self._finish(flow.id)
+        return await self.vault.get_flow(flow.id) or flow
 
     async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Flow:
         provider = self.provider(flow.provider_id)
@@ -354,12 +378,21 @@ class FlowService:
                 del self._waiters[flow_id]
                 event.set()  # anyone else on it re-reads the flow too
             return flow
-        with anyio.move_on_after(min(timeout, max(0.0, flow.expires_at - time.time()))):
-            await event.wait()
+        until = time.monotonic() + min(timeout, max(0.0, flow.expires_at - time.time()))
+        # a flow orphaned mid-exchange is failed by whoever looks: wake now and then to look
+        look_every = max(1.0, self.connections.exchange_bound / 4)
+        while not event.is_set() and time.monotonic() < until:
+            with anyio.move_on_after(min(look_every, until - time.monotonic())):
+                await event.wait()
+            if not event.is_set():
+                latest = await self.flow_status(flow_id)
+                if latest is None or latest.status in ("completed", "failed"):
+                    return latest
         return await self.vault.get_flow(flow_id)
 
     async def flow_status(self, flow_id: str) -> Flow | None:
-        return await self.vault.get_flow(flow_id)
+        flow = await self.vault.get_flow(flow_id)
+        return await self._resolve(flow) if flow is not None else None
 
 
 def _code(error: str) -> str:

@@ -48,7 +48,7 @@ from mcp_server.calls import (
 )
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.declare import ToolContext
-from mcp_server.errors import OAuthError, ProviderUnavailable, ToolExecutionError
+from mcp_server.errors import OAuthError, ProviderUnavailable, StorageUnavailable, ToolExecutionError
 from mcp_server.identity import current_user_id
 from mcp_server.vault import Connection, Flow
 
@@ -73,7 +73,7 @@ class _Call:
         except AuthorizationExpired as exc:
             self.needs_authorization = True
             raise ToolError(str(exc)) from exc
-        except (ProviderUnavailable, OAuthError) as exc:
+        except (ProviderUnavailable, OAuthError, StorageUnavailable) as exc:
             raise ToolError(f"{exc}. Try again in a moment.") from exc
         except ToolExecutionError as exc:
             raise ToolError(str(exc)) from exc
@@ -161,6 +161,19 @@ class AuthGate(Extension):
         definition = self.catalog.get(params.name)
         if definition is None:
             return await call_next(ctx)
+        try:
+            return await self._gated(params, ctx, call_next, definition)
+        except StorageUnavailable as exc:  # passes by itself: a tool error the client may retry, not -32603
+            logger.warning("tool %s: %s", definition.mcp_name, exc)
+            return _error(f"{exc}. Nothing was lost: try the call again in a moment.")
+
+    async def _gated(
+        self,
+        params: CallToolRequestParams,
+        ctx: ServerRequestContext[Any, Any],
+        call_next: CallNext,
+        definition: ToolDefinition,
+    ) -> HandlerResult:
         user_id = current_user_id(self.local_user)
 
         secrets = await secrets_for(self.service, user_id, definition, self.secrets)

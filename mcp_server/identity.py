@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 
-from mcp_server._http import httpx2
+from mcp_server._http import deadline, httpx2, provider_client
 from mcp_server.telemetry import traced
 
 __all__ = ["JwtVerifier", "StaticTokenVerifier", "TokenVerifier", "VerifierChain", "current_user_id"]
@@ -118,7 +118,7 @@ class JwtVerifier:
     async def _key_set(self, *, refresh: bool) -> KeySet:
         stale = time.monotonic() - self._fetched_at > self.JWKS_MAX_AGE
         if self._keys is None or refresh or stale:
-            async with httpx2.AsyncClient(timeout=self._timeout) as client:
+            async with provider_client(self._timeout) as client, deadline(self._timeout):
                 response = await client.get(self._jwks_url, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 body: Any = response.json()

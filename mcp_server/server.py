@@ -31,6 +31,7 @@ from mcp_server.errors import ConfigError
 from mcp_server.gate import AuthGate, register_tools
 from mcp_server.observability import Observability, open_observability
 from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
+from mcp_server.instances import RunFile, new_instance_id
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, open_vault
 from mcp_server.web import HostCheck, allowed_hosts, create_api_routes, create_web_routes
@@ -110,6 +111,13 @@ async def open_runtime(
     )
     stack = contextlib.AsyncExitStack()
     try:
+        # this process, known to the others on the data directory while it lives (refresh leases, key rotation)
+        run_dir = settings.data_dir / "run"
+        run_file = RunFile(run_dir, new_instance_id(), {
+            "key_source": "env" if settings.encryption_key_list() else "file",
+            "primary_key_id": vault.keyring.primary_key_id,
+        })
+        stack.callback(run_file.close)
         await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
         service = AuthorizationService(
             vault=vault,
@@ -126,6 +134,8 @@ async def open_runtime(
                 queue_size=settings.audit.queue_size,
                 retention_days=settings.audit.retention_days,
             ),
+            instance_id=run_file.instance_id,
+            run_dir=run_dir,
         )
         stack.push_async_callback(service.audit.aclose)  # write what is queued before the vault closes
         observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))

@@ -1,6 +1,7 @@
 """The OAuth 2.0 client side (RFC 6749 authorization code grant, RFC 7636 PKCE), on authlib's async client.
 
-Every function talks to one provider, with a timeout, and translates what can go wrong into
+Every function talks to one provider within a total deadline and a cap on the answer's size (`_http`), and
+translates what can go wrong into
 `OAuthError` (the provider said no, with its RFC error code) or `ProviderUnavailable` (it did not answer,
 or answered with a server error). Provider-supplied error text is never passed on: a provider may echo
 the code or token it was sent.
@@ -9,6 +10,7 @@ the code or token it was sent.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -19,16 +21,21 @@ from typing import Any
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
 
+from mcp_server._http import ResponseTooLarge, capped_transport, deadline, httpx2, provider_client
 from mcp_server.telemetry import traced
-from mcp_server._http import httpx2
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.providers.registry import Provider
 
-__all__ = ["TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_scopes", "refresh", "revoke"]
+__all__ = [
+    "TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_expires_in", "parse_scopes", "refresh",
+    "revoke",
+]
 
 logger = logging.getLogger(__name__)
 
 _SCOPE_SEPARATORS = re.compile(r"[\s,]+")  # GitHub answers "repo,gist"; everyone else uses spaces
+MAX_EXPIRES_IN = 400 * 86400.0  # a longer lifetime is taken as this: the 401 path covers an early end
+_EXPIRES_IN = "authmcp_expires_in"  # where the provider's expires_in waits, out of authlib's strict int() parse
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,37 @@ def parse_scopes(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in parts if p))
 
 
+def parse_expires_in(value: Any) -> float | None:
+    """A token's lifetime in seconds from a provider's `expires_in`, leniently: an integer, a float or a numeric
+    string. None (unknown: the token is used until the provider refuses it) when missing, zero, negative or not a
+    number; a lifetime past `MAX_EXPIRES_IN` is taken as that bound."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        return None
+    return min(float(value), MAX_EXPIRES_IN)
+
+
+def _set_aside_expiry(response: httpx2.Response) -> httpx2.Response:
+    """authlib turns `expires_in` into an int and fails on "3600.0" or "NaN", after the provider may already have
+    rotated the refresh token: move the value aside, for `parse_expires_in`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response
+    if not isinstance(body, dict) or "expires_in" not in body:
+        return response
+    body[_EXPIRES_IN] = body.pop("expires_in")
+    return httpx2.Response(response.status_code, json=body, request=response.request)
+
+
 def _client(provider: Provider, *, timeout: float, redirect_uri: str | None = None) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(
+    client = AsyncOAuth2Client(
         client_id=provider.client_id,
         client_secret=provider.client_secret,
         token_endpoint_auth_method=provider.token_endpoint_auth_method,
@@ -59,7 +95,11 @@ def _client(provider: Provider, *, timeout: float, redirect_uri: str | None = No
         timeout=timeout,
         follow_redirects=False,
         headers={"Accept": "application/json"},
+        transport=capped_transport(),
     )
+    client.register_compliance_hook("access_token_response", _set_aside_expiry)
+    client.register_compliance_hook("refresh_token_response", _set_aside_expiry)
+    return client
 
 
 def authorization_url(
@@ -89,6 +129,8 @@ async def _token_request(provider: Provider, what: str) -> AsyncIterator[None]:
         raise OAuthError(error, f"{provider.name} refused the {what}") from None
     except httpx2.TimeoutException:
         raise ProviderUnavailable(f"{provider.name} did not answer in time") from None
+    except ResponseTooLarge:
+        raise ProviderUnavailable(f"{provider.name} sent an oversized answer to the {what}") from None
     except httpx2.HTTPStatusError as exc:
         status = exc.response.status_code
         if status >= 500:
@@ -109,10 +151,8 @@ def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> T
     access_token = raw.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise OAuthError("invalid_response", "the provider's token response had no access_token")
-    expires_in = raw.get("expires_in")
-    expires_at: float | None = None
-    if isinstance(expires_in, (int, float)) or (isinstance(expires_in, str) and expires_in.isdigit()):
-        expires_at = received_at + float(expires_in)  # relative, so clock skew cannot shorten it
+    lifetime = parse_expires_in(raw.get(_EXPIRES_IN, raw.get("expires_in")))
+    expires_at = received_at + lifetime if lifetime is not None else None  # relative: clock skew cannot shorten it
     refresh_token = raw.get("refresh_token")
     scope = raw.get("scope")
     return TokenSet(
@@ -131,7 +171,7 @@ async def exchange_code(
     """Exchange an authorization code for tokens (RFC 6749 §4.1.3)."""
     assert provider.token_url is not None
     async with _client(provider, timeout=timeout, redirect_uri=redirect_uri) as client:
-        async with _token_request(provider, "authorization code"):
+        async with _token_request(provider, "authorization code"), deadline(timeout):
             received_at = time.time()
             raw = await client.fetch_token(
                 provider.token_url,
@@ -147,7 +187,7 @@ async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> 
     """Use a refresh token (RFC 6749 §6). The answer's refresh token is None when the provider sent none."""
     assert provider.token_url is not None
     async with _client(provider, timeout=timeout) as client:
-        async with _token_request(provider, "refresh token"):
+        async with _token_request(provider, "refresh token"), deadline(timeout):
             received_at = time.time()
             raw = await client.refresh_token(provider.token_url, refresh_token=refresh_token)
     return _token_set(provider, dict(raw), received_at)
@@ -159,7 +199,7 @@ async def fetch_user_info(provider: Provider, *, access_token: str, timeout: flo
     if not provider.userinfo_url:
         return {}
     try:
-        async with httpx2.AsyncClient(timeout=timeout) as client:
+        async with provider_client(timeout) as client, deadline(timeout):
             response = await client.request(
                 provider.userinfo_method,
                 provider.userinfo_url,
@@ -193,7 +233,7 @@ async def revoke(provider: Provider, *, token: str, token_type_hint: str, timeou
     try:
         if provider.revocation == "github_grant":
             # GitHub deletes the whole grant of an OAuth app: DELETE /applications/{client_id}/grant
-            async with httpx2.AsyncClient(timeout=timeout) as client:
+            async with provider_client(timeout) as client, deadline(timeout):
                 response = await client.request(
                     "DELETE",
                     f"https://api.github.com/applications/{provider.client_id}/grant",
@@ -202,7 +242,7 @@ async def revoke(provider: Provider, *, token: str, token_type_hint: str, timeou
                     headers={"Accept": "application/vnd.github+json"},
                 )
         elif provider.revocation == "rfc7009" and provider.revocation_url:
-            async with _client(provider, timeout=timeout) as client:
+            async with _client(provider, timeout=timeout) as client, deadline(timeout):
                 response = await client.revoke_token(
                     provider.revocation_url, token=token, token_type_hint=token_type_hint
                 )

@@ -134,15 +134,16 @@ _METADATA_PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-auth
 
 async def discover_endpoints(provider: Provider, *, timeout: float) -> Provider:
     """`provider` with the endpoints it lacks taken from its issuer's OpenID / RFC 8414 metadata."""
-    from mcp_server._http import httpx2
+    from mcp_server._http import deadline, httpx2, provider_client
 
     if not provider.issuer:
         raise ConfigError(f"[providers.{provider.id}] has discover = true but no issuer; give the issuer URL.")
     metadata: dict[str, Any] | None = None
-    async with httpx2.AsyncClient(timeout=timeout) as client:
+    async with provider_client(timeout) as client:
         for path in _METADATA_PATHS:
             try:
-                response = await client.get(provider.issuer.rstrip("/") + path, headers={"Accept": "application/json"})
+                async with deadline(timeout):
+                    response = await client.get(provider.issuer.rstrip("/") + path, headers={"Accept": "application/json"})
                 if response.status_code == 200:
                     metadata = response.json()
                     break

@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mcp_server.errors import AuthmcpError
+
 __all__ = ["CHANNEL", "FlowNotices", "PostgresFlowNotices"]
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ class FlowNotices:
         for handler in list(self._on_finished):
             try:
                 await handler(flow_id)
+            except AuthmcpError as exc:  # e.g. the database is briefly away: the waiter's own timeout still holds
+                logger.warning("handling the finished flow %s failed: %s", flow_id, exc)
             except Exception:
                 logger.exception("handling the finished flow %s failed", flow_id)
 
@@ -113,7 +117,7 @@ class PostgresFlowNotices(FlowNotices):
             lost = asyncio.Event()
             try:
                 connection = await asyncpg.connect(self.dsn, timeout=10)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except Exception as exc:  # whatever the reason, keep trying: waiters fall back to their timeouts
                 logger.warning("cannot LISTEN for finished flows (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
@@ -139,7 +143,7 @@ class PostgresFlowNotices(FlowNotices):
                             lost.set()
                 self.listening.clear()
                 logger.warning("the LISTEN connection for finished flows was lost; reconnecting")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except Exception as exc:
                 self.listening.clear()
                 logger.warning("LISTEN for finished flows failed (%s); reconnecting", exc)
             finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import os
 import secrets
 import stat
@@ -23,7 +24,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mcp_server.errors import AuthmcpError, KeyringError
 
-__all__ = ["DecryptionError", "Keyring", "generate_key", "read_key_file", "write_key_file"]
+__all__ = ["DecryptionError", "FileKeyring", "Keyring", "generate_key", "read_key_file", "write_key_file"]
+
+logger = logging.getLogger(__name__)
 
 _VERSION = "v1"
 _NONCE_BYTES = 12  # 96-bit random nonce, the size GCM is specified for (NIST SP 800-38D §8.2)
@@ -99,6 +102,46 @@ class Keyring:
         except (InvalidTag, binascii.Error, ValueError):
             raise DecryptionError("stored value does not decrypt for this row (tampered or moved)") from None
         return plain.decode()
+
+
+class FileKeyring(Keyring):
+    """The keys of a key file, re-read whenever the file changes (one `stat` per use): a running `serve` follows
+    `authmcp keys rotate` at once, encrypting with the new first key and still reading the old ones. A file
+    that cannot be read at that moment is reported and the keys in use are kept."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp = self._file_stamp()
+        super().__init__(read_key_file(path), where=str(path))
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _follow(self) -> None:
+        stamp = self._file_stamp()
+        if stamp is None or stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            fresh = Keyring(read_key_file(self.path), where=str(self.path))
+        except (KeyringError, OSError) as exc:
+            logger.warning("the key file %s changed but cannot be used (%s); keeping the keys in use", self.path, exc)
+            return
+        if fresh.primary_key_id != self.primary_key_id or fresh.key_ids != self.key_ids:
+            logger.info("re-read %s: encrypting with key %s from now on", self.path, fresh.primary_key_id)
+        self._ciphers, self.primary_key_id = fresh._ciphers, fresh.primary_key_id
+
+    def encrypt(self, plaintext: str, context: str) -> str:
+        self._follow()
+        return super().encrypt(plaintext, context)
+
+    def decrypt(self, token: str, context: str) -> str:
+        self._follow()
+        return super().decrypt(token, context)
 
 
 def read_key_file(path: Path) -> list[str]:

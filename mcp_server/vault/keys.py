@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_server.errors import KeyringError
-from mcp_server.vault.keyring import Keyring, generate_key, read_key_file, write_key_file
+from mcp_server.vault.keyring import FileKeyring, Keyring, generate_key, write_key_file
 from mcp_server.vault.store import Vault
 
 __all__ = ["open_vault"]
@@ -31,7 +31,7 @@ async def open_vault(database_url: str, *, env_keys: Sequence[str], key_file: Pa
         if env_keys:
             keyring = Keyring(env_keys, where="AUTHMCP_ENCRYPTION_KEYS")
         elif key_file.exists():
-            keyring = Keyring(read_key_file(key_file), where=str(key_file))
+            keyring = FileKeyring(key_file)
         else:
             keyring = await _first_run_keyring(engine, key_file)
         return await Vault.open(engine, keyring)
@@ -51,4 +51,4 @@ async def _first_run_keyring(engine: AsyncEngine, key_file: Path) -> Keyring:
     key = generate_key()
     write_key_file(key_file, [key], create=True)
     logger.warning("created a new encryption key in %s; back it up: without it the stored tokens are lost", key_file)
-    return Keyring([key], where=str(key_file))
+    return FileKeyring(key_file)

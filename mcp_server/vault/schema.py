@@ -53,6 +53,8 @@ flows = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("completed_at", Float, nullable=True),
+    # when the code exchange began (status exchanging): a flow stuck there past a bound was orphaned by a crash
+    Column("claimed_at", Float, nullable=True),
 )
 
 Index("ix_flows_user_provider", flows.c.user_id, flows.c.provider_id, flows.c.status)

@@ -1,6 +1,7 @@
 """The vault: connections (a user's tokens at a provider) and authorization flows, encrypted at rest.
 
-One code path for SQLite and PostgreSQL (SQLAlchemy Core, async). Every method is one short transaction.
+One code path for SQLite and PostgreSQL (SQLAlchemy Core, async). Every method is one short transaction, and
+raises `StorageUnavailable` when the database is locked, full, read-only or unreachable (see outages.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, or_, select, union, update
+from sqlalchemy import and_, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -22,6 +23,7 @@ from mcp_server.errors import ConfigError, KeyringError
 from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.migrate import check_schema
+from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import connections, flows, revocations, user_secrets
 
 __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
@@ -30,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification")
+MAX_LEEWAY_SECONDS = 60.0  # refresh a token at most this long before it expires (clock skew, time in flight)
+LEEWAY_FRACTION = 0.1  # ... and at most this part of its lifetime: a 4 s token is good for 3.6 s
+ORPHANED_FLOW_ERROR = (
+    "authmcp stopped while completing this authorization, so nothing was stored. Start again from your app."
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +55,13 @@ class Connection:
     version: int
     updated_at: float
 
-    def is_stale(self, now: float, leeway: float = 60.0) -> bool:
-        """Past expiry, or within `leeway` seconds of it (clock skew, time in flight)."""
-        return self.expires_at is not None and self.expires_at - leeway <= now
+    def is_stale(self, now: float) -> bool:
+        """Past expiry, or within the leeway of it: `min(60 s, a tenth of the token's lifetime)`, so a short-lived
+        token is not refreshed on every call. The lifetime counts from when the token was stored."""
+        if self.expires_at is None:
+            return False
+        leeway = min(MAX_LEEWAY_SECONDS, LEEWAY_FRACTION * max(0.0, self.expires_at - self.updated_at))
+        return self.expires_at - leeway <= now
 
     def covers(self, scopes: Sequence[str]) -> bool:
         return set(scopes) <= set(self.scopes)
@@ -113,6 +124,7 @@ def _flow_context(flow_id: str, column: str = "code_verifier") -> str:
     return f"flows|{flow_id}|{column}"
 
 
+@translate_outages
 class Vault:
     """Storage for connections and flows. Create with `Vault.open`, close with `aclose`."""
 
@@ -172,14 +184,7 @@ class Vault:
         await self._engine.dispose()
 
     async def stored_key_ids(self) -> list[str]:
-        query = union(
-            select(connections.c.key_id).distinct(),
-            select(flows.c.key_id).where(flows.c.key_id.is_not(None)).distinct(),
-            select(revocations.c.key_id).distinct(),
-            select(user_secrets.c.key_id).distinct(),
-        )
-        async with self._reader.connect() as conn:
-            return [row[0] for row in await conn.execute(query)]
+        return list(await self.keys_in_use())
 
     # ---------------------------------------------------------------- connections
 
@@ -254,24 +259,10 @@ class Vault:
                     token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info, conn=own,
                 )
         now = time.time()
-        values: dict[str, Any] = {
-            "status": "active",
-            "scopes": " ".join(scopes),
-            "access_token": self.keyring.encrypt(access_token, _connection_context(user_id, provider_id, "access_token")),
-            "refresh_token": (
-                self.keyring.encrypt(refresh_token, _connection_context(user_id, provider_id, "refresh_token"))
-                if refresh_token
-                else None
-            ),
-            "token_type": token_type,
-            "expires_at": expires_at,
-            "key_id": self.keyring.primary_key_id,
-            "updated_at": now,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if user_info is not None:
-            values["user_info"] = json.dumps(user_info)
+        values = self._connection_values(
+            user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
+            expires_at=expires_at, scopes=scopes, user_info=user_info,
+        )
         key = and_(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
         result = await conn.execute(
             update(connections).where(key).values(**values, version=connections.c.version + 1)
@@ -285,6 +276,71 @@ class Vault:
             )
         row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().one()
         return self._decode_connection(row)
+
+    async def save_refreshed(
+        self,
+        user_id: str,
+        provider_id: str,
+        *,
+        owner: str,
+        access_token: str,
+        refresh_token: str | None,
+        token_type: str,
+        expires_at: float | None,
+        scopes: Sequence[str],
+    ) -> Connection | None:
+        """Store a refresh's answer, only while `owner` still holds the refresh lease (a fence: a holder whose
+        lease was taken over never overwrites the newer tokens). None if the lease is no longer `owner`'s."""
+        values = self._connection_values(
+            user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
+            expires_at=expires_at, scopes=scopes, user_info=None,
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(connections)
+                .where(
+                    connections.c.user_id == user_id,
+                    connections.c.provider_id == provider_id,
+                    connections.c.lease_owner == owner,
+                )
+                .values(**values, version=connections.c.version + 1)
+            )
+            if result.rowcount != 1:
+                return None
+            row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().one()
+        return self._decode_connection(row)
+
+    def _connection_values(
+        self,
+        user_id: str,
+        provider_id: str,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        token_type: str,
+        expires_at: float | None,
+        scopes: Sequence[str],
+        user_info: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "status": "active",
+            "scopes": " ".join(scopes),
+            "access_token": self.keyring.encrypt(access_token, _connection_context(user_id, provider_id, "access_token")),
+            "refresh_token": (
+                self.keyring.encrypt(refresh_token, _connection_context(user_id, provider_id, "refresh_token"))
+                if refresh_token
+                else None
+            ),
+            "token_type": token_type,
+            "expires_at": expires_at,
+            "key_id": self.keyring.primary_key_id,
+            "updated_at": time.time(),
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if user_info is not None:
+            values["user_info"] = json.dumps(user_info)
+        return values
 
     async def set_connection_status(self, user_id: str, provider_id: str, status: str) -> None:
         async with self._engine.begin() as conn:
@@ -320,6 +376,44 @@ class Vault:
             )
         return result.rowcount == 1
 
+    async def refresh_lease_holder(self, user_id: str, provider_id: str) -> str | None:
+        """Who holds an unexpired refresh lease on this connection, if anyone."""
+        query = select(connections.c.lease_owner).where(
+            connections.c.user_id == user_id,
+            connections.c.provider_id == provider_id,
+            connections.c.lease_until >= time.time(),
+        )
+        async with self._reader.connect() as conn:
+            return (await conn.execute(query)).scalar_one_or_none()
+
+    async def take_over_refresh_lease(
+        self, user_id: str, provider_id: str, *, holder: str, owner: str, version: int, seconds: float
+    ) -> bool:
+        """Take the lease from a holder known to be gone, if it still holds it and the connection is at `version`."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(connections)
+                .where(
+                    connections.c.user_id == user_id,
+                    connections.c.provider_id == provider_id,
+                    connections.c.version == version,
+                    connections.c.status == "active",
+                    connections.c.lease_owner == holder,
+                )
+                .values(lease_owner=owner, lease_until=time.time() + seconds)
+            )
+        return result.rowcount == 1
+
+    async def clear_leases_of(self, instance_id: str) -> int:
+        """Release every refresh lease an instance (a process now gone) held. Returns how many."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(connections)
+                .where(connections.c.lease_owner.like(f"{instance_id}:%"))
+                .values(lease_owner=None, lease_until=None)
+            )
+        return result.rowcount
+
     async def release_refresh_lease(self, user_id: str, provider_id: str, *, owner: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -332,14 +426,15 @@ class Vault:
                 .values(lease_owner=None, lease_until=None)
             )
 
-    async def touch_connection(self, user_id: str, provider_id: str) -> None:
-        """Record that the connection was used (for `authmcp connections list`)."""
+    async def touch_connections(self, used: dict[tuple[str, str], float]) -> None:
+        """Record when connections were last used (for `authmcp connections list`), in one transaction."""
         async with self._engine.begin() as conn:
-            await conn.execute(
-                update(connections)
-                .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
-                .values(last_used_at=time.time())
-            )
+            for (user_id, provider_id), when in used.items():
+                await conn.execute(
+                    update(connections)
+                    .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
+                    .values(last_used_at=when)
+                )
 
     async def disconnect(self, user_id: str, provider_id: str, revocation_id: str) -> bool:
         """Remove the connection at once and queue its token for revocation at the provider, in one transaction.
@@ -493,7 +588,7 @@ class Vault:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.state_hash == state_hash, flows.c.status == "pending", flows.c.expires_at > time.time())
-                .values(status="exchanging")
+                .values(status="exchanging", claimed_at=time.time())
             )
             if result.rowcount != 1:
                 return None
@@ -505,10 +600,39 @@ class Vault:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.id == flow_id, flows.c.status.in_(_OPEN_STATUSES))
-                .values(status="failed", error=error, code_verifier=None, held_tokens=None, completed_at=time.time())
+                .values(
+                    status="failed", error=error, code_verifier=None, held_tokens=None, key_id=None,
+                    completed_at=time.time(),
+                )
             )
             if result.rowcount:
                 await self.notices.announce(conn, flow_id)
+
+    async def flow_by_state(self, state_hash: str) -> Flow | None:
+        """The flow a callback's state belongs to, whatever its status (to answer a repeated callback)."""
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(select(flows).where(flows.c.state_hash == state_hash))).mappings().first()
+        return self._decode_flow(row, with_verifier=False) if row else None
+
+    async def fail_orphaned_flows(self, bound: float, flow_id: str | None = None) -> int:
+        """Fail the flows stuck in their code exchange for longer than `bound` seconds: the process that claimed
+        them died (or hangs) mid-exchange. Only `flow_id` if given. Returns how many."""
+        where = [flows.c.status == "exchanging", flows.c.claimed_at < time.time() - bound]
+        if flow_id is not None:
+            where.append(flows.c.id == flow_id)
+        async with self._engine.begin() as conn:
+            ids = [row[0] for row in await conn.execute(select(flows.c.id).where(*where))]
+            for orphan in ids:
+                await conn.execute(
+                    update(flows)
+                    .where(flows.c.id == orphan, flows.c.status == "exchanging")
+                    .values(
+                        status="failed", error=ORPHANED_FLOW_ERROR, code_verifier=None, held_tokens=None,
+                        key_id=None, completed_at=time.time(),
+                    )
+                )
+                await self.notices.announce(conn, orphan)
+        return len(ids)
 
     async def hold_tokens(self, flow_id: str, payload: str) -> bool:
         """Keep a flow's tokens, encrypted, until the user is verified (exchanging -> awaiting_verification)."""
@@ -519,7 +643,7 @@ class Vault:
                 .where(flows.c.id == flow_id, flows.c.status == "exchanging")
                 .values(
                     status="awaiting_verification", held_tokens=sealed, code_verifier=None,
-                    key_id=self.keyring.primary_key_id,
+                    key_id=self.keyring.primary_key_id, claimed_at=None,
                 )
             )
         return result.rowcount == 1
@@ -534,7 +658,7 @@ class Vault:
                     flows.c.status == "awaiting_verification",
                     flows.c.expires_at > time.time(),
                 )
-                .values(status="exchanging")
+                .values(status="exchanging", claimed_at=time.time())
             )
             if result.rowcount != 1:
                 return None
@@ -549,7 +673,9 @@ class Vault:
             await conn.execute(
                 update(flows)
                 .where(flows.c.id == flow.id)
-                .values(status="completed", code_verifier=None, held_tokens=None, completed_at=time.time())
+                .values(
+                    status="completed", code_verifier=None, held_tokens=None, key_id=None, completed_at=time.time()
+                )
             )
             await self.notices.announce(conn, flow.id)
         return saved
@@ -560,7 +686,7 @@ class Vault:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.status.in_(_OPEN_STATUSES), flows.c.expires_at <= time.time())
-                .values(status="failed", error="expired", code_verifier=None, held_tokens=None)
+                .values(status="failed", error="expired", code_verifier=None, held_tokens=None, key_id=None)
             )
         return result.rowcount
 
@@ -584,53 +710,30 @@ class Vault:
     # ---------------------------------------------------------------- keys
 
     async def rotate_keys(self, new_keyring: Keyring) -> int:
-        """Re-encrypt every row with `new_keyring`'s first key. `new_keyring` must still hold the old keys.
+        """Re-encrypt every stored value with `new_keyring`'s first key (see rotation.py); `new_keyring` must still
+        hold the old keys. Returns the number of rows re-encrypted."""
+        from mcp_server.vault.rotation import reencrypt
 
-        Returns the number of rows re-encrypted.
-        """
-        def reseal(value: str, context: str) -> str:
-            return new_keyring.encrypt(new_keyring.decrypt(value, context), context)
-
-        count = 0
-        async with self._engine.begin() as conn:
-            for row in (await conn.execute(select(connections))).mappings().all():
-                user_id, provider_id = row["user_id"], row["provider_id"]
-                values = {
-                    "access_token": reseal(row["access_token"], _connection_context(user_id, provider_id, "access_token")),
-                    "key_id": new_keyring.primary_key_id,
-                }
-                if row["refresh_token"]:
-                    values["refresh_token"] = reseal(
-                        row["refresh_token"], _connection_context(user_id, provider_id, "refresh_token")
-                    )
-                await conn.execute(update(connections).where(connections.c.id == row["id"]).values(**values))
-                count += 1
-            sealed = select(flows).where(or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None)))
-            for row in (await conn.execute(sealed)).mappings().all():
-                values = {"key_id": new_keyring.primary_key_id}
-                for column in ("code_verifier", "held_tokens"):
-                    if row[column]:
-                        values[column] = reseal(row[column], _flow_context(row["id"], column))
-                await conn.execute(update(flows).where(flows.c.id == row["id"]).values(**values))
-                count += 1
-            for row in (await conn.execute(select(user_secrets))).mappings().all():
-                value = reseal(row["value"], _secret_context(row["user_id"], row["name"]))
-                await conn.execute(
-                    update(user_secrets)
-                    .where(user_secrets.c.id == row["id"])
-                    .values(value=value, key_id=new_keyring.primary_key_id)
-                )
-                count += 1
-            for row in (await conn.execute(select(revocations))).mappings().all():
-                token = reseal(row["token"], _revocation_context(row["id"]))
-                await conn.execute(
-                    update(revocations)
-                    .where(revocations.c.id == row["id"])
-                    .values(token=token, key_id=new_keyring.primary_key_id)
-                )
-                count += 1
+        count = await reencrypt(self._engine, new_keyring)
         self.keyring = new_keyring
         return count
+
+    async def keys_in_use(self) -> dict[str, int]:
+        """How many rows each key id still encrypts."""
+        counts: dict[str, int] = {}
+        async with self._reader.connect() as conn:
+            for table, sealed in (
+                (connections, None),
+                (flows, or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None))),
+                (revocations, None),
+                (user_secrets, None),
+            ):
+                query = select(table.c.key_id, func.count()).group_by(table.c.key_id)
+                if sealed is not None:
+                    query = query.where(sealed)
+                for key_id, n in await conn.execute(query):
+                    counts[key_id] = counts.get(key_id, 0) + int(n)
+        return counts
 
     # ---------------------------------------------------------------- secrets users type in
 

@@ -6,14 +6,17 @@ id, the single-use state, PKCE, and the flow record on the server.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.authorization import AuthorizationService, CallbackError, FlowUnavailable, ProviderNotConfigured
+from mcp_server.errors import StorageUnavailable
 from mcp_server.vault import Flow
 from mcp_server.web.pages import BROWSER_HEADERS, page, secret_form
 
@@ -23,6 +26,23 @@ logger = logging.getLogger(__name__)
 
 _MAX_PARAM = 4096  # a code or state longer than this is not from a provider we talk to
 _MAX_SECRET = 4096  # characters of a secret a user types
+
+
+def _retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A database that is briefly away answers a page saying to reload, never an internal error."""
+
+    @functools.wraps(handler)
+    async def route(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except StorageUnavailable as exc:
+            logger.warning("%s: %s", request.url.path, exc)
+            return page(
+                "Try again in a moment", "authmcp is busy right now. Reload this page in a few seconds.",
+                status_code=503,
+            )
+
+    return route
 
 
 def create_web_routes(service: AuthorizationService) -> list[Route]:
@@ -101,8 +121,8 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     return [
-        Route("/connect/{flow_id}", connect, methods=["GET", "POST"]),
-        Route("/connect/{flow_id}/done", done, methods=["GET"]),
-        Route("/oauth/callback", callback, methods=["GET"]),
+        Route("/connect/{flow_id}", _retry_page_on_outage(connect), methods=["GET", "POST"]),
+        Route("/connect/{flow_id}/done", _retry_page_on_outage(done), methods=["GET"]),
+        Route("/oauth/callback", _retry_page_on_outage(callback), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]

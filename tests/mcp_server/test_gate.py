@@ -178,7 +178,7 @@ async def test_expected_failures_are_shown_and_crashes_are_not(runtime: Runtime)
 
 
 async def test_stale_token_with_unreachable_provider_is_an_error_not_a_revocation(runtime: Runtime) -> None:
-    await connect(runtime, expires_in=30)  # inside the 60 s leeway: refreshed before use
+    await connect(runtime, expires_in=-1)  # expired: refreshed before use
     async with Client(runtime.mcp) as client:
         result = await client.call_tool("Sample_ShowToken", {})
     assert result.is_error and "could not be reached" in text(result) and "/connect/" not in text(result)

@@ -120,6 +120,7 @@ class AuthorizationResponse(BaseModel):
     provider_id: str | None = None
     scopes: list[str] | None = None
     user_id: str | None = None
+    error: str | None = None  # authmcp's addition: why a failed authorization failed, for the person
 
 
 class ConfirmUserResponse(BaseModel):

@@ -28,7 +28,14 @@ from mcp_server.calls import AuthorizationExpired, ToolEnvironment, missing_secr
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.config import Settings
 from mcp_server.declare import OAuth2
-from mcp_server.errors import OAuthError, ProviderUnavailable, RetryableToolError, ToolExecutionError, UpstreamError
+from mcp_server.errors import (
+    OAuthError,
+    ProviderUnavailable,
+    RetryableToolError,
+    StorageUnavailable,
+    ToolExecutionError,
+    UpstreamError,
+)
 from mcp_server.vault import Connection, Flow
 from mcp_server.web.api.definitions import arcade_definition
 from mcp_server.web.api.models import (
@@ -348,6 +355,7 @@ class _Api:
             provider_id=flow.provider_id if flow.kind != "approval" else None,
             scopes=list(flow.scopes) if flow.kind != "approval" else [],  # an approval's "scope" is its call digest
             user_id=flow.user_id,
+            error=(flow.error or "expired") if status == "failed" else None,
         )
 
     # -- GET /v1/auth/status
@@ -469,6 +477,8 @@ class _Api:
             )
         except ToolExecutionError as exc:
             return ToolOutput(error=_tool_error(exc))
+        except StorageUnavailable:
+            raise  # a 503 for the whole request (`_endpoint`): the client retries it
         except Exception:
             logger.exception("tool %s failed unexpectedly (API call for user %r)", definition.api_name, user_id)
             return _failure(
@@ -595,6 +605,12 @@ def _endpoint(api: _Api, handler: Handler) -> Callable[[Request], Awaitable[Resp
             return _json(answer) if answer is not None else Response(status_code=204)
         except ApiError as exc:
             return exc.response()
+        except StorageUnavailable as exc:  # passes by itself: retryable, never a 500
+            logger.warning("%s %s: %s", request.method, request.url.path, exc)
+            return ApiError(
+                503, "storage_unavailable", f"{exc}. Nothing was lost: retry the request in a moment.",
+                {"Retry-After": "2"},
+            ).response()
 
     return endpoint
 
