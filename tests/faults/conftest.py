@@ -1,0 +1,55 @@
+"""The fault suite: real `authmcp serve` processes and the test provider, with faults put between them (a proxy
+in front of the token endpoint, `kill -9`, a database lock held by another process) and short deadlines."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Stack, stack, stack_factory  # noqa: F401 - fixtures
+from tests.support.faultproxy import FaultProxy
+
+DEADLINE = 2.0  # http_timeout_seconds in this suite: every provider request ends within it
+
+
+@pytest.fixture
+def proxy_factory() -> Iterator[Any]:
+    proxies: list[FaultProxy] = []
+
+    def make(upstream: str) -> FaultProxy:
+        proxies.append(FaultProxy(upstream))
+        return proxies[-1]
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+def proxied(stack_factory: Any, proxy_factory: Any, **settings: Any) -> tuple[Stack, FaultProxy]:
+    """A stack whose provider's token endpoint is reached through a fault proxy."""
+    settings.setdefault("http_timeout_seconds", DEADLINE)
+    settings.setdefault("connection_cache_seconds", 0)  # every call reads the database, so edits there count
+    stack: Stack = stack_factory(**settings)
+    proxy: FaultProxy = proxy_factory(stack.provider.token_endpoint)
+    stack.settings["providers"]["demo"]["token_url"] = proxy.url
+    return stack, proxy
+
+
+def database(stack: Stack) -> Path:
+    return Path(stack.settings["data_dir"]) / "authmcp.db"
+
+
+def rows(stack: Stack, query: str, *args: Any) -> list[Any]:
+    with sqlite3.connect(database(stack), timeout=30) as db:
+        return db.execute(query, args).fetchall()
+
+
+def expire_tokens(stack: Stack) -> None:
+    """Make every stored access token stale, as if its time had run out (the provider's stays valid)."""
+    with sqlite3.connect(database(stack), timeout=30) as db:
+        db.execute("update connections set expires_at = ?", (time.time() - 5,))
