@@ -53,3 +53,27 @@ def expire_tokens(stack: Stack) -> None:
     """Make every stored access token stale, as if its time had run out (the provider's stays valid)."""
     with sqlite3.connect(database(stack), timeout=30) as db:
         db.execute("update connections set expires_at = ?", (time.time() - 5,))
+
+
+API_KEY = "ak-faults-5e1c"
+
+
+def api_client(stack: Stack, timeout: float = 30) -> Any:
+    import httpx2
+
+    return httpx2.AsyncClient(
+        base_url=stack.base_url, headers={"Authorization": API_KEY}, timeout=timeout, trust_env=False
+    )
+
+
+async def execute(http: Any, user: str = "alice") -> Any:
+    """`POST /v1/tools/execute` of the whoami tool for `user`: the response."""
+    return await http.post("/v1/tools/execute", json={"tool_name": "Demo.WhoAmI", "user_id": user})
+
+
+async def wait_until(condition: Any, timeout: float = 15, what: str = "the condition") -> None:
+    import anyio
+
+    with anyio.fail_after(timeout):
+        while not condition():
+            await anyio.sleep(0.02)
