@@ -237,6 +237,40 @@ async def test_rotation_reencrypts_every_row_for_the_new_key(vault: Vault, db_ur
         await only_new.aclose()
 
 
+async def test_rotation_covers_every_table_and_the_old_key_can_then_be_removed(
+    vault: Vault, db_url: str, tmp_path: Path
+) -> None:
+    await save(vault, "alice")
+    await save(vault, "carol")
+    await vault.disconnect("carol", "demo", "rev-1")  # her refresh token queued for revocation
+    secret = await vault.create_flow("s1", "alice", "API_KEY", [], ttl=600, kind="secret")
+    await vault.complete_secret_flow(secret.id, "typed-value")
+    await vault.create_flow("held", "alice", "demo", [], ttl=600)
+    await vault.arm_flow("held", "b" * 64, "verifier-2")
+    assert await vault.claim_flow("b" * 64) is not None
+    await vault.hold_tokens("held", '{"access_token": "held-token"}')
+    await vault.create_flow("done", "alice", "demo", [], ttl=600)
+    await vault.arm_flow("done", "c" * 64, "verifier-3")
+    claimed = await vault.claim_flow("c" * 64)
+    assert claimed is not None
+    await vault.complete_flow(claimed, access_token="a", refresh_token=None, token_type="Bearer", expires_at=None,
+                              scopes=["profile"])  # finished: nothing of it stays encrypted
+    old = read_key_file(tmp_path / "keys")
+    new = generate_key()
+    assert await vault.rotate_keys(Keyring([new, *old])) == 4  # connection, revocation, secret, held tokens
+    assert await vault.rotate_keys(Keyring([new, *old])) == 0  # done: a second run finds nothing
+    await vault.aclose()
+    only_new = await open_vault(db_url, env_keys=[new], key_file=tmp_path / "unused")
+    try:
+        assert await only_new.stored_key_ids() == [Keyring([new]).primary_key_id]
+        assert await only_new.get_user_secret("alice", "API_KEY") == "typed-value"
+        assert [r.token for r in await only_new.due_revocations()] == [CANARY_REFRESH]
+        released = await only_new.release_held_tokens("held")
+        assert released is not None and "held-token" in released[1]
+    finally:
+        await only_new.aclose()
+
+
 async def test_sqlite_runs_in_wal_mode(sqlite_vault: Vault, tmp_path: Path) -> None:
     await save(sqlite_vault)
     with sqlite3.connect(tmp_path / "vault.db") as db:
