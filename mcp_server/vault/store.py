@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from mcp_server.errors import ConfigError, KeyringError
 from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
+from mcp_server.vault.bookkeeping import Bookkeeping
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages
@@ -125,7 +126,7 @@ def _flow_context(flow_id: str, column: str = "code_verifier") -> str:
 
 
 @translate_outages
-class Vault:
+class Vault(Bookkeeping):
     """Storage for connections and flows. Create with `Vault.open`, close with `aclose`."""
 
     def __init__(self, engine: AsyncEngine, keyring: Keyring):
@@ -352,89 +353,6 @@ class Vault:
                     lease_owner=None, lease_until=None,
                 )
             )
-
-    async def acquire_refresh_lease(
-        self, user_id: str, provider_id: str, *, owner: str, version: int, seconds: float
-    ) -> bool:
-        """Become the only one to refresh this connection, if it is still at `version` and nobody else is.
-
-        The lease is a row-level lock that works alike on SQLite and PostgreSQL and is never held across the
-        HTTP request in a database transaction; it ends when the connection is saved or `seconds` pass.
-        """
-        now = time.time()
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.version == version,
-                    connections.c.status == "active",
-                    or_(connections.c.lease_until.is_(None), connections.c.lease_until < now),
-                )
-                .values(lease_owner=owner, lease_until=now + seconds)
-            )
-        return result.rowcount == 1
-
-    async def refresh_lease_holder(self, user_id: str, provider_id: str) -> str | None:
-        """Who holds an unexpired refresh lease on this connection, if anyone."""
-        query = select(connections.c.lease_owner).where(
-            connections.c.user_id == user_id,
-            connections.c.provider_id == provider_id,
-            connections.c.lease_until >= time.time(),
-        )
-        async with self._reader.connect() as conn:
-            return (await conn.execute(query)).scalar_one_or_none()
-
-    async def take_over_refresh_lease(
-        self, user_id: str, provider_id: str, *, holder: str, owner: str, version: int, seconds: float
-    ) -> bool:
-        """Take the lease from a holder known to be gone, if it still holds it and the connection is at `version`."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.version == version,
-                    connections.c.status == "active",
-                    connections.c.lease_owner == holder,
-                )
-                .values(lease_owner=owner, lease_until=time.time() + seconds)
-            )
-        return result.rowcount == 1
-
-    async def clear_leases_of(self, instance_id: str) -> int:
-        """Release every refresh lease an instance (a process now gone) held. Returns how many."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(connections)
-                .where(connections.c.lease_owner.like(f"{instance_id}:%"))
-                .values(lease_owner=None, lease_until=None)
-            )
-        return result.rowcount
-
-    async def release_refresh_lease(self, user_id: str, provider_id: str, *, owner: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.lease_owner == owner,
-                )
-                .values(lease_owner=None, lease_until=None)
-            )
-
-    async def touch_connections(self, used: dict[tuple[str, str], float]) -> None:
-        """Record when connections were last used (for `authmcp connections list`), in one transaction."""
-        async with self._engine.begin() as conn:
-            for (user_id, provider_id), when in used.items():
-                await conn.execute(
-                    update(connections)
-                    .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
-                    .values(last_used_at=when)
-                )
 
     async def disconnect(self, user_id: str, provider_id: str, revocation_id: str) -> bool:
         """Remove the connection at once and queue its token for revocation at the provider, in one transaction.
