@@ -133,7 +133,7 @@ class FileKeyring(Keyring):
             return
         if fresh.primary_key_id != self.primary_key_id or fresh.key_ids != self.key_ids:
             logger.info("re-read %s: encrypting with key %s from now on", self.path, fresh.primary_key_id)
-        self._ciphers, self.primary_key_id = fresh._ciphers, fresh.primary_key_id
+        self._ciphers, self.primary_key_id, self._primary = fresh._ciphers, fresh.primary_key_id, fresh._primary
 
     def encrypt(self, plaintext: str, context: str) -> str:
         self._follow()
