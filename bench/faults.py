@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.e2e.conftest import Stack, authorize_in_browser, free_port  # noqa: E402
-from tests.faults.conftest import API_KEY, DEADLINE, api_client, database, execute  # noqa: E402
+from tests.faults.conftest import API_KEY, DEADLINE, api_client, database, execute, kill_during  # noqa: E402
 from tests.support.faultproxy import FaultProxy  # noqa: E402
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET  # noqa: E402
 from tests.support.provider import AuthServer  # noqa: E402
@@ -47,11 +47,6 @@ def make_stack(tmp: Path) -> tuple[Stack, FaultProxy]:
         }},
     }
     return Stack(tmp=tmp, port=port, provider=provider, settings=settings), proxy
-
-
-def kill(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGKILL)
-    process.wait(10)
 
 
 async def until(condition: Any, timeout: float = 20) -> None:
@@ -76,17 +71,10 @@ async def mid_refresh(stack: Stack, proxy: FaultProxy, trial: int) -> tuple[int,
         db.execute("update connections set expires_at = ?", (time.time() - 5,))
     proxy.fault, proxy.delay = ("slow", 30.0) if trial % 2 == 0 else ("trickle", 30.0)
     seen = proxy.forwarded if trial % 2 else proxy.requests
-    async with anyio.create_task_group() as tg:
-        async def call() -> None:
-            async with api_client(stack) as http:
-                try:
-                    await execute(http)
-                except httpx2.HTTPError:
-                    pass
-        tg.start_soon(call)
-        await until(lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen)
-        await anyio.sleep(0.2)
-        kill(process)
+    async def call() -> None:
+        async with api_client(stack) as http:
+            await execute(http)
+    await kill_during(process, call, lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen, 0.2)
     proxy.fault = "pass"
     stack.start_http()
     async with api_client(stack) as http:
@@ -107,16 +95,9 @@ async def mid_callback(stack: Stack, proxy: FaultProxy, trial: int) -> tuple[int
     seen = proxy.forwarded if trial % 2 else proxy.requests
     async with httpx2.AsyncClient(timeout=60, trust_env=False) as browser:
         callback = await stack.provider.aconsent(browser, authorization["url"], user)
-        async with anyio.create_task_group() as tg:
-            async def land() -> None:
-                try:
-                    await browser.get(callback)
-                except httpx2.HTTPError:
-                    pass
-            tg.start_soon(land)
-            await until(lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen)
-            await anyio.sleep(0.2)
-            kill(process)
+        await kill_during(
+            process, lambda: browser.get(callback), lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen, 0.2
+        )
     proxy.fault = "pass"
     stack.start_http()
     async with api_client(stack, timeout=70) as http:
@@ -137,7 +118,8 @@ async def mid_rotation(stack: Stack, proxy: FaultProxy, trial: int) -> tuple[int
     await until(lambda: key_file.read_text() != before or rotation.poll() is not None, timeout=60)
     await anyio.sleep(0.05 * (trial % 5))
     if rotation.poll() is None:
-        kill(rotation)
+        rotation.send_signal(signal.SIGKILL)
+        rotation.wait(10)
     async with api_client(stack) as http:
         started = time.monotonic()
         served = (await execute(http)).json()["success"]

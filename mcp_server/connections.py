@@ -199,8 +199,9 @@ class ConnectionService:
         ):
             holder = await self.vault.refresh_lease_holder(*key)
             if holder is not None and is_gone(self.run_dir, holder.split(":", 1)[0]):
-                if await self.vault.take_over_refresh_lease(
-                    *key, holder=holder, owner=self._lease_owner, version=current.version, seconds=self.lease_seconds
+                if await self.vault.acquire_refresh_lease(
+                    *key, owner=self._lease_owner, version=current.version, seconds=self.lease_seconds,
+                    from_holder=holder,
                 ):
                     logger.warning(
                         "took over the refresh lease of user %r at %s from %s, a process that ended mid-refresh",

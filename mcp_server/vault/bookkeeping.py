@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import connections
 
-__all__ = ["Bookkeeping"]
+__all__ = ["Bookkeeping", "connection_row"]
+
+
+def connection_row(user_id: str, provider_id: str) -> ColumnElement[bool]:
+    return and_(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
 
 
 @translate_outages
@@ -20,24 +24,25 @@ class Bookkeeping:
     _reader: AsyncEngine
 
     async def acquire_refresh_lease(
-        self, user_id: str, provider_id: str, *, owner: str, version: int, seconds: float
+        self, user_id: str, provider_id: str, *, owner: str, version: int, seconds: float, from_holder: str | None = None
     ) -> bool:
-        """Become the only one to refresh this connection, if it is still at `version` and nobody else is.
+        """Become the only one to refresh this connection, if it is still at `version` and nobody else holds the
+        lease (or, with `from_holder`, that holder still does: one known to be gone, taken over).
 
         The lease is a row-level lock that works alike on SQLite and PostgreSQL and is never held across the
         HTTP request in a database transaction; it ends when the connection is saved or `seconds` pass.
         """
         now = time.time()
+        free = (
+            or_(connections.c.lease_until.is_(None), connections.c.lease_until < now)
+            if from_holder is None
+            else connections.c.lease_owner == from_holder
+        )
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.version == version,
-                    connections.c.status == "active",
-                    or_(connections.c.lease_until.is_(None), connections.c.lease_until < now),
-                )
+                .where(connection_row(user_id, provider_id), connections.c.version == version,
+                       connections.c.status == "active", free)
                 .values(lease_owner=owner, lease_until=now + seconds)
             )
         return result.rowcount == 1
@@ -45,30 +50,10 @@ class Bookkeeping:
     async def refresh_lease_holder(self, user_id: str, provider_id: str) -> str | None:
         """Who holds an unexpired refresh lease on this connection, if anyone."""
         query = select(connections.c.lease_owner).where(
-            connections.c.user_id == user_id,
-            connections.c.provider_id == provider_id,
-            connections.c.lease_until >= time.time(),
+            connection_row(user_id, provider_id), connections.c.lease_until >= time.time()
         )
         async with self._reader.connect() as conn:
             return (await conn.execute(query)).scalar_one_or_none()
-
-    async def take_over_refresh_lease(
-        self, user_id: str, provider_id: str, *, holder: str, owner: str, version: int, seconds: float
-    ) -> bool:
-        """Take the lease from a holder known to be gone, if it still holds it and the connection is at `version`."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.version == version,
-                    connections.c.status == "active",
-                    connections.c.lease_owner == holder,
-                )
-                .values(lease_owner=owner, lease_until=time.time() + seconds)
-            )
-        return result.rowcount == 1
 
     async def clear_leases_of(self, instance_id: str) -> int:
         """Release every refresh lease an instance (a process now gone) held. Returns how many."""
@@ -84,11 +69,7 @@ class Bookkeeping:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.lease_owner == owner,
-                )
+                .where(connection_row(user_id, provider_id), connections.c.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
             )
 
@@ -97,7 +78,5 @@ class Bookkeeping:
         async with self._engine.begin() as conn:
             for (user_id, provider_id), when in used.items():
                 await conn.execute(
-                    update(connections)
-                    .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
-                    .values(last_used_at=when)
+                    update(connections).where(connection_row(user_id, provider_id)).values(last_used_at=when)
                 )

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from mcp_server.errors import ConfigError, KeyringError
 from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
-from mcp_server.vault.bookkeeping import Bookkeeping
+from mcp_server.vault.bookkeeping import Bookkeeping, connection_row
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages
@@ -264,9 +264,10 @@ class Vault(Bookkeeping):
             user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
             expires_at=expires_at, scopes=scopes, user_info=user_info,
         )
-        key = and_(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
         result = await conn.execute(
-            update(connections).where(key).values(**values, version=connections.c.version + 1)
+            update(connections)
+            .where(connection_row(user_id, provider_id))
+            .values(**values, version=connections.c.version + 1)
         )
         if result.rowcount == 0:
             values.setdefault("user_info", "{}")
@@ -278,32 +279,15 @@ class Vault(Bookkeeping):
         row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().one()
         return self._decode_connection(row)
 
-    async def save_refreshed(
-        self,
-        user_id: str,
-        provider_id: str,
-        *,
-        owner: str,
-        access_token: str,
-        refresh_token: str | None,
-        token_type: str,
-        expires_at: float | None,
-        scopes: Sequence[str],
-    ) -> Connection | None:
-        """Store a refresh's answer, only while `owner` still holds the refresh lease (a fence: a holder whose
-        lease was taken over never overwrites the newer tokens). None if the lease is no longer `owner`'s."""
-        values = self._connection_values(
-            user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
-            expires_at=expires_at, scopes=scopes, user_info=None,
-        )
+    async def save_refreshed(self, user_id: str, provider_id: str, *, owner: str, **tokens: Any) -> Connection | None:
+        """Store a refresh's answer (`save_connection`'s token arguments), only while `owner` still holds the
+        refresh lease: a fence, so a holder whose lease was taken over never overwrites newer tokens. None if the
+        lease is no longer `owner`'s."""
+        values = self._connection_values(user_id, provider_id, user_info=None, **tokens)
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(connections)
-                .where(
-                    connections.c.user_id == user_id,
-                    connections.c.provider_id == provider_id,
-                    connections.c.lease_owner == owner,
-                )
+                .where(connection_row(user_id, provider_id), connections.c.lease_owner == owner)
                 .values(**values, version=connections.c.version + 1)
             )
             if result.rowcount != 1:

@@ -77,3 +77,25 @@ async def wait_until(condition: Any, timeout: float = 15, what: str = "the condi
     with anyio.fail_after(timeout):
         while not condition():
             await anyio.sleep(0.02)
+
+
+async def kill_during(process: Any, request: Any, reached: Any, settle: float = 0.0) -> None:
+    """Start `request()` (a coroutine function; the server dying under it is expected), wait until `reached()`,
+    then `kill -9` the process: a crash at a chosen point."""
+    import signal
+
+    import anyio
+    import httpx2
+
+    async def send() -> None:
+        try:
+            await request()
+        except httpx2.HTTPError:
+            pass  # the server died under it
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send)
+        await wait_until(reached, timeout=20)
+        await anyio.sleep(settle)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)

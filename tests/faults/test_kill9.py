@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import time
 from typing import Any
@@ -26,9 +25,9 @@ from tests.faults.conftest import (
     database,
     execute,
     expire_tokens,
+    kill_during,
     proxied,
     rows,
-    wait_until,
 )
 
 pytestmark = pytest.mark.anyio
@@ -57,17 +56,10 @@ async def test_killed_mid_refresh_the_restarted_server_takes_over_at_once(stack_
     stack.provider.reset_stats()
     proxy.fault, proxy.delay = "slow", 30.0  # the refresh request waits at the proxy; the process dies meanwhile
 
-    async with anyio.create_task_group() as tg:
-        async def refreshing_call() -> None:
-            async with api_client(stack) as http:
-                try:
-                    await execute(http)
-                except httpx2.HTTPError:
-                    pass  # the server died under it
-        tg.start_soon(refreshing_call)
-        await wait_until(lambda: proxy.requests >= 2, what="the refresh request at the proxy")
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait(10)
+    async def refreshing_call() -> None:
+        async with api_client(stack) as http:
+            await execute(http)
+    await kill_during(doomed, refreshing_call, lambda: proxy.requests >= 2)  # the refresh request at the proxy
     [(lease_owner,)] = rows(stack, "select lease_owner from connections")
     assert lease_owner is not None  # the dead process held the lease, for 2 x deadline + margin
 
@@ -92,16 +84,7 @@ async def test_killed_mid_callback_the_flow_fails_with_a_reason_everyone_sees(st
 
     async with httpx2.AsyncClient(timeout=30, trust_env=False) as browser:
         callback = await stack.provider.aconsent(browser, authorization["url"], "alice")
-        async with anyio.create_task_group() as tg:
-            async def land() -> None:
-                try:
-                    await browser.get(callback)
-                except httpx2.HTTPError:
-                    pass
-            tg.start_soon(land)
-            await wait_until(lambda: proxy.requests >= 1, what="the code exchange at the proxy")
-            doomed.send_signal(signal.SIGKILL)
-            doomed.wait(10)
+        await kill_during(doomed, lambda: browser.get(callback), lambda: proxy.requests >= 1)  # the code exchange
     assert rows(stack, "select status from flows where id = ?", flow_id) == [("exchanging",)]
 
     proxy.fault = "pass"
