@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +30,12 @@ async def pending_link(stack: Stack, token: str | None = None) -> str:
     async with mcp_client(stack, "http", token=token) as client:
         result = await client.call_tool("Demo_WhoAmI", {})
     return str(result.meta["url"])
+
+
+def expire_stored_tokens(stack: Stack) -> None:
+    """Make the stored access token stale (its time run out), so the next call refreshes it first."""
+    with sqlite3.connect(Path(stack.settings["data_dir"]) / "authmcp.db") as db:
+        db.execute("update connections set expires_at = ?", (time.time() - 5,))
 
 
 def database_bytes(stack: Stack) -> bytes:
@@ -141,8 +148,9 @@ async def test_foreign_host_or_origin_is_refused_on_every_route(stack: Stack) ->
 # ---------------------------------------------------------------- case 7: canaries never leak
 
 async def test_token_values_never_reach_output_results_pages_or_the_database_file(stack_factory: Any) -> None:
-    # access tokens live 30 s, inside the 60 s refresh leeway: every call also exercises a refresh
+    # every call finds the access token stale: every call also exercises a refresh
     stack = stack_factory(
+        connection_cache_seconds=0,
         provider_options={"access_ttl": 30},
         mcp_auth={"tokens": {"CANARY-BEARER-9d2e4b": "alice"}},
     )
@@ -155,6 +163,7 @@ async def test_token_values_never_reach_output_results_pages_or_the_database_fil
         seen.append(page.text)
         issued = await stored_tokens(stack, "alice")
         for _ in range(2):
+            expire_stored_tokens(stack)
             result = await client.call_tool("Demo_WhoAmI", {})
             assert not result.is_error
             seen.append(json.dumps(result.model_dump(mode="json")))
@@ -216,23 +225,25 @@ async def test_token_endpoint_errors_give_a_clear_page_that_leaks_nothing(stack:
 # ---------------------------------------------------------------- case 10: refresh without a new refresh token
 
 async def test_refresh_answered_without_refresh_token_keeps_the_old_one(stack_factory: Any) -> None:
-    stack = stack_factory(provider_options={"access_ttl": 30, "rotate_refresh": False})
+    stack = stack_factory(connection_cache_seconds=0, provider_options={"access_ttl": 30, "rotate_refresh": False})
     stack.start_http()
     async with mcp_client(stack, "http") as client:
         await authorize_in_browser(stack.provider, (await client.call_tool("Demo_WhoAmI", {})).meta["url"], "alice")
         _, original_refresh = await stored_tokens(stack, "local-user")
         for _ in range(3):
+            expire_stored_tokens(stack)
             assert not (await client.call_tool("Demo_WhoAmI", {})).is_error
     assert stack.provider.stats()["token_requests"]["refresh_token"] == 3
     assert (await stored_tokens(stack, "local-user"))[1] == original_refresh
 
 
 async def test_rotated_refresh_tokens_are_stored_so_the_grant_stays_alive(stack_factory: Any) -> None:
-    stack = stack_factory(provider_options={"access_ttl": 30, "rotate_refresh": True})
+    stack = stack_factory(connection_cache_seconds=0, provider_options={"access_ttl": 30, "rotate_refresh": True})
     stack.start_http()
     async with mcp_client(stack, "http") as client:
         await authorize_in_browser(stack.provider, (await client.call_tool("Demo_WhoAmI", {})).meta["url"], "alice")
         for _ in range(3):
+            expire_stored_tokens(stack)
             assert not (await client.call_tool("Demo_WhoAmI", {})).is_error
     assert stack.provider.stats()["token_requests"]["refresh_token"] == 3
 
