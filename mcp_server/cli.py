@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,14 +13,18 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import typer
 
-from mcp_server.config import Settings, load_settings
+from mcp_server.config import Settings, config_file_path, load_settings, package_version
 from mcp_server.errors import AuthmcpError, KeyringError
 
 __all__ = ["app", "main"]
 
 T = TypeVar("T")
 
-app = typer.Typer(help="authmcp: an MCP server for tools that act on your users' accounts.", no_args_is_help=True)
+app = typer.Typer(
+    help="authmcp: an MCP server for tools that act on your users' accounts.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a bug's traceback must never print settings or tokens
+)
 keys_app = typer.Typer(help="Manage the keys that encrypt stored tokens.", no_args_is_help=True)
 connections_app = typer.Typer(help="See and remove users' connections to providers.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -26,7 +32,10 @@ app.add_typer(connections_app, name="connections")
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML configuration file (default: ./authmcp.toml).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML configuration file (default: $AUTHMCP_CONFIG, else ./authmcp.toml).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ToolkitOption = Annotated[
     list[str] | None, typer.Option("--toolkit", help="A toolkit module or .py file to load; repeatable.")
 ]
@@ -38,7 +47,8 @@ def _configure_logging(level: str) -> None:
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
     if level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-start chatter, not ours
+        for chatty in ("alembic", "httpx2"):  # per-start and per-request chatter, not ours
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _fail(exc: AuthmcpError) -> typer.Exit:
@@ -56,10 +66,36 @@ def _settings(config: Path | None) -> Settings:
 
 
 def _run(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run `fn`; what the user can fix (configuration, paths, permissions, the database) is one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         return anyio.run(fn)
     except AuthmcpError as exc:
         raise _fail(exc) from None
+    except PermissionError as exc:
+        raise _fail(AuthmcpError(f"Permission denied: {exc.filename or exc}. Check the data_dir and file permissions.")) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise _fail(AuthmcpError(f"{exc.strerror or exc}{where}. Check the data_dir and paths in the configuration.")) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
+        raise _fail(AuthmcpError(f"The database cannot be used ({reason}). Check database_url and data_dir.")) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"authmcp {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """authmcp: an MCP server for tools that act on your users' accounts."""
 
 
 @app.command()
@@ -75,34 +111,67 @@ def serve(
     from mcp_server.server import serve as run_server
 
     settings = _settings(config)
+    config_file = config_file_path(config)
     try:
-        _run(lambda: run_server(settings, transport=transport, host=host, port=port, toolkits=toolkit or [], stateless=stateless))
+        _run(lambda: run_server(
+            settings, transport=transport, host=host, port=port, toolkits=toolkit or [], stateless=stateless,
+            config_file=config_file,
+        ))
     except KeyboardInterrupt:
         pass
 
 
+@app.command("keep-pages", hidden=True)
+def keep_pages(
+    fd: Annotated[int, typer.Option(help="A listening socket handed over by a stdio process.")],
+    config: ConfigOption = None,
+) -> None:
+    """Serve the authorization pages on an inherited socket until no flow waits for a browser."""
+    from mcp_server.server import keep_pages as run_keeper
+
+    settings = _settings(config)
+    sock = socket.socket(fileno=fd)
+    _run(lambda: run_keeper(settings, sock))
+
+
 @app.command()
-def tools(config: ConfigOption = None, toolkit: ToolkitOption = None) -> None:
-    """List the tools: name, provider, scopes, secrets."""
+def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: JsonOption = False) -> None:
+    """List the tools: name, provider, scopes, secrets, and whether each can work as configured."""
+    from mcp_server.readiness import tool_readiness
     from mcp_server.server import load_tools
 
     settings = _settings(config)
     try:
-        _, catalog = load_tools(settings, toolkit or [])
+        providers, catalog = load_tools(settings, toolkit or [])
     except AuthmcpError as exc:
         raise _fail(exc) from None
-    rows = [("TOOL", "PROVIDER", "SCOPES", "SECRETS")]
+    entries = []
     for definition in catalog:
         requirement = definition.requirement
-        rows.append((
-            definition.api_name,
-            requirement.id if requirement else "-",
-            " ".join(requirement.scopes) if requirement and requirement.scopes else "-",
-            " ".join(definition.secrets) or "-",
-        ))
-    _table(rows)
+        readiness = tool_readiness(definition, providers, settings)
+        entries.append({
+            "name": definition.api_name,
+            "provider": requirement.id if requirement else None,
+            "scopes": list(requirement.scopes) if requirement else [],
+            "secrets": list(definition.secrets),
+            "provider_configured": readiness.provider_configured,
+            "secrets_set": list(readiness.secrets_set),
+            "ready": readiness.ready,
+        })
+        entries[-1]["_ready"] = readiness.summary
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in e.items() if k != "_ready"} for e in entries], indent=2))
+    else:
+        rows = [("TOOL", "PROVIDER", "SCOPES", "SECRETS", "READY")]
+        rows += [
+            (e["name"], e["provider"] or "-", " ".join(e["scopes"]) or "-", " ".join(e["secrets"]) or "-", e["_ready"])
+            for e in entries
+        ]
+        _table(rows)
     if len(catalog) == 0:
         typer.echo("(no tools: add toolkits with --toolkit or the `toolkits` setting)", err=True)
+    elif not all(e["ready"] for e in entries):
+        typer.echo("(tools marked \"no\" need their provider's client_id and client_secret under [providers.<id>])", err=True)
 
 
 def _table(rows: list[tuple[str, ...]]) -> None:
@@ -222,11 +291,15 @@ def keys_retire(config: ConfigOption = None) -> None:
 def connections_list(
     user: Annotated[str | None, typer.Option(help="Only this user's connections.")] = None,
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show connections: user, provider, status, expiry, last use, scopes. Never a token."""
     import datetime
 
+    from sqlalchemy.engine import make_url
+
     settings = _settings(config)
+    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
 
     async def fetch() -> list[dict[str, Any]]:
         from mcp_server.vault import open_vault
@@ -243,8 +316,15 @@ def connections_list(
     def when(ts: float | None) -> str:
         return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(timespec="seconds") if ts else "-"
 
+    connections = _run(fetch)
+    if as_json:
+        keys = ("user_id", "provider_id", "status", "expires_at", "created_at", "last_used_at")
+        items = [{**{k: c[k] for k in keys}, "scopes": (c["scopes"] or "").split()} for c in connections]
+        typer.echo(json.dumps({"database": database, "connections": items}, indent=2))
+        return
+    typer.echo(f"Database: {database}", err=True)
     rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "LAST USED", "SCOPES")]
-    for c in _run(fetch):
+    for c in connections:
         rows.append(
             (c["user_id"], c["provider_id"], c["status"], when(c["expires_at"]), when(c["last_used_at"]), c["scopes"] or "-")
         )
@@ -380,6 +460,57 @@ def db_upgrade(config: ConfigOption = None) -> None:
         typer.echo(f"Created the database schema (revision {now}).")
     else:
         typer.echo(f"Upgraded the database schema from {before or 'nothing'} to revision {now}.")
+
+
+@app.command()
+def demo(
+    browser: Annotated[bool, typer.Option(help="Open the authorization link in the browser, where there is one.")] = True,
+) -> None:
+    """Try authmcp with no account anywhere: a local provider, a tool, its authorization, its answer."""
+    from mcp_server.demo.walkthrough import run_demo
+
+    logging.basicConfig(stream=sys.stderr, level="WARNING", format="%(levelname)s %(name)s: %(message)s", force=True)
+    for chatty in ("httpx2", "mcp", "uvicorn.error", "alembic", "mcp_server.vault.keys"):  # its throwaway key
+        logging.getLogger(chatty).setLevel(logging.ERROR)
+    try:
+        answer = _run(lambda: run_demo(open_browser=browser, echo=typer.echo))
+    except KeyboardInterrupt:
+        answer = None
+    if answer is None:
+        raise typer.Exit(code=130)
+
+
+@app.command()
+def install(
+    client: Annotated[str, typer.Argument(help="claude-desktop, cursor, claude-code (this folder's .mcp.json) or mcp-json.")],
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the entry; change no file.")] = False,
+    file: Annotated[Path | None, typer.Option("--file", help="The client's configuration file (default: its usual place).")] = None,
+    name: Annotated[str, typer.Option(help="The server's name in the client.")] = "authmcp",
+    port: Annotated[int | None, typer.Option(help="Port of the authorization pages (default: authmcp's, 8000).")] = None,
+) -> None:
+    """Add authmcp to an MCP client's configuration (merged, the old file backed up first)."""
+    from mcp_server.install import CLIENTS, RESTART, client_config_path, merge_entry, server_entry
+
+    if client not in CLIENTS:
+        raise _fail(AuthmcpError(f"Unknown client {client!r}; use one of: {', '.join(CLIENTS)}."))
+    if port is not None and not 0 < port <= 65535:
+        raise _fail(AuthmcpError(f"Port {port} is not a port number; choose one from 1 to 65535."))
+    settings = _settings(config)
+    try:
+        entry = server_entry(config_file=config_file_path(config), data_dir=settings.data_dir, port=port)
+        path = file or client_config_path(client)
+        if dry_run or path is None:
+            typer.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
+            if path is not None:
+                typer.echo(f"(dry run: {path} was not changed)", err=True)
+            return
+        backup = merge_entry(path, name, entry)
+    except AuthmcpError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"Added {name!r} to {path.absolute()}" + (f" (the previous file is kept as {backup})." if backup else "."))
+    if RESTART[client]:
+        typer.echo(RESTART[client])
 
 
 def main() -> None:

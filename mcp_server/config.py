@@ -1,9 +1,11 @@
-"""Settings: a TOML file (`--config`, else `./authmcp.toml`) overlaid by `AUTHMCP_*` environment variables."""
+"""Settings: a TOML file (`--config`, else `$AUTHMCP_CONFIG`, else `./authmcp.toml`) overlaid by `AUTHMCP_*`
+environment variables."""
 
 from __future__ import annotations
 
 import base64
 import getpass
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -19,9 +21,10 @@ from pydantic_settings import (
 
 from mcp_server.errors import ConfigError
 
-__all__ = ["ApiSettings", "McpAuthSettings", "ProviderSettings", "Settings", "load_settings"]
+__all__ = ["ApiSettings", "McpAuthSettings", "ProviderSettings", "Settings", "config_file_path", "load_settings"]
 
 DEFAULT_CONFIG_FILE = Path("authmcp.toml")
+CONFIG_ENV = "AUTHMCP_CONFIG"  # for clients that own `--config` themselves, such as the MCP Inspector
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -276,17 +279,17 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     Raises:
         ConfigError: The file is missing or malformed, or a value is invalid.
     """
-    path = config_file
-    if path is None and DEFAULT_CONFIG_FILE.is_file():
-        path = DEFAULT_CONFIG_FILE
+    path = config_file_path(config_file)
     if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"Configuration file {path} does not exist; check the --config path.")
         try:
             with path.open("rb") as f:
                 tomllib.load(f)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+        except IsADirectoryError:
+            raise ConfigError(f"Configuration file {path} is a directory; give the path of a .toml file.") from None
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the configuration file {path} ({exc.strerror}).") from None
 
     class FileSettings(Settings):
         @classmethod
@@ -308,6 +311,25 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(_describe(exc, path)) from None
 
 
+def config_file_path(config_file: Path | None = None) -> Path | None:
+    """The configuration file in use: `--config`, else `$AUTHMCP_CONFIG`, else `./authmcp.toml` if present.
+
+    Raises:
+        ConfigError: A file named by `--config` or `$AUTHMCP_CONFIG` does not exist.
+    """
+    if config_file is not None:
+        if not config_file.exists():
+            raise ConfigError(f"Configuration file {config_file} does not exist; check the --config path.")
+        return config_file
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named).expanduser()
+        if not path.exists():
+            raise ConfigError(f"Configuration file {path} (from {CONFIG_ENV}) does not exist; check the variable.")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
 def _describe(exc: ValidationError, path: Path | None) -> str:
     where = f" in {path} or the AUTHMCP_* environment" if path else " in the AUTHMCP_* environment"
     lines = [f"Invalid configuration{where}:"]
@@ -316,6 +338,15 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
         env = "AUTHMCP_" + "__".join(str(part).upper() for part in error["loc"])
         lines.append(f"  {key} (env {env}): {error['msg']}")
     return "\n".join(lines)
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("authmcp")
+    except PackageNotFoundError:
+        return "0"
 
 
 def is_loopback(host: str) -> bool:

@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,7 +18,7 @@ from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server._http import httpx2
@@ -26,18 +27,21 @@ from mcp_server.audit import AuditLog
 from mcp_server.authorization import AuthorizationService
 from mcp_server.calls import ToolEnvironment
 from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
-from mcp_server.config import Settings, is_loopback
+from mcp_server.config import Settings, is_loopback, package_version
 from mcp_server.errors import ConfigError
 from mcp_server.gate import AuthGate, register_tools
 from mcp_server.observability import Observability, open_observability
 from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
 from mcp_server.instances import RunFile, new_instance_id
 from mcp_server.providers import ProviderRegistry
+from mcp_server.readiness import log_unconfigured
+from mcp_server.shared_pages import bind, claim_port, identity_route, instance_secret
+from mcp_server.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
 from mcp_server.vault import Vault, open_vault
-from mcp_server.web import HostCheck, allowed_hosts, create_api_routes, create_web_routes
+from mcp_server.web import HostCheck, allowed_hosts, create_api_routes, create_home_routes, create_web_routes
 from mcp_server.web.approve import create_approval_routes
 
-__all__ = ["Runtime", "create_http_app", "create_web_app", "open_runtime", "serve"]
+__all__ = ["Runtime", "bind", "create_http_app", "create_web_app", "keep_pages", "open_runtime", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +165,7 @@ async def open_runtime(
         verifier, auth = _verifier(settings, public_url)
         mcp: MCPServer[Any] = MCPServer(
             SERVER_NAME,
-            version=_version(),
+            version=package_version(),
             instructions="Tools that act on the user's accounts. A tool may first answer with an authorization "
             "link for the user to open; after they grant access, call the tool again.",
             token_verifier=verifier,
@@ -196,22 +200,30 @@ def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
     return RequestStateSecurity(keys=keys, ttl=float(max(600, settings.flow_ttl_seconds)))
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("authmcp")
-    except PackageNotFoundError:
-        return "0"
-
-
 def create_web_app(runtime: Runtime) -> Starlette:
     """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     return Starlette(
-        routes=[*create_web_routes(runtime.service), *create_approval_routes(runtime.service), *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment), *runtime.observability.routes()],
+        routes=[
+            *create_web_routes(runtime.service),
+            *create_approval_routes(runtime.service),
+            *_local_routes(runtime),
+            *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
+            *runtime.observability.routes(),
+        ],
         middleware=[*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)],
     )
+
+
+def _local_routes(runtime: Runtime) -> list[BaseRoute]:
+    """The data dir's identity (so stdio processes share one port) and, for the local user, their own pages."""
+    routes: list[BaseRoute] = []
+    with contextlib.suppress(ConfigError):  # e.g. a read-only data dir beside PostgreSQL: nobody to share with
+        routes.append(identity_route(instance_secret(runtime.settings.data_dir)))
+    # Multi-user: these pages need to know who is in the browser, a sign-in they do not have (yet).
+    if not runtime.multi_user and not runtime.settings.api.keys:
+        routes += create_home_routes(runtime.service, runtime.settings.user_id)
+    return routes
 
 
 class _Transports:
@@ -250,6 +262,7 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
         routes=[
             *create_web_routes(runtime.service),
             *create_approval_routes(runtime.service),
+            *_local_routes(runtime),
             *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
             *runtime.observability.routes(),
             Mount("", app=_Transports(streamable, sse)),
@@ -259,27 +272,8 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
     )
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Listen on host:port now, so a busy port is a clear start-up error and port 0 gets a real port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for sockets created with
-    # it; with protocol 0 a response written in two parts waits ~40 ms for the client's delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port.") from None
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
 def _uvicorn(app: ASGIApp, log_level: str) -> uvicorn.Server:
-    # access_log off: the callback's query string holds a code and state, which must not reach a log
-    config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False, log_config=None, lifespan="on")
-    return uvicorn.Server(config)
+    return uvicorn.Server(uvicorn_config(app, log_level))
 
 
 async def serve(
@@ -290,23 +284,32 @@ async def serve(
     port: int,
     toolkits: Sequence[str] = (),
     stateless: bool = False,
+    config_file: Path | None = None,
 ) -> None:
     """Run authmcp until stdin closes (stdio) or the process is interrupted (http).
+
+    With stdio, the authorization pages on host:port are shared by every process on the same data dir, and
+    outlive a client that goes while flows wait for a browser (see stdio.py and shared_pages.py).
 
     Raises:
         ConfigError: The configuration cannot work; nothing was started.
     """
     if transport not in ("stdio", "http", "sse"):
         raise ConfigError(f"Unknown transport {transport!r}; use stdio, http or sse.")
-    sock = bind(host, port)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"Port {port} is not a port number; choose one from 0 to 65535.")
+    # stdio: None when an authmcp on the same data dir already serves the pages on that port
+    sock = await claim_port(host, port, settings.data_dir) if transport == "stdio" else bind(host, port)
     try:
-        actual_port = sock.getsockname()[1]
+        actual_port = sock.getsockname()[1] if sock is not None else port
         public_url = settings.resolved_public_url(host, actual_port)
         async with open_runtime(settings, public_url=public_url, toolkits=toolkits) as runtime:
             logger.info("%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits")
+            log_unconfigured(runtime.catalog, runtime.service.providers)
             if transport == "stdio":
-                await _serve_stdio(runtime, sock)
+                await serve_stdio(runtime, create_web_app(runtime), sock, host, port, config_file=config_file)
             else:
+                assert sock is not None
                 if not runtime.multi_user:
                     if not is_loopback(host):
                         raise ConfigError(
@@ -330,16 +333,13 @@ async def serve(
                     await server.serve(sockets=[sock])
                     tg.cancel_scope.cancel()
     finally:
-        sock.close()
+        if sock is not None:
+            sock.close()
 
 
-async def _serve_stdio(runtime: Runtime, sock: socket.socket) -> None:
-    web = _uvicorn(create_web_app(runtime), runtime.settings.log_level)
-    logger.info("MCP on stdio as user %r; authorization pages at %s", runtime.settings.user_id, runtime.public_url)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(lambda: web.serve(sockets=[sock]))
-        tg.start_soon(runtime.service.maintain)
-        tg.start_soon(runtime.observability.run)
-        await runtime.mcp.run_stdio_async()
-        web.should_exit = True
-        tg.cancel_scope.cancel()
+async def keep_pages(settings: Settings, sock: socket.socket) -> None:
+    """`authmcp keep-pages`: serve the pages on a socket a stdio process handed over, while flows wait."""
+    host, port = sock.getsockname()[:2]
+    public_url = settings.resolved_public_url(host, port)
+    async with open_runtime(settings.model_copy(update={"toolkits": []}), public_url=public_url) as runtime:
+        await serve_pages_while_flows_wait(runtime, create_web_app(runtime), sock)

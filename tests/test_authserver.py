@@ -1,4 +1,4 @@
-"""The test provider (tests/support/authserver.py), run as a subprocess and spoken to over HTTP."""
+"""The test provider (mcp_server/demo/authserver.py), run as a subprocess and spoken to over HTTP."""
 
 from __future__ import annotations
 

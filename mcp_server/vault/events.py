@@ -4,8 +4,9 @@ A blocked MCP call or a `/v1/auth/status` long-poll waits in the process it reac
 may land on another replica. The vault announces every finished flow in the transaction that finishes it;
 each process hears the announcements of the others and wakes its own waiters.
 
-- `FlowNotices`: one process (SQLite). Nothing crosses process boundaries; the finishing process wakes its own
-  waiters directly (see `FlowService._finish`).
+- `FlowNotices`: one process (an in-memory database). Nothing crosses process boundaries; the finishing process
+  wakes its own waiters directly (see `FlowService._finish`).
+- `LocalFlowNotices` (local_notices.py): the processes on one machine sharing one SQLite file, over loopback UDP.
 - `PostgresFlowNotices`: `pg_notify` inside the finishing transaction (delivered on commit, never for a
   rollback) and a dedicated asyncpg connection that LISTENs. If that connection drops it reconnects with
   backoff and then tells subscribers that notices may have been missed, so they re-read what they wait on.
@@ -53,8 +54,14 @@ class FlowNotices:
     async def announce(self, conn: AsyncConnection, flow_id: str) -> None:
         """Tell the other processes, from inside the transaction on `conn` that finishes the flow."""
 
+    async def committed(self, flow_id: str) -> None:
+        """Tell the other processes, once the transaction that finished the flow has committed."""
+
     async def start(self) -> None:
         """Start hearing other processes (a no-op for one process)."""
+
+    def forget_now(self) -> None:
+        """The process is ending abruptly (a signal): undo at once what others would see of it."""
 
     async def aclose(self) -> None:
         """Stop hearing."""

@@ -23,6 +23,7 @@ from mcp_server.errors import ConfigError, KeyringError
 from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
 from mcp_server.vault.bookkeeping import Bookkeeping, connection_row
 from mcp_server.vault.keyring import Keyring
+from mcp_server.vault.local_notices import LocalFlowNotices
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import connections, flows, revocations, user_secrets
@@ -135,11 +136,7 @@ class Vault(Bookkeeping):
         self.keyring = keyring
         self.dialect = engine.dialect.name
         # finished flows, announced to the other processes on this database (PostgreSQL: LISTEN/NOTIFY)
-        self.notices: FlowNotices = (
-            PostgresFlowNotices(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
-            if self.dialect == "postgresql"
-            else FlowNotices()
-        )
+        self.notices: FlowNotices = _notices_for(engine)
 
     @classmethod
     def create_engine(cls, database_url: str) -> AsyncEngine:
@@ -147,7 +144,14 @@ class Vault(Bookkeeping):
         if url.startswith("sqlite"):
             path = make_url(url).database
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                folder = Path(path).parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"Cannot use {folder} for the database ({exc.strerror}); set data_dir (or database_url) to "
+                        f"a folder you can write."
+                    ) from None
             engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
             event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
@@ -215,6 +219,7 @@ class Vault(Bookkeeping):
                 connections.c.status,
                 connections.c.scopes,
                 connections.c.expires_at,
+                connections.c.created_at,
                 connections.c.updated_at,
                 connections.c.last_used_at,
                 connections.c.user_info,
@@ -509,6 +514,8 @@ class Vault(Bookkeeping):
             )
             if result.rowcount:
                 await self.notices.announce(conn, flow_id)
+        if result.rowcount:
+            await self.notices.committed(flow_id)
 
     async def flow_by_state(self, state_hash: str) -> Flow | None:
         """The flow a callback's state belongs to, whatever its status (to answer a repeated callback)."""
@@ -580,7 +587,17 @@ class Vault(Bookkeeping):
                 )
             )
             await self.notices.announce(conn, flow.id)
+        await self.notices.committed(flow.id)
         return saved
+
+    async def open_flows(self) -> tuple[int, float | None]:
+        """How many flows are still waiting for a browser, and when the last of them expires."""
+        query = select(func.count(), func.max(flows.c.expires_at)).where(
+            flows.c.status.in_(_OPEN_STATUSES), flows.c.expires_at > time.time()
+        )
+        async with self._reader.connect() as conn:
+            count, last = (await conn.execute(query)).one()
+        return int(count), last
 
     async def expire_flows(self) -> int:
         """Mark pending flows past their expiry as failed. Returns how many."""
@@ -669,11 +686,21 @@ class Vault(Bookkeeping):
             if (await conn.execute(update(user_secrets).where(key).values(**values))).rowcount == 0:
                 await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
             await self.notices.announce(conn, flow_id)
+        await self.notices.committed(flow_id)
         return self._decode_flow(row, with_verifier=False)
 
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(connections))).scalar_one())
+
+
+def _notices_for(engine: AsyncEngine) -> FlowNotices:
+    if engine.dialect.name == "postgresql":
+        return PostgresFlowNotices(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    path = engine.url.database
+    if path and path != ":memory:":
+        return LocalFlowNotices(Path(path))
+    return FlowNotices()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -19,11 +19,12 @@ def test_tools_lists_name_provider_scopes_and_secrets(tmp_path: Path) -> None:
     result = run("tools", "--toolkit", str(REPO / "tests/support/sample_toolkit.py"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["TOOL", "PROVIDER", "SCOPES", "SECRETS"]
+    assert lines[0].split() == ["TOOL", "PROVIDER", "SCOPES", "SECRETS", "READY"]
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
-    assert rows["Sample.ShowToken"] == ["demo", "profile", "-"]
-    assert rows["Sample.NeedsMoreScopes"] == ["demo", "profile", "email", "-"]
-    assert rows["Sample.ReadSecret"] == ["-", "-", "SAMPLE_KEY"]
+    # [providers.demo] has endpoints but no client_id: its tools cannot work yet, and the table says so
+    assert rows["Sample.ShowToken"] == ["demo", "profile", "-", "no:", "provider", "not", "configured"]
+    assert rows["Sample.NeedsMoreScopes"] == ["demo", "profile", "email", "-", "no:", "provider", "not", "configured"]
+    assert rows["Sample.ReadSecret"] == ["-", "-", "SAMPLE_KEY", "yes", "(asks", "each", "user", "for", "SAMPLE_KEY)"]
 
 
 def test_a_bad_toolkit_is_refused_with_a_message_not_a_traceback(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Run tests/support/authserver.py in a subprocess and drive it from tests.
+"""Run the strict test provider (mcp_server/demo/authserver.py, shipped for `authmcp demo`) in a subprocess and drive it from tests.
 
     server = AuthServer.start(clients=[("authmcp-test", "test-secret", "http://127.0.0.1:8000/oauth/callback")])
     try:
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 import re
 import select
@@ -28,7 +29,9 @@ import httpx2
 
 __all__ = ["AUTHSERVER_SCRIPT", "AuthServer", "AuthServerError"]
 
-AUTHSERVER_SCRIPT = Path(__file__).resolve().with_name("authserver.py")
+_SPEC = importlib.util.find_spec("mcp_server.demo.authserver")
+assert _SPEC is not None and _SPEC.origin is not None
+AUTHSERVER_SCRIPT = Path(_SPEC.origin)
 _MAX_REDIRECTS = 10
 _FORM_ACTION = re.compile(r'<form\b[^>]*\baction="([^"]*)"', re.IGNORECASE)
 

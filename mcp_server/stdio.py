@@ -1,0 +1,135 @@
+"""The stdio transport's process: MCP on stdin/stdout, the authorization pages beside it, and its lifetime.
+
+- The pages are served from the port this process holds, or, when another authmcp on the same data dir holds
+  it, taken over as soon as that one goes (shared_pages.py).
+- When the client goes (stdin closes) while flows still wait for a browser, the listening socket is handed to
+  a detached `authmcp keep-pages`, which serves those links until the flows finish or expire; this process
+  exits at once either way.
+- SIGTERM and SIGINT end the process at once, even while a thread is blocked reading stdin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+import uvicorn
+from starlette.types import ASGIApp
+
+from mcp_server.shared_pages import hand_over, take_over_when_free
+
+if TYPE_CHECKING:
+    from mcp_server.server import Runtime
+
+__all__ = ["QuietServer", "serve_pages_while_flows_wait", "serve_stdio", "uvicorn_config"]
+
+logger = logging.getLogger(__name__)
+
+_FLOWS_CHECK = 0.5  # seconds between looks at the flows still waiting, in `authmcp keep-pages`
+
+
+def uvicorn_config(app: ASGIApp, log_level: str) -> uvicorn.Config:
+    # access_log off: the callback's query string holds a code and state, which must not reach a log
+    return uvicorn.Config(app, log_level=log_level.lower(), access_log=False, log_config=None, lifespan="on")
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn leaving signals to the process: it must not swallow a SIGTERM meant to end it."""
+
+    @classmethod
+    def for_app(cls, app: ASGIApp, log_level: str) -> QuietServer:
+        return cls(uvicorn_config(app, log_level))
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class _Pages:
+    """The web routes: served from the socket we hold, or once the port's holder has gone."""
+
+    def __init__(self, app: ASGIApp, log_level: str, host: str, port: int) -> None:
+        self.server = QuietServer.for_app(app, log_level)
+        self.host, self.port = host, port
+        self.sock: socket.socket | None = None
+        self._waiting = anyio.CancelScope()
+
+    async def run(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            with self._waiting:
+                sock = await take_over_when_free(self.host, self.port)
+            if sock is None or self.server.should_exit:
+                return
+        self.sock = sock
+        await self.server.serve(sockets=[sock])
+
+    def stop(self) -> None:
+        self._waiting.cancel()
+        self.server.should_exit = True  # a graceful stop: a cancelled uvicorn logs a CancelledError traceback
+
+
+async def serve_stdio(
+    runtime: Runtime, app: ASGIApp, sock: socket.socket | None, host: str, port: int, *, config_file: Path | None
+) -> None:
+    """MCP on stdio until the client goes; the pages `app` on `sock` (None: another process holds the port)."""
+    pages = _Pages(app, runtime.settings.log_level, host, port)
+    where = "at" if sock is not None else "served by another authmcp at"
+    logger.info("MCP on stdio as user %r; authorization pages %s %s", runtime.settings.user_id, where, runtime.public_url)
+    _exit_on_signals(runtime)
+    background = anyio.CancelScope()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(pages.run, sock)
+        tg.start_soon(_run_in, background, runtime.service.maintain, runtime.observability.run)
+        await runtime.mcp.run_stdio_async()
+        # The client has gone (and may kill our process group in a moment): the links it showed must keep working.
+        waiting, _ = await runtime.vault.open_flows()
+        if waiting and pages.sock is not None:
+            hand_over(pages.sock, config_file, runtime.settings.data_dir)
+            logger.info("the MCP client has gone; a detached authmcp serves the pages of %d pending flow(s)", waiting)
+        background.cancel()
+        pages.stop()
+
+
+async def serve_pages_while_flows_wait(runtime: Runtime, app: ASGIApp, sock: socket.socket) -> None:
+    """Serve the pages `app` on `sock` until no flow waits for a browser any more."""
+    host, port = sock.getsockname()[:2]
+    pages = _Pages(app, runtime.settings.log_level, host, port)
+    background = anyio.CancelScope()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(pages.run, sock)
+        tg.start_soon(_run_in, background, runtime.service.maintain)
+        while (await runtime.vault.open_flows())[0]:
+            await anyio.sleep(_FLOWS_CHECK)
+        logger.info("no flow waits for a browser any more; stopping")
+        background.cancel()
+        pages.stop()
+
+
+async def _run_in(scope: anyio.CancelScope, *fns: Callable[[], Awaitable[None]]) -> None:
+    """Run background loops until `scope` is cancelled."""
+    with scope:
+        async with anyio.create_task_group() as tg:
+            for fn in fns:
+                tg.start_soon(fn)
+
+
+def _exit_on_signals(runtime: Runtime) -> None:
+    """SIGTERM or SIGINT: exit now. A clean unwinding would wait for the thread blocked reading stdin."""
+    loop = asyncio.get_running_loop()
+
+    def exit_now(name: str) -> None:
+        logger.info("%s: stopping", name)
+        runtime.vault.notices.forget_now()
+        os._exit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no such support
+            loop.add_signal_handler(sig, exit_now, sig.name)

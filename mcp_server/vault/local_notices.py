@@ -1,0 +1,138 @@
+"""'A flow finished' notices between the processes on one machine that share one SQLite file.
+
+SQLite has no LISTEN/NOTIFY. Each process listening for notices binds a UDP socket on 127.0.0.1 (port 0) and
+writes its port into `.<database file name>.notices/<pid>-<origin>` beside the file; a process that finished a flow sends one datagram
+with the flow id to every other port listed there, right after the transaction commits. A datagram on loopback
+is heard within milliseconds (the README gives measured figures); nothing polls.
+
+A notice only makes the receiver re-read the flow from the database, so a forged or repeated datagram changes
+nothing. Entries of processes that died without removing theirs are deleted by the next sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mcp_server.vault.events import FlowNotices
+
+__all__ = ["LocalFlowNotices"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_DATAGRAM = 512  # {"origin": 16 hex, "flow": <= 64 characters} fits many times over
+
+
+class LocalFlowNotices(FlowNotices):
+    """Notices over loopback UDP between the processes that use the SQLite file at `database_path`."""
+
+    def __init__(self, database_path: Path) -> None:
+        super().__init__()
+        self.directory = database_path.parent / f".{database_path.name}.notices"
+        self._transport: asyncio.DatagramTransport | None = None
+        self._entry: Path | None = None
+        self._sender: socket.socket | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        if self._transport is not None:
+            return
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Receiver(self), local_addr=("127.0.0.1", 0), family=socket.AF_INET
+        )
+        self._transport = transport
+        port = transport.get_extra_info("sockname")[1]
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+        self._entry = self.directory / f"{os.getpid()}-{self.origin}"
+        self._entry.write_text(str(port))
+
+    def forget_now(self) -> None:
+        if self._entry is not None:
+            self._entry.unlink(missing_ok=True)
+            self._entry = None
+
+    async def aclose(self) -> None:
+        self.forget_now()
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+        for delivery in list(self._deliveries):
+            delivery.cancel()
+
+    async def announce(self, conn: AsyncConnection, flow_id: str) -> None:
+        """Nothing inside the transaction: a reader woken before the commit would see the flow still open."""
+
+    async def committed(self, flow_id: str) -> None:
+        payload = json.dumps({"origin": self.origin, "flow": flow_id}).encode()
+        for entry, port in self._peers():
+            try:
+                self._socket().sendto(payload, ("127.0.0.1", port))
+            except OSError as exc:  # a full buffer on loopback: the receiver's own checks will catch up
+                logger.info("could not tell process %s that a flow finished (%s)", entry.name.split("-")[0], exc)
+
+    def _socket(self) -> socket.socket:
+        if self._sender is None:
+            self._sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sender.setblocking(False)
+        return self._sender
+
+    def _peers(self) -> list[tuple[Path, int]]:
+        try:
+            entries = list(self.directory.iterdir())
+        except FileNotFoundError:
+            return []
+        peers = []
+        for entry in entries:
+            if entry == self._entry:
+                continue
+            pid_text, _, _ = entry.name.partition("-")
+            try:
+                pid, port = int(pid_text), int(entry.read_text())
+            except (OSError, ValueError):
+                continue  # being written, or not ours
+            if not _alive(pid):
+                entry.unlink(missing_ok=True)
+                continue
+            peers.append((entry, port))
+        return peers
+
+    def _heard(self, data: bytes) -> None:
+        try:
+            notice = json.loads(data)
+            origin, flow_id = str(notice["origin"]), str(notice["flow"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if origin != self.origin and len(flow_id) <= 64:
+            task = asyncio.get_running_loop().create_task(self._deliver(flow_id))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
+
+class _Receiver(asyncio.DatagramProtocol):
+    def __init__(self, notices: LocalFlowNotices) -> None:
+        self.notices = notices
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if len(data) <= _MAX_DATAGRAM:
+            self.notices._heard(data)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True

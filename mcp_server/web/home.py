@@ -1,0 +1,111 @@
+"""The local user's pages: `/` (what this server is, who you are to it) and `/connections` (see and revoke).
+
+Served only in single-user mode, where everyone who reaches the loopback port acts as the local user anyway
+(the same trust as the stdio client). In multi-user mode these pages would first need to know who is in the
+browser, a sign-in of their own; until the server has one they are not served (see `server._local_routes`).
+
+Revoke is a form POST protected twice: the Origin must be ours (the page sends `Referrer-Policy: same-origin`,
+since with `no-referrer` browsers post `Origin: null`), and a CSRF token, a random value in a `SameSite=Strict`
+cookie, must be repeated by the form.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import secrets
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from mcp_server.authorization import AuthorizationService
+from mcp_server.web.pages import BROWSER_HEADERS, page
+
+__all__ = ["create_home_routes"]
+
+CSRF_COOKIE = "authmcp_csrf"
+_MAX_PROVIDER_ID = 100
+
+_ROW = (
+    "<tr><td>{name}</td><td>{scopes}</td><td>{since}</td><td>{used}</td><td>{status}</td>"
+    '<td><form method="post" action="/connections/{provider}/revoke">'
+    '<input type="hidden" name="csrf" value="{csrf}"><button type="submit">Revoke</button></form></td></tr>'
+)
+_TABLE = (
+    "<table><thead><tr><th>Provider</th><th>Scopes</th><th>Connected since</th><th>Last used</th><th>Status</th>"
+    "<th></th></tr></thead><tbody>{rows}</tbody></table>"
+)
+_TABLE_STYLE = (
+    "<style>table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem;"
+    "border-bottom:1px solid #ddd;vertical-align:top}</style>"
+)
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def create_home_routes(service: AuthorizationService, user_id: str) -> list[Route]:
+    """The pages of the single local user `user_id`."""
+
+    async def home(request: Request) -> Response:
+        return page(
+            "authmcp",
+            f"This is authmcp, the server that lets your AI apps use tools acting on your accounts. "
+            f"You are the local user {user_id!r}: this server answers only on this computer, and every app that "
+            f"uses it acts as you.",
+            extra='<p><a href="/connections">Your connections</a>: the accounts you have connected, and a '
+            "button to revoke each one.</p>",
+        )
+
+    async def connections(request: Request) -> Response:
+        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        rows, _ = await service.vault.list_connections(user_id)
+        cells = []
+        for row in rows:
+            provider = service.providers.get(row["provider_id"])
+            cells.append(_ROW.format(
+                name=escape(provider.name if provider else row["provider_id"]),
+                provider=escape(row["provider_id"]),
+                scopes=escape(row["scopes"] or "-"),
+                since=_when(row["created_at"]),
+                used=_when(row["last_used_at"]),
+                status="active" if row["status"] == "active" else "needs authorization again",
+                csrf=escape(csrf),
+            ))
+        if cells:
+            message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
+            extra = _TABLE_STYLE + _TABLE.format(rows="".join(cells))
+        else:
+            message = "You have not connected any account yet. A tool that needs one will give you a link."
+            extra = ""
+        response = page("Your connections", message, extra=extra + '<p><a href="/">authmcp</a></p>')
+        # Keep the Origin on the Revoke post (no-referrer would make it "null", which the Host/Origin check
+        # refuses); nothing in this page's URL is worth hiding from our own origin.
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/connections")
+        return response
+
+    async def revoke(request: Request) -> Response:
+        provider_id = request.path_params["provider_id"][:_MAX_PROVIDER_ID]
+        form = await request.form(max_files=0, max_fields=4)
+        token, cookie = form.get("csrf"), request.cookies.get(CSRF_COOKIE)
+        if not isinstance(token, str) or not cookie or not hmac.compare_digest(token, cookie):
+            return page(
+                "Not revoked",
+                "This form has expired. Open Your connections again and press Revoke there.",
+                status_code=403,
+                extra='<p><a href="/connections">Your connections</a></p>',
+            )
+        await service.disconnect(user_id, provider_id)  # unusable at once; revoked at the provider, retried if down
+        return RedirectResponse("/connections", status_code=303, headers=BROWSER_HEADERS)
+
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/connections", connections, methods=["GET"]),
+        Route("/connections/{provider_id}/revoke", revoke, methods=["POST"]),
+    ]

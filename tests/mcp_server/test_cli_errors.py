@@ -1,0 +1,106 @@
+"""Every mistake a person can make on the command line ends with one line saying what to do, and a non-zero
+exit; never a traceback. And the small things the CLI owes: --version, --json, the database it read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_server", *args], capture_output=True, text=True, cwd=cwd, timeout=60,
+        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("authmcp: "), result.stderr
+    assert "Traceback" not in result.stderr and all(word in lines[0] for word in words), lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        pytest.param(("serve", "--port", "99999"), {}, ("99999", "0 to 65535"), id="port-out-of-range"),
+        pytest.param(("serve", "--port", "-1"), {}, ("-1",), id="negative-port"),
+        pytest.param(("serve", "--port", "0"), {"AUTHMCP_DATA_DIR": "{file}"}, ("data dir",), id="data-dir-is-a-file"),
+        pytest.param(("connections", "list"), {"AUTHMCP_DATA_DIR": "{file}"}, ("data_dir",), id="list-data-dir-is-a-file"),
+        pytest.param(("connections", "list"), {"AUTHMCP_DATA_DIR": "{file}/sub"}, ("data_dir",), id="data-dir-under-a-file"),
+        pytest.param(
+            ("connections", "list"), {"AUTHMCP_DATABASE_URL": "sqlite:////proc/no/such/dir/a.db"}, ("database",),
+            id="database-folder-cannot-exist",
+        ),
+        pytest.param(("tools", "--config", "{tmp}/missing.toml"), {}, ("missing.toml", "--config"), id="missing-config"),
+        pytest.param(("tools",), {"AUTHMCP_CONFIG": "{tmp}/missing.toml"}, ("AUTHMCP_CONFIG",), id="missing-config-env"),
+        pytest.param(("tools", "--config", "{tmp}"), {}, ("directory",), id="config-is-a-directory"),
+        pytest.param(("tools", "--toolkit", "{tmp}/nope.py"), {"AUTHMCP_TOOLKITS": "[]"}, ("nope.py",), id="missing-toolkit"),
+        pytest.param(("install", "vscode"), {}, ("vscode", "claude-desktop"), id="unknown-client"),
+    ],
+)
+def test_a_mistake_is_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], words: tuple[str, ...]
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+
+    def fill(value: str) -> str:
+        return value.replace("{file}", str(a_file)).replace("{tmp}", str(tmp_path))
+
+    result = run(*(fill(a) for a in args), cwd=tmp_path, env={"AUTHMCP_TOOLKITS": "[]", **{k: fill(v) for k, v in env.items()}})
+    assert_one_line(result, *words)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere: a permission error cannot be made")
+def test_a_data_dir_without_permission_is_one_line(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = run("connections", "list", cwd=tmp_path, env={"AUTHMCP_DATA_DIR": str(locked / "data")})
+    assert_one_line(result)
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("authmcp ") and result.stdout.split()[1][0].isdigit()
+
+
+def test_config_file_from_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text(
+        f'toolkits = []\ndata_dir = "{tmp_path / "data"}"\n'
+        '[providers.demo]\nauthorize_url = "https://a/x"\ntoken_url = "https://a/t"\n'  # no client_id yet
+    )
+    (tmp_path / "authmcp.toml").write_text("toolkits = [\"not.this.one\"]\n")  # the variable wins over ./authmcp.toml
+    sample = str(REPO / "tests/support/sample_toolkit.py")
+    result = run("tools", "--json", "--toolkit", sample, cwd=tmp_path, env={"AUTHMCP_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    tools = {tool["name"]: tool for tool in json.loads(result.stdout)}
+    assert tools["Sample.ShowToken"]["provider"] == "demo" and tools["Sample.ShowToken"]["ready"] is False
+    assert tools["Sample.ShowToken"]["provider_configured"] is False
+    assert tools["Sample.ReadSecret"]["provider"] is None and tools["Sample.ReadSecret"]["ready"] is True
+
+
+def test_connections_list_names_the_database_it_read(tmp_path: Path) -> None:
+    env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data")}
+    table = run("connections", "list", cwd=tmp_path, env=env)
+    assert table.returncode == 0 and f"Database: sqlite:///{tmp_path / 'data' / 'authmcp.db'}" in table.stderr
+    listed = json.loads(run("connections", "list", "--json", cwd=tmp_path, env=env).stdout)
+    assert listed == {"database": f"sqlite:///{tmp_path / 'data' / 'authmcp.db'}", "connections": []}
+
+
+def test_serve_names_the_providers_that_tools_need_and_are_not_configured(tmp_path: Path) -> None:
+    env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data"), "AUTHMCP_TOOLKITS": '["toolkits.github"]'}
+    result = run("serve", "--port", "0", cwd=tmp_path, env=env)  # stdin is closed: it starts and stops
+    assert result.returncode == 0, result.stderr
+    unconfigured = [line for line in result.stderr.splitlines() if "providers not configured" in line]
+    assert len(unconfigured) == 1 and "github (" in unconfigured[0]
+    assert "Traceback" not in result.stderr and " ERROR " not in result.stderr
