@@ -145,7 +145,7 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
         providers, catalog = load_tools(settings, toolkit or [])
     except AuthmcpError as exc:
         raise _fail(exc) from None
-    entries = []
+    entries, summaries = [], []
     for definition in catalog:
         requirement = definition.requirement
         readiness = tool_readiness(definition, providers, settings)
@@ -158,14 +158,14 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
             "secrets_set": list(readiness.secrets_set),
             "ready": readiness.ready,
         })
-        entries[-1]["_ready"] = readiness.summary
+        summaries.append(readiness.summary)
     if as_json:
-        typer.echo(json.dumps([{k: v for k, v in e.items() if k != "_ready"} for e in entries], indent=2))
+        typer.echo(json.dumps(entries, indent=2))
     else:
         rows = [("TOOL", "PROVIDER", "SCOPES", "SECRETS", "READY")]
         rows += [
-            (e["name"], e["provider"] or "-", " ".join(e["scopes"]) or "-", " ".join(e["secrets"]) or "-", e["_ready"])
-            for e in entries
+            (e["name"], e["provider"] or "-", " ".join(e["scopes"]) or "-", " ".join(e["secrets"]) or "-", summary)
+            for e, summary in zip(entries, summaries)
         ]
         _table(rows)
     if len(catalog) == 0:
