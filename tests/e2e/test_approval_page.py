@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 from playwright import async_api as playwright
@@ -92,7 +93,12 @@ async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, br
         again = (await api.post("/v1/tools/execute", json=body)).json()
         assert again["success"] is False and again["output"]["authorization"]["url"] != approval_url
 
-        audit = (await api.get("/v1/admin/audit", params={"tool": "Gmail.SendEmail", "limit": 100})).json()
-    events = [(item["event"], item["outcome"]) for item in reversed(audit["items"])]
+        with anyio.fail_after(20):  # the trail is written in the background, every half second
+            while True:
+                audit = (await api.get("/v1/admin/audit", params={"tool": "Gmail.SendEmail", "limit": 100})).json()
+                events = [(item["event"], item["outcome"]) for item in reversed(audit["items"])]
+                if events.count(("approval.asked", None)) == 4:  # the MCP call and its replay, the /v1 call twice
+                    break
+                await anyio.sleep(0.2)
     assert ("approval.granted", "granted") in events and ("approval.declined", "declined") in events
     assert events.count(("tool.call", "ok")) == 1  # only the approved call ran
