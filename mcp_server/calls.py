@@ -16,6 +16,7 @@ from mcp_server.authorization import AuthorizationService
 from mcp_server.catalog import ToolDefinition
 from mcp_server.declare import ToolAuthorization, ToolContext
 from mcp_server.errors import ToolExecutionError, UpstreamAuthError
+from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.vault import Connection
 
 __all__ = ["AuthorizationExpired", "ToolEnvironment", "missing_secrets", "run_tool", "secrets_for", "tool_context"]
@@ -27,6 +28,7 @@ class ToolEnvironment:
 
     http: httpx2.AsyncClient
     toolkit_settings: Mapping[str, Mapping[str, str]]  # keyed by toolkit name in lower case ("gmail")
+    providers: ProviderRegistry | None = None  # for each provider's error convention
 
 
 class AuthorizationExpired(ToolExecutionError):
@@ -60,13 +62,20 @@ def missing_secrets(definition: ToolDefinition, secrets: Mapping[str, str]) -> s
     )
 
 
-def _authorization(connection: Connection) -> ToolAuthorization:
+def _authorization(connection: Connection, provider: Provider | None) -> ToolAuthorization:
     return ToolAuthorization(
         provider_id=connection.provider_id,
         token=connection.access_token,
         scopes=connection.scopes,
         user_info=connection.user_info,
+        extras=connection.token_extras,
+        error_style=provider.error_style if provider is not None else "http",
     )
+
+
+def _provider(environment: ToolEnvironment | None, connection: Connection) -> Provider | None:
+    providers = environment.providers if environment is not None else None
+    return providers.get(connection.provider_id) if providers is not None else None
 
 
 def tool_context(
@@ -80,7 +89,9 @@ def tool_context(
     its toolkit's settings and the shared HTTP client."""
     return ToolContext(
         user_id=user_id,
-        authorization=_authorization(connection) if connection is not None else None,
+        authorization=(
+            _authorization(connection, _provider(environment, connection)) if connection is not None else None
+        ),
         secrets={name: secrets[name] for name in definition.secrets},
         settings=dict(environment.toolkit_settings.get(definition.toolkit.lower(), {})) if environment else {},
         http=environment.http if environment else None,
@@ -143,7 +154,8 @@ async def _run_with_retry(
     refreshed = await service.refresh(context.user_id, connection.provider_id, rejected=connection)
     if refreshed is None:
         raise AuthorizationExpired("The authorization for this tool is no longer valid; authorize again.")
-    retry_context = replace(context, authorization=_authorization(refreshed))
+    provider = service.providers.get(refreshed.provider_id)
+    retry_context = replace(context, authorization=_authorization(refreshed, provider))
     try:
         return await definition.invoke(retry_context, arguments)
     except UpstreamAuthError:

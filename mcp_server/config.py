@@ -44,6 +44,7 @@ class ProviderSettings(BaseModel):
     name: str | None = None  # shown to people ("Sign in to <name>")
     authorize_url: str | None = None
     token_url: str | None = None
+    refresh_url: str | None = None  # where refresh tokens go, when not token_url
     userinfo_url: str | None = None
     revocation_url: str | None = None
     issuer: str | None = None  # checked against the callback's `iss` (RFC 9207) when the provider sends one
@@ -62,6 +63,8 @@ class ProviderSettings(BaseModel):
     user_id_field: str | None = None
     revocation: Literal["rfc7009", "github_grant", "none"] | None = None
     refresh: Literal["rotating", "reusable", "none"] | None = None
+    error_style: Literal["http", "ok_flag"] | None = None
+    token_extras: list[str] = Field(default_factory=list)  # token-response fields tools may read
 
 
 class McpAuthSettings(BaseModel):

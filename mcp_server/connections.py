@@ -274,6 +274,7 @@ class ConnectionService:
                     token_type=tokens.token_type,
                     expires_at=tokens.expires_at,
                     scopes=tokens.scopes if tokens.scopes else current.scopes,
+                    token_extras={**current.token_extras, **tokens.extras},
                 )
             except StorageUnavailable as exc:
                 if time.monotonic() > give_up:

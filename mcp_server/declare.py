@@ -276,6 +276,11 @@ class ToolAuthorization:
     token: str = field(repr=False)
     scopes: tuple[str, ...] = ()
     user_info: Mapping[str, Any] = field(default_factory=dict)
+    #: Token-response fields the provider's catalogue entry keeps (`token_extras`), e.g. Salesforce's
+    #: `extras["instance_url"]`, the API host of the user's org.
+    extras: Mapping[str, str] = field(default_factory=dict)
+    #: How the provider's API reports failures (`error_style`); `raise_for_upstream_status(..., context=)` reads it.
+    error_style: str = "http"
 
 
 @dataclass(frozen=True)

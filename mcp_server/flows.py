@@ -275,6 +275,7 @@ class FlowService:
             "expires_at": tokens.expires_at,
             "scopes": list(tokens.scopes if tokens.scopes is not None else flow.scopes),
             "user_info": user_info,
+            "token_extras": tokens.extras,
         }
         if self.verifier_url is not None:
             # Whoever is in this browser must be shown to be the flow's user before anything is bound to them.

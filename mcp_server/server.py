@@ -153,6 +153,7 @@ async def open_runtime(
         environment = ToolEnvironment(
             http=await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_seconds)),
             toolkit_settings={name.lower(): values for name, values in settings.toolkit_settings.items()},
+            providers=providers,
         )
         gate = AuthGate(
             catalog=catalog,

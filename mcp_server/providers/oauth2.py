@@ -24,6 +24,7 @@ from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
 from mcp_server._http import ResponseTooLarge, capped_transport, deadline, httpx2, provider_client
 from mcp_server.telemetry import traced
 from mcp_server.errors import OAuthError, ProviderUnavailable
+from mcp_server.providers.answers import answer_error
 from mcp_server.providers.registry import Provider
 
 __all__ = [
@@ -47,6 +48,7 @@ class TokenSet:
     token_type: str = "Bearer"
     expires_at: float | None = None
     scopes: tuple[str, ...] | None = None  # None: the provider did not say (RFC 6749 §5.1: as requested)
+    extras: dict[str, str] = field(default_factory=dict)  # the provider's `token_extras` found in the answer
 
 
 def parse_scopes(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -143,6 +145,8 @@ async def _token_request(provider: Provider, what: str) -> AsyncIterator[None]:
 
 
 def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> TokenSet:
+    # extras are read at the top level, before a nested user token is taken (Salesforce's instance_url)
+    extras = {name: str(raw[name]) for name in provider.token_extras if isinstance(raw.get(name), (str, int))}
     if provider.token_response_key:
         # Slack puts a user token under `authed_user` after consent, but at the top level after a refresh
         nested = raw.get(provider.token_response_key)
@@ -161,6 +165,7 @@ def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> T
         token_type=str(raw.get("token_type") or "Bearer"),
         expires_at=expires_at,
         scopes=parse_scopes(scope) if isinstance(scope, (str, list)) else None,
+        extras={name: value[:2048] for name, value in extras.items()},
     )
 
 
@@ -184,12 +189,16 @@ async def exchange_code(
 
 @traced("authmcp.provider.refresh")
 async def refresh(provider: Provider, *, refresh_token: str, timeout: float) -> TokenSet:
-    """Use a refresh token (RFC 6749 §6). The answer's refresh token is None when the provider sent none."""
-    assert provider.token_url is not None
+    """Use a refresh token (RFC 6749 §6) at the provider's refresh URL, else its token endpoint.
+
+    The answer's refresh token is None when the provider sent none.
+    """
+    url = provider.refresh_url or provider.token_url
+    assert url is not None
     async with _client(provider, timeout=timeout) as client:
         async with _token_request(provider, "refresh token"), deadline(timeout):
             received_at = time.time()
-            raw = await client.refresh_token(provider.token_url, refresh_token=refresh_token)
+            raw = await client.refresh_token(url, refresh_token=refresh_token)
     return _token_set(provider, dict(raw), received_at)
 
 
@@ -257,4 +266,9 @@ async def revoke(provider: Provider, *, token: str, token_type_hint: str, timeou
         raise ProviderUnavailable(f"{provider.name} could not revoke the token now (HTTP {status})")
     if status >= 400 and not (provider.revocation == "github_grant" and status == 404):
         raise OAuthError("invalid_request", f"{provider.name} refused to revoke the token (HTTP {status})")
+    failure = answer_error(provider.error_style, response) if status < 300 else None
+    if failure is not None:  # e.g. Slack's HTTP 200 {"ok": false}: not revoked
+        if failure.kind in ("transient", "rate_limited"):
+            raise ProviderUnavailable(f"{provider.name} could not revoke the token now ({failure.code})")
+        raise OAuthError("invalid_request", f"{provider.name} refused to revoke the token ({failure.code})")
     return True

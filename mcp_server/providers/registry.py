@@ -16,6 +16,11 @@ __all__ = ["Provider", "ProviderRegistry", "load_catalogue"]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 Revocation = Literal["rfc7009", "github_grant", "none"]
 RefreshBehaviour = Literal["rotating", "reusable", "none"]
+#: How a provider's API says a request failed: by the HTTP status alone, or also in HTTP 200 answers carrying
+#: `{"ok": false, "error": "<code>"}` (Slack's Web API).
+ErrorStyle = Literal["http", "ok_flag"]
+#: Token-response fields that are tokens themselves: never kept as extras, which are stored unencrypted.
+SECRET_FIELDS = frozenset({"access_token", "refresh_token", "id_token"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class Provider:
     name: str
     authorize_url: str | None
     token_url: str | None
+    refresh_url: str | None = None  # where refresh tokens are used, when not the token endpoint (Figma)
     userinfo_url: str | None = None
     revocation_url: str | None = None
     issuer: str | None = None
@@ -45,6 +51,8 @@ class Provider:
     revocation: Revocation = "rfc7009"  # how to revoke; "rfc7009" needs revocation_url
     refresh: RefreshBehaviour = "reusable"  # what the provider does with refresh tokens (documentation)
     discover: bool = False  # endpoints not given come from the issuer's metadata at start-up
+    error_style: ErrorStyle = "http"
+    token_extras: tuple[str, ...] = ()  # token-response fields kept with the connection for tools
 
     def missing_settings(self) -> list[str]:
         """Settings that must still be given before this provider can authorize anyone."""
@@ -110,11 +118,17 @@ class ProviderRegistry:
         given = overrides.model_dump(exclude_none=True, exclude={"type", "client_secret"})
         if not given.get("scopes"):
             given.pop("scopes", None)
-        for empty_by_default in ("authorize_params", "userinfo_headers"):
+        for empty_by_default in ("authorize_params", "userinfo_headers", "token_extras"):
             if not given.get(empty_by_default):
                 given.pop(empty_by_default, None)
         merged = {**base, **given}
         secret = overrides.client_secret.get_secret_value() if overrides.client_secret else None
+        extras = tuple(merged.pop("token_extras", ()))
+        if SECRET_FIELDS & set(extras):
+            raise ConfigError(
+                f"[providers.{provider_id}] token_extras names {', '.join(sorted(SECRET_FIELDS & set(extras)))}: "
+                f"extras are stored unencrypted, so tokens cannot be among them; remove those names."
+            )
         return Provider(
             id=provider_id,
             type=provider_type,
@@ -125,6 +139,7 @@ class ProviderRegistry:
             scopes=tuple(merged.pop("scopes", ())),
             authorize_params=dict(merged.pop("authorize_params", {})),
             userinfo_headers=dict(merged.pop("userinfo_headers", {})),
+            token_extras=extras,
             **merged,
         )
 

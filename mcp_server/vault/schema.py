@@ -23,6 +23,7 @@ connections = Table(
     Column("token_type", String(40), nullable=False),
     Column("expires_at", Float, nullable=True),
     Column("user_info", Text, nullable=False),  # JSON from the provider's userinfo endpoint
+    Column("token_extras", Text, nullable=True),  # JSON: the provider's `token_extras` (never tokens)
     Column("key_id", String(16), nullable=False),
     Column("version", Integer, nullable=False),  # +1 on every change, so other processes can tell
     # a refresh lease: the one process (and task) allowed to use the refresh token until lease_until

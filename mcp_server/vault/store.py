@@ -56,6 +56,7 @@ class Connection:
     user_info: dict[str, Any]
     version: int
     updated_at: float
+    token_extras: dict[str, str] = field(default_factory=dict)  # e.g. Salesforce's instance_url
 
     def is_stale(self, now: float) -> bool:
         """Past expiry, or within the leeway of it: `min(60 s, a tenth of the token's lifetime)`, so a short-lived
@@ -255,19 +256,24 @@ class Vault(Bookkeeping):
         expires_at: float | None,
         scopes: Sequence[str],
         user_info: dict[str, Any] | None = None,
+        token_extras: dict[str, str] | None = None,
         conn: AsyncConnection | None = None,
     ) -> Connection:
-        """Insert or replace the user's connection to a provider, as one unit (access and refresh together)."""
+        """Insert or replace the user's connection to a provider, as one unit (access and refresh together).
+
+        `user_info` and `token_extras` left as None keep what was stored.
+        """
         if conn is None:
             async with self._engine.begin() as own:
                 return await self.save_connection(
                     user_id, provider_id, access_token=access_token, refresh_token=refresh_token,
-                    token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info, conn=own,
+                    token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info,
+                    token_extras=token_extras, conn=own,
                 )
         now = time.time()
         values = self._connection_values(
             user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
-            expires_at=expires_at, scopes=scopes, user_info=user_info,
+            expires_at=expires_at, scopes=scopes, user_info=user_info, token_extras=token_extras,
         )
         result = await conn.execute(
             update(connections)
@@ -311,6 +317,7 @@ class Vault(Bookkeeping):
         expires_at: float | None,
         scopes: Sequence[str],
         user_info: dict[str, Any] | None,
+        token_extras: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             "status": "active",
@@ -330,6 +337,8 @@ class Vault(Bookkeeping):
         }
         if user_info is not None:
             values["user_info"] = json.dumps(user_info)
+        if token_extras is not None:
+            values["token_extras"] = json.dumps(token_extras)
         return values
 
     async def set_connection_status(self, user_id: str, provider_id: str, status: str) -> None:
@@ -428,6 +437,7 @@ class Vault(Bookkeeping):
             user_info=json.loads(row["user_info"] or "{}"),
             version=row["version"],
             updated_at=row["updated_at"],
+            token_extras=json.loads(row["token_extras"] or "{}"),
         )
 
     # ---------------------------------------------------------------- flows

@@ -15,6 +15,7 @@ import mcp_server.declare
 from mcp_server.config import ProviderSettings
 from mcp_server.declare import OAuth2
 from mcp_server.providers import Provider, ProviderRegistry, load_catalogue
+from mcp_server.providers.registry import SECRET_FIELDS
 from mcp_server.providers.oauth2 import authorization_url
 
 CATALOGUE = load_catalogue()
@@ -31,15 +32,16 @@ REQUIRED_KEYS = {
 
 # Every key a catalogue entry may have, in the order entries list them (the catalogue's header comment).
 KEY_ORDER = [
-    "name", "authorize_url", "token_url", "userinfo_url", "userinfo_method", "userinfo_headers", "user_id_field",
+    "name", "authorize_url", "token_url", "refresh_url", "userinfo_url", "userinfo_method", "userinfo_headers", "user_id_field",
     "revocation", "revocation_url", "issuer", "scope_param", "scope_delimiter", "token_response_key",
-    "token_endpoint_auth_method", "pkce", "scopes", "authorize_params", "refresh", "docs",
+    "token_endpoint_auth_method", "pkce", "scopes", "authorize_params", "refresh", "error_style", "token_extras",
+    "docs",
 ]  # fmt: skip
 
 # Provider fields that describe one configured app or are set by the registry, never by the catalogue.
 NOT_FROM_CATALOGUE = {"id", "type", "client_id", "client_secret", "discover"}  # set per deployment, not per provider
 
-URL_KEYS = ("authorize_url", "token_url", "userinfo_url", "revocation_url", "issuer")
+URL_KEYS = ("authorize_url", "token_url", "refresh_url", "userinfo_url", "revocation_url", "issuer")
 
 # Parameters the OAuth client sets itself; authorize_params must not override them.
 RESERVED_PARAMS = {
@@ -124,7 +126,7 @@ def test_docs_is_an_https_url(provider_id: str) -> None:
 @entries
 def test_enums_are_valid(provider_id: str) -> None:
     entry = CATALOGUE[provider_id]
-    for key in ("token_endpoint_auth_method", "revocation", "refresh", "userinfo_method"):
+    for key in ("token_endpoint_auth_method", "revocation", "refresh", "userinfo_method", "error_style"):
         if key in entry:
             assert entry[key] in literal_values(key), f"{provider_id}.{key} = {entry[key]!r}"
 
@@ -137,6 +139,9 @@ def test_types(provider_id: str) -> None:
     for key in ("scope_param", "token_response_key"):
         if key in entry:
             assert isinstance(entry[key], str) and re.fullmatch(r"[a-z_]+", entry[key]), f"{provider_id}.{key}"
+    for name in entry.get("token_extras", []):
+        assert isinstance(name, str) and re.fullmatch(r"[a-z_]+", name), f"{provider_id}.token_extras: {name!r}"
+        assert name not in SECRET_FIELDS, f"{provider_id}.token_extras names a token: {name!r}"
 
 
 @entries
