@@ -1,68 +1,28 @@
-"""The few HTTP helpers the Slack tools share: one Web API call, cursor pagination, and Slack's error codes.
+"""The few HTTP helpers the Slack tools share: one Web API call, cursor pagination, and Slack timestamps.
 
 Slack answers most failures with HTTP 200 and `{"ok": false, "error": "<code>"}`
-(https://docs.slack.dev/apis/web-api/#responses); HTTP-level errors (429 with `Retry-After`, 5xx) go through
-`raise_for_upstream_status` first.
+(https://docs.slack.dev/apis/web-api/#responses). The catalogue says so for the Slack provider
+(`error_style = "ok_flag"`), and `raise_for_upstream_status(..., context=)` turns such answers, like HTTP-level
+errors (429 with `Retry-After`, 5xx), into authmcp's errors.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from mcp_server import (
-    ToolContext,
-    ToolExecutionError,
-    UpstreamAuthError,
-    UpstreamError,
-    UpstreamRateLimitError,
-    raise_for_upstream_status,
-)
+from mcp_server import ToolContext, ToolExecutionError, UpstreamError, raise_for_upstream_status
 
 API_BASE_URL = "https://slack.com/api"
-
-#: Slack error codes meaning the token itself was refused: the gate refreshes once and retries.
-AUTH_ERRORS = frozenset({"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"})
-NOT_FOUND_ERRORS = frozenset({"channel_not_found", "user_not_found", "users_not_found"})
 
 #: Upper bound on pages followed for one listing (each page up to PAGE_SIZE items).
 MAX_PAGES = 10
 PAGE_SIZE = 200
 
-_ERROR_CODE = re.compile(r"[a-z0-9_.:]{1,64}")
-
 
 def _base_url(context: ToolContext) -> str:
     return (context.get_setting("api_base_url", API_BASE_URL) or API_BASE_URL).rstrip("/")
-
-
-def _safe(code: Any) -> str:
-    """An error code or scope list from Slack, kept only if it looks like one (never free text)."""
-    text = str(code or "")
-    return text if _ERROR_CODE.fullmatch(text.replace(",", "")) else "unknown_error"
-
-
-def raise_for_slack_error(body: Mapping[str, Any], *, what: str) -> None:
-    """Translate Slack's `{"ok": false, "error": ...}` answer into authmcp's errors."""
-    if body.get("ok", False) is True:
-        return
-    code = _safe(body.get("error"))
-    if code in AUTH_ERRORS:
-        raise UpstreamAuthError()
-    if code == "ratelimited":
-        raise UpstreamRateLimitError(f"Slack is rate limiting {what}. Retry in a little while.", retry_after=None)
-    if code in NOT_FOUND_ERRORS:
-        raise UpstreamError(f"Slack says {what} was not found ({code}).", status_code=404)
-    if code == "missing_scope":
-        needed = _safe(body.get("needed"))
-        raise UpstreamError(
-            f"Slack refused {what}: the user's authorization lacks the scope {needed!s} (missing_scope). "
-            f"Authorize again granting {needed}.",
-            status_code=403,
-        )
-    raise UpstreamError(f"Slack refused {what} with the error code {code!r}.", status_code=400)
 
 
 async def call(
@@ -87,14 +47,13 @@ async def call(
         response = await context.http.post(url, headers=headers, params=query or None, json=dict(json or {}))
     else:
         response = await context.http.get(url, headers=headers, params=query or None)
-    raise_for_upstream_status(response, what=what)
-    try:
+    raise_for_upstream_status(response, what=what, context=context)
+    try:  # with Slack's error style the answer is already known to be an object with "ok": true
         body = response.json()
     except ValueError:
-        raise UpstreamError(f"Slack answered {what} with something other than JSON.", status_code=502) from None
+        body = None
     if not isinstance(body, dict):
         raise UpstreamError(f"Slack answered {what} with an unexpected shape.", status_code=502)
-    raise_for_slack_error(body, what=what)
     return body
 
 

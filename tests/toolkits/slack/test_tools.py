@@ -27,14 +27,19 @@ from mcp_server import (
 from mcp_server.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from toolkits.slack import (
+    get_conversation_info,
+    get_conversation_members,
     get_messages,
+    get_thread_replies,
     get_user_info,
+    invite_to_channel,
     list_conversations,
     list_users,
+    reply_in_thread,
     send_message,
     who_am_i,
 )
-from toolkits.slack.tools import plain_text
+from toolkits.slack.shaping import plain_text
 
 pytestmark = pytest.mark.anyio
 
@@ -184,9 +189,13 @@ class SlackStandin:
         return reply if isinstance(reply, httpx2.Response) else httpx2.Response(200, json=reply)
 
     def context(self, *scopes: str) -> ToolContext:
+        slack = ProviderRegistry({}).get("slack")
+        assert slack is not None  # the catalogue says how Slack reports errors; the gate passes that on
         return ToolContext(
             user_id="u1",
-            authorization=ToolAuthorization(provider_id="slack", token="tok-slack-1", scopes=scopes),
+            authorization=ToolAuthorization(
+                provider_id="slack", token="tok-slack-1", scopes=scopes, error_style=slack.error_style
+            ),
             http=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
             settings={"api_base_url": "https://api.test"},
         )
@@ -223,6 +232,12 @@ def test_catalog_loads_every_tool_with_its_scopes() -> None:
         "Slack_ListUsers": {"users:read"},
         "Slack_GetUserInfo": {"users:read", "users:read.email"},
         "Slack_WhoAmI": {"users:read"},
+        "Slack_ReplyInThread": {"chat:write", "channels:read", "groups:read"},
+        "Slack_GetThreadReplies": {"channels:history", "groups:history", "im:history", "mpim:history",
+                                   "channels:read", "groups:read"},
+        "Slack_GetConversationInfo": {"channels:read", "groups:read", "im:read", "mpim:read"},
+        "Slack_GetConversationMembers": {"channels:read", "groups:read", "im:read", "mpim:read"},
+        "Slack_InviteToChannel": {"channels:write.invites", "groups:write.invites", "channels:read", "groups:read"},
     }
     for definition in catalog:
         assert definition.requirement is not None and definition.requirement.id == "slack"
@@ -231,8 +246,18 @@ def test_catalog_loads_every_tool_with_its_scopes() -> None:
         for name, prop in definition.input_schema.get("properties", {}).items():
             assert prop.get("description"), f"{definition.mcp_name}.{name} has no description"
     read_tools = {"Slack_ListConversations", "Slack_GetMessages", "Slack_ListUsers", "Slack_GetUserInfo",
-                  "Slack_WhoAmI"}
+                  "Slack_WhoAmI", "Slack_GetThreadReplies", "Slack_GetConversationInfo",
+                  "Slack_GetConversationMembers"}
     assert not any("write" in s for name in read_tools for s in scopes[name])
+    hints = {t.mcp_name: dict(t.hints) for t in catalog}
+    for definition in catalog:
+        assert definition.title, f"{definition.mcp_name} has no title"
+        assert hints[definition.mcp_name]["openWorldHint"] is True
+        assert hints[definition.mcp_name]["readOnlyHint"] is (definition.mcp_name in read_tools)
+    assert {name for name, h in hints.items() if h.get("destructiveHint")} == {
+        "Slack_SendMessage", "Slack_ReplyInThread"}  # a sent message cannot be taken back by this toolkit
+    assert hints["Slack_InviteToChannel"] == {
+        "readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True}
 
 
 # --------------------------------------------------------------------------------------------- SendMessage
@@ -390,16 +415,28 @@ async def test_get_messages_converts_iso_times_and_shapes_messages() -> None:
         ],
         "count": 2,
         "has_more": True,
+        "next_cursor": "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz",
     }
 
 
-async def test_get_messages_follows_the_cursor_until_the_limit() -> None:
+async def test_get_messages_asks_for_one_page_of_at_most_15_and_never_follows_the_cursor() -> None:
+    # Slack's changelog 2025-05-29: conversations.history allows 1 request per minute with limit <= 15 for apps
+    # not in the Marketplace, so a second request at once would be a 429.
     api = SlackStandin(conversations_history=[CONVERSATIONS_HISTORY, last_page(CONVERSATIONS_HISTORY)])
-    result = await get_messages(api.context(), conversation_id="C012AB3CD", limit=3)
-    first, second = api.requests
-    assert query(first)["limit"] == "3"
-    assert query(second) == {"channel": "C012AB3CD", "limit": "1", "cursor": "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz"}
-    assert result["count"] == 3
+    result = await get_messages(api.context(), conversation_id="C012AB3CD")
+    (request,) = api.requests
+    assert query(request) == {"channel": "C012AB3CD", "limit": "15"}
+    assert result["count"] == 2 and result["has_more"] is True
+    assert result["next_cursor"] == "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz"
+
+
+async def test_get_messages_passes_the_cursor_back_for_the_next_page() -> None:
+    api = SlackStandin(conversations_history=last_page({**CONVERSATIONS_HISTORY, "has_more": False}))
+    result = await get_messages(api.context(), conversation_id="C012AB3CD", limit=5,
+                                cursor="bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz")
+    (request,) = api.requests
+    assert query(request) == {"channel": "C012AB3CD", "limit": "5", "cursor": "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz"}
+    assert result["has_more"] is False and "next_cursor" not in result
 
 
 async def test_get_messages_by_channel_name_and_thread_fields() -> None:
@@ -427,6 +464,8 @@ async def test_get_messages_by_channel_name_and_thread_fields() -> None:
         ({"conversation_id": "C012AB3CD", "oldest": "2024-05-02", "latest": "2024-05-01"}, "must be before"),
         ({"conversation_id": "C012AB3CD", "limit": 0}, "limit=0 is out of range"),
         ({"conversation_id": "C012AB3CD", "limit": 500}, "limit=500 is out of range"),
+        ({"conversation_id": "C012AB3CD", "limit": 16}, "from 1 to 15"),
+        ({"conversation_id": "C012AB3CD", "cursor": "not a cursor!"}, "pass next_cursor exactly"),
         ({"conversation_id": "#general"}, "not a Slack conversation id"),
     ],
 )
@@ -561,3 +600,222 @@ async def test_error_messages_never_echo_free_text_from_slack() -> None:
 
 def test_plain_text_of_slack_markup() -> None:
     assert plain_text("<!here> <!subteam^SAZ94GDB8|@team> <mailto:a@b.co|a@b.co> &lt;3") == "@here @team a@b.co <3"
+
+
+# --------------------------------------------------------------------------------------------- threads
+
+# https://docs.slack.dev/reference/methods/conversations.replies (example response)
+CONVERSATIONS_REPLIES = {
+    "messages": [
+        {"type": "message", "user": "U061F7AUR", "text": "island", "thread_ts": "1482960137.003543",
+         "reply_count": 3, "subscribed": True, "last_read": "1484678597.521003", "unread_count": 0,
+         "ts": "1482960137.003543"},
+        {"type": "message", "user": "U061F7AUR", "text": "one island", "thread_ts": "1482960137.003543",
+         "parent_user_id": "U061F7AUR", "ts": "1483037603.017503"},
+        {"type": "message", "user": "U061F7AUR", "text": "two island", "thread_ts": "1482960137.003543",
+         "parent_user_id": "U061F7AUR", "ts": "1483051909.018632"},
+        {"type": "message", "user": "U061F7AUR", "text": "three for the land", "thread_ts": "1482960137.003543",
+         "parent_user_id": "U061F7AUR", "ts": "1483125339.020269"},
+    ],
+    "has_more": True,
+    "ok": True,
+    "response_metadata": {"next_cursor": "bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx"},
+}
+
+
+async def test_get_thread_replies_reads_one_page_of_the_thread() -> None:
+    api = SlackStandin(conversations_replies=CONVERSATIONS_REPLIES)
+    result = await get_thread_replies(api.context(), conversation_id="C012AB3CD", thread_ts="1482960137.003543",
+                                      limit=4)
+    (request,) = api.requests
+    assert_authorized(request)
+    assert (request.method, request.url.path) == ("GET", "/conversations.replies")
+    assert query(request) == {"channel": "C012AB3CD", "ts": "1482960137.003543", "limit": "4"}
+    assert result["conversation_id"] == "C012AB3CD" and result["thread_ts"] == "1482960137.003543"
+    assert [m["text"] for m in result["messages"]] == ["island", "one island", "two island", "three for the land"]
+    assert result["messages"][1] == {"ts": "1483037603.017503", "user": "U061F7AUR", "text": "one island",
+                                     "time": "2016-12-29T18:53:23+00:00", "thread_ts": "1482960137.003543"}
+    assert (result["count"], result["has_more"], result["next_cursor"]) == (4, True, "bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx")
+
+
+async def test_get_thread_replies_429_is_a_retryable_error_with_the_wait() -> None:
+    api = SlackStandin(conversations_replies=httpx2.Response(429, headers={"Retry-After": "60"},
+                                                             json={"ok": False, "error": "ratelimited"}))
+    with pytest.raises(UpstreamRateLimitError, match="Retry in 60 s") as caught:
+        await get_thread_replies(api.context(), conversation_id="C012AB3CD", thread_ts="1482960137.003543",
+                                 cursor="bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx")
+    assert caught.value.retry_after == 60.0
+    assert query(api.requests[0])["cursor"] == "bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        ({"conversation_id": "C012AB3CD", "thread_ts": "yesterday"}, "not a Slack message timestamp"),
+        ({"thread_ts": "1482960137.003543"}, "exactly one of conversation_id or channel_name"),
+        ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "limit": 20}, "from 1 to 15"),
+    ],
+)
+async def test_get_thread_replies_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
+    api = SlackStandin()
+    with pytest.raises(ToolExecutionError, match=complaint):
+        await get_thread_replies(api.context(), **arguments)
+    assert api.requests == []
+
+
+async def test_reply_in_thread_posts_with_thread_ts() -> None:
+    reply = {**POST_MESSAGE, "message": {**POST_MESSAGE["message"], "thread_ts": "1482960137.003543"}}
+    api = SlackStandin(conversations_list=last_page(CONVERSATIONS_LIST), chat_postMessage=reply)
+    result = await reply_in_thread(api.context(), channel_name="random", thread_ts="1482960137.003543",
+                                   message="Here's a message for you", also_send_to_channel=True)
+    listing, post = api.requests
+    assert_authorized(post)
+    assert (post.method, post.url.path) == ("POST", "/chat.postMessage")
+    assert body(post) == {"channel": "C061EG9T2", "text": "Here's a message for you",
+                          "thread_ts": "1482960137.003543", "reply_broadcast": True}
+    assert result == {"conversation_id": "C123ABC456", "ts": "1503435956.000247", "time": "2017-08-22T21:05:56+00:00",
+                      "text": "Here's a message for you", "thread_ts": "1482960137.003543"}
+
+
+async def test_reply_in_thread_without_broadcast_sends_no_reply_broadcast() -> None:
+    api = SlackStandin(chat_postMessage=POST_MESSAGE)
+    await reply_in_thread(api.context(), conversation_id="C012AB3CD", thread_ts="1482960137.003543", message="ok")
+    assert body(api.requests[0]) == {"channel": "C012AB3CD", "text": "ok", "thread_ts": "1482960137.003543"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137", "message": "hi"}, "not a Slack message timestamp"),
+        ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "message": " "}, "message is empty"),
+        ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "message": "x" * 40_001},
+         "at most 40000"),
+        ({"channel_name": "no spaces please", "thread_ts": "1482960137.003543", "message": "hi"},
+         "not a Slack channel name"),
+    ],
+)
+async def test_reply_in_thread_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
+    api = SlackStandin()
+    with pytest.raises(ToolExecutionError, match=complaint):
+        await reply_in_thread(api.context(), **arguments)
+    assert api.requests == []
+
+
+# --------------------------------------------------------------------------------------------- conversation details
+
+# https://docs.slack.dev/reference/methods/conversations.info (example response; num_members with
+# include_num_members=true)
+CONVERSATIONS_INFO = {
+    "ok": True,
+    "channel": {
+        "id": "C012AB3CD", "name": "general", "is_channel": True, "is_group": False, "is_im": False,
+        "is_mpim": False, "is_private": False, "created": 1654868334, "is_archived": False, "is_general": True,
+        "unlinked": 0, "name_normalized": "general", "is_shared": False, "is_org_shared": False,
+        "is_pending_ext_shared": False, "pending_shared": [], "context_team_id": "T123ABC456",
+        "updated": 1723528245513, "parent_conversation": None, "creator": "U123ABC456", "is_ext_shared": False,
+        "shared_team_ids": ["T123ABC456"], "pending_connected_team_ids": [], "is_member": True,
+        "last_read": "1723528245.512309",
+        "topic": {"value": "For public discussion of generalities", "creator": "W012A3BCD", "last_set": 1449709364},
+        "purpose": {"value": "This part of the workspace is for fun. Make fun here.", "creator": "W012A3BCD",
+                    "last_set": 1449709364},
+        "previous_names": ["specifics", "abstractions", "etc"], "num_members": 23,
+    },
+}
+
+# https://docs.slack.dev/reference/methods/conversations.members (example response)
+CONVERSATIONS_MEMBERS = {
+    "ok": True,
+    "members": ["U023BECGF", "U061F7AUR", "W012A3CDE"],
+    "response_metadata": {"next_cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="},
+}
+
+# https://docs.slack.dev/reference/methods/conversations.invite (example response, abridged to the fields shaped)
+CONVERSATIONS_INVITE = {
+    "ok": True,
+    "channel": {
+        "id": "C012AB3CD", "name": "general", "is_channel": True, "is_group": False, "is_im": False,
+        "created": 1449252889, "creator": "W012A3BCD", "is_archived": False, "is_general": True,
+        "name_normalized": "general", "is_member": True, "is_private": False, "is_mpim": False,
+        "topic": {"value": "For public discussion of generalities", "creator": "W012A3BCD", "last_set": 1449709364},
+        "purpose": {"value": "This part of the workspace is for fun. Make fun here.", "creator": "W012A3BCD",
+                    "last_set": 1449709364},
+        "num_members": 23,
+    },
+}
+
+
+async def test_get_conversation_info_asks_for_the_member_count() -> None:
+    api = SlackStandin(conversations_info=CONVERSATIONS_INFO)
+    result = await get_conversation_info(api.context(), conversation_id="C012AB3CD")
+    (request,) = api.requests
+    assert_authorized(request)
+    assert (request.method, request.url.path) == ("GET", "/conversations.info")
+    assert query(request) == {"channel": "C012AB3CD", "include_num_members": "true"}
+    assert result == {
+        "id": "C012AB3CD", "type": "public_channel", "name": "general", "is_member": True, "is_archived": False,
+        "num_members": 23, "topic": "For public discussion of generalities",
+        "purpose": "This part of the workspace is for fun. Make fun here.", "created": "2022-06-10T13:38:54+00:00",
+    }
+
+
+async def test_get_conversation_info_not_found_names_the_conversation() -> None:
+    api = SlackStandin(conversations_info=CHANNEL_NOT_FOUND)
+    with pytest.raises(UpstreamError, match="the conversation C0NOTHERE was not found") as caught:
+        await get_conversation_info(api.context(), conversation_id="C0NOTHERE")
+    assert caught.value.status_code == 404
+
+
+async def test_get_conversation_members_returns_ids_and_the_cursor() -> None:
+    api = SlackStandin(conversations_list=last_page(CONVERSATIONS_LIST), conversations_members=CONVERSATIONS_MEMBERS)
+    result = await get_conversation_members(api.context(), channel_name="#general", limit=3)
+    listing, members = api.requests
+    assert (members.method, members.url.path) == ("GET", "/conversations.members")
+    assert query(members) == {"channel": "C012AB3CD", "limit": "3"}
+    assert result == {"conversation_id": "C012AB3CD", "member_ids": ["U023BECGF", "U061F7AUR", "W012A3CDE"],
+                      "count": 3, "has_more": True, "next_cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="}
+
+
+async def test_get_conversation_members_next_page_and_limits() -> None:
+    api = SlackStandin(conversations_members=last_page(CONVERSATIONS_MEMBERS))
+    result = await get_conversation_members(api.context(), conversation_id="C012AB3CD",
+                                            cursor="e3VzZXJfaWQ6IFcxMjM0NTY3fQ==")
+    assert query(api.requests[0]) == {"channel": "C012AB3CD", "limit": "100", "cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="}
+    assert result["has_more"] is False and "next_cursor" not in result
+    with pytest.raises(ToolExecutionError, match="limit=500 is out of range"):
+        await get_conversation_members(api.context(), conversation_id="C012AB3CD", limit=500)
+    assert len(api.requests) == 1
+
+
+async def test_invite_to_channel_posts_the_user_ids() -> None:
+    api = SlackStandin(conversations_invite=CONVERSATIONS_INVITE)
+    result = await invite_to_channel(api.context(), conversation_id="C012AB3CD",
+                                     user_ids=["W1234567890", "U2345678901", "W1234567890"])
+    (request,) = api.requests
+    assert_authorized(request)
+    assert (request.method, request.url.path) == ("POST", "/conversations.invite")
+    assert body(request) == {"channel": "C012AB3CD", "users": "W1234567890,U2345678901"}
+    assert result["invited"] == ["W1234567890", "U2345678901"]
+    assert result["channel"]["id"] == "C012AB3CD" and result["channel"]["num_members"] == 23
+
+
+async def test_invite_to_channel_already_in_channel_is_named() -> None:
+    api = SlackStandin(conversations_invite={"ok": False, "error": "already_in_channel"})
+    with pytest.raises(UpstreamError, match="error code 'already_in_channel'"):
+        await invite_to_channel(api.context(), conversation_id="C012AB3CD", user_ids=["W1234567890"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        ({"conversation_id": "C012AB3CD", "user_ids": []}, "user_ids is required"),
+        ({"conversation_id": "C012AB3CD", "user_ids": ["spengler"]}, "not a Slack user id"),
+        ({"conversation_id": "C012AB3CD", "user_ids": [f"U{n:09d}" for n in range(101)]}, "At most 100"),
+        ({"conversation_id": "D069C7QFK", "user_ids": ["W1234567890"]}, "is a direct message"),
+        ({"user_ids": ["W1234567890"]}, "exactly one of conversation_id or channel_name"),
+    ],
+)
+async def test_invite_to_channel_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
+    api = SlackStandin()
+    with pytest.raises(ToolExecutionError, match=complaint):
+        await invite_to_channel(api.context(), **arguments)
+    assert api.requests == []
