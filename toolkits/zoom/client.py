@@ -14,9 +14,11 @@ from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_statu
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
+    "MEETING_TYPES",
     "delete",
     "get_json",
     "get_pages",
+    "patch",
     "post_json",
     "shape_meeting",
     "to_zone",
@@ -72,6 +74,12 @@ async def post_json(context: ToolContext, path: str, body: dict[str, Any], *, wh
     response = await _http(context).post(f"{_base_url(context)}{path}", json=body, headers=_headers(context))
     raise_for_upstream_status(response, what=what)
     return _json_object(response, what)
+
+
+async def patch(context: ToolContext, path: str, body: dict[str, Any], *, what: str) -> None:
+    """PATCH a JSON body to `path`; Zoom answers 204 No Content on success."""
+    response = await _http(context).patch(f"{_base_url(context)}{path}", json=body, headers=_headers(context))
+    raise_for_upstream_status(response, what=what)
 
 
 async def delete(context: ToolContext, path: str, *, what: str, params: dict[str, Any] | None = None) -> None:

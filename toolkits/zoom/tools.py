@@ -1,10 +1,12 @@
-"""The Zoom tools: schedule a meeting, list upcoming meetings, read a meeting's invitation, delete a meeting.
+"""The Zoom meeting tools: schedule, list, read, change, share and cancel the user's meetings.
 
 Scopes are Zoom's granular scopes for user-managed OAuth apps (format `service:action:data_claim`, see
 https://developers.zoom.us/docs/integrations/oauth-scopes-granular/), one per endpoint:
 - POST /users/me/meetings          -> meeting:write:meeting (stated on
   https://developers.zoom.us/docs/isv/workflows/create-meeting/, "Granular Scopes Required")
 - GET /users/me/meetings           -> meeting:read:list_meetings
+- GET /meetings/{id}               -> meeting:read:meeting
+- PATCH /meetings/{id}             -> meeting:update:meeting
 - GET /meetings/{id}/invitation    -> meeting:read:invitation
 - DELETE /meetings/{id}            -> meeting:delete:meeting
 Apps created before granular scopes use the classic `meeting:read` / `meeting:write` instead; a deployment on
@@ -13,89 +15,42 @@ such an app would need these requirements changed (the public API has no way to 
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Zoom
-from toolkits.zoom.client import delete, get_json, get_pages, post_json, shape_meeting
+from toolkits.zoom import inputs
+from toolkits.zoom.client import delete, get_json, get_pages, patch, post_json, shape_meeting, to_zone
 
-__all__ = ["create_meeting", "delete_meeting", "get_meeting_invitation", "list_upcoming_meetings"]
+__all__ = [
+    "create_meeting",
+    "delete_meeting",
+    "get_meeting",
+    "get_meeting_invitation",
+    "list_upcoming_meetings",
+    "update_meeting",
+]
 
 WRITE_MEETING_SCOPE = "meeting:write:meeting"
 LIST_MEETINGS_SCOPE = "meeting:read:list_meetings"
+READ_MEETING_SCOPE = "meeting:read:meeting"
+UPDATE_MEETING_SCOPE = "meeting:update:meeting"
 READ_INVITATION_SCOPE = "meeting:read:invitation"
 DELETE_MEETING_SCOPE = "meeting:delete:meeting"
 
-# Limits from the Create a meeting reference (topic up to 200 characters, agenda up to 2,000).
-MAX_TOPIC_CHARS = 200
-MAX_AGENDA_CHARS = 2000
-MIN_DURATION, MAX_DURATION = 1, 1440
-MAX_INVITEES = 100
 # List meetings: page_size up to 300; a bounded walk of the pages.
 PAGE_SIZE = 100
 MAX_PAGES = 5
 MAX_MEETINGS = 300
+MAX_OCCURRENCES = 20  # of a recurring meeting, listed by GetMeeting
 
-_MEETING_ID = re.compile(r"\d{9,19}")
-
-
-def _meeting_id(value: Any) -> str:
-    """A Zoom meeting id: digits (spaces and dashes as in "851 2345 6789" are removed)."""
-    text = re.sub(r"[\s-]", "", str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not _MEETING_ID.fullmatch(text):
-        raise ToolExecutionError(
-            f"meeting_id {value!r} is not a Zoom meeting id: give the numeric id (9 to 19 digits, e.g. "
-            f"85746065432) that ListUpcomingMeetings or CreateMeeting returned."
-        )
-    return text
+MeetingId = Annotated[str, "The numeric Zoom meeting id, e.g. '85746065432' (from ListUpcomingMeetings)."]
 
 
-def _zone(name: Any) -> ZoneInfo:
-    if not isinstance(name, str) or not name.strip():
-        raise ToolExecutionError("timezone must be an IANA time zone name such as 'America/New_York' or 'UTC'.")
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ToolExecutionError(
-            f"timezone {name!r} is not an IANA time zone name; use one such as 'America/Los_Angeles', "
-            f"'Europe/Berlin' or 'UTC'."
-        ) from None
-
-
-def _start_time(value: Any, zone: ZoneInfo) -> datetime:
-    """The start as an aware datetime: an ISO 8601 time with an offset, or a local time in `zone`."""
-    if not isinstance(value, str) or not value.strip():
-        raise ToolExecutionError(
-            "start_time is required: an ISO 8601 date and time such as '2026-12-01T15:00:00' (in the given "
-            "timezone) or '2026-12-01T15:00:00-05:00'."
-        )
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ToolExecutionError(
-            f"start_time {value!r} is not an ISO 8601 date and time; use e.g. '2026-12-01T15:00:00' or "
-            f"'2026-12-01T15:00:00-05:00'."
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    if moment <= datetime.now(UTC):
-        raise ToolExecutionError(
-            f"start_time {value!r} is in the past; a scheduled meeting needs a future start time."
-        )
-    return moment
-
-
-def _invitees(values: Any) -> list[str]:
-    emails = email_addresses(values, name="invitee")
-    if len(emails) > MAX_INVITEES:
-        raise ToolExecutionError(f"At most {MAX_INVITEES} invitees can be given; got {len(emails)}.")
-    return emails
-
-
-@tool(requires_auth=Zoom(scopes=[WRITE_MEETING_SCOPE]))
+@tool(
+    requires_auth=Zoom(scopes=[WRITE_MEETING_SCOPE]),
+    title="Schedule a Zoom meeting", read_only=False, destructive=False, idempotent=False, open_world=True,
+)
 async def create_meeting(
     context: ToolContext,
     topic: Annotated[str, "The meeting's title, up to 200 characters."],
@@ -116,40 +71,24 @@ async def create_meeting(
     """Schedule a Zoom meeting (a one-time scheduled meeting) hosted by the user.
 
     Use it when the user asks to set up, schedule or book a Zoom call. Returns the new meeting's meeting_id (for
-    GetMeetingInvitation or DeleteMeeting), topic, start_time (ISO 8601 in the meeting's time zone, with offset),
-    duration_minutes, timezone, join_url (share it with participants; it carries the passcode), has_passcode,
-    agenda and the invitees added. The passcode itself is not returned.
+    GetMeeting, UpdateMeeting, GetMeetingInvitation or DeleteMeeting), topic, start_time (ISO 8601 in the
+    meeting's time zone, with offset), duration_minutes, timezone, join_url (share it with participants; it
+    carries the passcode), has_passcode, agenda and the invitees added. The passcode itself is not returned.
     """
-    title = topic.strip() if isinstance(topic, str) else ""
-    if not title:
-        raise ToolExecutionError("topic is required: give the meeting a short title.")
-    if len(title) > MAX_TOPIC_CHARS:
-        raise ToolExecutionError(f"topic is {len(title)} characters; Zoom allows at most {MAX_TOPIC_CHARS}.")
-    if (
-        isinstance(duration_minutes, bool)
-        or not isinstance(duration_minutes, int)
-        or not MIN_DURATION <= duration_minutes <= MAX_DURATION
-    ):
-        raise ToolExecutionError(
-            f"duration_minutes must be a whole number of minutes from {MIN_DURATION} to {MAX_DURATION}; "
-            f"got {duration_minutes!r}."
-        )
-    zone = _zone(timezone)
-    start = _start_time(start_time, zone)
-    description = agenda.strip() if isinstance(agenda, str) else ""
-    if len(description) > MAX_AGENDA_CHARS:
-        raise ToolExecutionError(
-            f"agenda is {len(description)} characters; Zoom allows at most {MAX_AGENDA_CHARS}."
-        )
-    emails = _invitees(invitees)
+    title = inputs.topic(topic)
+    minutes = inputs.duration(duration_minutes)
+    meeting_zone = inputs.zone(timezone)
+    start = inputs.start_time(start_time, meeting_zone)
+    description = inputs.agenda(agenda)
+    emails = inputs.invitees(invitees)
 
     body: dict[str, Any] = {
         "topic": title,
         "type": 2,  # a scheduled meeting
         # UTC with a trailing Z; `timezone` below is the zone Zoom shows the meeting in.
-        "start_time": start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "duration": duration_minutes,
-        "timezone": zone.key,
+        "start_time": inputs.zoom_time(start),
+        "duration": minutes,
+        "timezone": meeting_zone.key,
     }
     if description:
         body["agenda"] = description
@@ -162,14 +101,17 @@ async def create_meeting(
     return result
 
 
-@tool(requires_auth=Zoom(scopes=[LIST_MEETINGS_SCOPE]))
+@tool(
+    requires_auth=Zoom(scopes=[LIST_MEETINGS_SCOPE]),
+    title="List upcoming Zoom meetings", read_only=True, idempotent=True, open_world=True,
+)
 async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
     """List the user's upcoming (and live) scheduled Zoom meetings that they host.
 
-    Use it to find a meeting's id before reading its invitation or deleting it, or to answer "what Zoom calls do
-    I have". Returns `meetings` (each with meeting_id, topic, type, start_time in ISO 8601 with the meeting's
-    time zone offset, duration_minutes, timezone, join_url, agenda), `count`, and `truncated` (true when there
-    were more than 300 meetings and only the first 300 are listed).
+    Use it to find a meeting's id before reading, changing, sharing or deleting it, or to answer "what Zoom
+    calls do I have". Returns `meetings` (each with meeting_id, topic, type, start_time in ISO 8601 with the
+    meeting's time zone offset, duration_minutes, timezone, join_url, agenda), `count`, and `truncated` (true
+    when there were more than 300 meetings and only the first 300 are listed).
     """
     meetings, truncated = await get_pages(
         context,
@@ -184,18 +126,95 @@ async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
     return {"meetings": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(requires_auth=Zoom(scopes=[READ_INVITATION_SCOPE]))
-async def get_meeting_invitation(
+@tool(
+    requires_auth=Zoom(scopes=[READ_MEETING_SCOPE]),
+    title="Get a Zoom meeting", read_only=True, idempotent=True, open_world=True,
+)
+async def get_meeting(context: ToolContext, meeting_id: MeetingId) -> dict[str, Any]:
+    """Get the details of one Zoom meeting: topic, type, start_time (ISO 8601 in the meeting's time zone, with
+    offset), duration_minutes, timezone, join_url, agenda, status ('waiting', 'started'), whether it has a
+    passcode, and for a recurring meeting its next occurrences (occurrence_id, start_time, duration_minutes,
+    status). The passcode itself is not returned; the join_url carries it.
+    """
+    number = inputs.meeting_id(meeting_id)
+    meeting = await get_json(context, f"/meetings/{number}", what=f"the Zoom meeting {number}")
+    result = shape_meeting(meeting)
+    if meeting.get("status"):
+        result["status"] = meeting["status"]
+    zone_name = meeting.get("timezone") or None
+    occurrences = [o for o in meeting.get("occurrences") or [] if isinstance(o, dict)]
+    if occurrences:
+        result["occurrences"] = [
+            {
+                "occurrence_id": str(o.get("occurrence_id", "")),
+                "start_time": to_zone(o.get("start_time"), zone_name),
+                "duration_minutes": o.get("duration"),
+                "status": o.get("status"),
+            }
+            for o in occurrences[:MAX_OCCURRENCES]
+        ]
+    return result
+
+
+@tool(
+    requires_auth=Zoom(scopes=[UPDATE_MEETING_SCOPE]),
+    title="Change a Zoom meeting", read_only=False, destructive=True, idempotent=True, open_world=True,
+)
+async def update_meeting(
     context: ToolContext,
-    meeting_id: Annotated[str, "The numeric Zoom meeting id, e.g. '85746065432' (from ListUpcomingMeetings)."],
+    meeting_id: MeetingId,
+    topic: Annotated[str | None, "A new title, up to 200 characters."] = None,
+    start_time: Annotated[
+        str | None,
+        "A new start, ISO 8601 in the future: with an offset ('2026-12-01T15:00:00-05:00'), or without one when "
+        "timezone is also given.",
+    ] = None,
+    duration_minutes: Annotated[int | None, "A new length in minutes (1 to 1440)."] = None,
+    timezone: Annotated[str | None, "A new IANA time zone for the meeting, e.g. 'Europe/Paris'."] = None,
+    agenda: Annotated[str | None, "A new description, up to 2,000 characters ('' clears it)."] = None,
 ) -> dict[str, Any]:
+    """Change one of the user's scheduled Zoom meetings: its topic, start time, length, time zone or agenda.
+
+    Give the meeting_id and only what changes; everything else stays as it was. Use it when the user asks to
+    move, rename or extend a meeting. Returns meeting_id, updated: true and the fields as sent (start_time in
+    ISO 8601 with offset); read the meeting with GetMeeting to see all of it.
+    """
+    number = inputs.meeting_id(meeting_id)
+    body: dict[str, Any] = {}
+    changed: dict[str, Any] = {}
+    if topic is not None:
+        body["topic"] = changed["topic"] = inputs.topic(topic)
+    meeting_zone = inputs.zone(timezone) if timezone is not None else None
+    if meeting_zone is not None:
+        body["timezone"] = changed["timezone"] = meeting_zone.key
+    if start_time is not None:
+        start = inputs.start_time(start_time, meeting_zone)
+        body["start_time"] = inputs.zoom_time(start)
+        changed["start_time"] = start.isoformat()
+    if duration_minutes is not None:
+        body["duration"] = changed["duration_minutes"] = inputs.duration(duration_minutes)
+    if agenda is not None:
+        body["agenda"] = changed["agenda"] = inputs.agenda(agenda)
+    if not body:
+        raise ToolExecutionError(
+            "Nothing to change: give at least one of topic, start_time, duration_minutes, timezone or agenda."
+        )
+    await patch(context, f"/meetings/{number}", body, what=f"the Zoom meeting {number}")
+    return {"meeting_id": number, "updated": True, **changed}
+
+
+@tool(
+    requires_auth=Zoom(scopes=[READ_INVITATION_SCOPE]),
+    title="Get a Zoom meeting's invitation", read_only=True, idempotent=True, open_world=True,
+)
+async def get_meeting_invitation(context: ToolContext, meeting_id: MeetingId) -> dict[str, Any]:
     """Get the invitation text of a Zoom meeting: the plain-text note with the join link, meeting id, passcode
     and dial-in numbers that people paste into an email or calendar invite.
 
     Use it when the user wants to share or send the details of a meeting. Returns meeting_id, invitation (plain
     text) and sip_links (SIP addresses to join from a room system, when Zoom gives any).
     """
-    number = _meeting_id(meeting_id)
+    number = inputs.meeting_id(meeting_id)
     body = await get_json(
         context, f"/meetings/{number}/invitation", what=f"the invitation of the Zoom meeting {number}"
     )
@@ -204,7 +223,10 @@ async def get_meeting_invitation(
     return {"meeting_id": number, "invitation": text, "sip_links": sip_links}
 
 
-@tool(requires_auth=Zoom(scopes=[DELETE_MEETING_SCOPE]))
+@tool(
+    requires_auth=Zoom(scopes=[DELETE_MEETING_SCOPE]),
+    title="Delete a Zoom meeting", read_only=False, destructive=True, idempotent=True, open_world=True,
+)
 async def delete_meeting(
     context: ToolContext,
     meeting_id: Annotated[str, "The numeric Zoom meeting id to delete, e.g. '85746065432'."],
@@ -214,6 +236,6 @@ async def delete_meeting(
     Use it only when the user clearly asks to cancel or delete that meeting; confirm the meeting first with
     ListUpcomingMeetings when in doubt. Returns meeting_id and deleted: true.
     """
-    number = _meeting_id(meeting_id)
+    number = inputs.meeting_id(meeting_id)
     await delete(context, f"/meetings/{number}", what=f"the Zoom meeting {number}")
     return {"meeting_id": number, "deleted": True}

@@ -22,8 +22,11 @@ from mcp_server.providers import ProviderRegistry
 from toolkits.zoom import (
     create_meeting,
     delete_meeting,
+    get_meeting,
     get_meeting_invitation,
+    list_recordings,
     list_upcoming_meetings,
+    update_meeting,
 )
 
 pytestmark = pytest.mark.anyio
@@ -423,6 +426,9 @@ def test_catalog_loads_every_tool_with_its_narrow_scope() -> None:
         "Zoom_ListUpcomingMeetings": ("meeting:read:list_meetings",),
         "Zoom_GetMeetingInvitation": ("meeting:read:invitation",),
         "Zoom_DeleteMeeting": ("meeting:delete:meeting",),
+        "Zoom_GetMeeting": ("meeting:read:meeting",),
+        "Zoom_UpdateMeeting": ("meeting:update:meeting",),
+        "Zoom_ListRecordings": ("cloud_recording:read:list_user_recordings",),
     }
     for definition in found.values():
         assert definition.requirement is not None and definition.requirement.id == "zoom"
@@ -433,3 +439,220 @@ def test_catalog_loads_every_tool_with_its_narrow_scope() -> None:
     assert set(create["properties"]) == {"topic", "start_time", "duration_minutes", "timezone", "agenda", "invitees"}
     assert set(create["required"]) == {"topic", "start_time"}
     assert found["Zoom_ListUpcomingMeetings"].input_schema.get("properties") == {}
+    reads = {"Zoom_ListUpcomingMeetings", "Zoom_GetMeetingInvitation", "Zoom_GetMeeting", "Zoom_ListRecordings"}
+    for name, definition in found.items():
+        assert definition.title, name
+        assert definition.hints["readOnlyHint"] is (name in reads), name
+        assert definition.hints["openWorldHint"] is True, name
+    destructive = {name for name, d in found.items() if d.hints.get("destructiveHint")}
+    assert destructive == {"Zoom_DeleteMeeting", "Zoom_UpdateMeeting"}
+    assert found["Zoom_CreateMeeting"].hints["idempotentHint"] is False
+    update = found["Zoom_UpdateMeeting"].input_schema
+    assert update["required"] == ["meeting_id"]
+
+
+# --- GetMeeting ----------------------------------------------------------------------------------------------
+
+# Get a meeting (GET /meetings/{meetingId}), 200 response. Source: the documented example of
+# https://developers.zoom.us/docs/api/meetings/#tag/meetings/GET/meetings/{meetingId}, abridged (settings,
+# tracking_fields and some host fields left out; the passcode fields kept, to check they are never returned).
+MEETING = {
+    "assistant_id": "kFFvsJc-Q1OSxaJQLvaa_A",
+    "host_email": "jchill@example.com",
+    "host_id": "30R7kT7bTIKSNUFEuH_Qlg",
+    "id": 97763643886,
+    "uuid": "aDYlohsHRtCd4ii1uC2+hA==",
+    "agenda": "My Meeting",
+    "created_at": "2022-03-25T07:29:29Z",
+    "duration": 60,
+    "encrypted_password": "8pEkRweVXPV3Ob2KJYgFTRlDtl1gSn.1",
+    "pstn_password": "123456",
+    "h323_password": "123456",
+    "join_url": "https://example.com/j/11111",
+    "chat_join_url": "https://example.com/launch/jc/11111",
+    "occurrences": [
+        {"duration": 60, "occurrence_id": "1648194360000", "start_time": "2022-03-25T07:46:00Z",
+         "status": "available"},
+    ],
+    "password": "123456",
+    "pmi": "97891943927",
+    "pre_schedule": False,
+    "recurrence": {"end_date_time": "2022-04-02T15:59:00Z", "end_times": 7, "monthly_day": 1, "monthly_week": 1,
+                   "monthly_week_day": 1, "repeat_interval": 1, "type": 1, "weekly_days": "1"},
+    "start_time": "2022-03-25T07:29:29Z",
+    "start_url": "https://example.com/s/11111",
+    "status": "waiting",
+    "timezone": "America/Los_Angeles",
+    "topic": "My Meeting",
+    "type": 8,
+}
+
+
+async def test_get_meeting_shapes_the_meeting_and_its_occurrences() -> None:
+    recorder = Recorder(httpx2.Response(200, json=MEETING))
+    result = await get_meeting(make_context(recorder), meeting_id="977 6364 3886")
+    request = only_request(recorder)
+    assert (request.method, str(request.url)) == ("GET", f"{BASE}/meetings/97763643886")
+    assert result == {
+        "meeting_id": "97763643886", "topic": "My Meeting", "type": "recurring, fixed time",
+        "start_time": "2022-03-25T00:29:29-07:00", "duration_minutes": 60, "timezone": "America/Los_Angeles",
+        "join_url": "https://example.com/j/11111", "agenda": "My Meeting", "has_passcode": True, "status": "waiting",
+        "occurrences": [{"occurrence_id": "1648194360000", "start_time": "2022-03-25T00:46:00-07:00",
+                         "duration_minutes": 60, "status": "available"}],
+    }
+    assert "123456" not in json.dumps(result)
+
+
+async def test_get_meeting_404_names_the_meeting() -> None:
+    recorder = Recorder(httpx2.Response(404, json={"code": 3001, "message": "Meeting does not exist: 97763643886."}))
+    with pytest.raises(UpstreamError, match="the Zoom meeting 97763643886 was not found"):
+        await get_meeting(make_context(recorder), meeting_id="97763643886")
+
+
+# --- UpdateMeeting -------------------------------------------------------------------------------------------
+
+# Update a meeting (PATCH /meetings/{meetingId}): "HTTP Status Code: 204 Meeting updated", no body. Source:
+# https://developers.zoom.us/docs/api/meetings/#tag/meetings/PATCH/meetings/{meetingId}
+
+
+async def test_update_meeting_patches_only_what_changes() -> None:
+    recorder = Recorder(httpx2.Response(204))
+    result = await update_meeting(make_context(recorder), meeting_id="97763643886", start_time="2030-01-15T09:30:00",
+                                  timezone="Europe/Berlin", duration_minutes=45)
+    request = only_request(recorder)
+    assert (request.method, str(request.url)) == ("PATCH", f"{BASE}/meetings/97763643886")
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == {"timezone": "Europe/Berlin", "start_time": "2030-01-15T08:30:00Z",
+                                           "duration": 45}
+    assert result == {"meeting_id": "97763643886", "updated": True, "timezone": "Europe/Berlin",
+                      "start_time": "2030-01-15T09:30:00+01:00", "duration_minutes": 45}
+
+
+async def test_update_meeting_topic_and_cleared_agenda() -> None:
+    recorder = Recorder(httpx2.Response(204))
+    await update_meeting(make_context(recorder), meeting_id="97763643886", topic=" Weekly sync ", agenda="")
+    assert json.loads(only_request(recorder).content) == {"topic": "Weekly sync", "agenda": ""}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({}, "Nothing to change", id="nothing"),
+        pytest.param({"start_time": "2030-01-15T09:30:00"}, "has no offset", id="naive-start-without-zone"),
+        pytest.param({"start_time": "2001-01-15T09:30:00Z"}, "in the past", id="past"),
+        pytest.param({"timezone": "Mars/Olympus"}, "not an IANA time zone", id="zone"),
+        pytest.param({"duration_minutes": 0}, "from 1 to 1440", id="duration"),
+        pytest.param({"topic": "  "}, "topic is required", id="empty-topic"),
+        pytest.param({"agenda": "x" * 2001}, "at most 2000", id="agenda"),
+    ],
+)
+async def test_update_meeting_rejects_bad_input_before_any_request(arguments: dict[str, Any], message: str) -> None:
+    recorder = Recorder()
+    with pytest.raises(ToolExecutionError, match=message):
+        await update_meeting(make_context(recorder), meeting_id="97763643886", **arguments)
+    assert recorder.requests == []
+
+
+async def test_update_meeting_upstream_400_is_named() -> None:
+    recorder = Recorder(httpx2.Response(400, json={"code": 300, "message": "Invalid meeting id."}))
+    with pytest.raises(UpstreamError, match=r"rejected the Zoom meeting 97763643886 \(HTTP 400\)"):
+        await update_meeting(make_context(recorder), meeting_id="97763643886", topic="New")
+
+
+# --- ListRecordings ------------------------------------------------------------------------------------------
+
+# List all recordings (GET /users/{userId}/recordings), 200 response. Source: the documented example of
+# https://developers.zoom.us/docs/api/meetings/#tag/cloud-recording/GET/users/{userId}/recordings (note that the
+# example gives the meeting `type` as a string). Page 2 is the same meeting shape with the empty token of the
+# last page (https://developers.zoom.us/docs/api/pagination/).
+RECORDINGS_PAGE_1 = {
+    "from": "2022-01-01",
+    "to": "2022-04-01",
+    "next_page_token": "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3",
+    "page_count": 1,
+    "page_size": 30,
+    "total_records": 2,
+    "meetings": [
+        {
+            "account_id": "Cx3wERazSgup7ZWRHQM8-w",
+            "duration": 20,
+            "host_id": "_0ctZtY0REqWalTmwvrdIw",
+            "id": 6840331990,
+            "recording_count": 22,
+            "start_time": "2021-03-18T05:41:36Z",
+            "topic": "My Personal Meeting",
+            "total_size": 22,
+            "type": "1",
+            "uuid": "BOKXuumlTAGXuqwr3bLyuQ==",
+            "recording_play_passcode": "yNYIS408EJygs7rE5vVsJwXIz4-VW7MH",
+            "recording_files": [
+                {
+                    "deleted_time": "2021-06-30",
+                    "download_url": "https://example.com/rec/download/Qg75t7xZBtEbAkjdlgbfdngBBBB",
+                    "file_path": "/9090876528/path01/demo.mp4",
+                    "file_size": 7220,
+                    "file_type": "MP4",
+                    "file_extension": "MP4",
+                    "id": "ed6c2f27-2ae7-42f4-b3d0-835b493e4fa8",
+                    "meeting_id": "L0AGOEPVR9m5WSOOs/d+FQ==",
+                    "play_url": "https://example.com/rec/play/Qg75t7xZBtEbAkjdlgbfdngBBBB",
+                    "recording_end": "2021-03-18T05:41:56Z",
+                    "recording_start": "2021-03-18T05:41:36Z",
+                    "recording_type": "audio_only",
+                    "status": "completed",
+                }
+            ],
+        }
+    ],
+}
+RECORDINGS_PAGE_2 = {**RECORDINGS_PAGE_1, "next_page_token": "", "meetings": [
+    {**RECORDINGS_PAGE_1["meetings"][0], "id": 6840331991, "uuid": "CPKXuumlTAGXuqwr3bLyuQ==",  # type: ignore[index]
+     "recording_files": []}]}
+
+
+async def test_list_recordings_sends_the_range_and_follows_next_page_token() -> None:
+    recorder = Recorder(httpx2.Response(200, json=RECORDINGS_PAGE_1), httpx2.Response(200, json=RECORDINGS_PAGE_2))
+    result = await list_recordings(make_context(recorder), from_date="2021-03-01", to_date="2021-03-31")
+    first, second = recorder.requests
+    assert (first.method, first.url.path) == ("GET", "/users/me/recordings")
+    assert dict(first.url.params) == {"from": "2021-03-01", "to": "2021-03-31", "page_size": "100"}
+    assert dict(second.url.params) == {"from": "2021-03-01", "to": "2021-03-31", "page_size": "100",
+                                       "next_page_token": "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3"}
+    assert (result["count"], result["truncated"]) == (2, False)
+    assert result["recordings"][0] == {
+        "meeting_id": "6840331990", "meeting_uuid": "BOKXuumlTAGXuqwr3bLyuQ==", "topic": "My Personal Meeting",
+        "type": "instant", "start_time": "2021-03-18T05:41:36+00:00", "duration_minutes": 20, "total_size_bytes": 22,
+        "files": [{"file_type": "MP4", "recording_type": "audio_only", "start": "2021-03-18T05:41:36+00:00",
+                   "end": "2021-03-18T05:41:56+00:00", "size_bytes": 7220, "status": "completed",
+                   "play_url": "https://example.com/rec/play/Qg75t7xZBtEbAkjdlgbfdngBBBB"}],
+    }
+    assert "yNYIS408" not in json.dumps(result) and "download" not in json.dumps(result)
+
+
+async def test_list_recordings_defaults_to_the_last_30_days() -> None:
+    recorder = Recorder(httpx2.Response(200, json={**RECORDINGS_PAGE_1, "next_page_token": "", "meetings": []}))
+    result = await list_recordings(make_context(recorder), to_date="2026-03-10")
+    assert dict(only_request(recorder).url.params)["from"] == "2026-02-08"
+    assert (result["from_date"], result["to_date"], result["count"]) == ("2026-02-08", "2026-03-10", 0)
+
+
+async def test_list_recordings_pages_are_bounded() -> None:
+    recorder = Recorder(*[httpx2.Response(200, json=RECORDINGS_PAGE_1)] * 5)
+    result = await list_recordings(make_context(recorder), from_date="2021-03-01", to_date="2021-03-31")
+    assert len(recorder.requests) == 3 and result["truncated"] is True
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({"from_date": "2021-03-01", "to_date": "2021-05-01"}, "at most a month", id="too-long"),
+        pytest.param({"from_date": "2021-03-05", "to_date": "2021-03-01"}, "must not be after", id="reversed"),
+        pytest.param({"from_date": "March 1"}, "YYYY-MM-DD", id="not-a-date"),
+        pytest.param({"to_date": "2021-02-30"}, "YYYY-MM-DD", id="no-such-day"),
+    ],
+)
+async def test_list_recordings_rejects_bad_ranges_before_any_request(arguments: dict[str, Any], message: str) -> None:
+    recorder = Recorder()
+    with pytest.raises(ToolExecutionError, match=message):
+        await list_recordings(make_context(recorder), **arguments)
+    assert recorder.requests == []
