@@ -34,44 +34,45 @@ def one_of(**targets: str | None) -> tuple[str, str]:
     return next(iter(given.items()))
 
 
+def _matching(pattern: re.Pattern[str], value: object, complaint: str) -> str:
+    """`value` stripped if it fully matches `pattern`; else a ToolExecutionError saying `complaint`."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not pattern.fullmatch(text):
+        raise ToolExecutionError(complaint)
+    return text
+
+
 def channel_name(value: str) -> str:
-    name = value.strip().lstrip("#").strip().lower()
-    if not _CHANNEL_NAME.fullmatch(name):
-        raise ToolExecutionError(
-            f"{value!r} is not a Slack channel name: use the name without spaces, e.g. 'general' or '#general'."
-        )
-    return name
+    name = value.strip().lstrip("#") if isinstance(value, str) else ""
+    return _matching(
+        _CHANNEL_NAME, name.lower(),
+        f"{value!r} is not a Slack channel name: use the name without spaces, e.g. 'general' or '#general'.",
+    )
 
 
 def conversation_id(value: str) -> str:
-    value = value.strip()
-    if not _CONVERSATION_ID.fullmatch(value):
-        raise ToolExecutionError(
-            f"{value!r} is not a Slack conversation id: ids look like 'C012AB3CD' (channel), 'G…' (private) or "
-            f"'D…' (direct message). Use Slack_ListConversations to find one, or pass channel_name instead."
-        )
-    return value
+    return _matching(
+        _CONVERSATION_ID, value,
+        f"{value!r} is not a Slack conversation id: ids look like 'C012AB3CD' (channel), 'G…' (private) or 'D…' "
+        f"(direct message). Use Slack_ListConversations to find one, or pass channel_name instead.",
+    )
 
 
 def user_id(value: str) -> str:
-    value = value.strip()
-    if not _USER_ID.fullmatch(value):
-        raise ToolExecutionError(
-            f"{value!r} is not a Slack user id: ids look like 'U012AB3CD' or 'W012A3CDE'. "
-            f"Use Slack_ListUsers to find one, or pass email instead."
-        )
-    return value
+    return _matching(
+        _USER_ID, value,
+        f"{value!r} is not a Slack user id: ids look like 'U012AB3CD' or 'W012A3CDE'. Use Slack_ListUsers to "
+        f"find one, or pass email instead.",
+    )
 
 
 def message_ts(value: str, name: str) -> str:
     """A message's ts ("1512085950.000216"), as Slack_GetMessages returns it."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not _MESSAGE_TS.fullmatch(text):
-        raise ToolExecutionError(
-            f"{name}={value!r} is not a Slack message timestamp: give the message's ts exactly as "
-            f"Slack_GetMessages returned it, e.g. '1512085950.000216'."
-        )
-    return text
+    return _matching(
+        _MESSAGE_TS, value,
+        f"{name}={value!r} is not a Slack message timestamp: give the message's ts exactly as Slack_GetMessages "
+        f"returned it, e.g. '1512085950.000216'.",
+    )
 
 
 def page_cursor(value: str | None) -> str | None:
