@@ -228,3 +228,21 @@ async def test_discovery_refuses_metadata_naming_another_issuer(make_settings: A
     with pytest.raises(ConfigError, match="must be exactly"):
         async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]):
             pass
+
+
+async def test_token_extras_are_kept_with_the_connection_and_through_a_refresh(
+    make_settings: Any, auth_server: AuthServer
+) -> None:
+    # The test provider's token answers carry `scope` (RFC 6749 §5.1); declared as an extra, it is kept.
+    settings = make_settings(providers={"demo": {
+        "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
+        "userinfo_url": auth_server.userinfo_endpoint, "issuer": auth_server.issuer,
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token_extras": ["scope", "no_such_field"],
+    }})
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
+        await connect(rt, auth_server)
+        connection = await rt.vault.get_connection("alice", "demo")
+        assert connection is not None and connection.token_extras == {"scope": "profile"}
+        refreshed = await rt.service.refresh("alice", "demo", rejected=connection)
+        assert refreshed is not None and refreshed.access_token != connection.access_token
+        assert refreshed.token_extras == {"scope": "profile"}

@@ -64,3 +64,20 @@ async def test_who_am_i_end_to_end(stack_factory: Any) -> None:  # noqa: F811
         "url": "https://subarachnoid.slack.com/",
     }
     assert seen == [f"Bearer {token}", f"Bearer {token}"]
+
+
+async def test_ok_false_reaches_the_model_as_an_error_through_the_gate(stack_factory: Any) -> None:  # noqa: F811
+    # https://docs.slack.dev/reference/methods/conversations.info: HTTP 200 with {"ok": false, "error":
+    # "channel_not_found"}. The gate gives the tool the catalogue's error_style for Slack, so this is an error.
+    async def info(request: Request) -> JSONResponse:
+        assert request.query_params["channel"] == "C0NOTHERE"
+        return JSONResponse({"ok": False, "error": "channel_not_found"})
+
+    with standin(Starlette(routes=[Route("/conversations.info", info)])) as base_url:
+        result, _ = await authorize_and_call(
+            stack_factory, provider_id="slack", toolkit="toolkits.slack", settings_name="slack",
+            base_url=base_url, tool="Slack_GetConversationInfo", arguments={"conversation_id": "C0NOTHERE"},
+            provider_overrides=PLAY_SLACK,
+        )
+    assert result.is_error
+    assert "the conversation C0NOTHERE was not found (channel_not_found)" in result.content[0].text
