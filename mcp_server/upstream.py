@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from mcp_server._http import httpx2
 from mcp_server.errors import UpstreamAuthError, UpstreamError, UpstreamRateLimitError, UpstreamServerError
@@ -39,8 +39,9 @@ def raise_for_upstream_status(
     "... was not found". The response body is never put in a message: it may hold the user's data.
 
     Given the tool's `context`, the provider's own error convention applies as well (the catalogue's
-    `error_style`): for Slack, an HTTP 200 answer with `"ok": false` raises like the status it stands for,
-    its error code named in the message.
+    `error_style`): for Slack, an HTTP 200 answer with `"ok": false` raises like the status its error code
+    stands for (an auth code as 401, `ratelimited` as 429, `*_not_found` as 404, `missing_scope` as 403 naming
+    the scope, Slack's internal errors as 5xx, any other code as 400), the code named in the message.
 
     Raises:
         UpstreamAuthError: 401; the gate refreshes the token once and retries the tool.
@@ -77,7 +78,7 @@ def raise_for_upstream_status(
     raise UpstreamError(f"The provider rejected {what} (HTTP {status}).", status_code=status)
 
 
-def _raise_answer_error(failure: AnswerError, response: httpx2.Response, what: str) -> None:
+def _raise_answer_error(failure: AnswerError, response: httpx2.Response, what: str) -> NoReturn:
     code = failure.code
     match failure.kind:
         case "auth":
