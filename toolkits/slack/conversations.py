@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Slack
 from toolkits.slack.client import call, paginate
 from toolkits.slack.inputs import (
@@ -12,7 +12,6 @@ from toolkits.slack.inputs import (
     ChannelName,
     ConversationId,
     Cursor,
-    bounded,
     channel_id,
     checked_target,
     page_cursor,
@@ -98,7 +97,7 @@ async def get_conversation_members(
     when has_more is true, pass next_cursor back as cursor for the next page.
     """
     target = checked_target(conversation_id, channel_name)
-    count = bounded(limit, "limit", 1, MAX_MEMBERS_PAGE)
+    count = whole_number(limit, name="limit", maximum=MAX_MEMBERS_PAGE)
     after = page_cursor(cursor)
     channel = await channel_id(context, target)
     body = await call(

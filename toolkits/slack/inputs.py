@@ -87,12 +87,6 @@ def page_cursor(value: str | None) -> str | None:
     return value.strip()
 
 
-def bounded(value: int, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ToolExecutionError(f"{name}={value!r} is out of range; give a number from {low} to {high}.")
-    return value
-
-
 def to_ts(value: str | None, name: str) -> str | None:
     """ISO 8601 (a date, or a date and time; no zone means UTC) as a Slack timestamp "seconds.micros"."""
     if value is None or not value.strip():

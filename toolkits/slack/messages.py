@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_address, tool
+from mcp_server import ToolContext, ToolExecutionError, email_address, tool, whole_number
 from mcp_server.auth import Slack
 from toolkits.slack.client import call, ts_to_iso
 from toolkits.slack.inputs import (
@@ -19,7 +19,6 @@ from toolkits.slack.inputs import (
     ChannelName,
     ConversationId,
     Cursor,
-    bounded,
     channel_id,
     checked_target,
     lookup_email,
@@ -164,7 +163,7 @@ async def get_messages(
     rate-limit error says how long to wait.
     """
     target = checked_target(conversation_id, channel_name)
-    count = bounded(limit, "limit", 1, HISTORY_LIMIT)
+    count = whole_number(limit, name="limit", maximum=HISTORY_LIMIT)
     oldest_ts, latest_ts = time_window(oldest, latest)
     after = page_cursor(cursor)
     channel = await channel_id(context, target)
@@ -194,7 +193,7 @@ async def get_thread_replies(
     """
     parent = message_ts(thread_ts, "thread_ts")
     target = checked_target(conversation_id, channel_name)
-    count = bounded(limit, "limit", 1, HISTORY_LIMIT)
+    count = whole_number(limit, name="limit", maximum=HISTORY_LIMIT)
     after = page_cursor(cursor)
     channel = await channel_id(context, target)
     params = {"channel": channel, "ts": parent, "limit": count, "cursor": after}

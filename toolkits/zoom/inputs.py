@@ -1,13 +1,16 @@
-"""Checking what the model gave before any request: meeting ids, times and zones, meeting fields, dates."""
+"""Checking what the model gave before any request: meeting ids, start times, meeting fields, dates.
+
+Time zones, times and numbers go through the toolkit API's shared checks (`time_zone`, `date_time`,
+`whole_number`), so a mistake gets the same answer in every toolkit.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ToolExecutionError, email_addresses
+from mcp_server import ToolExecutionError, date_time, email_addresses, whole_number
 
 # Limits from the Create a meeting reference (topic up to 200 characters, agenda up to 2,000).
 MAX_TOPIC_CHARS = 200
@@ -29,39 +32,9 @@ def meeting_id(value: Any) -> str:
     return text
 
 
-def zone(name: Any) -> ZoneInfo:
-    if not isinstance(name, str) or not name.strip():
-        raise ToolExecutionError("timezone must be an IANA time zone name such as 'America/New_York' or 'UTC'.")
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ToolExecutionError(
-            f"timezone {name!r} is not an IANA time zone name; use one such as 'America/Los_Angeles', "
-            f"'Europe/Berlin' or 'UTC'."
-        ) from None
-
-
-def start_time(value: Any, in_zone: ZoneInfo | None) -> datetime:
-    """The start as an aware datetime in the future: an ISO 8601 time with an offset, or a local time in `in_zone`
-    (without a zone, a time without an offset is refused)."""
-    if not isinstance(value, str) or not value.strip():
-        raise ToolExecutionError(
-            "start_time is required: an ISO 8601 date and time such as '2026-12-01T15:00:00' (in the given "
-            "timezone) or '2026-12-01T15:00:00-05:00'."
-        )
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ToolExecutionError(
-            f"start_time {value!r} is not an ISO 8601 date and time; use e.g. '2026-12-01T15:00:00' or "
-            f"'2026-12-01T15:00:00-05:00'."
-        ) from None
-    if moment.tzinfo is None:
-        if in_zone is None:
-            raise ToolExecutionError(
-                f"start_time {value!r} has no offset: give one ('2026-12-01T15:00:00-05:00') or also give timezone."
-            )
-        moment = moment.replace(tzinfo=in_zone)
+def start_time(value: Any, zone: str | None) -> datetime:
+    """The start as an aware datetime in the future: ISO 8601 with an offset, or a local time in `zone`."""
+    moment = date_time(value, name="start_time", zone=zone)
     if moment <= datetime.now(UTC):
         raise ToolExecutionError(
             f"start_time {value!r} is in the past; a scheduled meeting needs a future start time."
@@ -84,12 +57,7 @@ def topic(value: Any) -> str:
 
 
 def duration(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_DURATION <= value <= MAX_DURATION:
-        raise ToolExecutionError(
-            f"duration_minutes must be a whole number of minutes from {MIN_DURATION} to {MAX_DURATION}; "
-            f"got {value!r}."
-        )
-    return value
+    return whole_number(value, name="duration_minutes", minimum=MIN_DURATION, maximum=MAX_DURATION)
 
 
 def agenda(value: Any) -> str:

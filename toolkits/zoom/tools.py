@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ToolContext, ToolExecutionError, time_zone, tool
 from mcp_server.auth import Zoom
 from toolkits.zoom import inputs
 from toolkits.zoom.client import delete, get_json, get_pages, patch, post_json, shape_meeting, to_zone
@@ -77,8 +77,8 @@ async def create_meeting(
     """
     title = inputs.topic(topic)
     minutes = inputs.duration(duration_minutes)
-    meeting_zone = inputs.zone(timezone)
-    start = inputs.start_time(start_time, meeting_zone)
+    meeting_zone = time_zone(timezone)
+    start = inputs.start_time(start_time, meeting_zone.key)
     description = inputs.agenda(agenda)
     emails = inputs.invitees(invitees)
 
@@ -184,11 +184,11 @@ async def update_meeting(
     changed: dict[str, Any] = {}
     if topic is not None:
         body["topic"] = changed["topic"] = inputs.topic(topic)
-    meeting_zone = inputs.zone(timezone) if timezone is not None else None
+    meeting_zone = time_zone(timezone) if timezone is not None else None
     if meeting_zone is not None:
         body["timezone"] = changed["timezone"] = meeting_zone.key
     if start_time is not None:
-        start = inputs.start_time(start_time, meeting_zone)
+        start = inputs.start_time(start_time, meeting_zone.key if meeting_zone is not None else None)
         body["start_time"] = inputs.zoom_time(start)
         changed["start_time"] = start.isoformat()
     if duration_minutes is not None:

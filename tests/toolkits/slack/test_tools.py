@@ -462,8 +462,8 @@ async def test_get_messages_by_channel_name_and_thread_fields() -> None:
         ({"conversation_id": "C012AB3CD", "oldest": "yesterday"}, "oldest='yesterday' is not an ISO 8601"),
         ({"conversation_id": "C012AB3CD", "latest": "2024-13-01"}, "latest='2024-13-01' is not an ISO 8601"),
         ({"conversation_id": "C012AB3CD", "oldest": "2024-05-02", "latest": "2024-05-01"}, "must be before"),
-        ({"conversation_id": "C012AB3CD", "limit": 0}, "limit=0 is out of range"),
-        ({"conversation_id": "C012AB3CD", "limit": 500}, "limit=500 is out of range"),
+        ({"conversation_id": "C012AB3CD", "limit": 0}, "limit must be a whole number from 1 to 15, not 0"),
+        ({"conversation_id": "C012AB3CD", "limit": 500}, "from 1 to 15, not 500"),
         ({"conversation_id": "C012AB3CD", "limit": 16}, "from 1 to 15"),
         ({"conversation_id": "C012AB3CD", "cursor": "not a cursor!"}, "pass next_cursor exactly"),
         ({"conversation_id": "#general"}, "not a Slack conversation id"),
@@ -781,7 +781,7 @@ async def test_get_conversation_members_next_page_and_limits() -> None:
                                             cursor="e3VzZXJfaWQ6IFcxMjM0NTY3fQ==")
     assert query(api.requests[0]) == {"channel": "C012AB3CD", "limit": "100", "cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="}
     assert result["has_more"] is False and "next_cursor" not in result
-    with pytest.raises(ToolExecutionError, match="limit=500 is out of range"):
+    with pytest.raises(ToolExecutionError, match="limit must be a whole number from 1 to 200, not 500"):
         await get_conversation_members(api.context(), conversation_id="C012AB3CD", limit=500)
     assert len(api.requests) == 1
 

@@ -538,7 +538,7 @@ async def test_update_meeting_topic_and_cleared_agenda() -> None:
     ("arguments", "message"),
     [
         pytest.param({}, "Nothing to change", id="nothing"),
-        pytest.param({"start_time": "2030-01-15T09:30:00"}, "has no offset", id="naive-start-without-zone"),
+        pytest.param({"start_time": "2030-01-15T09:30:00"}, "has no UTC offset", id="naive-start-without-zone"),
         pytest.param({"start_time": "2001-01-15T09:30:00Z"}, "in the past", id="past"),
         pytest.param({"timezone": "Mars/Olympus"}, "not an IANA time zone", id="zone"),
         pytest.param({"duration_minutes": 0}, "from 1 to 1440", id="duration"),
