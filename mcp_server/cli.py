@@ -32,6 +32,15 @@ ToolkitOption = Annotated[
 ]
 
 
+# libraries that log request and response bodies (tool results, tokens, flow ids) below these levels
+BODY_LOGGERS = {
+    "sse_starlette": logging.INFO, "httpx": logging.INFO, "httpx2": logging.INFO, "httpcore": logging.INFO,
+    "httpcore2": logging.INFO, "hpack": logging.INFO, "authlib": logging.INFO, "mcp": logging.INFO,
+    "asyncpg": logging.INFO, "aiosqlite": logging.INFO, "python_multipart": logging.INFO, "multipart": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,  # its INFO is every statement with parameters
+}
+
+
 def _configure_logging(level: str) -> None:
     # stderr only: in stdio mode stdout carries JSON-RPC and nothing else
     logging.basicConfig(
@@ -39,6 +48,9 @@ def _configure_logging(level: str) -> None:
     )
     if level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-start chatter, not ours
+    # whatever log_level says, never below the level at which they would print bodies
+    for name, floor in BODY_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
 
 
 def _fail(exc: AuthmcpError) -> typer.Exit:

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx2
 import pytest
-from playwright import async_api as playwright
 
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
@@ -16,21 +15,9 @@ from tests.e2e.conftest import Stack, texts
 
 pytestmark = pytest.mark.anyio
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 API_KEY = "ak-approval-test-0c7e"
 ALICE = "tok-alice-approval-77d0"
-
-
-@pytest.fixture
-async def browser() -> Any:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed; .ci/run installs it (apt-get install chromium)")
-    async with playwright.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
 
 
 async def decide(browser: Any, url: str, button: str, shot: Path) -> str:
@@ -49,7 +36,7 @@ async def decide(browser: Any, url: str, button: str, shot: Path) -> str:
         await context.close()
 
 
-async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, browser: Any, tmp_path: Path) -> None:
+async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, chromium: Any, tmp_path: Path) -> None:
     stack: Stack = stack_factory(
         api={"keys": [API_KEY], "verification": "none"},
         mcp_auth={"tokens": {ALICE: "alice"}},
@@ -70,7 +57,7 @@ async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, br
         assert forged.status_code == 403
         assert (await client.call_tool("Gmail_SendEmail", send)).is_error
 
-        said = await decide(browser, url, "Approve this call", tmp_path / "approve")
+        said = await decide(chromium, url, "Approve this call", tmp_path / "approve")
         assert "bob@example.com" in said and "Quarterly numbers" in said and "Approved" in said.split("---")[1]
         ran = await client.call_tool("Gmail_SendEmail", send)
         assert not ran.is_error and "bob@example.com" in texts(ran)
@@ -85,7 +72,7 @@ async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, br
         approval_url = pending["output"]["authorization"]["url"]
         assert "/approve/" in approval_url and pending["output"]["error"]["can_retry"] is True
 
-        said = await decide(browser, approval_url, "Decline", tmp_path / "decline")
+        said = await decide(chromium, approval_url, "Decline", tmp_path / "decline")
         assert "Salaries" in said and "Declined" in said.split("---")[1]
         status = (await api.get("/v1/auth/status", params={"id": pending["output"]["authorization"]["id"]})).json()
         assert status["status"] == "failed"
