@@ -2,7 +2,7 @@
 
 - `start_flow` / `redirect` / `complete` run the authorization code flow: an opaque flow record handed out as
   `<public_url>/connect/<flow id>`, bound to the first browser that opens it (a cookie of its own, see
-  `open_in_browser`), state and PKCE made when that browser arrives, the callback exchanging the code once and
+  `browser_binding.py`), state and PKCE made when that browser arrives, the callback exchanging the code once and
   only in that browser.
 - `start_secret_flow` / `submit_secret` do the same for a secret the user types on a page of ours.
 - With user verification (`verification.py`) what the browser obtained is held until the person is shown to be
@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 import time
@@ -24,6 +23,7 @@ import anyio
 
 from mcp_server.audit import flow_ref
 from mcp_server.telemetry import traced
+from mcp_server.browser_binding import BrowserAdmission, BrowserBinding
 from mcp_server.connections import ConnectionService
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
@@ -63,20 +63,11 @@ class Landing:
     url: str
 
 
-@dataclass(frozen=True)
-class BrowserAdmission:
-    """What `open_in_browser` decided for a browser arriving at a flow's link."""
-
-    flow: Flow
-    ours: bool  # this browser holds the flow's cookie (or has just been given it)
-    new_cookie: str | None = None  # a fresh cookie value to set, the first time
-
-
 def hash_state(state: str) -> str:
     return digest(state)
 
 
-class FlowService(VerificationSteps):
+class FlowService(VerificationSteps, BrowserBinding):
     def __init__(
         self,
         *,
@@ -182,40 +173,6 @@ class FlowService(VerificationSteps):
                 flow_ref=flow_ref(flow.id), actor="user",
             )
         return flow
-
-    # ---------------------------------------------------------------- the browser
-
-    def browser_cookie(self, flow_id: str) -> str:
-        """The name of the cookie that binds a flow to its browser (a digest: the flow id is not in it)."""
-        name = f"authmcp-flow-{digest(flow_id)[:16]}"
-        return f"__Host-{name}" if self.secure_cookies else name
-
-    def browser_matches(self, flow: Flow, cookies: Mapping[str, str]) -> bool:
-        value = cookies.get(self.browser_cookie(flow.id))
-        return bool(value and flow.browser_hash and hmac.compare_digest(digest(value), flow.browser_hash))
-
-    async def open_in_browser(
-        self, flow_id: str, cookies: Mapping[str, str], *, bind: bool = True
-    ) -> BrowserAdmission | None:
-        """A browser arrives at `/connect/<flow id>`: bind a pending flow to the first browser that opens it.
-
-        A second browser is told the link is in use elsewhere and changes nothing, so it can neither finish the
-        flow nor break the first browser's attempt. Returns None for an unknown flow.
-        """
-        flow = await self.vault.get_flow(flow_id)
-        if flow is None:
-            return None
-        if self.browser_matches(flow, cookies):
-            return BrowserAdmission(flow, ours=True)
-        if bind and flow.browser_hash is None and flow.status == "pending" and not flow.is_expired(time.time()):
-            value = secrets.token_urlsafe(32)
-            if await self.vault.bind_browser(flow.id, digest(value)):
-                logger.info("flow %s opened in a browser", flow_ref(flow.id))
-                bound = await self.vault.get_flow(flow.id)
-                assert bound is not None
-                return BrowserAdmission(bound, ours=True, new_cookie=value)
-            flow = await self.vault.get_flow(flow.id) or flow  # another browser was quicker
-        return BrowserAdmission(flow, ours=False)
 
     @traced("authmcp.flow.redirect")
     async def redirect(self, flow_id: str) -> str:
