@@ -230,7 +230,7 @@ class FlowStore:
         flow_id: str,
         payload: str,
         *,
-        confirm_hash: str,
+        confirm_hash: str | None = None,
         code_verifier: str | None = None,
         from_status: str = "exchanging",
     ) -> bool:
