@@ -99,7 +99,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = write_config(Path(tmp) / "authmcp.toml", {
-                "data_dir": tmp, "toolkits": [], "log_level": "WARNING", "api": {"keys": [API_KEY]},
+                "data_dir": tmp, "toolkits": [], "log_level": "WARNING", "api": {"keys": [API_KEY], "verification": "none"},
                 "providers": {"demo": {
                     "authorize_url": provider.authorization_endpoint, "token_url": provider.token_endpoint,
                     "userinfo_url": provider.userinfo_endpoint, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,

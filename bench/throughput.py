@@ -124,7 +124,7 @@ async def authmcp_server(tmp: Path, database_url: str, users: int) -> AsyncItera
     config = write_config(tmp / f"authmcp-{port}.toml", {
         "database_url": database_url, "data_dir": str(tmp / "data"), "encryption_keys": key, "toolkits": [],
         "log_level": "WARNING", "public_url": f"http://127.0.0.1:{port}",
-        "mcp_auth": {"tokens": tokens}, "providers": {"demo": PROVIDER},
+        "mcp_auth": {"tokens": tokens}, "api": {"verification": "none"}, "providers": {"demo": PROVIDER},
     })
     vault = await open_vault(database_url, env_keys=[key], key_file=tmp / "unused")
     try:

@@ -16,14 +16,18 @@ import anyio
 from mcp_server.audit import AuditLog
 from mcp_server.connections import ConnectionService
 from mcp_server.errors import ProviderNotConfigured
-from mcp_server.flows import CallbackError, FlowService, FlowUnavailable, UserMismatch
-from mcp_server.providers import ProviderRegistry
+from mcp_server.flows import CallbackError, FlowRefused, FlowService, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.vault import Vault
+from mcp_server.verification import Mode
 
 if TYPE_CHECKING:
     from mcp_server.approval import Approvals
 
-__all__ = ["AuthorizationService", "CallbackError", "FlowUnavailable", "ProviderNotConfigured", "UserMismatch"]
+__all__ = [
+    "AuthorizationService", "CallbackError", "FlowRefused", "FlowUnavailable", "ProviderNotConfigured",
+    "UserMismatch", "WrongBrowser",
+]
 
 
 class AuthorizationService:
@@ -36,8 +40,12 @@ class AuthorizationService:
         flow_ttl: float = 600.0,
         http_timeout: float = 10.0,
         cache_seconds: float = 5.0,
+        verification: Mode = "none",
         verifier_url: str | None = None,
+        idp: Provider | None = None,
         revocation_retry_seconds: float = 60.0,
+        max_open_flows: int = 20,
+        flow_retention_seconds: float = 7 * 86400.0,
         audit: AuditLog | None = None,
         instance_id: str | None = None,
         run_dir: Path | None = None,
@@ -61,8 +69,13 @@ class AuthorizationService:
             public_url=public_url,
             flow_ttl=flow_ttl,
             http_timeout=http_timeout,
+            verification=verification,
             verifier_url=verifier_url,
+            idp=idp,
+            max_open_flows=max_open_flows,
+            retention_seconds=flow_retention_seconds,
         )
+        self.revocation_retry_seconds = revocation_retry_seconds
         connections, flows = self.connections, self.flows
         # the connection side
         self.provider = connections.provider
@@ -79,19 +92,24 @@ class AuthorizationService:
         self.start_flow = flows.start_flow
         self.start_secret_flow = flows.start_secret_flow
         self.submit_secret = flows.submit_secret
+        self.open_in_browser = flows.open_in_browser
+        self.browser_cookie = flows.browser_cookie
+        self.browser_matches = flows.browser_matches
+        self.done_url = flows.done_url
         self.redirect = flows.redirect
         self.complete = flows.complete
-        self.verifier_redirect = flows.verifier_redirect
         self.confirm_user = flows.confirm_user
+        self.finish_sign_in = flows.finish_sign_in
         self.on_complete = flows.on_complete
         self.wait = flows.wait
         self.flow_status = flows.flow_status
 
     async def maintain(self) -> None:
         """The background work, run in the server's task group until cancelled: expiring flows, retrying
-        revocations, writing the audit trail."""
+        revocations, purging old flows, writing the audit trail."""
         async with anyio.create_task_group() as tg:
             tg.start_soon(self.connections.maintain)
+            tg.start_soon(self.flows.maintain, self.revocation_retry_seconds)
             tg.start_soon(self.audit.run)
 
     @property
@@ -101,6 +119,10 @@ class AuthorizationService:
     @property
     def verifier_url(self) -> str | None:
         return self.flows.verifier_url
+
+    @property
+    def verification(self) -> Mode:
+        return self.flows.verification
 
     @property
     def redirect_uri(self) -> str:

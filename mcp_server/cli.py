@@ -41,14 +41,27 @@ ToolkitOption = Annotated[
 ]
 
 
+# libraries that log request and response bodies (tool results, tokens, flow ids) below these levels
+BODY_LOGGERS = {
+    "sse_starlette": logging.INFO, "httpcore": logging.INFO,
+    # every request's full URL at INFO: a toolkit's query string may hold what the user searched for
+    "httpx": logging.WARNING, "httpx2": logging.WARNING,
+    "httpcore2": logging.INFO, "hpack": logging.INFO, "authlib": logging.INFO, "mcp": logging.INFO,
+    "asyncpg": logging.INFO, "aiosqlite": logging.INFO, "python_multipart": logging.INFO, "multipart": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,  # its INFO is every statement with parameters
+}
+
+
 def _configure_logging(level: str) -> None:
     # stderr only: in stdio mode stdout carries JSON-RPC and nothing else
     logging.basicConfig(
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
     if level != "DEBUG":
-        for chatty in ("alembic", "httpx2"):  # per-start and per-request chatter, not ours
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-start chatter, not ours
+    # whatever log_level says, never below the level at which they would print bodies
+    for name, floor in BODY_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
 
 
 def _fail(exc: AuthmcpError) -> typer.Exit:

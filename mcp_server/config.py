@@ -88,13 +88,23 @@ class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keys: list[SecretStr] = Field(default_factory=list)
-    verification: Literal["none", "custom"] = "none"  # "none" is for development only
-    verifier_url: str | None = None  # custom: the browser goes here with ?flow_id=... after consent
+    # who finished a flow must be its user: "custom" (your app's verifier_url confirms), "idp" (the browser signs
+    # in at [mcp_auth] jwt_issuer), or "none" (development only). Required when several users can start flows.
+    verification: Literal["none", "custom", "idp"] | None = None
+    verifier_url: str | None = None  # custom: the browser goes here with ?flow_id=<one-time value> after consent
+    idp_client_id: str | None = None  # idp: authmcp's own client at the issuer (redirect <public_url>/oauth/verify)
+    idp_client_secret: SecretStr | None = None
+    idp_scopes: list[str] = Field(default_factory=lambda: ["openid"])
 
     @model_validator(mode="after")
-    def _custom_needs_a_verifier(self) -> ApiSettings:
+    def _modes_need_their_settings(self) -> ApiSettings:
         if self.verification == "custom" and not self.verifier_url:
             raise ValueError('verification = "custom" needs verifier_url, the page of your app that confirms the user')
+        if self.verification == "idp" and not (self.idp_client_id and self.idp_client_secret):
+            raise ValueError(
+                'verification = "idp" needs idp_client_id and idp_client_secret, a client of authmcp at '
+                "[mcp_auth] jwt_issuer whose redirect URI is <public_url>/oauth/verify"
+            )
         return self
 
 
@@ -208,6 +218,8 @@ class Settings(BaseSettings):
     toolkits: list[str] | None = None  # default: every bundled toolkit
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     flow_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    max_open_flows_per_user: int = Field(default=20, ge=1, le=1000)  # past it, the oldest is replaced
+    flow_retention_days: float = Field(default=7.0, gt=0, le=3650)  # finished flows are deleted after this
     flow_wait_seconds: float = Field(default=60.0, ge=0, le=600)  # how long a retried call waits for consent
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # every request to a provider
     connection_cache_seconds: float = Field(default=5.0, ge=0, le=300)

@@ -1,62 +1,73 @@
 """The flow side of authorization: from "authorization required" to a stored connection.
 
 - `start_flow` / `redirect` / `complete` run the authorization code flow: an opaque flow record handed out as
-  `<public_url>/connect/<flow id>`, state and PKCE made when the browser arrives, the callback exchanging
-  the code once.
+  `<public_url>/connect/<flow id>`, bound to the first browser that opens it (a cookie of its own, see
+  `browser_binding.py`), state and PKCE made when that browser arrives, the callback exchanging the code once and
+  only in that browser.
 - `start_secret_flow` / `submit_secret` do the same for a secret the user types on a page of ours.
-- `confirm_user` binds held tokens once the application's verifier says who is in the browser.
+- With user verification (`verification.py`) what the browser obtained is held until the person is shown to be
+  the flow's user.
 - `wait` lets a blocked call (or an API long-poll) sleep until the callback lands, in this process or another.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
-from urllib.parse import urlencode
 
 import anyio
 
-from mcp_server.telemetry import traced
 from mcp_server.audit import flow_ref
+from mcp_server.telemetry import traced
+from mcp_server.browser_binding import BrowserAdmission, BrowserBinding
 from mcp_server.connections import ConnectionService
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
 from mcp_server.vault import DecryptionError, Flow
+from mcp_server.verification import (
+    CallbackError,
+    FlowUnavailable,
+    Mode,
+    UserMismatch,
+    VerificationSteps,
+    WrongBrowser,
+    digest,
+)
 
-__all__ = ["CallbackError", "FlowService", "FlowUnavailable", "UserMismatch"]
+__all__ = [
+    "BrowserAdmission", "CallbackError", "FlowRefused", "FlowService", "FlowUnavailable", "Landing", "UserMismatch",
+    "WrongBrowser",
+]
 
 logger = logging.getLogger(__name__)
 
-
-class FlowUnavailable(AuthmcpError):
-    """A `/connect/<id>` link that is unknown, finished or expired."""
-
-
-class UserMismatch(AuthmcpError):
-    """User verification named someone other than the flow's user."""
+MAX_FLOW_SCOPES = 100  # scopes one flow may ask for
+MAX_FLOW_SCOPE_CHARS = 4096  # their total length
 
 
-class CallbackError(AuthmcpError):
-    """The provider's redirect back to us cannot complete a flow. `status` is the HTTP status to answer."""
+class FlowRefused(AuthmcpError):
+    """A flow that asks for more than a flow may (too many scopes)."""
 
-    def __init__(self, message: str, *, status: int = 400, flow_id: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.flow_id = flow_id
+
+@dataclass(frozen=True)
+class Landing:
+    """Where the browser goes next once a step of a flow is done."""
+
+    flow: Flow
+    url: str
 
 
 def hash_state(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
+    return digest(state)
 
 
-class FlowService:
+class FlowService(VerificationSteps, BrowserBinding):
     def __init__(
         self,
         *,
@@ -64,7 +75,11 @@ class FlowService:
         public_url: str,
         flow_ttl: float = 600.0,
         http_timeout: float = 10.0,
+        verification: Mode = "none",
         verifier_url: str | None = None,
+        idp: Provider | None = None,
+        max_open_flows: int = 20,
+        retention_seconds: float = 7 * 86400.0,
     ) -> None:
         self.connections = connections
         self.vault = connections.vault
@@ -73,7 +88,13 @@ class FlowService:
         self.public_url = public_url.rstrip("/")
         self.flow_ttl = flow_ttl
         self.http_timeout = http_timeout
-        self.verifier_url = verifier_url
+        self.verification = verification
+        self.verifier_url = verifier_url if verification == "custom" else None
+        self.idp = idp if verification == "idp" else None
+        self.max_open_flows = max_open_flows
+        self.retention_seconds = retention_seconds
+        # a cookie set by an https public URL gets the __Host- prefix: Secure, Path=/, no Domain (RFC 6265bis)
+        self.secure_cookies = self.public_url.startswith("https://")
         self._waiters: dict[str, anyio.Event] = {}
         self._on_complete: dict[str, list[Callable[[], Awaitable[None]]]] = {}
         # flows finished by other processes on the same database (replicas): wake our waiters too
@@ -87,17 +108,23 @@ class FlowService:
         """The link a person opens for this flow: a consent or secret page, or an approval page."""
         return f"{self.public_url}/{'approve' if flow.kind == 'approval' else 'connect'}/{flow.id}"
 
+    def done_url(self, flow: Flow) -> str:
+        return f"{self.public_url}/connect/{flow.id}/done"
+
     def provider(self, provider_id: str) -> Provider:
         return self.connections.provider(provider_id)
+
+    # ---------------------------------------------------------------- starting
 
     @traced("authmcp.flow.start")
     async def start_flow(self, user_id: str, requirement: OAuth2) -> Flow:
         """A pending flow asking for what the tool needs plus what the user already granted (incremental).
 
-        An unexpired pending flow for the same scopes is handed out again rather than starting another.
+        An unexpired pending flow for the same scopes that no browser has opened is handed out again.
 
         Raises:
             ProviderNotConfigured: The provider has no OAuth app configured.
+            FlowRefused: Too many scopes, or too long in all.
         """
         provider = self.provider(requirement.id)
         granted: tuple[str, ...] = ()
@@ -107,54 +134,49 @@ class FlowService:
         except DecryptionError:
             pass
         scopes = tuple(dict.fromkeys((*provider.scopes, *granted, *requirement.scopes)))
+        if len(scopes) > MAX_FLOW_SCOPES or sum(len(s) + 1 for s in scopes) > MAX_FLOW_SCOPE_CHARS:
+            raise FlowRefused(
+                f"An authorization may ask for at most {MAX_FLOW_SCOPES} scopes of {MAX_FLOW_SCOPE_CHARS} characters "
+                f"in all; ask for fewer."
+            )
         flow = await self.vault.find_pending_flow(user_id, requirement.id, scopes)
         if flow is None:
-            flow = await self.vault.create_flow(
-                secrets.token_urlsafe(24), user_id, requirement.id, scopes, ttl=self.flow_ttl
-            )
-            logger.info("flow %s started: user %r, provider %s", flow.id, user_id, requirement.id)
+            flow = await self._create(user_id, requirement.id, scopes, kind="oauth")
+        return flow
+
+    @traced("authmcp.flow.start_secret")
+    async def start_secret_flow(self, user_id: str, name: str, tool: str | None = None) -> Flow:
+        """A pending flow whose link opens a page of ours where the user types the secret's value."""
+        flow = await self.vault.find_pending_flow(user_id, name, (), kind="secret")
+        if flow is None:
+            flow = await self._create(user_id, name, (), kind="secret", tool=tool)
+        return flow
+
+    async def _create(
+        self, user_id: str, provider_id: str, scopes: tuple[str, ...], *, kind: str, tool: str | None = None
+    ) -> Flow:
+        # at most max_open_flows open per user: the oldest make room, and their links say they were replaced
+        for replaced in await self.vault.replace_oldest_flows(user_id, keep=self.max_open_flows - 1):
+            logger.info("flow %s replaced by a newer one (user %r)", flow_ref(replaced), user_id)
+            await self._finish(replaced)
+        flow = await self.vault.create_flow(
+            secrets.token_urlsafe(24), user_id, provider_id, scopes, ttl=self.flow_ttl, kind=kind, tool=tool
+        )
+        logger.info("flow %s started: user %r, %s %s", flow_ref(flow.id), user_id, kind, provider_id)
+        if kind == "secret":
             self.audit.record(
-                "authorization.started", user_id=user_id, provider_id=requirement.id, scopes=" ".join(scopes),
+                "secret.requested", user_id=user_id, provider_id=provider_id, flow_ref=flow_ref(flow.id), actor="user"
+            )
+        else:
+            self.audit.record(
+                "authorization.started", user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
                 flow_ref=flow_ref(flow.id), actor="user",
             )
         return flow
 
-    @traced("authmcp.flow.start_secret")
-    async def start_secret_flow(self, user_id: str, name: str) -> Flow:
-        """A pending flow whose link opens a page of ours where the user types the secret's value."""
-        flow = await self.vault.find_pending_flow(user_id, name, (), kind="secret")
-        if flow is None:
-            flow = await self.vault.create_flow(
-                secrets.token_urlsafe(24), user_id, name, (), ttl=self.flow_ttl, kind="secret"
-            )
-            logger.info("flow %s started: user %r, secret %s", flow.id, user_id, name)
-            self.audit.record(
-                "secret.requested", user_id=user_id, provider_id=name, flow_ref=flow_ref(flow.id), actor="user"
-            )
-        return flow
-
-    @traced("authmcp.flow.submit_secret")
-    async def submit_secret(self, flow_id: str, value: str) -> Flow:
-        """Store the value typed on a secret flow's page, encrypted, and complete the flow.
-
-        Raises:
-            FlowUnavailable: The flow is unknown, not a secret flow, finished, or expired.
-        """
-        flow = await self.vault.complete_secret_flow(flow_id, value)
-        if flow is None:
-            raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
-        self.connections.forget_secret(flow.user_id, flow.provider_id)
-        logger.info("flow %s completed: user %r stored secret %s", flow.id, flow.user_id, flow.provider_id)
-        self.audit.record(
-            "secret.set", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id), actor="user",
-            outcome="ok",
-        )
-        await self._finish(flow.id)
-        return flow
-
     @traced("authmcp.flow.redirect")
     async def redirect(self, flow_id: str) -> str:
-        """The provider URL for a browser arriving at `/connect/<flow id>`, with fresh state and PKCE.
+        """The provider URL for the flow's browser, with fresh state and PKCE (the previous ones stop working).
 
         Raises:
             FlowUnavailable: The flow is unknown, already finished, or expired.
@@ -175,16 +197,22 @@ class FlowService:
             provider, redirect_uri=self.redirect_uri, scopes=flow.scopes, state=state, code_verifier=code_verifier
         )
 
+    # ---------------------------------------------------------------- completing
+
     @traced("authmcp.flow.callback")
-    async def complete(self, params: Mapping[str, str]) -> Flow:
-        """Handle the provider's redirect to `/oauth/callback`: check state, exchange the code once, store.
+    async def complete(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Landing:
+        """Handle the provider's redirect to `/oauth/callback`: check state and browser, exchange the code once.
 
         Raises:
-            CallbackError: What went wrong, in words for the person in the browser.
+            CallbackError: What went wrong, in words for the person in the browser. `WrongBrowser` when the
+                browser is not the flow's: then nothing was exchanged and the flow is left as it was.
         """
         state = params.get("state")
         if not state:
             raise CallbackError("The response from the provider has no state. Start again from your app.")
+        found = await self.vault.flow_by_state(hash_state(state))
+        if found is not None and found.status == "pending" and not self.browser_matches(found, cookies):
+            raise WrongBrowser(found.id)
         flow = await self.vault.claim_flow(hash_state(state))
         if flow is None:
             return await self._repeated_callback(hash_state(state))
@@ -229,12 +257,12 @@ class FlowService:
             self.connections.exchange_bound, flow.id
         ):
             return flow
-        logger.warning("flow %s was left mid-exchange by a process that stopped; failed", flow.id)
+        logger.warning("flow %s was left mid-exchange by a process that stopped; failed", flow_ref(flow.id))
         self._audit_failure(flow, "the process completing it stopped mid-exchange")
         await self._finish(flow.id)
         return await self.vault.get_flow(flow.id) or flow
 
-    async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Flow:
+    async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Landing:
         provider = self.provider(flow.provider_id)
         # RFC 9207: a mismatched issuer means the response came from another provider (mix-up, RFC 9700 §4.4).
         issuer = params.get("iss")
@@ -277,66 +305,69 @@ class FlowService:
             "user_info": user_info,
             "token_extras": tokens.extras,
         }
-        if self.verifier_url is not None:
+        if self.verifies_users:
             # Whoever is in this browser must be shown to be the flow's user before anything is bound to them.
-            if not await self.vault.hold_tokens(flow.id, json.dumps(connection)):
-                raise CallbackError("This authorization expired while it was being completed.", flow_id=flow.id)
-            logger.info("flow %s: tokens held until the user is verified", flow.id)
-        else:
-            await self._bind(flow, connection)
-        done = await self.vault.get_flow(flow.id)
-        assert done is not None
-        return done
+            url = await self.hold_for_verification(flow, connection, from_status="exchanging")
+            return Landing(flow, url)
+        await self._bind(flow, connection)
+        return Landing(flow, f"/connect/{flow.id}/done")
 
     async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None:
         saved = await self.vault.complete_flow(flow, **connection)
         self.connections.remember(saved)
-        logger.info("flow %s completed: user %r connected to %s", flow.id, flow.user_id, flow.provider_id)
+        logger.info("flow %s completed: user %r connected to %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
         self.audit.record(
             "authorization.completed", user_id=flow.user_id, provider_id=flow.provider_id,
             scopes=" ".join(saved.scopes), flow_ref=flow_ref(flow.id), actor="user", outcome="ok",
         )
         await self._finish(flow.id)
 
-    def verifier_redirect(self, flow: Flow) -> str:
-        """Where the browser goes after consent when users are verified: the application's verifier page."""
-        assert self.verifier_url is not None
-        separator = "&" if "?" in self.verifier_url else "?"
-        return f"{self.verifier_url}{separator}{urlencode({'flow_id': flow.id})}"
-
-    @traced("authmcp.flow.confirm_user")
-    async def confirm_user(self, flow_id: str, user_id: str) -> Flow:
-        """The application says who is in the browser; bind the held tokens only if it is the flow's user.
+    @traced("authmcp.flow.submit_secret")
+    async def submit_secret(self, flow_id: str, value: str) -> Landing:
+        """The value typed on a secret flow's page: stored encrypted at once, or held until the user is verified.
 
         Raises:
-            FlowUnavailable: The flow is unknown, expired, or not waiting for verification.
-            UserMismatch: Another user finished the flow; it is failed and nothing is bound.
+            FlowUnavailable: The flow is not a pending secret flow any more.
+            CallbackError: It expired meanwhile.
         """
         flow = await self.vault.get_flow(flow_id)
+        if flow is None or flow.kind != "secret" or flow.status != "pending" or flow.is_expired(time.time()):
+            raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
+        if self.verifies_users:
+            return Landing(flow, await self.hold_for_verification(flow, {"secret": value}, from_status="pending"))
+        await self._store_secret(flow.id, value, from_status="pending")
+        return Landing(flow, f"/connect/{flow.id}/done")
+
+    async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow:
+        flow = await self.vault.complete_secret_flow(flow_id, value, from_status=from_status)
         if flow is None:
-            raise FlowUnavailable("No authorization flow has this id.")
-        if flow.status == "completed" and flow.user_id == user_id:
-            return flow
-        if flow.status != "awaiting_verification" or flow.is_expired(time.time()):
-            raise FlowUnavailable(f"This authorization is not waiting for verification (it is {flow.status}).")
-        if flow.user_id != user_id:
-            await self.vault.fail_flow(flow.id, "The person who authorized is not the user this link was made for.")
-            await self._finish(flow.id)
-            logger.warning("flow %s: verification named another user; nothing was bound", flow.id)
-            self._audit_failure(flow, "the verified user is not the user this authorization was started for")
-            raise UserMismatch("The verified user is not the user this authorization was started for.")
-        released = await self.vault.release_held_tokens(flow.id)
-        if released is None:
-            raise FlowUnavailable("This authorization is not waiting for verification any more.")
-        held_flow, payload = released
+            raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
+        self.connections.forget_secret(flow.user_id, flow.provider_id)
+        logger.info("flow %s completed: user %r stored secret %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
         self.audit.record(
-            "authorization.verified", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
-            actor="user", outcome="ok",
+            "secret.set", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id), actor="user",
+            outcome="ok",
         )
-        await self._bind(held_flow, json.loads(payload))
-        done = await self.vault.get_flow(flow.id)
-        assert done is not None
-        return done
+        await self._finish(flow.id)
+        return flow
+
+    async def purge(self) -> int:
+        """Delete the flows that finished more than the retention period ago (run by the maintenance loop)."""
+        purged = await self.vault.purge_flows(time.time() - self.retention_seconds)
+        if purged:
+            logger.info("%d finished authorization flow(s) deleted after the retention period", purged)
+        return purged
+
+    async def maintain(self, interval: float) -> None:
+        """Run forever beside the connection side's maintenance: purge old flows every `interval` seconds."""
+        while True:
+            try:
+                await self.purge()
+            except AuthmcpError as exc:
+                logger.error("flow maintenance failed: %s", exc)
+            await anyio.sleep(interval)
+
+    # ---------------------------------------------------------------- waiting
 
     async def _finish(self, flow_id: str) -> None:
         """Wake whoever waits on this flow and run the completion callbacks (e.g. elicitation/complete)."""
@@ -347,7 +378,7 @@ class FlowService:
             try:
                 await callback()
             except Exception as exc:  # the client went away; the notice is advisory
-                logger.info("completion notice for flow %s not delivered: %s", flow_id, type(exc).__name__)
+                logger.info("completion notice for flow %s not delivered: %s", flow_ref(flow_id), type(exc).__name__)
 
     async def _finished_elsewhere(self, flow_id: str) -> None:
         """Another process finished a flow: drop what this one cached for it, then wake its waiters here."""

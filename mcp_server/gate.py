@@ -37,7 +37,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_server.telemetry import traced
 from mcp_server.audit import flow_ref
-from mcp_server.authorization import AuthorizationService, ProviderNotConfigured
+from mcp_server.authorization import AuthorizationService, FlowRefused, ProviderNotConfigured
 from mcp_server.calls import (
     AuthorizationExpired,
     ToolEnvironment,
@@ -191,7 +191,7 @@ class AuthGate(Extension):
         if definition.requirement is not None:
             try:
                 found = await self._connection(params, ctx, user_id, definition)
-            except ProviderNotConfigured as exc:
+            except (ProviderNotConfigured, FlowRefused) as exc:
                 return _error(str(exc))
             except (ProviderUnavailable, OAuthError) as exc:
                 return _error(f"Could not renew your authorization: {exc}. Try again in a moment.")
@@ -271,7 +271,7 @@ class AuthGate(Extension):
             tool=definition.api_name,
             what=f"entering {name}",
             message=f"{definition.api_name} needs your {name}. Enter it on the page that opens.",
-            start=lambda: self.service.start_secret_flow(user_id, name),
+            start=lambda: self.service.start_secret_flow(user_id, name, definition.api_name),
             fallback=fallback,
         )
 

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+import anyio
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -67,18 +68,31 @@ def _digest(token: str) -> bytes:
 
 
 class JwtVerifier:
-    """JWTs from one issuer, checked against its JWKS: signature, `iss`, `aud`, `exp`, `nbf`, `sub`."""
+    """JWTs from one issuer, checked against its JWKS: signature, `iss`, `aud`, `exp`, `nbf`, `sub`.
+
+    The JWKS is fetched by one request at a time (others wait for its answer), at most every
+    JWKS_MIN_INTERVAL seconds whatever the outcome, and after a failure not again before a back-off that doubles
+    up to JWKS_MAX_BACKOFF: a down issuer costs one fetch and one warning per back-off, not one per token.
+    """
 
     JWKS_MAX_AGE = 300.0  # seconds before keys are fetched again
-    JWKS_MIN_INTERVAL = 30.0  # an unknown `kid` refetches at most this often
+    JWKS_MIN_INTERVAL = 30.0  # an unknown `kid` (or a failed fetch) refetches at most this often
+    JWKS_MAX_BACKOFF = 600.0
 
-    def __init__(self, *, issuer: str, jwks_url: str, audience: str, timeout: float = 10.0):
+    def __init__(
+        self, *, issuer: str, jwks_url: str, audience: str, timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._clock = clock
         self._issuer = issuer
         self._jwks_url = jwks_url
         self._audience = audience
         self._timeout = timeout
         self._keys: KeySet | None = None
-        self._fetched_at = 0.0
+        self._fetched_at = 0.0  # monotonic time of the last attempt, successful or not
+        self._failures = 0
+        self._lock = anyio.Lock()
+        self.fetches = 0  # attempts so far, for operators and tests
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -87,7 +101,7 @@ class JwtVerifier:
                 decoded = jwt.decode(token, keys, algorithms=list(JWT_ALGORITHMS))
             except JoseError:
                 # Perhaps the issuer rotated its keys: look again, at most every JWKS_MIN_INTERVAL seconds.
-                if time.monotonic() - self._fetched_at < self.JWKS_MIN_INTERVAL:
+                if self._too_soon(self.JWKS_MIN_INTERVAL):
                     raise
                 decoded = jwt.decode(token, await self._key_set(refresh=True), algorithms=list(JWT_ALGORITHMS))
             claims = decoded.claims
@@ -101,8 +115,7 @@ class JwtVerifier:
         except (JoseError, ValueError) as exc:
             logger.info("bearer JWT refused: %s", type(exc).__name__)
             return None
-        except httpx2.HTTPError as exc:
-            logger.warning("cannot fetch the JWKS at %s: %s", self._jwks_url, type(exc).__name__)
+        except _JwksUnavailable:
             return None
         scope = claims.get("scope") or claims.get("scp") or []
         return AccessToken(
@@ -115,16 +128,50 @@ class JwtVerifier:
             claims={"iss": claims.get("iss")},
         )
 
+    def _too_soon(self, interval: float) -> bool:
+        return self._clock() - self._fetched_at < interval
+
+    def _backoff(self) -> float:
+        return min(self.JWKS_MAX_BACKOFF, self.JWKS_MIN_INTERVAL * 2 ** max(0, self._failures - 1))
+
     async def _key_set(self, *, refresh: bool) -> KeySet:
-        stale = time.monotonic() - self._fetched_at > self.JWKS_MAX_AGE
-        if self._keys is None or refresh or stale:
+        attempted = self._fetched_at
+        async with self._lock:  # one fetch in flight; who waited for it uses its outcome
+            if self._fetched_at != attempted and self._failures == 0 and self._keys is not None:
+                return self._keys
+            if self._failures and self._too_soon(self._backoff()):
+                if self._keys is not None:
+                    return self._keys  # the last good keys meanwhile
+                raise _JwksUnavailable
+            stale = not self._too_soon(self.JWKS_MAX_AGE)
+            if self._keys is None or stale or (refresh and not self._too_soon(self.JWKS_MIN_INTERVAL)):
+                await self._fetch()
+            assert self._keys is not None
+            return self._keys
+
+    async def _fetch(self) -> None:
+        self.fetches += 1
+        self._fetched_at = self._clock()
+        try:
             async with provider_client(self._timeout) as client, deadline(self._timeout):
                 response = await client.get(self._jwks_url, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 body: Any = response.json()
-            self._keys = KeySet.import_key_set(body)
-            self._fetched_at = time.monotonic()
-        return self._keys
+            keys = KeySet.import_key_set(body)
+        except (httpx2.HTTPError, ValueError, JoseError) as exc:
+            self._failures += 1
+            logger.warning(
+                "cannot fetch the JWKS at %s: %s; next try in %.0f s", self._jwks_url, type(exc).__name__,
+                self._backoff(),
+            )
+            if self._keys is None:
+                raise _JwksUnavailable from None
+            return
+        self._keys, self._failures = keys, 0
+
+
+class _JwksUnavailable(Exception):
+    """No keys to check a token with (the JWKS fetch failed and is backing off)."""
 
 
 class VerifierChain:

@@ -8,7 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import uvicorn
@@ -33,7 +33,8 @@ from mcp_server.gate import AuthGate, register_tools
 from mcp_server.observability import Observability, open_observability
 from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
 from mcp_server.instances import RunFile, new_instance_id
-from mcp_server.providers import ProviderRegistry
+from mcp_server.providers import Provider, ProviderRegistry
+from mcp_server.providers.registry import discover_endpoints
 from mcp_server.readiness import log_unconfigured
 from mcp_server.shared_pages import bind, claim_port, identity_route, instance_secret
 from mcp_server.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
@@ -99,6 +100,42 @@ def _verifier(settings: Settings, public_url: str) -> tuple[TokenVerifier | None
     )
 
 
+def several_users(settings: Settings) -> bool:
+    """Several people can start flows: MCP callers are authenticated, or the `/v1` API is on."""
+    return settings.mcp_auth.configured or bool(settings.api.keys)
+
+
+async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "idp"], Provider | None]:
+    """How the person who finishes a flow is shown to be its user; safe by default when several users exist.
+
+    Raises:
+        ConfigError: Several users and no `[api] verification`, or `idp` without an issuer to sign in at.
+    """
+    mode = settings.api.verification
+    if mode is None:
+        if several_users(settings):
+            raise ConfigError(
+                "Several users can start authorizations here ([mcp_auth] or [api] keys is set), so authmcp must "
+                "check that whoever finishes one is its user. Set [api] verification = \"custom\" (with "
+                "verifier_url, a page of your app that confirms who is signed in) or verification = \"idp\" (the "
+                "browser signs in at [mcp_auth] jwt_issuer, with idp_client_id and idp_client_secret). For "
+                "development only, verification = \"none\" turns the check off."
+            )
+        return "none", None
+    if mode != "idp":
+        return mode, None
+    issuer = settings.mcp_auth.jwt_issuer
+    if not issuer:
+        raise ConfigError('[api] verification = "idp" signs the browser in at [mcp_auth] jwt_issuer; set jwt_issuer.')
+    secret = settings.api.idp_client_secret
+    idp = Provider(
+        id="sign-in", type="oauth2", name="your sign-in provider", authorize_url=None, token_url=None,
+        issuer=issuer, client_id=settings.api.idp_client_id, client_secret=secret.get_secret_value() if secret else None,
+        scopes=tuple(settings.api.idp_scopes), discover=True,
+    )
+    return mode, await discover_endpoints(idp, timeout=settings.http_timeout_seconds)
+
+
 @contextlib.asynccontextmanager
 async def open_runtime(
     settings: Settings, *, public_url: str, toolkits: Sequence[str] = ()
@@ -109,6 +146,7 @@ async def open_runtime(
         ConfigError: The configuration, a toolkit, or the keys cannot work.
     """
     providers, catalog = load_tools(settings, toolkits)
+    verification, idp = await _verification(settings)
     await providers.discover(timeout=settings.http_timeout_seconds)
     vault = await open_vault(
         settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
@@ -130,8 +168,12 @@ async def open_runtime(
             flow_ttl=settings.flow_ttl_seconds,
             http_timeout=settings.http_timeout_seconds,
             cache_seconds=settings.connection_cache_seconds,
-            verifier_url=settings.api.verifier_url if settings.api.verification == "custom" else None,
+            verification=verification,
+            verifier_url=settings.api.verifier_url,
+            idp=idp,
             revocation_retry_seconds=settings.revocation_retry_seconds,
+            max_open_flows=settings.max_open_flows_per_user,
+            flow_retention_seconds=settings.flow_retention_days * 86400,
             audit=AuditLog(
                 vault.engine,
                 digest_key=vault.keyring.derive("audit arguments digest"),
@@ -176,12 +218,11 @@ async def open_runtime(
             request_state_security=_request_state_security(settings),
         )
         register_tools(mcp, catalog)
-        multi_user = verifier is not None or bool(settings.api.keys)
-        if multi_user and service.verifier_url is None:
+        if several_users(settings) and verification == "none":
             logger.warning(
                 "user verification is OFF ([api] verification = \"none\"): whoever opens an authorization link "
                 "connects their account to the user it was made for. For production set [api] verification = "
-                "\"custom\" and verifier_url."
+                "\"custom\" (and verifier_url) or \"idp\"."
             )
         yield Runtime(
             settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None, environment=environment,

@@ -9,7 +9,7 @@ import pytest
 
 from mcp_server.config import Settings, load_settings
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.browser"]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,8 @@ import time
 from sqlalchemy import select, update
 
 from mcp_server.vault.schema import flows
-from mcp_server.vault.store import Flow, Vault, _flow_context
+from mcp_server.vault.flow_store import Flow, _flow_context
+from mcp_server.vault.store import Vault
 
 __all__ = ["consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description"]
 

@@ -56,9 +56,13 @@ flows = Table(
     Column("completed_at", Float, nullable=True),
     # when the code exchange began (status exchanging): a flow stuck there past a bound was orphaned by a crash
     Column("claimed_at", Float, nullable=True),
+    Column("browser_hash", String(64), nullable=True),  # sha256 of the cookie of the browser that opened it
+    Column("confirm_hash", String(64), nullable=True),  # sha256 of its verification secret
+    Column("tool", String(256), nullable=True),  # the tool that asked, shown on the pages
 )
 
 Index("ix_flows_user_provider", flows.c.user_id, flows.c.provider_id, flows.c.status)
+UniqueConstraint(flows.c.confirm_hash, name="uq_flows_confirm_hash")
 
 revocations = Table(
     "revocations",

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, or_, select, update
+from sqlalchemy import event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mcp_server.errors import ConfigError, KeyringError
+from mcp_server.vault.flow_store import Flow, FlowStore, _flow_context, _secret_context  # noqa: F401 - re-exported
 from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
 from mcp_server.vault.bookkeeping import Bookkeeping, connection_row
 from mcp_server.vault.keyring import Keyring
@@ -33,12 +34,8 @@ __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_u
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-_OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification")
 MAX_LEEWAY_SECONDS = 60.0  # refresh a token at most this long before it expires (clock skew, time in flight)
 LEEWAY_FRACTION = 0.1  # ... and at most this part of its lifetime: a 4 s token is good for 3.6 s
-ORPHANED_FLOW_ERROR = (
-    "authmcp stopped while completing this authorization, so nothing was stored. Start again from your app."
-)
 
 
 @dataclass(frozen=True)
@@ -71,25 +68,6 @@ class Connection:
 
 
 @dataclass(frozen=True)
-class Flow:
-    """One authorization in progress (or done)."""
-
-    id: str
-    user_id: str
-    provider_id: str  # for a secret flow: the secret's name
-    scopes: tuple[str, ...]
-    status: str
-    created_at: float
-    expires_at: float
-    error: str | None = None
-    code_verifier: str | None = field(default=None, repr=False)
-    kind: str = "oauth"  # or "secret"
-
-    def is_expired(self, now: float) -> bool:
-        return self.expires_at <= now
-
-
-@dataclass(frozen=True)
 class PendingRevocation:
     """A token to revoke at its provider, kept until the provider confirms."""
 
@@ -115,20 +93,12 @@ def _connection_context(user_id: str, provider_id: str, column: str) -> str:
     return f"connections|{user_id}|{provider_id}|{column}"
 
 
-def _secret_context(user_id: str, name: str) -> str:
-    return f"user_secrets|{user_id}|{name}|value"
-
-
 def _revocation_context(revocation_id: str) -> str:
     return f"revocations|{revocation_id}|token"
 
 
-def _flow_context(flow_id: str, column: str = "code_verifier") -> str:
-    return f"flows|{flow_id}|{column}"
-
-
 @translate_outages
-class Vault(Bookkeeping):
+class Vault(Bookkeeping, FlowStore):
     """Storage for connections and flows. Create with `Vault.open`, close with `aclose`."""
 
     def __init__(self, engine: AsyncEngine, keyring: Keyring):
@@ -440,202 +410,6 @@ class Vault(Bookkeeping):
             token_extras=json.loads(row["token_extras"] or "{}"),
         )
 
-    # ---------------------------------------------------------------- flows
-
-    async def create_flow(
-        self, flow_id: str, user_id: str, provider_id: str, scopes: Sequence[str], *, ttl: float, kind: str = "oauth"
-    ) -> Flow:
-        now = time.time()
-        flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl, kind=kind)
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                insert(flows).values(
-                    id=flow.id, kind=kind, user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
-                    status="pending", created_at=now, expires_at=flow.expires_at,
-                )
-            )
-        return flow
-
-    async def get_flow(self, flow_id: str) -> Flow | None:
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().first()
-        return self._decode_flow(row, with_verifier=False) if row else None
-
-    async def find_pending_flow(
-        self, user_id: str, provider_id: str, scopes: Sequence[str], *, kind: str = "oauth"
-    ) -> Flow | None:
-        """An unexpired pending flow for exactly these scopes, to hand out again instead of starting another."""
-        query = (
-            select(flows)
-            .where(
-                flows.c.kind == kind,
-                flows.c.user_id == user_id,
-                flows.c.provider_id == provider_id,
-                flows.c.status == "pending",
-                flows.c.scopes == " ".join(scopes),
-                flows.c.expires_at > time.time() + 60,  # leave the user time to finish it
-            )
-            .order_by(flows.c.created_at.desc())
-            .limit(1)
-        )
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return self._decode_flow(row, with_verifier=False) if row else None
-
-    async def arm_flow(self, flow_id: str, state_hash: str, code_verifier: str) -> bool:
-        """Record the state and PKCE verifier of a redirect to the provider; the previous ones stop working."""
-        sealed = self.keyring.encrypt(code_verifier, _flow_context(flow_id))
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(
-                    flows.c.id == flow_id, flows.c.kind == "oauth", flows.c.status == "pending",
-                    flows.c.expires_at > time.time(),
-                )
-                .values(state_hash=state_hash, code_verifier=sealed, key_id=self.keyring.primary_key_id)
-            )
-        return result.rowcount == 1
-
-    async def claim_flow(self, state_hash: str) -> Flow | None:
-        """Take the pending, unexpired flow with this state for the code exchange, once (pending -> exchanging).
-
-        A second callback with the same state finds nothing: an authorization code is exchanged at most once.
-        """
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(flows.c.state_hash == state_hash, flows.c.status == "pending", flows.c.expires_at > time.time())
-                .values(status="exchanging", claimed_at=time.time())
-            )
-            if result.rowcount != 1:
-                return None
-            row = (await conn.execute(select(flows).where(flows.c.state_hash == state_hash))).mappings().one()
-        return self._decode_flow(row, with_verifier=True)
-
-    async def fail_flow(self, flow_id: str, error: str) -> None:
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(flows.c.id == flow_id, flows.c.status.in_(_OPEN_STATUSES))
-                .values(
-                    status="failed", error=error, code_verifier=None, held_tokens=None, key_id=None,
-                    completed_at=time.time(),
-                )
-            )
-            if result.rowcount:
-                await self.notices.announce(conn, flow_id)
-        if result.rowcount:
-            await self.notices.committed(flow_id)
-
-    async def flow_by_state(self, state_hash: str) -> Flow | None:
-        """The flow a callback's state belongs to, whatever its status (to answer a repeated callback)."""
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(select(flows).where(flows.c.state_hash == state_hash))).mappings().first()
-        return self._decode_flow(row, with_verifier=False) if row else None
-
-    async def fail_orphaned_flows(self, bound: float, flow_id: str | None = None) -> int:
-        """Fail the flows stuck in their code exchange for longer than `bound` seconds: the process that claimed
-        them died (or hangs) mid-exchange. Only `flow_id` if given. Returns how many."""
-        where = [flows.c.status == "exchanging", flows.c.claimed_at < time.time() - bound]
-        if flow_id is not None:
-            where.append(flows.c.id == flow_id)
-        async with self._engine.begin() as conn:
-            ids = [row[0] for row in await conn.execute(select(flows.c.id).where(*where))]
-            for orphan in ids:
-                await conn.execute(
-                    update(flows)
-                    .where(flows.c.id == orphan, flows.c.status == "exchanging")
-                    .values(
-                        status="failed", error=ORPHANED_FLOW_ERROR, code_verifier=None, held_tokens=None,
-                        key_id=None, completed_at=time.time(),
-                    )
-                )
-                await self.notices.announce(conn, orphan)
-        return len(ids)
-
-    async def hold_tokens(self, flow_id: str, payload: str) -> bool:
-        """Keep a flow's tokens, encrypted, until the user is verified (exchanging -> awaiting_verification)."""
-        sealed = self.keyring.encrypt(payload, _flow_context(flow_id, "held_tokens"))
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(flows.c.id == flow_id, flows.c.status == "exchanging")
-                .values(
-                    status="awaiting_verification", held_tokens=sealed, code_verifier=None,
-                    key_id=self.keyring.primary_key_id, claimed_at=None,
-                )
-            )
-        return result.rowcount == 1
-
-    async def release_held_tokens(self, flow_id: str) -> tuple[Flow, str] | None:
-        """Take a verified flow's held tokens, once (awaiting_verification -> exchanging)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(
-                    flows.c.id == flow_id,
-                    flows.c.status == "awaiting_verification",
-                    flows.c.expires_at > time.time(),
-                )
-                .values(status="exchanging", claimed_at=time.time())
-            )
-            if result.rowcount != 1:
-                return None
-            row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().one()
-        payload = self.keyring.decrypt(row["held_tokens"], _flow_context(flow_id, "held_tokens"))
-        return self._decode_flow(row, with_verifier=False), payload
-
-    async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
-        """Store the connection and mark the flow completed in one transaction."""
-        async with self._engine.begin() as conn:
-            saved = await self.save_connection(flow.user_id, flow.provider_id, conn=conn, **connection)
-            await conn.execute(
-                update(flows)
-                .where(flows.c.id == flow.id)
-                .values(
-                    status="completed", code_verifier=None, held_tokens=None, key_id=None, completed_at=time.time()
-                )
-            )
-            await self.notices.announce(conn, flow.id)
-        await self.notices.committed(flow.id)
-        return saved
-
-    async def open_flows(self) -> tuple[int, float | None]:
-        """How many flows are still waiting for a browser, and when the last of them expires."""
-        query = select(func.count(), func.max(flows.c.expires_at)).where(
-            flows.c.status.in_(_OPEN_STATUSES), flows.c.expires_at > time.time()
-        )
-        async with self._reader.connect() as conn:
-            count, last = (await conn.execute(query)).one()
-        return int(count), last
-
-    async def expire_flows(self) -> int:
-        """Mark pending flows past their expiry as failed. Returns how many."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(flows.c.status.in_(_OPEN_STATUSES), flows.c.expires_at <= time.time())
-                .values(status="failed", error="expired", code_verifier=None, held_tokens=None, key_id=None)
-            )
-        return result.rowcount
-
-    def _decode_flow(self, row: Any, *, with_verifier: bool) -> Flow:
-        verifier = None
-        if with_verifier and row["code_verifier"]:
-            verifier = self.keyring.decrypt(row["code_verifier"], _flow_context(row["id"]))
-        return Flow(
-            id=row["id"],
-            user_id=row["user_id"],
-            provider_id=row["provider_id"],
-            scopes=tuple(row["scopes"].split()),
-            status=row["status"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            error=row["error"],
-            code_verifier=verifier,
-            kind=row["kind"],
-        )
-
     # ---------------------------------------------------------------- keys
 
     async def rotate_keys(self, new_keyring: Keyring) -> int:
@@ -671,33 +445,6 @@ class Vault(Bookkeeping):
         async with self._reader.connect() as conn:
             value = (await conn.execute(query)).scalar_one_or_none()
         return self.keyring.decrypt(value, _secret_context(user_id, name)) if value is not None else None
-
-    async def complete_secret_flow(self, flow_id: str, value: str) -> Flow | None:
-        """Store the value typed for a pending secret flow and complete the flow, once, in one transaction."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(flows)
-                .where(
-                    flows.c.id == flow_id, flows.c.kind == "secret", flows.c.status == "pending",
-                    flows.c.expires_at > time.time(),
-                )
-                .values(status="completed", completed_at=time.time())
-            )
-            if result.rowcount != 1:
-                return None
-            row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().one()
-            user_id, name = row["user_id"], row["provider_id"]
-            values = {
-                "value": self.keyring.encrypt(value, _secret_context(user_id, name)),
-                "key_id": self.keyring.primary_key_id,
-                "updated_at": time.time(),
-            }
-            key = and_(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
-            if (await conn.execute(update(user_secrets).where(key).values(**values))).rowcount == 0:
-                await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
-            await self.notices.announce(conn, flow_id)
-        await self.notices.committed(flow_id)
-        return self._decode_flow(row, with_verifier=False)
 
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:

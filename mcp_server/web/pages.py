@@ -1,46 +1,143 @@
-"""The few HTML pages a person sees in the browser: plain, escaped, never cached, never leaking a referrer."""
+"""The HTML pages a person sees in the browser: one small template, escaped, never cached.
+
+Every page says what happened (one sentence) and what to do next (one sentence), under a clear title.
+`page()` is the template; the functions below it are the pages of an authorization flow.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from html import escape
 
 from starlette.responses import HTMLResponse
 
-__all__ = ["BROWSER_HEADERS", "page", "secret_form"]
+from mcp_server.vault import Flow
+from mcp_server.vault.flow_store import REPLACED
+
+__all__ = ["BROWSER_HEADERS", "flow_page", "other_browser_page", "page", "secret_form"]
 
 BROWSER_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
+    # a link id in our URLs never reaches another site (providers, your app). The price: Chromium posts our
+    # own secret form with `Origin: null`, which hosts.py lets through for that one route, where a CSRF token
+    # bound to the flow's browser cookie is what proves the form is ours (web/routes.py).
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-    ),
 }
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action {targets}; frame-ancestors 'none'"
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{title} · authmcp</title>
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}
-h1{{font-size:1.4rem}}.ok{{color:#1a7f37}}.fail{{color:#b42318}}</style></head>
-<body><h1 class="{tone}">{title}</h1><p>{message}</p>{extra}</body></html>
+h1{{font-size:1.4rem}}.ok{{color:#1a7f37}}.fail{{color:#b42318}}.wait{{color:#9a6700}}
+input{{font:inherit;padding:.3rem}}button{{font:inherit;padding:.3rem 1rem}}</style></head>
+<body><h1 class="{tone}">{title}</h1><p id="what">{message}</p><p id="next">{next_step}</p>{extra}</body></html>
 """
 
+
+def page(
+    title: str,
+    message: str,
+    next_step: str = "",
+    *,
+    status_code: int = 200,
+    extra: str = "",
+    tone: str | None = None,
+    form_targets: Sequence[str] = (),
+) -> HTMLResponse:
+    """One heading, what happened, what to do next; all escaped here (`extra` is trusted markup).
+
+    `form_targets`: origins a form on the page may end up at besides ours (CSP form-action also governs where
+    a form's response redirects).
+    """
+    tone = tone or ("ok" if status_code < 300 else "wait" if status_code == 409 else "fail")
+    html = _TEMPLATE.format(
+        title=escape(title), message=escape(message), next_step=escape(next_step), tone=tone, extra=extra
+    )
+    headers = {**BROWSER_HEADERS, "Content-Security-Policy": _CSP.format(targets=" ".join(["'self'", *form_targets]))}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
 _SECRET_FORM = """<form method="post" action="{action}" autocomplete="off">
+<input type="hidden" name="csrf" value="{csrf}">
 <p><label>{name}<br><input type="password" name="value" required maxlength="{max_length}" style="width:100%"></label></p>
 <p><button type="submit">Save</button></p></form>"""
 
 
-def page(title: str, message: str, *, status_code: int = 200, extra: str = "") -> HTMLResponse:
-    """A page with one heading and one paragraph; both are escaped here (`extra` is trusted markup)."""
-    tone = "ok" if status_code < 400 else "fail"
-    html = _TEMPLATE.format(title=escape(title), message=escape(message), tone=tone, extra=extra)
-    return HTMLResponse(html, status_code=status_code, headers=BROWSER_HEADERS)
+def secret_form(
+    flow: Flow, action: str, *, csrf: str, max_length: int, error: str | None = None, form_targets: Sequence[str] = ()
+) -> HTMLResponse:
+    """The page where a user types a secret a tool needs, saying for which account and which tool."""
+    name = flow.provider_id
+    asked = f"The tool {flow.tool}" if flow.tool else "A tool"
+    message = error or f"{asked} needs your {name}, for the account {flow.user_id!r}."
+    form = _SECRET_FORM.format(action=escape(action), csrf=escape(csrf), name=escape(name), max_length=max_length)
+    return page(
+        f"Enter your {name}",
+        message,
+        "Type it below and press Save: it is stored encrypted and never shown to the model.",
+        status_code=400 if error else 200,
+        extra=form,
+        tone="wait" if not error else "fail",
+        form_targets=form_targets,
+    )
 
 
-def secret_form(name: str, action: str, *, max_length: int, error: str | None = None) -> HTMLResponse:
-    """The page where a user types a secret a tool needs; the value is posted back to `action`."""
-    message = error or f"A tool needs your {name}. It is stored encrypted and never shown to the model."
-    form = _SECRET_FORM.format(action=escape(action), name=escape(name), max_length=max_length)
-    return page(f"Enter your {name}", message, status_code=400 if error else 200, extra=form)
+def flow_page(flow: Flow, provider_name: str) -> HTMLResponse:
+    """What the flow's own browser is told about a flow that is not waiting for it any more."""
+    back = "Go back to your app and try the tool again for a new link."
+    if flow.status == "completed" and flow.kind == "secret":
+        return page(f"{flow.provider_id} saved", "It is stored encrypted for your account.",
+                    "You can close this tab and go back to your app.")
+    if flow.status == "completed":
+        return page(f"Connected to {provider_name}",
+                    f"authmcp can now act on your {provider_name} account for the tools you use.",
+                    "You can close this tab and go back to your app.")
+    if flow.status == "awaiting_verification":
+        return page("Almost done", "Your app still has to confirm who you are; nothing is connected yet.",
+                    "Go back to your app and sign in there to finish.", status_code=409)
+    if flow.status == "failed":
+        return _failed(flow, back)
+    if flow.is_expired(time.time()):
+        return page("Link expired", "This link was valid for a few minutes only and that time has passed.", back,
+                    status_code=410)
+    return page("Not finished", "This authorization is still in progress.",
+                "Finish it at the provider, or open the link again.", status_code=409)
+
+
+def _failed(flow: Flow, back: str) -> HTMLResponse:
+    error = flow.error or "The authorization did not complete."
+    if error == "expired":
+        return page("Link expired", "This link was valid for a few minutes only and that time has passed.", back,
+                    status_code=410)
+    if error == REPLACED:
+        return page("Link replaced", "A newer link was made for the same account, so this one no longer works.",
+                    "Use the newest link your app gave you, or try the tool again.", status_code=410)
+    if "declined" in error:
+        return page("Access declined", error, "If that was a mistake, try the tool again in your app.",
+                    status_code=400)
+    return page("Authorization failed", error, back, status_code=400)
+
+
+def other_browser_page(flow: Flow) -> HTMLResponse:
+    """What any other browser is told about a flow: whether the link still works, and nothing else."""
+    if flow.status == "completed":
+        return page("Already connected", "This link was already used and the authorization is complete.",
+                    "Nothing more to do here: go back to your app.")
+    back = "Go back to your app and try the tool again for a new link."
+    if flow.status == "failed" and flow.error in ("expired", REPLACED):
+        return _failed(flow, back)
+    if flow.status != "failed" and flow.is_expired(time.time()):
+        return page("Link expired", "This link was valid for a few minutes only and that time has passed.", back,
+                    status_code=410)
+    if flow.status == "failed":
+        return page("Link no longer valid", "This link cannot be used any more.",
+                    "Go back to your app and try the tool again for a new link.", status_code=410)
+    return page("Opened in another browser",
+                "This link was already opened in another browser, so it can only be finished there.",
+                "Finish it in that browser, or go back to your app and try the tool again for a new link.",
+                status_code=409)

@@ -1,24 +1,35 @@
-"""The browser's side of a flow and the health check: `/connect/<id>`, `/oauth/callback`, `/healthz`.
+"""The browser's side of a flow and the health check: `/connect/<id>`, `/oauth/callback`, `/oauth/verify`,
+`/connect/<id>/done`, `/healthz`.
 
-These routes are not behind MCP bearer auth: a browser reaches them. What protects a flow is its opaque
-id, the single-use state, PKCE, and the flow record on the server.
+These routes are not behind MCP bearer auth: a browser reaches them. What protects a flow is the cookie that
+binds it to the first browser that opened its link (only that browser can finish it or see how it went), the
+single-use state, PKCE, and, when users are verified, the confirmation only the consenting browser receives.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mcp_server.authorization import AuthorizationService, CallbackError, FlowUnavailable, ProviderNotConfigured
+from mcp_server.authorization import (
+    AuthorizationService,
+    CallbackError,
+    FlowUnavailable,
+    ProviderNotConfigured,
+    WrongBrowser,
+)
+from mcp_server.audit import flow_ref
 from mcp_server.errors import StorageUnavailable
-from mcp_server.vault import Flow
-from mcp_server.web.pages import BROWSER_HEADERS, page, secret_form
+from mcp_server.flows import BrowserAdmission, Landing
+from mcp_server.verification import digest
+from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, secret_form
 
 __all__ = ["create_web_routes"]
 
@@ -26,6 +37,16 @@ logger = logging.getLogger(__name__)
 
 _MAX_PARAM = 4096  # a code or state longer than this is not from a provider we talk to
 _MAX_SECRET = 4096  # characters of a secret a user types
+_BACK = "Go back to your app and try the tool again for a new link."
+
+
+def _not_known() -> Response:
+    return page("Link not valid", "This authorization link is not known here.", _BACK, status_code=404)
+
+
+def _origin(url: str | None) -> list[str]:
+    parts = urlsplit(url or "")
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
 
 def _retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -46,76 +67,122 @@ def _retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> 
 
 
 def create_web_routes(service: AuthorizationService) -> list[Route]:
+    flows = service.flows
+    # where a secret form's answer may redirect: to the verifier or the sign-in page (CSP form-action)
+    form_targets = _origin(flows.verifier_url) + _origin(flows.idp.authorize_url if flows.idp else None)
+
+    def provider_name(provider_id: str) -> str:
+        provider = service.providers.get(provider_id)
+        return provider.name if provider else provider_id
+
+    def go(landing: Landing | str) -> Response:
+        url = landing.url if isinstance(landing, Landing) else landing
+        return RedirectResponse(url, status_code=303, headers=BROWSER_HEADERS)
+
+    def with_cookie(response: Response, admission: BrowserAdmission) -> Response:
+        if admission.new_cookie is not None:
+            response.set_cookie(
+                service.browser_cookie(admission.flow.id), admission.new_cookie,
+                max_age=int(flows.flow_ttl), path="/", secure=flows.secure_cookies, httponly=True, samesite="lax",
+            )
+        return response
+
     async def connect(request: Request) -> Response:
         flow_id = request.path_params["flow_id"]
         if len(flow_id) > 64:
-            return page("Link not valid", "This authorization link is not known.", status_code=404)
-        flow = await service.flow_status(flow_id)
-        if flow is not None and flow.kind == "secret":
-            return await secret(request, flow)
+            return _not_known()
+        # only opening a link binds it to a browser; a POST from a browser without its cookie changes nothing
+        admission = await service.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
+        if admission is None:
+            return _not_known()
+        flow = admission.flow
+        if not admission.ours:
+            logger.info("flow %s: a browser other than its own opened the link", flow_ref(flow.id))
+            return other_browser_page(flow)
+        if not flow.open or flow.status != "pending":
+            if request.method != "GET":
+                return page("Link already used", "This link has been used or has expired; nothing was changed.",
+                            _BACK, status_code=410)
+            return flow_page(flow, provider_name(flow.provider_id))
+        if flow.kind == "secret":
+            return with_cookie(await secret(request, admission), admission)
         if request.method != "GET":
-            return page("Not allowed", "Open this link in your browser.", status_code=405)
+            return page("Not allowed", "This link is opened, not posted to.", "Open it in your browser.",
+                        status_code=405)
         try:
-            url = await service.redirect(flow_id)
+            url = await service.redirect(flow.id)
         except FlowUnavailable as exc:
-            return page("Link not valid", str(exc), status_code=410)
+            return page("Link not valid", str(exc), _BACK, status_code=410)
         except ProviderNotConfigured as exc:
-            return page("Provider not configured", str(exc), status_code=503)
-        logger.info("flow %s: browser sent to the provider", flow_id)
-        return RedirectResponse(url, status_code=303, headers=BROWSER_HEADERS)
+            return page("Provider not configured", str(exc), "Tell whoever runs this server.", status_code=503)
+        logger.info("flow %s: browser sent to the provider", flow_ref(flow.id))
+        return with_cookie(go(url), admission)
+
+    def csrf_token(admission: BrowserAdmission, request: Request) -> str:
+        # bound to the flow's browser cookie (HttpOnly: no other site can read it or derive this)
+        cookie = admission.new_cookie or request.cookies.get(service.browser_cookie(admission.flow.id), "")
+        return digest(f"csrf|{cookie}")[:32]
+
+    async def secret(request: Request, admission: BrowserAdmission) -> Response:
+        flow = admission.flow
+        action = f"/connect/{flow.id}"
+        token = csrf_token(admission, request)
+
+        def form(error: str | None = None) -> Response:
+            return secret_form(
+                flow, action, csrf=token, max_length=_MAX_SECRET, error=error, form_targets=form_targets
+            )
+
+        if request.method == "GET":
+            return form()
+        posted = await request.form(max_files=0, max_fields=4)
+        sent = posted.get("csrf")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, token):
+            return page("Form expired", "This form was not sent from the page that showed it.",
+                        "Reload the page and type the value again.", status_code=403)
+        value = posted.get("value")
+        value = value.strip() if isinstance(value, str) else ""
+        if not value or len(value) > _MAX_SECRET:
+            return form(f"Enter your {flow.provider_id}: it cannot be empty or longer than {_MAX_SECRET} characters.")
+        try:
+            return go(await flows.submit_secret(flow.id, value))
+        except (FlowUnavailable, CallbackError) as exc:
+            return page("Link not valid", str(exc), _BACK, status_code=410)
 
     async def callback(request: Request) -> Response:
         params = {key: value for key, value in request.query_params.items() if len(value) <= _MAX_PARAM}
         try:
-            flow = await service.complete(params)
+            return go(await service.complete(params, request.cookies))
+        except WrongBrowser as exc:
+            logger.info("callback refused (flow %s): not the flow's browser", flow_ref(exc.flow_id or ""))
+            return page("Opened in another browser", str(exc), "Nothing was connected.", status_code=exc.status)
         except CallbackError as exc:
-            logger.info("callback refused (flow %s): %s", exc.flow_id or "unknown", exc)
-            return page("Authorization failed", str(exc), status_code=exc.status)
+            logger.info("callback refused (flow %s): %s", flow_ref(exc.flow_id) if exc.flow_id else "unknown", exc)
+            return _callback_failure(exc)
         except ProviderNotConfigured as exc:
-            return page("Provider not configured", str(exc), status_code=503)
-        # 303 to a clean URL: the code and state leave the address bar and the history
-        if flow.status == "awaiting_verification":
-            return RedirectResponse(service.verifier_redirect(flow), status_code=303, headers=BROWSER_HEADERS)
-        return RedirectResponse(f"/connect/{flow.id}/done", status_code=303, headers=BROWSER_HEADERS)
+            return page("Provider not configured", str(exc), "Tell whoever runs this server.", status_code=503)
 
-    async def secret(request: Request, flow: Flow) -> Response:
-        name = flow.provider_id
-        if flow.status != "pending" or flow.is_expired(time.time()):
-            return page("Link not valid", "This link has expired or was already used. Go back to your app.", status_code=410)
-        action = f"/connect/{flow.id}"
-        if request.method == "GET":
-            return secret_form(name, action, max_length=_MAX_SECRET)
-        form = await request.form(max_files=0, max_fields=4)
-        value = form.get("value")
-        value = value.strip() if isinstance(value, str) else ""
-        if not value or len(value) > _MAX_SECRET:
-            error = f"Enter your {name}: it cannot be empty or longer than {_MAX_SECRET} characters."
-            return secret_form(name, action, max_length=_MAX_SECRET, error=error)
+    async def verify(request: Request) -> Response:
+        """`idp`: the browser is back from signing in at the issuer."""
+        params = {key: value for key, value in request.query_params.items() if len(value) <= _MAX_PARAM}
         try:
-            await service.submit_secret(flow.id, value)
-        except FlowUnavailable as exc:
-            return page("Link not valid", str(exc), status_code=410)
-        return RedirectResponse(f"/connect/{flow.id}/done", status_code=303, headers=BROWSER_HEADERS)
+            flow = await service.finish_sign_in(params, request.cookies)
+        except WrongBrowser as exc:
+            return page("Opened in another browser", str(exc), "Nothing was connected.", status_code=exc.status)
+        except CallbackError as exc:
+            logger.info("sign-in refused (flow %s): %s", flow_ref(exc.flow_id) if exc.flow_id else "unknown", exc)
+            return _callback_failure(exc)
+        return go(service.done_url(flow))
 
     async def done(request: Request) -> Response:
         flow = await service.flow_status(request.path_params["flow_id"][:64])
         if flow is None:
-            return page("Link not valid", "This authorization link is not known.", status_code=404)
-        provider = service.providers.get(flow.provider_id)
-        name = provider.name if provider else flow.provider_id
-        if flow.kind == "secret" and flow.status == "completed":
-            return page(f"{flow.provider_id} saved", "It is stored encrypted. You can close this tab and go back to your app.")
-        if flow.status == "completed":
-            return page(
-                f"Connected to {name}",
-                f"authmcp can now act on your {name} account for the tools you use. "
-                f"You can close this tab and go back to your app.",
-            )
-        if flow.status == "awaiting_verification":
-            return page("Almost done", "Your app still has to confirm who you are. Go back to it to finish.", status_code=409)
-        if flow.status == "failed":
-            return page("Authorization failed", flow.error or "The authorization did not complete.", status_code=400)
-        return page("Not finished", "This authorization is still in progress.", status_code=409)
+            return _not_known()
+        if not service.browser_matches(flow, request.cookies):
+            # status pages tell the flow's own browser how it went, and nobody else anything
+            return page("Nothing to show here", "This page shows a result only in the browser that opened the link.",
+                        "Go back to your app to see whether the authorization finished.", status_code=403)
+        return flow_page(flow, provider_name(flow.provider_id))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -124,5 +191,14 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         Route("/connect/{flow_id}", _retry_page_on_outage(connect), methods=["GET", "POST"]),
         Route("/connect/{flow_id}/done", _retry_page_on_outage(done), methods=["GET"]),
         Route("/oauth/callback", _retry_page_on_outage(callback), methods=["GET"]),
+        Route("/oauth/verify", _retry_page_on_outage(verify), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+
+
+def _callback_failure(exc: CallbackError) -> Response:
+    message = str(exc)
+    if "declined" in message:
+        return page("Access declined", message, "If that was a mistake, try the tool again in your app.",
+                    status_code=exc.status)
+    return page("Authorization failed", message, "Go back to your app and try the tool again.", status_code=exc.status)

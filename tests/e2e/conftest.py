@@ -23,6 +23,8 @@ from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, AuthServerFactory
 from tests.support.provider import AuthServer
 
 WHOAMI = str(REPO / "examples" / "whoami.py")
+SIGN_IN_CLIENT_ID = "authmcp-sign-in"  # authmcp's own client at the issuer, for [api] verification = "idp"
+SIGN_IN_CLIENT_SECRET = "sign-in-secret"
 
 
 def free_port() -> int:
@@ -149,7 +151,13 @@ def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Ite
         port = free_port()
         replica_ports = [free_port() for _ in range(replicas)]
         callbacks = [f"http://127.0.0.1:{p}/oauth/callback" for p in (port, *replica_ports)]
-        provider = auth_server_factory(callbacks, **(provider_options or {}))
+        options = dict(provider_options or {})
+        if options.pop("sign_in_client", False):  # the provider also plays the issuer authmcp signs users in at
+            options["extra_clients"] = [
+                (SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, f"http://127.0.0.1:{p}/oauth/verify")
+                for p in (port, *replica_ports)
+            ]
+        provider = auth_server_factory(callbacks, **options)
         base = {
             "data_dir": str(tmp_path / f"data-{port}"),
             "user_id": "local-user",

@@ -3,28 +3,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import queue
-import socket
 import textwrap
 import threading
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
-import uvicorn
-from arcadepy import AsyncArcade, AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from arcadepy import AsyncArcade, AuthenticationError, BadRequestError, NotFoundError
 
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser, free_port, texts
+from tests.e2e.verifier import verifier_app
 
 API_KEY = "ak-e2e-4b8d2a61"
 API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
@@ -44,7 +37,8 @@ ARCADE_SNIPPET = textwrap.dedent('''
 
 
 def serve(stack_factory: Any, monkeypatch: pytest.MonkeyPatch, **api: Any) -> Stack:
-    stack: Stack = stack_factory(api={"keys": [API_KEY], **api}, mcp_auth={"tokens": USERS})
+    # verification off unless a test turns it on: these tests are about the API; test_consent is about verification
+    stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none", **api}, mcp_auth={"tokens": USERS})
     stack.start_http("--toolkit", API_TOOLKIT)
     monkeypatch.setenv("ARCADE_BASE_URL", stack.base_url)
     monkeypatch.setenv("ARCADE_API_KEY", API_KEY)
@@ -173,47 +167,16 @@ async def test_status_long_poll_wakes_on_the_callback_and_times_out_at_wait(
 
 # ---------------------------------------------------------------- user verification with a custom verifier
 
-@contextlib.asynccontextmanager
-async def verifier_app(port: int, base_url: str, signed_in: dict[str, str], refusals: list[Any]) -> AsyncIterator[None]:
-    """The application's verifier page: it knows who is signed in to the app and tells authmcp."""
-    arcade = AsyncArcade(api_key=API_KEY, base_url=base_url, max_retries=0)
-
-    async def verify(request: Request) -> Response:
-        try:
-            confirmed = await arcade.auth.confirm_user(flow_id=request.query_params["flow_id"], user_id=signed_in["user"])
-        except PermissionDeniedError as exc:
-            refusals.append(exc.body)
-            return PlainTextResponse("This authorization was started for another account.", status_code=403)
-        return RedirectResponse(confirmed.next_uri or "/", status_code=303)
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", port))
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/verify", verify)]), log_level="warning",
-                                           lifespan="off", log_config=None))
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(lambda: server.serve(sockets=[sock]))
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.02)
-        try:
-            yield
-        finally:
-            server.should_exit = True
-            await arcade.close()
-    sock.close()
-
-
 @pytest.mark.anyio
 async def test_custom_verifier_binds_the_connection_only_for_the_matching_user(
     stack_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = free_port()
     stack = serve(stack_factory, monkeypatch, verification="custom", verifier_url=f"http://127.0.0.1:{port}/verify")
-    signed_in = {"user": "alice@example.com"}
-    refusals: list[Any] = []
-    async with verifier_app(port, stack.base_url, signed_in, refusals), AsyncArcade() as client:
+    async with verifier_app(stack.base_url, API_KEY, port) as app, AsyncArcade() as client:
         async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
             # match: alice opens her own link while signed in to the app as alice
+            await browser.get(app.login_url("alice@example.com"))
             mine = await client.tools.authorize(tool_name="Gmail.ListEmails", user_id="alice@example.com")
             assert mine.url
             page = await browser.get(await stack.provider.aconsent(browser, mine.url, "alice"), follow_redirects=True)
@@ -225,14 +188,14 @@ async def test_custom_verifier_binds_the_connection_only_for_the_matching_user(
             # mismatch: carol's link is opened by someone signed in to the app as mallory
             theirs = await client.tools.authorize(tool_name="Gmail.ListEmails", user_id="carol@example.com")
             assert theirs.url
-            signed_in["user"] = "mallory@example.com"
+            await browser.get(app.login_url("mallory@example.com"))
             page = await browser.get(await stack.provider.aconsent(browser, theirs.url, "mallory"), follow_redirects=True)
             assert page.status_code == 403
             assert (await client.auth.status(id=theirs.id or "")).status == "failed"
             for user in ("carol@example.com", "mallory@example.com"):
                 definition = await client.tools.get("Gmail.ListEmails", user_id=user)
                 assert definition.requirements is not None and definition.requirements.met is False
-    assert [body["name"] for body in refusals] == ["user_mismatch"]
+    assert [body["name"] for body in app.refusals] == ["user_mismatch"]
 
 
 # ---------------------------------------------------------------- one connection for both front doors

@@ -17,7 +17,6 @@ from tests.support.browser import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
 
-
 API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 API_KEY = "ak-approval-test-0c7e"
 ALICE = "tok-alice-approval-77d0"
@@ -39,7 +38,7 @@ async def decide(browser: Any, url: str, button: str, shot: Path) -> str:
         await context.close()
 
 
-async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811
+async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, chromium: Any, tmp_path: Path) -> None:
     stack: Stack = stack_factory(
         api={"keys": [API_KEY], "verification": "none"},
         mcp_auth={"tokens": {ALICE: "alice"}},

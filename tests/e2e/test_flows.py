@@ -125,7 +125,10 @@ async def test_legacy_client_with_url_elicitation_gets_32042_and_a_completion_no
 
 @pytest.mark.parametrize("transport", ["http", "sse"])
 async def test_two_users_on_one_server_never_see_each_others_connection(stack_factory: Any, transport: str) -> None:
-    stack = stack_factory(mcp_auth={"tokens": {"tok-alice-5a1f": "alice@example.com", "tok-bob-77c2": "bob@example.com"}})
+    stack = stack_factory(
+        mcp_auth={"tokens": {"tok-alice-5a1f": "alice@example.com", "tok-bob-77c2": "bob@example.com"}},
+        api={"verification": "none"},
+    )
     stack.start_http()
     async with mcp_client(stack, transport, token="tok-alice-5a1f") as alice:
         first = await alice.call_tool("Demo_WhoAmI", {})

@@ -33,6 +33,7 @@ async def test_counters_move_as_things_happen_and_hold_no_value(stack_factory: A
     port = free_port()
     stack: Stack = stack_factory(
         mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0,
+        api={"verification": "none"},  # user verification is tested in test_consent.py
         metrics={"port": port, "token": METRICS_TOKEN},
     )
     stack.start_http("--toolkit", API_TOOLKIT)

@@ -173,7 +173,7 @@ async def test_status_long_poll_on_a_wakes_when_the_callback_lands_on_b(
 
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
-    a, b = replicas(stack_factory, postgres_url, api={"keys": [API_KEY]}, mcp_auth={"tokens": USERS})
+    a, b = replicas(stack_factory, postgres_url, api={"keys": [API_KEY], "verification": "none"}, mcp_auth={"tokens": USERS})
     a.start_http("--toolkit", API_TOOLKIT)
     b.start_http("--toolkit", API_TOOLKIT)
     async with AsyncArcade(api_key=API_KEY, base_url=a.base_url, max_retries=0) as client:

@@ -21,6 +21,9 @@ from tests.support.fixtures import CLIENT_SECRET
 
 pytestmark = pytest.mark.anyio
 
+# These cases test other defences, with user verification explicitly off; test_consent.py attacks verification.
+UNVERIFIED = {"verification": "none"}
+
 
 def browser() -> httpx2.AsyncClient:
     return httpx2.AsyncClient(timeout=15, trust_env=False)
@@ -71,7 +74,7 @@ async def test_callback_with_missing_unknown_reused_or_expired_state_is_400(stac
 # ---------------------------------------------------------------- case 2: an injected code fails PKCE
 
 async def test_attackers_code_on_the_victims_callback_fails_and_stores_nothing(stack_factory: Any) -> None:
-    stack = stack_factory(mcp_auth={"tokens": {"tok-victim": "victim", "tok-attacker": "attacker"}})
+    stack = stack_factory(mcp_auth={"tokens": {"tok-victim": "victim", "tok-attacker": "attacker"}}, api=UNVERIFIED)
     stack.start_http()
     async with browser() as b:
         # the attacker gets a code for their own flow and keeps it
@@ -103,7 +106,7 @@ def mcp_post(stack: Stack, token: str | None) -> httpx2.Response:
 
 
 async def test_bearer_jwts_with_wrong_audience_issuer_expiry_or_signature_get_401(stack_factory: Any) -> None:
-    stack = stack_factory(mcp_auth={"jwt_issuer": "ISSUER", "jwks_url": "JWKS"})
+    stack = stack_factory(mcp_auth={"jwt_issuer": "ISSUER", "jwks_url": "JWKS"}, api=UNVERIFIED)
     stack.settings["mcp_auth"] = {"jwt_issuer": stack.provider.issuer, "jwks_url": stack.provider.jwks_uri}
     stack.start_http()
     audience = f"{stack.base_url}/mcp"
@@ -153,6 +156,7 @@ async def test_token_values_never_reach_output_results_pages_or_the_database_fil
         connection_cache_seconds=0,
         provider_options={"access_ttl": 30},
         mcp_auth={"tokens": {"CANARY-BEARER-9d2e4b": "alice"}},
+        api=UNVERIFIED,
     )
     stack.start_http()
     seen: list[str] = []
@@ -251,7 +255,7 @@ async def test_rotated_refresh_tokens_are_stored_so_the_grant_stays_alive(stack_
 # ---------------------------------------------------------------- case 11: the provider revokes the grant
 
 async def test_revoked_grant_turns_into_authorization_required_for_that_user_only(stack_factory: Any) -> None:
-    stack = stack_factory(mcp_auth={"tokens": {"tok-a": "alice", "tok-b": "bob"}})
+    stack = stack_factory(mcp_auth={"tokens": {"tok-a": "alice", "tok-b": "bob"}}, api=UNVERIFIED)
     stack.start_http()
     for token, username in (("tok-a", "alice"), ("tok-b", "bob")):
         async with mcp_client(stack, "http", token=token) as client:

@@ -56,7 +56,10 @@ def ancestors(span: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[st
 
 
 async def test_spans_nest_under_the_callers_trace_and_hold_no_value(stack_factory: Any, collector: Receiver) -> None:
-    stack: Stack = stack_factory(mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0)
+    stack: Stack = stack_factory(
+        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0,
+        api={"verification": "none"},  # user verification is tested in test_consent.py
+    )
     stack.start_http("--toolkit", API_TOOLKIT, env=otel_env(stack, collector))
     trace, parent = secrets.token_hex(16), secrets.token_hex(8)
     meta_trace, meta_parent = secrets.token_hex(16), secrets.token_hex(8)

@@ -56,6 +56,7 @@ async def deliveries(receiver: Receiver, kinds: set[str]) -> list[Any]:
 async def test_a_receiver_down_for_a_while_gets_every_event_signed(stack_factory: Any, receiver: Receiver) -> None:
     stack: Stack = stack_factory(
         mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0,
+        api={"verification": "none"},  # user verification is tested in test_consent.py
         approval={"policy": "listed", "tools": ["Gmail.SendEmail"], "wait_seconds": 5},
         webhooks={"urls": [f"{receiver.url}/hooks/{RECEIVER_KEY}"], "secret": SECRET, "retry_seconds": 0.2},
     )

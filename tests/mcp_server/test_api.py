@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -40,6 +40,8 @@ class Api:
     app: Starlette
     http: httpx2.AsyncClient
     provider: AuthServer
+    # the person's browser: its cookies (a flow's link is bound to the browser that opened it) outlive one request
+    cookies: httpx2.Cookies = field(default_factory=httpx2.Cookies)
 
     async def get(self, path: str, **params: str) -> httpx2.Response:
         return await self.http.get(f"/v1{path}", params=params)
@@ -61,8 +63,12 @@ class Api:
     async def browse(self, connect_url: str, username: str = "alice", *, allow: bool = True) -> httpx2.Response:
         return await self.land(await self.callback_url(connect_url, username, allow=allow))
 
-    def browser(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(mounts={PUBLIC_URL: httpx2.ASGITransport(app=self.app)}, timeout=10, trust_env=False)
+    @contextlib.asynccontextmanager
+    async def browser(self) -> AsyncIterator[httpx2.AsyncClient]:
+        mounts = {PUBLIC_URL: httpx2.ASGITransport(app=self.app)}
+        async with httpx2.AsyncClient(mounts=mounts, timeout=10, trust_env=False, cookies=self.cookies) as browser:
+            yield browser
+            self.cookies.update(browser.cookies)
 
     async def authorize(self, user_id: str = "alice", tool: str = "Gmail.ListEmails") -> AuthorizationResponse:
         response = await self.post("/tools/authorize", {"tool_name": tool, "user_id": user_id})
@@ -92,7 +98,7 @@ class Api:
 
 @contextlib.asynccontextmanager
 async def serve(make_settings: Any, provider: AuthServer, **overrides: Any) -> AsyncIterator[Api]:
-    overrides.setdefault("api", {"keys": [KEY]})
+    overrides.setdefault("api", {"keys": [KEY], "verification": "none"})
     settings = make_settings(
         providers={"demo": {
             "authorize_url": provider.authorization_endpoint, "token_url": provider.token_endpoint,
@@ -491,10 +497,14 @@ async def test_custom_verification_binds_only_for_the_confirmed_user(
         first = await api.authorize("alice")
         assert first.url is not None
         landing = await api.browse(first.url, "mallory")  # someone else opened alice's link
-        assert landing.headers["location"] == f"{verifier}?flow_id={first.id}"
+        assert landing.headers["location"].startswith(f"{verifier}?flow_id=")
+        confirmation = landing.headers["location"].removeprefix(f"{verifier}?flow_id=")
+        assert confirmation != first.id  # a one-time value of its own, never the authorization id
         held = await api.status(first.id or "")
         assert held.status == "pending" and held.url is None  # consented, not yet verified
-        mismatch = await api.post("/auth/confirm_user", {"flow_id": first.id, "user_id": "mallory"})
+        by_id = await api.post("/auth/confirm_user", {"flow_id": first.id, "user_id": "alice"})
+        assert by_id.status_code == 400 and error_of(by_id).name == "flow_unavailable"  # the id confirms nothing
+        mismatch = await api.post("/auth/confirm_user", {"flow_id": confirmation, "user_id": "mallory"})
         assert mismatch.status_code == 403 and error_of(mismatch).name == "user_mismatch"
         assert (await api.status(first.id or "")).status == "failed"
         assert await api.runtime.vault.get_connection("alice", "demo") is None
@@ -502,8 +512,9 @@ async def test_custom_verification_binds_only_for_the_confirmed_user(
 
         second = await api.authorize("alice")
         assert second.id != first.id and second.url is not None
-        await api.browse(second.url, "alice")
-        confirmed = await api.post("/auth/confirm_user", {"flow_id": second.id, "user_id": "alice"})
+        landing = await api.browse(second.url, "alice")
+        confirmation = landing.headers["location"].removeprefix(f"{verifier}?flow_id=")
+        confirmed = await api.post("/auth/confirm_user", {"flow_id": confirmation, "user_id": "alice"})
         assert confirmed.status_code == 200
         answer = ConfirmUserResponse.model_validate(confirmed.json())
         assert answer.auth_id == second.id and answer.next_uri == f"{PUBLIC_URL}/connect/{second.id}/done"
@@ -652,3 +663,21 @@ async def test_admin_lists_and_deletes_connections_without_tokens(api: Api) -> N
     assert error_of(await api.http.delete(f"/v1/admin/user_connections/{item.id}")).name == "not_found"
     assert error_of(await api.http.delete("/v1/admin/user_connections/not-a-number")).name == "not_found"
     assert error_of(await api.get("/admin/user_connections", limit="0")).name == "invalid_request"
+
+
+async def test_every_integer_parameter_is_bounded_so_huge_values_are_400_not_500(api: Api) -> None:
+    huge = "9" * 40
+    for path, params in [
+        ("/admin/user_connections", {"offset": huge}),
+        ("/admin/user_connections", {"offset": "1000001"}),
+        ("/admin/user_connections", {"limit": huge}),
+        ("/tools", {"offset": huge}),
+        ("/auth/status", {"id": "x", "wait": huge}),
+    ]:
+        response = await api.get(path, **params)
+        assert response.status_code == 400, (path, params, response.text)
+        assert error_of(response).name == "invalid_request" and huge not in response.text
+    gone = await api.http.delete(f"/v1/admin/user_connections/{huge}")
+    assert gone.status_code == 404
+    within = await api.get("/admin/user_connections", offset="1000000")
+    assert within.status_code == 200 and within.json()["items"] == []

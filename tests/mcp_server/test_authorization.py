@@ -12,7 +12,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from mcp_server.authorization import CallbackError
+from mcp_server.authorization import CallbackError, FlowUnavailable
 from mcp_server.declare import OAuth2
 from mcp_server.server import Runtime, open_runtime
 from tests.support import sample_toolkit
@@ -37,17 +37,23 @@ async def runtime(make_settings: Any, auth_server: AuthServer) -> AsyncIterator[
     sample_toolkit.REJECTED_TOKENS.clear()
 
 
-async def consent(rt: Runtime, provider: AuthServer, flow_id: str, username: str = "alice", allow: bool = True) -> dict[str, str]:
-    """The browser's part, without authmcp's HTTP layer: our redirect, the provider's consent, the callback."""
+async def consent(
+    rt: Runtime, provider: AuthServer, flow_id: str, username: str = "alice", allow: bool = True
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The browser's part, without authmcp's HTTP layer: opening the link (which binds it to this browser's
+    cookie), our redirect, the provider's consent. Returns the callback's parameters and the browser's cookies."""
+    admission = await rt.service.open_in_browser(flow_id, {})
+    assert admission is not None and admission.new_cookie is not None
+    cookies = {rt.service.browser_cookie(flow_id): admission.new_cookie}
     async with httpx2.AsyncClient(timeout=10) as browser:
         callback = await provider.aconsent(browser, await rt.service.redirect(flow_id), username, allow=allow)
-    return {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
+    return {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}, cookies
 
 
 async def connect(rt: Runtime, provider: AuthServer, requirement: OAuth2 = PROFILE, user: str = "alice") -> None:
     flow = await rt.service.start_flow(user, requirement)
-    done = await rt.service.complete(await consent(rt, provider, flow.id, user))
-    assert done.status == "completed"
+    landing = await rt.service.complete(*await consent(rt, provider, flow.id, user))
+    assert (await rt.service.flow_status(landing.flow.id)).status == "completed"  # type: ignore[union-attr]
 
 
 async def test_flow_stores_granted_scopes_and_the_providers_profile(runtime: Runtime, auth_server: AuthServer) -> None:
@@ -60,23 +66,23 @@ async def test_flow_stores_granted_scopes_and_the_providers_profile(runtime: Run
 async def test_declined_consent_fails_the_flow_and_stores_nothing(runtime: Runtime, auth_server: AuthServer) -> None:
     flow = await runtime.service.start_flow("alice", PROFILE)
     with pytest.raises(CallbackError, match="declined"):
-        await runtime.service.complete(await consent(runtime, auth_server, flow.id, allow=False))
+        await runtime.service.complete(*await consent(runtime, auth_server, flow.id, allow=False))
     assert (await runtime.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
     assert await runtime.vault.get_connection("alice", "demo") is None
 
 
 async def test_mismatched_issuer_is_refused_before_any_exchange(runtime: Runtime, auth_server: AuthServer) -> None:
     flow = await runtime.service.start_flow("alice", PROFILE)
-    params = await consent(runtime, auth_server, flow.id)
+    params, cookies = await consent(runtime, auth_server, flow.id)
     auth_server.reset_stats()
     with pytest.raises(CallbackError, match="did not come from"):
-        await runtime.service.complete({**params, "iss": "http://127.0.0.1:1"})
+        await runtime.service.complete({**params, "iss": "http://127.0.0.1:1"}, cookies)
     assert auth_server.stats()["token_requests"]["authorization_code"] == 0
 
 
 async def test_waiters_wake_when_the_callback_lands(runtime: Runtime, auth_server: AuthServer) -> None:
     flow = await runtime.service.start_flow("alice", PROFILE)
-    params = await consent(runtime, auth_server, flow.id)
+    params, cookies = await consent(runtime, auth_server, flow.id)
     result: list[Any] = []
 
     async def waiter() -> None:
@@ -86,7 +92,7 @@ async def test_waiters_wake_when_the_callback_lands(runtime: Runtime, auth_serve
         async with anyio.create_task_group() as tg:
             tg.start_soon(waiter)
             await anyio.sleep(0.1)
-            await runtime.service.complete(params)
+            await runtime.service.complete(params, cookies)
     assert result[0].status == "completed"
 
 
@@ -150,7 +156,7 @@ async def test_more_scopes_keep_the_old_connection_until_the_new_one_completes(
     flow = await runtime.service.start_flow("alice", wider)
     assert flow.scopes == ("profile", "email")
     assert await runtime.service.connection_for("alice", PROFILE) is not None  # still usable meanwhile
-    await runtime.service.complete(await consent(runtime, auth_server, flow.id))
+    await runtime.service.complete(*await consent(runtime, auth_server, flow.id))
     connection = await runtime.service.connection_for("alice", wider)
     assert connection is not None and set(connection.scopes) == {"profile", "email"}
 
@@ -173,10 +179,14 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
 ) -> None:
     rt = verifying_runtime
     flow = await rt.service.start_flow("alice", PROFILE)
-    held = await rt.service.complete(await consent(rt, auth_server, flow.id, "alice"))
-    assert held.status == "awaiting_verification"
-    assert rt.service.verifier_redirect(held) == f"https://app.example/verify?from=authmcp&flow_id={flow.id}"
+    landing = await rt.service.complete(*await consent(rt, auth_server, flow.id, "alice"))
+    assert (await rt.service.flow_status(flow.id)).status == "awaiting_verification"  # type: ignore[union-attr]
+    assert landing.url.startswith("https://app.example/verify?from=authmcp&flow_id=")
+    confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
+    assert confirmation != flow.id and len(confirmation) >= 32  # a value of its own, not the link's id
     assert await rt.vault.get_connection("alice", "demo") is None  # nothing bound before verification
+    with pytest.raises(FlowUnavailable):
+        await rt.service.confirm_user(flow.id, "alice")  # the link's id confirms nothing
 
     woken: list[Any] = []
     async with anyio.create_task_group() as tg:
@@ -185,24 +195,25 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
 
         tg.start_soon(waiter)
         await anyio.sleep(0.1)
-        done = await rt.service.confirm_user(flow.id, "alice")
+        done = await rt.service.confirm_user(confirmation, "alice")
     assert done.status == "completed" and woken[0].status == "completed"
     connection = await rt.service.connection_for("alice", PROFILE)
     assert connection is not None and connection.user_info["sub"] == "alice"
-    assert (await rt.service.confirm_user(flow.id, "alice")).status == "completed"  # idempotent for the same user
+    assert (await rt.service.confirm_user(confirmation, "alice")).status == "completed"  # idempotent for the same user
 
 
 async def test_verification_naming_another_user_binds_nothing(verifying_runtime: Runtime, auth_server: AuthServer) -> None:
-    from mcp_server.authorization import FlowUnavailable, UserMismatch
+    from mcp_server.authorization import UserMismatch
 
     rt = verifying_runtime
     flow = await rt.service.start_flow("alice", PROFILE)
-    await rt.service.complete(await consent(rt, auth_server, flow.id, "mallory"))  # someone else's browser
+    landing = await rt.service.complete(*await consent(rt, auth_server, flow.id, "mallory"))  # someone else
+    confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
     with pytest.raises(UserMismatch):
-        await rt.service.confirm_user(flow.id, "mallory")
+        await rt.service.confirm_user(confirmation, "mallory")
     assert (await rt.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
     with pytest.raises(FlowUnavailable):
-        await rt.service.confirm_user(flow.id, "alice")
+        await rt.service.confirm_user(confirmation, "alice")
     assert await rt.vault.get_connection("alice", "demo") is None
     assert await rt.vault.get_connection("mallory", "demo") is None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -38,21 +39,39 @@ async def secret_link(runtime: Runtime) -> str:
     return str(result.meta["url"]).removeprefix(PUBLIC_URL)  # type: ignore[index]
 
 
+def csrf_of(form: httpx2.Response) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert match, "the secret form carries a CSRF token"
+    return match.group(1)
+
+
+async def open_form(browser: httpx2.AsyncClient, link: str) -> str:
+    """Open the secret page as a person would; returns its CSRF token (the browser keeps the flow's cookie)."""
+    form = await browser.get(link)
+    assert form.status_code == 200, form.text
+    return csrf_of(form)
+
+
 async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
     link = await secret_link(runtime)
     form = await browser.get(link)
     assert form.status_code == 200 and 'type="password"' in form.text and "SAMPLE_KEY" in form.text
     assert form.headers["cache-control"] == "no-store" and "form-action 'self'" in form.headers["content-security-policy"]
+    assert "Sample.ReadSecret" in form.text and "&#x27;alice&#x27;" in form.text  # which tool, which account
+    csrf = csrf_of(form)
 
-    empty = await browser.post(link, data={"value": "   "})
+    empty = await browser.post(link, data={"value": "   ", "csrf": csrf})
     assert empty.status_code == 400 and "cannot be empty" in empty.text
 
-    saved = await browser.post(link, data={"value": "CANARY-SECRET-6b1d"})
+    forged = await browser.post(link, data={"value": "x", "csrf": "0" * 32})
+    assert forged.status_code == 403 and await runtime.service.user_secret("alice", "SAMPLE_KEY") is None
+
+    saved = await browser.post(link, data={"value": "CANARY-SECRET-6b1d", "csrf": csrf})
     assert saved.status_code == 303
     done = await browser.get(saved.headers["location"])
     assert done.status_code == 200 and "SAMPLE_KEY saved" in done.text and "CANARY-SECRET-6b1d" not in done.text
 
-    again = await browser.post(link, data={"value": "another"})
+    again = await browser.post(link, data={"value": "another", "csrf": csrf})
     assert again.status_code == 410  # the link works once
 
     async with Client(runtime.mcp) as client:
@@ -63,23 +82,25 @@ async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browse
 
 
 async def test_secret_is_per_user(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
-    await browser.post(await secret_link(runtime), data={"value": "alice-value"})
+    link = await secret_link(runtime)
+    await browser.post(link, data={"value": "alice-value", "csrf": await open_form(browser, link)})
     assert await runtime.service.user_secret("alice", "SAMPLE_KEY") == "alice-value"
     assert await runtime.service.user_secret("bob", "SAMPLE_KEY") is None
 
 
 async def test_a_post_from_another_origin_is_refused(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
     link = await secret_link(runtime)
-    forged = await browser.post(link, data={"value": "x"}, headers={"Origin": "https://evil.test"})
+    csrf = await open_form(browser, link)
+    forged = await browser.post(link, data={"value": "x", "csrf": csrf}, headers={"Origin": "https://evil.test"})
     assert forged.status_code == 403
     assert await runtime.service.user_secret("alice", "SAMPLE_KEY") is None
 
 
 async def test_unknown_links_and_wrong_methods_get_plain_pages(browser: httpx2.AsyncClient) -> None:
     unknown = await browser.get("/connect/nope")
-    assert unknown.status_code == 410 and "<script" not in unknown.text
+    assert unknown.status_code == 404 and "<script" not in unknown.text
     huge = await browser.get("/connect/" + "x" * 500)
     assert huge.status_code == 404 and "x" * 100 not in huge.text
-    assert (await browser.post("/connect/nope", data={"value": "x"})).status_code == 405
+    assert (await browser.post("/connect/nope", data={"value": "x"})).status_code == 404
     reflected = await browser.get("/oauth/callback", params={"state": "<script>alert(1)</script>", "code": "c"})
     assert reflected.status_code == 400 and "<script>" not in reflected.text

@@ -3,7 +3,8 @@
 - `auth_server`: a provider with client ("authmcp-test", "test-secret") and the redirect URIs of
   `auth_server_redirect_uris`, which a test module or conftest overrides to name its own callback.
 - `auth_server_factory(redirect_uris=None, *, client_id=..., client_secret=..., access_ttl=3600,
-  rotate_refresh=True, issuer=None, scopes=None)`: start more, or differently configured, ones.
+  rotate_refresh=True, issuer=None, scopes=None, extra_clients=())`: start more, or differently configured,
+  ones; `extra_clients` are more (client_id, secret, redirect_uri) registrations.
 
 Every server a fixture starts is stopped when the test ends.
 """
@@ -43,6 +44,7 @@ class AuthServerFactory(Protocol):
         rotate_refresh: bool = True,
         issuer: str | None = None,
         scopes: Sequence[str] | None = None,
+        extra_clients: Sequence[tuple[str, str, str]] = (),
     ) -> AuthServer: ...
 
 
@@ -65,10 +67,11 @@ def auth_server_factory(auth_server_redirect_uris: list[str]) -> Iterator[AuthSe
         rotate_refresh: bool = True,
         issuer: str | None = None,
         scopes: Sequence[str] | None = None,
+        extra_clients: Sequence[tuple[str, str, str]] = (),
     ) -> AuthServer:
         uris = list(auth_server_redirect_uris if redirect_uris is None else redirect_uris)
         server = AuthServer.start(
-            clients=[(client_id, client_secret, uri) for uri in uris],
+            clients=[*((client_id, client_secret, uri) for uri in uris), *extra_clients],
             access_ttl=access_ttl,
             rotate_refresh=rotate_refresh,
             issuer=issuer,

@@ -41,6 +41,10 @@ OAuthScope = Annotated[str, StringConstraints(min_length=1, max_length=256), Aft
 FlowId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+MAX_OFFSET = 1_000_000  # past any real list, and far below a 64-bit overflow in the database
+MAX_INT = 2**31 - 1  # every integer parameter is bounded: out of range is a 400 naming it, never a 500
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)  # fields Arcade knows and authmcp does not use
 
@@ -91,13 +95,13 @@ class ConfirmUserRequest(Input):
 
 class StatusQuery(Input):
     id: FlowId
-    wait: int = Field(default=0, ge=0)
+    wait: int = Field(default=0, ge=0, le=MAX_INT)
 
 
 class ToolListQuery(Input):
     toolkit: str | None = None
     limit: int = Field(default=25, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     user_id: UserId | None = None
 
 
@@ -242,7 +246,7 @@ class ConnectionListQuery(Input):
         default=None, alias="provider[id]"
     )
     limit: int = Field(default=25, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class UserConnection(BaseModel):

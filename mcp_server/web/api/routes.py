@@ -23,7 +23,13 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.audit import AuditQuery, parse_since, read_audit
-from mcp_server.authorization import AuthorizationService, FlowUnavailable, ProviderNotConfigured, UserMismatch
+from mcp_server.authorization import (
+    AuthorizationService,
+    FlowRefused,
+    FlowUnavailable,
+    ProviderNotConfigured,
+    UserMismatch,
+)
 from mcp_server.calls import AuthorizationExpired, ToolEnvironment, missing_secrets, run_tool, secrets_for, tool_context
 from mcp_server.catalog import Catalog, ToolDefinition
 from mcp_server.config import Settings
@@ -339,6 +345,8 @@ class _Api:
             flow = await self.service.start_flow(user_id, requirement)
         except ProviderNotConfigured as exc:
             raise ApiError(400, "provider_not_configured", str(exc)) from None
+        except FlowRefused as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
         except (ProviderUnavailable, OAuthError) as exc:
             raise ApiError(
                 503, "provider_unavailable", f"Could not renew the user's authorization: {exc}. Try again in a moment."
@@ -390,7 +398,7 @@ class _Api:
             raise ApiError(403, "user_mismatch", f"{exc} Nothing was connected; the user must start again.") from None
         except FlowUnavailable as exc:
             raise ApiError(400, "flow_unavailable", str(exc)) from None
-        return ConfirmUserResponse(auth_id=flow.id, next_uri=f"{self.service.public_url}/connect/{flow.id}/done")
+        return ConfirmUserResponse(auth_id=flow.id, next_uri=self.service.done_url(flow))
 
     # -- POST /v1/tools/execute
 

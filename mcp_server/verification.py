@@ -1,0 +1,223 @@
+"""The verification step of a flow: whoever is in the browser must be shown to be the flow's user before
+anything (tokens, a typed secret) is bound to that user.
+
+What the browser obtained is held encrypted in the flow, and a fresh single-use value, its *confirmation*, is
+made for this one step. Only its hash is stored; the value itself travels only in the redirect to the browser
+that consented, never in a log line, never equal to the `/connect` id the link's creator knows:
+
+- `custom`: the browser goes to the application's `[api] verifier_url` with `?flow_id=<confirmation>`; the
+  application, which knows who is signed in, calls `POST /v1/auth/confirm_user` with it (Arcade's API).
+- `idp`: authmcp signs the browser in at the `[mcp_auth] jwt_issuer` (an OpenID Connect relying party, PKCE,
+  the confirmation as `state`) and the flow completes only if the signed-in `sub` is the flow's user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
+
+from mcp_server.audit import AuditLog, flow_ref
+from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
+from mcp_server.providers import Provider
+from mcp_server.providers import oauth2
+from mcp_server.telemetry import traced
+
+if TYPE_CHECKING:
+    from mcp_server.vault import Flow, Vault
+
+__all__ = ["CallbackError", "FlowUnavailable", "UserMismatch", "VerificationSteps", "WrongBrowser", "digest"]
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["none", "custom", "idp"]
+
+
+class FlowUnavailable(AuthmcpError):
+    """A `/connect/<id>` link, or a confirmation, that is unknown, finished or expired."""
+
+
+class UserMismatch(AuthmcpError):
+    """User verification named someone other than the flow's user."""
+
+
+class CallbackError(AuthmcpError):
+    """A redirect back to us cannot complete a flow. `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, *, status: int = 400, flow_id: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.flow_id = flow_id
+
+
+class WrongBrowser(CallbackError):
+    """The request comes from a browser other than the one that opened the flow's link: nothing is done."""
+
+    def __init__(self, flow_id: str) -> None:
+        super().__init__(
+            "This authorization was started in another browser. Finish it there, or go back to your app for a "
+            "new link.",
+            status=403,
+            flow_id=flow_id,
+        )
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class VerificationSteps:
+    """The verification half of `FlowService` (which inherits it)."""
+
+    vault: Vault
+    audit: AuditLog
+    public_url: str
+    http_timeout: float
+    verification: Mode
+    verifier_url: str | None
+    idp: Provider | None
+
+    if TYPE_CHECKING:
+        async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None: ...
+        async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
+        async def _finish(self, flow_id: str) -> None: ...
+        def browser_matches(self, flow: Flow, cookies: Mapping[str, str]) -> bool: ...
+        def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None: ...
+
+    @property
+    def verifies_users(self) -> bool:
+        return self.verification != "none"
+
+    @property
+    def sign_in_redirect_uri(self) -> str:
+        return f"{self.public_url}/oauth/verify"
+
+    async def hold_for_verification(self, flow: Flow, payload: dict[str, Any], *, from_status: str) -> str:
+        """Hold `payload` until the user is verified; returns where the browser goes to verify."""
+        confirmation = secrets.token_urlsafe(32)
+        code_verifier = secrets.token_urlsafe(64) if self.verification == "idp" else None
+        held = await self.vault.hold_tokens(
+            flow.id, json.dumps(payload), confirm_hash=digest(confirmation), code_verifier=code_verifier,
+            from_status=from_status,
+        )
+        if not held:
+            raise CallbackError("This authorization expired while it was being completed.", flow_id=flow.id)
+        logger.info("flow %s: held until the user is verified (%s)", flow_ref(flow.id), self.verification)
+        if self.verification == "idp":
+            assert self.idp is not None and code_verifier is not None
+            return oauth2.authorization_url(
+                self.idp, redirect_uri=self.sign_in_redirect_uri, scopes=self.idp.scopes, state=confirmation,
+                code_verifier=code_verifier,
+            )
+        assert self.verifier_url is not None
+        separator = "&" if "?" in self.verifier_url else "?"
+        return f"{self.verifier_url}{separator}{urlencode({'flow_id': confirmation})}"
+
+    @traced("authmcp.flow.confirm_user")
+    async def confirm_user(self, confirmation: str, user_id: str) -> Flow:
+        """`custom`: the application says who is in the browser that brought `confirmation` to its verifier.
+
+        Raises:
+            FlowUnavailable: Not a confirmation waiting for verification (the `/connect` id never is one).
+            UserMismatch: Another user finished the flow; it is failed and nothing is bound.
+        """
+        if self.verification != "custom":
+            raise FlowUnavailable(
+                'This server verifies users itself ([api] verification is not "custom"); nothing to confirm.'
+            )
+        flow = await self.vault.find_flow_by_confirmation(digest(confirmation)) if confirmation else None
+        if flow is None:
+            raise FlowUnavailable(
+                "No authorization waits for verification with this flow_id. Pass the flow_id your verifier page "
+                "received, not the authorization id."
+            )
+        return await self._verified(flow, user_id)
+
+    async def _verified(self, flow: Flow, user_id: str) -> Flow:
+        if flow.status == "completed" and flow.user_id == user_id:
+            return flow  # the same confirmation again: nothing more is bound
+        if flow.status != "awaiting_verification" or flow.is_expired(time.time()):
+            raise FlowUnavailable(f"This authorization is not waiting for verification (it is {flow.status}).")
+        if flow.user_id != user_id:
+            await self.vault.fail_flow(flow.id, "The person who authorized is not the user this link was made for.")
+            await self._finish(flow.id)
+            logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
+            self._audit_failure(flow, "the verified user is not the user this authorization was started for")
+            raise UserMismatch("The verified user is not the user this authorization was started for.")
+        released = await self.vault.release_held_tokens(flow.id)
+        if released is None:
+            raise FlowUnavailable("This authorization is not waiting for verification any more.")
+        held_flow, payload = released
+        self.audit.record(
+            "authorization.verified", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
+            actor="user", outcome="ok",
+        )
+        data = json.loads(payload)
+        if held_flow.kind == "secret":
+            await self._store_secret(held_flow.id, data["secret"], from_status="exchanging")
+        else:
+            await self._bind(held_flow, data)
+        done = await self.vault.get_flow(flow.id)
+        assert done is not None
+        return done
+
+    @traced("authmcp.flow.sign_in")
+    async def finish_sign_in(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Flow:
+        """`idp`: the browser is back from signing in at the issuer; complete the flow if it is the flow's user.
+
+        Raises:
+            CallbackError: What went wrong, in words for the person in the browser (WrongBrowser: another one).
+        """
+        state = params.get("state")
+        flow = await self.vault.find_flow_by_confirmation(digest(state), with_verifier=True) if state else None
+        if flow is None or self.idp is None:
+            raise CallbackError("This sign-in response is unknown or expired. Start again from your app.")
+        if not self.browser_matches(flow, cookies):
+            raise WrongBrowser(flow.id)
+        if flow.status == "completed":
+            return flow
+        if flow.status != "awaiting_verification" or flow.is_expired(time.time()) or flow.code_verifier is None:
+            raise CallbackError("This sign-in response was already used, or has expired. Start again from your app.")
+        try:
+            subject = await self._signed_in_subject(flow, params)
+            return await self._verified(flow, subject)
+        except UserMismatch:
+            raise CallbackError(
+                "You signed in as someone other than the user this link was made for. Nothing was connected.",
+                status=403, flow_id=flow.id,
+            ) from None
+        except CallbackError as exc:
+            await self.vault.fail_flow(flow.id, str(exc))
+            await self._finish(flow.id)
+            raise
+
+    async def _signed_in_subject(self, flow: Flow, params: Mapping[str, str]) -> str:
+        idp = self.idp
+        assert idp is not None and flow.code_verifier is not None
+        issuer = params.get("iss")
+        if issuer is not None and issuer != idp.issuer:
+            raise CallbackError("The sign-in response did not come from the expected issuer.", flow_id=flow.id)
+        if params.get("error"):
+            raise CallbackError("The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id)
+        code = params.get("code")
+        if not code:
+            raise CallbackError("The sign-in response has no code. Start again from your app.", flow_id=flow.id)
+        try:
+            tokens = await oauth2.exchange_code(
+                idp, code=code, redirect_uri=self.sign_in_redirect_uri, code_verifier=flow.code_verifier,
+                timeout=self.http_timeout,
+            )
+        except (OAuthError, ProviderUnavailable) as exc:
+            raise CallbackError(f"The sign-in could not be checked: {exc}.", status=502, flow_id=flow.id) from None
+        # The userinfo answer to an access token we just obtained with our own client credentials and PKCE, from
+        # the issuer's own endpoint: its `sub` is the signed-in user (OpenID Connect Core §5.3).
+        info = await oauth2.fetch_user_info(idp, access_token=tokens.access_token, timeout=self.http_timeout)
+        subject = info.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise CallbackError("The issuer did not say who signed in. Nothing was connected.", flow_id=flow.id)
+        return subject

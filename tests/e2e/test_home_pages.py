@@ -1,0 +1,79 @@
+"""The local user's pages in a real browser: `/`, Your connections, and Revoke, against a real authmcp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from playwright.async_api import Browser
+
+from mcp_server.vault import open_vault
+from tests.e2e.clients import mcp_client
+from tests.e2e.conftest import Stack, authorize_in_browser
+from tests.support.browser import chromium  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.anyio
+
+
+async def connect(stack: Stack, username: str) -> None:
+    async with mcp_client(stack, "http", mode="legacy") as client:
+        first = await client.call_tool("Demo_WhoAmI", {})
+        page = await authorize_in_browser(stack.provider, first.meta["url"], username)
+        assert page.status_code == 200
+
+
+async def stored_providers(stack: Stack, user: str) -> list[str]:
+    data_dir = Path(stack.settings["data_dir"])
+    vault = await open_vault(f"sqlite:///{data_dir / 'authmcp.db'}", env_keys=[], key_file=data_dir / "keys")
+    try:
+        rows, _ = await vault.list_connections(user)
+    finally:
+        await vault.aclose()
+    return [row["provider_id"] for row in rows]
+
+
+async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: Browser) -> None:  # noqa: F811
+    stack.start_http()
+    await connect(stack, "alice")
+    assert await stored_providers(stack, "local-user") == ["demo"]
+    page = await chromium.new_page()
+
+    await page.goto(f"{stack.base_url}/")
+    body = await page.inner_text("body")
+    assert "This is authmcp" in body and "local user 'local-user'" in body
+
+    await page.click("text=Your connections")
+    assert page.url == f"{stack.base_url}/connections"
+    row = await page.inner_text("tbody tr")
+    assert "Demo provider" in row and "openid profile" in row and "active" in row and "UTC" in row
+
+    async with page.expect_navigation():
+        await page.click("button:has-text('Revoke')")  # a real form post: the CSRF cookie and field
+    assert page.url == f"{stack.base_url}/connections"
+    assert "You have not connected any account yet" in await page.inner_text("body")
+    assert await stored_providers(stack, "local-user") == []
+    assert stack.provider.stats()["revocations"] >= 1  # revoked at the provider, as the CLI does
+
+
+async def test_revoke_without_the_forms_csrf_token_is_refused(stack: Stack) -> None:
+    stack.start_http()
+    await connect(stack, "alice")
+    async with httpx2.AsyncClient(base_url=stack.base_url, trust_env=False) as browser:
+        await browser.get("/connections")  # sets the CSRF cookie
+        forged = await browser.post("/connections/demo/revoke", data={"csrf": "guessed"})
+        missing = await browser.post("/connections/demo/revoke", data={})
+    async with httpx2.AsyncClient(base_url=stack.base_url, trust_env=False) as other_site:
+        no_cookie = await other_site.post("/connections/demo/revoke", data={"csrf": "anything"})
+    assert forged.status_code == missing.status_code == no_cookie.status_code == 403
+    assert await stored_providers(stack, "local-user") == ["demo"]
+
+
+async def test_in_multi_user_mode_the_pages_are_not_served(stack_factory: Any) -> None:
+    stack = stack_factory(mcp_auth={"tokens": {"tok-alice-5a1f": "alice@example.com"}}, api={"verification": "none"})
+    stack.start_http()
+    async with httpx2.AsyncClient(base_url=stack.base_url, trust_env=False) as browser:
+        assert (await browser.get("/")).status_code == 404
+        assert (await browser.get("/connections")).status_code == 404
+        assert (await browser.post("/connections/demo/revoke", data={})).status_code in (404, 405)
