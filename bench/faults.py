@@ -39,7 +39,7 @@ def make_stack(tmp: Path) -> tuple[Stack, FaultProxy]:
     proxy = FaultProxy(provider.token_endpoint)
     settings = {
         "data_dir": str(tmp / "data"), "user_id": "local-user", "log_level": "WARNING", "toolkits": [],
-        "http_timeout_seconds": DEADLINE, "connection_cache_seconds": 0, "api": {"keys": [API_KEY]},
+        "http_timeout_seconds": DEADLINE, "connection_cache_seconds": 0, "api": {"keys": [API_KEY], "verification": "none"},
         "providers": {"demo": {
             "name": "Demo provider", "authorize_url": provider.authorization_endpoint, "token_url": proxy.url,
             "userinfo_url": provider.userinfo_endpoint, "revocation_url": provider.revocation_endpoint,

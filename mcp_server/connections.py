@@ -335,7 +335,7 @@ class ConnectionService:
             except Exception as exc:
                 failures += 1
                 delay = min(2.0**failures, self.revocation_retry_seconds, MAX_BACKOFF_SECONDS)
-                _log_background_failure("maintenance", exc, delay)
+                log_background_failure("maintenance", exc, delay)
             await anyio.sleep(delay)
 
     async def maintenance_pass(self) -> None:
@@ -379,7 +379,7 @@ class ConnectionService:
                 self._touches[key] = max(when, self._touches.get(key, when))
             while len(self._touches) > MAX_PENDING_TOUCHES:
                 self._touches.pop(next(iter(self._touches)))
-            _log_background_failure("recording when connections were last used", exc, TOUCH_FLUSH_SECONDS)
+            log_background_failure("recording when connections were last used", exc, TOUCH_FLUSH_SECONDS)
 
     async def retry_revocations(self) -> int:
         """Revoke the queued tokens whose time has come. Returns how many are still queued after this pass."""
@@ -408,7 +408,7 @@ class ConnectionService:
         return await self.vault.count_revocations()
 
 
-def _log_background_failure(what: str, exc: Exception, retry_in: float) -> None:
+def log_background_failure(what: str, exc: Exception, retry_in: float) -> None:
     if isinstance(exc, AuthmcpError):  # expected: the database or a key is away for now; no traceback
         logger.warning("%s failed: %s; retrying in %.0f s", what, exc, retry_in)
     else:

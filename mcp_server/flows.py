@@ -24,7 +24,7 @@ import anyio
 from mcp_server.audit import flow_ref
 from mcp_server.telemetry import traced
 from mcp_server.browser_binding import BrowserAdmission, BrowserBinding
-from mcp_server.connections import ConnectionService
+from mcp_server.connections import ConnectionService, log_background_failure
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry
@@ -360,12 +360,16 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     async def maintain(self, interval: float) -> None:
         """Run forever beside the connection side's maintenance: purge old flows every `interval` seconds."""
+        failures = 0
         while True:
             try:
                 await self.purge()
-            except AuthmcpError as exc:
-                logger.error("flow maintenance failed: %s", exc)
-            await anyio.sleep(interval)
+                failures, delay = 0, interval
+            except Exception as exc:  # the database away for now, or a bug: say so, back off, keep serving
+                failures += 1
+                delay = min(2.0**failures, interval)
+                log_background_failure("flow maintenance", exc, delay)
+            await anyio.sleep(delay)
 
     # ---------------------------------------------------------------- waiting
 

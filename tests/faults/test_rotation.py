@@ -99,7 +99,7 @@ async def check_after_rotation(stack: Stack, http: httpx2.AsyncClient, callback:
 
 
 async def test_readme_rotation_with_the_key_file_while_serving(stack_factory: Any, tmp_path: Path) -> None:
-    stack: Stack = stack_factory(api={"keys": [API_KEY]}, connection_cache_seconds=0, revocation_retry_seconds=1)
+    stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0, revocation_retry_seconds=1)
     stack.start_http()
     key_file = Path(stack.settings["data_dir"]) / "keys"
     async with api_client(stack) as http:
@@ -126,7 +126,7 @@ async def test_readme_rotation_with_the_key_file_while_serving(stack_factory: An
 
 async def test_readme_rotation_with_the_environment_variable(stack_factory: Any, tmp_path: Path) -> None:
     old_key = generate_key()
-    stack: Stack = stack_factory(api={"keys": [API_KEY]}, connection_cache_seconds=0, revocation_retry_seconds=1)
+    stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0, revocation_retry_seconds=1)
     stack.start_http(env=stack.env(AUTHMCP_ENCRYPTION_KEYS=old_key))
     state = tmp_path / "state.sh"
     state.write_text(f'declare -x AUTHMCP_ENCRYPTION_KEYS="{old_key}"\n')
@@ -164,7 +164,7 @@ async def test_readme_rotation_with_the_environment_variable(stack_factory: Any,
 async def test_rotation_killed_mid_way_is_finished_by_the_next_run_without_another_key(
     stack_factory: Any, tmp_path: Path
 ) -> None:
-    stack: Stack = stack_factory(api={"keys": [API_KEY]}, connection_cache_seconds=0)
+    stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0)
     stack.start_http()
     async with api_client(stack) as http:
         answer = (await execute(http, "alice")).json()
