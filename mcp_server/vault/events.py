@@ -71,9 +71,9 @@ class FlowNotices:
             try:
                 await handler(flow_id)
             except AuthmcpError as exc:  # e.g. the database is briefly away: the waiter's own timeout still holds
-                logger.warning("handling the finished flow %s failed: %s", flow_id, exc)
-            except Exception:
-                logger.exception("handling the finished flow %s failed", flow_id)
+                logger.warning("handling the finished flow %s… failed: %s", flow_id[:6], exc)
+            except Exception:  # a short prefix only (as audit.flow_ref): a whole id in a log could finish the flow
+                logger.exception("handling the finished flow %s… failed", flow_id[:6])
 
     async def _gap(self) -> None:
         for handler in list(self._on_gap):
