@@ -665,6 +665,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.exit_on_stdin_eof:
         threading.Thread(target=_exit_on_stdin_eof, daemon=True).start()
+    # this is the provider's own process (never authmcp's stdio server): its parent reads this line to learn the URL
     print(f"READY {base_url}", flush=True)
     server.serve_forever()
 
