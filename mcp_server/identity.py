@@ -1,9 +1,10 @@
 """Who is calling: the local user (stdio, unauthenticated loopback HTTP) or a verified bearer token.
 
 The user id always comes from the authenticated request: never from a tool argument, a header the client
-chooses, or the session id. Bearer tokens are checked by the MCP SDK's auth middleware through the
-`TokenVerifier` protocol implemented here: static tokens from configuration, or JWTs from a configured
-issuer, verified against its JWKS with the audience set to this server.
+chooses, or the session id. `Identities` turns a bearer token into a `Caller`, built once: static tokens from
+configuration are prebuilt at start-up, JWTs from a configured issuer are verified against its JWKS (audience
+= this server) once and then kept, by the token's SHA-256 digest, until they expire. No `Caller` holds the
+token itself. The HTTP layer that asks is `mcp_server.web.bearer`.
 """
 
 from __future__ import annotations
@@ -12,34 +13,33 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
+from starlette.authentication import AuthCredentials
 
 from mcp_server._http import deadline, httpx2, provider_client
 from mcp_server.telemetry import traced
 
-__all__ = ["JwtVerifier", "StaticTokenVerifier", "TokenVerifier", "VerifierChain", "current_user_id"]
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
+__all__ = ["Caller", "Identities", "JwtVerifier", "StaticTokenVerifier", "current_user_id", "token_digest"]
 
 logger = logging.getLogger(__name__)
 
 JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
 
 
-class TokenVerifier(Protocol):
-    async def verify_token(self, token: str) -> AccessToken | None: ...
-
-
 def current_user_id(local_user: str) -> str:
     """The user the current request acts for: the bearer token's subject, else the local user.
 
-    On HTTP with verification configured the SDK's middleware has already refused unauthenticated requests,
+    On HTTP with verification configured the bearer layer has already refused unauthenticated requests,
     so the local user is only ever returned on stdio or on unauthenticated loopback HTTP.
     """
     token = get_access_token()
@@ -48,23 +48,43 @@ def current_user_id(local_user: str) -> str:
     return token.subject or token.client_id
 
 
+class Caller(AuthenticatedUser):
+    """A verified bearer identity, built once per token: the MCP SDK's user (what `get_access_token()` returns
+    and what its transports bind sessions to) with its Starlette credentials. Its `AccessToken.token` is empty:
+    the token itself is never kept."""
+
+    def __init__(self, access: AccessToken) -> None:
+        super().__init__(access)
+        self.credentials = AuthCredentials(access.scopes)
+
+
+def token_digest(token: bytes) -> bytes:
+    return hashlib.sha256(token).digest()
+
+
 class StaticTokenVerifier:
     """Bearer tokens listed in configuration (`[mcp_auth] tokens`), each mapped to a user id."""
 
     def __init__(self, tokens: Mapping[str, str], *, resource: str):
         # found by digest, so a lookup costs the same with 3 tokens or 3,000 and reveals nothing of them
-        self._tokens = {_digest(candidate): (candidate, user_id) for candidate, user_id in tokens.items()}
-        self._resource = resource
+        self._tokens = {
+            token_digest(candidate.encode()): (candidate.encode(), Caller(AccessToken(
+                token="", client_id="static-token", scopes=[], subject=user_id, resource=resource
+            )))
+            for candidate, user_id in tokens.items()
+        }
+
+    def caller(self, token: bytes, digest: bytes) -> Caller | None:
+        found = self._tokens.get(digest)
+        if found is None or not hmac.compare_digest(found[0], token):
+            return None
+        return found[1]
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        found = self._tokens.get(_digest(token))
-        if found is None or not hmac.compare_digest(found[0].encode(), token.encode()):
-            return None
-        return AccessToken(token=token, client_id="static-token", scopes=[], subject=found[1], resource=self._resource)
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+        """The SDK's `TokenVerifier` protocol."""
+        raw = token.encode()
+        caller = self.caller(raw, token_digest(raw))
+        return caller.access_token if caller is not None else None
 
 
 class JwtVerifier:
@@ -73,11 +93,16 @@ class JwtVerifier:
     The JWKS is fetched by one request at a time (others wait for its answer), at most every
     JWKS_MIN_INTERVAL seconds whatever the outcome, and after a failure not again before a back-off that doubles
     up to JWKS_MAX_BACKOFF: a down issuer costs one fetch and one warning per back-off, not one per token.
+
+    `caller` keeps each accepted token's `Caller` (at most CACHE_SIZE, by digest) until the token's `exp`, while
+    the keys that verified it are the current ones: keys older than JWKS_MAX_AGE, or a JWKS that changed, send
+    the token through verification again. Refusals are not kept (a token with a new key may pass after a refetch).
     """
 
     JWKS_MAX_AGE = 300.0  # seconds before keys are fetched again
     JWKS_MIN_INTERVAL = 30.0  # an unknown `kid` (or a failed fetch) refetches at most this often
     JWKS_MAX_BACKOFF = 600.0
+    CACHE_SIZE = 4096
 
     def __init__(
         self, *, issuer: str, jwks_url: str, audience: str, timeout: float = 10.0,
@@ -89,12 +114,46 @@ class JwtVerifier:
         self._audience = audience
         self._timeout = timeout
         self._keys: KeySet | None = None
+        self._jwks: Any = None  # the JSON the keys came from: an unchanged JWKS keeps the same KeySet
         self._fetched_at = 0.0  # monotonic time of the last attempt, successful or not
         self._failures = 0
         self._lock = anyio.Lock()
+        self._cache: dict[bytes, _Verified] = {}  # token digest -> verified caller, oldest first
         self.fetches = 0  # attempts so far, for operators and tests
 
+    async def caller(self, token: bytes, digest: bytes) -> Caller | None:
+        """The token's caller: kept from an earlier verification while still good, else verified now."""
+        kept = self._cache.get(digest)
+        if kept is not None:
+            if time.time() < kept.expires_at and kept.keys is self._keys and self._too_soon(self.JWKS_MAX_AGE):
+                return kept.caller
+            self._cache.pop(digest, None)
+        try:
+            text = token.decode("ascii")
+        except UnicodeDecodeError:
+            return None  # not a JWT
+        verified = await self._verify(text)
+        if verified is None:
+            return None
+        access, keys = verified
+        assert access.expires_at is not None
+        if access.expires_at <= time.time():
+            return None  # the verifier's leeway is for clock skew; an expired token is refused from its `exp` on
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)), None)
+        caller = Caller(access)
+        self._cache[digest] = _Verified(caller, access.expires_at, keys)
+        return caller
+
     async def verify_token(self, token: str) -> AccessToken | None:
+        """The SDK's `TokenVerifier` protocol: verify now, keep nothing."""
+        verified = await self._verify(token)
+        return verified[0] if verified is not None else None
+
+    async def _verify(self, token: str) -> tuple[AccessToken, KeySet] | None:
+        from joserfc import jwt  # here, not at import: only a configured issuer needs it
+        from joserfc.errors import JoseError
+
         try:
             keys = await self._key_set(refresh=False)
             try:
@@ -103,7 +162,8 @@ class JwtVerifier:
                 # Perhaps the issuer rotated its keys: look again, at most every JWKS_MIN_INTERVAL seconds.
                 if self._too_soon(self.JWKS_MIN_INTERVAL):
                     raise
-                decoded = jwt.decode(token, await self._key_set(refresh=True), algorithms=list(JWT_ALGORITHMS))
+                keys = await self._key_set(refresh=True)
+                decoded = jwt.decode(token, keys, algorithms=list(JWT_ALGORITHMS))
             claims = decoded.claims
             jwt.JWTClaimsRegistry(
                 leeway=30,
@@ -119,14 +179,14 @@ class JwtVerifier:
             return None
         scope = claims.get("scope") or claims.get("scp") or []
         return AccessToken(
-            token=token,
+            token="",
             client_id=str(claims.get("client_id") or claims.get("azp") or "jwt"),
             scopes=scope.split() if isinstance(scope, str) else [str(s) for s in scope],
             subject=str(claims["sub"]),
             expires_at=int(claims["exp"]),
             resource=self._audience,
             claims={"iss": claims.get("iss")},
-        )
+        ), keys
 
     def _too_soon(self, interval: float) -> bool:
         return self._clock() - self._fetched_at < interval
@@ -150,6 +210,9 @@ class JwtVerifier:
             return self._keys
 
     async def _fetch(self) -> None:
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         self.fetches += 1
         self._fetched_at = self._clock()
         try:
@@ -157,7 +220,7 @@ class JwtVerifier:
                 response = await client.get(self._jwks_url, headers={"Accept": "application/json"})
                 response.raise_for_status()
                 body: Any = response.json()
-            keys = KeySet.import_key_set(body)
+            keys = KeySet.import_key_set(body) if body != self._jwks or self._keys is None else self._keys
         except (httpx2.HTTPError, ValueError, JoseError) as exc:
             self._failures += 1
             logger.warning(
@@ -167,23 +230,42 @@ class JwtVerifier:
             if self._keys is None:
                 raise _JwksUnavailable from None
             return
-        self._keys, self._failures = keys, 0
+        self._keys, self._jwks, self._failures = keys, body, 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    caller: Caller
+    expires_at: float
+    keys: Any  # the KeySet that verified it
 
 
 class _JwksUnavailable(Exception):
     """No keys to check a token with (the JWKS fetch failed and is backing off)."""
 
 
-class VerifierChain:
-    """Accept a token if any verifier does (static tokens first: they need no network)."""
+class Identities:
+    """Bearer token -> `Caller`: the static tokens first (a dictionary lookup), then the issuer's JWTs.
 
-    def __init__(self, verifiers: Sequence[TokenVerifier]):
-        self._verifiers = list(verifiers)
+    `resource` is this server's MCP URL (the audience JWTs must name); `issuer` the authorization server
+    announced in the protected resource metadata (RFC 9728).
+    """
+
+    def __init__(
+        self, *, resource: str, issuer: str, static: StaticTokenVerifier | None = None, jwt: JwtVerifier | None = None
+    ):
+        self.resource = resource
+        self.issuer = issuer
+        self.static = static
+        self.jwt = jwt
 
     @traced("authmcp.identity")
-    async def verify_token(self, token: str) -> AccessToken | None:
-        for verifier in self._verifiers:
-            access = await verifier.verify_token(token)
-            if access is not None:
-                return access
+    async def identify(self, token: bytes) -> Caller | None:
+        digest = token_digest(token)
+        if self.static is not None:
+            caller = self.static.caller(token, digest)
+            if caller is not None:
+                return caller
+        if self.jwt is not None:
+            return await self.jwt.caller(token, digest)
         return None

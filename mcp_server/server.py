@@ -12,14 +12,9 @@ from typing import Any, Literal
 
 import anyio
 import uvicorn
-from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from mcp_server._http import httpx2
 from mcp_server.approval import ApprovalPolicy, Approvals
@@ -31,16 +26,15 @@ from mcp_server.config import Settings, is_loopback, package_version
 from mcp_server.errors import ConfigError
 from mcp_server.gate import AuthGate, register_tools
 from mcp_server.observability import Observability, open_observability
-from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
+from mcp_server.identity import Identities, JwtVerifier, StaticTokenVerifier
 from mcp_server.instances import RunFile, new_instance_id
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
 from mcp_server.readiness import log_unconfigured
-from mcp_server.shared_pages import bind, claim_port, identity_route, instance_secret
+from mcp_server.shared_pages import bind, claim_port
 from mcp_server.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
 from mcp_server.vault import Vault, open_vault
-from mcp_server.web import HostCheck, allowed_hosts, create_api_routes, create_home_routes, create_web_routes
-from mcp_server.web.approve import create_approval_routes
+from mcp_server.web.app import create_http_app, create_web_app
 
 __all__ = ["Runtime", "bind", "create_http_app", "create_web_app", "keep_pages", "open_runtime", "serve"]
 
@@ -69,34 +63,35 @@ class Runtime:
     vault: Vault
     service: AuthorizationService
     mcp: MCPServer[Any]
-    multi_user: bool
+    identities: Identities | None  # who calls over HTTP, when `[mcp_auth]` is configured
     environment: ToolEnvironment
     observability: Observability = field(default_factory=Observability)
 
+    @property
+    def multi_user(self) -> bool:
+        return self.identities is not None
 
-def _verifier(settings: Settings, public_url: str) -> tuple[TokenVerifier | None, AuthSettings | None]:
+
+def _identities(settings: Settings, public_url: str) -> Identities | None:
     auth = settings.mcp_auth
     if not auth.configured:
-        return None, None
+        return None
     resource = f"{public_url}/mcp"
-    verifiers: list[TokenVerifier] = []
-    if auth.tokens:
-        verifiers.append(StaticTokenVerifier(auth.tokens, resource=resource))
+    jwt = None
     if auth.jwt_issuer:
         if not auth.jwks_url:
             raise ConfigError("[mcp_auth] jwt_issuer is set but jwks_url is not; give the issuer's JWKS URL.")
-        verifiers.append(
-            JwtVerifier(
-                issuer=auth.jwt_issuer,
-                jwks_url=auth.jwks_url,
-                audience=auth.audience or resource,
-                timeout=settings.http_timeout_seconds,
-            )
+        jwt = JwtVerifier(
+            issuer=auth.jwt_issuer,
+            jwks_url=auth.jwks_url,
+            audience=auth.audience or resource,
+            timeout=settings.http_timeout_seconds,
         )
-    return VerifierChain(verifiers), AuthSettings(
-        issuer_url=auth.jwt_issuer or public_url,  # type: ignore[arg-type]
-        resource_server_url=resource,  # type: ignore[arg-type]
-        validate_token_resource=False,  # audience is checked by the verifier itself
+    return Identities(
+        resource=resource,
+        issuer=auth.jwt_issuer or public_url,
+        static=StaticTokenVerifier(auth.tokens, resource=resource) if auth.tokens else None,
+        jwt=jwt,
     )
 
 
@@ -205,14 +200,12 @@ async def open_runtime(
             flow_wait_seconds=settings.flow_wait_seconds,
             environment=environment,
         )
-        verifier, auth = _verifier(settings, public_url)
+        identities = _identities(settings, public_url)
         mcp: MCPServer[Any] = MCPServer(
             SERVER_NAME,
             version=package_version(),
             instructions="Tools that act on the user's accounts. A tool may first answer with an authorization "
             "link for the user to open; after they grant access, call the tool again.",
-            token_verifier=verifier,
-            auth=auth,
             extensions=[gate],
             log_level=settings.log_level,
             request_state_security=_request_state_security(settings),
@@ -225,7 +218,7 @@ async def open_runtime(
                 "\"custom\" (and verifier_url) or \"idp\"."
             )
         yield Runtime(
-            settings, public_url, catalog, vault, service, mcp, multi_user=verifier is not None, environment=environment,
+            settings, public_url, catalog, vault, service, mcp, identities, environment=environment,
             observability=observability,
         )
     finally:
@@ -240,78 +233,6 @@ def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
         return None  # the SDK's per-process key: enough for one process
     # a round trip may wait for the user's consent: keep the state valid as long as the flow is
     return RequestStateSecurity(keys=keys, ttl=float(max(600, settings.flow_ttl_seconds)))
-
-
-def create_web_app(runtime: Runtime) -> Starlette:
-    """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
-    hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
-    return Starlette(
-        routes=[
-            *create_web_routes(runtime.service),
-            *create_approval_routes(runtime.service),
-            *_local_routes(runtime),
-            *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
-            *runtime.observability.routes(),
-        ],
-        middleware=[*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)],
-    )
-
-
-def _local_routes(runtime: Runtime) -> list[BaseRoute]:
-    """The data dir's identity (so stdio processes share one port) and, for the local user, their own pages."""
-    routes: list[BaseRoute] = []
-    with contextlib.suppress(ConfigError):  # e.g. a read-only data dir beside PostgreSQL: nobody to share with
-        routes.append(identity_route(instance_secret(runtime.settings.data_dir)))
-    # Multi-user: these pages need to know who is in the browser, a sign-in they do not have (yet).
-    if not runtime.multi_user and not runtime.settings.api.keys:
-        routes += create_home_routes(runtime.service, runtime.settings.user_id)
-    return routes
-
-
-class _Transports:
-    """Send legacy SSE paths to the SSE app and everything else to the Streamable HTTP app."""
-
-    def __init__(self, streamable: ASGIApp, sse: ASGIApp) -> None:
-        self.streamable = streamable
-        self.sse = sse
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if path == "/sse" or path.startswith("/messages/"):
-            await self.sse(scope, receive, send)
-        else:
-            await self.streamable(scope, receive, send)
-
-
-def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response: bool = False) -> Starlette:
-    """Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages/`, the web routes and `/v1`, on one app."""
-    hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
-    mcp = runtime.mcp
-    streamable = mcp.streamable_http_app(
-        streamable_http_path="/mcp", stateless_http=stateless, json_response=json_response, transport_security=security
-    )
-    sse = mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with mcp.session_manager.run():
-            yield
-
-    return Starlette(
-        routes=[
-            *create_web_routes(runtime.service),
-            *create_approval_routes(runtime.service),
-            *_local_routes(runtime),
-            *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
-            *runtime.observability.routes(),
-            Mount("", app=_Transports(streamable, sse)),
-        ],
-        middleware=[*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)],
-        lifespan=lifespan,
-    )
 
 
 def _uvicorn(app: ASGIApp, log_level: str) -> uvicorn.Server:

@@ -1,0 +1,97 @@
+"""The HTTP apps: everything on one Starlette app for `serve --transport http`, the pages alone beside stdio.
+
+One router, `/mcp` first so a tool call matches at once; one Host/Origin check (`HostCheck`, in front of every
+route, so the SDK's own transport check is off); bearer auth (`BearerAuth`) in front of the MCP endpoints only.
+The browser routes and `/v1` have their own protections (flow cookies, API keys).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+
+from mcp_server.errors import ConfigError
+from mcp_server.identity import Identities
+from mcp_server.shared_pages import identity_route, instance_secret
+from mcp_server.web.api import create_api_routes
+from mcp_server.web.approve import create_approval_routes
+from mcp_server.web.bearer import BearerAuth, metadata_routes
+from mcp_server.web.home import create_home_routes
+from mcp_server.web.hosts import HostCheck, allowed_hosts
+from mcp_server.web.routes import create_web_routes
+
+if TYPE_CHECKING:
+    from mcp_server.server import Runtime
+
+__all__ = ["create_http_app", "create_web_app"]
+
+# HostCheck answers for every route; the SDK still checks a POST's Content-Type
+_NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response: bool = False) -> Starlette:
+    """Streamable HTTP at `/mcp`, legacy SSE at `/sse` + `/messages/`, the web routes and `/v1`, on one app."""
+    mcp = runtime.mcp
+    # the SDK's apps are built for their routes (and the session manager, `mcp.session_manager`): `/mcp`, then
+    # `/sse` and the `/messages/` mount, taken into this app's one router
+    transports = [
+        *mcp.streamable_http_app(
+            streamable_http_path="/mcp", stateless_http=stateless, json_response=json_response,
+            transport_security=_NO_SDK_HOST_CHECK,
+        ).routes,
+        *mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=_NO_SDK_HOST_CHECK).routes,
+    ]
+    if runtime.identities is not None:
+        transports = [_behind_bearer(route, runtime.identities) for route in transports]
+        transports += metadata_routes(runtime.identities)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with mcp.session_manager.run():
+            yield
+
+    return Starlette(routes=[*transports, *_web_routes(runtime)], middleware=_middleware(runtime), lifespan=lifespan)
+
+
+def create_web_app(runtime: Runtime) -> Starlette:
+    """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
+    return Starlette(routes=_web_routes(runtime), middleware=_middleware(runtime))
+
+
+def _behind_bearer(route: BaseRoute, identities: Identities) -> BaseRoute:
+    if isinstance(route, Mount):
+        return Mount(route.path, app=BearerAuth(route.app, identities=identities))
+    assert isinstance(route, Route)
+    return Route(route.path, BearerAuth(route.app, identities=identities), methods=route.methods)
+
+
+def _middleware(runtime: Runtime) -> list[Middleware]:
+    hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
+    return [*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)]
+
+
+def _web_routes(runtime: Runtime) -> list[BaseRoute]:
+    return [
+        *create_web_routes(runtime.service),
+        *create_approval_routes(runtime.service),
+        *_local_routes(runtime),
+        *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
+        *runtime.observability.routes(),
+    ]
+
+
+def _local_routes(runtime: Runtime) -> list[BaseRoute]:
+    """The data dir's identity (so stdio processes share one port) and, for the local user, their own pages."""
+    routes: list[BaseRoute] = []
+    with contextlib.suppress(ConfigError):  # e.g. a read-only data dir beside PostgreSQL: nobody to share with
+        routes.append(identity_route(instance_secret(runtime.settings.data_dir)))
+    # Multi-user: these pages need to know who is in the browser, a sign-in they do not have (yet).
+    if not runtime.multi_user and not runtime.settings.api.keys:
+        routes += create_home_routes(runtime.service, runtime.settings.user_id)
+    return routes
