@@ -1,4 +1,5 @@
-"""Assembly: settings -> catalog, vault, authorization service, MCP server, and the app for each transport."""
+"""Assembly: settings -> catalog, vault, authorization service, MCP server; serving it over stdio or HTTP (the HTTP
+apps are assembled in `mcp_server.web.app`)."""
 
 from __future__ import annotations
 

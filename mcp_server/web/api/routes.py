@@ -649,7 +649,7 @@ def create_api_routes(
     settings: Settings,
     environment: ToolEnvironment | None = None,
 ) -> list[BaseRoute]:
-    """The `/v1` API as one mount, to put before the MCP transports (which take every other path)."""
+    """The `/v1` API as one mount."""
     api = _Api(catalog, service, settings, environment)
     routes = [
         Route("/health", _endpoint(api, api.health), methods=["GET"]),
