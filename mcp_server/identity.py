@@ -49,9 +49,9 @@ def current_user_id(local_user: str) -> str:
 
 
 class Caller(AuthenticatedUser):
-    """A verified bearer identity, built once per token: the MCP SDK's user (what `get_access_token()` returns
-    and what its transports bind sessions to) with its Starlette credentials. Its `AccessToken.token` is empty:
-    the token itself is never kept."""
+    """A verified bearer identity, built once per token: the MCP SDK's user (its transports bind sessions to it;
+    `get_access_token()` returns its `access_token`) with its Starlette credentials. `access_token.token` is
+    empty: the token itself is never kept."""
 
     def __init__(self, access: AccessToken) -> None:
         super().__init__(access)
@@ -237,7 +237,7 @@ class JwtVerifier:
 class _Verified:
     caller: Caller
     expires_at: float
-    keys: Any  # the KeySet that verified it
+    keys: KeySet  # the keys that verified it: current while they are the verifier's
 
 
 class _JwksUnavailable(Exception):
