@@ -117,7 +117,7 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         response = page(
             "Approve this call?", f"An app wants to act for you ({flow.user_id}). {then}",
             extra=_FORM.format(description=escape(description), action=escape(f"/approve/{flow.id}"), csrf=token),
-            form_targets=flows.verification_origins, tone="wait",
+            form_targets=flows.verification_origins,
         )
         response.headers.update(_HEADERS)
         return response

@@ -59,7 +59,7 @@ def exported(state: Path, name: str) -> str:
 
 def key_ids_in_use(stack: Stack) -> set[str]:
     found: set[str] = set()
-    for table, where in (("connections", ""), ("revocations", ""), ("user_secrets", ""),
+    for table, where in (("connections", ""), ("revocations", ""), ("user_secrets", ""), ("digest_keys", ""),
                          ("flows", " where code_verifier is not null or held_tokens is not null")):
         found |= {row[0] for row in rows(stack, f"select key_id from {table}{where}")}
     return found
