@@ -1,7 +1,7 @@
 """A flow bound to the browser that first opens its link: a cookie of its own, only its hash in the flow.
 
-Only that browser can then finish the flow (the provider's callback, the secret form, the sign-in) or see how
-it went; any other browser is told the link was opened elsewhere and changes nothing.
+Only that browser can then finish the flow (the provider's callback, the secret form, an approval's answer, the
+sign-in) or see how it went; any other browser is told the link was opened elsewhere and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from starlette.responses import Response
 
 from mcp_server.audit import flow_ref
 from mcp_server.verification import digest
@@ -49,10 +51,31 @@ class BrowserBinding:
         value = cookies.get(self.browser_cookie(flow.id))
         return bool(value and flow.browser_hash and hmac.compare_digest(digest(value), flow.browser_hash))
 
+    def form_token(self, admission: BrowserAdmission, cookies: Mapping[str, str]) -> str:
+        """The CSRF token of a form on a flow's page: derived from the flow's browser cookie (HttpOnly, so no other
+        site can read it or derive this), so only a page shown to that browser can post it."""
+        cookie = admission.new_cookie or cookies.get(self.browser_cookie(admission.flow.id), "")
+        return digest(f"csrf|{cookie}")[:32]
+
+    def set_browser_cookie(self, response: Response, admission: BrowserAdmission) -> Response:
+        """Give the browser that has just opened the link its cookie (no-op for a browser that has it already).
+
+        SameSite=Lax, not Strict: the provider's or the issuer's redirect back to us is a cross-site navigation
+        that must carry it.
+        """
+        if admission.new_cookie is not None:
+            response.set_cookie(
+                self.browser_cookie(admission.flow.id), admission.new_cookie,
+                max_age=int(max(60.0, admission.flow.expires_at - time.time())), path="/", secure=self.secure_cookies,
+                httponly=True, samesite="lax",
+            )
+        return response
+
     async def open_in_browser(
         self, flow_id: str, cookies: Mapping[str, str], *, bind: bool = True
     ) -> BrowserAdmission | None:
-        """A browser arrives at `/connect/<flow id>`: bind a pending flow to the first browser that opens it.
+        """A browser arrives at a flow's link (`/connect/<id>`, `/approve/<id>`): bind a pending flow to the first
+        browser that opens it.
 
         A second browser is told the link is in use elsewhere and changes nothing, so it can neither finish the
         flow nor break the first browser's attempt. Returns None for an unknown flow.

@@ -355,6 +355,7 @@ def connections_revoke(
     from mcp_server.authorization import AuthorizationService
     from mcp_server.providers import ProviderRegistry
     from mcp_server.vault import open_vault
+    from mcp_server.vault.digest_keys import AUDIT_ARGUMENTS, digest_key
     from mcp_server.webhooks import attach_outbox
 
     settings = _settings(config)
@@ -364,7 +365,7 @@ def connections_revoke(
         vault = await open_vault(
             settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
         )
-        audit = AuditLog(vault.engine, digest_key=vault.keyring.derive("audit arguments digest"))
+        audit = AuditLog(vault.engine, digest_key=await digest_key(vault, AUDIT_ARGUMENTS))
         attach_outbox(audit, settings.webhooks)  # the revocation's webhook goes out from the server's outbox
         try:
             service = AuthorizationService(

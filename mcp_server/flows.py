@@ -30,6 +30,7 @@ from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
 from mcp_server.vault import DecryptionError, Flow
+from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.verification import (
     CallbackError,
     FlowUnavailable,
@@ -106,9 +107,12 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     def connect_url(self, flow: Flow) -> str:
         """The link a person opens for this flow: a consent or secret page, or an approval page."""
-        return f"{self.public_url}/{'approve' if flow.kind == 'approval' else 'connect'}/{flow.id}"
+        return f"{self.public_url}/{'approve' if flow.kind == APPROVAL else 'connect'}/{flow.id}"
 
     def done_url(self, flow: Flow) -> str:
+        """Where the flow's browser reads how it went (an approval's own page tells that itself)."""
+        if flow.kind == APPROVAL:
+            return self.connect_url(flow)
         return f"{self.public_url}/connect/{flow.id}/done"
 
     def provider(self, provider_id: str) -> Provider:
@@ -231,6 +235,12 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
         # `reason` is always our own words (CallbackError messages never carry a provider's text)
+        if flow.kind == APPROVAL:  # its verification failed: the call was not approved
+            self.audit.record(
+                "approval.declined", user_id=flow.user_id, tool=flow.provider_id, flow_ref=flow_ref(flow.id),
+                actor="user", outcome="failed", error_kind=error_kind, detail=reason,
+            )
+            return
         self.audit.record(
             "authorization.failed", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
             outcome="failed", error_kind=error_kind, detail=reason,

@@ -35,6 +35,7 @@ from mcp_server.readiness import log_unconfigured
 from mcp_server.shared_pages import bind, claim_port
 from mcp_server.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
 from mcp_server.vault import Vault, open_vault
+from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
 from mcp_server.web.app import create_http_app, create_web_app
 
 __all__ = ["Runtime", "bind", "create_http_app", "create_web_app", "keep_pages", "open_runtime", "serve"]
@@ -172,7 +173,7 @@ async def open_runtime(
             flow_retention_seconds=settings.flow_retention_days * 86400,
             audit=AuditLog(
                 vault.engine,
-                digest_key=vault.keyring.derive("audit arguments digest"),
+                digest_key=await digest_key(vault, AUDIT_ARGUMENTS),
                 queue_size=settings.audit.queue_size,
                 retention_days=settings.audit.retention_days,
             ),
@@ -185,7 +186,7 @@ async def open_runtime(
         if policy.enabled:
             policy.check(catalog)
             service.approvals = Approvals(
-                policy, service, digest_key=vault.keyring.derive("approval call digest"),
+                policy, service, digest_key=await digest_key(vault, APPROVAL_CALL),
                 wait_seconds=settings.approval.wait_seconds, ttl=settings.flow_ttl_seconds,
             )
         environment = ToolEnvironment(

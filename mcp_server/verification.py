@@ -9,6 +9,9 @@ that consented, never in a log line, never equal to the `/connect` id the link's
   application, which knows who is signed in, calls `POST /v1/auth/confirm_user` with it (Arcade's API).
 - `idp`: authmcp signs the browser in at the `[mcp_auth] jwt_issuer` (an OpenID Connect relying party, PKCE,
   the confirmation as `state`) and the flow completes only if the signed-in `sub` is the flow's user.
+
+An approval's yes (`web/approve.py`) takes the same steps: it is held, and granted only once the person in the
+browser is shown to be the user the call acts for; anyone else's confirmation fails it.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import secrets
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from mcp_server.audit import AuditLog, flow_ref
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider
 from mcp_server.providers import oauth2
 from mcp_server.telemetry import traced
+from mcp_server.vault.approvals import KIND as APPROVAL
+from mcp_server.vault.approvals import decide_approval
 
 if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
@@ -94,6 +99,13 @@ class VerificationSteps:
         return self.verification != "none"
 
     @property
+    def verification_origins(self) -> list[str]:
+        """Where a form's answer may redirect the browser to verify (the CSP form-action of our form pages)."""
+        url = self.verifier_url if self.verification == "custom" else self.idp.authorize_url if self.idp else None
+        parts = urlsplit(url or "")
+        return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+    @property
     def sign_in_redirect_uri(self) -> str:
         return f"{self.public_url}/oauth/verify"
 
@@ -141,18 +153,35 @@ class VerificationSteps:
     async def _verified(self, flow: Flow, user_id: str) -> Flow:
         if flow.status == "completed" and flow.user_id == user_id:
             return flow  # the same confirmation again: nothing more is bound
+        approval = flow.kind == APPROVAL
+        what = "approval" if approval else "authorization"
         if flow.status != "awaiting_verification" or flow.is_expired(time.time()):
-            raise FlowUnavailable(f"This authorization is not waiting for verification (it is {flow.status}).")
+            raise FlowUnavailable(f"This {what} is not waiting for verification (it is {flow.status}).")
         if flow.user_id != user_id:
-            await self.vault.fail_flow(flow.id, "The person who authorized is not the user this link was made for.")
+            if approval:
+                error = "The person who confirmed is not the user this call acts for, so it was not approved."
+                reason = "the verified user is not the user this call acts for"
+                told = ("The verified user is not the user this call acts for, so the approval is not granted and "
+                        "the tool will not run.")
+            else:
+                error = "The person who authorized is not the user this link was made for."
+                reason = "the verified user is not the user this authorization was started for"
+                told = ("The verified user is not the user this authorization was started for. Nothing was "
+                        "connected; the user must start again.")
+            await self.vault.fail_flow(flow.id, error)
             await self._finish(flow.id)
             logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
-            self._audit_failure(flow, "the verified user is not the user this authorization was started for")
-            raise UserMismatch("The verified user is not the user this authorization was started for.")
+            self._audit_failure(flow, reason)
+            raise UserMismatch(told)
         released = await self.vault.release_held_tokens(flow.id)
         if released is None:
-            raise FlowUnavailable("This authorization is not waiting for verification any more.")
+            raise FlowUnavailable(f"This {what} is not waiting for verification any more.")
         held_flow, payload = released
+        if approval:
+            await self._grant_verified_approval(held_flow)
+            done = await self.vault.get_flow(flow.id)
+            assert done is not None
+            return done
         self.audit.record(
             "authorization.verified", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
             actor="user", outcome="ok",
@@ -165,6 +194,17 @@ class VerificationSteps:
         done = await self.vault.get_flow(flow.id)
         assert done is not None
         return done
+
+    async def _grant_verified_approval(self, flow: Flow) -> None:
+        """The person who said yes to a call is its user: the approval counts (the call may now run, once)."""
+        if await decide_approval(self.vault, flow.id, approve=True, from_statuses=("exchanging",)) is None:
+            raise FlowUnavailable("This approval expired while it was being confirmed; the tool did not run.")
+        logger.info("approval %s granted by its verified user", flow_ref(flow.id))
+        self.audit.record(
+            "approval.granted", user_id=flow.user_id, tool=flow.provider_id, actor="user", outcome="granted",
+            detail=f"on a page, verified ({self.verification})", flow_ref=flow_ref(flow.id),
+        )
+        await self._finish(flow.id)
 
     @traced("authmcp.flow.sign_in")
     async def finish_sign_in(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Flow:
@@ -187,12 +227,15 @@ class VerificationSteps:
             subject = await self._signed_in_subject(flow, params)
             return await self._verified(flow, subject)
         except UserMismatch:
-            raise CallbackError(
-                "You signed in as someone other than the user this link was made for. Nothing was connected.",
-                status=403, flow_id=flow.id,
-            ) from None
+            if flow.kind == APPROVAL:
+                told = ("You signed in as someone other than the user this call acts for, so it was not approved "
+                        "and the tool will not run.")
+            else:
+                told = "You signed in as someone other than the user this link was made for. Nothing was connected."
+            raise CallbackError(told, status=403, flow_id=flow.id) from None
         except CallbackError as exc:
             await self.vault.fail_flow(flow.id, str(exc))
+            self._audit_failure(flow, str(exc))
             await self._finish(flow.id)
             raise
 

@@ -4,7 +4,9 @@ down for a while.
 The outbox is filled by the audit writer, in the transaction that writes the events (`AuditLog.on_write`):
 one implementation of "an event happened", and nothing on the call path. `WebhookSender.run` delivers what is
 due: each attempt has a total deadline, failures are retried with a doubling back-off, and every attempt
-leaves a `webhook.delivery` row in the audit trail. Replicas sharing a database claim a row before sending it.
+leaves a `webhook.delivery` row in the audit trail. The back-off is the endpoint's, not the row's: once a
+receiver takes a delivery it is back, so its other waiting rows are due at once and their next failure starts
+again from the first step. Replicas sharing a database claim a row before sending it.
 
 Signing follows Standard Webhooks: headers `webhook-id` (the same on every attempt), `webhook-timestamp`,
 `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed by the bytes of `whsec_<base64>`.
@@ -237,14 +239,27 @@ class WebhookSender:
 
     async def _settle(self, row: dict[str, Any], status: str, attempt: int, error: str | None) -> None:
         now = time.time()
-        backoff = min(self._settings.retry_seconds * 2 ** (attempt - 1), MAX_BACKOFF)
+        failures = 0 if error is None else row["failures"] + 1
+        backoff = min(self._settings.retry_seconds * 2 ** max(failures - 1, 0), MAX_BACKOFF)
         values = {
             "status": status, "attempts": attempt, "claimed_until": None, "last_error": error, "updated_at": now,
-            "next_attempt_at": now + backoff,
+            "next_attempt_at": now + backoff, "failures": failures,
         }
         with anyio.CancelScope(shield=True):
             async with self._engine.begin() as conn:
                 await conn.execute(update(webhook_outbox).where(webhook_outbox.c.id == row["id"]).values(**values))
+            if error is None:  # the receiver is back: what waits for it is due now, from the first step again
+                # (a transaction of its own: beside the row's update it would lock rows in another order than the
+                # concurrent deliveries to the same receiver, and deadlock with them)
+                async with self._engine.begin() as conn:
+                    await conn.execute(
+                        update(webhook_outbox)
+                        .where(
+                            webhook_outbox.c.url_digest == row["url_digest"], webhook_outbox.c.status == "pending",
+                            webhook_outbox.c.failures > 0,
+                        )
+                        .values(failures=0, next_attempt_at=now)
+                    )
 
     async def purge(self, now: float | None = None) -> int:
         cutoff = (now or time.time()) - KEEP_DONE_SECONDS

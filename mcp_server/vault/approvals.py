@@ -2,12 +2,16 @@
 
 A row's `provider_id` is the tool's API name and its `scopes` the call's digest (see mcp_server/approval.py);
 the readable description of the call, which holds argument values, is stored encrypted like any flow secret.
-pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired).
+pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired). With user
+verification a yes goes pending -> awaiting_verification (the description held as `{"description": ...}` with
+the confirmation, see verification.py) -> exchanging -> completed once the person is shown to be the user.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
@@ -15,7 +19,7 @@ from mcp_server.vault.schema import flows
 from mcp_server.vault.flow_store import Flow, _flow_context
 from mcp_server.vault.store import Vault
 
-__all__ = ["consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description"]
+__all__ = ["KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description"]
 
 KIND = "approval"
 
@@ -33,19 +37,28 @@ async def create_approval(
 
 
 async def find_pending_approval(vault: Vault, user_id: str, tool: str, digest: str) -> Flow | None:
+    """The unanswered approval of this call that no browser has opened yet, to hand out again (like a consent link:
+    once opened, a call made again gets a new link, so nobody is stuck with one opened elsewhere)."""
     return await vault.find_pending_flow(user_id, tool, [digest], kind=KIND)
 
 
 async def read_description(vault: Vault, flow_id: str) -> str | None:
     async with vault.engine.execution_options(authmcp_read_only=True).connect() as conn:
-        sealed = (
-            await conn.execute(select(flows.c.held_tokens).where(flows.c.id == flow_id, flows.c.kind == KIND))
-        ).scalar_one_or_none()
-    return vault.keyring.decrypt(sealed, _flow_context(flow_id, "held_tokens")) if sealed else None
+        row = (
+            await conn.execute(
+                select(flows.c.held_tokens, flows.c.status).where(flows.c.id == flow_id, flows.c.kind == KIND)
+            )
+        ).first()
+    if row is None or not row.held_tokens:
+        return None
+    text = vault.keyring.decrypt(row.held_tokens, _flow_context(flow_id, "held_tokens"))
+    return text if row.status in ("pending", "completed") else str(json.loads(text).get("description", ""))
 
 
-async def decide_approval(vault: Vault, flow_id: str, *, approve: bool) -> Flow | None:
-    """Record the person's answer, once, while the approval is pending and unexpired."""
+async def decide_approval(
+    vault: Vault, flow_id: str, *, approve: bool, from_statuses: Sequence[str] = ("pending",)
+) -> Flow | None:
+    """Record the person's answer, once, while the approval is in one of `from_statuses` and unexpired."""
     now = time.time()
     values = {"status": "completed", "completed_at": now} if approve else {
         "status": "failed", "error": "The person declined this call.", "completed_at": now, "held_tokens": None,
@@ -53,7 +66,10 @@ async def decide_approval(vault: Vault, flow_id: str, *, approve: bool) -> Flow 
     async with vault.engine.begin() as conn:
         result = await conn.execute(
             update(flows)
-            .where(flows.c.id == flow_id, flows.c.kind == KIND, flows.c.status == "pending", flows.c.expires_at > now)
+            .where(
+                flows.c.id == flow_id, flows.c.kind == KIND, flows.c.status.in_(tuple(from_statuses)),
+                flows.c.expires_at > now,
+            )
             .values(**values)
         )
         if result.rowcount != 1:

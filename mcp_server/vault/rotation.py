@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from mcp_server.vault.digest_keys import _digest_key_context
 from mcp_server.vault.keyring import Keyring
-from mcp_server.vault.schema import connections, flows, revocations, user_secrets
+from mcp_server.vault.schema import connections, digest_keys, flows, revocations, user_secrets
 from mcp_server.vault.store import _connection_context, _flow_context, _revocation_context, _secret_context
 
 __all__ = ["reencrypt"]
@@ -31,6 +32,7 @@ _SEALED: list[tuple[Table, tuple[str, ...], Context]] = [
     (flows, ("code_verifier", "held_tokens"), lambda r, c: _flow_context(r["id"], c)),
     (user_secrets, ("value",), lambda r, _c: _secret_context(r["user_id"], r["name"])),
     (revocations, ("token",), lambda r, _c: _revocation_context(r["id"])),
+    (digest_keys, ("value",), lambda r, _c: _digest_key_context(r["id"])),
 ]
 
 

@@ -129,6 +129,19 @@ webhook_outbox = Table(
     Column("last_error", String(200), nullable=True),  # our own words
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # failed attempts since its endpoint last took a delivery: the back-off step (reset when the receiver is back)
+    Column("failures", Integer, nullable=False, server_default="0"),
 )
 
 Index("ix_webhook_outbox_due", webhook_outbox.c.status, webhook_outbox.c.next_attempt_at)
+
+# keys of keyed digests (audit argument digests, approval call digests), one row per purpose: kept here,
+# encrypted like any column, so that a key rotation re-encrypts them instead of changing them
+digest_keys = Table(
+    "digest_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the purpose
+    Column("value", Text, nullable=False),  # ciphertext
+    Column("key_id", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)

@@ -27,7 +27,7 @@ from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.local_notices import LocalFlowNotices
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages
-from mcp_server.vault.schema import connections, flows, revocations, user_secrets
+from mcp_server.vault.schema import connections, digest_keys, flows, revocations, user_secrets
 
 __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
 
@@ -430,6 +430,7 @@ class Vault(Bookkeeping, FlowStore):
                 (flows, or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None))),
                 (revocations, None),
                 (user_secrets, None),
+                (digest_keys, None),
             ):
                 query = select(table.c.key_id, func.count()).group_by(table.c.key_id)
                 if sealed is not None:

@@ -1,31 +1,43 @@
 """`/approve/<id>`: the page where a person approves or declines one tool call, for clients that cannot ask
 them in a form of their own.
 
-The form is protected by a token held in an HttpOnly, SameSite=Strict cookie set when the page was shown and
-repeated in the form (a double submit): another site cannot read the cookie nor make the browser send it, so
-it cannot decide for the person. The page keeps the `Origin` header on its POST (Referrer-Policy
-`same-origin`; `no-referrer` would make Chromium send `Origin: null`, which the Host/Origin check refuses).
+It is protected like an authorization link (`/connect/<id>`, see browser_binding.py and verification.py):
+
+- The link is bound to the first browser that opens it (the flow's own cookie, only its hash stored); any other
+  browser is told it was opened elsewhere and can decide nothing.
+- The form carries a token derived from that cookie (HttpOnly): another site can neither read it nor make the
+  browser post it. The page keeps the `Origin` header on its POST (Referrer-Policy `same-origin`; `no-referrer`
+  would make Chromium send `Origin: null`, which the Host/Origin check refuses).
+- With `[api] verification = "custom"` or `"idp"`, a yes counts only once the person in the browser is shown to
+  be the user the call acts for, by the same steps as consent: whoever made the link (an agent that can open
+  URLs and post forms, say) cannot approve its own call.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
+import logging
 import time
 from html import escape
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.audit import flow_ref
 from mcp_server.authorization import AuthorizationService
+from mcp_server.vault import Flow
 from mcp_server.vault.approvals import KIND, decide_approval, read_description
-from mcp_server.web.pages import BROWSER_HEADERS, page
+from mcp_server.verification import CallbackError
+from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page
 
 __all__ = ["create_approval_routes"]
 
+logger = logging.getLogger(__name__)
+
 _HEADERS = {**BROWSER_HEADERS, "Referrer-Policy": "same-origin"}
+_BACK = "Go back to your app; it may ask again."
+_UNANSWERED = ("pending", "awaiting_verification")
 
 _FORM = """<pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem;border-radius:6px">{description}</pre>
 <form method="post" action="{action}"><input type="hidden" name="csrf" value="{csrf}">
@@ -33,57 +45,104 @@ _FORM = """<pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem;bord
 <button type="submit" name="decision" value="decline">Decline</button></p></form>"""
 
 
-def _cookie_name(request: Request, flow_id: str) -> str:
-    prefix = "__Host-" if request.url.scheme == "https" else ""
-    return f"{prefix}authmcp-approve-{flow_ref(flow_id)}"
+def _answered(flow: Flow) -> Response:
+    """What the link's own browser is told once the question is no longer open."""
+    if flow.status == "completed":
+        return page("Approved", "Go back to your app: the tool runs when it is called again.", status_code=200)
+    if flow.status == "used":
+        return page("Already done", "This call was approved and has run. You can close this tab.")
+    if flow.status == "failed":
+        return page("Not approved", f"{flow.error or 'This approval expired.'} The tool did not run.", _BACK,
+                    status_code=410)
+    if flow.status == "exchanging":
+        return page("Almost done", "Your approval is being confirmed.", "Reload this page in a moment.",
+                    status_code=409)
+    return page("Link expired", "This approval link has expired; the tool did not run.", _BACK, status_code=410)
 
 
 def create_approval_routes(service: AuthorizationService) -> list[Route]:
+    flows = service.flows
+
     async def approve(request: Request) -> Response:
-        flow_id = request.path_params["flow_id"][:64]
-        flow = await service.flow_status(flow_id)
-        if flow is None or flow.kind != KIND:
-            return page("Link not valid", "This approval link is not known. Go back to your app.", status_code=404)
-        if flow.status == "completed":
-            return page("Approved", "Go back to your app: the tool runs when it is called again.", status_code=200)
-        if flow.status == "used":
-            return page("Already done", "This call was approved and has run. You can close this tab.")
-        if flow.status == "failed":
-            return page("Not approved", f"{flow.error or 'This approval expired.'} The tool did not run.", status_code=410)
-        if flow.is_expired(time.time()):
-            return page("Link expired", "This approval link has expired; the tool did not run. Go back to your app.",
+        flow_id = request.path_params["flow_id"]
+        unknown = page("Link not valid", "This approval link is not known. Go back to your app.", status_code=404)
+        if len(flow_id) > 64:
+            return unknown
+        # only opening the link binds it to a browser; a post from a browser without its cookie decides nothing
+        admission = await flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
+        if admission is None or admission.flow.kind != KIND:
+            return unknown
+        flow = admission.flow
+        open_now = flow.status in (*_UNANSWERED, "exchanging") and not flow.is_expired(time.time())
+        if not admission.ours:
+            logger.info("approval %s: a browser other than its own opened the link", flow_ref(flow.id))
+            if open_now and request.method != "GET":
+                return page("Opened in another browser", "This approval can only be answered in the browser that "
+                            "opened its link; nothing was decided.", _BACK, status_code=403)
+            if open_now:
+                return other_browser_page(flow)
+            return page("Link no longer valid", "This approval was already answered or has expired.", _BACK,
                         status_code=410)
-        cookie = _cookie_name(request, flow.id)
+        if flow.status not in _UNANSWERED or not open_now:
+            return _answered(flow)
+        token = flows.form_token(admission, request.cookies)
         if request.method == "GET":
-            description = await read_description(service.vault, flow.id) or flow.provider_id
-            csrf = secrets.token_urlsafe(24)
-            response = page(
-                "Approve this call?",
-                f"An app wants to act for you ({flow.user_id}). Read what it will do, then approve or decline.",
-                extra=_FORM.format(description=escape(description), action=escape(f"/approve/{flow.id}"), csrf=csrf),
-            )
-            response.headers.update(_HEADERS)
-            response.set_cookie(
-                cookie, csrf, max_age=int(max(60, flow.expires_at - time.time())), httponly=True, samesite="strict",
-                secure=request.url.scheme == "https", path="/approve",
-            )
-            return response
+            return flows.set_browser_cookie(await _question(flow, token), admission)
+
         form = await request.form(max_files=0, max_fields=4)
-        sent, expected = form.get("csrf"), request.cookies.get(cookie)
-        if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        sent = form.get("csrf")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, token):
             return page("Open the link again", "This form was not sent from the page this browser was shown. "
                         "Open the approval link again and decide there.", status_code=403)
-        approve_it = form.get("decision") == "approve"
-        decided = await decide_approval(service.vault, flow.id, approve=approve_it)
-        if decided is None:
+        if form.get("decision") != "approve":
+            # A no is taken from the link's browser without verifying who is there: it only stops a call, which
+            # whoever holds the link could do anyway by never approving it (and a call can always be asked again).
+            return await _decline(flow)
+        if flows.verifies_users:
+            return await _verify_then_grant(flow)
+        if await decide_approval(service.vault, flow.id, approve=True) is None:
             return page("Already decided", "This approval was already answered or has expired.", status_code=409)
+        _audit(flow, "approval.granted", "granted")
+        return page("Approved", "Go back to your app: the tool runs when it is called again.")
+
+    async def _question(flow: Flow, token: str) -> Response:
+        description = await read_description(service.vault, flow.id) or flow.provider_id
+        if not flows.verifies_users:
+            then = "Read what it will do, then approve or decline."
+        elif flow.status == "awaiting_verification":
+            then = (f"You approved it, but it counts only once you confirm you are {flow.user_id}: finish that, or "
+                    f"approve again to be sent there once more, or decline.")
+        else:
+            then = f"Read what it will do, then approve or decline. To approve, you then confirm you are {flow.user_id}."
+        response = page(
+            "Approve this call?", f"An app wants to act for you ({flow.user_id}). {then}",
+            extra=_FORM.format(description=escape(description), action=escape(f"/approve/{flow.id}"), csrf=token),
+            form_targets=flows.verification_origins,
+        )
+        response.headers.update(_HEADERS)
+        return response
+
+    async def _decline(flow: Flow) -> Response:
+        if await decide_approval(service.vault, flow.id, approve=False, from_statuses=_UNANSWERED) is None:
+            return page("Already decided", "This approval was already answered or has expired.", status_code=409)
+        _audit(flow, "approval.declined", "declined")
+        return page("Declined", "The tool will not run. You can close this tab.")
+
+    async def _verify_then_grant(flow: Flow) -> Response:
+        """Hold the yes and send the browser to show who is there (again, with a fresh confirmation, if it was
+        already sent once: the previous one stops working)."""
+        description = await read_description(service.vault, flow.id) or ""
+        try:
+            url = await flows.hold_for_verification(flow, {"description": description}, from_status=flow.status)
+        except CallbackError:
+            return page("Already decided", "This approval was already answered or has expired.", status_code=409)
+        logger.info("approval %s: approved, waiting for the user to be verified", flow_ref(flow.id))
+        return RedirectResponse(url, status_code=303, headers=_HEADERS)
+
+    def _audit(flow: Flow, event: str, outcome: str) -> None:
         service.audit.record(
-            "approval.granted" if approve_it else "approval.declined", user_id=flow.user_id, tool=flow.provider_id,
-            actor="user", outcome="granted" if approve_it else "declined", detail="on a page",
+            event, user_id=flow.user_id, tool=flow.provider_id, actor="user", outcome=outcome, detail="on a page",
             flow_ref=flow_ref(flow.id),
         )
-        if approve_it:
-            return page("Approved", "Go back to your app: the tool runs when it is called again.")
-        return page("Declined", "The tool will not run. You can close this tab.")
 
     return [Route("/approve/{flow_id}", approve, methods=["GET", "POST"])]

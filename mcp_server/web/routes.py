@@ -12,7 +12,6 @@ import functools
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -28,7 +27,6 @@ from mcp_server.authorization import (
 from mcp_server.audit import flow_ref
 from mcp_server.errors import StorageUnavailable
 from mcp_server.flows import BrowserAdmission, Landing
-from mcp_server.verification import digest
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, secret_form
 
 __all__ = ["create_web_routes"]
@@ -42,11 +40,6 @@ _BACK = "Go back to your app and try the tool again for a new link."
 
 def _not_known() -> Response:
     return page("Link not valid", "This authorization link is not known here.", _BACK, status_code=404)
-
-
-def _origin(url: str | None) -> list[str]:
-    parts = urlsplit(url or "")
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
 
 def _retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -68,8 +61,7 @@ def _retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> 
 
 def create_web_routes(service: AuthorizationService) -> list[Route]:
     flows = service.flows
-    # where a secret form's answer may redirect: to the verifier or the sign-in page (CSP form-action)
-    form_targets = _origin(flows.verifier_url) + _origin(flows.idp.authorize_url if flows.idp else None)
+    form_targets = flows.verification_origins  # where a secret form's answer may redirect (CSP form-action)
 
     def provider_name(provider_id: str) -> str:
         provider = service.providers.get(provider_id)
@@ -79,13 +71,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         url = landing.url if isinstance(landing, Landing) else landing
         return RedirectResponse(url, status_code=303, headers=BROWSER_HEADERS)
 
-    def with_cookie(response: Response, admission: BrowserAdmission) -> Response:
-        if admission.new_cookie is not None:
-            response.set_cookie(
-                service.browser_cookie(admission.flow.id), admission.new_cookie,
-                max_age=int(flows.flow_ttl), path="/", secure=flows.secure_cookies, httponly=True, samesite="lax",
-            )
-        return response
+    with_cookie = flows.set_browser_cookie
 
     async def connect(request: Request) -> Response:
         flow_id = request.path_params["flow_id"]
@@ -118,15 +104,10 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         logger.info("flow %s: browser sent to the provider", flow_ref(flow.id))
         return with_cookie(go(url), admission)
 
-    def csrf_token(admission: BrowserAdmission, request: Request) -> str:
-        # bound to the flow's browser cookie (HttpOnly: no other site can read it or derive this)
-        cookie = admission.new_cookie or request.cookies.get(service.browser_cookie(admission.flow.id), "")
-        return digest(f"csrf|{cookie}")[:32]
-
     async def secret(request: Request, admission: BrowserAdmission) -> Response:
         flow = admission.flow
         action = f"/connect/{flow.id}"
-        token = csrf_token(admission, request)
+        token = flows.form_token(admission, request.cookies)
 
         def form(error: str | None = None) -> Response:
             return secret_form(
@@ -198,6 +179,8 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
 
 def _callback_failure(exc: CallbackError) -> Response:
     message = str(exc)
+    if "not approved" in message:  # an approval whose sign-in named someone else
+        return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
     if "declined" in message:
         return page("Access declined", message, "If that was a mistake, try the tool again in your app.",
                     status_code=exc.status)

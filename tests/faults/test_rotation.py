@@ -20,7 +20,7 @@ import anyio
 import httpx2
 import pytest
 
-from mcp_server.vault import generate_key, open_vault
+from mcp_server.vault import Keyring, generate_key, open_vault
 from tests.conftest import REPO
 from tests.e2e.conftest import Stack, authorize_in_browser
 from tests.faults.conftest import API_KEY, api_client, database, execute, expire_tokens, rows, wait_until
@@ -59,7 +59,7 @@ def exported(state: Path, name: str) -> str:
 
 def key_ids_in_use(stack: Stack) -> set[str]:
     found: set[str] = set()
-    for table, where in (("connections", ""), ("revocations", ""), ("user_secrets", ""),
+    for table, where in (("connections", ""), ("revocations", ""), ("user_secrets", ""), ("digest_keys", ""),
                          ("flows", " where code_verifier is not null or held_tokens is not null")):
         found |= {row[0] for row in rows(stack, f"select key_id from {table}{where}")}
     return found
@@ -216,3 +216,49 @@ async def test_rotation_killed_mid_way_is_finished_by_the_next_run_without_anoth
     async with api_client(stack) as http:
         assert (await execute(http, "alice")).json()["success"]
 
+
+
+async def test_digests_and_a_pending_approval_still_match_after_a_rotation_and_a_restart(stack_factory: Any) -> None:
+    stack: Stack = stack_factory(
+        api={"keys": [API_KEY], "verification": "none"}, approval={"policy": "listed", "tools": ["Gmail.SendEmail"]},
+    )
+    toolkit = str(REPO / "tests" / "support" / "api_toolkit.py")
+    send = {"tool_name": "Gmail.SendEmail", "user_id": "alice", "input": {"recipient": "bob@example.com", "subject": "Q3"}}
+    fail = {"tool_name": "Gmail.Fail", "user_id": "alice", "input": {"kind": "expected"}}
+    calls = "select args_digest from audit_events where event = 'tool.call' and tool = ? order by id"
+    stack.start_http("--toolkit", toolkit)
+    async with api_client(stack) as http:
+        pending = (await http.post("/v1/tools/execute", json=send)).json()
+        approval_url = pending["output"]["authorization"]["url"]
+        assert "/approve/" in approval_url
+        assert not (await http.post("/v1/tools/execute", json=fail)).json()["success"]
+    await wait_until(lambda: len(rows(stack, calls, "Gmail.Fail")) == 1, what="the call in the audit trail")
+    stack.stop()
+
+    key_file = Path(stack.settings["data_dir"]) / "keys"
+    old_key = key_file.read_text().strip()
+    for step in ("rotate", "retire"):
+        done = subprocess.run(
+            [sys.executable, "-m", "mcp_server", "keys", step, "--config", str(stack.config_path)],
+            env=stack.env(), capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert old_key not in key_file.read_text()
+
+    stack.start_http("--toolkit", toolkit)
+    async with httpx2.AsyncClient(trust_env=False, timeout=30) as browser:  # the person approves on the page
+        shown = await browser.get(approval_url)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', shown.text)
+        assert shown.status_code == 200 and csrf is not None
+        decided = await browser.post(approval_url, data={"csrf": csrf.group(1), "decision": "approve"},
+                                     headers={"Origin": stack.base_url})
+        assert decided.status_code == 200 and "Approved" in decided.text
+    async with api_client(stack) as http:
+        ran = (await http.post("/v1/tools/execute", json=send)).json()
+        assert ran["success"], ran  # the approval asked before the rotation matches the same call after it
+        assert not (await http.post("/v1/tools/execute", json=fail)).json()["success"]
+    await wait_until(lambda: len(rows(stack, calls, "Gmail.Fail")) == 2, what="the second call in the audit trail")
+    before, after = rows(stack, calls, "Gmail.Fail")
+    assert before == after and before[0]  # equal calls, equal digests, across the rotation
+    digest_key_ids = {key_id for (key_id,) in rows(stack, "select key_id from digest_keys")}
+    assert len(digest_key_ids) == 1 and Keyring([old_key]).primary_key_id not in digest_key_ids  # re-encrypted

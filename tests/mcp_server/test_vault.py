@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from mcp_server.errors import KeyringError
 from mcp_server.vault import DecryptionError, Keyring, Vault, generate_key, open_vault
+from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
 from mcp_server.vault.keyring import read_key_file
 from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
 
@@ -267,6 +268,30 @@ async def test_rotation_covers_every_table_and_the_old_key_can_then_be_removed(
         assert [r.token for r in await only_new.due_revocations()] == [CANARY_REFRESH]
         released = await only_new.release_held_tokens("held")
         assert released is not None and "held-token" in released[1]
+    finally:
+        await only_new.aclose()
+
+
+async def test_digest_keys_are_made_once_and_outlive_a_rotation(vault: Vault, db_url: str, tmp_path: Path) -> None:
+    made: list[bytes] = []
+
+    async def first_use() -> None:
+        made.append(await digest_key(vault, AUDIT_ARGUMENTS))
+
+    async with anyio.create_task_group() as tg:  # two processes starting at once agree on one key
+        tg.start_soon(first_use)
+        tg.start_soon(first_use)
+    approval = await digest_key(vault, APPROVAL_CALL)
+    assert made[0] == made[1] and len(made[0]) == 32 and approval != made[0]
+    old = read_key_file(tmp_path / "keys")
+    new = generate_key()
+    assert await vault.rotate_keys(Keyring([new, *old])) == 2  # re-encrypted, not changed
+    await vault.aclose()
+    only_new = await open_vault(db_url, env_keys=[new], key_file=tmp_path / "unused")
+    try:
+        assert await only_new.stored_key_ids() == [Keyring([new]).primary_key_id]
+        assert await digest_key(only_new, AUDIT_ARGUMENTS) == made[0]
+        assert await digest_key(only_new, APPROVAL_CALL) == approval
     finally:
         await only_new.aclose()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
 from mcp_server._http import httpx2
@@ -20,6 +20,7 @@ from mcp_server.config import WebhookSettings
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.schema import webhook_outbox
 from mcp_server.webhooks import WebhookSender, attach_outbox
+from tests.e2e.conftest import free_port
 from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
 from tests.support.receiver import Receiver
 
@@ -117,6 +118,57 @@ async def test_a_receiver_that_never_answers_is_cut_off_and_retried_later(vault:
     attempt = next(r for r in rows if r["event"] == "webhook.delivery")
     assert attempt["outcome"] == "retry" and attempt["error_kind"] == "no answer in time"
     assert "connection.needs_reauth" in attempt["detail"] and "attempt 1" in attempt["detail"]
+
+
+async def due_now(vault: Vault) -> None:
+    """Time passes: every waiting row's back-off is over."""
+    async with vault.engine.begin() as conn:
+        await conn.execute(update(webhook_outbox).where(webhook_outbox.c.status == "pending").values(next_attempt_at=0))
+
+
+async def test_a_receiver_back_up_resets_the_back_off_of_what_waits_for_it(vault: Vault) -> None:
+    port = free_port()  # nothing listens there yet: the receiver is down
+    config = settings(f"http://127.0.0.1:{port}/hook", retry_seconds=60)
+    audit = audit_with_outbox(vault, config)
+    for user in ("alice", "bob"):
+        audit.record("connection.revoked", user_id=user, provider_id="demo", actor="user", outcome="ok")
+    await audit.flush()
+    sender = WebhookSender(vault.engine, config, audit)
+
+    async def backoffs() -> list[float]:
+        return [r["next_attempt_at"] - r["updated_at"] for r in await outbox(vault) if r["status"] == "pending"]
+
+    async with httpx2.AsyncClient() as http:
+        for step in (60, 120, 240):  # down: each failure doubles the wait
+            await due_now(vault)
+            assert await sender.deliver_due(http) == 2
+            assert await backoffs() == [step, step]
+
+        receiver = Receiver(port).start()  # up: a new event goes out at once, and what waited is due again
+        try:
+            audit.record("connection.revoked", user_id="carol", provider_id="demo", actor="user", outcome="ok")
+            await audit.flush()
+            assert await sender.deliver_due(http) == 1  # carol's: alice's and bob's still wait 240 s
+            rows = await outbox(vault)
+            assert [(r["status"], r["failures"]) for r in rows] == [("pending", 0), ("pending", 0), ("delivered", 0)]
+            assert [r["next_attempt_at"] for r in rows[:2]] == [rows[2]["updated_at"]] * 2  # due since then
+        finally:
+            receiver.stop()
+
+        # down again before those two went out: their next failure waits the first step, not the fourth
+        assert await sender.deliver_due(http) == 2
+        assert await backoffs() == [60, 60]
+        assert [r["attempts"] for r in await outbox(vault)] == [4, 4, 1]  # attempts still count them all
+
+        receiver = Receiver(port).start()
+        try:
+            await due_now(vault)
+            assert await sender.deliver_due(http) == 2
+        finally:
+            receiver.stop()
+    users = [json.loads(r.body)["data"]["user_id"] for r in receiver.bodies()]
+    assert sorted(users) == ["alice", "bob"]  # each once, after the second outage
+    assert {row["status"] for row in await outbox(vault)} == {"delivered"}
 
 
 async def test_two_processes_deliver_a_row_once(vault: Vault, receivers: list[Receiver]) -> None:

@@ -395,7 +395,7 @@ class _Api:
         try:
             flow = await self.service.confirm_user(body.flow_id, body.user_id)
         except UserMismatch as exc:
-            raise ApiError(403, "user_mismatch", f"{exc} Nothing was connected; the user must start again.") from None
+            raise ApiError(403, "user_mismatch", str(exc)) from None  # what was refused, and what to do
         except FlowUnavailable as exc:
             raise ApiError(400, "flow_unavailable", str(exc)) from None
         return ConfirmUserResponse(auth_id=flow.id, next_uri=self.service.done_url(flow))
