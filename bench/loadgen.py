@@ -256,6 +256,9 @@ class Generators:
             if process.poll() is None:
                 process.kill()
             process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
 
 
 def run_load(targets: list[dict[str, str]], *, processes: int, seconds: float, warmup: float,
