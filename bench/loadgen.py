@@ -72,7 +72,7 @@ class Connection:
         self.expected: bytes | None = None
 
     async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        await self._connect()
         era, tool = self.target["era"], self.target["tool"]
         call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": PING}}
         if era == "2026-07-28":
@@ -95,7 +95,22 @@ class Connection:
                 raise BadAnswer(f"notifications/initialized answered {status}: {body[:300]!r}")
         self.call_bytes = _request(self.authority, self.path, headers, call)
 
+    async def _connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
     async def _exchange(self, request: bytes) -> tuple[int, bytes, bytes]:
+        try:
+            return await self._round_trip(request)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                raise
+            # The server closed an idle keep-alive connection (uvicorn does after 5 s, which K=500 sessions'
+            # set-up can take): reconnect once and resend, as HTTP clients do. A session outlives its socket.
+            self.writer.close()
+            await self._connect()
+            return await self._round_trip(request)
+
+    async def _round_trip(self, request: bytes) -> tuple[int, bytes, bytes]:
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         lower = head.lower()

@@ -19,7 +19,7 @@ ratios to bare measured in the same run. The generator is not the bottleneck whe
 server's; with one uvicorn process a server is saturated at ~1.0 core, and then "CPU per call" is the figure to
 compare (on a small machine it is also the one least disturbed by other load).
 
-    .venv/bin/python bench/throughput.py [--seconds 2] [--warmup 1] [--rounds 2] [--users 1,10,100,500]
+    .venv/bin/python bench/throughput.py [--seconds 3] [--warmup 2] [--rounds 2] [--users 1,10,100,500]
         [--eras 2026-07-28,2025-11-25] [--databases sqlite,postgres] [--generators 1]
         [--postgres-url postgresql://postgres@127.0.0.1:5432/test]
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import sys
@@ -120,6 +121,10 @@ async def main(args: argparse.Namespace) -> None:
     report(cells, eras, users_list, names)
 
 
+def ratio(value: float, bare: float) -> str:
+    return f"{value / bare:.2f}" if bare and math.isfinite(bare) and math.isfinite(value) else "-"
+
+
 def report(cells: dict[tuple[str, int, str], Cell], eras: list[str], users_list: list[int], names: list[str]) -> None:
     print("\ntools/call over Streamable HTTP; latency in ms, server CPU in µs per call; ratios are authmcp / bare "
           "(calls/s: >= 0.9 is the target; p99 and CPU: lower is better)")
@@ -133,8 +138,8 @@ def report(cells: dict[tuple[str, int, str], Cell], eras: list[str], users_list:
             for name in names:
                 cell = cells[era, users, name]
                 ratios = ("", "", "") if name == "bare" else (
-                    f"{cell.rate / bare.rate:.2f}", f"{cell.percentile(99) / bare.percentile(99):.2f}",
-                    f"{cell.cpu_per_call / bare.cpu_per_call:.2f}")
+                    ratio(cell.rate, bare.rate), ratio(cell.percentile(99), bare.percentile(99)),
+                    ratio(cell.cpu_per_call, bare.cpu_per_call))
                 row = (era, str(users), name, f"{cell.rate:.0f}", f"{cell.percentile(50):.2f}",
                        f"{cell.percentile(99):.2f}", f"{cell.cpu_per_call:.0f}",
                        f"{cell.server_cpu / cell.seconds:.2f}", f"{cell.generator_cpu / cell.seconds:.2f}", *ratios)
@@ -143,8 +148,8 @@ def report(cells: dict[tuple[str, int, str], Cell], eras: list[str], users_list:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per server, era, K and round")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each measurement")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per server, era, K and round")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each measurement")
     parser.add_argument("--rounds", type=int, default=2, help="rounds; the server order is reversed every round")
     parser.add_argument("--users", default="1,10,100,500", help="comma-separated K values")
     parser.add_argument("--eras", default=",".join(ERAS), help="comma-separated protocol eras")
