@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import subprocess
 import sys
 import time
@@ -162,7 +163,12 @@ async def _load(connections: list[Connection], begin: float, end: float) -> dict
     latencies: list[int] = []
     cpu: list[float] = []
 
+    spread = max(0.0, (begin - time.perf_counter_ns()) / 1e9)
+
     async def user(connection: Connection) -> None:
+        # Users start at random moments of the warm-up: started together, K=500 users whose calls take longer
+        # than the window would answer in waves, and a window could fall between two waves.
+        await asyncio.sleep(random.uniform(0, spread))
         clock = time.perf_counter_ns
         while (start := clock()) < end:
             status, body = await connection.call()

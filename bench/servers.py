@@ -104,7 +104,7 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None
 
 
 @contextmanager
-def _running(name: str, command: list[str], health_url: str, log: Path, env: dict[str, str] | None = None
+def _running(command: list[str], health_url: str, log: Path, env: dict[str, str] | None = None
              ) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out, env=env)
@@ -128,7 +128,7 @@ def bare_server(work: Path) -> Iterator[Server]:
     script.write_text(BARE)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    with _running("bare", [sys.executable, str(script), str(port)], url, work / "bare.log") as process:
+    with _running([sys.executable, str(script), str(port)], url, work / "bare.log") as process:
         yield Server("bare", process, url, "echo")
 
 
@@ -183,7 +183,7 @@ async def authmcp_server(work: Path, database_url: str, users: int, *, name: str
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_")}
     command = [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port),
                "--config", str(config), "--toolkit", str(toolkit)]
-    with _running(name, command, f"{public_url}/healthz", work / "authmcp.log", env) as process:
+    with _running(command, f"{public_url}/healthz", work / "authmcp.log", env) as process:
         yield Server(name, process, f"{public_url}/mcp", "Bench_Echo", tokens)
 
 
