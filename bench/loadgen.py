@@ -70,6 +70,7 @@ class Connection:
         self.authority = url.netloc
         self.auth = f"Bearer {target['token']}" if target["token"] else ""
         self.call_bytes = b""
+        self.session_headers: dict[str, str] = {}
         self.expected: bytes | None = None
 
     async def open(self) -> None:
@@ -90,6 +91,7 @@ class Connection:
             if status != 200 or session is None:
                 raise BadAnswer(f"initialize answered {status} without a session: {body[:300]!r}")
             headers = {"Mcp-Session-Id": session, "Mcp-Protocol-Version": era, "Authorization": self.auth}
+            self.session_headers = headers
             status, _, body = await self._exchange(_request(
                 self.authority, self.path, headers, {"jsonrpc": "2.0", "method": "notifications/initialized"}))
             if status != 202:
@@ -144,7 +146,15 @@ class Connection:
             raise BadAnswer(f"{self.target['tool']} answered {status}: {body[:300]!r}")
         self.expected = body
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """End the session as a client does (DELETE), so sessions do not pile up in the server across runs."""
+        if self.session_headers:
+            lines = [f"DELETE {self.path} HTTP/1.1", f"Host: {self.authority}", "Content-Length: 0"]
+            lines += [f"{name}: {value}" for name, value in self.session_headers.items() if value]
+            try:
+                await self._exchange(("\r\n".join(lines) + "\r\n\r\n").encode())
+            except (OSError, asyncio.IncompleteReadError):
+                pass  # the measurement is over; the server ends idle sessions itself
         self.writer.close()
 
 
@@ -214,8 +224,8 @@ async def _main() -> None:
         result = await _load(connections, go["begin"] * 1e9 + offset, go["end"] * 1e9 + offset)
     else:
         result = await _latency(connections, spec["calls"], spec["warmup"], spec["block"])
-    for connection in connections:
-        connection.close()
+    for start in range(0, len(connections), 50):
+        await asyncio.gather(*(c.close() for c in connections[start:start + 50]))
     print(json.dumps(result), flush=True)
 
 
