@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import subprocess
 import sys
 import time
@@ -60,6 +61,11 @@ def _messages(body: bytes) -> list[dict[str, Any]]:
     return [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
 
 
+def _excerpt(body: bytes) -> str:
+    """The start of an unexpected answer, for the error; an authorization link's flow id is cut off."""
+    return re.sub(r"/connect/([\w-]{6})[\w-]*", r"/connect/\1...", body[:300].decode(errors="replace"))
+
+
 class Connection:
     """One user: a keep-alive socket to one server, and the call it repeats."""
 
@@ -89,13 +95,13 @@ class Connection:
             session = next((line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
                             if line.lower().startswith(b"mcp-session-id:")), None)
             if status != 200 or session is None:
-                raise BadAnswer(f"initialize answered {status} without a session: {body[:300]!r}")
+                raise BadAnswer(f"initialize answered {status} without a session: {_excerpt(body)}")
             headers = {"Mcp-Session-Id": session, "Mcp-Protocol-Version": era, "Authorization": self.auth}
             self.session_headers = headers
             status, _, body = await self._exchange(_request(
                 self.authority, self.path, headers, {"jsonrpc": "2.0", "method": "notifications/initialized"}))
             if status != 202:
-                raise BadAnswer(f"notifications/initialized answered {status}: {body[:300]!r}")
+                raise BadAnswer(f"notifications/initialized answered {status}: {_excerpt(body)}")
         self.call_bytes = _request(self.authority, self.path, headers, call)
 
     async def _connect(self) -> None:
@@ -143,7 +149,7 @@ class Connection:
             answer = {}
         result = answer.get("result", {})
         if result.get("isError") or result.get("structuredContent") != {"result": "ping"}:
-            raise BadAnswer(f"{self.target['tool']} answered {status}: {body[:300]!r}")
+            raise BadAnswer(f"{self.target['tool']} answered {status}: {_excerpt(body)}")
         self.expected = body
 
     async def close(self) -> None:
