@@ -1,341 +1,167 @@
-"""Throughput: tool calls per second over Streamable HTTP with K concurrent users, and token lookup latency.
+"""Throughput: tool calls per second over Streamable HTTP with K concurrent users, and what each call costs the server.
 
-1. Calls per second. Each server runs in its own process (uvicorn, one worker); this process runs K users, each
-   calling one tool in a loop for `--seconds` after a warm-up, over its own HTTP connection, with 2026-07-28
-   requests (the exact wire form `mcp.Client` sends; see `load`). Every answer is checked; only correct
-   answers are counted.
+Servers (each its own process, one uvicorn worker, all started once and left running side by side):
 
-     bare               a plain `MCPServer` with `echo(text) -> text`, no authentication
-     authmcp sqlite     `authmcp serve --transport http`, the same echo as a tool requiring OAuth; K users with
-                        static bearer tokens ([mcp_auth] tokens), each with a fresh stored token, so every call
-                        takes the gate's fast path (who is calling, their connection, the call)
-     authmcp postgres   the same on PostgreSQL (a fresh database, dropped afterwards)
+  bare              a plain `MCPServer` with `echo(text) -> text`, no authentication
+  authmcp sqlite    `authmcp serve --transport http`, the same echo as a tool requiring OAuth, bearer auth on: every
+                    user has their own static token ([mcp_auth] tokens) and their own stored connection
+  authmcp postgres  the same on PostgreSQL (a fresh database, dropped afterwards)
 
-   Client and server share the machine (on 2 cores the client's own CPU use caps the numbers at high K;
-   the ratio between configurations is the figure to read).
+Load: K users (K = 1, 10, 100, 500), each on its own keep-alive connection, calling in a loop, from generator
+processes apart from the servers (bench/loadgen.py: raw sockets, pre-built requests, every answer checked). Both
+protocol eras: 2026-07-28 (stateless: one POST per call) and 2025-11-25 (a stateful session per user). Each
+measurement is `--warmup` seconds then `--seconds` measured; `--rounds` rounds, the server order reversed every
+round, so a slow spell of a shared machine falls on all servers alike.
 
-2. Token lookup latency: `Vault.get_connection(user, provider)` (a SELECT by the unique (user, provider)
-   index plus two AES-GCM decryptions), on a vault holding N connections (N = 10k and 1M, bulk-inserted),
-   for random stored users; median and p99 of 2000 lookups, SQLite and PostgreSQL. This is the cold path:
-   authmcp's in-memory view (`connection_cache_seconds`) answers most calls without it.
+Printed per era, K and server: calls/s, p50 and p99 latency, the server's CPU per call (its process's CPU time over
+the window, from /proc, divided by the calls answered), the cores the server and the generators used, and the
+ratios to bare measured in the same run. The generator is not the bottleneck when its cores stay well below the
+server's; with one uvicorn process a server is saturated at ~1.0 core, and then "CPU per call" is the figure to
+compare (on a small machine it is also the one least disturbed by other load).
 
-    .venv/bin/python bench/throughput.py [--seconds 4] [--users 1,10,100] [--rows 10000,1000000]
-                                         [--postgres-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/throughput.py [--seconds 3] [--warmup 2] [--rounds 2] [--users 1,10,100,500]
+        [--eras 2026-07-28,2025-11-25] [--databases sqlite,postgres] [--generators 1]
+        [--postgres-url postgresql://postgres@127.0.0.1:5432/test]
+
+The token lookup at 1M stored connections is bench/lookup.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import math
 import os
-import random
-import secrets
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
-import anyio
-import httpx2
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from mcp_server.vault import Vault, generate_key, open_vault  # noqa: E402
-from mcp_server.vault.store import _connection_context  # noqa: E402
-from tests.e2e.conftest import free_port, write_config  # noqa: E402
-
-TOOLKIT = '''
-from mcp_server import ToolContext, tool
-from mcp_server.auth import OAuth2
-
-TOOLKIT_NAME = "Bench"
+from bench.loadgen import ERAS, LoadResult, run_load, wait_until  # noqa: E402
+from bench.servers import DEFAULT_POSTGRES, Server, authmcp_server, bare_server, postgres_database  # noqa: E402
 
 
-@tool(requires_auth=OAuth2(id="demo", scopes=["profile"]))
-async def echo(context: ToolContext, text: str) -> str:
-    """Return the text."""
-    return text
-'''
-BARE = '''
-import sys, uvicorn
-from mcp.server.mcpserver import MCPServer
+@dataclass
+class Cell:
+    """One (era, K, server): the rounds added up."""
 
-server = MCPServer("bare", log_level="WARNING")
+    calls: int = 0
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    generator_cpu: float = 0.0
+    latencies: list[int] = field(default_factory=list)
 
-@server.tool()
-async def echo(text: str) -> str:
-    """Return the text."""
-    return text
+    def add(self, result: LoadResult, server_cpu: float) -> None:
+        self.calls += result.calls
+        self.seconds += result.seconds
+        self.server_cpu += server_cpu
+        self.generator_cpu += result.generator_cpu
+        self.latencies += result.latencies_ns
 
-uvicorn.run(server.streamable_http_app(host="127.0.0.1"), host="127.0.0.1", port=int(sys.argv[1]),
-            log_level="warning", access_log=False)
-'''
-PROVIDER = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t",
-            "client_id": "c", "client_secret": "s"}
-DEFAULT_POSTGRES = os.environ.get("AUTHMCP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    @property
+    def rate(self) -> float:
+        return self.calls / self.seconds
 
+    def percentile(self, p: int) -> float:
+        """In ms."""
+        if len(self.latencies) < 2:
+            return self.latencies[0] / 1e6 if self.latencies else float("nan")
+        return statistics.quantiles(self.latencies, n=100)[p - 1] / 1e6
 
-# ------------------------------------------------------------------ servers
-
-
-def wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            httpx2.get(url, timeout=1, trust_env=False)
-            return
-        except httpx2.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
+    @property
+    def cpu_per_call(self) -> float:
+        """In µs."""
+        return self.server_cpu / self.calls * 1e6 if self.calls else float("nan")
 
 
-@asynccontextmanager
-async def bare_server(tmp: Path) -> AsyncIterator[tuple[str, str, list[str]]]:
-    script = tmp / "bare_server.py"
-    script.write_text(BARE)
-    port = free_port()
-    process = subprocess.Popen([sys.executable, str(script), str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        wait_healthy(process, f"http://127.0.0.1:{port}/mcp")
-        yield f"http://127.0.0.1:{port}/mcp", "echo", [""] * 100
-    finally:
-        process.terminate()
-        process.wait()
+def measure(server: Server, era: str, users: int, args: argparse.Namespace) -> tuple[LoadResult, float]:
+    """One measurement; returns the load result and the server's CPU seconds within the window."""
+    cpu: list[float] = []
 
+    def sample(begin: float, end: float) -> None:
+        for moment in (begin, end):
+            wait_until(moment)
+            cpu.append(server.cpu())
 
-@asynccontextmanager
-async def authmcp_server(tmp: Path, database_url: str, users: int) -> AsyncIterator[tuple[str, str, list[str]]]:
-    toolkit = tmp / "bench_toolkit.py"
-    toolkit.write_text(TOOLKIT)
-    tokens = {f"tok-{i}-{secrets.token_hex(8)}": f"user-{i}@example.test" for i in range(users)}
-    key = generate_key()
-    port = free_port()
-    config = write_config(tmp / f"authmcp-{port}.toml", {
-        "database_url": database_url, "data_dir": str(tmp / "data"), "encryption_keys": key, "toolkits": [],
-        "log_level": "WARNING", "public_url": f"http://127.0.0.1:{port}",
-        "mcp_auth": {"tokens": tokens}, "api": {"verification": "none"}, "providers": {"demo": PROVIDER},
-    })
-    vault = await open_vault(database_url, env_keys=[key], key_file=tmp / "unused")
-    try:
-        for user in tokens.values():
-            await vault.save_connection(user, "demo", access_token="bench-access", refresh_token="bench-refresh",
-                                        token_type="Bearer", expires_at=time.time() + 7200, scopes=["profile"])
-    finally:
-        await vault.aclose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port),
-         "--config", str(config), "--toolkit", str(toolkit)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )
-    try:
-        wait_healthy(process, f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}/mcp", "Bench_Echo", list(tokens)
-    finally:
-        process.terminate()
-        process.wait()
-
-
-# ------------------------------------------------------------------ load
-
-
-class UnexpectedResult(Exception):
-    """A call did not return the echoed text: it would be counted as a success."""
-
-
-async def load(url: str, tool: str, tokens: list[str], users: int, seconds: float, warmup: float) -> float:
-    """K users calling for `seconds` (after `warmup`); returns correct answers per second.
-
-    Each user POSTs 2026-07-28 `tools/call` requests, byte for byte what `mcp.Client` sends (single exchange:
-    no session, the Mcp-* headers, the client's _meta), over its own keep-alive connection: the SDK client's
-    own CPU cost would otherwise dominate on a small machine.
-    """
-    counts = [0] * users
-    begin = time.perf_counter() + warmup
-    end = begin + seconds
-
-    async def user(i: int) -> None:
-        headers = {
-            "Accept": "application/json, text/event-stream", "Content-Type": "application/json",
-            "Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": tool,
-        }
-        if tokens[i]:
-            headers["Authorization"] = f"Bearer {tokens[i]}"
-        meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
-                "io.modelcontextprotocol/clientCapabilities": {}}
-        call_id = 0
-        async with httpx2.AsyncClient(headers=headers, timeout=60, trust_env=False) as http:
-            while (now := time.perf_counter()) < end:
-                call_id += 1
-                body = {"jsonrpc": "2.0", "id": call_id, "method": "tools/call",
-                        "params": {"name": tool, "arguments": {"text": "ping"}, "_meta": meta}}
-                response = await http.post(url, json=body)
-                result = response.json().get("result", {}) if response.status_code == 200 else {}
-                if result.get("isError") or result.get("structuredContent") != {"result": "ping"}:
-                    raise UnexpectedResult(f"{tool}: {response.status_code} {response.text[:300]}")
-                if now >= begin:
-                    counts[i] += 1
-
-    async with anyio.create_task_group() as tg:
-        for i in range(users):
-            tg.start_soon(user, i)
-    return sum(counts) / seconds
-
-
-# ------------------------------------------------------------------ token lookup
-
-
-async def fill(vault: Vault, database_url: str, rows: int) -> list[str]:
-    """`rows` connections: 200 real ones (saved through the vault) and filler, bulk-inserted. Returns the real users."""
-    real = [f"real-{i}@example.test" for i in range(200)]
-    for user in real:
-        await vault.save_connection(user, "demo", access_token=f"access-{user}", refresh_token="r",
-                                    token_type="Bearer", expires_at=time.time() + 7200, scopes=["profile"])
-    filler_ct = vault.keyring.encrypt("x" * 40, _connection_context("filler", "demo", "access_token"))
-    now = time.time()
-    n = rows - len(real)
-    columns = ("user_id", "provider_id", "status", "scopes", "access_token", "refresh_token", "token_type",
-               "expires_at", "user_info", "key_id", "version", "created_at", "updated_at")
-
-    def record(i: int) -> tuple[Any, ...]:
-        return (f"filler-{i}@example.test", "demo", "active", "profile", filler_ct, filler_ct, "Bearer",
-                now + 7200, "{}", vault.keyring.primary_key_id, 1, now, now)
-
-    if database_url.startswith("sqlite"):
-        path = database_url.removeprefix("sqlite:///")
-        with sqlite3.connect(path) as db:
-            sql = f"INSERT INTO connections ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            for start in range(0, n, 100_000):
-                db.executemany(sql, (record(i) for i in range(start, min(n, start + 100_000))))
-            db.execute("ANALYZE")
-    else:
-        import asyncpg
-
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.copy_records_to_table("connections", records=(record(i) for i in range(n)), columns=columns)
-            await conn.execute("ANALYZE connections")
-        finally:
-            await conn.close()
-    assert await vault.count_connections() == rows
-    return real
-
-
-async def lookups(database_url: str, rows: int, tmp: Path, samples: int = 2000) -> tuple[float, float, float]:
-    """(median µs, p99 µs, seconds spent filling)."""
-    vault = await open_vault(database_url, env_keys=[generate_key()], key_file=tmp / "unused")
-    try:
-        started = time.perf_counter()
-        real = await fill(vault, database_url, rows)
-        filled = time.perf_counter() - started
-        times = []
-        for _ in range(200):  # warm the pool and caches
-            await vault.get_connection(random.choice(real), "demo")
-        for _ in range(samples):
-            user = random.choice(real)
-            begin = time.perf_counter_ns()
-            connection = await vault.get_connection(user, "demo")
-            times.append(time.perf_counter_ns() - begin)
-            assert connection is not None and connection.access_token == f"access-{user}"
-    finally:
-        await vault.aclose()
-    return statistics.median(times) / 1000, statistics.quantiles(times, n=100)[98] / 1000, filled
-
-
-# ------------------------------------------------------------------ PostgreSQL databases
-
-
-@asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    name = f"authmcp_bench_{secrets.token_hex(4)}"
-    plain = make_url(admin_url).set(drivername="postgresql")
-    admin = await asyncpg.connect(plain.render_as_string(hide_password=False))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield plain.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    result = run_load([server.target(u, era) for u in range(users)], processes=args.generators,
+                      seconds=args.seconds, warmup=args.warmup, on_window=sample)
+    return result, cpu[1] - cpu[0]
 
 
 async def main(args: argparse.Namespace) -> None:
     users_list = [int(k) for k in args.users.split(",")]
-    rows_list = [int(n) for n in args.rows.split(",")]
-    print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs; {args.seconds:g} s per measurement after {args.warmup:g} s warm-up")
-    throughput: dict[str, dict[int, float]] = {}
+    eras = args.eras.split(",")
+    print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}, {os.cpu_count()} "
+          f"CPUs; {args.seconds:g} s measured after {args.warmup:g} s warm-up, {args.rounds} rounds, "
+          f"{args.generators} generator process(es)", flush=True)
+    cells: dict[tuple[str, int, str], Cell] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        configurations = ["bare", "authmcp sqlite"] + ([] if args.no_postgres else ["authmcp postgres"])
-        for name in configurations:
-            throughput[name] = {}
-            for users in users_list:
-                work = tmp / f"{name.replace(' ', '-')}-{users}"
-                work.mkdir()
-                async with _server(name, work, users, args.postgres_url) as (url, tool, tokens):
-                    rate = await load(url, tool, tokens, users, args.seconds, args.warmup)
-                throughput[name][users] = rate
-                print(f"  {name:<18} K={users:<4} {rate:8.0f} calls/s", flush=True)
-
-        print("\ntool calls per second over Streamable HTTP (K concurrent users, each on its own connection)")
-        print(f"{'server':<18}" + "".join(f"{'K=' + str(k):>10}" for k in users_list))
-        for name, rates in throughput.items():
-            print(f"{name:<18}" + "".join(f"{rates[k]:>10.0f}" for k in users_list))
-
-        results: list[tuple[str, int, float, float, float]] = []
-        dialects = ["sqlite"] + ([] if args.no_postgres else ["postgres"])
-        for dialect in dialects:
-            for rows in rows_list:
-                if dialect == "sqlite":
-                    url = f"sqlite:///{tmp / f'lookup-{rows}.db'}"
-                    results.append((dialect, rows, *await lookups(url, rows, tmp)))
-                else:
-                    async with postgres_database(args.postgres_url) as url:
-                        results.append((dialect, rows, *await lookups(url, rows, tmp)))
-                print(f"  lookup {dialect} N={rows}: done", flush=True)
-        print("\ntoken lookup (Vault.get_connection: indexed SELECT + 2 AES-GCM decryptions), 2000 random users")
-        print(f"{'database':<10}{'connections':>12}{'p50 µs':>10}{'p99 µs':>10}{'fill s':>10}")
-        for dialect, rows, p50, p99, filled in results:
-            print(f"{dialect:<10}{rows:>12,}{p50:>10.0f}{p99:>10.0f}{filled:>10.1f}")
+        async with AsyncExitStack() as stack:
+            servers = [stack.enter_context(bare_server(tmp / "bare"))]
+            for database in args.databases.split(","):
+                url = (f"sqlite:///{tmp / 'sqlite' / 'authmcp.db'}" if database == "sqlite"
+                       else await stack.enter_async_context(postgres_database(args.postgres_url)))
+                servers.append(await stack.enter_async_context(
+                    authmcp_server(tmp / database, url, max(users_list), name=f"authmcp {database}")))
+            for era in eras:
+                for users in users_list:
+                    for round_ in range(args.rounds):
+                        for server in servers if round_ % 2 == 0 else servers[::-1]:
+                            result, server_cpu = measure(server, era, users, args)
+                            cells.setdefault((era, users, server.name), Cell()).add(result, server_cpu)
+                    print(f"  {era} K={users}: " + ", ".join(
+                        f"{s.name} {cells[era, users, s.name].rate:.0f}/s" for s in servers), flush=True)
+            names = [s.name for s in servers]
+    report(cells, eras, users_list, names)
 
 
-@asynccontextmanager
-async def _server(name: str, work: Path, users: int, postgres_url: str) -> AsyncIterator[tuple[str, str, list[str]]]:
-    if name == "bare":
-        async with bare_server(work) as served:
-            yield served
-    elif name == "authmcp sqlite":
-        async with authmcp_server(work, f"sqlite:///{work / 'authmcp.db'}", users) as served:
-            yield served
-    else:
-        async with postgres_database(postgres_url) as url, authmcp_server(work, url, users) as served:
-            yield served
+def ratio(value: float, bare: float) -> str:
+    return f"{value / bare:.2f}" if bare and math.isfinite(bare) and math.isfinite(value) else "-"
+
+
+def report(cells: dict[tuple[str, int, str], Cell], eras: list[str], users_list: list[int], names: list[str]) -> None:
+    print("\ntools/call over Streamable HTTP; latency in ms, server CPU in µs per call; ratios are authmcp / bare "
+          "(calls/s: >= 0.9 is the target; p99 and CPU: lower is better)")
+    head = ("era", "K", "server", "calls/s", "p50", "p99", "CPU/call", "srv cores", "gen cores",
+            "x calls/s", "x p99", "x CPU/call")
+    widths = (12, 5, 18, 9, 8, 8, 10, 10, 10, 10, 8, 11)
+    print("".join(f"{h:<{w}}" if i < 3 else f"{h:>{w}}" for i, (h, w) in enumerate(zip(head, widths))))
+    for era in eras:
+        for users in users_list:
+            bare = cells[era, users, "bare"]
+            for name in names:
+                cell = cells[era, users, name]
+                ratios = ("", "", "") if name == "bare" else (
+                    ratio(cell.rate, bare.rate), ratio(cell.percentile(99), bare.percentile(99)),
+                    ratio(cell.cpu_per_call, bare.cpu_per_call))
+                row = (era, str(users), name, f"{cell.rate:.0f}", f"{cell.percentile(50):.2f}",
+                       f"{cell.percentile(99):.2f}", f"{cell.cpu_per_call:.0f}",
+                       f"{cell.server_cpu / cell.seconds:.2f}", f"{cell.generator_cpu / cell.seconds:.2f}", *ratios)
+                print("".join(f"{v:<{w}}" if i < 3 else f"{v:>{w}}" for i, (v, w) in enumerate(zip(row, widths))))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per configuration and K")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per server, era, K and round")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each measurement")
-    parser.add_argument("--users", default="1,10,100", help="comma-separated K values")
-    parser.add_argument("--rows", default="10000,1000000", help="comma-separated stored-connection counts")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="a PostgreSQL server (a database is "
-                        "created on it for each run and dropped)")
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite and bare only")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; the server order is reversed every round")
+    parser.add_argument("--users", default="1,10,100,500", help="comma-separated K values")
+    parser.add_argument("--eras", default=",".join(ERAS), help="comma-separated protocol eras")
+    parser.add_argument("--databases", default="sqlite,postgres", help="authmcp's databases: sqlite, postgres")
+    parser.add_argument("--generators", type=int, default=1, help="load generator processes (users split evenly)")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES,
+                        help="a PostgreSQL server; a database is created on it for the run and dropped")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    if not set(args.eras.split(",")) <= set(ERAS):
+        parser.error(f"--eras takes {', '.join(ERAS)}")
+    if not set(args.databases.split(",")) <= {"sqlite", "postgres"}:
+        parser.error("--databases takes sqlite, postgres")
+    if args.seconds <= 0 or args.warmup < 0 or args.rounds < 1 or args.generators < 1:
+        parser.error("--seconds must be > 0, --warmup >= 0, --rounds and --generators >= 1")
     asyncio.run(main(args))
