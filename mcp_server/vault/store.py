@@ -233,13 +233,17 @@ class Vault(Bookkeeping, FlowStore):
 
         `user_info` and `token_extras` left as None keep what was stored.
         """
-        if conn is None:
+        if conn is None:  # on its own: announced here (a finished flow's is announced as the flow's)
+            change = ("connection", user_id, provider_id)
             async with self._engine.begin() as own:
-                return await self.save_connection(
+                saved = await self.save_connection(
                     user_id, provider_id, access_token=access_token, refresh_token=refresh_token,
                     token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info,
                     token_extras=token_extras, conn=own,
                 )
+                await self.notices.announce_change(own, change)
+            self.notices.change_committed(change)
+            return saved
         now = time.time()
         values = self._connection_values(
             user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
@@ -274,6 +278,8 @@ class Vault(Bookkeeping, FlowStore):
             if result.rowcount != 1:
                 return None
             row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().one()
+            await self.notices.announce_change(conn, ("connection", user_id, provider_id))
+        self.notices.change_committed(("connection", user_id, provider_id))
         return self._decode_connection(row)
 
     def _connection_values(
@@ -312,6 +318,7 @@ class Vault(Bookkeeping, FlowStore):
         return values
 
     async def set_connection_status(self, user_id: str, provider_id: str, status: str) -> None:
+        change = ("connection", user_id, provider_id)
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(connections)
@@ -321,6 +328,8 @@ class Vault(Bookkeeping, FlowStore):
                     lease_owner=None, lease_until=None,
                 )
             )
+            await self.notices.announce_change(conn, change)
+        self.notices.change_committed(change)
 
     async def disconnect(self, user_id: str, provider_id: str, revocation_id: str) -> bool:
         """Remove the connection at once and queue its token for revocation at the provider, in one transaction.
@@ -347,6 +356,8 @@ class Vault(Bookkeeping, FlowStore):
                 )
             )
             await conn.execute(connections.delete().where(connections.c.id == row["id"]))
+            await self.notices.announce_change(conn, ("connection", user_id, provider_id))
+        self.notices.change_committed(("connection", user_id, provider_id))
         return True
 
     async def due_revocations(self, limit: int = 50) -> list[PendingRevocation]:
