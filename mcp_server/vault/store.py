@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import bindparam, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mcp_server.errors import ConfigError, KeyringError
@@ -104,6 +105,7 @@ class Vault(Bookkeeping, FlowStore):
     def __init__(self, engine: AsyncEngine, keyring: Keyring):
         self._engine = engine
         self._reader = engine.execution_options(authmcp_read_only=True)
+        self._lookups = _lookup_engine(engine)
         self.keyring = keyring
         self.dialect = engine.dialect.name
         # finished flows, announced to the other processes on this database (PostgreSQL: LISTEN/NOTIFY)
@@ -157,6 +159,8 @@ class Vault(Bookkeeping, FlowStore):
 
     async def aclose(self) -> None:
         await self.notices.aclose()
+        if self._lookups is not self._engine:
+            await self._lookups.dispose()
         await self._engine.dispose()
 
     async def stored_key_ids(self) -> list[str]:
@@ -170,9 +174,15 @@ class Vault(Bookkeeping, FlowStore):
         Raises:
             DecryptionError: The stored ciphertext does not belong to this row or its key is gone.
         """
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().first()
-        return self._decode_connection(row) if row else None
+        for attempt in (1, 2):
+            try:
+                async with self._lookups.connect() as conn:
+                    row = (await conn.execute(_LOOKUP, {"user_id": user_id, "provider_id": provider_id})).first()
+                break
+            except DBAPIError as exc:  # a pooled connection the server dropped: the pool is renewed, read once more
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        return self._decode_connection(row._mapping) if row else None
 
     async def list_connections(
         self, user_id: str | None = None, provider_id: str | None = None, *, limit: int | None = None, offset: int = 0
@@ -460,6 +470,30 @@ class Vault(Bookkeeping, FlowStore):
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(connections))).scalar_one())
+
+
+# The read on every first call of a user: built once; run on its own pool (`_lookup_engine`).
+_LOOKUP = select(connections).where(
+    connections.c.user_id == bindparam("user_id"), connections.c.provider_id == bindparam("provider_id")
+)
+
+
+def _lookup_engine(engine: AsyncEngine) -> AsyncEngine:
+    """A pool for the single-statement reads on the call path, in autocommit: no BEGIN, no ROLLBACK, no ping
+    (each a round trip, or several thread hops with aiosqlite), so a read is one statement. A connection the server
+    dropped fails that one read, which is retried (see `get_connection`). An in-memory SQLite database exists in
+    one connection only, so it keeps the one pool."""
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return engine
+        lookups = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
+        )
+        event.listen(lookups.sync_engine, "connect", _sqlite_on_connect)
+        return lookups
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
 
 
 def _notices_for(engine: AsyncEngine) -> FlowNotices:
