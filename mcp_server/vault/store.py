@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ class Vault(Bookkeeping, FlowStore):
         self._engine = engine
         self._reader = engine.execution_options(authmcp_read_only=True)
         self._lookups = _lookup_engine(engine)
+        # SQLite: the lookup's SQL, run on the driver itself (`_lookup_sqlite`)
+        self._lookup_sql = str(_LOOKUP.compile(dialect=engine.dialect)) if engine.dialect.name == "sqlite" else None
         self.keyring = keyring
         self.dialect = engine.dialect.name
         # finished flows, announced to the other processes on this database (PostgreSQL: LISTEN/NOTIFY)
@@ -174,15 +177,31 @@ class Vault(Bookkeeping, FlowStore):
         Raises:
             DecryptionError: The stored ciphertext does not belong to this row or its key is gone.
         """
+        if self._lookup_sql is not None:
+            row = await self._lookup_sqlite(user_id, provider_id)
+            return self._decode_connection(row) if row else None
         for attempt in (1, 2):
             try:
                 async with self._lookups.connect() as conn:
-                    row = (await conn.execute(_LOOKUP, {"user_id": user_id, "provider_id": provider_id})).first()
+                    found = (await conn.execute(_LOOKUP, {"user_id": user_id, "provider_id": provider_id})).first()
                 break
             except DBAPIError as exc:  # a pooled connection the server dropped: the pool is renewed, read once more
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
-        return self._decode_connection(row._mapping) if row else None
+        return self._decode_connection(found._mapping) if found else None
+
+    async def _lookup_sqlite(self, user_id: str, provider_id: str) -> dict[str, Any] | None:
+        """`_LOOKUP` on the aiosqlite connection itself: one hop to its thread, where SQLAlchemy's cursor makes four
+        (open, execute, fetch, close), each a wait for a thread switch that a busy machine makes long."""
+        assert self._lookup_sql is not None
+        params = (user_id, provider_id)
+        async with self._lookups.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            try:
+                rows = list(await driver.execute_fetchall(self._lookup_sql, params))
+            except sqlite3.Error as exc:  # as SQLAlchemy would raise it, so outages.py reads it the same way
+                raise DBAPIError.instance(self._lookup_sql, params, exc, sqlite3.Error) from None
+        return dict(zip(_LOOKUP_COLUMNS, rows[0])) if rows else None
 
     async def list_connections(
         self, user_id: str | None = None, provider_id: str | None = None, *, limit: int | None = None, offset: int = 0
@@ -476,6 +495,8 @@ class Vault(Bookkeeping, FlowStore):
 _LOOKUP = select(connections).where(
     connections.c.user_id == bindparam("user_id"), connections.c.provider_id == bindparam("provider_id")
 )
+
+_LOOKUP_COLUMNS = tuple(column.name for column in connections.c)
 
 
 def _lookup_engine(engine: AsyncEngine) -> AsyncEngine:
