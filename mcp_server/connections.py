@@ -312,9 +312,7 @@ class ConnectionService:
 
     async def user_secret(self, user_id: str, name: str) -> str | None:
         """The value the user gave for a secret, from the in-memory view or the vault."""
-        key = (user_id, name)
-        value = self.secret_cache.peek(key)
-        return await self.secret_cache.load(key) if value is MISSING else value  # type: ignore[return-value]
+        return await self.secret_cache.get((user_id, name))
 
     @traced("authmcp.connection.disconnect")
     async def disconnect(self, user_id: str, provider_id: str, *, by: str = "user") -> bool:

@@ -2,13 +2,14 @@
 share one SQLite file.
 
 SQLite has no LISTEN/NOTIFY. Each process listening for notices binds a UDP socket on 127.0.0.1 (port 0) and
-writes its port into `.<database file name>.notices/<pid>-<origin>` beside the file; a process that finished a flow sends one datagram
-with the flow id (or the changed connection) to every other port listed there, right after the transaction
-commits. A datagram on loopback
-is heard within milliseconds (the README gives measured figures); nothing polls.
+writes its port into `.<database file name>.notices/<pid>-<origin>` beside the file; a process that finished a
+flow (or changed a connection) sends one datagram saying so to every other port listed there, right after the
+transaction commits. A datagram on loopback is heard within milliseconds (the README gives measured figures);
+nothing polls.
 
-A notice only makes the receiver re-read the flow from the database, so a forged or repeated datagram changes
-nothing (a change notice only drops a cached entry, which is then read again). Entries of processes that died without removing theirs are deleted by the next sender.
+A notice only makes the receiver re-read the flow from the database, or drop what it cached of a connection (read
+again on its next use), so a forged or repeated datagram changes nothing. Entries of processes that died without
+removing theirs are deleted by the next sender.
 """
 
 from __future__ import annotations
