@@ -20,7 +20,8 @@ from mcp_server.vault import generate_key
 from tests.mcp_server.test_authorization import PROFILE, PUBLIC_URL, connect
 from tests.support import sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET
-from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
+from mcp_server.vault.events import PostgresFlowNotices
+from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
 from tests.support.provider import AuthServer
 
 pytestmark = pytest.mark.anyio
@@ -173,3 +174,21 @@ async def _is_none(value: Awaitable[Any]) -> bool:
 
 async def _is_not_none(value: Awaitable[Any]) -> bool:
     return await value is not None
+
+
+async def test_after_its_listen_connection_was_lost_a_replica_reads_everything_again(
+    replicas: tuple[Runtime, Runtime], auth_server: AuthServer, request: pytest.FixtureRequest
+) -> None:
+    a, b = replicas
+    notices = a.vault.notices
+    if not isinstance(notices, PostgresFlowNotices):
+        pytest.skip("only PostgreSQL keeps a connection for notices")
+    await connect(a, auth_server)
+    assert await token_on(a) is not None
+    pid = notices.connection.get_server_pid()
+    await run_pg(request.getfixturevalue("postgres_url"), "SELECT pg_terminate_backend($1)", pid)
+    assert await connections(b).disconnect("alice", "demo")  # A may miss this notice, being away
+    with anyio.fail_after(20):
+        while notices.connection is None or notices.connection.get_server_pid() == pid:
+            await anyio.sleep(0.05)
+    await eventually(lambda: _is_none(token_on(a)))  # whatever it held was dropped on reconnecting
