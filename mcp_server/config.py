@@ -222,7 +222,8 @@ class Settings(BaseSettings):
     flow_retention_days: float = Field(default=7.0, gt=0, le=3650)  # finished flows are deleted after this
     flow_wait_seconds: float = Field(default=60.0, ge=0, le=600)  # how long a retried call waits for consent
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # every request to a provider
-    connection_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # how often a connection held in memory is re-read (in the background: no call waits); changes are announced
+    connection_cache_seconds: float = Field(default=60.0, ge=0, le=300)
     revocation_retry_seconds: float = Field(default=60.0, gt=0, le=3600)  # a down revocation endpoint
     allowed_hosts: list[str] = Field(default_factory=list)  # extra Host header values, e.g. behind a proxy
     mcp_auth: McpAuthSettings = Field(default_factory=McpAuthSettings)

@@ -1,8 +1,10 @@
 """The connection side of authorization: is there a usable token for this user and provider, right now?
 
-- `connection_for` answers on every tool call, from an in-memory view first (no database round trip on the hot
-  path), refreshing a stale token single-flight: one refresh at a time per (user, provider) in this process
-  (a lock) and across processes sharing the database (a lease on the row).
+- `connection_for` answers on every tool call, from an in-memory view first (connection_cache.py: no database
+  round trip on the hot path, and no call waits on a re-read), refreshing a stale token single-flight: one
+  refresh at a time per (user, provider) in this process (a lock) and across processes sharing the database (a
+  lease on the row). The view holds absent connections too, and drops an entry on every change made here or
+  announced by another process (vault/events.py), so `cache_seconds` only bounds how often it is re-read.
 - `user_secret` does the same for the secrets users typed in.
 - `disconnect` makes a connection unusable at once and revokes it at the provider, retried by `maintain`.
 - `maintain` runs beside the server: expired and orphaned flows, revocation retries, leases of dead processes,
@@ -19,13 +21,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 
 from mcp_server.telemetry import traced
 from mcp_server.audit import AuditLog
+from mcp_server.connection_cache import MISSING, SwrCache, Uncached
 from mcp_server.declare import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable, StorageUnavailable
 from mcp_server.instances import dead_instances, forget_instance, is_gone, new_instance_id
@@ -43,6 +45,8 @@ TOUCH_FLUSH_SECONDS = 5.0  # how often the recorded "last used" times are writte
 MAX_PENDING_TOUCHES = 10_000  # while the database is away, at most this many are kept for later
 LEASE_MARGIN_SECONDS = 10.0  # a refresh lease outlasts its holder's provider request by this, and by one more
 MAX_BACKOFF_SECONDS = 60.0
+CACHE_ENTRIES = 100_000  # (user, provider) pairs, and as many secrets, kept in memory; the least recently used go
+MAX_STALE_FACTOR = 10  # an entry unused for this many cache periods is read again before it is served
 
 
 def configured_provider(providers: ProviderRegistry, provider_id: str) -> Provider:
@@ -59,12 +63,6 @@ def configured_provider(providers: ProviderRegistry, provider_id: str) -> Provid
     return provider
 
 
-@dataclass
-class _Cached:
-    connection: Connection
-    valid_until: float  # monotonic time after which the database is asked again
-
-
 class ConnectionService:
     def __init__(
         self,
@@ -73,6 +71,7 @@ class ConnectionService:
         providers: ProviderRegistry,
         http_timeout: float = 10.0,
         cache_seconds: float = 5.0,
+        cache_entries: int = CACHE_ENTRIES,
         revocation_retry_seconds: float = 60.0,
         audit: AuditLog | None = None,
         instance_id: str | None = None,
@@ -86,11 +85,19 @@ class ConnectionService:
         self.revocation_retry_seconds = revocation_retry_seconds
         self.instance_id = instance_id or new_instance_id()
         self.run_dir = run_dir  # where live processes keep their run files (see instances.py); None: not known
-        self._cache: dict[tuple[str, str], _Cached] = {}
+        cache = {"fresh_seconds": cache_seconds, "max_stale_seconds": MAX_STALE_FACTOR * cache_seconds,
+                 "max_entries": cache_entries}
+        self.cache: SwrCache[tuple[str, str], Connection | None] = SwrCache(
+            self._read_connection, name="connection", **cache
+        )
+        self.secret_cache: SwrCache[tuple[str, str], str | None] = SwrCache(
+            self._read_secret, name="user secret", **cache
+        )
+        # changes made by other processes on this database (refreshes, revocations): drop what was cached of them
+        vault.notices.subscribe_changes(self._changed_elsewhere, self._missed_changes)
         self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
         self._last_touch: dict[tuple[str, str], float] = {}
         self._touches: dict[tuple[str, str], float] = {}  # "last used" times not yet written
-        self._secret_cache: dict[tuple[str, str], tuple[str, float]] = {}
         # this process as a refresh lease holder: "<instance id>:<this service>"
         self._lease_owner = f"{self.instance_id}:{secrets.token_hex(4)}"
 
@@ -117,8 +124,9 @@ class ConnectionService:
             OAuthError: The provider refused the refresh for a reason other than `invalid_grant`.
         """
         key = (user_id, requirement.id)
-        cached = self._cache.get(key)
-        connection = cached.connection if cached and cached.valid_until > time.monotonic() else await self._load(key)
+        connection = self.cache.peek(key)
+        if connection is MISSING:
+            connection = await self.cache.load(key)
         if connection is None or connection.status != "active" or not connection.covers(requirement.scopes):
             return None
         if connection.is_stale(time.time()):
@@ -130,30 +138,47 @@ class ConnectionService:
         return connection
 
     async def _load(self, key: tuple[str, str]) -> Connection | None:
-        try:
-            connection = await self.vault.get_connection(*key)
-        except DecryptionError as exc:
-            logger.error("connection of user %r to %s cannot be decrypted (%s); asking for authorization", *key, exc)
-            return None
-        self._remember(connection, key)
-        return connection
+        """The connection as stored now (shared with a read of it already under way), kept in the view."""
+        return await self.cache.load(key)
 
-    def _remember(self, connection: Connection | None, key: tuple[str, str]) -> None:
-        if connection is None or connection.status != "active":
-            self._cache.pop(key, None)
-        else:
-            self._cache[key] = _Cached(connection, time.monotonic() + self.cache_seconds)
+    async def _read_connection(self, key: tuple[str, str]) -> Connection | None | Uncached[None]:
+        try:
+            return await self.vault.get_connection(*key)
+        except DecryptionError as exc:  # not kept: a key restored later makes it readable again
+            logger.error("connection of user %r to %s cannot be decrypted (%s); asking for authorization", *key, exc)
+            return Uncached(None)
+
+    async def _read_secret(self, key: tuple[str, str]) -> str | None | Uncached[None]:
+        try:
+            return await self.vault.get_user_secret(*key)
+        except DecryptionError as exc:
+            logger.error("secret %s of user %r cannot be decrypted (%s); asking for it again", key[1], key[0], exc)
+            return Uncached(None)
 
     def remember(self, connection: Connection) -> None:
         """Cache a connection this process just stored, so the next call needs no database read."""
-        self._remember(connection, (connection.user_id, connection.provider_id))
+        self.cache.put((connection.user_id, connection.provider_id), connection)
 
     def forget(self, user_id: str, provider_id: str) -> None:
         """Drop what this process cached for the pair, so the next call reads the database."""
-        self._cache.pop((user_id, provider_id), None)
+        self.cache.forget((user_id, provider_id))
 
     def forget_secret(self, user_id: str, name: str) -> None:
-        self._secret_cache.pop((user_id, name), None)
+        self.secret_cache.forget((user_id, name))
+
+    def _changed_elsewhere(self, change: tuple[str, str, str] | None) -> None:
+        if change is None:  # a notice too long to carry its ids: anything may have changed
+            self.cache.clear()
+            self.secret_cache.clear()
+        elif change[0] == "connection":
+            self.forget(change[1], change[2])
+        else:
+            self.forget_secret(change[1], change[2])
+
+    async def _missed_changes(self) -> None:
+        """Notices may have been lost (the LISTEN connection dropped): whatever is cached may be outdated."""
+        self.cache.clear()
+        self.secret_cache.clear()
 
     @traced("authmcp.connection.refresh")
     async def refresh(self, user_id: str, provider_id: str, *, rejected: Connection | None = None) -> Connection | None:
@@ -255,7 +280,7 @@ class ConnectionService:
             return await self._load(key)
         logger.info("refreshed the token of user %r at %s", user_id, provider_id)
         self.audit.record("connection.refreshed", user_id=user_id, provider_id=provider_id, actor="system", outcome="ok")
-        self._remember(refreshed, key)
+        self.cache.put(key, refreshed)
         return refreshed
 
     async def _store_refreshed(self, current: Connection, tokens: TokenSet) -> Connection | None:
@@ -287,18 +312,7 @@ class ConnectionService:
 
     async def user_secret(self, user_id: str, name: str) -> str | None:
         """The value the user gave for a secret, from the in-memory view or the vault."""
-        key = (user_id, name)
-        cached = self._secret_cache.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        try:
-            value = await self.vault.get_user_secret(user_id, name)
-        except DecryptionError as exc:
-            logger.error("secret %s of user %r cannot be decrypted (%s); asking for it again", name, user_id, exc)
-            value = None
-        if value is not None:
-            self._secret_cache[key] = (value, time.monotonic() + self.cache_seconds)
-        return value
+        return await self.secret_cache.get((user_id, name))
 
     @traced("authmcp.connection.disconnect")
     async def disconnect(self, user_id: str, provider_id: str, *, by: str = "user") -> bool:

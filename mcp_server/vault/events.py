@@ -1,8 +1,10 @@
-"""'A flow finished' notices between the processes that share one database.
+"""'A flow finished' and 'a connection changed' notices between the processes that share one database.
 
 A blocked MCP call or a `/v1/auth/status` long-poll waits in the process it reached; the provider's callback
 may land on another replica. The vault announces every finished flow in the transaction that finishes it;
-each process hears the announcements of the others and wakes its own waiters.
+each process hears the announcements of the others and wakes its own waiters. Likewise every other change of a
+connection (a refresh, a revocation, "needs authorization again") is announced, so each process drops what it
+cached of it (connection_cache.py) and can cache for long.
 
 - `FlowNotices`: one process (an in-memory database). Nothing crosses process boundaries; the finishing process
   wakes its own waiters directly (see `FlowService._finish`).
@@ -27,14 +29,40 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mcp_server.errors import AuthmcpError
 
-__all__ = ["CHANNEL", "FlowNotices", "PostgresFlowNotices"]
+__all__ = ["CHANGES_CHANNEL", "CHANNEL", "Change", "FlowNotices", "PostgresFlowNotices", "change_payload"]
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "authmcp_flow_finished"
+CHANGES_CHANNEL = "authmcp_connection_changed"  # its own channel: older replicas never see an unknown payload
+CHANGE_KINDS = ("connection", "secret")
+MAX_CHANGE_PAYLOAD = 480  # fits a loopback datagram (local_notices.py) and a NOTIFY payload; longer: "anything"
 
+Change = tuple[str, str, str]  # (kind, user id, provider id or secret name)
 OnFinished = Callable[[str], Awaitable[None]]  # the flow id
+OnChanged = Callable[[Change | None], None]  # None: anything may have changed
 OnGap = Callable[[], Awaitable[None]]  # notices may have been lost: re-check
+
+
+def change_payload(origin: str, change: Change) -> str:
+    """The notice for `change`; one saying "anything may have changed" when its ids are too long to carry."""
+    payload = json.dumps({"origin": origin, "change": list(change)})
+    return payload if len(payload.encode()) <= MAX_CHANGE_PAYLOAD else json.dumps({"origin": origin, "change": None})
+
+
+def parse_change(notice: Any) -> tuple[str, Change | None] | None:
+    """(origin, change) from a decoded change notice, or None if it is not a well-formed one."""
+    if not isinstance(notice, dict) or not isinstance(notice.get("origin"), str) or "change" not in notice:
+        return None
+    change = notice["change"]
+    if change is None:
+        return notice["origin"], None
+    if (
+        isinstance(change, list) and len(change) == 3 and all(isinstance(part, str) for part in change)
+        and change[0] in CHANGE_KINDS
+    ):
+        return notice["origin"], (change[0], change[1], change[2])
+    return None
 
 
 class FlowNotices:
@@ -43,6 +71,7 @@ class FlowNotices:
     def __init__(self) -> None:
         self.origin = secrets.token_hex(8)  # this process; its own announcements are not delivered back
         self._on_finished: list[OnFinished] = []
+        self._on_changed: list[OnChanged] = []
         self._on_gap: list[OnGap] = []
 
     def subscribe(self, on_finished: OnFinished, on_gap: OnGap | None = None) -> None:
@@ -51,11 +80,23 @@ class FlowNotices:
         if on_gap is not None:
             self._on_gap.append(on_gap)
 
+    def subscribe_changes(self, on_changed: OnChanged, on_gap: OnGap | None = None) -> None:
+        """Call `on_changed(change)` when another process changes a connection or a secret."""
+        self._on_changed.append(on_changed)
+        if on_gap is not None:
+            self._on_gap.append(on_gap)
+
     async def announce(self, conn: AsyncConnection, flow_id: str) -> None:
         """Tell the other processes, from inside the transaction on `conn` that finishes the flow."""
 
     async def committed(self, flow_id: str) -> None:
         """Tell the other processes, once the transaction that finished the flow has committed."""
+
+    async def announce_change(self, conn: AsyncConnection, change: Change) -> None:
+        """Tell the other processes, from inside the transaction on `conn` that makes the change."""
+
+    def change_committed(self, change: Change) -> None:
+        """Tell the other processes, once the transaction that made the change has committed."""
 
     async def start(self) -> None:
         """Start hearing other processes (a no-op for one process)."""
@@ -74,6 +115,13 @@ class FlowNotices:
                 logger.warning("handling the finished flow %s… failed: %s", flow_id[:6], exc)
             except Exception:  # a short prefix only (as audit.flow_ref): a whole id in a log could finish the flow
                 logger.exception("handling the finished flow %s… failed", flow_id[:6])
+
+    def _changed(self, change: Change | None) -> None:
+        for handler in list(self._on_changed):
+            try:
+                handler(change)
+            except Exception:
+                logger.exception("handling a changed connection failed")
 
     async def _gap(self) -> None:
         for handler in list(self._on_gap):
@@ -98,6 +146,9 @@ class PostgresFlowNotices(FlowNotices):
     async def announce(self, conn: AsyncConnection, flow_id: str) -> None:
         payload = json.dumps({"origin": self.origin, "flow": flow_id})
         await conn.execute(select(func.pg_notify(CHANNEL, payload)))
+
+    async def announce_change(self, conn: AsyncConnection, change: Change) -> None:
+        await conn.execute(select(func.pg_notify(CHANGES_CHANNEL, change_payload(self.origin, change))))
 
     async def start(self, *, wait: float = 5.0) -> None:
         """Start listening in the background; waits (up to `wait` s) for the first connection."""
@@ -132,6 +183,7 @@ class PostgresFlowNotices(FlowNotices):
             try:
                 connection.add_termination_listener(lambda _conn: lost.set())
                 await connection.add_listener(CHANNEL, self._heard)
+                await connection.add_listener(CHANGES_CHANNEL, self._heard_change)
                 self.connection = connection
                 self.listening.set()
                 delay = 0.2
@@ -169,6 +221,16 @@ class PostgresFlowNotices(FlowNotices):
             return
         if origin != self.origin:
             self._spawn(self._deliver(str(flow_id)))
+
+    def _heard_change(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            heard = parse_change(json.loads(payload))
+        except ValueError:
+            heard = None
+        if heard is None:
+            logger.warning("ignoring a malformed notice on %s", CHANGES_CHANNEL)
+        elif heard[0] != self.origin:
+            self._changed(heard[1])
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]

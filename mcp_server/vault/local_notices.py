@@ -1,12 +1,15 @@
-"""'A flow finished' notices between the processes on one machine that share one SQLite file.
+"""'A flow finished' and 'a connection changed' notices (events.py) between the processes on one machine that
+share one SQLite file.
 
 SQLite has no LISTEN/NOTIFY. Each process listening for notices binds a UDP socket on 127.0.0.1 (port 0) and
-writes its port into `.<database file name>.notices/<pid>-<origin>` beside the file; a process that finished a flow sends one datagram
-with the flow id to every other port listed there, right after the transaction commits. A datagram on loopback
-is heard within milliseconds (the README gives measured figures); nothing polls.
+writes its port into `.<database file name>.notices/<pid>-<origin>` beside the file; a process that finished a
+flow (or changed a connection) sends one datagram saying so to every other port listed there, right after the
+transaction commits. A datagram on loopback is heard within milliseconds (the README gives measured figures);
+nothing polls.
 
-A notice only makes the receiver re-read the flow from the database, so a forged or repeated datagram changes
-nothing. Entries of processes that died without removing theirs are deleted by the next sender.
+A notice only makes the receiver re-read the flow from the database, or drop what it cached of a connection (read
+again on its next use), so a forged or repeated datagram changes nothing. Entries of processes that died without
+removing theirs are deleted by the next sender.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mcp_server.vault.events import FlowNotices
+from mcp_server.vault.events import Change, FlowNotices, change_payload, parse_change
 
 __all__ = ["LocalFlowNotices"]
 
@@ -74,12 +77,17 @@ class LocalFlowNotices(FlowNotices):
         """Nothing inside the transaction: a reader woken before the commit would see the flow still open."""
 
     async def committed(self, flow_id: str) -> None:
-        payload = json.dumps({"origin": self.origin, "flow": flow_id}).encode()
+        self._send(json.dumps({"origin": self.origin, "flow": flow_id}).encode())
+
+    def change_committed(self, change: Change) -> None:
+        self._send(change_payload(self.origin, change).encode())
+
+    def _send(self, payload: bytes) -> None:
         for entry, port in self._peers():
             try:
                 self._socket().sendto(payload, ("127.0.0.1", port))
             except OSError as exc:  # a full buffer on loopback: the receiver's own checks will catch up
-                logger.info("could not tell process %s that a flow finished (%s)", entry.name.split("-")[0], exc)
+                logger.info("could not notify process %s (%s)", entry.name.split("-")[0], exc)
 
     def _socket(self) -> socket.socket:
         if self._sender is None:
@@ -110,6 +118,14 @@ class LocalFlowNotices(FlowNotices):
     def _heard(self, data: bytes) -> None:
         try:
             notice = json.loads(data)
+        except ValueError:
+            return
+        change = parse_change(notice)
+        if change is not None:
+            if change[0] != self.origin:
+                self._changed(change[1])
+            return
+        try:
             origin, flow_id = str(notice["origin"]), str(notice["flow"])
         except (ValueError, KeyError, TypeError):
             return

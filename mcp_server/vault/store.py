@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import bindparam, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mcp_server.errors import ConfigError, KeyringError
@@ -104,6 +106,9 @@ class Vault(Bookkeeping, FlowStore):
     def __init__(self, engine: AsyncEngine, keyring: Keyring):
         self._engine = engine
         self._reader = engine.execution_options(authmcp_read_only=True)
+        self._lookups = _lookup_engine(engine)
+        # SQLite: the lookup's SQL, run on the driver itself (`_lookup_sqlite`)
+        self._lookup_sql = str(_LOOKUP.compile(dialect=engine.dialect)) if engine.dialect.name == "sqlite" else None
         self.keyring = keyring
         self.dialect = engine.dialect.name
         # finished flows, announced to the other processes on this database (PostgreSQL: LISTEN/NOTIFY)
@@ -157,6 +162,8 @@ class Vault(Bookkeeping, FlowStore):
 
     async def aclose(self) -> None:
         await self.notices.aclose()
+        if self._lookups is not self._engine:
+            await self._lookups.dispose()
         await self._engine.dispose()
 
     async def stored_key_ids(self) -> list[str]:
@@ -170,9 +177,31 @@ class Vault(Bookkeeping, FlowStore):
         Raises:
             DecryptionError: The stored ciphertext does not belong to this row or its key is gone.
         """
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().first()
-        return self._decode_connection(row) if row else None
+        if self._lookup_sql is not None:
+            row = await self._lookup_sqlite(user_id, provider_id)
+            return self._decode_connection(row) if row else None
+        for attempt in (1, 2):
+            try:
+                async with self._lookups.connect() as conn:
+                    found = (await conn.execute(_LOOKUP, {"user_id": user_id, "provider_id": provider_id})).first()
+                break
+            except DBAPIError as exc:  # a pooled connection the server dropped: the pool is renewed, read once more
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        return self._decode_connection(found._mapping) if found else None
+
+    async def _lookup_sqlite(self, user_id: str, provider_id: str) -> dict[str, Any] | None:
+        """`_LOOKUP` on the aiosqlite connection itself: one hop to its thread, where SQLAlchemy's cursor makes four
+        (open, execute, fetch, close), each a wait for a thread switch that a busy machine makes long."""
+        assert self._lookup_sql is not None
+        params = (user_id, provider_id)
+        async with self._lookups.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            try:
+                rows = list(await driver.execute_fetchall(self._lookup_sql, params))
+            except sqlite3.Error as exc:  # as SQLAlchemy would raise it, so outages.py reads it the same way
+                raise DBAPIError.instance(self._lookup_sql, params, exc, sqlite3.Error) from None
+        return dict(zip(_LOOKUP_COLUMNS, rows[0])) if rows else None
 
     async def list_connections(
         self, user_id: str | None = None, provider_id: str | None = None, *, limit: int | None = None, offset: int = 0
@@ -233,13 +262,17 @@ class Vault(Bookkeeping, FlowStore):
 
         `user_info` and `token_extras` left as None keep what was stored.
         """
-        if conn is None:
+        if conn is None:  # on its own: announced here (a finished flow's is announced as the flow's)
+            change = ("connection", user_id, provider_id)
             async with self._engine.begin() as own:
-                return await self.save_connection(
+                saved = await self.save_connection(
                     user_id, provider_id, access_token=access_token, refresh_token=refresh_token,
                     token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info,
                     token_extras=token_extras, conn=own,
                 )
+                await self.notices.announce_change(own, change)
+            self.notices.change_committed(change)
+            return saved
         now = time.time()
         values = self._connection_values(
             user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
@@ -274,6 +307,8 @@ class Vault(Bookkeeping, FlowStore):
             if result.rowcount != 1:
                 return None
             row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().one()
+            await self.notices.announce_change(conn, ("connection", user_id, provider_id))
+        self.notices.change_committed(("connection", user_id, provider_id))
         return self._decode_connection(row)
 
     def _connection_values(
@@ -312,6 +347,7 @@ class Vault(Bookkeeping, FlowStore):
         return values
 
     async def set_connection_status(self, user_id: str, provider_id: str, status: str) -> None:
+        change = ("connection", user_id, provider_id)
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(connections)
@@ -321,6 +357,8 @@ class Vault(Bookkeeping, FlowStore):
                     lease_owner=None, lease_until=None,
                 )
             )
+            await self.notices.announce_change(conn, change)
+        self.notices.change_committed(change)
 
     async def disconnect(self, user_id: str, provider_id: str, revocation_id: str) -> bool:
         """Remove the connection at once and queue its token for revocation at the provider, in one transaction.
@@ -347,6 +385,8 @@ class Vault(Bookkeeping, FlowStore):
                 )
             )
             await conn.execute(connections.delete().where(connections.c.id == row["id"]))
+            await self.notices.announce_change(conn, ("connection", user_id, provider_id))
+        self.notices.change_committed(("connection", user_id, provider_id))
         return True
 
     async def due_revocations(self, limit: int = 50) -> list[PendingRevocation]:
@@ -450,6 +490,32 @@ class Vault(Bookkeeping, FlowStore):
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(connections))).scalar_one())
+
+
+# The read on every first call of a user: built once; run on its own pool (`_lookup_engine`).
+_LOOKUP = select(connections).where(
+    connections.c.user_id == bindparam("user_id"), connections.c.provider_id == bindparam("provider_id")
+)
+
+_LOOKUP_COLUMNS = tuple(column.name for column in connections.c)
+
+
+def _lookup_engine(engine: AsyncEngine) -> AsyncEngine:
+    """A pool for the single-statement reads on the call path, in autocommit: no BEGIN, no ROLLBACK, no ping
+    (each a round trip, or several thread hops with aiosqlite), so a read is one statement. A connection the server
+    dropped fails that one read, which is retried (see `get_connection`). An in-memory SQLite database exists in
+    one connection only, so it keeps the one pool."""
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return engine
+        lookups = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
+        )
+        event.listen(lookups.sync_engine, "connect", _sqlite_on_connect)
+        return lookups
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
 
 
 def _notices_for(engine: AsyncEngine) -> FlowNotices:

@@ -3,7 +3,8 @@
 - a flow started on A is completed by the provider's callback to B, and A's waiting call wakes (LISTEN/NOTIFY);
 - a 2025-11-25 session on A gets its `notifications/elicitation/complete` when the callback lands on B;
 - the refresh storm across both replicas makes exactly one upstream refresh;
-- stateless Streamable HTTP: a 2026-07-28 InputRequiredResult from A, retried with its requestState on B.
+- stateless Streamable HTTP: a 2026-07-28 InputRequiredResult from A, retried with its requestState on B;
+- a revocation on B reaches A, which holds the connection in memory (its notice; A's own re-read is a minute away).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import MCPError, UrlElicitationRequiredError
 from mcp.client.session import ClientRequestContext
@@ -193,3 +195,26 @@ async def test_status_long_poll_on_a_wakes_when_the_callback_lands_on_b(
             landed = time.monotonic()
     ((status, at),) = answered
     assert status == "completed" and at - landed < 2.0  # B's notice, not the 30 s wait
+
+
+async def test_a_revocation_on_b_reaches_a_holding_the_connection_in_memory(
+    stack_factory: Any, postgres_url: str
+) -> None:
+    a, b = replicas(  # a view kept five minutes: only B's notice can make A see the revocation within the test
+        stack_factory, postgres_url, api={"keys": ["k" * 32], "verification": "none"}, connection_cache_seconds=300
+    )
+    a.start_http()
+    b.start_http()
+    async with mcp_client(a, "http") as client:
+        link = (await client.call_tool("Demo_WhoAmI", {})).meta["url"]
+        await authorize_in_browser(a.provider, link, "alice")
+        assert_alice(await client.call_tool("Demo_WhoAmI", {}))  # A holds the connection in memory now
+        a.provider.set_behavior(revocation_endpoint="error_503")  # the token stays good at the provider
+        async with httpx2.AsyncClient(base_url=b.base_url, headers={"Authorization": "Bearer " + "k" * 32}) as api:
+            listed = (await api.get("/v1/admin/user_connections")).json()
+            (connection,) = listed["items"]
+            assert (await api.delete(f"/v1/admin/user_connections/{connection['id']}")).status_code == 204
+        with anyio.fail_after(10):
+            while not (after := await client.call_tool("Demo_WhoAmI", {})).is_error:
+                await anyio.sleep(0.05)
+    assert "/connect/" in texts(after)

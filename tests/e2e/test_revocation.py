@@ -75,3 +75,19 @@ async def test_revocation_endpoint_down_is_retried_later_by_the_server(stack_fac
             await anyio.sleep(0.2)
     assert stack.provider.stats()["revocations"] >= 2
     assert "revoked at demo" in stack.output()
+
+
+async def test_revoking_from_another_process_reaches_a_server_holding_the_connection_in_memory(
+    stack_factory: object,
+) -> None:
+    stack: Stack = stack_factory(connection_cache_seconds=300)  # type: ignore[operator]
+    stack.start_http()
+    await connect(stack)
+    async with mcp_client(stack, "http") as client:
+        assert not (await client.call_tool("Demo_WhoAmI", {})).is_error  # the server holds it in memory now
+        stack.provider.set_behavior(revocation_endpoint="error_503")  # the token stays good at the provider
+        assert revoke(stack).returncode == 0  # `authmcp connections revoke`: another process, same SQLite file
+        with anyio.fail_after(10):  # its notice is a datagram; the server's own re-read is minutes away
+            while not (after := await client.call_tool("Demo_WhoAmI", {})).is_error:
+                await anyio.sleep(0.05)
+    assert "/connect/" in texts(after)
