@@ -21,8 +21,9 @@ from typing import Any
 
 from mcp import UrlElicitationRequiredError
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import Extension, MCPServer
+from mcp.server.mcpserver import Extension
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import (
     CallToolRequestParams,
     CallToolResult,
@@ -52,7 +53,7 @@ from mcp_server.errors import OAuthError, ProviderUnavailable, StorageUnavailabl
 from mcp_server.identity import current_user_id
 from mcp_server.vault import Connection, Flow
 
-__all__ = ["AuthGate", "register_tools"]
+__all__ = ["AuthGate", "gated_tools"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,19 +110,28 @@ def _entrypoint(definition: ToolDefinition) -> Callable[..., Any]:
     return entrypoint
 
 
-def register_tools(server: MCPServer[Any], catalog: Catalog) -> None:
-    """Add every catalogued tool to the MCP server under its MCP name, requirements in `_meta`."""
-    for definition in catalog:
-        server.add_tool(
-            _entrypoint(definition),
+def gated_tools(catalog: Catalog) -> list[Tool]:
+    """Every catalogued tool as the MCP server lists and calls it: its MCP name, requirements in `_meta`.
+
+    Built from what the catalog derived (arguments model, schemas), which is what `MCPServer.add_tool` would
+    derive again from the same signature (names are already valid, no `Context` or `Resolve` parameters).
+    """
+    return [
+        Tool(
+            fn=_entrypoint(definition),
             name=definition.mcp_name,
             title=definition.title,
             description=definition.description,
+            parameters=definition.input_schema,
+            fn_metadata=definition.metadata,
+            is_async=True,
             annotations=ToolAnnotations(title=definition.title, **definition.hints)
             if definition.title or definition.hints
             else None,
             meta=definition.meta(),
         )
+        for definition in catalog
+    ]
 
 
 def _error(text: str, meta: dict[str, Any] | None = None) -> CallToolResult:

@@ -29,7 +29,7 @@ from mcp_server.calls import ToolEnvironment
 from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.config import Settings, is_loopback, package_version
 from mcp_server.errors import ConfigError
-from mcp_server.gate import AuthGate, register_tools
+from mcp_server.gate import AuthGate, gated_tools
 from mcp_server.observability import Observability, open_observability
 from mcp_server.identity import JwtVerifier, StaticTokenVerifier, TokenVerifier, VerifierChain
 from mcp_server.instances import RunFile, new_instance_id
@@ -213,11 +213,11 @@ async def open_runtime(
             "link for the user to open; after they grant access, call the tool again.",
             token_verifier=verifier,
             auth=auth,
+            tools=gated_tools(catalog),
             extensions=[gate],
             log_level=settings.log_level,
             request_state_security=_request_state_security(settings),
         )
-        register_tools(mcp, catalog)
         if several_users(settings) and verification == "none":
             logger.warning(
                 "user verification is OFF ([api] verification = \"none\"): whoever opens an authorization link "
