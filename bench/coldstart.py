@@ -11,8 +11,10 @@ server's start-up): it writes `initialize` (2025-11-25, the handshake every laun
            data dir whose database the untimed first start created (the "first start" row times that
            start: key file, database and migrations)
 
-Runs alternate bare/authmcp, `--runs` of each after one untimed warm-up of each (Python's bytecode caches);
-the figures are medians. "RSS at idle" is the server's resident set (VmRSS) once it has answered
+Runs alternate bare/authmcp, `--runs` of each after one untimed warm-up of each, which fills the bytecode
+caches (in a folder of the benchmark's own, as pip would have written them at install time);
+the figures are medians. "CPU s" is the server's own user + system time when its `tools/list` answer
+arrived (from /proc; steadier than wall time on a busy machine). "RSS at idle" is the server's resident set (VmRSS) once it has answered
 `tools/list` and sat idle for `--idle` seconds; then its stdin is closed and it must exit by itself.
 
     .venv/bin/python bench/coldstart.py [--runs 10] [--idle 0.5] [--toolkit NAME ...]
@@ -57,6 +59,7 @@ class StartFailed(Exception):
 @dataclass
 class Start:
     seconds: float
+    cpu_seconds: float
     tools: int
     rss_kib: int
 
@@ -77,6 +80,12 @@ def _answer(stdout: IO[bytes], request_id: int) -> dict[str, Any]:
             if "result" not in message:
                 raise StartFailed(f"request {request_id} failed: {message.get('error')}")
             return message["result"]  # type: ignore[no-any-return]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far (/proc/<pid>/stat; clock ticks, usually 10 ms)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:
@@ -100,6 +109,7 @@ def start_once(command: list[str], env: dict[str, str], idle: float, log: IO[byt
         _send(process.stdin, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         tools = _answer(process.stdout, 2)["tools"]
         seconds = time.perf_counter() - begin
+        cpu = _cpu_seconds(process.pid)
         if not tools:
             raise StartFailed("tools/list answered with no tools")
         time.sleep(idle)
@@ -107,7 +117,7 @@ def start_once(command: list[str], env: dict[str, str], idle: float, log: IO[byt
         process.stdin.close()
         if process.wait(TIMEOUT) != 0:
             raise StartFailed(f"the server exited with status {process.returncode} after stdin closed")
-        return Start(seconds, len(tools), rss)
+        return Start(seconds, cpu, len(tools), rss)
     finally:
         if process.poll() is None:
             process.kill()
@@ -121,7 +131,10 @@ def main(runs: int, idle: float, toolkits: list[str]) -> None:
         data_dir = Path(tmp, "data")
         config = Path(tmp, "authmcp.toml")
         config.write_text(f'data_dir = "{data_dir}"\nlog_level = "WARNING"\nuser_id = "bench-user"\n')
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_")}
+        # bytecode caches on, in a folder of their own: an installed authmcp has its .pyc files (pip writes them),
+        # and a start that compiles every module from source would time the compiler, not the start
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_") and k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp, "pycache"))
         bare = [sys.executable, str(bare_script)]
         authmcp = [sys.executable, "-m", "mcp_server", "serve", "--transport", "stdio", "--port", "0",
                    "--config", str(config), *(arg for name in toolkits for arg in ("--toolkit", name))]
@@ -143,15 +156,18 @@ def main(runs: int, idle: float, toolkits: list[str]) -> None:
 def report(samples: dict[str, list[Start]], first: Start, runs: int) -> None:
     print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; "
           f"stdio spawn to first tools/list answer, median of {runs}")
-    print(f"{'server':<10}{'tools':>7}{'median s':>10}{'min s':>8}{'max s':>8}{'RSS idle MiB':>14}")
-    medians = {}
+    print(f"{'server':<10}{'tools':>7}{'median s':>10}{'min s':>8}{'max s':>8}{'CPU s':>8}{'RSS idle MiB':>14}")
+    medians, cpu = {}, {}
     for name, starts in samples.items():
         times = [s.seconds for s in starts]
         medians[name] = statistics.median(times)
+        cpu[name] = statistics.median(s.cpu_seconds for s in starts)
         rss = statistics.median(s.rss_kib for s in starts) / 1024
-        print(f"{name:<10}{starts[0].tools:>7}{medians[name]:>10.3f}{min(times):>8.3f}{max(times):>8.3f}{rss:>14.1f}")
+        print(f"{name:<10}{starts[0].tools:>7}{medians[name]:>10.3f}{min(times):>8.3f}{max(times):>8.3f}"
+              f"{cpu[name]:>8.2f}{rss:>14.1f}")
     print(f"first start of authmcp (new database, migrations): {first.seconds:.3f} s")
-    print(f"ratio authmcp/bare: {medians['authmcp'] / medians['bare']:.2f}")
+    print(f"ratio authmcp/bare: {medians['authmcp'] / medians['bare']:.2f} wall, "
+          f"{cpu['authmcp'] / cpu['bare']:.2f} CPU")
 
 
 if __name__ == "__main__":
