@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
@@ -58,6 +59,10 @@ class ToolDefinition:
     title: str | None = None
     hints: Mapping[str, bool] = field(default_factory=dict)  # MCP tool annotations, by their protocol names
 
+    @cached_property
+    def _is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.fn)
+
     @property
     def arguments_model(self) -> type[ArgModelBase]:
         return self.metadata.arg_model
@@ -96,7 +101,7 @@ class ToolDefinition:
         kwargs = dict(arguments)
         if self.context_parameter is not None:
             kwargs[self.context_parameter] = context
-        if inspect.iscoroutinefunction(self.fn):
+        if self._is_async:  # read once: inspect costs a microsecond a call
             return await self.fn(**kwargs)
         return await anyio.to_thread.run_sync(lambda: self.fn(**kwargs))
 

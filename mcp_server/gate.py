@@ -186,16 +186,18 @@ class AuthGate(Extension):
     ) -> HandlerResult:
         user_id = current_user_id(self.local_user)
 
-        secrets = await secrets_for(self.service, user_id, definition, self.secrets)
-        for name in definition.secrets:
-            if name not in secrets:
-                answer = await self._ask(params, ctx, user_id, self._secret_need(definition, user_id, name))
-                if answer is not None:
-                    return answer
-                secrets = await secrets_for(self.service, user_id, definition, self.secrets)
-        refusal = missing_secrets(definition, secrets)
-        if refusal is not None:
-            return _error(refusal)
+        secrets: dict[str, str] = {}
+        if definition.secrets:  # most tools declare none: no lookup, no await
+            secrets = await secrets_for(self.service, user_id, definition, self.secrets)
+            for name in definition.secrets:
+                if name not in secrets:
+                    answer = await self._ask(params, ctx, user_id, self._secret_need(definition, user_id, name))
+                    if answer is not None:
+                        return answer
+                    secrets = await secrets_for(self.service, user_id, definition, self.secrets)
+            refusal = missing_secrets(definition, secrets)
+            if refusal is not None:
+                return _error(refusal)
 
         connection: Connection | None = None
         if definition.requirement is not None:
