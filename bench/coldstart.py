@@ -7,17 +7,17 @@ server's start-up): it writes `initialize` (2025-11-25, the handshake every laun
 `notifications/initialized` and `tools/list` once the `initialize` answer is in, and checks the answers.
 
   bare     a plain `MCPServer` with one tool (`echo`), started by `python bare_server.py`, `run("stdio")`
-  authmcp  `python -m mcp_server serve` (what `authmcp serve` runs) with its default toolkits, in a fresh
-           data dir whose database the untimed first start created (the "first start" row times that
-           start: key file, database and migrations)
+  authmcp  `python -m mcp_server serve` (what `authmcp serve` runs) with its default toolkits (or only
+           `--toolkit`s), on a fresh data dir; the first start there creates the key file and the database
+           and runs the migrations (timed once, as "first start"), the timed runs find them in place
 
-Runs alternate bare/authmcp, `--runs` of each after one untimed warm-up of each, which fills the bytecode
-caches (in a folder of the benchmark's own, as pip would have written them at install time);
+One untimed warm-up of each (authmcp on a data dir of its own) fills the bytecode caches, in a folder of the
+benchmark's own, as pip writes them at install time. Then the runs alternate bare/authmcp, `--runs` of each;
 the figures are medians. "CPU s" is the server's own user + system time when its `tools/list` answer
-arrived (from /proc; steadier than wall time on a busy machine). "RSS at idle" is the server's resident set (VmRSS) once it has answered
-`tools/list` and sat idle for `--idle` seconds; then its stdin is closed and it must exit by itself.
+arrived (from /proc; steadier than wall time on a busy machine). "RSS idle" is the server's resident set
+(VmRSS) once it has answered and sat idle for `--idle` seconds; then its stdin is closed and it must exit.
 
-    .venv/bin/python bench/coldstart.py [--runs 10] [--idle 0.5] [--toolkit NAME ...]
+    .venv/bin/python bench/coldstart.py [--runs 10] [--idle 0.5] [--toolkit toolkits.gmail ...]
 """
 
 from __future__ import annotations
@@ -128,19 +128,21 @@ def main(runs: int, idle: float, toolkits: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="authmcp-coldstart-") as tmp:
         bare_script = Path(tmp, "bare_server.py")
         bare_script.write_text(BARE_SERVER)
-        data_dir = Path(tmp, "data")
-        config = Path(tmp, "authmcp.toml")
-        config.write_text(f'data_dir = "{data_dir}"\nlog_level = "WARNING"\nuser_id = "bench-user"\n')
+        only = f"toolkits = {json.dumps(toolkits)}\n" if toolkits else ""
+        for name in ("warm-up", "authmcp"):
+            Path(tmp, f"{name}.toml").write_text(
+                f'data_dir = "{Path(tmp, name)}"\nlog_level = "WARNING"\nuser_id = "bench-user"\n{only}')
         # bytecode caches on, in a folder of their own: an installed authmcp has its .pyc files (pip writes them),
         # and a start that compiles every module from source would time the compiler, not the start
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_") and k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp, "pycache"))
         bare = [sys.executable, str(bare_script)]
-        authmcp = [sys.executable, "-m", "mcp_server", "serve", "--transport", "stdio", "--port", "0",
-                   "--config", str(config), *(arg for name in toolkits for arg in ("--toolkit", name))]
+        serve = [sys.executable, "-m", "mcp_server", "serve", "--transport", "stdio", "--port", "0", "--config"]
+        authmcp = [*serve, str(Path(tmp, "authmcp.toml"))]
         with Path(tmp, "servers.log").open("w+b") as log:
             try:
                 start_once(bare, env, 0, log)
+                start_once([*serve, str(Path(tmp, "warm-up.toml"))], env, 0, log)
                 first = start_once(authmcp, env, 0, log)  # creates the key file, the database, runs migrations
                 samples: dict[str, list[Start]] = {"bare": [], "authmcp": []}
                 for i in range(runs):
@@ -174,7 +176,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="timed starts of each server")
     parser.add_argument("--idle", type=float, default=0.5, help="seconds idle before reading the RSS")
-    parser.add_argument("--toolkit", action="append", default=[], help="serve only these toolkits (repeatable)")
+    parser.add_argument("--toolkit", action="append", default=[],
+                        help="serve only this toolkit (a module name or .py path; repeatable); default: all bundled")
     args = parser.parse_args()
     if args.runs < 1 or args.idle < 0:
         parser.error("--runs must be at least 1 and --idle >= 0")
