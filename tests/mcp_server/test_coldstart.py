@@ -28,6 +28,7 @@ pytestmark = pytest.mark.anyio
 # Not needed to serve a tool list on SQLite: Alembic (and its templates) run only when the schema changes;
 # the PostgreSQL dialect and driver only when configured; authlib and its JOSE library with the first token request.
 NOT_AT_START = ("alembic", "mako", "sqlalchemy.dialects.postgresql", "asyncpg", "authlib")
+ENV = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}  # no AUTHMCP_* settings
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
 
 
@@ -38,7 +39,7 @@ async def serve_and_list(tmp_path: Path) -> tuple[int, set[str]]:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-X", "importtime", "-m", "mcp_server", "serve", "--port", "0", "--config", str(config)],
-        env={"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"},
+        env=ENV,
     )
     with tempfile.TemporaryFile("w+") as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:  # type: ignore[arg-type]
@@ -89,11 +90,13 @@ async def test_a_database_at_an_older_revision_is_upgraded_and_then_starts_witho
     # the start refuses an old schema (it never migrates data by itself); `authmcp db upgrade` brings it to HEAD
     config = tmp_path / "authmcp.toml"
     refused = await anyio.run_process(
-        [sys.executable, "-m", "mcp_server", "serve", "--port", "0", "--config", str(config)], check=False
+        [sys.executable, "-m", "mcp_server", "serve", "--port", "0", "--config", str(config)], check=False, env=ENV
     )
     assert refused.returncode != 0
     assert b"authmcp db upgrade" in refused.stderr
-    upgraded = await anyio.run_process([sys.executable, "-m", "mcp_server", "db", "upgrade", "--config", str(config)])
+    upgraded = await anyio.run_process(
+        [sys.executable, "-m", "mcp_server", "db", "upgrade", "--config", str(config)], env=ENV
+    )
     assert upgraded.returncode == 0
     assert stored_revision(tmp_path) == HEAD
 
