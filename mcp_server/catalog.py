@@ -15,12 +15,16 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import anyio.to_thread
-from pydantic import BaseModel, Field, PydanticSchemaGenerationError, create_model
+from mcp.server.mcpserver.exceptions import InvalidSignature
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata, func_metadata
+from mcp.shared.inbound import find_invalid_x_mcp_header
+from pydantic import Field, PydanticUserError, create_model
 
 from mcp_server.declare import OAuth2, ToolContext, ToolDeclaration, declaration_of
 from mcp_server.errors import DeclarationError
@@ -49,13 +53,19 @@ class ToolDefinition:
     context_parameter: str | None
     requirement: OAuth2 | None
     secrets: tuple[str, ...]
-    arguments_model: type[BaseModel]
+    # the SDK's view of the parameters and the result, derived once here and served as is (see gate.py)
+    metadata: FuncMetadata
+    input_schema: dict[str, Any]
     title: str | None = None
     hints: Mapping[str, bool] = field(default_factory=dict)  # MCP tool annotations, by their protocol names
 
+    @cached_property
+    def _is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.fn)
+
     @property
-    def input_schema(self) -> dict[str, Any]:
-        return self.arguments_model.model_json_schema()
+    def arguments_model(self) -> type[ArgModelBase]:
+        return self.metadata.arg_model
 
     def validate_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments checked and converted against the tool's parameters (unknown keys are dropped).
@@ -63,8 +73,7 @@ class ToolDefinition:
         Raises:
             pydantic.ValidationError: An argument is missing or has the wrong type.
         """
-        model = self.arguments_model.model_validate(dict(arguments))
-        return {name: getattr(model, name) for name in type(model).model_fields}
+        return self.arguments_model.model_validate(dict(arguments)).model_dump_one_level()
 
     @property
     def mcp_name(self) -> str:
@@ -92,7 +101,7 @@ class ToolDefinition:
         kwargs = dict(arguments)
         if self.context_parameter is not None:
             kwargs[self.context_parameter] = context
-        if inspect.iscoroutinefunction(self.fn):
+        if self._is_async:  # read once: inspect costs a microsecond a call
             return await self.fn(**kwargs)
         return await anyio.to_thread.run_sync(lambda: self.fn(**kwargs))
 
@@ -217,7 +226,7 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
         if not isinstance(secret, str) or not _SECRET_NAME.fullmatch(secret):
             raise refuse(f"secret name {secret!r} must be letters, digits and underscores, like SERPAPI_KEY.")
 
-    signature, context_parameter, model = _parameters(fn, refuse)
+    signature, context_parameter, metadata, schema = _parameters(fn, refuse)
     title, hints = _annotations(declaration, refuse)
     return ToolDefinition(
         toolkit=toolkit,
@@ -228,7 +237,8 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
         context_parameter=context_parameter,
         requirement=requirement,
         secrets=tuple(dict.fromkeys(declaration.requires_secrets)),
-        arguments_model=model,
+        metadata=metadata,
+        input_schema=schema,
         title=title,
         hints=hints,
     )
@@ -264,8 +274,13 @@ def _annotations(
 
 def _parameters(
     fn: Callable[..., Any], refuse: Callable[[str], DeclarationError]
-) -> tuple[inspect.Signature, str | None, type[BaseModel]]:
-    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, the arguments model."""
+) -> tuple[inspect.Signature, str | None, FuncMetadata, dict[str, Any]]:
+    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, the SDK's metadata
+    for that signature (arguments model, output schema) and the input schema.
+
+    The metadata is what `MCPServer.add_tool` would derive from the same signature: deriving it here, once,
+    spares a second pydantic model and JSON schema per tool at every start.
+    """
     try:
         hints = get_type_hints(fn, include_extras=True)
     except Exception as exc:
@@ -288,18 +303,31 @@ def _parameters(
         if annotation is inspect.Parameter.empty:
             raise refuse(f"parameter {param.name!r} has no type annotation; add one, e.g. `{param.name}: str`.")
         annotation = _describe(annotation)
-        default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[param.name] = (annotation, default)
+        fields[param.name] = annotation
         parameters.append(param.replace(annotation=annotation))
+    return_annotation = hints.get("return", signature.return_annotation)
+    signature = signature.replace(parameters=parameters, return_annotation=return_annotation)
     try:
-        model = create_model(f"{fn.__name__}_arguments", **fields)
-        model.model_json_schema()
-    except (PydanticSchemaGenerationError, TypeError, ValueError) as exc:
-        bad = next((n for n, (t, _) in fields.items() if not _expressible(t)), None)
+        metadata = func_metadata(_carrying(fn.__name__, signature))
+        schema = metadata.arg_model.model_json_schema(by_alias=True)
+    except (InvalidSignature, PydanticUserError, TypeError, ValueError) as exc:
+        bad = next((n for n, t in fields.items() if not _expressible(t)), None)
         subject = f"parameter {bad!r}" if bad else "its parameters"
         raise refuse(f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types.") from None
-    return_annotation = hints.get("return", signature.return_annotation)
-    return signature.replace(parameters=parameters, return_annotation=return_annotation), context_parameter, model
+    if (reason := find_invalid_x_mcp_header(schema)) is not None:
+        raise refuse(f"its parameters carry an invalid x-mcp-header annotation: {reason}")
+    return signature, context_parameter, metadata, schema
+
+
+def _carrying(name: str, signature: inspect.Signature) -> Callable[..., Any]:
+    """A stand-in with the tool's caller-facing signature, for the SDK to derive the tool's metadata from."""
+
+    async def stand_in(**arguments: Any) -> Any:
+        raise NotImplementedError  # never called: only its signature is read
+
+    stand_in.__name__ = name
+    stand_in.__signature__ = signature  # type: ignore[attr-defined]
+    return stand_in
 
 
 def _describe(annotation: Any) -> Any:
@@ -317,6 +345,6 @@ def _describe(annotation: Any) -> Any:
 def _expressible(annotation: Any) -> bool:
     try:
         create_model("probe", value=(annotation, ...)).model_json_schema()
-    except (PydanticSchemaGenerationError, TypeError, ValueError):
+    except (PydanticUserError, TypeError, ValueError):
         return False
     return True

@@ -9,20 +9,25 @@ It finds the user, the tool's requirements and the user's connection, then eithe
   `notifications/elicitation/complete` when the callback lands.
 - Any other client: an `isError` result with a short text holding the URL, and `_meta` with
   `{url, provider, scopes, flow_id}` (no `structuredContent`: TypeScript clients validate it).
+
+A call that may go ahead is run by the gate itself, with the SDK's own argument validation and result
+conversion for the tool (`FuncMetadata`, derived once by the catalog), and answered as `MCPServer`'s
+`tools/call` handler answers: the handler's per-call `Context`, the tool manager's lookup and the
+registered function's indirection would only add work (see the README's performance section).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp import UrlElicitationRequiredError
+from mcp import MCPError, UrlElicitationRequiredError
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import Extension, MCPServer
+from mcp.server.mcpserver import Extension
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import (
     CallToolRequestParams,
     CallToolResult,
@@ -34,6 +39,7 @@ from mcp_types import (
     ToolAnnotations,
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import ValidationError
 
 from mcp_server.telemetry import traced
 from mcp_server.audit import flow_ref
@@ -52,14 +58,14 @@ from mcp_server.errors import OAuthError, ProviderUnavailable, StorageUnavailabl
 from mcp_server.identity import current_user_id
 from mcp_server.vault import Connection, Flow
 
-__all__ = ["AuthGate", "register_tools"]
+__all__ = ["AuthGate", "gated_tools"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class _Call:
-    """One gated call in progress: what the registered tool function reads, and what it reports back."""
+    """One gated call in progress: the tool, the context it runs with, and whether it lost its authorization."""
 
     service: AuthorizationService
     definition: ToolDefinition
@@ -79,9 +85,6 @@ class _Call:
             raise ToolError(str(exc)) from exc
 
 
-_current_call: ContextVar[_Call] = ContextVar("authmcp_current_call")
-
-
 @dataclass(frozen=True)
 class _Need:
     """Something the user must give before a tool can run: an authorization at a provider, or a secret."""
@@ -95,13 +98,13 @@ class _Need:
 
 
 def _entrypoint(definition: ToolDefinition) -> Callable[..., Any]:
-    """The function registered on the MCP server: the tool's signature without its context parameter."""
+    """The function registered on the MCP server: the tool's signature without its context parameter.
+
+    The gate runs every catalogued tool itself, so this is only reached by bypassing it (`MCPServer.call_tool`).
+    """
 
     async def entrypoint(**arguments: Any) -> Any:
-        call = _current_call.get(None)
-        if call is None or call.definition is not definition:  # only reachable by bypassing the gate
-            raise ToolError("This tool can only run through the authmcp gate.")
-        return await call.run(arguments)
+        raise ToolError("This tool can only run through the authmcp gate.")
 
     entrypoint.__name__ = definition.fn.__name__
     entrypoint.__doc__ = definition.description
@@ -109,19 +112,55 @@ def _entrypoint(definition: ToolDefinition) -> Callable[..., Any]:
     return entrypoint
 
 
-def register_tools(server: MCPServer[Any], catalog: Catalog) -> None:
-    """Add every catalogued tool to the MCP server under its MCP name, requirements in `_meta`."""
-    for definition in catalog:
-        server.add_tool(
-            _entrypoint(definition),
+def gated_tools(catalog: Catalog) -> list[Tool]:
+    """Every catalogued tool as the MCP server lists and calls it: its MCP name, requirements in `_meta`.
+
+    Built from what the catalog derived (arguments model, schemas), which is what `MCPServer.add_tool` would
+    derive again from the same signature (names are already valid, no `Context` or `Resolve` parameters).
+    """
+    return [
+        Tool(
+            fn=_entrypoint(definition),
             name=definition.mcp_name,
             title=definition.title,
             description=definition.description,
+            parameters=definition.input_schema,
+            fn_metadata=definition.metadata,
+            is_async=True,
             annotations=ToolAnnotations(title=definition.title, **definition.hints)
             if definition.title or definition.hints
             else None,
             meta=definition.meta(),
         )
+        for definition in catalog
+    ]
+
+
+async def _run(call: _Call, params: CallToolRequestParams) -> HandlerResult:
+    """Validate the arguments, run the tool and convert its result as `Tool.run` does, and answer a failure
+    as `MCPServer`'s `tools/call` handler does: an `isError` result, the cause in the server's log only."""
+    name = call.definition.mcp_name
+    metadata = call.definition.metadata
+    try:
+        arguments = metadata.validate_arguments(params.arguments or {})
+    except ValidationError as exc:  # the caller's mistake: field names in the log, never the values
+        logger.info("Tool %r rejected arguments: %r", name, sorted({".".join(map(str, e["loc"])) for e in exc.errors()}))
+        return _error(f"Error executing tool {name}: {exc}")
+    except MCPError:
+        raise
+    except Exception:  # a validator that crashed
+        logger.exception("Tool %r raised an unexpected exception", name)
+        return _error(f"Error executing tool {name}")
+    try:
+        return metadata.convert_result(await call.run(arguments))
+    except MCPError:
+        raise
+    except ToolError as exc:  # expected: its text is for the model
+        logger.info("Tool %r failed: %r", name, str(exc))
+        return _error(f"Error executing tool {name}: {exc}")
+    except Exception:  # a crash: the text stays in the log
+        logger.exception("Tool %r raised an unexpected exception", name)
+        return _error(f"Error executing tool {name}")
 
 
 def _error(text: str, meta: dict[str, Any] | None = None) -> CallToolResult:
@@ -162,7 +201,7 @@ class AuthGate(Extension):
         if definition is None:
             return await call_next(ctx)
         try:
-            return await self._gated(params, ctx, call_next, definition)
+            return await self._gated(params, ctx, definition)
         except StorageUnavailable as exc:  # passes by itself: a tool error the client may retry, not -32603
             logger.warning("tool %s: %s", definition.mcp_name, exc)
             return _error(f"{exc}. Nothing was lost: try the call again in a moment.")
@@ -171,21 +210,22 @@ class AuthGate(Extension):
         self,
         params: CallToolRequestParams,
         ctx: ServerRequestContext[Any, Any],
-        call_next: CallNext,
         definition: ToolDefinition,
     ) -> HandlerResult:
         user_id = current_user_id(self.local_user)
 
-        secrets = await secrets_for(self.service, user_id, definition, self.secrets)
-        for name in definition.secrets:
-            if name not in secrets:
-                answer = await self._ask(params, ctx, user_id, self._secret_need(definition, user_id, name))
-                if answer is not None:
-                    return answer
-                secrets = await secrets_for(self.service, user_id, definition, self.secrets)
-        refusal = missing_secrets(definition, secrets)
-        if refusal is not None:
-            return _error(refusal)
+        secrets: dict[str, str] = {}
+        if definition.secrets:  # most tools declare none: no lookup, no await
+            secrets = await secrets_for(self.service, user_id, definition, self.secrets)
+            for name in definition.secrets:
+                if name not in secrets:
+                    answer = await self._ask(params, ctx, user_id, self._secret_need(definition, user_id, name))
+                    if answer is not None:
+                        return answer
+                    secrets = await secrets_for(self.service, user_id, definition, self.secrets)
+            refusal = missing_secrets(definition, secrets)
+            if refusal is not None:
+                return _error(refusal)
 
         connection: Connection | None = None
         if definition.requirement is not None:
@@ -211,11 +251,7 @@ class AuthGate(Extension):
             context=tool_context(user_id, definition, connection, secrets, self.environment),
             connection=connection,
         )
-        token = _current_call.set(call)
-        try:
-            result = await call_next(ctx)
-        finally:
-            _current_call.reset(token)
+        result = await _run(call, params)
         if call.needs_authorization:
             return await self._answer(ctx, self._authorization_need(definition, user_id))
         return result

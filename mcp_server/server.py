@@ -25,7 +25,7 @@ from mcp_server.calls import ToolEnvironment
 from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.config import Settings, is_loopback, package_version
 from mcp_server.errors import ConfigError
-from mcp_server.gate import AuthGate, register_tools
+from mcp_server.gate import AuthGate, gated_tools
 from mcp_server.observability import Observability, open_observability
 from mcp_server.identity import Identities, JwtVerifier, StaticTokenVerifier
 from mcp_server.instances import RunFile, new_instance_id
@@ -208,11 +208,11 @@ async def open_runtime(
             version=package_version(),
             instructions="Tools that act on the user's accounts. A tool may first answer with an authorization "
             "link for the user to open; after they grant access, call the tool again.",
+            tools=gated_tools(catalog),
             extensions=[gate],
             log_level=settings.log_level,
             request_state_security=_request_state_security(settings),
         )
-        register_tools(mcp, catalog)
         if several_users(settings) and verification == "none":
             logger.warning(
                 "user verification is OFF ([api] verification = \"none\"): whoever opens an authorization link "

@@ -16,16 +16,16 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
-
-from authlib.integrations.httpx_client import AsyncOAuth2Client
-from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
+from typing import TYPE_CHECKING, Any
 
 from mcp_server._http import ResponseTooLarge, capped_transport, deadline, httpx2, provider_client
 from mcp_server.telemetry import traced
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.providers.answers import answer_error
 from mcp_server.providers.registry import Provider
+
+if TYPE_CHECKING:  # authlib (and the JOSE library under it) loads with the first flow, not at start-up
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 __all__ = [
     "TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_expires_in", "parse_scopes", "refresh",
@@ -88,6 +88,8 @@ def _set_aside_expiry(response: httpx2.Response) -> httpx2.Response:
 
 
 def _client(provider: Provider, *, timeout: float, redirect_uri: str | None = None) -> AsyncOAuth2Client:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     client = AsyncOAuth2Client(
         client_id=provider.client_id,
         client_secret=provider.client_secret,
@@ -122,6 +124,8 @@ def authorization_url(
 @asynccontextmanager
 async def _token_request(provider: Provider, what: str) -> AsyncIterator[None]:
     """Translate the failures of one token-endpoint request; `what` says what was being exchanged."""
+    from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
+
     try:
         yield
     except AuthlibOAuthError as exc:
