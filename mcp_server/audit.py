@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mcp_server import telemetry
+from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import audit_events
 
 __all__ = ["AuditEvent", "AuditLog", "Observer", "OnWrite", "AuditQuery", "flow_ref", "parse_since", "read_audit"]
@@ -216,6 +217,7 @@ class AuditQuery:
     offset: int = 0
 
 
+@translated
 async def read_audit(engine: AsyncEngine, query: AuditQuery) -> tuple[list[dict[str, Any]], int]:
     """A page of events, newest first, and how many match in all."""
     conditions = []

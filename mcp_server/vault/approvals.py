@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from mcp_server.vault.schema import flows
 from mcp_server.vault.flow_store import Flow, _flow_context
+from mcp_server.vault.outages import translated
 from mcp_server.vault.store import Vault
 
 __all__ = ["KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description"]
@@ -24,6 +25,7 @@ __all__ = ["KIND", "consume_approval", "create_approval", "decide_approval", "fi
 KIND = "approval"
 
 
+@translated
 async def create_approval(
     vault: Vault, flow_id: str, user_id: str, tool: str, digest: str, description: str, *, ttl: float
 ) -> Flow:
@@ -36,12 +38,14 @@ async def create_approval(
     return flow
 
 
+@translated
 async def find_pending_approval(vault: Vault, user_id: str, tool: str, digest: str) -> Flow | None:
     """The unanswered approval of this call that no browser has opened yet, to hand out again (like a consent link:
     once opened, a call made again gets a new link, so nobody is stuck with one opened elsewhere)."""
     return await vault.find_pending_flow(user_id, tool, [digest], kind=KIND)
 
 
+@translated
 async def read_description(vault: Vault, flow_id: str) -> str | None:
     async with vault.engine.execution_options(authmcp_read_only=True).connect() as conn:
         row = (
@@ -55,6 +59,7 @@ async def read_description(vault: Vault, flow_id: str) -> str | None:
     return text if row.status in ("pending", "completed") else str(json.loads(text).get("description", ""))
 
 
+@translated
 async def decide_approval(
     vault: Vault, flow_id: str, *, approve: bool, from_statuses: Sequence[str] = ("pending",)
 ) -> Flow | None:
@@ -78,6 +83,7 @@ async def decide_approval(
     return await vault.get_flow(flow_id)
 
 
+@translated
 async def consume_approval(vault: Vault, user_id: str, tool: str, digest: str) -> bool:
     """Use an approved, unexpired approval of exactly this call, once. Returns whether there was one."""
     now = time.time()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import digest_keys
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def _digest_key_context(purpose: str) -> str:
     return f"digest_key|{purpose}"
 
 
+@translated
 async def digest_key(vault: Vault, purpose: str) -> bytes:
     """The 256-bit key of one kind of digest, the same for the life of the database.
 

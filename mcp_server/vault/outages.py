@@ -1,6 +1,6 @@
 """Database errors that pass: a lock held by another process, a full disk, a read-only file, a server away.
 
-`translate_outages` wraps every public method of a class so that such an error leaves it as `StorageUnavailable`
+`translate_outages` wraps every public method of a class (`translated`, one function) so that such an error leaves it as `StorageUnavailable`
 (retryable, a short message naming the condition) instead of a driver exception that a front door would report
 as an internal error. Anything else (a constraint violation, a bug) goes through unchanged.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import exc as sa_exc
 
 from mcp_server.errors import StorageUnavailable
 
-__all__ = ["describe_outage", "translate_outages"]
+__all__ = ["describe_outage", "translate_outages", "translated"]
 
 C = TypeVar("C", bound=type)
 
@@ -53,7 +53,9 @@ def describe_outage(exc: BaseException) -> str | None:
     return None
 
 
-def _translated(fn: Callable[..., Any]) -> Callable[..., Any]:
+def translated(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: the coroutine function raises `StorageUnavailable` for a transient outage."""
+
     @functools.wraps(fn)
     async def method(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -73,7 +75,7 @@ def translate_outages(cls: C) -> C:
         if name.startswith("_"):
             continue
         if isinstance(member, classmethod) and inspect.iscoroutinefunction(member.__func__):
-            setattr(cls, name, classmethod(_translated(member.__func__)))
+            setattr(cls, name, classmethod(translated(member.__func__)))
         elif inspect.iscoroutinefunction(member):
-            setattr(cls, name, _translated(member))
+            setattr(cls, name, translated(member))
     return cls

@@ -29,7 +29,7 @@ from mcp_server.authorization import AuthorizationService
 from mcp_server.vault import Flow
 from mcp_server.vault.approvals import KIND, decide_approval, read_description
 from mcp_server.verification import CallbackError
-from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page
+from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
 
 __all__ = ["create_approval_routes"]
 
@@ -145,4 +145,4 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
             flow_ref=flow_ref(flow.id),
         )
 
-    return [Route("/approve/{flow_id}", approve, methods=["GET", "POST"])]
+    return [Route("/approve/{flow_id}", retry_page_on_outage(approve), methods=["GET", "POST"])]

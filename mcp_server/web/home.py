@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.authorization import AuthorizationService
-from mcp_server.web.pages import BROWSER_HEADERS, page
+from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
 __all__ = ["create_home_routes"]
 
@@ -105,7 +105,7 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         return RedirectResponse("/connections", status_code=303, headers=BROWSER_HEADERS)
 
     return [
-        Route("/", home, methods=["GET"]),
-        Route("/connections", connections, methods=["GET"]),
-        Route("/connections/{provider_id}/revoke", revoke, methods=["POST"]),
+        Route("/", retry_page_on_outage(home), methods=["GET"]),
+        Route("/connections", retry_page_on_outage(connections), methods=["GET"]),
+        Route("/connections/{provider_id}/revoke", retry_page_on_outage(revoke), methods=["POST"]),
     ]

@@ -6,16 +6,22 @@ Every page says what happened (one sentence) and what to do next (one sentence),
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from html import escape
 
-from starlette.responses import HTMLResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 
+from mcp_server.errors import StorageUnavailable
 from mcp_server.vault import Flow
 from mcp_server.vault.flow_store import REPLACED
 
-__all__ = ["BROWSER_HEADERS", "flow_page", "other_browser_page", "page", "secret_form"]
+__all__ = ["BROWSER_HEADERS", "flow_page", "other_browser_page", "page", "retry_page_on_outage", "secret_form"]
+
+logger = logging.getLogger(__name__)
 
 BROWSER_HEADERS = {
     "Cache-Control": "no-store",
@@ -141,3 +147,22 @@ def other_browser_page(flow: Flow) -> HTMLResponse:
                 "This link was already opened in another browser, so it can only be finished there.",
                 "Finish it in that browser, or go back to your app and try the tool again for a new link.",
                 status_code=409)
+
+
+def retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A database that is briefly away answers a page saying to try again, never an internal error.
+
+    A form's answer says to go back and send it again: reloading would make the browser ask to resubmit.
+    """
+
+    @functools.wraps(handler)
+    async def route(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except StorageUnavailable as exc:
+            logger.warning("%s page: %s", handler.__name__, exc)  # not the path: it holds a link's id
+            again = ("Reload this page in a few seconds." if request.method == "GET"
+                     else "Nothing was changed. Go back and send the form again in a few seconds.")
+            return page("Try again in a moment", f"authmcp is busy right now. {again}", status_code=503)
+
+    return route

@@ -8,10 +8,8 @@ single-use state, PKCE, and, when users are verified, the confirmation only the 
 
 from __future__ import annotations
 
-import functools
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -25,9 +23,8 @@ from mcp_server.authorization import (
     WrongBrowser,
 )
 from mcp_server.audit import flow_ref
-from mcp_server.errors import StorageUnavailable
 from mcp_server.flows import BrowserAdmission, Landing
-from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, secret_form
+from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
 
 __all__ = ["create_web_routes"]
 
@@ -40,23 +37,6 @@ _BACK = "Go back to your app and try the tool again for a new link."
 
 def _not_known() -> Response:
     return page("Link not valid", "This authorization link is not known here.", _BACK, status_code=404)
-
-
-def _retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """A database that is briefly away answers a page saying to reload, never an internal error."""
-
-    @functools.wraps(handler)
-    async def route(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except StorageUnavailable as exc:
-            logger.warning("%s: %s", request.url.path, exc)
-            return page(
-                "Try again in a moment", "authmcp is busy right now. Reload this page in a few seconds.",
-                status_code=503,
-            )
-
-    return route
 
 
 def create_web_routes(service: AuthorizationService) -> list[Route]:
@@ -169,10 +149,10 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     return [
-        Route("/connect/{flow_id}", _retry_page_on_outage(connect), methods=["GET", "POST"]),
-        Route("/connect/{flow_id}/done", _retry_page_on_outage(done), methods=["GET"]),
-        Route("/oauth/callback", _retry_page_on_outage(callback), methods=["GET"]),
-        Route("/oauth/verify", _retry_page_on_outage(verify), methods=["GET"]),
+        Route("/connect/{flow_id}", retry_page_on_outage(connect), methods=["GET", "POST"]),
+        Route("/connect/{flow_id}/done", retry_page_on_outage(done), methods=["GET"]),
+        Route("/oauth/callback", retry_page_on_outage(callback), methods=["GET"]),
+        Route("/oauth/verify", retry_page_on_outage(verify), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
 
