@@ -3,9 +3,11 @@ in front of the token endpoint, `kill -9`, a database lock held by another proce
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,34 @@ async def kill_during(process: Any, request: Any, reached: Any, settle: float = 
         await anyio.sleep(settle)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
+
+
+def locked(path: Path) -> bool:
+    """Whether another connection holds the database's write lock now."""
+    try:
+        with sqlite3.connect(path, timeout=0) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+
+
+@contextlib.asynccontextmanager
+async def write_lock_held(stack: Stack) -> AsyncIterator[None]:
+    """Another process (a `sqlite3` shell in `BEGIN IMMEDIATE`) holds the stack's write lock inside the block."""
+    holder = subprocess.Popen(["sqlite3", str(database(stack))], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert holder.stdin is not None
+    try:
+        holder.stdin.write(b"BEGIN IMMEDIATE;\n")
+        holder.stdin.flush()
+        await wait_until(lambda: locked(database(stack)), what="the lock")
+        yield
+        holder.stdin.write(b"ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        holder.stdin.close()

@@ -9,8 +9,6 @@ recovers by itself once the lock is gone.
 
 from __future__ import annotations
 
-import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from mcp_server.vault import open_vault
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, texts
-from tests.faults.conftest import API_KEY, api_client, database, rows, wait_until
+from tests.faults.conftest import API_KEY, api_client, database, rows, wait_until, write_lock_held
 
 pytestmark = pytest.mark.anyio
 
@@ -46,16 +44,6 @@ async def connect_users(stack: Stack, n: int) -> None:
 
 async def show_token(http: Any, user: str) -> Any:
     return await http.post("/v1/tools/execute", json={"tool_name": "Sample.ShowToken", "user_id": user})
-
-
-def locked(path: Path) -> bool:
-    try:
-        with sqlite3.connect(path, timeout=0) as db:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
 
 
 async def test_a_burst_and_a_held_write_lock_never_fail_a_call_for_good(stack_factory: Any) -> None:
@@ -90,12 +78,7 @@ async def test_a_burst_and_a_held_write_lock_never_fail_a_call_for_good(stack_fa
     )
 
     # ---- a write lock held by another process, longer than the busy timeout
-    holder = subprocess.Popen(["sqlite3", str(database(stack))], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    assert holder.stdin is not None
-    try:
-        holder.stdin.write(b"BEGIN IMMEDIATE;\n")
-        holder.stdin.flush()
-        await wait_until(lambda: locked(database(stack)), what="the lock")
+    async with write_lock_held(stack):
         during: dict[str, Any] = {}
         async with api_client(stack, timeout=60) as http, mcp_client(stack, "http") as client:
             async def mcp_first_call() -> None:
@@ -128,14 +111,6 @@ async def test_a_burst_and_a_held_write_lock_never_fail_a_call_for_good(stack_fa
                 assert "retry" in answer.json()["message"] and "Traceback" not in answer.text
                 assert answer.headers["retry-after"]
             assert during["connected"].json()["success"]  # no write on its path: unaffected
-        assert holder.stdin is not None
-        holder.stdin.write(b"COMMIT;\n")
-        holder.stdin.close()
-        holder.wait(10)
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
 
     # ---- recovered by itself
     async with api_client(stack) as http, mcp_client(stack, "http") as client:

@@ -4,7 +4,6 @@ is decided meanwhile, and the same button works once the lock is gone."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,7 @@ import pytest
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, texts
-from tests.faults.conftest import database, rows, wait_until
-from tests.faults.test_database_faults import locked
+from tests.faults.conftest import rows, wait_until, write_lock_held
 from tests.support.browser import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
@@ -43,25 +41,13 @@ async def test_approving_while_the_database_is_locked_says_to_send_again(
         await page.goto(url)  # opening binds the link to this browser (a write, before the lock)
         assert "Budget" in await page.inner_text("body")
 
-        holder = subprocess.Popen(["sqlite3", str(database(stack))], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-        assert holder.stdin is not None
-        try:
-            holder.stdin.write(b"BEGIN IMMEDIATE;\n")
-            holder.stdin.flush()
-            await wait_until(lambda: locked(database(stack)), what="the lock")
+        async with write_lock_held(stack):
             await page.click("button:has-text('Approve this call')")
             await page.wait_for_load_state()
             await page.screenshot(path=str(tmp_path / "busy.png"))
             busy = await page.inner_text("body")
-            assert "Try again in a moment" in busy and "send the form again" in busy
-            assert "Traceback" not in busy and "Internal Server Error" not in busy
-            holder.stdin.write(b"ROLLBACK;\n")
-            holder.stdin.close()
-            holder.wait(10)
-        finally:
-            if holder.poll() is None:
-                holder.kill()
-                holder.wait()
+        assert "Try again in a moment" in busy and "send the form again" in busy
+        assert "Traceback" not in busy and "Internal Server Error" not in busy
 
         flow_id = url.rsplit("/", 1)[1]
         assert rows(stack, "select status from flows where id = ?", flow_id) == [("pending",)]  # nothing decided
