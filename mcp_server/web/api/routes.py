@@ -180,7 +180,7 @@ class _Api:
         self.service = service
         self.keys = [key.get_secret_value().encode() for key in settings.api.keys]
         self.secrets = {name: value.get_secret_value() for name, value in settings.secrets.items()}
-        self.definitions = {d.mcp_name: arcade_definition(d) for d in catalog}
+        self._definitions: dict[str, ArcadeToolDefinition] = {}  # built on first use: not on a stdio start's path
 
     # -- the edge: who calls, what they sent
 
@@ -289,7 +289,10 @@ class _Api:
             else:
                 met = met and authorization.token_status == "completed"
         requirements = Requirements(authorization=authorization, secrets=secrets_ or None, met=met)
-        return self.definitions[definition.mcp_name].model_copy(update={"requirements": requirements})
+        arcade = self._definitions.get(definition.mcp_name)
+        if arcade is None:
+            arcade = self._definitions[definition.mcp_name] = arcade_definition(definition)
+        return arcade.model_copy(update={"requirements": requirements})
 
     async def authorization_requirement(
         self, requirement: OAuth2, user_id: str | None, statuses: _StatusCache
