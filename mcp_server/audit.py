@@ -18,7 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import datetime
@@ -63,6 +63,18 @@ class AuditEvent:
     flow_ref: str | None = None
     actor: str | None = None  # user | admin | provider | system
     detail: str | None = None  # our own words
+
+
+_COLUMNS = tuple(f.name for f in fields(AuditEvent))
+
+
+def _row(event: AuditEvent, digest: str | None) -> dict[str, Any]:
+    # what `dataclasses.asdict` gives, at a tenth of its cost (it deep-copies every value): a flush turns
+    # hundreds of events into rows at once, on the event loop
+    row = {name: getattr(event, name) for name in _COLUMNS}
+    if digest is not None:
+        row["args_digest"] = digest
+    return row
 
 
 Observer = Callable[[AuditEvent], None]  # told of every event as it is recorded; must be quick and not raise
@@ -129,7 +141,7 @@ class AuditLog:
         """A keyed digest of a call's arguments: equal calls match, the values cannot be read back or guessed
         without the key."""
         canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
-        return hmac.new(self._digest_key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._digest_key, canonical.encode(), hashlib.sha256).hex()[:32]
 
     @property
     def queued(self) -> int:
@@ -164,10 +176,7 @@ class AuditLog:
         self._note_drops()
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
-            rows = [
-                asdict(event) if arguments is None else {**asdict(event), "args_digest": self.args_digest(arguments)}
-                for event, arguments in batch
-            ]
+            rows = [_row(event, None if arguments is None else self.args_digest(arguments)) for event, arguments in batch]
             try:
                 async with self._engine.begin() as conn:
                     await conn.execute(insert(audit_events), rows)
