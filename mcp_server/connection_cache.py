@@ -8,6 +8,7 @@
 - Every `put`, `forget` and `clear` invalidates the loads in flight for its keys: a read that started before
   an invalidation may have seen the old data, so it is never stored, and whoever awaited it loads again.
 - At most `max_entries` keys are kept; the least recently used goes first.
+- `aclose` cancels the reads still running (each holds a database connection) before their database closes.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class SwrCache(Generic[K, V]):
         self.name = name
         self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
         self._flights: dict[K, _Flight[V]] = {}
+        self._running: set[asyncio.Task[V | Uncached[V]]] = set()  # every read not yet done, invalidated or not
         self.loads = 0  # loads started, foreground and background (for tests and benchmarks)
 
     def __len__(self) -> int:
@@ -134,6 +136,14 @@ class SwrCache(Generic[K, V]):
         self._flights.clear()
         self._entries.clear()
 
+    async def aclose(self) -> None:
+        """Cancel the reads in flight and wait for them to end; the cache is empty and stays usable."""
+        self.clear()
+        tasks = list(self._running)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def _invalidate_flight(self, key: K) -> None:
         flight = self._flights.pop(key, None)
         if flight is not None:
@@ -144,6 +154,7 @@ class SwrCache(Generic[K, V]):
         flight: _Flight[V] = _Flight(background)
         flight.task = asyncio.get_running_loop().create_task(self._run(key, flight), name=f"authmcp-{self.name}-load")
         self._flights[key] = flight
+        self._running.add(flight.task)
         flight.task.add_done_callback(lambda task: self._settled(key, flight, task))
         return flight
 
@@ -156,6 +167,7 @@ class SwrCache(Generic[K, V]):
         return result
 
     def _settled(self, key: K, flight: _Flight[V], task: asyncio.Task[V | Uncached[V]]) -> None:
+        self._running.discard(task)
         if self._flights.get(key) is flight:  # it failed or was cancelled: the next caller starts another
             del self._flights[key]
         if task.cancelled():

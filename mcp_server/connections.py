@@ -166,6 +166,12 @@ class ConnectionService:
     def forget_secret(self, user_id: str, name: str) -> None:
         self.secret_cache.forget((user_id, name))
 
+    async def aclose(self) -> None:
+        """End the cache's reads in flight: each holds a database connection, which must go back before the
+        vault closes."""
+        await self.cache.aclose()
+        await self.secret_cache.aclose()
+
     def _changed_elsewhere(self, change: tuple[str, str, str] | None) -> None:
         if change is None:  # a notice too long to carry its ids: anything may have changed
             self.cache.clear()

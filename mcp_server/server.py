@@ -181,6 +181,7 @@ async def open_runtime(
             run_dir=run_dir,
         )
         stack.push_async_callback(service.audit.aclose)  # write what is queued before the vault closes
+        stack.push_async_callback(service.connections.aclose)  # reads in flight end before the vault closes
         observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))
         policy = ApprovalPolicy(settings.approval)
         if policy.enabled:

@@ -198,3 +198,33 @@ async def test_an_uncached_answer_reaches_the_caller_and_is_not_kept() -> None:
     assert await view.get("alice") is None
     assert await view.get("alice") is None
     assert reads == ["alice", "alice"]
+
+
+async def test_closing_ends_every_read_in_flight_even_one_a_clear_let_go() -> None:
+    source = Source(alice="v1", bob="v2")
+    view = cache(source, fresh=0.0)
+    assert await view.get("alice") == "v1"
+    ended: list[str] = []
+    real_load = source.load
+
+    async def load(key: str) -> str | None:
+        try:
+            return await real_load(key)
+        except asyncio.CancelledError:
+            ended.append(key)  # a database read let go of its connection here
+            raise
+
+    view._load = load  # type: ignore[method-assign]
+    source.hold()  # reads block until cancelled
+    assert view.peek("alice") == "v1"  # a background re-read starts ...
+    await source.read_done.wait()
+    view.clear()  # ... and a missed-notices clear forgets it: no longer anyone's flight, still running
+    source.read_done.clear()
+    waiter = asyncio.ensure_future(view.get("bob"))
+    await source.read_done.wait()  # bob's read runs too
+    await view.aclose()
+    assert sorted(ended) == ["alice", "bob"]
+    with pytest.raises(asyncio.CancelledError):
+        await waiter  # the caller waiting on a read is told it ended, not left hanging
+    source.gate = None
+    assert await view.get("bob") == "v2"  # still usable afterwards
