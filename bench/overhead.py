@@ -19,8 +19,8 @@ Calls run in blocks that alternate the servers (ABBA order: A B, B A, ... and A 
 noise hits all alike; every answer is checked outside the timed region, so an error path is never timed.
 
 How to read it: "ratio" is authmcp / bare (median, or CPU per call); "+µs" is the absolute difference of the
-medians, what authmcp adds to one call. p90 shows the tail; the connection cache (`connection_cache_seconds`,
-default 5 s) means about one call in every 5 s reads the database, which the medians do not show.
+medians, what authmcp adds to one call. p90 shows the tail. No call waits on the database: the connection view
+re-reads an entry in the background once it is `connection_cache_seconds` (default 60) old.
 
     .venv/bin/python bench/overhead.py [--calls 2000] [--http-calls 1000] [--warmup 100] [--http/--no-http]
 """
