@@ -24,7 +24,6 @@ import argparse
 import logging
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,26 +36,13 @@ from mcp.server.mcpserver import Extension, MCPServer
 from mcp.server.mcpserver.context import Context
 from mcp_types import CallToolRequestParams
 
-from mcp_server.calls import tool_context
-from mcp_server.config import load_settings
-from mcp_server.gate import AuthGate
-from mcp_server.server import open_runtime
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.servers import in_process_runtime  # noqa: E402
+from mcp_server.calls import tool_context  # noqa: E402
+from mcp_server.gate import AuthGate  # noqa: E402
 
 USER = "bench-user"
-TOOLKIT = '''
-from mcp_server import ToolContext, tool
-from mcp_server.auth import OAuth2
-
-TOOLKIT_NAME = "Bench"
-
-
-@tool(requires_auth=OAuth2(id="demo", scopes=["profile"]))
-async def echo(context: ToolContext, text: str) -> str:
-    """Return the text."""
-    return text
-'''
-PROVIDER = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t",
-            "client_id": "c", "client_secret": "s"}
 BLOCK = 50
 
 
@@ -111,21 +97,12 @@ async def main(blocks: int, loops: int) -> None:
     bare.add_tool(echo, name="echo", description="Return the text.")
     no_op = MCPServer("no-op", log_level="WARNING", extensions=[NoOp()])
     no_op.add_tool(echo, name="echo", description="Return the text.")
-    with tempfile.TemporaryDirectory() as tmp:
-        toolkit = Path(tmp, "bench_toolkit.py")
-        toolkit.write_text(TOOLKIT)
-        settings = load_settings(None, data_dir=tmp, user_id=USER, toolkits=[], log_level="WARNING",
-                                 providers={"demo": PROVIDER})
-        async with open_runtime(settings, public_url="http://127.0.0.1:8000", toolkits=[str(toolkit)]) as runtime:
-            await runtime.vault.save_connection(
-                USER, "demo", access_token="bench-access", refresh_token="bench-refresh", token_type="Bearer",
-                expires_at=time.time() + 3600, scopes=["profile"])
-            definition = next(iter(runtime.catalog))
-            async with Client(bare) as b, Client(no_op) as n, Client(runtime.mcp) as a:
-                wall, cpu = await calls([("bare", b, "echo"), ("no-op", n, "echo"), ("authmcp", a, definition.mcp_name)],
-                                      blocks)
-            pieces = await measure_pieces(runtime, definition, loops, bare)
-            runtime.service.audit._queue.clear()  # the events of part 2 are not calls to keep
+    async with in_process_runtime(USER) as (runtime, name):
+        definition = runtime.catalog.get(name)
+        async with Client(bare) as b, Client(no_op) as n, Client(runtime.mcp) as a:
+            wall, cpu = await calls([("bare", b, "echo"), ("no-op", n, "echo"), ("authmcp", a, name)], blocks)
+        pieces = await measure_pieces(runtime, definition, loops, bare)
+        runtime.service.audit._queue.clear()  # the events of part 2 are not calls to keep
     report(wall, cpu, pieces)
 
 

@@ -45,9 +45,7 @@ from mcp.server.mcpserver import MCPServer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadgen import ERAS, run_latency  # noqa: E402
-from bench.servers import PROVIDER, TOOLKIT, JwtIssuer, authmcp_server, bare_server  # noqa: E402
-from mcp_server.config import load_settings  # noqa: E402
-from mcp_server.server import open_runtime  # noqa: E402
+from bench.servers import JwtIssuer, authmcp_server, bare_server, in_process_runtime  # noqa: E402
 
 MODES: tuple[Literal["auto", "legacy"], ...] = ("auto", "legacy")  # auto lands on 2026-07-28
 BLOCK = 50  # calls per block; blocks alternate between the servers
@@ -101,21 +99,12 @@ async def in_process(calls: int, warmup: int) -> list[tuple[str, list[int], list
     bare_server_ = MCPServer("bare", log_level="WARNING")
     bare_server_.add_tool(echo, name="echo", description="Return the text.")
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        toolkit = Path(tmp, "bench_toolkit.py")
-        toolkit.write_text(TOOLKIT)
-        settings = load_settings(None, data_dir=tmp, user_id=USER, toolkits=[], log_level="WARNING",
-                                 providers={"demo": PROVIDER})
-        async with open_runtime(settings, public_url="http://127.0.0.1:8000", toolkits=[str(toolkit)]) as runtime:
-            await runtime.vault.save_connection(
-                USER, "demo", access_token="bench-access", refresh_token="bench-refresh", token_type="Bearer",
-                expires_at=time.time() + 3600, scopes=["profile"])
-            auth_tool = next(iter(runtime.catalog)).mcp_name
-            for mode in MODES:
-                async with Client(bare_server_, mode=mode) as bc, Client(runtime.mcp, mode=mode) as ac:
-                    bare, auth = Target(bc, "echo"), Target(ac, auth_tool)
-                    await measure(bare, auth, calls, warmup)
-                    rows.append((f"in-process {ac.protocol_version}", bare.samples, auth.samples))
+    async with in_process_runtime(USER) as (runtime, auth_tool):
+        for mode in MODES:
+            async with Client(bare_server_, mode=mode) as bc, Client(runtime.mcp, mode=mode) as ac:
+                bare, auth = Target(bc, "echo"), Target(ac, auth_tool)
+                await measure(bare, auth, calls, warmup)
+                rows.append((f"in-process {ac.protocol_version}", bare.samples, auth.samples))
     return rows
 
 

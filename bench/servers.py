@@ -14,6 +14,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import httpx2
 
+from mcp_server.config import load_settings
+from mcp_server.server import Runtime, open_runtime
 from mcp_server.vault import generate_key, open_vault
 
 TOOLKIT = '''
@@ -185,6 +188,22 @@ async def authmcp_server(work: Path, database_url: str, users: int, *, name: str
                "--config", str(config), "--toolkit", str(toolkit)]
     with _running(command, f"{public_url}/healthz", work / "authmcp.log", env) as process:
         yield Server(name, process, f"{public_url}/mcp", "Bench_Echo", tokens)
+
+
+@asynccontextmanager
+async def in_process_runtime(user: str) -> AsyncIterator[tuple[Runtime, str]]:
+    """authmcp opened in this process (`open_runtime`, SQLite in a temporary folder) serving the bench's echo,
+    with a fresh stored connection for `user`; yields the runtime and the tool's MCP name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        toolkit = Path(tmp, "bench_toolkit.py")
+        toolkit.write_text(TOOLKIT)
+        settings = load_settings(None, data_dir=tmp, user_id=user, toolkits=[], log_level="WARNING",
+                                 providers={"demo": PROVIDER})
+        async with open_runtime(settings, public_url="http://127.0.0.1:8000", toolkits=[str(toolkit)]) as runtime:
+            await runtime.vault.save_connection(
+                user, "demo", access_token="bench-access", refresh_token="bench-refresh", token_type="Bearer",
+                expires_at=time.time() + 3600, scopes=["profile"])
+            yield runtime, next(iter(runtime.catalog)).mcp_name
 
 
 @asynccontextmanager

@@ -62,6 +62,21 @@ def test_throughput_prints_calls_latency_and_cpu_per_call_for_each_server_era_an
             assert figures(rows[name], 9)[0] > 0  # calls/s, latency, CPU, cores, and the three ratios
 
 
+def test_gate_floor_prints_each_server_and_each_piece() -> None:
+    lines = run_bench("gate_floor.py", "--blocks", "2", "--loops", "20")
+    servers = {w[0]: figures(w, 6) for w in lines if w and w[0] in ("bare", "no-op", "authmcp")}
+    assert sorted(servers) == ["authmcp", "bare", "no-op"] and all(v[0] > 0 for v in servers.values())
+    pieces = [w for w in lines if w and w[0] in ("the", "connection", "ToolContext", "audit", "SDK:")]
+    assert len(pieces) == 8 and all(figures(w, 1)[0] > 0 for w in pieces)
+
+
+def test_coldstart_prints_both_servers_and_their_ratio() -> None:
+    lines = run_bench("coldstart.py", "--runs", "1", "--idle", "0.1", "--toolkit", "toolkits.gmail")
+    rows = {w[0]: figures(w, 6) for w in lines if w and w[0] in ("bare", "authmcp")}
+    assert sorted(rows) == ["authmcp", "bare"] and all(v[1] > 0 for v in rows.values())  # a median start time
+    assert any(w[:2] == ["ratio", "authmcp/bare:"] for w in lines)
+
+
 def test_lookup_prints_the_gate_and_vault_percentiles() -> None:
     lines = run_bench("lookup.py", "--rows", "1000", "--samples", "20", *DATABASES)
     rows = {w[0]: figures(w, 4) for w in lines if w and w[0] in ("sqlite", "postgres")}
