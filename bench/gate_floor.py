@@ -39,8 +39,8 @@ from mcp_types import CallToolRequestParams
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.servers import in_process_runtime  # noqa: E402
-from mcp_server.calls import tool_context  # noqa: E402
-from mcp_server.gate import AuthGate  # noqa: E402
+from mcp_server.calls.orchestration import tool_context  # noqa: E402
+from mcp_server.calls.gate import AuthGate  # noqa: E402
 
 USER = "bench-user"
 BLOCK = 50

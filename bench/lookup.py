@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.servers import DEFAULT_POSTGRES, PROVIDER, TOOLKIT, postgres_database  # noqa: E402
 from mcp_server.auth import OAuth2  # noqa: E402
 from mcp_server.config import load_settings  # noqa: E402
-from mcp_server.server import open_runtime  # noqa: E402
+from mcp_server.serving.runtime import open_runtime  # noqa: E402
 from mcp_server.vault import Vault, generate_key  # noqa: E402
 from mcp_server.vault.schema import connections  # noqa: E402
 from mcp_server.vault.store import _connection_context  # noqa: E402

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx2
 
 from mcp_server.config import load_settings
-from mcp_server.server import Runtime, open_runtime
+from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault import generate_key, open_vault
 
 TOOLKIT = '''

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from mcp_server.declare import ToolAuthorization, ToolContext, tool
+from mcp_server.toolkit.tool import ToolAuthorization, ToolContext, tool
 from mcp_server.errors import (
     RetryableToolError,
     ToolExecutionError,
@@ -20,9 +20,9 @@ from mcp_server.errors import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
-from mcp_server.inputs import date_time, email_address, email_addresses, time_zone, whole_number
-from mcp_server.plain_text import html_to_text
-from mcp_server.upstream import raise_for_upstream_status, retry_after_seconds
+from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
+from mcp_server.toolkit.plain_text import html_to_text
+from mcp_server.toolkit.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
     "RetryableToolError",

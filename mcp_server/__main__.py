@@ -1,5 +1,5 @@
 """`python -m mcp_server` is the `authmcp` command."""
 
-from mcp_server.cli import main
+from mcp_server.cli.app import main
 
 main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_server.declare import (
+from mcp_server.toolkit.tool import (
     Airtable,
     Asana,
     Atlassian,

@@ -109,7 +109,7 @@ class ApiSettings(BaseModel):
 
 
 class AuditSettings(BaseModel):
-    """The audit trail in the vault (see mcp_server/audit.py)."""
+    """The audit trail in the vault (see mcp_server/observability/audit.py)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -118,7 +118,7 @@ class AuditSettings(BaseModel):
 
 
 class MetricsSettings(BaseModel):
-    """Prometheus metrics (see mcp_server/metrics.py): off unless a port or a token is set."""
+    """Prometheus metrics (see mcp_server/observability/metrics.py): off unless a port or a token is set."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -138,7 +138,7 @@ WEBHOOK_EVENTS = (
 
 
 class WebhookSettings(BaseModel):
-    """Events out, as Standard Webhooks (see mcp_server/webhooks.py): off unless `urls` is set."""
+    """Events out, as Standard Webhooks (see mcp_server/observability/webhooks.py): off unless `urls` is set."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -190,7 +190,7 @@ ApprovalMode = Literal["off", "destructive", "listed"]
 
 
 class ApprovalSettings(BaseModel):
-    """Asking the person before a tool acts (see mcp_server/approval.py)."""
+    """Asking the person before a tool acts (see mcp_server/calls/approval.py)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,6 +1,6 @@
 """Approvals asked on a page of ours (for clients that cannot show a form), kept as flows of kind "approval".
 
-A row's `provider_id` is the tool's API name and its `scopes` the call's digest (see mcp_server/approval.py);
+A row's `provider_id` is the tool's API name and its `scopes` the call's digest (see mcp_server/calls/approval.py);
 the readable description of the call, which holds argument values, is stored encrypted like any flow secret.
 pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired). With user
 verification a yes goes pending -> awaiting_verification (the description held as `{"description": ...}` with

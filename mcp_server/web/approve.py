@@ -24,11 +24,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mcp_server.audit import flow_ref
-from mcp_server.authorization import AuthorizationService
+from mcp_server.observability.audit import flow_ref
+from mcp_server.authorization.service import AuthorizationService
 from mcp_server.vault import Flow
 from mcp_server.vault.approvals import KIND, decide_approval, read_description
-from mcp_server.verification import CallbackError
+from mcp_server.authorization.verification import CallbackError
 from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
 
 __all__ = ["create_approval_routes"]

@@ -16,7 +16,7 @@ from mcp.server.auth.routes import build_resource_metadata_url, create_protected
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mcp_server.identity import Identities
+from mcp_server.calls.identity import Identities
 
 __all__ = ["BearerAuth", "metadata_routes"]
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mcp_server.authorization import AuthorizationService
+from mcp_server.authorization.service import AuthorizationService
 from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
 __all__ = ["create_home_routes"]

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import exc as sa_exc
 
 from mcp_server._http import ResponseTooLarge, deadline, httpx2, provider_client
-from mcp_server.instances import RunFile, dead_instances, is_gone, running_instances
+from mcp_server.authorization.instances import RunFile, dead_instances, is_gone, running_instances
 from mcp_server.providers.oauth2 import MAX_EXPIRES_IN, parse_expires_in
 from mcp_server.vault import Connection, generate_key
 from mcp_server.vault.keyring import FileKeyring, Keyring, write_key_file

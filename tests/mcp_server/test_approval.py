@@ -11,13 +11,13 @@ from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 
-from mcp_server.approval import ApprovalPolicy, describe_call
-from mcp_server.audit import AuditQuery, read_audit
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.approval import ApprovalPolicy, describe_call
+from mcp_server.observability.audit import AuditQuery, read_audit
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.config import ApprovalSettings, ProviderSettings
 from mcp_server.errors import ConfigError
 from mcp_server.providers import ProviderRegistry
-from mcp_server.server import Runtime, open_runtime
+from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault.approvals import decide_approval
 from tests.support import sample_toolkit
 

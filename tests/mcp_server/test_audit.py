@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mcp_server.audit import AuditLog, AuditQuery, parse_since, read_audit
+from mcp_server.observability.audit import AuditLog, AuditQuery, parse_since, read_audit
 from mcp_server.vault import Keyring, Vault, generate_key
 
 pytestmark = pytest.mark.anyio

@@ -12,9 +12,9 @@ import httpx2
 import pytest
 from mcp import Client
 
-from mcp_server.authorization import CallbackError, FlowUnavailable
-from mcp_server.declare import OAuth2
-from mcp_server.server import Runtime, open_runtime
+from mcp_server.authorization.service import CallbackError, FlowUnavailable
+from mcp_server.toolkit.tool import OAuth2
+from mcp_server.serving.runtime import Runtime, open_runtime
 from tests.support import sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, DEFAULT_REDIRECT_URI
 from tests.support.provider import AuthServer
@@ -203,7 +203,7 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
 
 
 async def test_verification_naming_another_user_binds_nothing(verifying_runtime: Runtime, auth_server: AuthServer) -> None:
-    from mcp_server.authorization import UserMismatch
+    from mcp_server.authorization.service import UserMismatch
 
     rt = verifying_runtime
     flow = await rt.service.start_flow("alice", PROFILE)

@@ -27,9 +27,9 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_server.identity import JwtVerifier
-from mcp_server.server import Runtime, bind, create_http_app, open_runtime
-from mcp_server.stdio import QuietServer
+from mcp_server.calls.identity import JwtVerifier
+from mcp_server.serving.runtime import Runtime, bind, create_http_app, open_runtime
+from mcp_server.serving.stdio import QuietServer
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.catalog import load_catalog, pascal_case
+from mcp_server.calls.catalog import load_catalog, pascal_case
 from mcp_server.config import ProviderSettings
 from mcp_server.errors import DeclarationError
 from mcp_server.providers import ProviderRegistry

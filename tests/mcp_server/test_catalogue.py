@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import mcp_server.auth
-import mcp_server.declare
+import mcp_server.toolkit.tool
 from mcp_server.config import ProviderSettings
-from mcp_server.declare import OAuth2
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.providers import Provider, ProviderRegistry, load_catalogue
 from mcp_server.providers.registry import SECRET_FIELDS
 from mcp_server.providers.oauth2 import authorization_url
@@ -236,7 +236,7 @@ def test_every_named_requirement_class_is_catalogued() -> None:
 def test_auth_exports_are_sorted_and_importable() -> None:
     assert mcp_server.auth.__all__ == sorted(mcp_server.auth.__all__)
     for name in mcp_server.auth.__all__:
-        assert getattr(mcp_server.auth, name) is getattr(mcp_server.declare, name)
+        assert getattr(mcp_server.auth, name) is getattr(mcp_server.toolkit.tool, name)
 
 
 @entries

@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from mcp_server.connection_cache import MISSING, SwrCache, Uncached
+from mcp_server.authorization.cache import MISSING, SwrCache, Uncached
 
 pytestmark = pytest.mark.anyio
 
@@ -155,7 +155,7 @@ async def test_a_failed_background_read_keeps_serving_the_entry(caplog: pytest.L
     gate = source.hold()
     assert view.peek("alice") == "v1"
     await source.read_done.wait()
-    with caplog.at_level(logging.WARNING, logger="mcp_server.connection_cache"):
+    with caplog.at_level(logging.WARNING, logger="mcp_server.authorization.cache"):
         gate.set()
         for _ in range(5):
             await asyncio.sleep(0)

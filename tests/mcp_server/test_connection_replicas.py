@@ -14,8 +14,8 @@ from typing import Any
 import anyio
 import pytest
 
-from mcp_server.connections import ConnectionService
-from mcp_server.server import Runtime, open_runtime
+from mcp_server.authorization.connections import ConnectionService
+from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault import generate_key
 from tests.mcp_server.test_authorization import PROFILE, PUBLIC_URL, connect
 from tests.support import sample_toolkit

@@ -11,9 +11,9 @@ from typing import Any
 import anyio
 import pytest
 
-from mcp_server.declare import OAuth2
-from mcp_server.flows import MAX_FLOW_SCOPE_CHARS, MAX_FLOW_SCOPES, FlowRefused
-from mcp_server.server import Runtime, open_runtime
+from mcp_server.toolkit.tool import OAuth2
+from mcp_server.authorization.flows import MAX_FLOW_SCOPE_CHARS, MAX_FLOW_SCOPES, FlowRefused
+from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault.flow_store import REPLACED
 from tests.support import sample_toolkit
 

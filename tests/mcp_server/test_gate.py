@@ -11,7 +11,7 @@ from mcp import Client, MCPError, UrlElicitationRequiredError
 from mcp.client.session import ClientRequestContext
 from mcp_types import URL_ELICITATION_REQUIRED, ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
-from mcp_server.server import Runtime, open_runtime
+from mcp_server.serving.runtime import Runtime, open_runtime
 from tests.support import sample_toolkit
 
 pytestmark = pytest.mark.anyio

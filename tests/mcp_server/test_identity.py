@@ -6,7 +6,7 @@ from typing import Any
 import anyio
 import pytest
 
-from mcp_server.identity import JwtVerifier, StaticTokenVerifier
+from mcp_server.calls.identity import JwtVerifier, StaticTokenVerifier
 from tests.support.provider import AuthServer
 
 pytestmark = pytest.mark.anyio

@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.authorization import AuthorizationService
+from mcp_server.authorization.service import AuthorizationService
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.local_notices import LocalFlowNotices

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
-from mcp_server.cli import app
+from mcp_server.cli.app import app
 from mcp_server.errors import ConfigError
 from mcp_server.vault import Vault, generate_key, open_vault
 from mcp_server.vault.migrate import MIGRATIONS, _run, head_revision

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.authorization import AuthorizationService
+from mcp_server.authorization.service import AuthorizationService
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, generate_key, open_vault
 from mcp_server.vault.events import PostgresFlowNotices

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mcp_server.calls import ToolEnvironment, tool_context
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.orchestration import ToolEnvironment, tool_context
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.config import ProviderSettings
 from mcp_server.errors import ConfigError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry

@@ -11,7 +11,7 @@ from mcp.client.session import ClientRequestContext
 from mcp_types import ElicitRequestParams, ElicitResult, InputRequiredResult
 
 from mcp_server.errors import ConfigError
-from mcp_server.server import open_runtime
+from mcp_server.serving.runtime import open_runtime
 from mcp_server.vault import generate_key
 from tests.mcp_server.test_gate import DEMO_PROVIDER, PUBLIC_URL, TOOLKIT
 

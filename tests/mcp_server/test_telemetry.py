@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server import telemetry
+from mcp_server.observability import telemetry
 from mcp_server.errors import ConfigError
 from tests.conftest import REPO
 
@@ -52,9 +52,9 @@ def test_routes_are_named_by_template_never_by_an_id() -> None:
 _SCRIPT = """
 import anyio, json, sys
 from mcp import Client
-from mcp_server import telemetry
+from mcp_server.observability import telemetry
 from mcp_server.config import load_settings
-from mcp_server.server import open_runtime
+from mcp_server.serving.runtime import open_runtime
 
 async def main():
     settings = load_settings(None, data_dir=sys.argv[1], user_id="alice", toolkits=[], log_level="WARNING",

@@ -15,7 +15,7 @@ from mcp_server import (
     UpstreamServerError,
     raise_for_upstream_status,
 )
-from mcp_server.upstream import retry_after_seconds
+from mcp_server.toolkit.upstream import retry_after_seconds
 
 
 def response(status: int, **headers: str) -> httpx2.Response:

@@ -10,7 +10,7 @@ from pydantic import (
     TypeAdapter,
 )
 
-from mcp_server.catalog import ToolDefinition
+from mcp_server.calls.catalog import ToolDefinition
 from mcp_server.web.api.models import (
     ArcadeToolDefinition,
     InputParameter,

@@ -22,18 +22,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcp_server.audit import AuditQuery, parse_since, read_audit
-from mcp_server.authorization import (
+from mcp_server.observability.audit import AuditQuery, parse_since, read_audit
+from mcp_server.authorization.service import (
     AuthorizationService,
     FlowRefused,
     FlowUnavailable,
     ProviderNotConfigured,
     UserMismatch,
 )
-from mcp_server.calls import AuthorizationExpired, ToolEnvironment, missing_secrets, run_tool, secrets_for, tool_context
-from mcp_server.catalog import Catalog, ToolDefinition
+from mcp_server.calls.orchestration import AuthorizationExpired, ToolEnvironment, missing_secrets, run_tool, secrets_for, tool_context
+from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.config import Settings
-from mcp_server.declare import OAuth2
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.errors import (
     OAuthError,
     ProviderUnavailable,

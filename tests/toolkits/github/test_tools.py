@@ -16,7 +16,7 @@ from mcp_server import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.github import fixtures
 from tests.toolkits.github.standin import (

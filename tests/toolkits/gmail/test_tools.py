@@ -27,7 +27,7 @@ from mcp_server import (
     UpstreamError,
     UpstreamRateLimitError,
 )
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.google_discovery import assert_documented, assert_shape
 from toolkits.gmail import (

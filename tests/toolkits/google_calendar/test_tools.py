@@ -22,7 +22,7 @@ from mcp_server import (
     UpstreamError,
     UpstreamRateLimitError,
 )
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from toolkits.google_calendar import (
     create_event,

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from mcp_server import ToolContext, ToolExecutionError, UpstreamError, UpstreamRateLimitError
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.jira.jira_examples import (
     CLOUD_ID,

@@ -16,7 +16,7 @@ from mcp_server import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.linear import fixtures
 from tests.toolkits.linear.standin import Standin, make_context, operation_name

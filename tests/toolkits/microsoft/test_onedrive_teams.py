@@ -8,7 +8,7 @@ import httpx2
 import pytest
 
 from mcp_server import ToolContext, ToolExecutionError, UpstreamError
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.microsoft.graph_examples import (
     BASE,

@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from mcp_server import ToolAuthorization, ToolContext, ToolExecutionError, UpstreamError, UpstreamRateLimitError
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from tests.toolkits.notion import fixtures
 from tests.toolkits.notion.fixtures import DATABASE_ID, PAGE_ID, block, page_of

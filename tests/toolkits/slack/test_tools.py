@@ -24,7 +24,7 @@ from mcp_server import (
     UpstreamError,
     UpstreamRateLimitError,
 )
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from toolkits.slack import (
     get_conversation_info,

@@ -17,7 +17,7 @@ from mcp_server import (
     UpstreamError,
     UpstreamRateLimitError,
 )
-from mcp_server.catalog import load_catalog
+from mcp_server.calls.catalog import load_catalog
 from mcp_server.providers import ProviderRegistry
 from toolkits.zoom import (
     create_meeting,

@@ -1,4 +1,4 @@
-"""The audit trail: one append-only row per event (see mcp_server/audit.py).
+"""The audit trail: one append-only row per event (see mcp_server/observability/audit.py).
 
 Revision ID: 0002
 Revises: 0001

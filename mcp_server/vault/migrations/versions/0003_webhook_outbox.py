@@ -1,4 +1,4 @@
-"""The webhook outbox: events waiting to be delivered, kept across restarts (see mcp_server/webhooks.py).
+"""The webhook outbox: events waiting to be delivered, kept across restarts (see mcp_server/observability/webhooks.py).
 
 Revision ID: 0003
 Revises: 0002

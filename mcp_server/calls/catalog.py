@@ -26,7 +26,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.shared.inbound import find_invalid_x_mcp_header
 from pydantic import Field, PydanticUserError, create_model
 
-from mcp_server.declare import OAuth2, ToolContext, ToolDeclaration, declaration_of
+from mcp_server.toolkit.tool import OAuth2, ToolContext, ToolDeclaration, declaration_of
 from mcp_server.errors import DeclarationError
 from mcp_server.providers import ProviderRegistry
 

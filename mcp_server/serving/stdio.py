@@ -24,10 +24,10 @@ import anyio
 import uvicorn
 from starlette.types import ASGIApp
 
-from mcp_server.shared_pages import hand_over, take_over_when_free
+from mcp_server.serving.shared_pages import hand_over, take_over_when_free
 
 if TYPE_CHECKING:
-    from mcp_server.server import Runtime
+    from mcp_server.serving.runtime import Runtime
 
 __all__ = ["QuietServer", "serve_pages_while_flows_wait", "serve_stdio", "uvicorn_config"]
 

@@ -121,7 +121,7 @@ def serve(
     stateless: Annotated[bool, typer.Option(help="Streamable HTTP without sessions (for replicas).")] = False,
 ) -> None:
     """Serve the tools over MCP."""
-    from mcp_server.server import serve as run_server
+    from mcp_server.serving.runtime import serve as run_server
 
     settings = _settings(config)
     config_file = config_file_path(config)
@@ -140,7 +140,7 @@ def keep_pages(
     config: ConfigOption = None,
 ) -> None:
     """Serve the authorization pages on an inherited socket until no flow waits for a browser."""
-    from mcp_server.server import keep_pages as run_keeper
+    from mcp_server.serving.runtime import keep_pages as run_keeper
 
     settings = _settings(config)
     sock = socket.socket(fileno=fd)
@@ -150,8 +150,8 @@ def keep_pages(
 @app.command()
 def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: JsonOption = False) -> None:
     """List the tools: name, provider, scopes, secrets, and whether each can work as configured."""
-    from mcp_server.readiness import tool_readiness
-    from mcp_server.server import load_tools
+    from mcp_server.calls.readiness import tool_readiness
+    from mcp_server.serving.runtime import load_tools
 
     settings = _settings(config)
     try:
@@ -210,7 +210,7 @@ def keys_rotate(config: ConfigOption = None) -> None:
     first in the list on every server and restart them, then run this. Run again after an interruption: it
     finishes the same rotation. Then `authmcp keys retire` drops the old keys.
     """
-    from mcp_server.instances import running_instances
+    from mcp_server.authorization.instances import running_instances
     from mcp_server.vault import Keyring, generate_key, open_vault
     from mcp_server.vault.keyring import read_key_file, write_key_file
 
@@ -351,12 +351,12 @@ def connections_revoke(
     config: ConfigOption = None,
 ) -> None:
     """Disconnect a user from a provider: unusable at once, then the token is revoked at the provider."""
-    from mcp_server.audit import AuditLog
-    from mcp_server.authorization import AuthorizationService
+    from mcp_server.observability.audit import AuditLog
+    from mcp_server.authorization.service import AuthorizationService
     from mcp_server.providers import ProviderRegistry
     from mcp_server.vault import open_vault
     from mcp_server.vault.digest_keys import AUDIT_ARGUMENTS, digest_key
-    from mcp_server.webhooks import attach_outbox
+    from mcp_server.observability.webhooks import attach_outbox
 
     settings = _settings(config)
     user_id = user or settings.user_id
@@ -407,7 +407,7 @@ def audit(
     import datetime
     import json
 
-    from mcp_server.audit import AuditQuery, parse_since, read_audit
+    from mcp_server.observability.audit import AuditQuery, parse_since, read_audit
     from mcp_server.vault import Vault
 
     settings = _settings(config)
@@ -504,7 +504,7 @@ def install(
     port: Annotated[int | None, typer.Option(help="Port of the authorization pages (default: authmcp's, 8000).")] = None,
 ) -> None:
     """Add authmcp to an MCP client's configuration (merged, the old file backed up first)."""
-    from mcp_server.install import CLIENTS, RESTART, client_config_path, merge_entry, server_entry
+    from mcp_server.cli.install import CLIENTS, RESTART, client_config_path, merge_entry, server_entry
 
     if client not in CLIENTS:
         raise _fail(AuthmcpError(f"Unknown client {client!r}; use one of: {', '.join(CLIENTS)}."))

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mcp_server.audit import AuditEvent, AuditLog
+from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.config import MetricsSettings
 from mcp_server.errors import ConfigError
 from mcp_server.vault.schema import flows, revocations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from mcp_server.catalog import Catalog, ToolDefinition
+from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.config import Settings
 from mcp_server.providers import ProviderRegistry
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mcp_server._http import httpx2
-from mcp_server.audit import AuditEvent, AuditLog
+from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.config import WebhookSettings
 from mcp_server.vault.schema import webhook_outbox
 

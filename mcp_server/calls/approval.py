@@ -31,15 +31,15 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from mcp_server.telemetry import traced
-from mcp_server.catalog import Catalog, ToolDefinition
+from mcp_server.observability.telemetry import traced
+from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.config import ApprovalSettings
-from mcp_server.audit import flow_ref
+from mcp_server.observability.audit import flow_ref
 from mcp_server.errors import ConfigError
 from mcp_server.vault.approvals import consume_approval, create_approval, find_pending_approval
 
 if TYPE_CHECKING:
-    from mcp_server.authorization import AuthorizationService
+    from mcp_server.authorization.service import AuthorizationService
     from mcp_server.vault import Flow
 
 __all__ = ["APPROVAL_SCHEMA", "ApprovalPolicy", "Approvals", "call_digest", "describe_call"]

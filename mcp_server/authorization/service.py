@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from mcp_server.audit import AuditLog
-from mcp_server.connections import ConnectionService
+from mcp_server.observability.audit import AuditLog
+from mcp_server.authorization.connections import ConnectionService
 from mcp_server.errors import ProviderNotConfigured
-from mcp_server.flows import CallbackError, FlowRefused, FlowService, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.authorization.flows import CallbackError, FlowRefused, FlowService, FlowUnavailable, UserMismatch, WrongBrowser
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.vault import Vault
-from mcp_server.verification import Mode
+from mcp_server.authorization.verification import Mode
 
 if TYPE_CHECKING:
-    from mcp_server.approval import Approvals
+    from mcp_server.calls.approval import Approvals
 
 __all__ = [
     "AuthorizationService", "CallbackError", "FlowRefused", "FlowUnavailable", "ProviderNotConfigured",

@@ -15,15 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mcp_server.authorization import (
+from mcp_server.authorization.service import (
     AuthorizationService,
     CallbackError,
     FlowUnavailable,
     ProviderNotConfigured,
     WrongBrowser,
 )
-from mcp_server.audit import flow_ref
-from mcp_server.flows import BrowserAdmission, Landing
+from mcp_server.observability.audit import flow_ref
+from mcp_server.authorization.flows import BrowserAdmission, Landing
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
 
 __all__ = ["create_web_routes"]

@@ -21,17 +21,17 @@ from typing import Any, NoReturn
 
 import anyio
 
-from mcp_server.audit import flow_ref
-from mcp_server.telemetry import traced
-from mcp_server.browser_binding import BrowserAdmission, BrowserBinding
-from mcp_server.connections import ConnectionService, log_background_failure
-from mcp_server.declare import OAuth2
+from mcp_server.observability.audit import flow_ref
+from mcp_server.observability.telemetry import traced
+from mcp_server.authorization.browser_binding import BrowserAdmission, BrowserBinding
+from mcp_server.authorization.connections import ConnectionService, log_background_failure
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
 from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.approvals import KIND as APPROVAL
-from mcp_server.verification import (
+from mcp_server.authorization.verification import (
     CallbackError,
     FlowUnavailable,
     Mode,

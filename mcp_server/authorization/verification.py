@@ -25,11 +25,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from mcp_server.audit import AuditLog, flow_ref
+from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider
 from mcp_server.providers import oauth2
-from mcp_server.telemetry import traced
+from mcp_server.observability.telemetry import traced
 from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.vault.approvals import decide_approval
 

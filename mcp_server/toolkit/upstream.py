@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 from mcp_server._http import httpx2
 from mcp_server.errors import UpstreamAuthError, UpstreamError, UpstreamRateLimitError, UpstreamServerError
-from mcp_server.providers.answers import AnswerError, answer_error
+from mcp_server.toolkit.answers import AnswerError, answer_error
 
 if TYPE_CHECKING:
-    from mcp_server.declare import ToolContext
+    from mcp_server.toolkit.tool import ToolContext
 
 __all__ = ["raise_for_upstream_status", "retry_after_seconds"]
 

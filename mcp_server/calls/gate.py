@@ -41,10 +41,10 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
-from mcp_server.telemetry import traced
-from mcp_server.audit import flow_ref
-from mcp_server.authorization import AuthorizationService, FlowRefused, ProviderNotConfigured
-from mcp_server.calls import (
+from mcp_server.observability.telemetry import traced
+from mcp_server.observability.audit import flow_ref
+from mcp_server.authorization.service import AuthorizationService, FlowRefused, ProviderNotConfigured
+from mcp_server.calls.orchestration import (
     AuthorizationExpired,
     ToolEnvironment,
     missing_secrets,
@@ -52,10 +52,10 @@ from mcp_server.calls import (
     secrets_for,
     tool_context,
 )
-from mcp_server.catalog import Catalog, ToolDefinition
-from mcp_server.declare import ToolContext
+from mcp_server.calls.catalog import Catalog, ToolDefinition
+from mcp_server.toolkit.tool import ToolContext
 from mcp_server.errors import OAuthError, ProviderUnavailable, StorageUnavailable, ToolExecutionError
-from mcp_server.identity import current_user_id
+from mcp_server.calls.identity import current_user_id
 from mcp_server.vault import Connection, Flow
 
 __all__ = ["AuthGate", "gated_tools"]

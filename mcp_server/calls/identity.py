@@ -24,7 +24,7 @@ from mcp.server.auth.provider import AccessToken
 from starlette.authentication import AuthCredentials
 
 from mcp_server._http import deadline, httpx2, provider_client
-from mcp_server.telemetry import traced
+from mcp_server.observability.telemetry import traced
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet

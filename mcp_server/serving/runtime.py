@@ -1,5 +1,5 @@
 """Assembly: settings -> catalog, vault, authorization service, MCP server; serving it over stdio or HTTP (the HTTP
-apps are assembled in `mcp_server.web.app`)."""
+apps are assembled in `mcp_server.serving.web_app`)."""
 
 from __future__ import annotations
 
@@ -18,25 +18,25 @@ from mcp.server.request_state import RequestStateSecurity
 from starlette.types import ASGIApp
 
 from mcp_server._http import httpx2
-from mcp_server.approval import ApprovalPolicy, Approvals
-from mcp_server.audit import AuditLog
-from mcp_server.authorization import AuthorizationService
-from mcp_server.calls import ToolEnvironment
-from mcp_server.catalog import Catalog, bundled_toolkits, load_catalog
+from mcp_server.calls.approval import ApprovalPolicy, Approvals
+from mcp_server.observability.audit import AuditLog
+from mcp_server.authorization.service import AuthorizationService
+from mcp_server.calls.orchestration import ToolEnvironment
+from mcp_server.calls.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.config import Settings, is_loopback, package_version
 from mcp_server.errors import ConfigError
-from mcp_server.gate import AuthGate, gated_tools
-from mcp_server.observability import Observability, open_observability
-from mcp_server.identity import Identities, JwtVerifier, StaticTokenVerifier
-from mcp_server.instances import RunFile, new_instance_id
+from mcp_server.calls.gate import AuthGate, gated_tools
+from mcp_server.serving.observability import Observability, open_observability
+from mcp_server.calls.identity import Identities, JwtVerifier, StaticTokenVerifier
+from mcp_server.authorization.instances import RunFile, new_instance_id
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
-from mcp_server.readiness import log_unconfigured
-from mcp_server.shared_pages import bind, claim_port
-from mcp_server.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
+from mcp_server.calls.readiness import log_unconfigured
+from mcp_server.serving.shared_pages import bind, claim_port
+from mcp_server.serving.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
-from mcp_server.web.app import create_http_app, create_web_app
+from mcp_server.serving.web_app import create_http_app, create_web_app
 
 __all__ = ["Runtime", "bind", "create_http_app", "create_web_app", "keep_pages", "open_runtime", "serve"]
 

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server.telemetry import traced
-from mcp_server.audit import AuditLog
-from mcp_server.connection_cache import MISSING, SwrCache, Uncached
-from mcp_server.declare import OAuth2
+from mcp_server.observability.telemetry import traced
+from mcp_server.observability.audit import AuditLog
+from mcp_server.authorization.cache import MISSING, SwrCache, Uncached
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable, StorageUnavailable
-from mcp_server.instances import dead_instances, forget_instance, is_gone, new_instance_id
+from mcp_server.authorization.instances import dead_instances, forget_instance, is_gone, new_instance_id
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
 from mcp_server.providers.oauth2 import TokenSet

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from mcp_server.audit import flow_ref
-from mcp_server.verification import digest
+from mcp_server.observability.audit import flow_ref
+from mcp_server.authorization.verification import digest
 
 if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault

@@ -17,17 +17,17 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
 from mcp_server.errors import ConfigError
-from mcp_server.identity import Identities
-from mcp_server.shared_pages import identity_route, instance_secret
+from mcp_server.calls.identity import Identities
+from mcp_server.serving.shared_pages import identity_route, instance_secret
 from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
-from mcp_server.web.routes import create_web_routes
+from mcp_server.web.consent import create_web_routes
 
 if TYPE_CHECKING:
-    from mcp_server.server import Runtime
+    from mcp_server.serving.runtime import Runtime
 
 __all__ = ["create_http_app", "create_web_app"]
 

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mcp_server import telemetry
+from mcp_server.observability import telemetry
 from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import audit_events
 

@@ -1,8 +1,8 @@
 """Traces, metrics and webhooks, opened together beside the runtime: each is off unless configured.
 
-- traces: the standard `OTEL_*` environment (mcp_server/telemetry.py)
-- metrics: `[metrics]` port or token (mcp_server/metrics.py)
-- webhooks: `[webhooks]` urls and secret (mcp_server/webhooks.py)
+- traces: the standard `OTEL_*` environment (mcp_server/observability/telemetry.py)
+- metrics: `[metrics]` port or token (mcp_server/observability/metrics.py)
+- webhooks: `[webhooks]` urls and secret (mcp_server/observability/webhooks.py)
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from mcp_server import telemetry
-from mcp_server.audit import AuditLog
+from mcp_server.observability import telemetry
+from mcp_server.observability.audit import AuditLog
 from mcp_server.config import Settings
 from mcp_server.errors import ConfigError
 
@@ -46,7 +46,7 @@ class Observability:
         """The metrics listener and the webhook sender, until cancelled (returns at once when neither is on)."""
         async with anyio.create_task_group() as tg:
             if self.metrics is not None and self.metrics_socket is not None:
-                from mcp_server.server import _uvicorn
+                from mcp_server.serving.runtime import _uvicorn
 
                 server = _uvicorn(self.metrics.own_app(), self.log_level)
                 server.config.lifespan = "off"
@@ -66,11 +66,11 @@ async def open_observability(settings: Settings, audit: AuditLog, engine: AsyncE
     if telemetry.setup():
         logger.info("traces: exporting OTLP over HTTP as configured by OTEL_* variables")
     if settings.metrics.enabled:
-        from mcp_server.metrics import Metrics
+        from mcp_server.observability.metrics import Metrics
 
         observability.metrics = Metrics(settings.metrics, audit, engine)
         if settings.metrics.port is not None:
-            from mcp_server.server import bind
+            from mcp_server.serving.runtime import bind
 
             try:
                 observability.metrics_socket = bind(settings.metrics.host, settings.metrics.port)
@@ -83,7 +83,7 @@ async def open_observability(settings: Settings, audit: AuditLog, engine: AsyncE
         if settings.metrics.token is not None:
             logger.info("metrics at /metrics, for the [metrics] bearer token")
     if settings.webhooks.urls:
-        from mcp_server.webhooks import WebhookSender, attach_outbox
+        from mcp_server.observability.webhooks import WebhookSender, attach_outbox
 
         attach_outbox(audit, settings.webhooks)
         observability.webhooks = WebhookSender(engine, settings.webhooks, audit)

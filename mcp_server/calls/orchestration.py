@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mcp_server.telemetry import traced
+from mcp_server.observability.telemetry import traced
 from mcp_server._http import httpx2
-from mcp_server.authorization import AuthorizationService
-from mcp_server.catalog import ToolDefinition
-from mcp_server.declare import ToolAuthorization, ToolContext
+from mcp_server.authorization.service import AuthorizationService
+from mcp_server.calls.catalog import ToolDefinition
+from mcp_server.toolkit.tool import ToolAuthorization, ToolContext
 from mcp_server.errors import ToolExecutionError, UpstreamAuthError
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.vault import Connection

@@ -1,0 +1,1 @@
+"""Whether a user may run a tool now, and getting them there: connections, flows, verification."""

@@ -1,0 +1,1 @@
+"""One tool call, from who is calling to the result: identity, catalog, approval, the gate."""

@@ -1,0 +1,1 @@
+"""The `authmcp` command line."""

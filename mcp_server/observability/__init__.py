@@ -1,0 +1,1 @@
+"""What the server tells its operators: the audit trail, traces, metrics and webhooks."""
