@@ -121,7 +121,7 @@ def serve(
     stateless: Annotated[bool, typer.Option(help="Streamable HTTP without sessions (for replicas).")] = False,
 ) -> None:
     """Serve the tools over MCP."""
-    from mcp_server.serving.runtime import serve as run_server
+    from mcp_server.serving.run import serve as run_server
 
     settings = _settings(config)
     config_file = config_file_path(config)
@@ -140,7 +140,7 @@ def keep_pages(
     config: ConfigOption = None,
 ) -> None:
     """Serve the authorization pages on an inherited socket until no flow waits for a browser."""
-    from mcp_server.serving.runtime import keep_pages as run_keeper
+    from mcp_server.serving.run import keep_pages as run_keeper
 
     settings = _settings(config)
     sock = socket.socket(fileno=fd)

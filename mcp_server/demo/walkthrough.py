@@ -36,8 +36,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from mcp_server._http import httpx2
 from mcp_server.config import Settings
 from mcp_server.errors import AuthmcpError
-from mcp_server.serving.runtime import Runtime, create_http_app, open_runtime
-from mcp_server.serving.stdio import QuietServer
+from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.serving.web_app import create_http_app
+from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.shared_pages import bind
 
 __all__ = ["DemoError", "run_demo"]

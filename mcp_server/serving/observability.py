@@ -46,9 +46,9 @@ class Observability:
         """The metrics listener and the webhook sender, until cancelled (returns at once when neither is on)."""
         async with anyio.create_task_group() as tg:
             if self.metrics is not None and self.metrics_socket is not None:
-                from mcp_server.serving.runtime import _uvicorn
+                from mcp_server.serving.listeners import http_server
 
-                server = _uvicorn(self.metrics.own_app(), self.log_level)
+                server = http_server(self.metrics.own_app(), self.log_level)
                 server.config.lifespan = "off"
                 tg.start_soon(lambda: server.serve(sockets=[self.metrics_socket]))
             if self.webhooks is not None:
@@ -70,7 +70,7 @@ async def open_observability(settings: Settings, audit: AuditLog, engine: AsyncE
 
         observability.metrics = Metrics(settings.metrics, audit, engine)
         if settings.metrics.port is not None:
-            from mcp_server.serving.runtime import bind
+            from mcp_server.serving.shared_pages import bind
 
             try:
                 observability.metrics_socket = bind(settings.metrics.host, settings.metrics.port)

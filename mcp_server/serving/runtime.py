@@ -1,21 +1,16 @@
-"""Assembly: settings -> catalog, vault, authorization service, MCP server; serving it over stdio or HTTP (the HTTP
-apps are assembled in `mcp_server.serving.web_app`)."""
+"""Assembly: settings -> catalog, vault, authorization service, MCP server, opened and closed together as one
+`Runtime` (serving it is `mcp_server.serving.run`; the HTTP apps are assembled in `mcp_server.serving.web_app`)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-import anyio
-import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from starlette.types import ASGIApp
 
 from mcp_server._http import httpx2
 from mcp_server.calls.approval import ApprovalPolicy, Approvals
@@ -23,7 +18,7 @@ from mcp_server.observability.audit import AuditLog
 from mcp_server.authorization.service import AuthorizationService
 from mcp_server.calls.orchestration import ToolEnvironment
 from mcp_server.calls.catalog import Catalog, bundled_toolkits, load_catalog
-from mcp_server.config import Settings, is_loopback, package_version
+from mcp_server.config import Settings, package_version
 from mcp_server.errors import ConfigError
 from mcp_server.calls.gate import AuthGate, gated_tools
 from mcp_server.serving.observability import Observability, open_observability
@@ -31,14 +26,10 @@ from mcp_server.calls.identity import Identities, JwtVerifier, StaticTokenVerifi
 from mcp_server.authorization.instances import RunFile, new_instance_id
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
-from mcp_server.calls.readiness import log_unconfigured
-from mcp_server.serving.shared_pages import bind, claim_port
-from mcp_server.serving.stdio import serve_pages_while_flows_wait, serve_stdio, uvicorn_config
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
-from mcp_server.serving.web_app import create_http_app, create_web_app
 
-__all__ = ["Runtime", "bind", "create_http_app", "create_web_app", "keep_pages", "open_runtime", "serve"]
+__all__ = ["Runtime", "load_tools", "open_runtime", "several_users", "toolkit_specs"]
 
 logger = logging.getLogger(__name__)
 
@@ -236,76 +227,3 @@ def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
         return None  # the SDK's per-process key: enough for one process
     # a round trip may wait for the user's consent: keep the state valid as long as the flow is
     return RequestStateSecurity(keys=keys, ttl=float(max(600, settings.flow_ttl_seconds)))
-
-
-def _uvicorn(app: ASGIApp, log_level: str) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn_config(app, log_level))
-
-
-async def serve(
-    settings: Settings,
-    *,
-    transport: str,
-    host: str,
-    port: int,
-    toolkits: Sequence[str] = (),
-    stateless: bool = False,
-    config_file: Path | None = None,
-) -> None:
-    """Run authmcp until stdin closes (stdio) or the process is interrupted (http).
-
-    With stdio, the authorization pages on host:port are shared by every process on the same data dir, and
-    outlive a client that goes while flows wait for a browser (see stdio.py and shared_pages.py).
-
-    Raises:
-        ConfigError: The configuration cannot work; nothing was started.
-    """
-    if transport not in ("stdio", "http", "sse"):
-        raise ConfigError(f"Unknown transport {transport!r}; use stdio, http or sse.")
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"Port {port} is not a port number; choose one from 0 to 65535.")
-    # stdio: None when an authmcp on the same data dir already serves the pages on that port
-    sock = await claim_port(host, port, settings.data_dir) if transport == "stdio" else bind(host, port)
-    try:
-        actual_port = sock.getsockname()[1] if sock is not None else port
-        public_url = settings.resolved_public_url(host, actual_port)
-        async with open_runtime(settings, public_url=public_url, toolkits=toolkits) as runtime:
-            logger.info("%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits")
-            log_unconfigured(runtime.catalog, runtime.service.providers)
-            if transport == "stdio":
-                await serve_stdio(runtime, create_web_app(runtime), sock, host, port, config_file=config_file)
-            else:
-                assert sock is not None
-                if not runtime.multi_user:
-                    if not is_loopback(host):
-                        raise ConfigError(
-                            f"Refusing to serve HTTP on {host} without authentication: configure [mcp_auth] tokens "
-                            f"or jwt_issuer, or bind to 127.0.0.1."
-                        )
-                    logger.warning(
-                        "no [mcp_auth] configured: serving on loopback only, every caller acts as the local user %r",
-                        settings.user_id,
-                    )
-                logger.info("MCP over Streamable HTTP at %s/mcp and SSE at %s/sse", public_url, public_url)
-                if stateless and not settings.request_state_keys:
-                    logger.warning(
-                        "--stateless without request_state_keys: a 2026-07-28 round trip must come back to this "
-                        "process. Behind a load balancer give every replica the same request_state_keys."
-                    )
-                server = _uvicorn(create_http_app(runtime, stateless=stateless), settings.log_level)
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(runtime.service.maintain)
-                    tg.start_soon(runtime.observability.run)
-                    await server.serve(sockets=[sock])
-                    tg.cancel_scope.cancel()
-    finally:
-        if sock is not None:
-            sock.close()
-
-
-async def keep_pages(settings: Settings, sock: socket.socket) -> None:
-    """`authmcp keep-pages`: serve the pages on a socket a stdio process handed over, while flows wait."""
-    host, port = sock.getsockname()[:2]
-    public_url = settings.resolved_public_url(host, port)
-    async with open_runtime(settings.model_copy(update={"toolkits": []}), public_url=public_url) as runtime:
-        await serve_pages_while_flows_wait(runtime, create_web_app(runtime), sock)

@@ -16,41 +16,24 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
-import uvicorn
 from starlette.types import ASGIApp
 
+from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.shared_pages import hand_over, take_over_when_free
 
 if TYPE_CHECKING:
     from mcp_server.serving.runtime import Runtime
 
-__all__ = ["QuietServer", "serve_pages_while_flows_wait", "serve_stdio", "uvicorn_config"]
+__all__ = ["serve_pages_while_flows_wait", "serve_stdio"]
 
 logger = logging.getLogger(__name__)
 
 _FLOWS_CHECK = 0.5  # seconds between looks at the flows still waiting, in `authmcp keep-pages`
-
-
-def uvicorn_config(app: ASGIApp, log_level: str) -> uvicorn.Config:
-    # access_log off: the callback's query string holds a code and state, which must not reach a log
-    return uvicorn.Config(app, log_level=log_level.lower(), access_log=False, log_config=None, lifespan="on")
-
-
-class QuietServer(uvicorn.Server):
-    """uvicorn leaving signals to the process: it must not swallow a SIGTERM meant to end it."""
-
-    @classmethod
-    def for_app(cls, app: ASGIApp, log_level: str) -> QuietServer:
-        return cls(uvicorn_config(app, log_level))
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class _Pages:

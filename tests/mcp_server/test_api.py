@@ -19,7 +19,8 @@ from arcadepy.types.shared import AuthorizationResponse, Error
 from mcp import Client
 from starlette.applications import Starlette
 
-from mcp_server.serving.runtime import Runtime, create_http_app, open_runtime
+from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.serving.web_app import create_http_app
 from mcp_server.web.api import ALREADY_COMPLETED_ID, MAX_BODY_BYTES
 from tests.support import api_toolkit, sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, DEFAULT_REDIRECT_URI

@@ -28,8 +28,10 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.calls.identity import JwtVerifier
-from mcp_server.serving.runtime import Runtime, bind, create_http_app, open_runtime
-from mcp_server.serving.stdio import QuietServer
+from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.serving.shared_pages import bind
+from mcp_server.serving.web_app import create_http_app
+from mcp_server.serving.listeners import QuietServer
 
 pytestmark = pytest.mark.anyio
 

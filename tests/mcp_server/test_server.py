@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from mcp_server.errors import ConfigError
-from mcp_server.serving.runtime import bind
+from mcp_server.serving.shared_pages import bind
 
 
 def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:

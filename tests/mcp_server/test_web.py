@@ -11,7 +11,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from mcp_server.serving.runtime import Runtime, create_web_app, open_runtime
+from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.serving.web_app import create_web_app
 from tests.support import sample_toolkit
 
 pytestmark = pytest.mark.anyio
