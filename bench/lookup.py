@@ -40,7 +40,7 @@ from mcp_server.config import load_settings  # noqa: E402
 from mcp_server.serving.runtime import open_runtime  # noqa: E402
 from mcp_server.vault import Vault, generate_key  # noqa: E402
 from mcp_server.vault.schema import connections  # noqa: E402
-from mcp_server.vault.store import _connection_context  # noqa: E402
+from mcp_server.vault.sealing import connection_context  # noqa: E402
 
 REQUIREMENT = OAuth2(id="demo", scopes=["profile"])
 BATCH = 50_000
@@ -64,8 +64,8 @@ async def fill(vault: Vault, database_url: str, rows: int) -> None:
         for i in range(start, min(rows, start + BATCH)):
             user = user_id(i)
             template.update(user_id=user,
-                            access_token=encrypt(f"access-{user}", _connection_context(user, "demo", "access_token")),
-                            refresh_token=encrypt("refresh", _connection_context(user, "demo", "refresh_token")))
+                            access_token=encrypt(f"access-{user}", connection_context(user, "demo", "access_token")),
+                            refresh_token=encrypt("refresh", connection_context(user, "demo", "refresh_token")))
             yield tuple(template.values())
 
     if database_url.startswith("sqlite"):

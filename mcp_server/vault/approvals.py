@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 
 from mcp_server.vault.schema import flows
-from mcp_server.vault.flow_store import Flow, _flow_context
+from mcp_server.vault.flow_store import Flow
+from mcp_server.vault.sealing import flow_context
 from mcp_server.vault.outages import translated
 from mcp_server.vault.store import Vault
 
@@ -30,7 +31,7 @@ async def create_approval(
     vault: Vault, flow_id: str, user_id: str, tool: str, digest: str, description: str, *, ttl: float
 ) -> Flow:
     flow = await vault.create_flow(flow_id, user_id, tool, [digest], ttl=ttl, kind=KIND)
-    sealed = vault.keyring.encrypt(description, _flow_context(flow_id, "held_tokens"))
+    sealed = vault.keyring.encrypt(description, flow_context(flow_id, "held_tokens"))
     async with vault.engine.begin() as conn:
         await conn.execute(
             update(flows).where(flows.c.id == flow_id).values(held_tokens=sealed, key_id=vault.keyring.primary_key_id)
@@ -55,7 +56,7 @@ async def read_description(vault: Vault, flow_id: str) -> str | None:
         ).first()
     if row is None or not row.held_tokens:
         return None
-    text = vault.keyring.decrypt(row.held_tokens, _flow_context(flow_id, "held_tokens"))
+    text = vault.keyring.decrypt(row.held_tokens, flow_context(flow_id, "held_tokens"))
     return text if row.status in ("pending", "completed") else str(json.loads(text).get("description", ""))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import digest_keys
+from mcp_server.vault.sealing import digest_key_context
 
 if TYPE_CHECKING:
     from mcp_server.vault.store import Vault
@@ -25,10 +26,6 @@ __all__ = ["APPROVAL_CALL", "AUDIT_ARGUMENTS", "digest_key"]
 
 AUDIT_ARGUMENTS = "audit arguments digest"
 APPROVAL_CALL = "approval call digest"
-
-
-def _digest_key_context(purpose: str) -> str:
-    return f"digest_key|{purpose}"
 
 
 @translated
@@ -41,7 +38,7 @@ async def digest_key(vault: Vault, purpose: str) -> bytes:
     Raises:
         DecryptionError: The stored key was encrypted with a key that is not configured.
     """
-    context = _digest_key_context(purpose)
+    context = digest_key_context(purpose)
     query = select(digest_keys.c.value).where(digest_keys.c.id == purpose)
     async with vault.engine.connect() as conn:
         sealed = (await conn.execute(query)).scalar_one_or_none()

@@ -16,13 +16,14 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import flows, user_secrets
+from mcp_server.vault.sealing import flow_context, secret_context
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from mcp_server.vault.events import FlowNotices
     from mcp_server.vault.keyring import Keyring
-    from mcp_server.vault.store import Connection
+    from mcp_server.vault.records import Connection
 
 __all__ = ["ORPHANED_FLOW_ERROR", "Flow", "FlowStore", "REPLACED"]
 
@@ -56,14 +57,6 @@ class Flow:
     @property
     def open(self) -> bool:
         return self.status in OPEN_STATUSES and not self.is_expired(time.time())
-
-
-def _flow_context(flow_id: str, column: str = "code_verifier") -> str:
-    return f"flows|{flow_id}|{column}"
-
-
-def _secret_context(user_id: str, name: str) -> str:
-    return f"user_secrets|{user_id}|{name}|value"
 
 
 @translate_outages
@@ -166,7 +159,7 @@ class FlowStore:
 
     async def arm_flow(self, flow_id: str, state_hash: str, code_verifier: str) -> bool:
         """Record the state and PKCE verifier of a redirect to the provider; the previous ones stop working."""
-        sealed = self.keyring.encrypt(code_verifier, _flow_context(flow_id))
+        sealed = self.keyring.encrypt(code_verifier, flow_context(flow_id))
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
@@ -245,8 +238,8 @@ class FlowStore:
         """Keep what the browser obtained (tokens, or a typed secret), encrypted, until the user is verified
         (-> awaiting_verification). `confirm_hash` is the hash of the one value that can verify it; an `idp`
         verification also keeps the PKCE verifier of its sign-in."""
-        sealed = self.keyring.encrypt(payload, _flow_context(flow_id, "held_tokens"))
-        verifier = self.keyring.encrypt(code_verifier, _flow_context(flow_id)) if code_verifier else None
+        sealed = self.keyring.encrypt(payload, flow_context(flow_id, "held_tokens"))
+        verifier = self.keyring.encrypt(code_verifier, flow_context(flow_id)) if code_verifier else None
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
@@ -273,7 +266,7 @@ class FlowStore:
             if result.rowcount != 1:
                 return None
             row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().one()
-        payload = self.keyring.decrypt(row["held_tokens"], _flow_context(flow_id, "held_tokens"))
+        payload = self.keyring.decrypt(row["held_tokens"], flow_context(flow_id, "held_tokens"))
         return self._decode_flow(row, with_verifier=False), payload
 
     async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
@@ -314,7 +307,7 @@ class FlowStore:
             row = (await conn.execute(select(flows).where(flows.c.id == flow_id))).mappings().one()
             user_id, name = row["user_id"], row["provider_id"]
             values = {
-                "value": self.keyring.encrypt(value, _secret_context(user_id, name)),
+                "value": self.keyring.encrypt(value, secret_context(user_id, name)),
                 "key_id": self.keyring.primary_key_id,
                 "updated_at": time.time(),
             }
@@ -351,7 +344,7 @@ class FlowStore:
     def _decode_flow(self, row: Any, *, with_verifier: bool) -> Flow:
         verifier = None
         if with_verifier and row["code_verifier"]:
-            verifier = self.keyring.decrypt(row["code_verifier"], _flow_context(row["id"]))
+            verifier = self.keyring.decrypt(row["code_verifier"], flow_context(row["id"]))
         return Flow(
             id=row["id"],
             user_id=row["user_id"],

@@ -14,10 +14,15 @@ from typing import Any
 from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mcp_server.vault.digest_keys import _digest_key_context
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.schema import connections, digest_keys, flows, revocations, user_secrets
-from mcp_server.vault.store import _connection_context, _flow_context, _revocation_context, _secret_context
+from mcp_server.vault.sealing import (
+    connection_context,
+    digest_key_context,
+    flow_context,
+    revocation_context,
+    secret_context,
+)
 
 __all__ = ["reencrypt"]
 
@@ -28,11 +33,11 @@ Context = Callable[[Any, str], str]
 
 # (table, its encrypted columns, the associated data of a column of a row)
 _SEALED: list[tuple[Table, tuple[str, ...], Context]] = [
-    (connections, ("access_token", "refresh_token"), lambda r, c: _connection_context(r["user_id"], r["provider_id"], c)),
-    (flows, ("code_verifier", "held_tokens"), lambda r, c: _flow_context(r["id"], c)),
-    (user_secrets, ("value",), lambda r, _c: _secret_context(r["user_id"], r["name"])),
-    (revocations, ("token",), lambda r, _c: _revocation_context(r["id"])),
-    (digest_keys, ("value",), lambda r, _c: _digest_key_context(r["id"])),
+    (connections, ("access_token", "refresh_token"), lambda r, c: connection_context(r["user_id"], r["provider_id"], c)),
+    (flows, ("code_verifier", "held_tokens"), lambda r, c: flow_context(r["id"], c)),
+    (user_secrets, ("value",), lambda r, _c: secret_context(r["user_id"], r["name"])),
+    (revocations, ("token",), lambda r, _c: revocation_context(r["id"])),
+    (digest_keys, ("value",), lambda r, _c: digest_key_context(r["id"])),
 ]
 
 

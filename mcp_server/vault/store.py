@@ -11,7 +11,6 @@ import logging
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mcp_server.errors import ConfigError, KeyringError
-from mcp_server.vault.flow_store import Flow, FlowStore, _flow_context, _secret_context  # noqa: F401 - re-exported
+from mcp_server.vault.flow_store import Flow, FlowStore
+from mcp_server.vault.records import Connection, PendingRevocation
+from mcp_server.vault.sealing import connection_context, revocation_context, secret_context
 from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
 from mcp_server.vault.bookkeeping import Bookkeeping, connection_row
 from mcp_server.vault.keyring import Keyring
@@ -36,49 +37,6 @@ __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_u
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-MAX_LEEWAY_SECONDS = 60.0  # refresh a token at most this long before it expires (clock skew, time in flight)
-LEEWAY_FRACTION = 0.1  # ... and at most this part of its lifetime: a 4 s token is good for 3.6 s
-
-
-@dataclass(frozen=True)
-class Connection:
-    """A user's authorization at one provider, decrypted."""
-
-    user_id: str
-    provider_id: str
-    status: str
-    scopes: tuple[str, ...]
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(repr=False)
-    token_type: str
-    expires_at: float | None
-    user_info: dict[str, Any]
-    version: int
-    updated_at: float
-    token_extras: dict[str, str] = field(default_factory=dict)  # e.g. Salesforce's instance_url
-
-    def is_stale(self, now: float) -> bool:
-        """Past expiry, or within the leeway of it: `min(60 s, a tenth of the token's lifetime)`, so a short-lived
-        token is not refreshed on every call. The lifetime counts from when the token was stored."""
-        if self.expires_at is None:
-            return False
-        leeway = min(MAX_LEEWAY_SECONDS, LEEWAY_FRACTION * max(0.0, self.expires_at - self.updated_at))
-        return self.expires_at - leeway <= now
-
-    def covers(self, scopes: Sequence[str]) -> bool:
-        return set(scopes) <= set(self.scopes)
-
-
-@dataclass(frozen=True)
-class PendingRevocation:
-    """A token to revoke at its provider, kept until the provider confirms."""
-
-    id: str
-    user_id: str
-    provider_id: str
-    token: str = field(repr=False)
-    token_type_hint: str
-    attempts: int
 
 
 def async_database_url(url: str) -> str:
@@ -89,14 +47,6 @@ def async_database_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres", "postgresql+asyncpg"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ConfigError(f"database_url must start with sqlite:/// or postgresql://, not {parsed.drivername}://")
-
-
-def _connection_context(user_id: str, provider_id: str, column: str) -> str:
-    return f"connections|{user_id}|{provider_id}|{column}"
-
-
-def _revocation_context(revocation_id: str) -> str:
-    return f"revocations|{revocation_id}|token"
 
 
 @translate_outages
@@ -327,9 +277,9 @@ class Vault(Bookkeeping, FlowStore):
         values: dict[str, Any] = {
             "status": "active",
             "scopes": " ".join(scopes),
-            "access_token": self.keyring.encrypt(access_token, _connection_context(user_id, provider_id, "access_token")),
+            "access_token": self.keyring.encrypt(access_token, connection_context(user_id, provider_id, "access_token")),
             "refresh_token": (
-                self.keyring.encrypt(refresh_token, _connection_context(user_id, provider_id, "refresh_token"))
+                self.keyring.encrypt(refresh_token, connection_context(user_id, provider_id, "refresh_token"))
                 if refresh_token
                 else None
             ),
@@ -379,7 +329,7 @@ class Vault(Bookkeeping, FlowStore):
             await conn.execute(
                 insert(revocations).values(
                     id=revocation_id, user_id=user_id, provider_id=provider_id,
-                    token=self.keyring.encrypt(token, _revocation_context(revocation_id)),
+                    token=self.keyring.encrypt(token, revocation_context(revocation_id)),
                     token_type_hint=hint, key_id=self.keyring.primary_key_id, attempts=0,
                     next_attempt_at=time.time(), created_at=time.time(),
                 )
@@ -401,7 +351,7 @@ class Vault(Bookkeeping, FlowStore):
         return [
             PendingRevocation(
                 id=row["id"], user_id=row["user_id"], provider_id=row["provider_id"],
-                token=self.keyring.decrypt(row["token"], _revocation_context(row["id"])),
+                token=self.keyring.decrypt(row["token"], revocation_context(row["id"])),
                 token_type_hint=row["token_type_hint"], attempts=row["attempts"],
             )
             for row in rows
@@ -435,10 +385,10 @@ class Vault(Bookkeeping, FlowStore):
             status=row["status"],
             scopes=tuple(row["scopes"].split()),
             access_token=self.keyring.decrypt(
-                row["access_token"], _connection_context(user_id, provider_id, "access_token")
+                row["access_token"], connection_context(user_id, provider_id, "access_token")
             ),
             refresh_token=(
-                self.keyring.decrypt(refresh, _connection_context(user_id, provider_id, "refresh_token"))
+                self.keyring.decrypt(refresh, connection_context(user_id, provider_id, "refresh_token"))
                 if refresh
                 else None
             ),
@@ -485,7 +435,7 @@ class Vault(Bookkeeping, FlowStore):
         query = select(user_secrets.c.value).where(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
         async with self._reader.connect() as conn:
             value = (await conn.execute(query)).scalar_one_or_none()
-        return self.keyring.decrypt(value, _secret_context(user_id, name)) if value is not None else None
+        return self.keyring.decrypt(value, secret_context(user_id, name)) if value is not None else None
 
     async def count_connections(self) -> int:
         async with self._reader.connect() as conn:
