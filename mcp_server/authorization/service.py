@@ -9,7 +9,6 @@ It is a thin facade over the two halves of the work:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 
@@ -20,9 +19,6 @@ from mcp_server.authorization.flows import CallbackError, FlowRefused, FlowServi
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.vault import Vault
 from mcp_server.authorization.verification import Mode
-
-if TYPE_CHECKING:
-    from mcp_server.calls.approval import Approvals
 
 __all__ = [
     "AuthorizationService", "CallbackError", "FlowRefused", "FlowUnavailable", "ProviderNotConfigured",
@@ -53,7 +49,6 @@ class AuthorizationService:
         self.vault = vault
         self.providers = providers
         self.audit = audit or AuditLog.disabled()
-        self.approvals: Approvals | None = None  # set by the server when `[approval]` asks for any tool
         self.connections = ConnectionService(
             vault=vault,
             providers=providers,

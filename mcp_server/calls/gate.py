@@ -43,20 +43,12 @@ from pydantic import ValidationError
 
 from mcp_server.observability.telemetry import traced
 from mcp_server.observability.audit import flow_ref
-from mcp_server.authorization.service import AuthorizationService, FlowRefused, ProviderNotConfigured
-from mcp_server.calls.orchestration import (
-    AuthorizationExpired,
-    ToolEnvironment,
-    missing_secrets,
-    run_tool,
-    secrets_for,
-    tool_context,
-)
+from mcp_server.authorization.service import FlowRefused, ProviderNotConfigured
+from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, Ready, SecretNeeded, ToolCalls
 from mcp_server.calls.catalog import Catalog, ToolDefinition
-from mcp_server.toolkit.tool import ToolContext
 from mcp_server.errors import OAuthError, ProviderUnavailable, StorageUnavailable, ToolExecutionError
 from mcp_server.calls.identity import current_user_id
-from mcp_server.vault import Connection, Flow
+from mcp_server.vault import Flow
 
 __all__ = ["AuthGate", "gated_tools"]
 
@@ -65,17 +57,17 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _Call:
-    """One gated call in progress: the tool, the context it runs with, and whether it lost its authorization."""
+    """One gated call in progress: the tool, what it runs with, and whether it lost its authorization."""
 
-    service: AuthorizationService
+    calls: ToolCalls
+    user_id: str
     definition: ToolDefinition
-    context: ToolContext
-    connection: Connection | None
+    ready: Ready
     needs_authorization: bool = field(default=False)
 
     async def run(self, arguments: Mapping[str, Any]) -> Any:
         try:
-            return await run_tool(self.service, self.definition, self.context, self.connection, arguments)
+            return await self.calls.execute(self.user_id, self.definition, self.ready, arguments)
         except AuthorizationExpired as exc:
             self.needs_authorization = True
             raise ToolError(str(exc)) from exc
@@ -177,20 +169,12 @@ class AuthGate(Extension):
     identifier = "dev.authmcp/gate"
 
     def __init__(
-        self,
-        *,
-        catalog: Catalog,
-        service: AuthorizationService,
-        local_user: str,
-        secrets: Mapping[str, str],
-        flow_wait_seconds: float,
-        environment: ToolEnvironment | None = None,
+        self, *, catalog: Catalog, calls: ToolCalls, local_user: str, flow_wait_seconds: float
     ) -> None:
-        self.environment = environment
         self.catalog = catalog
-        self.service = service
+        self.calls = calls
+        self.service = calls.service
         self.local_user = local_user
-        self.secrets = dict(secrets)
         self.flow_wait_seconds = flow_wait_seconds
 
     @traced("authmcp.gate")
@@ -213,64 +197,43 @@ class AuthGate(Extension):
         definition: ToolDefinition,
     ) -> HandlerResult:
         user_id = current_user_id(self.local_user)
+        asked: set[str] = set()
+        try:
+            while True:
+                step = await self.calls.prepare(user_id, definition)
+                if isinstance(step, Ready):
+                    break
+                need = self._need(definition, user_id, step)
+                if need.key in asked:  # asked on this call and given, yet still missing
+                    if isinstance(step, SecretNeeded):
+                        return _error(step.refusal)
+                    return await self._answer(ctx, need)
+                asked.add(need.key)
+                answer = await self._ask(params, ctx, user_id, need)
+                if answer is not None:
+                    return answer
+                # this is the retry of a client whose user just finished the flow: look again
+        except (ProviderNotConfigured, FlowRefused) as exc:
+            return _error(str(exc))
+        except (ProviderUnavailable, OAuthError) as exc:
+            return _error(f"Could not renew your authorization: {exc}. Try again in a moment.")
 
-        secrets: dict[str, str] = {}
-        if definition.secrets:  # most tools declare none: no lookup, no await
-            secrets = await secrets_for(self.service, user_id, definition, self.secrets)
-            for name in definition.secrets:
-                if name not in secrets:
-                    answer = await self._ask(params, ctx, user_id, self._secret_need(definition, user_id, name))
-                    if answer is not None:
-                        return answer
-                    secrets = await secrets_for(self.service, user_id, definition, self.secrets)
-            refusal = missing_secrets(definition, secrets)
-            if refusal is not None:
-                return _error(refusal)
-
-        connection: Connection | None = None
-        if definition.requirement is not None:
-            try:
-                found = await self._connection(params, ctx, user_id, definition)
-            except (ProviderNotConfigured, FlowRefused) as exc:
-                return _error(str(exc))
-            except (ProviderUnavailable, OAuthError) as exc:
-                return _error(f"Could not renew your authorization: {exc}. Try again in a moment.")
-            if not isinstance(found, Connection):
-                return found
-            connection = found
-
-        approvals = self.service.approvals
-        if approvals is not None and approvals.policy.requires(definition):
+        approvals = self.calls.approvals
+        if approvals is not None and self.calls.needs_approval(definition):
             refusal = await approvals.ask(params, ctx, user_id, definition)
             if refusal is not None:
                 return refusal
 
-        call = _Call(
-            service=self.service,
-            definition=definition,
-            context=tool_context(user_id, definition, connection, secrets, self.environment),
-            connection=connection,
-        )
+        call = _Call(calls=self.calls, user_id=user_id, definition=definition, ready=step)
         result = await _run(call, params)
         if call.needs_authorization:
             return await self._answer(ctx, self._authorization_need(definition, user_id))
         return result
 
-    async def _connection(
-        self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any], user_id: str, definition: ToolDefinition
-    ) -> Connection | HandlerResult:
-        """The user's connection for the tool, or the answer asking them to authorize."""
-        assert definition.requirement is not None
-        connection = await self.service.connection_for(user_id, definition.requirement)
-        if connection is not None:
-            return connection
-        need = self._authorization_need(definition, user_id)
-        answer = await self._ask(params, ctx, user_id, need)
-        if answer is not None:
-            return answer
-        # this is the retry of a client whose user just finished the flow
-        connection = await self.service.connection_for(user_id, definition.requirement)
-        return connection if connection is not None else await self._answer(ctx, need)
+    def _need(self, definition: ToolDefinition, user_id: str, step: SecretNeeded | AuthorizationNeeded) -> _Need:
+        if isinstance(step, SecretNeeded):
+            return self._secret_need(definition, user_id, step.name)
+        return self._authorization_need(definition, user_id)
 
     def _authorization_need(self, definition: ToolDefinition, user_id: str) -> _Need:
         requirement = definition.requirement

@@ -1,6 +1,10 @@
-"""Running a catalogued tool for a user: secrets, the user's connection, the call, and the one retry after a 401.
+"""One tool call, the same for every front door: prepare -> authorize -> approve -> execute -> audit.
 
-The MCP gate and the `/v1` API both go through here, so "check, authorize, execute" has one implementation.
+`ToolCalls` is the one orchestration. `prepare` says what the call still lacks (a secret, an authorization) or that
+it is ready; `authorize` starts the flow that gives it; `needs_approval` says whether the person must say yes
+first; `execute` runs the tool with the user's token, refreshing once after a 401, and leaves the call's row in
+the audit trail. The MCP gate (calls/gate.py) and the `/v1` API (web/api/routes.py) only render the outcome:
+an MCP result in the form each protocol era takes, or Arcade's JSON.
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_server.observability.telemetry import traced
 from mcp_server._http import httpx2
@@ -17,9 +21,16 @@ from mcp_server.calls.catalog import ToolDefinition
 from mcp_server.toolkit.tool import ToolAuthorization, ToolContext
 from mcp_server.errors import ToolExecutionError, UpstreamAuthError
 from mcp_server.providers import Provider, ProviderRegistry
-from mcp_server.vault import Connection
+from mcp_server.vault import Connection, Flow
 
-__all__ = ["AuthorizationExpired", "ToolEnvironment", "missing_secrets", "run_tool", "secrets_for", "tool_context"]
+if TYPE_CHECKING:
+    from mcp_server.calls.approval import Approvals
+    from mcp_server.toolkit.tool import OAuth2
+
+__all__ = [
+    "AuthorizationExpired", "AuthorizationNeeded", "Ready", "SecretNeeded", "ToolCalls", "ToolEnvironment",
+    "missing_secrets", "run_tool", "secrets_for", "tool_context",
+]
 
 
 @dataclass(frozen=True)
@@ -160,3 +171,84 @@ async def _run_with_retry(
         return await definition.invoke(retry_context, arguments)
     except UpstreamAuthError:
         raise AuthorizationExpired("The provider still refuses the refreshed token; authorize again.") from None
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The call has all it needs: the user's connection (if the tool needs one) and the tool's secrets."""
+
+    connection: Connection | None
+    secrets: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class SecretNeeded:
+    """A secret the tool declares that neither the server nor the user has given."""
+
+    name: str
+    refusal: str  # what to tell a caller that cannot ask the user for it
+
+
+@dataclass(frozen=True)
+class AuthorizationNeeded:
+    """The user has no connection at the tool's provider covering its scopes (or it needs re-authorization)."""
+
+    requirement: OAuth2
+
+
+Readiness = Ready | SecretNeeded | AuthorizationNeeded
+
+
+class ToolCalls:
+    """Check, authorize, approve, execute: the one orchestration both front doors call."""
+
+    def __init__(
+        self,
+        *,
+        service: AuthorizationService,
+        environment: ToolEnvironment | None,
+        secrets: Mapping[str, str],
+        approvals: Approvals | None = None,
+    ) -> None:
+        self.service = service
+        self.environment = environment
+        self.secrets = dict(secrets)
+        self.approvals = approvals
+
+    async def secrets_for(self, user_id: str, definition: ToolDefinition) -> dict[str, str]:
+        return await secrets_for(self.service, user_id, definition, self.secrets)
+
+    async def prepare(self, user_id: str, definition: ToolDefinition) -> Readiness:
+        """What the call still lacks, first the secrets then the authorization; or that it is ready.
+
+        Raises:
+            ProviderNotConfigured: The tool's provider has no app credentials here.
+            ProviderUnavailable, OAuthError: A stale token could not be refreshed just now.
+        """
+        secrets: dict[str, str] = {}
+        if definition.secrets:  # most tools declare none: no lookup, no await
+            secrets = await self.secrets_for(user_id, definition)
+            for name in definition.secrets:
+                if name not in secrets:
+                    return SecretNeeded(name, missing_secrets(definition, secrets) or "")
+        connection: Connection | None = None
+        if definition.requirement is not None:
+            connection = await self.service.connection_for(user_id, definition.requirement)
+            if connection is None:
+                return AuthorizationNeeded(definition.requirement)
+        return Ready(connection, secrets)
+
+    async def authorize(self, user_id: str, requirement: OAuth2) -> Connection | Flow:
+        """The user's connection if it covers `requirement`, else the flow started (or reused) for them."""
+        connection = await self.service.connection_for(user_id, requirement)
+        if connection is not None:
+            return connection
+        return await self.service.start_flow(user_id, requirement)
+
+    def needs_approval(self, definition: ToolDefinition) -> bool:
+        return self.approvals is not None and self.approvals.policy.requires(definition)
+
+    async def execute(self, user_id: str, definition: ToolDefinition, ready: Ready, arguments: Mapping[str, Any]) -> Any:
+        """Run the tool for the user (see `run_tool`: one retry after a refresh, one audit row)."""
+        context = tool_context(user_id, definition, ready.connection, ready.secrets, self.environment)
+        return await run_tool(self.service, definition, context, ready.connection, arguments)

@@ -16,7 +16,7 @@ from mcp_server._http import httpx2
 from mcp_server.calls.approval import ApprovalPolicy, Approvals
 from mcp_server.observability.audit import AuditLog
 from mcp_server.authorization.service import AuthorizationService
-from mcp_server.calls.orchestration import ToolEnvironment
+from mcp_server.calls.orchestration import ToolCalls, ToolEnvironment
 from mcp_server.calls.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.config import Settings, package_version
 from mcp_server.errors import ConfigError
@@ -58,6 +58,7 @@ class Runtime:
     mcp: MCPServer[Any]
     identities: Identities | None  # who calls over HTTP, when `[mcp_auth]` is configured
     environment: ToolEnvironment
+    calls: ToolCalls  # the one orchestration, shared by the MCP gate and the /v1 API
     observability: Observability = field(default_factory=Observability)
 
     @property
@@ -175,9 +176,10 @@ async def open_runtime(
         stack.push_async_callback(service.connections.aclose)  # reads in flight end before the vault closes
         observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))
         policy = ApprovalPolicy(settings.approval)
+        approvals = None
         if policy.enabled:
             policy.check(catalog)
-            service.approvals = Approvals(
+            approvals = Approvals(
                 policy, service, digest_key=await digest_key(vault, APPROVAL_CALL),
                 wait_seconds=settings.approval.wait_seconds, ttl=settings.flow_ttl_seconds,
             )
@@ -186,13 +188,14 @@ async def open_runtime(
             toolkit_settings={name.lower(): values for name, values in settings.toolkit_settings.items()},
             providers=providers,
         )
-        gate = AuthGate(
-            catalog=catalog,
+        calls = ToolCalls(
             service=service,
-            local_user=settings.user_id,
-            secrets={k: v.get_secret_value() for k, v in settings.secrets.items()},
-            flow_wait_seconds=settings.flow_wait_seconds,
             environment=environment,
+            secrets={k: v.get_secret_value() for k, v in settings.secrets.items()},
+            approvals=approvals,
+        )
+        gate = AuthGate(
+            catalog=catalog, calls=calls, local_user=settings.user_id, flow_wait_seconds=settings.flow_wait_seconds
         )
         identities = _identities(settings, public_url)
         mcp: MCPServer[Any] = MCPServer(
@@ -212,7 +215,7 @@ async def open_runtime(
                 "\"custom\" (and verifier_url) or \"idp\"."
             )
         yield Runtime(
-            settings, public_url, catalog, vault, service, mcp, identities, environment=environment,
+            settings, public_url, catalog, vault, service, mcp, identities, environment=environment, calls=calls,
             observability=observability,
         )
     finally:

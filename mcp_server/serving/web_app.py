@@ -81,7 +81,7 @@ def _web_routes(runtime: Runtime) -> list[BaseRoute]:
         *create_web_routes(runtime.service),
         *create_approval_routes(runtime.service),
         *_local_routes(runtime),
-        *create_api_routes(runtime.catalog, runtime.service, runtime.settings, runtime.environment),
+        *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
         *runtime.observability.routes(),
     ]
 

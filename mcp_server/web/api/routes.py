@@ -24,13 +24,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.observability.audit import AuditQuery, parse_since, read_audit
 from mcp_server.authorization.service import (
-    AuthorizationService,
     FlowRefused,
     FlowUnavailable,
     ProviderNotConfigured,
     UserMismatch,
 )
-from mcp_server.calls.orchestration import AuthorizationExpired, ToolEnvironment, missing_secrets, run_tool, secrets_for, tool_context
+from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, SecretNeeded, ToolCalls
 from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.config import Settings
 from mcp_server.toolkit.tool import OAuth2
@@ -172,14 +171,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class _Api:
-    def __init__(
-        self, catalog: Catalog, service: AuthorizationService, settings: Settings, environment: ToolEnvironment | None
-    ) -> None:
-        self.environment = environment
+    def __init__(self, catalog: Catalog, calls: ToolCalls, settings: Settings) -> None:
         self.catalog = catalog
-        self.service = service
+        self.calls = calls
+        self.service = calls.service
         self.keys = [key.get_secret_value().encode() for key in settings.api.keys]
-        self.secrets = {name: value.get_secret_value() for name, value in settings.secrets.items()}
+        self.secrets = calls.secrets
         self._definitions: dict[str, ArcadeToolDefinition] = {}  # built on first use: not on a stdio start's path
 
     # -- the edge: who calls, what they sent
@@ -271,7 +268,7 @@ class _Api:
         self, definition: ToolDefinition, user_id: str | None, statuses: _StatusCache
     ) -> ArcadeToolDefinition:
         """The tool's definition with its requirements' status: the server's, and the named user's if any."""
-        given = self.secrets if user_id is None else await secrets_for(self.service, user_id, definition, self.secrets)
+        given = self.secrets if user_id is None else await self.calls.secrets_for(user_id, definition)
         secrets_ = [
             SecretRequirement(
                 key=name,
@@ -342,10 +339,9 @@ class _Api:
     async def authorization(self, user_id: str, requirement: OAuth2) -> AuthorizationResponse:
         """`completed` if the user's connection covers the requirement, else a flow for them to finish."""
         try:
-            connection = await self.service.connection_for(user_id, requirement)
-            if connection is not None:
-                return _completed(user_id, connection)
-            flow = await self.service.start_flow(user_id, requirement)
+            found = await self.calls.authorize(user_id, requirement)
+            if isinstance(found, Connection):
+                return _completed(user_id, found)
         except ProviderNotConfigured as exc:
             raise ApiError(400, "provider_not_configured", str(exc)) from None
         except FlowRefused as exc:
@@ -354,7 +350,7 @@ class _Api:
             raise ApiError(
                 503, "provider_unavailable", f"Could not renew the user's authorization: {exc}. Try again in a moment."
             ) from None
-        return self.flow_answer(flow)
+        return self.flow_answer(found)
 
     def flow_answer(self, flow: Flow) -> AuthorizationResponse:
         status = _status(flow)
@@ -434,30 +430,26 @@ class _Api:
             return _failure(
                 "TOOL_RUNTIME_BAD_INPUT_VALUE", f"Invalid input for {definition.api_name}: {_problems(exc)}."
             )
-        secrets_ = await secrets_for(self.service, user_id, definition, self.secrets)
-        refusal = missing_secrets(definition, secrets_)
-        if refusal is not None:
-            return _failure("TOOL_REQUIREMENTS_NOT_MET", refusal)
         requirement = definition.requirement
-        connection: Connection | None = None
         try:
-            if requirement is not None:
-                connection = await self.service.connection_for(user_id, requirement)
-                if connection is None:
-                    provider = self.service.provider(requirement.id)
-                    self.service.audit.record(
-                        "tool.call", user_id=user_id, tool=definition.api_name, provider_id=requirement.id,
-                        actor="user", outcome="authorization_required",
-                    )
-                    return await self.authorization_required(
-                        user_id,
-                        requirement,
-                        "TOOL_REQUIREMENTS_NOT_MET",
-                        f"Authorization required: {definition.api_name} acts on the user's {provider.name} account. "
-                        "Send the user to output.authorization.url, then execute again.",
-                    )
-            approvals = self.service.approvals
-            if approvals is not None and approvals.policy.requires(definition):
+            step = await self.calls.prepare(user_id, definition)
+            if isinstance(step, SecretNeeded):
+                return _failure("TOOL_REQUIREMENTS_NOT_MET", step.refusal)
+            if isinstance(step, AuthorizationNeeded):
+                provider = self.service.provider(step.requirement.id)
+                self.service.audit.record(
+                    "tool.call", user_id=user_id, tool=definition.api_name, provider_id=step.requirement.id,
+                    actor="user", outcome="authorization_required",
+                )
+                return await self.authorization_required(
+                    user_id,
+                    step.requirement,
+                    "TOOL_REQUIREMENTS_NOT_MET",
+                    f"Authorization required: {definition.api_name} acts on the user's {provider.name} account. "
+                    "Send the user to output.authorization.url, then execute again.",
+                )
+            approvals = self.calls.approvals
+            if approvals is not None and self.calls.needs_approval(definition):
                 pending = await approvals.by_page(user_id, definition, raw)
                 if pending is not None:
                     return ToolOutput(
@@ -468,8 +460,7 @@ class _Api:
                             "at output.authorization.url, then execute again with the same input.",
                         ),
                     )
-            context = tool_context(user_id, definition, connection, secrets_, self.environment)
-            value = await run_tool(self.service, definition, context, connection, arguments)
+            value = await self.calls.execute(user_id, definition, step, arguments)
         except AuthorizationExpired as exc:
             assert requirement is not None
             return await self.authorization_required(
@@ -646,14 +637,9 @@ class _ArcadeErrors:
             await error.response()(scope, receive, send)
 
 
-def create_api_routes(
-    catalog: Catalog,
-    service: AuthorizationService,
-    settings: Settings,
-    environment: ToolEnvironment | None = None,
-) -> list[BaseRoute]:
-    """The `/v1` API as one mount."""
-    api = _Api(catalog, service, settings, environment)
+def create_api_routes(catalog: Catalog, calls: ToolCalls, settings: Settings) -> list[BaseRoute]:
+    """The `/v1` API as one mount: every tool call through `calls`, the orchestration the MCP gate uses too."""
+    api = _Api(catalog, calls, settings)
     routes = [
         Route("/health", _endpoint(api, api.health), methods=["GET"]),
         Route("/tools", _endpoint(api, api.list_tools), methods=["GET"]),
