@@ -13,7 +13,7 @@ It finds the user, the tool's requirements and the user's connection, then eithe
 A call that may go ahead is run by the gate itself, with the SDK's own argument validation and result
 conversion for the tool (`FuncMetadata`, derived once by the catalog), and answered as `MCPServer`'s
 `tools/call` handler answers: the handler's per-call `Context`, the tool manager's lookup and the
-registered function's indirection would only add work (see the README's performance section).
+registered function's indirection would only add work (see docs/benchmarks.md).
 """
 
 from __future__ import annotations

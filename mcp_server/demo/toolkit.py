@@ -17,7 +17,7 @@ from mcp_server._http import httpx2
 from mcp_server.auth import OAuth2
 
 TOOLKIT_NAME = "Demo"
-DEFAULT_USERINFO_URL = "http://127.0.0.1:9000/userinfo"  # the demo provider as the README starts it
+DEFAULT_USERINFO_URL = "http://127.0.0.1:9000/userinfo"  # the demo provider as docs/walkthrough.md starts it
 
 
 @tool(requires_auth=OAuth2(id="demo", scopes=["profile"]), read_only=True)

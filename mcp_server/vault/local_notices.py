@@ -4,7 +4,7 @@ share one SQLite file.
 SQLite has no LISTEN/NOTIFY. Each process listening for notices binds a UDP socket on 127.0.0.1 (port 0) and
 writes its port into `.<database file name>.notices/<pid>-<origin>` beside the file; a process that finished a
 flow (or changed a connection) sends one datagram saying so to every other port listed there, right after the
-transaction commits. A datagram on loopback is heard within milliseconds (the README gives measured figures);
+transaction commits. A datagram on loopback is heard within milliseconds (docs/clients.md gives measured figures);
 nothing polls.
 
 A notice only makes the receiver re-read the flow from the database, or drop what it cached of a connection (read

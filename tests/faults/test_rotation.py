@@ -1,4 +1,4 @@
-"""Key rotation while `authmcp serve` runs: the README's steps for both key modes, run as written, and a
+"""Key rotation while `authmcp serve` runs: the documented steps (docs/operations.md) for both key modes, run as written, and a
 rotation killed mid-way, finished by running it again.
 
 After each: every encrypted column of every table is under the new key alone (a connection, a pending flow's
@@ -31,10 +31,10 @@ BIN = Path(sys.executable).parent
 
 
 def readme_steps(mode: str) -> list[str]:
-    """The README's rotation block for `mode`, cut at each "restart every authmcp serve" line."""
-    readme = (REPO / "README.md").read_text()
-    block = re.search(rf"<!-- rotation: {mode} -->\n```sh\n(.*?)```", readme, re.S)
-    assert block is not None, f"the README has no rotation block for {mode}"
+    """The documented rotation block for `mode`, cut at each "restart every authmcp serve" line."""
+    page = (REPO / "docs" / "operations.md").read_text()
+    block = re.search(rf"<!-- rotation: {mode} -->\n```sh\n(.*?)```", page, re.S)
+    assert block is not None, f"docs/operations.md has no rotation block for {mode}"
     chunks = [""]
     for line in block.group(1).splitlines():
         if line.startswith("# restart every authmcp serve"):
@@ -45,7 +45,7 @@ def readme_steps(mode: str) -> list[str]:
 
 
 def run_shell(stack: Stack, script: str, state: Path) -> subprocess.CompletedProcess[str]:
-    """Run README lines in bash, in the directory of authmcp.toml, carrying exported variables in `state`."""
+    """Run the documented lines in bash, in the directory of authmcp.toml, carrying exported variables in `state`."""
     stack.config_path  # (re)written
     env = {**stack.env(), "PATH": f"{BIN}:{os.environ['PATH']}"}
     wrapped = f"set -euo pipefail\nsource {state}\n{script}\nexport -p | grep AUTHMCP_ > {state} || true\n"

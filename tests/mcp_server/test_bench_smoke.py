@@ -1,4 +1,4 @@
-"""The README's benchmark commands, run in a tiny configuration: each exits 0 and prints every figure it promises.
+"""The benchmark commands of docs/benchmarks.md, run in a tiny configuration: each exits 0 and prints every figure it promises.
 
 Nothing here asserts a time: only that the benchmarks run against the real servers, count correct answers, and
 refuse to time a wrong one.
@@ -25,7 +25,7 @@ DATABASES = ["--databases", "sqlite,postgres", "--postgres-url", POSTGRES_URL] i
 
 
 def run_bench(script: str, *args: str) -> list[list[str]]:
-    """Run `python bench/<script> args` as the README does; its output lines, split into words."""
+    """Run `python bench/<script> args` as docs/benchmarks.md does; its output lines, split into words."""
     done = subprocess.run([sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -631,7 +631,7 @@ class _ArcadeErrors:
                 allowed = (exc.headers or {}).get("Allow", "another method")
                 error = ApiError(405, "method_not_allowed", f"This path takes {allowed}.", exc.headers)
             elif exc.status_code == 404:
-                error = ApiError(404, "not_found", "There is no such path in the /v1 API; see the README's endpoints.")
+                error = ApiError(404, "not_found", "There is no such path in the /v1 API; see docs/api.md for the endpoints.")
             else:
                 error = ApiError(exc.status_code, "http_error", exc.detail)
             await error.response()(scope, receive, send)
