@@ -1,0 +1,91 @@
+"""What every `authmcp` command shares: its options, logging, loading the settings, and one-line errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import anyio
+import typer
+
+from mcp_server.config import Settings, load_settings
+from mcp_server.errors import AuthmcpError
+
+__all__ = [
+    "BODY_LOGGERS", "ConfigOption", "JsonOption", "ToolkitOption", "configure_logging", "fail",
+    "load_settings_or_fail", "run", "table",
+]
+
+T = TypeVar("T")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML configuration file (default: $AUTHMCP_CONFIG, else ./authmcp.toml).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ToolkitOption = Annotated[
+    list[str] | None, typer.Option("--toolkit", help="A toolkit module or .py file to load; repeatable.")
+]
+
+
+# libraries that log request and response bodies (tool results, tokens, flow ids) below these levels
+BODY_LOGGERS = {
+    "sse_starlette": logging.INFO, "httpcore": logging.INFO,
+    # every request's full URL at INFO: a toolkit's query string may hold what the user searched for
+    "httpx": logging.WARNING, "httpx2": logging.WARNING,
+    "httpcore2": logging.INFO, "hpack": logging.INFO, "authlib": logging.INFO, "mcp": logging.INFO,
+    "asyncpg": logging.INFO, "aiosqlite": logging.INFO, "python_multipart": logging.INFO, "multipart": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,  # its INFO is every statement with parameters
+}
+
+
+def configure_logging(level: str) -> None:
+    # stderr only: in stdio mode stdout carries JSON-RPC and nothing else
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-start chatter, not ours
+    # whatever log_level says, never below the level at which they would print bodies
+    for name, floor in BODY_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+
+
+def fail(exc: AuthmcpError) -> typer.Exit:
+    typer.echo(f"authmcp: {exc}", err=True)
+    return typer.Exit(code=2)
+
+
+def load_settings_or_fail(config: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except AuthmcpError as exc:
+        raise fail(exc) from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+def run(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run `fn`; what the user can fix (configuration, paths, permissions, the database) is one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return anyio.run(fn)
+    except AuthmcpError as exc:
+        raise fail(exc) from None
+    except PermissionError as exc:
+        raise fail(AuthmcpError(f"Permission denied: {exc.filename or exc}. Check the data_dir and file permissions.")) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise fail(AuthmcpError(f"{exc.strerror or exc}{where}. Check the data_dir and paths in the configuration.")) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
+        raise fail(AuthmcpError(f"The database cannot be used ({reason}). Check database_url and data_dir.")) from None
+
+
+def table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -1,0 +1,107 @@
+"""`authmcp connections list | revoke`: users' connections to providers, never a token."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from mcp_server.cli.common import ConfigOption, JsonOption, load_settings_or_fail, run, table
+
+__all__ = ["app"]
+
+app = typer.Typer(help="See and remove users' connections to providers.", no_args_is_help=True)
+
+
+@app.command("list")
+def connections_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's connections.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show connections: user, provider, status, expiry, last use, scopes. Never a token."""
+    import datetime
+
+    from sqlalchemy.engine import make_url
+
+    settings = load_settings_or_fail(config)
+    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+
+    async def fetch() -> list[dict[str, Any]]:
+        from mcp_server.vault import open_vault
+
+        vault = await open_vault(
+            settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
+        )
+        try:
+            rows, _ = await vault.list_connections(user)
+            return rows
+        finally:
+            await vault.aclose()
+
+    def when(ts: float | None) -> str:
+        return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(timespec="seconds") if ts else "-"
+
+    connections = run(fetch)
+    if as_json:
+        keys = ("user_id", "provider_id", "status", "expires_at", "created_at", "last_used_at")
+        items = [{**{k: c[k] for k in keys}, "scopes": (c["scopes"] or "").split()} for c in connections]
+        typer.echo(json.dumps({"database": database, "connections": items}, indent=2))
+        return
+    typer.echo(f"Database: {database}", err=True)
+    rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "LAST USED", "SCOPES")]
+    for c in connections:
+        rows.append(
+            (c["user_id"], c["provider_id"], c["status"], when(c["expires_at"]), when(c["last_used_at"]), c["scopes"] or "-")
+        )
+    table(rows)
+
+
+@app.command("revoke")
+def connections_revoke(
+    provider: Annotated[str, typer.Argument(help="Provider id, e.g. google.")],
+    user: Annotated[str | None, typer.Option(help="The user (default: the local user).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Disconnect a user from a provider: unusable at once, then the token is revoked at the provider."""
+    from mcp_server.observability.audit import AuditLog
+    from mcp_server.authorization.service import AuthorizationService
+    from mcp_server.providers import ProviderRegistry
+    from mcp_server.vault import open_vault
+    from mcp_server.vault.digest_keys import AUDIT_ARGUMENTS, digest_key
+    from mcp_server.observability.webhooks import attach_outbox
+
+    settings = load_settings_or_fail(config)
+    user_id = user or settings.user_id
+
+    async def revoke() -> tuple[bool, int]:
+        vault = await open_vault(
+            settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
+        )
+        audit = AuditLog(vault.engine, digest_key=await digest_key(vault, AUDIT_ARGUMENTS))
+        attach_outbox(audit, settings.webhooks)  # the revocation's webhook goes out from the server's outbox
+        try:
+            service = AuthorizationService(
+                vault=vault, providers=ProviderRegistry(settings.providers),
+                public_url=settings.resolved_public_url("127.0.0.1", 8000),
+                http_timeout=settings.http_timeout_seconds,
+                revocation_retry_seconds=settings.revocation_retry_seconds,
+                audit=audit,
+            )
+            removed = await service.disconnect(user_id, provider, by="admin")
+            return removed, await vault.count_revocations()
+        finally:
+            await audit.aclose()
+            await vault.aclose()
+
+    removed, queued = run(revoke)
+    if not removed:
+        typer.echo(f"authmcp: user {user_id!r} has no connection to {provider!r}.", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"Disconnected {user_id!r} from {provider!r}.")
+    if queued:
+        typer.echo(
+            f"The provider could not be told yet; a running `authmcp serve` retries every "
+            f"{settings.revocation_retry_seconds:.0f} s ({queued} revocation(s) queued)."
+        )
