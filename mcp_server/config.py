@@ -24,6 +24,8 @@ from mcp_server.errors import ConfigError
 __all__ = ["ApiSettings", "McpAuthSettings", "ProviderSettings", "Settings", "config_file_path", "load_settings"]
 
 DEFAULT_CONFIG_FILE = Path("authmcp.toml")
+DEFAULT_HOST = "127.0.0.1"  # where `authmcp serve` listens unless told otherwise
+DEFAULT_PORT = 8000
 CONFIG_ENV = "AUTHMCP_CONFIG"  # for clients that own `--config` themselves, such as the MCP Inspector
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -252,7 +254,8 @@ class Settings(BaseSettings):
             raise ValueError(f"public_url must be an absolute http(s) URL such as https://mcp.example.com, not {value!r}")
         return value.rstrip("/")
 
-    def resolved_public_url(self, host: str, port: int) -> str:
+    def resolved_public_url(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+        """`public_url`, else the address `authmcp serve` listens on (its defaults unless given)."""
         if self.public_url:
             return self.public_url
         shown = f"[{host}]" if ":" in host and not host.startswith("[") else host

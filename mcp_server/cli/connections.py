@@ -65,35 +65,17 @@ def connections_revoke(
     config: ConfigOption = None,
 ) -> None:
     """Disconnect a user from a provider: unusable at once, then the token is revoked at the provider."""
-    from mcp_server.observability.audit import AuditLog
-    from mcp_server.authorization.service import AuthorizationService
-    from mcp_server.providers import ProviderRegistry
-    from mcp_server.vault import open_vault
-    from mcp_server.vault.digest_keys import AUDIT_ARGUMENTS, digest_key
     from mcp_server.observability.webhooks import attach_outbox
+    from mcp_server.serving.runtime import open_service
 
     settings = load_settings_or_fail(config)
     user_id = user or settings.user_id
 
     async def revoke() -> tuple[bool, int]:
-        vault = await open_vault(
-            settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
-        )
-        audit = AuditLog(vault.engine, digest_key=await digest_key(vault, AUDIT_ARGUMENTS))
-        attach_outbox(audit, settings.webhooks)  # the revocation's webhook goes out from the server's outbox
-        try:
-            service = AuthorizationService(
-                vault=vault, providers=ProviderRegistry(settings.providers),
-                public_url=settings.resolved_public_url("127.0.0.1", 8000),
-                http_timeout=settings.http_timeout_seconds,
-                revocation_retry_seconds=settings.revocation_retry_seconds,
-                audit=audit,
-            )
+        async with open_service(settings, public_url=settings.resolved_public_url()) as service:
+            attach_outbox(service.audit, settings.webhooks)  # the revocation's webhook goes out from the outbox
             removed = await service.disconnect(user_id, provider, by="admin")
-            return removed, await vault.count_revocations()
-        finally:
-            await audit.aclose()
-            await vault.aclose()
+            return removed, await service.vault.count_revocations()
 
     removed, queued = run(revoke)
     if not removed:

@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 
 from mcp_server.cli.common import ConfigOption, ToolkitOption, load_settings_or_fail, run
-from mcp_server.config import config_file_path
+from mcp_server.config import DEFAULT_HOST, DEFAULT_PORT, config_file_path
 
 __all__ = ["demo", "keep_pages", "serve"]
 
 
 def serve(
     transport: Annotated[str, typer.Option(help="stdio, http (Streamable HTTP at /mcp and SSE at /sse), or sse.")] = "stdio",
-    host: Annotated[str, typer.Option(help="Interface for HTTP (and, with stdio, the authorization pages).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for HTTP (and, with stdio, the authorization pages); 0 picks one.")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface for HTTP (and, with stdio, the authorization pages).")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port for HTTP (and, with stdio, the authorization pages); 0 picks one.")] = DEFAULT_PORT,
     config: ConfigOption = None,
     toolkit: ToolkitOption = None,
     stateless: Annotated[bool, typer.Option(help="Streamable HTTP without sessions (for replicas).")] = False,

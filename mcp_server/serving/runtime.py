@@ -29,7 +29,7 @@ from mcp_server.providers.registry import discover_endpoints
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
 
-__all__ = ["Runtime", "load_tools", "open_runtime", "several_users", "toolkit_specs"]
+__all__ = ["Runtime", "load_tools", "open_runtime", "open_service", "several_users", "toolkit_specs"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,33 +126,42 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(
-    settings: Settings, *, public_url: str, toolkits: Sequence[str] = ()
-) -> AsyncIterator[Runtime]:
-    """Load the tools, open the vault, and build the MCP server; close the vault on exit.
+async def open_service(
+    settings: Settings,
+    *,
+    public_url: str,
+    providers: ProviderRegistry | None = None,
+    verification: Literal["none", "custom", "idp"] = "none",
+    idp: Provider | None = None,
+    serving: bool = False,
+) -> AsyncIterator[AuthorizationService]:
+    """The vault, its audit trail and the authorization service, as `serve` and every CLI command open them.
+
+    `serving`: this process serves calls: it is known to the others on the data directory while it lives
+    (refresh leases, key rotation) and hears flows finished elsewhere.
 
     Raises:
-        ConfigError: The configuration, a toolkit, or the keys cannot work.
+        ConfigError: The database or the keys cannot be used.
     """
-    providers, catalog = load_tools(settings, toolkits)
-    verification, idp = await _verification(settings)
-    await providers.discover(timeout=settings.http_timeout_seconds)
     vault = await open_vault(
         settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
     )
     stack = contextlib.AsyncExitStack()
-    try:
-        # this process, known to the others on the data directory while it lives (refresh leases, key rotation)
+    stack.push_async_callback(vault.aclose)
+    async with stack:
         run_dir = settings.data_dir / "run"
-        run_file = RunFile(run_dir, new_instance_id(), {
-            "key_source": "env" if settings.encryption_key_list() else "file",
-            "primary_key_id": vault.keyring.primary_key_id,
-        })
-        stack.callback(run_file.close)
-        await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
+        instance_id = None
+        if serving:
+            run_file = RunFile(run_dir, new_instance_id(), {
+                "key_source": "env" if settings.encryption_key_list() else "file",
+                "primary_key_id": vault.keyring.primary_key_id,
+            })
+            stack.callback(run_file.close)
+            instance_id = run_file.instance_id
+            await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
         service = AuthorizationService(
             vault=vault,
-            providers=providers,
+            providers=providers or ProviderRegistry(settings.providers),
             public_url=public_url,
             flow_ttl=settings.flow_ttl_seconds,
             http_timeout=settings.http_timeout_seconds,
@@ -169,11 +178,33 @@ async def open_runtime(
                 queue_size=settings.audit.queue_size,
                 retention_days=settings.audit.retention_days,
             ),
-            instance_id=run_file.instance_id,
-            run_dir=run_dir,
+            instance_id=instance_id,
+            run_dir=run_dir if serving else None,
         )
         stack.push_async_callback(service.audit.aclose)  # write what is queued before the vault closes
         stack.push_async_callback(service.connections.aclose)  # reads in flight end before the vault closes
+        yield service
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, public_url: str, toolkits: Sequence[str] = ()
+) -> AsyncIterator[Runtime]:
+    """Load the tools, open the vault, and build the MCP server; close the vault on exit.
+
+    Raises:
+        ConfigError: The configuration, a toolkit, or the keys cannot work.
+    """
+    providers, catalog = load_tools(settings, toolkits)
+    verification, idp = await _verification(settings)
+    await providers.discover(timeout=settings.http_timeout_seconds)
+    stack = contextlib.AsyncExitStack()
+    try:
+        service = await stack.enter_async_context(
+            open_service(settings, public_url=public_url, providers=providers, verification=verification, idp=idp,
+                         serving=True)
+        )
+        vault = service.vault
         observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))
         policy = ApprovalPolicy(settings.approval)
         approvals = None
@@ -220,7 +251,6 @@ async def open_runtime(
         )
     finally:
         await stack.aclose()
-        await vault.aclose()
 
 
 def _request_state_security(settings: Settings) -> RequestStateSecurity | None:
