@@ -95,7 +95,9 @@ class ConnectionService:
         )
         # changes made by other processes on this database (refreshes, revocations): drop what was cached of them
         vault.notices.subscribe_changes(self._changed_elsewhere, self._missed_changes)
-        self._refresh_locks: dict[tuple[str, str], anyio.Lock] = {}
+        # a pair's lock lives while a task holds or waits on it (with how many do); a pair's last touch is
+        # dropped once older than the touch interval (by `flush_touches`), when it no longer decides anything
+        self._refresh_locks: dict[tuple[str, str], tuple[anyio.Lock, int]] = {}
         self._last_touch: dict[tuple[str, str], float] = {}
         self._touches: dict[tuple[str, str], float] = {}  # "last used" times not yet written
         # this process as a refresh lease holder: "<instance id>:<this service>"
@@ -196,22 +198,34 @@ class ConnectionService:
         Returns None when the grant is gone (`invalid_grant`, or no refresh token): authorization is needed.
         """
         key = (user_id, provider_id)
-        lock = self._refresh_locks.setdefault(key, anyio.Lock())
-        async with lock:
-            current = await self._load(key)  # re-read once locked: another task may have refreshed already
-            if current is None or current.status != "active":
-                return None
-            if rejected is None and not current.is_stale(time.time()):
-                return current
-            if rejected is not None and current.access_token != rejected.access_token:
-                return current
-            if not current.refresh_token:
-                logger.info("token of user %r at %s expired and there is no refresh token", user_id, provider_id)
-                return None
-            leased = await self._lease(current)
-            if leased is not current:
-                return leased  # another process refreshed meanwhile (or the connection went away)
-            return await self._refresh_leased(current)
+        lock, users = self._refresh_locks.get(key) or (anyio.Lock(), 0)
+        self._refresh_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._refresh_locked(key, rejected)
+        finally:
+            lock, users = self._refresh_locks[key]
+            if users == 1:
+                del self._refresh_locks[key]  # no one holds or waits on it: the next refresh makes a new one
+            else:
+                self._refresh_locks[key] = (lock, users - 1)
+
+    async def _refresh_locked(self, key: tuple[str, str], rejected: Connection | None) -> Connection | None:
+        user_id, provider_id = key
+        current = await self._load(key)  # re-read once locked: another task may have refreshed already
+        if current is None or current.status != "active":
+            return None
+        if rejected is None and not current.is_stale(time.time()):
+            return current
+        if rejected is not None and current.access_token != rejected.access_token:
+            return current
+        if not current.refresh_token:
+            logger.info("token of user %r at %s expired and there is no refresh token", user_id, provider_id)
+            return None
+        leased = await self._lease(current)
+        if leased is not current:
+            return leased  # another process refreshed meanwhile (or the connection went away)
+        return await self._refresh_leased(current)
 
     async def _lease(self, current: Connection) -> Connection | None:
         """Take the refresh lease for `current`; if another process holds it, wait for its result instead (at
@@ -389,6 +403,9 @@ class ConnectionService:
 
     async def flush_touches(self) -> None:
         """Write the "last used" times recorded since the last flush, in one transaction; best effort."""
+        now = time.monotonic()
+        for key in [k for k, at in self._last_touch.items() if now - at >= TOUCH_INTERVAL_SECONDS]:
+            del self._last_touch[key]  # as good as absent: the next call records a touch either way
         if not self._touches:
             return
         batch, self._touches = self._touches, {}

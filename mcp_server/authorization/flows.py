@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import anyio
@@ -96,8 +97,10 @@ class FlowService(VerificationSteps, BrowserBinding):
         self.retention_seconds = retention_seconds
         # a cookie set by an https public URL gets the __Host- prefix: Secure, Path=/, no Domain (RFC 6265bis)
         self.secure_cookies = self.public_url.startswith("https://")
-        self._waiters: dict[str, anyio.Event] = {}
-        self._on_complete: dict[str, list[Callable[[], Awaitable[None]]]] = {}
+        # both removed when the flow finishes; a waiter's entry also when its last waiter leaves, a notice's when
+        # its session is gone or its flow expired (see `on_complete`), so neither outgrows what is live
+        self._waiters: dict[str, _Waiting] = {}
+        self._on_complete: dict[str, list[_Notice]] = {}
         # flows finished by other processes on the same database (replicas): wake our waiters too
         self.vault.notices.subscribe(self._finished_elsewhere, self._recheck_waiters)
 
@@ -373,6 +376,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         failures = 0
         while True:
             try:
+                self.drop_expired_notices(time.time())
                 await self.purge()
                 failures, delay = 0, interval
             except Exception as exc:  # the database away for now, or a bug: say so, back off, keep serving
@@ -385,12 +389,15 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     async def _finish(self, flow_id: str) -> None:
         """Wake whoever waits on this flow and run the completion callbacks (e.g. elicitation/complete)."""
-        event = self._waiters.pop(flow_id, None)
-        if event is not None:
-            event.set()
-        for callback in self._on_complete.pop(flow_id, []):
+        waiting = self._waiters.pop(flow_id, None)
+        if waiting is not None:
+            waiting.event.set()
+        for notice in self._on_complete.pop(flow_id, []):
+            session = notice.session()
+            if session is None:
+                continue
             try:
-                await callback()
+                await notice.notify(session)
             except Exception as exc:  # the client went away; the notice is advisory
                 logger.info("completion notice for flow %s not delivered: %s", flow_ref(flow_id), type(exc).__name__)
 
@@ -410,17 +417,45 @@ class FlowService(VerificationSteps, BrowserBinding):
             if flow is None or flow.status in ("completed", "failed"):
                 await self._finished_elsewhere(flow_id)
 
-    def on_complete(self, flow_id: str, callback: Callable[[], Awaitable[None]]) -> None:
-        self._on_complete.setdefault(flow_id, []).append(callback)
+    def on_complete(self, flow: Flow, session: object, notify: Callable[[Any], Awaitable[None]]) -> None:
+        """Run `notify(session)` when the flow finishes. Held by a weak reference to `session`: the notice goes
+        when the session object does (its client closed it), or when the flow expires (`drop_expired_notices`)."""
+        flow_id = flow.id
+        if any(n.session() is session for n in self._on_complete.get(flow_id, [])):
+            return  # the session asked again for the same flow: one notice is enough
+
+        def session_ended(ref: weakref.ref[Any]) -> None:
+            kept = [n for n in self._on_complete.get(flow_id, []) if n.session is not ref]
+            if kept:
+                self._on_complete[flow_id] = kept
+            else:
+                self._on_complete.pop(flow_id, None)
+
+        notice = _Notice(weakref.ref(session, session_ended), notify, flow.expires_at)
+        self._on_complete.setdefault(flow_id, []).append(notice)
+
+    def drop_expired_notices(self, now: float) -> None:
+        """Forget the completion notices of flows past their expiry: those flows can no longer finish."""
+        for flow_id in [f for f, notices in self._on_complete.items() if notices[0].expires_at <= now]:
+            del self._on_complete[flow_id]
 
     @traced("authmcp.flow.wait")
     async def wait(self, flow_id: str, timeout: float) -> Flow | None:
         """Wait until the flow finishes (in this process or another on the same database) or `timeout` passes;
         returns the flow as it then is."""
-        event = self._waiters.setdefault(flow_id, anyio.Event())  # before reading: a finish in between wakes us
+        waiting = self._waiters.setdefault(flow_id, _Waiting())  # before reading: a finish in between wakes us
+        waiting.count += 1
+        try:
+            return await self._wait(flow_id, waiting.event, timeout)
+        finally:
+            waiting.count -= 1
+            if waiting.count == 0 and self._waiters.get(flow_id) is waiting:
+                del self._waiters[flow_id]
+
+    async def _wait(self, flow_id: str, event: anyio.Event, timeout: float) -> Flow | None:
         flow = await self.vault.get_flow(flow_id)
         if flow is None or flow.status in ("completed", "failed"):
-            if self._waiters.get(flow_id) is event:
+            if (waiting := self._waiters.get(flow_id)) is not None and waiting.event is event:
                 del self._waiters[flow_id]
                 event.set()  # anyone else on it re-reads the flow too
             return flow
@@ -439,6 +474,19 @@ class FlowService(VerificationSteps, BrowserBinding):
     async def flow_status(self, flow_id: str) -> Flow | None:
         flow = await self.vault.get_flow(flow_id)
         return await self._resolve(flow) if flow is not None else None
+
+
+@dataclass
+class _Waiting:
+    event: anyio.Event = field(default_factory=anyio.Event)
+    count: int = 0  # tasks in `wait` on it
+
+
+@dataclass
+class _Notice:
+    session: weakref.ref[Any]
+    notify: Callable[[Any], Awaitable[None]]
+    expires_at: float  # the flow's
 
 
 def _code(error: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from mcp import MCPError, UrlElicitationRequiredError
@@ -31,6 +32,8 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import (
     CallToolRequestParams,
     CallToolResult,
+    ElicitCompleteNotification,
+    ElicitCompleteNotificationParams,
     ElicitRequest,
     ElicitRequestURLParams,
     ElicitResult,
@@ -153,6 +156,12 @@ async def _run(call: _Call, params: CallToolRequestParams) -> HandlerResult:
     except Exception:  # a crash: the text stays in the log
         logger.exception("Tool %r raised an unexpected exception", name)
         return _error(f"Error executing tool {name}")
+
+
+async def _send_elicitation_complete(flow_id: str, connection: Any) -> None:
+    """Tell a 2025-11-25 client, on its session's standalone stream, that the elicitation `flow_id` is done."""
+    notice = ElicitCompleteNotification(params=ElicitCompleteNotificationParams(elicitation_id=flow_id))
+    await connection.notify(notice.method, notice.params.model_dump(by_alias=True, mode="json", exclude_none=True))
 
 
 def _error(text: str, meta: dict[str, Any] | None = None) -> CallToolResult:
@@ -311,8 +320,10 @@ class AuthGate(Extension):
                     request_state=flow.id,
                 )
         elif url_ok:
-            session = ctx.session
-            self.service.on_complete(flow.id, lambda: session.send_elicit_complete(flow.id))
+            # held for the MCP session's connection, weakly: ctx.session is only this request's proxy to it
+            # (the SDK names the connection no other way), and a closed session must not be kept alive
+            connection = ctx.session._connection
+            self.service.on_complete(flow, connection, partial(_send_elicitation_complete, flow.id))
             raise UrlElicitationRequiredError([ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)])
         return self._fallback(need, flow)
 

@@ -42,10 +42,16 @@ async def finish_on_b_while_a_waits(a: AuthorizationService, b: AuthorizationSer
     woke: list[float] = []
     completed: list[str] = []
 
-    async def on_complete() -> None:
+    class Session:  # the completion notice is held while its session lives
+        pass
+
+    session = Session()
+
+    async def on_complete(owner: object) -> None:
+        assert owner is session
         completed.append(flow.id)
 
-    a.on_complete(flow.id, on_complete)
+    a.on_complete(flow, session, on_complete)
     async with anyio.create_task_group() as tg:
         async def waiter() -> None:
             done = await a.wait(flow.id, timeout=30)
