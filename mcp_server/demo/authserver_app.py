@@ -165,7 +165,8 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
         if decision == "allow":
             username = form.get("username", "").strip()
             if not _USERNAME.fullmatch(username):
-                return _consent_page(request, client_id, scope, "Enter a username: letters, digits, '.', '_' or '-'.", 400)
+                problem = "Enter a username: letters, digits, '.', '_' or '-'."
+                return _consent_page(request, client_id, scope, problem, 400)
             user = User(username)
         answer = server.create_authorization_response(grant.request, grant_user=user, grant=grant)
         return _with_issuer(answer, settings.issuer)
