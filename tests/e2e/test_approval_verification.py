@@ -179,7 +179,7 @@ async def test_idp_an_approval_counts_only_when_the_calls_own_user_signs_in(
     # someone else signs in after approving: refused, the tool does not run
     link = await approval_link(stack, alice)
     page = await open_page(await chromium.new_context(), link)
-    assert "Sign in to the test provider" in await press(page, "Approve this call")
+    assert "Sign in to the Demo provider" in await press(page, "Approve this call")
     refused = await answer_consent(page, "mallory")
     assert refused.startswith("Not approved") and "someone other than the user this call acts for" in refused
     result = await send(stack, alice)

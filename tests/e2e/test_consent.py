@@ -168,7 +168,7 @@ async def test_idp_verification_completes_for_the_flows_own_user(stack_factory: 
     link = await link_for(stack, alice)
     page = await open_page(await chromium.new_context(), link)
     signing_in = await answer_consent(page, "alice")  # consent at the provider, then sign-in at the issuer
-    assert "Sign in to the test provider" in signing_in and SIGN_IN_CLIENT_ID in signing_in
+    assert "Sign in to the Demo provider" in signing_in and SIGN_IN_CLIENT_ID in signing_in
     assert "Connected to Demo provider" in await answer_consent(page, "alice")
     result = await call(stack, alice)
     assert not result.is_error and result.structured_content["provider_profile"]["sub"] == "alice"

@@ -41,7 +41,7 @@ async def test_every_page_of_a_flow_in_chromium(stack_factory: Any, chromium: Br
         # the link sends alice's browser to the provider's sign-in and consent page
         links.append(link := await link_for(stack, "tok-alice"))
         page = await open_page(alice, link)
-        assert "Sign in to the test provider" in await page_text(page)
+        assert "Sign in to the Demo provider" in await page_text(page)
         await screenshots.take(page, "01-provider-consent")
 
         # the same link in another browser: it says so, and does not break alice's attempt
