@@ -23,8 +23,10 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import URL_ELICITATION_REQUIRED, ElicitRequestParams, ElicitResult
 
 from mcp_server import connections as connections_module
-from mcp_server.server import Runtime, bind, create_http_app, open_runtime
-from mcp_server.stdio import QuietServer
+from mcp_server.serving.listeners import QuietServer
+from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.serving.shared_pages import bind
+from mcp_server.serving.web_app import create_http_app
 from tests.support import sample_toolkit
 
 pytestmark = pytest.mark.anyio
