@@ -22,7 +22,7 @@ from mcp.client.session import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import URL_ELICITATION_REQUIRED, ElicitRequestParams, ElicitResult
 
-from mcp_server import connections as connections_module
+from mcp_server.authorization import connections as connections_module
 from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.shared_pages import bind
