@@ -95,6 +95,7 @@ class AuthorizationService:
         self.complete = flows.complete
         self.confirm_user = flows.confirm_user
         self.finish_sign_in = flows.finish_sign_in
+        self.finish_confirmation = flows.finish_confirmation
         self.on_complete = flows.on_complete
         self.wait = flows.wait
         self.flow_status = flows.flow_status

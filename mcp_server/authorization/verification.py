@@ -6,7 +6,10 @@ made for this one step. Only its hash is stored; the value itself travels only i
 that consented, never in a log line, never equal to the `/connect` id the link's creator knows:
 
 - `custom`: the browser goes to the application's `[api] verifier_url` with `?flow_id=<confirmation>`; the
-  application, which knows who is signed in, calls `POST /v1/auth/confirm_user` with it (Arcade's API).
+  application, which knows who is signed in, calls `POST /v1/auth/confirm_user` with it (Arcade's API). That
+  only confirms the user: it answers a `next_uri` holding a second single-use value, and the grant is bound
+  only when the browser that consented (it holds the link's cookie) arrives there. Any other browser fails the
+  flow, so a link relayed from the one who consented to the signed-in user binds nothing.
 - `idp`: authmcp signs the browser in at the `[mcp_auth] jwt_issuer` (an OpenID Connect relying party, PKCE,
   the confirmation as `state`) and the flow completes only if the signed-in `sub` is the flow's user.
 
@@ -22,6 +25,7 @@ import logging
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -36,7 +40,9 @@ from mcp_server.vault.approvals import decide_approval
 if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
 
-__all__ = ["CallbackError", "FlowUnavailable", "UserMismatch", "VerificationSteps", "WrongBrowser", "digest"]
+__all__ = [
+    "CallbackError", "Confirmed", "FlowUnavailable", "UserMismatch", "VerificationSteps", "WrongBrowser", "digest",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +76,14 @@ class WrongBrowser(CallbackError):
             status=403,
             flow_id=flow_id,
         )
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """`confirm_user`'s answer: the flow, and where the application sends the browser to finish it."""
+
+    flow: Flow
+    next_uri: str
 
 
 def digest(value: str) -> str:
@@ -130,9 +144,16 @@ class VerificationSteps:
         separator = "&" if "?" in self.verifier_url else "?"
         return f"{self.verifier_url}{separator}{urlencode({'flow_id': confirmation})}"
 
+    @property
+    def confirmed_url(self) -> str:
+        return f"{self.public_url}/oauth/confirmed"
+
     @traced("authmcp.flow.confirm_user")
-    async def confirm_user(self, confirmation: str, user_id: str) -> Flow:
+    async def confirm_user(self, confirmation: str, user_id: str) -> Confirmed:
         """`custom`: the application says who is in the browser that brought `confirmation` to its verifier.
+
+        Only marks the flow confirmed for that user: nothing is bound (and no approval counted) until the
+        consenting browser arrives at `next_uri` (`finish_confirmation`).
 
         Raises:
             FlowUnavailable: Not a confirmation waiting for verification (the `/connect` id never is one).
@@ -146,52 +167,109 @@ class VerificationSteps:
         if flow is None:
             raise FlowUnavailable(
                 "No authorization waits for verification with this flow_id. Pass the flow_id your verifier page "
-                "received, not the authorization id."
+                "received (once: it is spent by the first confirm_user), not the authorization id."
             )
-        return await self._verified(flow, user_id)
+        await self._check_user(flow, user_id)
+        returning = secrets.token_urlsafe(32)
+        if not await self.vault.await_browser(flow.id, digest(returning)):
+            raise FlowUnavailable(f"This {_what(flow)} is not waiting for verification any more.")
+        logger.info("flow %s: user confirmed; waiting for the consenting browser", flow_ref(flow.id))
+        confirmed = await self.vault.get_flow(flow.id)
+        assert confirmed is not None
+        return Confirmed(confirmed, f"{self.confirmed_url}?{urlencode({'confirmation': returning})}")
 
-    async def _verified(self, flow: Flow, user_id: str) -> Flow:
-        if flow.status == "completed" and flow.user_id == user_id:
-            return flow  # the same confirmation again: nothing more is bound
-        approval = flow.kind == APPROVAL
-        what = "approval" if approval else "authorization"
+    @traced("authmcp.flow.confirmed")
+    async def finish_confirmation(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Flow:
+        """`custom`: a browser arrives at `next_uri`. Only the one that consented (the link's cookie) completes
+        the flow; any other browser was handed a relayed link, and the flow is failed so nobody completes it.
+
+        Raises:
+            CallbackError: What went wrong, in words for the person in the browser.
+        """
+        value = params.get("confirmation")
+        flow = await self.vault.find_flow_by_confirmation(digest(value)) if value else None
+        if flow is None or self.verification != "custom":
+            raise CallbackError("This confirmation link is unknown or expired. Start again from your app.")
+        ours = self.browser_matches(flow, cookies)
+        if flow.status in ("completed", "used"):
+            if ours:
+                return flow  # the same browser reloading the page
+            raise WrongBrowser(flow.id)
+        if flow.status != "awaiting_browser" or flow.is_expired(time.time()):
+            raise CallbackError(
+                "This confirmation link was already used, or has expired. Start again from your app.", flow_id=flow.id
+            )
+        if not ours:
+            await self._relayed(flow)
+        released = await self.vault.release_held_tokens(flow.id, from_status="awaiting_browser")
+        if released is None:
+            raise CallbackError(f"This {_what(flow)} is not waiting for this browser any more.", flow_id=flow.id)
+        return await self._release(*released)
+
+    async def _relayed(self, flow: Flow) -> None:
+        """The user was confirmed in a browser that did not consent: the link was passed on. Fail the flow."""
+        if flow.kind == APPROVAL:
+            told = ("This confirmation was opened in a browser other than the one where the call was approved, so "
+                    "it was not approved and the tool will not run. If you did not press Approve yourself, someone "
+                    "else did: ask your app to try again, and approve only a call you asked for.")
+        else:
+            told = ("This confirmation was opened in a browser other than the one that signed in at the provider, "
+                    "so nothing was connected. If you did not open the authorization link yourself, someone may "
+                    "have tried to connect their own account to yours. Go back to your app for a new link.")
+        await self.vault.fail_flow(flow.id, told)
+        await self._finish(flow.id)
+        logger.warning("flow %s: confirmed in a browser other than the consenting one; failed", flow_ref(flow.id))
+        self._audit_failure(flow, "the confirmation reached a browser other than the one that consented")
+        raise CallbackError(told, status=403, flow_id=flow.id)
+
+    async def _check_user(self, flow: Flow, user_id: str) -> None:
+        """The verified user must be the flow's user; otherwise the flow is failed (UserMismatch)."""
+        what = _what(flow)
         if flow.status != "awaiting_verification" or flow.is_expired(time.time()):
             raise FlowUnavailable(f"This {what} is not waiting for verification (it is {flow.status}).")
-        if flow.user_id != user_id:
-            if approval:
-                error = "The person who confirmed is not the user this call acts for, so it was not approved."
-                reason = "the verified user is not the user this call acts for"
-                told = ("The verified user is not the user this call acts for, so the approval is not granted and "
-                        "the tool will not run.")
-            else:
-                error = "The person who authorized is not the user this link was made for."
-                reason = "the verified user is not the user this authorization was started for"
-                told = ("The verified user is not the user this authorization was started for. Nothing was "
-                        "connected; the user must start again.")
-            await self.vault.fail_flow(flow.id, error)
-            await self._finish(flow.id)
-            logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
-            self._audit_failure(flow, reason)
-            raise UserMismatch(told)
+        if flow.user_id == user_id:
+            return
+        if flow.kind == APPROVAL:
+            error = "The person who confirmed is not the user this call acts for, so it was not approved."
+            reason = "the verified user is not the user this call acts for"
+            told = ("The verified user is not the user this call acts for, so the approval is not granted and "
+                    "the tool will not run.")
+        else:
+            error = "The person who authorized is not the user this link was made for."
+            reason = "the verified user is not the user this authorization was started for"
+            told = ("The verified user is not the user this authorization was started for. Nothing was "
+                    "connected; the user must start again.")
+        await self.vault.fail_flow(flow.id, error)
+        await self._finish(flow.id)
+        logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
+        self._audit_failure(flow, reason)
+        raise UserMismatch(told)
+
+    async def _verified(self, flow: Flow, user_id: str) -> Flow:
+        """`idp`: the signed-in user, in the flow's own browser."""
+        if flow.status == "completed" and flow.user_id == user_id:
+            return flow  # the same sign-in again: nothing more is bound
+        await self._check_user(flow, user_id)
         released = await self.vault.release_held_tokens(flow.id)
         if released is None:
-            raise FlowUnavailable(f"This {what} is not waiting for verification any more.")
-        held_flow, payload = released
-        if approval:
+            raise FlowUnavailable(f"This {_what(flow)} is not waiting for verification any more.")
+        return await self._release(*released)
+
+    async def _release(self, held_flow: Flow, payload: str) -> Flow:
+        """Bind what was held (or count the approval), now that its user and its browser are shown."""
+        if held_flow.kind == APPROVAL:
             await self._grant_verified_approval(held_flow)
-            done = await self.vault.get_flow(flow.id)
-            assert done is not None
-            return done
-        self.audit.record(
-            "authorization.verified", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
-            actor="user", outcome="ok",
-        )
-        data = json.loads(payload)
-        if held_flow.kind == "secret":
-            await self._store_secret(held_flow.id, data["secret"], from_status="exchanging")
         else:
-            await self._bind(held_flow, data)
-        done = await self.vault.get_flow(flow.id)
+            self.audit.record(
+                "authorization.verified", user_id=held_flow.user_id, provider_id=held_flow.provider_id,
+                flow_ref=flow_ref(held_flow.id), actor="user", outcome="ok",
+            )
+            data = json.loads(payload)
+            if held_flow.kind == "secret":
+                await self._store_secret(held_flow.id, data["secret"], from_status="exchanging")
+            else:
+                await self._bind(held_flow, data)
+        done = await self.vault.get_flow(held_flow.id)
         assert done is not None
         return done
 
@@ -243,7 +321,8 @@ class VerificationSteps:
         idp = self.idp
         assert idp is not None and flow.code_verifier is not None
         issuer = params.get("iss")
-        if issuer is not None and issuer != idp.issuer:
+        # RFC 9207 §2.4: an issuer that says it sends `iss` must have sent it, and it must be this issuer's
+        if (issuer is None and idp.sends_iss) or (issuer is not None and issuer != idp.issuer):
             raise CallbackError("The sign-in response did not come from the expected issuer.", flow_id=flow.id)
         if params.get("error"):
             raise CallbackError("The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id)
@@ -264,3 +343,7 @@ class VerificationSteps:
         if not isinstance(subject, str) or not subject:
             raise CallbackError("The issuer did not say who signed in. Nothing was connected.", flow_id=flow.id)
         return subject
+
+
+def _what(flow: Flow) -> str:
+    return "approval" if flow.kind == APPROVAL else "authorization"

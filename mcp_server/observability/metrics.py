@@ -29,7 +29,7 @@ __all__ = ["Metrics"]
 
 logger = logging.getLogger(__name__)
 
-OPEN_FLOW_STATUSES = ("pending", "exchanging", "awaiting_verification")
+OPEN_FLOW_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
 _REFRESH_OUTCOMES = {"connection.refreshed": "ok", "connection.needs_reauth": "needs_reauth"}
 
 

@@ -53,6 +53,7 @@ class Provider:
     discover: bool = False  # endpoints not given come from the issuer's metadata at start-up
     error_style: ErrorStyle = "http"
     token_extras: tuple[str, ...] = ()  # token-response fields kept with the connection for tools
+    sends_iss: bool = False  # its metadata says authorization responses carry `iss` (RFC 9207): require it
 
     def missing_settings(self) -> list[str]:
         """Settings that must still be given before this provider can authorize anyone."""
@@ -181,6 +182,7 @@ async def discover_endpoints(provider: Provider, *, timeout: float) -> Provider:
         "userinfo_url": provider.userinfo_url or metadata.get("userinfo_endpoint"),
         "revocation_url": provider.revocation_url or metadata.get("revocation_endpoint"),
         "pkce": "S256" in (metadata.get("code_challenge_methods_supported") or ["S256"]),
+        "sends_iss": metadata.get("authorization_response_iss_parameter_supported") is True,
         "token_endpoint_auth_method": (
             provider.token_endpoint_auth_method
             if provider.token_endpoint_auth_method in methods

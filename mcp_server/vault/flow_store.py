@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ORPHANED_FLOW_ERROR", "Flow", "FlowStore", "REPLACED"]
 
-OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification")
+# awaiting_browser: custom verification confirmed the user; the consenting browser has yet to come back
+OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
 REPLACED = "replaced by a newer link"  # the error of a flow failed because its user opened too many
 ORPHANED_FLOW_ERROR = (
     "authmcp stopped while completing this authorization, so nothing was stored. Start again from your app."
@@ -251,14 +252,32 @@ class FlowStore:
             )
         return result.rowcount == 1
 
-    async def release_held_tokens(self, flow_id: str) -> tuple[Flow, str] | None:
-        """Take a verified flow's held tokens, once (awaiting_verification -> exchanging)."""
+    async def await_browser(self, flow_id: str, return_hash: str) -> bool:
+        """Custom verification confirmed the flow's user (awaiting_verification -> awaiting_browser): the held
+        tokens stay held until the consenting browser brings back the value whose hash replaces `confirm_hash`
+        (so the confirmation the verifier received is spent)."""
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
                     flows.c.id == flow_id,
                     flows.c.status == "awaiting_verification",
+                    flows.c.expires_at > time.time(),
+                )
+                .values(status="awaiting_browser", confirm_hash=return_hash)
+            )
+        return result.rowcount == 1
+
+    async def release_held_tokens(
+        self, flow_id: str, *, from_status: str = "awaiting_verification"
+    ) -> tuple[Flow, str] | None:
+        """Take a verified flow's held tokens, once (awaiting_verification or awaiting_browser -> exchanging)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(flows)
+                .where(
+                    flows.c.id == flow_id,
+                    flows.c.status == from_status,
                     flows.c.expires_at > time.time(),
                 )
                 .values(status="exchanging", code_verifier=None, claimed_at=time.time())

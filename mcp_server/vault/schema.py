@@ -44,7 +44,8 @@ flows = Table(
     Column("provider_id", String(100), nullable=False),  # for kind "secret": the secret's name
     Column("scopes", Text, nullable=False),
     # pending -> exchanging -> completed | failed; with user verification, exchanging -> awaiting_verification
-    # -> (confirm_user) exchanging -> completed
+    # -> (idp sign-in) exchanging -> completed, or (custom: confirm_user) awaiting_browser -> (the consenting
+    # browser back at next_uri) exchanging -> completed
     Column("status", String(24), nullable=False),
     Column("state_hash", String(64), nullable=True, unique=True),  # sha256 of the state sent to the provider
     Column("code_verifier", Text, nullable=True),  # ciphertext

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 _HEADERS = {**BROWSER_HEADERS, "Referrer-Policy": "same-origin"}
 _BACK = "Go back to your app; it may ask again."
-_UNANSWERED = ("pending", "awaiting_verification")
+_UNANSWERED = ("pending", "awaiting_verification", "awaiting_browser")
 
 _FORM = """<pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem;border-radius:6px">{description}</pre>
 <form method="post" action="{action}"><input type="hidden" name="csrf" value="{csrf}">
@@ -109,7 +109,7 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         description = await read_description(service.vault, flow.id) or flow.provider_id
         if not flows.verifies_users:
             then = "Read what it will do, then approve or decline."
-        elif flow.status == "awaiting_verification":
+        elif flow.status in ("awaiting_verification", "awaiting_browser"):
             then = (f"You approved it, but it counts only once you confirm you are {flow.user_id}: finish that, or "
                     f"approve again to be sent there once more, or decline.")
         else:

@@ -1,5 +1,5 @@
 """The browser's side of a flow and the health check: `/connect/<id>`, `/oauth/callback`, `/oauth/verify`,
-`/connect/<id>/done`, `/healthz`.
+`/oauth/confirmed`, `/connect/<id>/done`, `/healthz`.
 
 These routes are not behind MCP bearer auth: a browser reaches them. What protects a flow is the cookie that
 binds it to the first browser that opened its link (only that browser can finish it or see how it went), the
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -24,6 +25,7 @@ from mcp_server.authorization.service import (
 )
 from mcp_server.observability.audit import flow_ref
 from mcp_server.authorization.flows import BrowserAdmission, Landing
+from mcp_server.vault import Flow
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
 
 __all__ = ["create_web_routes"]
@@ -123,17 +125,25 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         except ProviderNotConfigured as exc:
             return page("Provider not configured", str(exc), "Tell whoever runs this server.", status_code=503)
 
-    async def verify(request: Request) -> Response:
-        """`idp`: the browser is back from signing in at the issuer."""
-        params = {key: value for key, value in request.query_params.items() if len(value) <= _MAX_PARAM}
-        try:
-            flow = await service.finish_sign_in(params, request.cookies)
-        except WrongBrowser as exc:
-            return page("Opened in another browser", str(exc), "Nothing was connected.", status_code=exc.status)
-        except CallbackError as exc:
-            logger.info("sign-in refused (flow %s): %s", flow_ref(exc.flow_id) if exc.flow_id else "unknown", exc)
-            return _callback_failure(exc)
-        return go(service.done_url(flow))
+    def back_from_verifying(finish: Callable[..., Awaitable[Flow]], what: str) -> Callable[[Request], Awaitable[Response]]:
+        """The browser is back from verifying who it is: `idp` from signing in at the issuer (`/oauth/verify`),
+        `custom` from the application that confirmed the user (`/oauth/confirmed`, its `next_uri`)."""
+
+        async def endpoint(request: Request) -> Response:
+            params = {key: value for key, value in request.query_params.items() if len(value) <= _MAX_PARAM}
+            try:
+                flow = await finish(params, request.cookies)
+            except WrongBrowser as exc:
+                return page("Opened in another browser", str(exc), "Nothing was changed.", status_code=exc.status)
+            except CallbackError as exc:
+                logger.info("%s refused (flow %s): %s", what, flow_ref(exc.flow_id) if exc.flow_id else "unknown", exc)
+                return _callback_failure(exc)
+            return go(service.done_url(flow))
+
+        return endpoint
+
+    verify = back_from_verifying(service.finish_sign_in, "sign-in")
+    confirmed = back_from_verifying(service.finish_confirmation, "confirmation")
 
     async def done(request: Request) -> Response:
         flow = await service.flow_status(request.path_params["flow_id"][:64])
@@ -153,6 +163,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         Route("/connect/{flow_id}/done", retry_page_on_outage(done), methods=["GET"]),
         Route("/oauth/callback", retry_page_on_outage(callback), methods=["GET"]),
         Route("/oauth/verify", retry_page_on_outage(verify), methods=["GET"]),
+        Route("/oauth/confirmed", retry_page_on_outage(confirmed), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
 

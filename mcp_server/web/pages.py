@@ -106,6 +106,9 @@ def flow_page(flow: Flow, provider_name: str) -> HTMLResponse:
     if flow.status == "awaiting_verification":
         return page("Almost done", "Your app still has to confirm who you are; nothing is connected yet.",
                     "Go back to your app and sign in there to finish.", status_code=409)
+    if flow.status == "awaiting_browser":
+        return page("Almost done", "Your app has confirmed who you are; nothing is connected yet.",
+                    "Follow the link your app shows you, in this browser, to finish.", status_code=409)
     if flow.status == "failed":
         return _failed(flow, back)
     if flow.is_expired(time.time()):

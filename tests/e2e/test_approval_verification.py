@@ -198,3 +198,31 @@ async def test_idp_an_approval_counts_only_when_the_calls_own_user_signs_in(
     assert declined[0][:2] == ("failed", "the verified user is not the user this call acts for")
     assert [row[1] for row in await wait_for_audit(stack, "approval.granted", 1)] == ["on a page, verified (idp)"]
     assert flow_id_of(link) not in stack.output()
+
+
+async def test_custom_an_agent_relaying_its_verifier_link_to_the_user_gets_nothing_approved(
+    stack_factory: Any, chromium: Browser
+) -> None:
+    """The agent presses Approve itself and passes the verifier URL it lands on to alice, who is signed in to the
+    app and confirms without ever seeing the call: her browser is not the one that approved, so nothing runs."""
+    stack: Stack = stack_factory(mcp_auth={"tokens": USERS}, approval=APPROVAL)
+    async with verifier_app(stack.base_url, API_KEY) as app:
+        stack.settings["api"] = {"keys": [API_KEY], "verification": "custom", "verifier_url": app.verify_url}
+        stack.start_http("--toolkit", API_TOOLKIT)
+        link = await approval_link(stack, ALICE)
+        agent, alice = await chromium.new_context(), await chromium.new_context()
+        page = await open_page(agent, link)
+        assert "Sign in to the app" in await press(page, "Approve this call")
+        relayed = page.url
+
+        await open_page(alice, app.login_url("alice"))
+        said = await text_at(alice, relayed)
+        assert "Not approved" in said and "other than the one where the call was approved" in said
+        result = await send(stack, ALICE)
+        assert result.is_error and "Approval required" in texts(result)  # asked afresh; it did not run
+        assert str((result.meta or {})["url"]) != link
+    failed = await wait_for_audit(stack, "approval.declined", 1)
+    assert [(outcome, detail) for outcome, detail, *_ in failed] == [
+        ("failed", "the confirmation reached a browser other than the one that consented")
+    ]
+    assert not audit_rows(stack, "approval.granted")

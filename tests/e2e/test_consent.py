@@ -205,3 +205,49 @@ def test_several_users_without_verification_refuse_to_start(stack_factory: Any, 
     assert ran.returncode != 0
     assert 'verification = "custom"' in err and 'verification = "idp"' in err and 'verification = "none"' in err
     assert "Traceback" not in err
+
+
+async def test_a_verifier_link_relayed_to_the_signed_in_victim_binds_nothing(
+    stack_factory: Any, chromium: Browser
+) -> None:
+    """The relay: mallory opens the victim's link himself, consents with *his own* provider account, and sends the
+    verifier URL he lands on to the victim. She is signed in to the app, so the app confirms her; but her browser
+    is not the one that consented, so nothing is bound to her, and the page tells her what happened."""
+    stack: Stack = stack_factory(mcp_auth={"tokens": USERS})
+    async with verifier_app(stack.base_url, API_KEY) as app, AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade:
+        custom(stack, app)
+        link = await link_for(stack, "tok-victim")  # the victim's agent made it; mallory got hold of it
+        mallory, victim = await chromium.new_context(), await chromium.new_context()
+        page = await open_page(mallory, link)
+        assert "Sign in to the app" in await answer_consent(page, "mallory-at-provider")
+        relayed = page.url  # the verifier URL mallory landed on, with the one-time confirmation
+        assert relayed.startswith(app.verify_url)
+
+        await open_page(victim, app.login_url("victim"))
+        said = await text_at(victim, relayed)  # the app confirms her, then sends her browser back to authmcp
+        assert "Authorization failed" in said and "other than the one that signed in at the provider" in said
+        status = await arcade.auth.status(id=flow_id_of(link))
+        assert status.status == "failed"
+        result = await call(stack, "tok-victim")
+        assert result.is_error and "mallory-at-provider" not in texts(result)  # her tool is not on his account
+
+        # mallory, holding the link's cookie, gets nothing from the victim's confirmation either
+        assert "mallory-at-provider" not in await text_at(mallory, f"{link}/done")
+        assert (await call(stack, "tok-victim")).is_error
+    assert app.received[0] not in stack.output()
+
+
+async def test_a_custom_verification_completes_in_the_browser_that_consented(
+    stack_factory: Any, chromium: Browser
+) -> None:
+    stack: Stack = stack_factory(mcp_auth={"tokens": USERS})
+    async with verifier_app(stack.base_url, API_KEY) as app:
+        custom(stack, app)
+        victim = await chromium.new_context()
+        await open_page(victim, app.login_url("victim"))
+        page = await open_page(victim, await link_for(stack, "tok-victim"))
+        said = await answer_consent(page, "victim-at-provider")
+        assert "Connected to" in said, said  # verifier -> confirm_user -> next_uri in the same browser
+        assert "/oauth/confirmed" not in page.url  # the one-time value is not left in the address bar
+        result = await call(stack, "tok-victim")
+        assert not result.is_error and "victim-at-provider" in texts(result)

@@ -518,7 +518,12 @@ async def test_custom_verification_binds_only_for_the_confirmed_user(
         confirmed = await api.post("/auth/confirm_user", {"flow_id": confirmation, "user_id": "alice"})
         assert confirmed.status_code == 200
         answer = ConfirmUserResponse.model_validate(confirmed.json())
-        assert answer.auth_id == second.id and answer.next_uri == f"{PUBLIC_URL}/connect/{second.id}/done"
+        assert answer.auth_id == second.id and answer.next_uri is not None
+        assert answer.next_uri.startswith(f"{PUBLIC_URL}/oauth/confirmed?confirmation=")
+        assert (await api.status(second.id or "")).status == "pending"  # confirmed, the browser not back yet
+        async with api.browser() as browser:  # the browser that consented (it holds the link's cookie)
+            back = await browser.get(answer.next_uri)
+        assert back.status_code == 303 and back.headers["location"] == f"{PUBLIC_URL}/connect/{second.id}/done"
         assert (await api.status(second.id or "")).status == "completed"
         emails = await api.execute("Gmail.ListEmails", n_emails=1)
         assert emails.output is not None and emails.output.value == [

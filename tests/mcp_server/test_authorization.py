@@ -179,7 +179,8 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
 ) -> None:
     rt = verifying_runtime
     flow = await rt.service.start_flow("alice", PROFILE)
-    landing = await rt.service.complete(*await consent(rt, auth_server, flow.id, "alice"))
+    params, cookies = await consent(rt, auth_server, flow.id, "alice")
+    landing = await rt.service.complete(params, cookies)
     assert (await rt.service.flow_status(flow.id)).status == "awaiting_verification"  # type: ignore[union-attr]
     assert landing.url.startswith("https://app.example/verify?from=authmcp&flow_id=")
     confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
@@ -195,11 +196,41 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
 
         tg.start_soon(waiter)
         await anyio.sleep(0.1)
-        done = await rt.service.confirm_user(confirmation, "alice")
+        confirmed = await rt.service.confirm_user(confirmation, "alice")
+        # confirming the user binds nothing yet: the browser that consented must come back to next_uri
+        assert confirmed.flow.status == "awaiting_browser"
+        assert await rt.vault.get_connection("alice", "demo") is None
+        assert confirmed.next_uri.startswith(f"{PUBLIC_URL}/oauth/confirmed?confirmation=")
+        returning = parse_qs(urlsplit(confirmed.next_uri).query)["confirmation"][0]
+        assert returning != confirmation and len(returning) >= 32
+        with pytest.raises(FlowUnavailable):
+            await rt.service.confirm_user(confirmation, "alice")  # the verifier's value is spent
+        done = await rt.service.finish_confirmation({"confirmation": returning}, cookies)
     assert done.status == "completed" and woken[0].status == "completed"
     connection = await rt.service.connection_for("alice", PROFILE)
     assert connection is not None and connection.user_info["sub"] == "alice"
-    assert (await rt.service.confirm_user(confirmation, "alice")).status == "completed"  # idempotent for the same user
+    again = await rt.service.finish_confirmation({"confirmation": returning}, cookies)
+    assert again.status == "completed"  # the same browser reloading the page
+
+
+async def test_a_confirmation_relayed_to_another_browser_binds_nothing(
+    verifying_runtime: Runtime, auth_server: AuthServer
+) -> None:
+    """Mallory opens alice's link and consents with his own account, then gets alice (signed in to the app) to
+    open the verifier URL: her confirmation reaches authmcp, but her browser is not the one that consented."""
+    from mcp_server.authorization.service import CallbackError
+
+    rt = verifying_runtime
+    flow = await rt.service.start_flow("alice", PROFILE)
+    landing = await rt.service.complete(*await consent(rt, auth_server, flow.id, "mallory"))
+    confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
+    confirmed = await rt.service.confirm_user(confirmation, "alice")  # alice is signed in to the app
+    returning = parse_qs(urlsplit(confirmed.next_uri).query)["confirmation"][0]
+    with pytest.raises(CallbackError) as refused:
+        await rt.service.finish_confirmation({"confirmation": returning}, {})  # alice's browser: no flow cookie
+    assert refused.value.status == 403 and "other than the one that signed in" in str(refused.value)
+    assert (await rt.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
+    assert await rt.vault.get_connection("alice", "demo") is None
 
 
 async def test_verification_naming_another_user_binds_nothing(verifying_runtime: Runtime, auth_server: AuthServer) -> None:

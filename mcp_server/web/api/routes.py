@@ -83,7 +83,7 @@ MAX_BODY_BYTES = 1 << 20
 # need some id to wait on; status answers "completed" for it. Flow ids are 32 characters, so it never collides.
 ALREADY_COMPLETED_ID = "completed"
 
-_OPEN_FLOW = ("pending", "exchanging", "awaiting_verification")
+_OPEN_FLOW = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
 
 
 # ---------------------------------------------------------------- errors
@@ -392,12 +392,13 @@ class _Api:
     async def confirm_user(self, request: Request) -> BaseModel:
         body = await self.body(request, ConfirmUserRequest)
         try:
-            flow = await self.service.confirm_user(body.flow_id, body.user_id)
+            confirmed = await self.service.confirm_user(body.flow_id, body.user_id)
         except UserMismatch as exc:
             raise ApiError(403, "user_mismatch", str(exc)) from None  # what was refused, and what to do
         except FlowUnavailable as exc:
             raise ApiError(400, "flow_unavailable", str(exc)) from None
-        return ConfirmUserResponse(auth_id=flow.id, next_uri=self.service.done_url(flow))
+        # the grant is bound only when the browser that consented arrives at next_uri
+        return ConfirmUserResponse(auth_id=confirmed.flow.id, next_uri=confirmed.next_uri)
 
     # -- POST /v1/tools/execute
 
