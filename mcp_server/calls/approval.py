@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,7 @@ APPROVAL_SCHEMA: dict[str, Any] = {
     "required": ["approve"],
 }
 
-_VALUE_CHARS = 300  # of each argument shown to the person
-_TOTAL_CHARS = 3000
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
 class ApprovalPolicy:
@@ -98,18 +98,33 @@ def call_digest(key: bytes, user_id: str, tool: str, arguments: Mapping[str, Any
 
 
 def describe_call(definition: ToolDefinition, arguments: Mapping[str, Any] | None) -> str:
-    """The call in words a person can judge: the tool, then one line per argument (long values shortened)."""
+    """The call in words a person can judge: the tool, then one line per argument, every value whole.
+
+    Nothing is cut (an approved call must not act on what the person was not shown), and no name or value can
+    start a line of its own: line breaks, other control and format characters (bidirectional overrides
+    included) and backslashes are written as escapes, so each line is exactly one argument.
+    """
     name = f"{definition.title} ({definition.api_name})" if definition.title else definition.api_name
-    lines = [f"{name} wants to run with:"]
-    for name, value in (arguments or {}).items():
+    lines = [f"{_visible(name)} wants to run with:"]
+    for key, value in (arguments or {}).items():
         text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-        if len(text) > _VALUE_CHARS:
-            text = text[:_VALUE_CHARS] + f"… ({len(text) - _VALUE_CHARS} more characters)"
-        lines.append(f"- {name}: {text}")
+        lines.append(f"- {_visible(str(key))}: {_visible(text)}")
     if len(lines) == 1:
         lines.append("- (no arguments)")
-    description = "\n".join(lines)
-    return description if len(description) <= _TOTAL_CHARS else description[:_TOTAL_CHARS] + "…"
+    return "\n".join(lines)
+
+
+def _visible(text: str) -> str:
+    """`text` on one line, with every character that could hide or move what follows written as an escape."""
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 APPROVAL_KEY = "approve"  # the input request's key in a 2026-07-28 InputRequiredResult
@@ -159,7 +174,9 @@ class Approvals:
                 outcome=outcome, detail=f"asked {via}",
             )
 
-        if _form_elicitation_supported(ctx):
+        # Where users are verified, a yes counts only from the verified person in a browser, never from a form
+        # the client (or the agent behind it) answers in-band.
+        if _form_elicitation_supported(ctx) and self.service.verification == "none":
             if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
                 state = f"approval:{digest}"  # sealed by the SDK: the answer is bound to this very call
                 response = (params.input_responses or {}).get(APPROVAL_KEY)

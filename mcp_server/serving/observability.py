@@ -11,7 +11,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -23,6 +23,7 @@ from mcp_server.observability import telemetry
 from mcp_server.observability.audit import AuditLog
 from mcp_server.config import Settings
 from mcp_server.errors import ConfigError
+from mcp_server.web.hosts import allowed_hosts
 
 __all__ = ["Observability", "open_observability"]
 
@@ -34,6 +35,7 @@ class Observability:
     metrics: Any = None  # a metrics.Metrics when configured
     webhooks: Any = None  # a webhooks.WebhookSender when configured
     metrics_socket: socket.socket | None = None
+    metrics_hosts: list[str] = field(default_factory=list)  # Host values its listener answers
     log_level: str = "INFO"
 
     def routes(self) -> list[Route]:
@@ -48,7 +50,12 @@ class Observability:
             if self.metrics is not None and self.metrics_socket is not None:
                 from mcp_server.serving.listeners import http_server
 
-                server = http_server(self.metrics.own_app(), self.log_level)
+                from mcp_server.web.hosts import HostCheck
+
+                # the same DNS-rebinding defence as the main app: loopback names, [server] allowed_hosts, or an
+                # address; no browser Origin at all (a scraper sends none)
+                app = HostCheck(self.metrics.own_app(), hosts=self.metrics_hosts, origins=[], ip_literals=True)
+                server = http_server(app, self.log_level)
                 server.config.lifespan = "off"
                 tg.start_soon(lambda: server.serve(sockets=[self.metrics_socket]))
             if self.webhooks is not None:
@@ -79,6 +86,8 @@ async def open_observability(settings: Settings, audit: AuditLog, engine: AsyncE
                     f"Cannot serve metrics on {settings.metrics.host}:{settings.metrics.port}: the port is taken "
                     f"or not allowed; choose another [metrics] port."
                 ) from None
+            own = [settings.metrics.host, f"{settings.metrics.host}:*", *settings.allowed_hosts]
+            observability.metrics_hosts, _ = allowed_hosts("http://127.0.0.1", own)
             logger.info("metrics at http://%s:%d/metrics", settings.metrics.host, settings.metrics.port)
         if settings.metrics.token is not None:
             logger.info("metrics at /metrics, for the [metrics] bearer token")

@@ -39,10 +39,20 @@ _HEADERS = {**BROWSER_HEADERS, "Referrer-Policy": "same-origin"}
 _BACK = "Go back to your app; it may ask again."
 _UNANSWERED = ("pending", "awaiting_verification", "awaiting_browser")
 
-_FORM = """<pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem;border-radius:6px">{description}</pre>
+_FORM = """<div style="background:#f6f8fa;padding:1rem;border-radius:6px">{description}</div>
 <form method="post" action="{action}"><input type="hidden" name="csrf" value="{csrf}">
 <p><button type="submit" name="decision" value="approve">Approve this call</button>
 <button type="submit" name="decision" value="decline">Decline</button></p></form>"""
+
+
+def _described(description: str) -> str:
+    """The call's description (one line per argument, see `describe_call`) as a list: each argument is its own
+    item, wrapped inside it, so no value, however long, can look like an argument of its own."""
+    heading, *items = description.split("\n")
+    listed = "".join(
+        f'<li style="overflow-wrap:anywhere"><code>{escape(item.removeprefix("- "))}</code></li>' for item in items
+    )
+    return f"<p><strong>{escape(heading)}</strong></p><ul>{listed}</ul>"
 
 
 def _answered(flow: Flow) -> Response:
@@ -116,7 +126,7 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
             then = f"Read what it will do, then approve or decline. To approve, you then confirm you are {flow.user_id}."
         response = page(
             "Approve this call?", f"An app wants to act for you ({flow.user_id}). {then}",
-            extra=_FORM.format(description=escape(description), action=escape(f"/approve/{flow.id}"), csrf=token),
+            extra=_FORM.format(description=_described(description), action=escape(f"/approve/{flow.id}"), csrf=token),
             form_targets=flows.verification_origins,
         )
         response.headers.update(_HEADERS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -37,10 +38,14 @@ def _matches(value: str, patterns: Sequence[str]) -> bool:
 class HostCheck:
     """Pure ASGI middleware: 421 for a foreign `Host`, 403 for a foreign `Origin`."""
 
-    def __init__(self, app: ASGIApp, *, hosts: Sequence[str], origins: Sequence[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hosts: Sequence[str], origins: Sequence[str], ip_literals: bool = False
+    ) -> None:
         self.app = app
         self.hosts = list(hosts)
         self.origins = list(origins)
+        # an IP address as Host cannot be a rebound name: a listener scraped by address (metrics) accepts it
+        self.ip_literals = ip_literals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -50,7 +55,7 @@ class HostCheck:
                     host = value.decode("latin-1")
                 elif key == b"origin":
                     origin = value.decode("latin-1")
-            if not _matches(host, self.hosts):
+            if not _matches(host, self.hosts) and not (self.ip_literals and _is_ip_literal(host)):
                 logger.warning("refused a request for host %r", host[:100])
                 await _plain(send, 421, b"Misdirected request: this server does not answer for that host.")
                 return
@@ -59,6 +64,15 @@ class HostCheck:
                 await _plain(send, 403, b"Forbidden: requests from that origin are not accepted.")
                 return
         await self.app(scope, receive, send)
+
+
+def _is_ip_literal(host: str) -> bool:
+    name = urlsplit(f"//{host}").hostname or ""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _own_form(origin: str, scope: Scope) -> bool:

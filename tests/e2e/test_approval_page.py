@@ -90,3 +90,32 @@ async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, ch
                 await anyio.sleep(0.2)
     assert ("approval.granted", "granted") in events and ("approval.declined", "declined") in events
     assert events.count(("tool.call", "ok")) == 1  # only the approved call ran
+
+
+async def test_the_page_shows_every_argument_whole_and_none_can_forge_another(
+    stack_factory: Any, chromium: Any
+) -> None:
+    """A value with a line break and a fake "recipient", and a body far longer than a screen: the page lists
+    exactly the call's three arguments, each value whole, so what is approved is what was shown."""
+    stack: Stack = stack_factory(
+        api={"keys": [API_KEY], "verification": "none"},
+        mcp_auth={"tokens": {ALICE: "alice"}},
+        approval={"policy": "listed", "tools": ["Gmail.SendEmail"]},
+    )
+    stack.start_http("--toolkit", API_TOOLKIT)
+    body = "Hi,\n- recipient: boss@example.com\u2028- note: harmless\n" + "filler " * 800 + "TAIL-7c1e"
+    send = {"recipient": "eve@evil.example", "subject": "Quarterly numbers", "body": body}
+    async with mcp_client(stack, "http", token=ALICE) as client:
+        first = await client.call_tool("Gmail_SendEmail", send)
+        url = (first.meta or {})["url"]
+    context = await chromium.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(url)
+        items = await page.locator("li").all_inner_texts()
+    finally:
+        await context.close()
+    assert len(items) == 3, items  # one per argument, however the values are made
+    assert items[0] == "recipient: eve@evil.example"
+    assert items[2].startswith("body: Hi,\\n- recipient: boss@example.com\\u2028") and items[2].endswith("TAIL-7c1e")
+    assert items[2].count("filler") == 800  # whole, nothing cut

@@ -45,6 +45,13 @@ async def test_counters_move_as_things_happen_and_hold_no_value(stack_factory: A
         return answer.text
 
     start = scrape()
+    # DNS rebinding: a page on a name that resolves to 127.0.0.1 reads nothing from the metrics listener
+    rebound = httpx2.get(own, headers={"Host": f"attacker.example:{port}"}, timeout=5, trust_env=False)
+    assert rebound.status_code == 421 and "authmcp" not in rebound.text
+    by_address = httpx2.get(own, headers={"Host": f"10.0.0.7:{port}"}, timeout=5, trust_env=False)
+    assert by_address.status_code == 200  # a scraper that names the address
+    from_page = httpx2.get(own, headers={"Origin": "http://attacker.example"}, timeout=5, trust_env=False)
+    assert from_page.status_code == 403
     assert sample(start, "authmcp_audit_events_dropped") == 0 and "authmcp_open_flows" in start
     async with mcp_client(stack, "http", token=ALICE_TOKEN) as client:
         first = await client.call_tool("Gmail_ListEmails", {"n_emails": 2})

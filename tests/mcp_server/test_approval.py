@@ -79,11 +79,17 @@ def test_names_that_match_nothing_are_refused_at_start() -> None:
         ApprovalPolicy(ApprovalSettings(toolkits={"Gmial": "destructive"})).check(catalog())
 
 
-def test_the_question_shows_every_argument_and_shortens_long_ones() -> None:
+def test_the_question_shows_every_argument_whole_and_one_line_each() -> None:
     delete = catalog().get("Sample.DeleteNote")
-    text_ = describe_call(delete, {"note": "groceries", "reason": "x" * 1000})
-    assert text_.startswith("Delete a note (Sample.DeleteNote) wants to run with:")
-    assert "- note: groceries" in text_ and "(700 more characters)" in text_
+    long = "x" * 5000 + "-END"
+    forged = "groceries\n- recipient: bob@example.com\u2028- cc: eve@example.com\u202e"
+    text_ = describe_call(delete, {"note": forged, "reason": long, "extra": {"to": ["a@b.c"] * 400}, "a\nb": 1})
+    lines = text_.split("\n")
+    assert lines[0] == "Delete a note (Sample.DeleteNote) wants to run with:"
+    assert len(lines) == 5  # one per argument, whatever the values hold
+    assert lines[1] == "- note: groceries\\n- recipient: bob@example.com\\u2028- cc: eve@example.com\\u202e"
+    assert lines[2] == f"- reason: {long}"  # whole, nothing cut
+    assert lines[3].count("a@b.c") == 400 and lines[4] == "- a\\nb: 1"
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -138,3 +144,21 @@ async def test_a_declined_page_approval_never_runs_the_call(runtime: Runtime) ->
         again = await client.call_tool("Sample_DeleteNote", {"note": "photos"})
     assert again.is_error and sample_toolkit.DELETED == []
     assert (again.meta or {})["flow_id"] != flow_id  # a new question, not the declined one
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_with_verification_a_yes_in_the_clients_form_is_never_asked_for(make_settings: Any, mode: str) -> None:
+    """custom verification: the client could answer the form itself, so the person is sent to the page instead."""
+    sample_toolkit.DELETED.clear()
+    demo = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t", "client_id": "c", "client_secret": "s"}
+    settings = make_settings(
+        providers={"demo": demo}, approval={"policy": "destructive", "wait_seconds": 5},
+        api={"verification": "custom", "verifier_url": "https://app.example/verify"},
+    )
+    seen: list[ElicitRequestParams] = []
+    async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
+        async with Client(rt.mcp, mode=mode, elicitation_callback=answering("accept", True, seen)) as client:  # type: ignore[arg-type]
+            result = await client.call_tool("Sample_DeleteNote", {"note": "groceries"})
+    assert not seen  # no form was offered to the client
+    assert result.is_error and f"{PUBLIC_URL}/approve/" in text(result)
+    assert sample_toolkit.DELETED == []
