@@ -39,7 +39,7 @@ KEY_ORDER = [
 ]  # fmt: skip
 
 # Provider fields that describe one configured app or are set by the registry, never by the catalogue.
-NOT_FROM_CATALOGUE = {"id", "type", "client_id", "client_secret", "discover"}  # set per deployment, not per provider
+NOT_FROM_CATALOGUE = {"id", "type", "client_id", "client_secret", "discover", "sends_iss"}  # per deployment, or read from the issuer's metadata
 
 URL_KEYS = ("authorize_url", "token_url", "refresh_url", "userinfo_url", "revocation_url", "issuer")
 
