@@ -23,7 +23,7 @@ from mcp_server.observability import telemetry
 from mcp_server.observability.audit import AuditLog
 from mcp_server.config import Settings
 from mcp_server.errors import ConfigError
-from mcp_server.web.hosts import allowed_hosts
+from mcp_server.web.hosts import HostCheck, allowed_hosts
 
 __all__ = ["Observability", "open_observability"]
 
@@ -50,9 +50,7 @@ class Observability:
             if self.metrics is not None and self.metrics_socket is not None:
                 from mcp_server.serving.listeners import http_server
 
-                from mcp_server.web.hosts import HostCheck
-
-                # the same DNS-rebinding defence as the main app: loopback names, [server] allowed_hosts, or an
+                # the same DNS-rebinding defence as the main app: loopback names, allowed_hosts, or an
                 # address; no browser Origin at all (a scraper sends none)
                 app = HostCheck(self.metrics.own_app(), hosts=self.metrics_hosts, origins=[], ip_literals=True)
                 server = http_server(app, self.log_level)
