@@ -23,13 +23,13 @@ from starlette.routing import Route
 from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.config import MetricsSettings
 from mcp_server.errors import ConfigError
+from mcp_server.vault.flow_store import OPEN_STATUSES
 from mcp_server.vault.schema import flows, revocations
 
 __all__ = ["Metrics"]
 
 logger = logging.getLogger(__name__)
 
-OPEN_FLOW_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
 _REFRESH_OUTCOMES = {"connection.refreshed": "ok", "connection.needs_reauth": "needs_reauth"}
 
 
@@ -92,7 +92,7 @@ class Metrics:
         try:
             with anyio.fail_after(2):
                 open_flows = select(func.count()).select_from(flows).where(
-                    flows.c.status.in_(OPEN_FLOW_STATUSES), flows.c.expires_at > time.time()
+                    flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at > time.time()
                 )
                 async with self._engine.execution_options(authmcp_read_only=True).connect() as conn:
                     self.open_flows.set((await conn.execute(open_flows)).scalar_one())

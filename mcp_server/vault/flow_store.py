@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mcp_server.vault.keyring import Keyring
     from mcp_server.vault.records import Connection
 
-__all__ = ["ORPHANED_FLOW_ERROR", "Flow", "FlowStore", "REPLACED"]
+__all__ = ["OPEN_STATUSES", "ORPHANED_FLOW_ERROR", "Flow", "FlowStore", "REPLACED"]
 
 # awaiting_browser: custom verification confirmed the user; the consenting browser has yet to come back
 OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")

@@ -42,6 +42,7 @@ from mcp_server.errors import (
     UpstreamError,
 )
 from mcp_server.vault import Connection, Flow
+from mcp_server.vault.flow_store import OPEN_STATUSES
 from mcp_server.web.api.definitions import arcade_definition
 from mcp_server.web.api.models import (
     AuditEventItem,
@@ -83,8 +84,6 @@ MAX_BODY_BYTES = 1 << 20
 # need some id to wait on; status answers "completed" for it. Flow ids are 32 characters, so it never collides.
 ALREADY_COMPLETED_ID = "completed"
 
-_OPEN_FLOW = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
-
 
 # ---------------------------------------------------------------- errors
 
@@ -119,7 +118,7 @@ def _json(model: BaseModel, status_code: int = 200, headers: Mapping[str, str] |
 def _status(flow: Flow) -> Literal["pending", "completed", "failed"]:
     if flow.status in ("completed", "used"):  # "used": an approval whose call has run
         return "completed"
-    if flow.status in _OPEN_FLOW and not flow.is_expired(time.time()):
+    if flow.status in OPEN_STATUSES and not flow.is_expired(time.time()):
         return "pending"  # exchanging and awaiting_verification too: the user is not connected yet
     return "failed"
 
