@@ -37,7 +37,7 @@ from mcp_server._http import httpx2
 from mcp_server.config import Settings
 from mcp_server.errors import AuthmcpError
 from mcp_server.serving.runtime import Runtime, open_runtime
-from mcp_server.serving.web_app import create_http_app
+from mcp_server.serving.web_app import create_http_app, on_a_socket
 from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.shared_pages import bind
 
@@ -133,7 +133,7 @@ async def run_demo(*, open_browser: bool, echo: Echo) -> dict[str, Any] | None:
 async def _serve_and_call(
     runtime: Runtime, sock: socket.socket, base_url: str, open_browser: bool, echo: Echo
 ) -> dict[str, Any] | None:
-    server = QuietServer.for_app(create_http_app(runtime), "WARNING")
+    server = QuietServer.for_app(on_a_socket(create_http_app(runtime), runtime), "WARNING")
     answer: dict[str, Any] | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(functools.partial(server.serve, sockets=[sock]))

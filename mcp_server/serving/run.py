@@ -16,7 +16,7 @@ from mcp_server.serving.listeners import http_server
 from mcp_server.serving.runtime import open_runtime, toolkit_specs
 from mcp_server.serving.shared_pages import bind, claim_port
 from mcp_server.serving.stdio import serve_pages_while_flows_wait, serve_stdio
-from mcp_server.serving.web_app import create_http_app, create_web_app
+from mcp_server.serving.web_app import create_http_app, create_web_app, on_a_socket
 
 __all__ = ["keep_pages", "serve"]
 
@@ -54,7 +54,8 @@ async def serve(
             logger.info("%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits")
             log_unconfigured(runtime.catalog, runtime.service.providers)
             if transport == "stdio":
-                await serve_stdio(runtime, create_web_app(runtime), sock, host, port, config_file=config_file)
+                pages = on_a_socket(create_web_app(runtime), runtime)
+                await serve_stdio(runtime, pages, sock, host, port, config_file=config_file)
             else:
                 assert sock is not None
                 if not runtime.multi_user:
@@ -73,7 +74,8 @@ async def serve(
                         "--stateless without request_state_keys: a 2026-07-28 round trip must come back to this "
                         "process. Behind a load balancer give every replica the same request_state_keys."
                     )
-                server = http_server(create_http_app(runtime, stateless=stateless), settings.log_level)
+                app = on_a_socket(create_http_app(runtime, stateless=stateless), runtime)
+                server = http_server(app, settings.log_level)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(runtime.service.maintain)
                     tg.start_soon(runtime.observability.run)
@@ -89,4 +91,4 @@ async def keep_pages(settings: Settings, sock: socket.socket) -> None:
     host, port = sock.getsockname()[:2]
     public_url = settings.resolved_public_url(host, port)
     async with open_runtime(settings.model_copy(update={"toolkits": []}), public_url=public_url) as runtime:
-        await serve_pages_while_flows_wait(runtime, create_web_app(runtime), sock)
+        await serve_pages_while_flows_wait(runtime, on_a_socket(create_web_app(runtime), runtime), sock)

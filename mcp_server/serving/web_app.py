@@ -8,6 +8,7 @@ The browser routes and `/v1` have their own protections (flow cookies, API keys)
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from mcp_server.errors import ConfigError
 from mcp_server.calls.identity import Identities
@@ -24,12 +26,15 @@ from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
+from mcp_server.web.local_user import SameUserOnly, peer_check_available
 from mcp_server.web.consent import create_web_routes
 
 if TYPE_CHECKING:
     from mcp_server.serving.runtime import Runtime
 
-__all__ = ["create_http_app", "create_web_app"]
+__all__ = ["create_http_app", "create_web_app", "on_a_socket"]
+
+logger = logging.getLogger(__name__)
 
 # HostCheck answers for every route; the SDK still checks a POST's Content-Type
 _NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
@@ -74,6 +79,20 @@ def _behind_bearer(route: BaseRoute, identities: Identities) -> BaseRoute:
 def _middleware(runtime: Runtime) -> list[Middleware]:
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
     return [*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)]
+
+
+def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
+    """`app` as served on a real socket: in single-user mode every caller acts as the local user, so only the OS
+    user who started authmcp may call (local_user.py)."""
+    if runtime.multi_user:
+        return app
+    if peer_check_available():
+        return SameUserOnly(app)
+    logger.warning(
+        "this system does not say which OS user owns a connection: any user of this computer who reaches the "
+        "port acts as %r (see docs/security.md)", runtime.settings.user_id,
+    )
+    return app
 
 
 def _web_routes(runtime: Runtime) -> list[BaseRoute]:

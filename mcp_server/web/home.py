@@ -4,14 +4,17 @@ Served only in single-user mode, where everyone who reaches the loopback port ac
 (the same trust as the stdio client). In multi-user mode these pages would first need to know who is in the
 browser, a sign-in of their own; until the server has one they are not served (see `server._local_routes`).
 
-Revoke is a form POST protected twice: the Origin must be ours (the page sends `Referrer-Policy: same-origin`,
-since with `no-referrer` browsers post `Origin: null`), and a CSRF token, a random value in a `SameSite=Strict`
-cookie, must be repeated by the form.
+Revoke is a form POST protected twice: the Origin must be this server's own (hosts.py; the page sends
+`Referrer-Policy: same-origin`, since with `no-referrer` browsers post `Origin: null`), and the form must carry a
+CSRF token bound to the browser's session: an HMAC, under a key only this process holds, of a random value in a
+`SameSite=Strict`, HttpOnly cookie. Cookies are shared across ports, so a page on another loopback port can set
+that cookie; it still cannot compute the token that goes with it. Under https the cookie is `__Host-` and Secure.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import hmac
 import secrets
 from html import escape
@@ -25,7 +28,7 @@ from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
 __all__ = ["create_home_routes"]
 
-CSRF_COOKIE = "authmcp_csrf"
+CSRF_COOKIE = "authmcp_csrf"  # "__Host-authmcp_csrf" under https
 _MAX_PROVIDER_ID = 100
 
 _ROW = (
@@ -51,6 +54,12 @@ def _when(ts: float | None) -> str:
 
 def create_home_routes(service: AuthorizationService, user_id: str) -> list[Route]:
     """The pages of the single local user `user_id`."""
+    key = secrets.token_bytes(32)  # a new process: old forms have expired, the page says to open it again
+    secure = service.flows.secure_cookies
+    cookie_name = f"__Host-{CSRF_COOKIE}" if secure else CSRF_COOKIE
+
+    def form_token(session: str) -> str:
+        return hmac.new(key, f"revoke|{session}".encode(), hashlib.sha256).hexdigest()
 
     async def home(request: Request) -> Response:
         return page(
@@ -63,7 +72,8 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         )
 
     async def connections(request: Request) -> Response:
-        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        session = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
+        csrf = form_token(session)
         rows, _ = await service.vault.list_connections(user_id)
         cells = []
         for row in rows:
@@ -87,14 +97,16 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         # Keep the Origin on the Revoke post (no-referrer would make it "null", which the Host/Origin check
         # refuses); nothing in this page's URL is worth hiding from our own origin.
         response.headers["Referrer-Policy"] = "same-origin"
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/connections")
+        response.set_cookie(
+            cookie_name, session, httponly=True, samesite="strict", secure=secure, path="/" if secure else "/connections"
+        )
         return response
 
     async def revoke(request: Request) -> Response:
         provider_id = request.path_params["provider_id"][:_MAX_PROVIDER_ID]
         form = await request.form(max_files=0, max_fields=4)
-        token, cookie = form.get("csrf"), request.cookies.get(CSRF_COOKIE)
-        if not isinstance(token, str) or not cookie or not hmac.compare_digest(token, cookie):
+        token, session = form.get("csrf"), request.cookies.get(cookie_name)
+        if not isinstance(token, str) or not session or not hmac.compare_digest(token, form_token(session)):
             return page(
                 "Not revoked",
                 "This form has expired. Open Your connections again and press Revoke there.",

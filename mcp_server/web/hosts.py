@@ -1,4 +1,8 @@
-"""DNS-rebinding defence for every HTTP route: the `Host` must be ours, and an `Origin`, if sent, too."""
+"""DNS-rebinding and cross-origin defence for every HTTP route: the `Host` must be ours, and an `Origin`, if sent,
+must be this very server: the origin of the request's own Host, or the public URL's (behind a proxy).
+
+A page on another loopback port is another origin (another program, perhaps another user's), even though the
+browser shares cookies across ports: it is refused like any other site."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["HostCheck", "allowed_hosts"]
+__all__ = ["HostCheck", "allowed_hosts", "send_plain"]
 
 logger = logging.getLogger(__name__)
 
@@ -17,14 +21,14 @@ _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
 def allowed_hosts(public_url: str, extra: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    """The Host values and Origins to accept: the public URL's, loopback on any port, and `extra` hosts.
+    """The Host values to accept (the public URL's, loopback on any port, and `extra` hosts) and the Origins
+    besides the request's own (the public URL's, and `extra` hosts' over https).
 
     A pattern ending in ":*" accepts any port.
     """
     public = urlsplit(public_url)
     hosts = [f"{h}:*" for h in _LOOPBACK] + list(_LOOPBACK) + [public.netloc, *extra]
-    origins = [f"http://{h}:*" for h in _LOOPBACK] + [f"{public.scheme}://{public.netloc}"]
-    origins += [f"https://{h}" for h in extra]
+    origins = [f"{public.scheme}://{public.netloc}"] + [f"https://{h}" for h in extra]
     return list(dict.fromkeys(hosts)), list(dict.fromkeys(origins))
 
 
@@ -57,11 +61,12 @@ class HostCheck:
                     origin = value.decode("latin-1")
             if not _matches(host, self.hosts) and not (self.ip_literals and _is_ip_literal(host)):
                 logger.warning("refused a request for host %r", host[:100])
-                await _plain(send, 421, b"Misdirected request: this server does not answer for that host.")
+                await send_plain(send, 421, b"Misdirected request: this server does not answer for that host.")
                 return
-            if origin is not None and not _matches(origin, self.origins) and not _own_form(origin, scope):
+            same_origin = origin == f"{scope.get('scheme', 'http')}://{host}"
+            if origin is not None and not same_origin and not _matches(origin, self.origins) and not _own_form(origin, scope):
                 logger.warning("refused a request from origin %r", origin[:100])
-                await _plain(send, 403, b"Forbidden: requests from that origin are not accepted.")
+                await send_plain(send, 403, b"Forbidden: requests from that origin are not accepted.")
                 return
         await self.app(scope, receive, send)
 
@@ -82,7 +87,7 @@ def _own_form(origin: str, scope: Scope) -> bool:
     return origin == "null" and scope["method"] == "POST" and scope["path"].startswith("/connect/")
 
 
-async def _plain(send: Send, status: int, body: bytes) -> None:
+async def send_plain(send: Send, status: int, body: bytes) -> None:
     await send({
         "type": "http.response.start",
         "status": status,
