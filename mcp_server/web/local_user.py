@@ -3,9 +3,9 @@
 Loopback is not the same as "this user": every account on the machine reaches 127.0.0.1. Without this check
 another user could list the local user's connections, run their tools over `/mcp` or revoke their accounts.
 
-On Linux the kernel says which uid owns each TCP socket (`/proc/net/tcp` and `tcp6`, in this process's network
-namespace, which is where every loopback peer is). `SameUserOnly` finds the peer's socket by the connection's
-two addresses and answers 403 unless it belongs to the uid authmcp runs as, or to root (who can read the data
+On Linux the kernel says which uid owns each socket: `SameUserOnly` asks it (a sock_diag netlink query for the
+one socket at the other end of the connection, in this network namespace, which is where every loopback peer
+is) and answers 403 unless that socket belongs to the uid authmcp runs as, or to root (who can read the data
 dir anyway). A peer that cannot be found is refused too. Where the OS does not tell (macOS, Windows) the check
 cannot be made: `peer_check_available()` says so and the server warns at start (docs/security.md).
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import socket
 import struct
-from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,7 +26,11 @@ __all__ = ["SameUserOnly", "peer_check_available", "peer_uid"]
 
 logger = logging.getLogger(__name__)
 
-_TABLES = {4: Path("/proc/net/tcp"), 6: Path("/proc/net/tcp6")}
+_NETLINK_SOCK_DIAG = 4  # linux/netlink.h; the socket module does not name it
+_SOCK_DIAG_BY_FAMILY = 20  # the message type of a query and of its answer
+_NLM_F_REQUEST = 1  # one socket, not a dump: the kernel looks it up by its addresses
+_NO_COOKIE = 0xFFFFFFFF
+_UID_AT = 16 + 64  # nlmsghdr, then inet_diag_msg's family..retrans (4), its sockid (48), expires and queues (12)
 _REFUSED = (
     b"Forbidden: this authmcp serves only the operating-system user who started it. Run your own "
     b"(`authmcp serve`) under your own account."
@@ -34,39 +38,44 @@ _REFUSED = (
 
 
 def peer_check_available() -> bool:
-    return _TABLES[4].is_file()
+    try:
+        socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG).close()
+    except (AttributeError, OSError):  # no AF_NETLINK outside Linux
+        return False
+    return True
 
 
-def _endpoint(address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> str:
-    """An address as the kernel writes it in /proc/net/tcp*: each 32-bit word in host byte order, then the port."""
-    words = struct.unpack(f"={len(address.packed) // 4}I", address.packed)
-    return "".join(f"{word:08X}" for word in words) + f":{port:04X}"
+def _query(family: int, peer: tuple[bytes, int], ours: tuple[bytes, int]) -> int | None:
+    """The uid of the TCP socket whose local end is `peer` and remote end `ours`, or None if there is none."""
+    sockid = (
+        struct.pack("!HH", peer[1], ours[1]) + peer[0].ljust(16, b"\0") + ours[0].ljust(16, b"\0")
+        + struct.pack("=III", 0, _NO_COOKIE, _NO_COOKIE)
+    )  # inet_diag_sockid: ports and addresses in network order, any interface, no cookie
+    request = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF) + sockid  # any state
+    header = struct.pack("=IHHII", 16 + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, 1, 0)
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as link:
+        link.send(header + request)
+        answer = link.recv(4096)
+    if len(answer) < _UID_AT + 4 or struct.unpack_from("=H", answer, 4)[0] != _SOCK_DIAG_BY_FAMILY:
+        return None  # NLMSG_ERROR: no such socket
+    return int(struct.unpack_from("=I", answer, _UID_AT)[0])
 
 
 def peer_uid(client: tuple[str, int], server: tuple[str, int]) -> int | None:
     """The uid owning the socket at the other end of the connection `client` → `server`, or None if not found.
 
-    That socket's local end is `client` and its remote end is `server`. An IPv4 connection may also come from an
-    IPv6 socket (an IPv4-mapped address), so both tables are searched.
+    An IPv4 connection may also come from an IPv6 socket (an IPv4-mapped address), so both are asked.
     """
     try:
-        local, remote = ipaddress.ip_address(client[0]), ipaddress.ip_address(server[0])
-    except ValueError:
+        peer, ours = ipaddress.ip_address(client[0]), ipaddress.ip_address(server[0])
+        family = socket.AF_INET if peer.version == 4 else socket.AF_INET6
+        found = _query(family, (peer.packed, client[1]), (ours.packed, server[1]))
+        if found is None and peer.version == 4 and ours.version == 4:
+            mapped = (ipaddress.IPv6Address(f"::ffff:{peer}").packed, client[1])
+            found = _query(socket.AF_INET6, mapped, (ipaddress.IPv6Address(f"::ffff:{ours}").packed, server[1]))
+    except (ValueError, OSError):
         return None
-    candidates = [(local.version, local, remote)]
-    if isinstance(local, ipaddress.IPv4Address) and isinstance(remote, ipaddress.IPv4Address):
-        candidates.append((6, ipaddress.IPv6Address(f"::ffff:{local}"), ipaddress.IPv6Address(f"::ffff:{remote}")))
-    for version, peer, ours in candidates:
-        wanted = f" {_endpoint(peer, client[1])} {_endpoint(ours, server[1])} "
-        try:
-            table = _TABLES[version].read_text()
-        except OSError:
-            continue
-        at = table.find(wanted)
-        if at != -1:
-            fields = table[at : table.find("\n", at)].split()
-            return int(fields[6])  # local, remote, state, queues, timer, retransmits, uid
-    return None
+    return found
 
 
 class SameUserOnly:
