@@ -8,17 +8,27 @@ It is protected like an authorization link (`/connect/<id>`, see browser_binding
 - The form carries a token derived from that cookie (HttpOnly): another site can neither read it nor make the
   browser post it. The page keeps the `Origin` header on its POST (Referrer-Policy `same-origin`; `no-referrer`
   would make Chromium send `Origin: null`, which the Host/Origin check refuses).
+- A yes needs a person's gesture in a real browser (`_not_a_persons`): the form is given only to a top-level
+  navigation, and an answer counts only from a click on this very page, as the browser's `Sec-Fetch-*` headers
+  say (sent to https and loopback origins by every current browser; where they cannot be expected, a plain http
+  public URL, they are checked when sent). Each page's form token is fresh and used once (by the process that
+  took it; the decision itself is made once, in the vault). An agent whose HTTP
+  client fetches the link and posts the form is refused, and does not bind the link to itself.
 - With `[api] verification = "custom"` or `"idp"`, a yes counts only once the person in the browser is shown to
   be the user the call acts for, by the same steps as consent: whoever made the link (an agent that can open
-  URLs and post forms, say) cannot approve its own call.
+  URLs and post forms, or drive a browser) cannot approve its own call. Without verification, a program that
+  runs as the user and drives a real browser can: docs/security.md says what single-user mode can prevent.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 import time
+from collections.abc import Mapping
 from html import escape
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,9 +36,11 @@ from starlette.routing import Route
 
 from mcp_server.observability.audit import flow_ref
 from mcp_server.authorization.service import AuthorizationService
+from mcp_server.authorization.browser_binding import BrowserAdmission
 from mcp_server.vault import Flow
 from mcp_server.vault.approvals import KIND, decide_approval, read_description
-from mcp_server.authorization.verification import CallbackError
+from mcp_server.authorization.verification import CallbackError, digest
+from mcp_server.config import is_loopback
 from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
 
 __all__ = ["create_approval_routes"]
@@ -43,6 +55,19 @@ _FORM = """<div style="background:#f6f8fa;padding:1rem;border-radius:6px">{descr
 <form method="post" action="{action}"><input type="hidden" name="csrf" value="{csrf}">
 <p><button type="submit" name="decision" value="approve">Approve this call</button>
 <button type="submit" name="decision" value="decline">Decline</button></p></form>"""
+
+
+def _not_a_persons(request: Request, *, expected: bool) -> str | None:
+    """Why this request is not a person's own step in a browser (None if it is): opening the link as a page of
+    its own (GET), or clicking a button of this page (POST). `expected`: browsers send `Sec-Fetch-*` here."""
+    fetch = {name: request.headers.get(f"sec-fetch-{name}") for name in ("site", "mode", "dest", "user")}
+    if fetch["mode"] is None:
+        return "not sent by a web browser" if expected else None
+    if fetch["mode"] != "navigate" or fetch["dest"] != "document":
+        return "not opened as a page of its own"
+    if request.method == "POST" and (fetch["site"] != "same-origin" or fetch["user"] != "?1"):
+        return "not a click on this page"
+    return None
 
 
 def _described(description: str) -> str:
@@ -72,12 +97,38 @@ def _answered(flow: Flow) -> Response:
 
 def create_approval_routes(service: AuthorizationService) -> list[Route]:
     flows = service.flows
+    public = urlsplit(flows.public_url)
+    fetch_metadata_expected = public.scheme == "https" or is_loopback(public.hostname or "")
+    spent: dict[str, float] = {}  # form nonces used in this process, until their flow expires
+
+    def form_token(admission: BrowserAdmission, cookies: Mapping[str, str]) -> str:
+        """A fresh token for one page: a nonce and its MAC under the flow's browser binding (flows.form_token),
+        so only a page shown to that browser can post it, on any replica."""
+        nonce = secrets.token_urlsafe(16)
+        return f"{nonce}.{digest(nonce + flows.form_token(admission, cookies))[:32]}"
+
+    def spend(token: object, admission: BrowserAdmission, cookies: Mapping[str, str]) -> bool:
+        nonce, _, mac = token.partition(".") if isinstance(token, str) else ("", "", "")
+        expected = digest(nonce + flows.form_token(admission, cookies))[:32]
+        if not nonce or not hmac.compare_digest(mac, expected) or nonce in spent:
+            return False
+        now = time.time()
+        for old in [n for n, until in spent.items() if until <= now] if len(spent) > 1000 else ():
+            del spent[old]
+        spent[nonce] = admission.flow.expires_at
+        return True
 
     async def approve(request: Request) -> Response:
         flow_id = request.path_params["flow_id"]
         unknown = page("Link not valid", "This approval link is not known. Go back to your app.", status_code=404)
         if len(flow_id) > 64:
             return unknown
+        refused = _not_a_persons(request, expected=fetch_metadata_expected)
+        if refused is not None:  # before the link is bound: an agent's fetch must not take it from the person
+            logger.info("approval %s: refused a request %s", flow_ref(flow_id), refused)
+            return page("Open this link in your browser", "An approval is answered by a person: open the link your "
+                        "app showed you in your web browser, read the call there and press a button.",
+                        f"Nothing was decided ({refused}).", status_code=403)
         # only opening the link binds it to a browser; a post from a browser without its cookie decides nothing
         admission = await flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
         if admission is None or admission.flow.kind != KIND:
@@ -95,15 +146,14 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
                         status_code=410)
         if flow.status not in _UNANSWERED or not open_now:
             return _answered(flow)
-        token = flows.form_token(admission, request.cookies)
         if request.method == "GET":
+            token = form_token(admission, request.cookies)
             return flows.set_browser_cookie(await _question(flow, token), admission)
 
         form = await request.form(max_files=0, max_fields=4)
-        sent = form.get("csrf")
-        if not isinstance(sent, str) or not hmac.compare_digest(sent, token):
-            return page("Open the link again", "This form was not sent from the page this browser was shown. "
-                        "Open the approval link again and decide there.", status_code=403)
+        if not spend(form.get("csrf"), admission, request.cookies):
+            return page("Open the link again", "This form was not sent from the page this browser was shown, or "
+                        "was already sent once. Open the approval link again and decide there.", status_code=403)
         if form.get("decision") != "approve":
             # A no is taken from the link's browser without verifying who is there: it only stops a call, which
             # whoever holds the link could do anyway by never approving it (and a call can always be asked again).

@@ -1,8 +1,12 @@
 """Approval on our page, in a real browser: a client without forms and the `/v1` API each get a link; the person
-approves or declines in Chromium; the call runs once only after a yes, and a forged form post decides nothing."""
+approves or declines in Chromium; the call runs once only after a yes, and a forged form post decides nothing.
+
+The agent that made the call can fetch URLs and post forms: in single-user mode without verification it must still
+not get its own call approved by fetching the link and posting the form (web/approve.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,22 @@ pytestmark = pytest.mark.anyio
 API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 API_KEY = "ak-approval-test-0c7e"
 ALICE = "tok-alice-approval-77d0"
+SEND = {"recipient": "bob@example.com", "subject": "Quarterly numbers", "body": "See attached."}
+# the Fetch Metadata a browser sends when a person opens a link, and when they click a button of that page
+OPENED = {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-User": "?1"}
+CLICKED = {**OPENED, "Sec-Fetch-Site": "same-origin"}
+
+
+def single_user(stack_factory: Any) -> Stack:
+    stack: Stack = stack_factory(approval={"policy": "listed", "tools": ["Gmail.SendEmail"]})
+    stack.start_http("--toolkit", API_TOOLKIT)
+    return stack
+
+
+def form_token(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
 
 
 async def decide(browser: Any, url: str, button: str, shot: Path) -> str:
@@ -119,3 +139,53 @@ async def test_the_page_shows_every_argument_whole_and_none_can_forge_another(
     assert items[0] == "recipient: eve@evil.example"
     assert items[2].startswith("body: Hi,\\n- recipient: boss@example.com\\u2028") and items[2].endswith("TAIL-7c1e")
     assert items[2].count("filler") == 800  # whole, nothing cut
+
+
+async def test_an_agent_fetching_its_own_approval_link_cannot_approve_it(
+    stack_factory: Any, chromium: Any, tmp_path: Path  # noqa: F811
+) -> None:
+    stack = single_user(stack_factory)
+    async with mcp_client(stack, "http") as client:  # no forms: the agent is handed the link, as a person would be
+        url = str(((await client.call_tool("Gmail_SendEmail", SEND)).meta or {})["url"])
+
+        async with httpx2.AsyncClient(trust_env=False) as agent:  # what an agent's fetch tool does
+            fetched = await agent.get(url)
+            posted = await agent.post(url, data={"decision": "approve"}, headers={"Origin": stack.base_url})
+            framed = await agent.get(url, headers={**OPENED, "Sec-Fetch-Dest": "iframe"})  # inside another page
+            scripted = await agent.get(url, headers={**OPENED, "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"})
+        for refused in (fetched, posted, framed, scripted):
+            assert refused.status_code == 403 and "Open this link in your browser" in refused.text
+            assert 'name="csrf"' not in refused.text and "bob@example.com" not in refused.text
+        assert not agent.cookies  # the link was not bound to the agent
+        assert (await client.call_tool("Gmail_SendEmail", SEND)).is_error
+
+        # the person opens the same link: it is still theirs to answer
+        said = await decide(chromium, url, "Approve this call", tmp_path / "approve")
+        assert "Approved" in said.split("---")[1]
+        ran = await client.call_tool("Gmail_SendEmail", SEND)
+        assert not ran.is_error and "bob@example.com" in texts(ran)
+
+
+async def test_an_answer_counts_only_as_a_click_on_the_page(stack_factory: Any) -> None:
+    stack = single_user(stack_factory)
+    async with mcp_client(stack, "http") as client:
+        url = str(((await client.call_tool("Gmail_SendEmail", SEND)).meta or {})["url"])
+        async with httpx2.AsyncClient(trust_env=False, headers={"Origin": stack.base_url}) as browser:
+            shown = await browser.get(url, headers=OPENED)
+            assert shown.status_code == 200
+            token = form_token(shown.text)
+            again = form_token((await browser.get(url, headers=OPENED)).text)
+            assert again != token  # every page its own token
+
+            approve = {"csrf": token, "decision": "approve"}
+            for not_a_click in (
+                {**CLICKED, "Sec-Fetch-User": ""},  # a script submitting the form, no user activation
+                {**CLICKED, "Sec-Fetch-Site": "cross-site"},  # another site's form aimed at ours
+                {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-origin"},  # fetch()
+            ):
+                refused = await browser.post(url, data=approve, headers={k: v for k, v in not_a_click.items() if v})
+                assert refused.status_code == 403 and "Nothing was decided" in refused.text
+            assert (await client.call_tool("Gmail_SendEmail", SEND)).is_error
+
+            declined = await browser.post(url, data={"csrf": token, "decision": "decline"}, headers=CLICKED)
+            assert declined.status_code == 200 and "Declined" in declined.text

@@ -7,11 +7,13 @@ that made the call: it can open URLs and post forms, and it must never get its o
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from arcadepy import AsyncArcade, BadRequestError
 from playwright.async_api import Browser, Page
@@ -226,3 +228,30 @@ async def test_custom_an_agent_relaying_its_verifier_link_to_the_user_gets_nothi
         ("failed", "the confirmation reached a browser other than the one that consented")
     ]
     assert not audit_rows(stack, "approval.granted")
+
+
+async def test_custom_each_approval_form_is_sent_once(stack_factory: Any) -> None:
+    """A yes with verification can be given again (to be sent to the verifier once more), but only from a page
+    opened again: the same form, replayed, is refused."""
+    stack: Stack = stack_factory(mcp_auth={"tokens": USERS}, approval=APPROVAL)
+    async with verifier_app(stack.base_url, API_KEY) as app:
+        stack.settings["api"] = {"keys": [API_KEY], "verification": "custom", "verifier_url": app.verify_url}
+        stack.start_http("--toolkit", API_TOOLKIT)
+        link = await approval_link(stack, ALICE)
+        opened = {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
+                  "Sec-Fetch-User": "?1"}
+        clicked = {**opened, "Sec-Fetch-Site": "same-origin", "Origin": stack.base_url}
+        async with httpx2.AsyncClient(trust_env=False) as browser:  # plays alice's browser, headers and all
+            shown = await browser.get(link, headers=opened)
+            token = re.search(r'name="csrf" value="([^"]+)"', shown.text)
+            assert token is not None
+            form = {"csrf": token.group(1), "decision": "approve"}
+            first = await browser.post(link, data=form, headers=clicked)
+            assert first.status_code == 303 and first.headers["location"].startswith(app.verify_url)
+            replayed = await browser.post(link, data=form, headers=clicked)
+            assert replayed.status_code == 403 and "already sent once" in replayed.text
+            fresh = re.search(r'name="csrf" value="([^"]+)"', (await browser.get(link, headers=opened)).text)
+            assert fresh is not None and fresh.group(1) != token.group(1)
+            second = await browser.post(link, data={**form, "csrf": fresh.group(1)}, headers=clicked)
+            # from a page opened again: sent to the verifier once more, with a new confirmation
+            assert second.status_code == 303 and second.headers["location"] != first.headers["location"]

@@ -246,12 +246,15 @@ async def test_digests_and_a_pending_approval_still_match_after_a_rotation_and_a
     assert old_key not in key_file.read_text()
 
     stack.start_http("--toolkit", toolkit)
-    async with httpx2.AsyncClient(trust_env=False, timeout=30) as browser:  # the person approves on the page
-        shown = await browser.get(approval_url)
+    # the person approves on the page: what is tested here is the rotation, so a plain client plays the browser,
+    # with the headers a browser sends for opening a link and clicking a button (web/approve.py checks them)
+    page = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none", "Sec-Fetch-User": "?1"}
+    async with httpx2.AsyncClient(trust_env=False, timeout=30) as browser:
+        shown = await browser.get(approval_url, headers=page)
         csrf = re.search(r'name="csrf" value="([^"]+)"', shown.text)
         assert shown.status_code == 200 and csrf is not None
         decided = await browser.post(approval_url, data={"csrf": csrf.group(1), "decision": "approve"},
-                                     headers={"Origin": stack.base_url})
+                                     headers={**page, "Sec-Fetch-Site": "same-origin", "Origin": stack.base_url})
         assert decided.status_code == 200 and "Approved" in decided.text
     async with api_client(stack) as http:
         ran = (await http.post("/v1/tools/execute", json=send)).json()
