@@ -14,12 +14,13 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Final, Generic, Literal, TypeVar
 
 __all__ = ["MISSING", "SwrCache", "Uncached"]
 
@@ -31,12 +32,11 @@ V = TypeVar("V")
 RETRY_SECONDS = 1.0  # after a failed background re-read, the stale entry is served this long before the next try
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
+class _Missing(enum.Enum):
+    MISSING = "MISSING"  # an enum member, so that `is MISSING` narrows a value's type
 
 
-MISSING = _Missing()  # `peek` found nothing servable: `await load(key)`
+MISSING: Final = _Missing.MISSING  # `peek` found nothing servable: `await load(key)`
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class SwrCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def peek(self, key: K) -> V | _Missing:
+    def peek(self, key: K) -> V | Literal[_Missing.MISSING]:
         """The servable value for `key` without awaiting, or MISSING. A stale hit starts one background re-read."""
         entry = self._entries.get(key)
         if entry is None:
@@ -102,7 +102,7 @@ class SwrCache(Generic[K, V]):
 
     async def get(self, key: K) -> V:
         value = self.peek(key)
-        return await self.load(key) if value is MISSING else value  # type: ignore[return-value]
+        return await self.load(key) if value is MISSING else value
 
     async def load(self, key: K) -> V:
         """Read `key` now (joining a read already in flight that no invalidation has overtaken)."""

@@ -85,13 +85,12 @@ class ConnectionService:
         self.revocation_retry_seconds = revocation_retry_seconds
         self.instance_id = instance_id or new_instance_id()
         self.run_dir = run_dir  # where live processes keep their run files (see instances.py); None: not known
-        cache = {"fresh_seconds": cache_seconds, "max_stale_seconds": MAX_STALE_FACTOR * cache_seconds,
-                 "max_entries": cache_entries}
+        bounds = {"fresh_seconds": cache_seconds, "max_stale_seconds": MAX_STALE_FACTOR * cache_seconds}
         self.cache: SwrCache[tuple[str, str], Connection | None] = SwrCache(
-            self._read_connection, name="connection", **cache
+            self._read_connection, name="connection", max_entries=cache_entries, **bounds
         )
         self.secret_cache: SwrCache[tuple[str, str], str | None] = SwrCache(
-            self._read_secret, name="user secret", **cache
+            self._read_secret, name="user secret", max_entries=cache_entries, **bounds
         )
         # changes made by other processes on this database (refreshes, revocations): drop what was cached of them
         vault.notices.subscribe_changes(self._changed_elsewhere, self._missed_changes)
@@ -143,14 +142,14 @@ class ConnectionService:
         """The connection as stored now (shared with a read of it already under way), kept in the view."""
         return await self.cache.load(key)
 
-    async def _read_connection(self, key: tuple[str, str]) -> Connection | None | Uncached[None]:
+    async def _read_connection(self, key: tuple[str, str]) -> Connection | None | Uncached[Connection | None]:
         try:
             return await self.vault.get_connection(*key)
         except DecryptionError as exc:  # not kept: a key restored later makes it readable again
             logger.error("connection of user %r to %s cannot be decrypted (%s); asking for authorization", *key, exc)
             return Uncached(None)
 
-    async def _read_secret(self, key: tuple[str, str]) -> str | None | Uncached[None]:
+    async def _read_secret(self, key: tuple[str, str]) -> str | None | Uncached[str | None]:
         try:
             return await self.vault.get_user_secret(*key)
         except DecryptionError as exc:

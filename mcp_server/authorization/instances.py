@@ -94,7 +94,7 @@ def forget_instance(run_dir: Path, instance_id: str) -> None:
 
 def running_instances(run_dir: Path) -> list[dict[str, Any]]:
     """What each live instance on this data directory wrote in its run file."""
-    found = []
+    found: list[dict[str, Any]] = []
     if not run_dir.is_dir():
         return found
     for path in sorted(run_dir.iterdir()):

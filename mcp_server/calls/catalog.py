@@ -339,7 +339,7 @@ def _describe(annotation: Any) -> Any:
     others = [e for e in extras if not isinstance(e, str)]
     if texts:
         others.append(Field(description=" ".join(texts)))
-    return Annotated[tuple([base, *others])] if others else base  # type: ignore[valid-type]
+    return Annotated[tuple([base, *others])] if others else base
 
 
 def _expressible(annotation: Any) -> bool:

@@ -192,7 +192,7 @@ class JwtVerifier:
         return self._clock() - self._fetched_at < interval
 
     def _backoff(self) -> float:
-        return min(self.JWKS_MAX_BACKOFF, self.JWKS_MIN_INTERVAL * 2 ** max(0, self._failures - 1))
+        return float(min(self.JWKS_MAX_BACKOFF, self.JWKS_MIN_INTERVAL * 2 ** max(0, self._failures - 1)))
 
     async def _key_set(self, *, refresh: bool) -> KeySet:
         attempted = self._fetched_at

@@ -86,7 +86,7 @@ def merge_entry(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
             text = path.read_text(encoding="utf-8")
             try:
                 loaded = json.loads(text) if text.strip() else {}
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise ConfigError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); fix it or move it away.") from None
             if not isinstance(loaded, dict) or not isinstance(loaded.get("mcpServers", {}), dict):
                 raise ConfigError(f"{path} does not hold a JSON object with an mcpServers object; fix it or move it away.")

@@ -26,7 +26,9 @@ async def who_am_i(context: ToolContext) -> dict[str, Any]:
     url = context.get_setting("userinfo_url") or os.environ.get("DEMO_USERINFO_URL") or DEFAULT_USERINFO_URL
     try:
         async with contextlib.AsyncExitStack() as stack:
-            http = context.http or await stack.enter_async_context(httpx2.AsyncClient(timeout=10))
+            http = context.http
+            if http is None:
+                http = await stack.enter_async_context(httpx2.AsyncClient(timeout=10))
             response = await http.get(url, headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}"})
     except httpx2.HTTPError:
         raise ToolExecutionError("The provider's userinfo endpoint could not be reached; try again later.") from None

@@ -31,10 +31,11 @@ from typing import Any
 import anyio
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from mcp_server._http import httpx2
-from mcp_server.config import Settings
+from mcp_server.config import ProviderSettings, Settings
 from mcp_server.errors import AuthmcpError
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.web_app import create_http_app, on_a_socket
@@ -59,7 +60,12 @@ class _DemoSettings(Settings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **others: PydanticBaseSettingsSource
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
@@ -116,12 +122,12 @@ async def run_demo(*, open_browser: bool, echo: Echo) -> dict[str, Any] | None:
                 settings = _DemoSettings(
                     public_url=base_url, data_dir=Path(folder) / "data", user_id="demo-user", log_level="WARNING",
                     toolkits=["mcp_server.demo.toolkit"], flow_wait_seconds=0,
-                    providers={"demo": {
-                        "name": "Demo provider", "authorize_url": f"{provider_url}/authorize",
-                        "token_url": f"{provider_url}/token", "userinfo_url": f"{provider_url}/userinfo",
-                        "revocation_url": f"{provider_url}/revoke", "issuer": provider_url,
-                        "client_id": CLIENT_ID, "client_secret": client_secret, "scopes": ["openid"],
-                    }},
+                    providers={"demo": ProviderSettings(
+                        name="Demo provider", authorize_url=f"{provider_url}/authorize",
+                        token_url=f"{provider_url}/token", userinfo_url=f"{provider_url}/userinfo",
+                        revocation_url=f"{provider_url}/revoke", issuer=provider_url,
+                        client_id=CLIENT_ID, client_secret=SecretStr(client_secret), scopes=["openid"],
+                    )},
                     toolkit_settings={"demo": {"userinfo_url": f"{provider_url}/userinfo"}},
                 )
                 async with open_runtime(settings, public_url=base_url) as runtime:
@@ -156,7 +162,7 @@ async def _stop_on_signal(scope: anyio.CancelScope, echo: Echo) -> None:
 
 async def _client_side(base_url: str, runtime: Runtime, open_browser: bool, echo: Echo) -> dict[str, Any]:
     async with httpx2.AsyncClient(timeout=30, trust_env=False) as http:
-        async with Client(streamable_http_client(f"{base_url}/mcp", http_client=http), mode="legacy") as client:  # type: ignore[arg-type]
+        async with Client(streamable_http_client(f"{base_url}/mcp", http_client=http), mode="legacy") as client:
             first = await client.call_tool(TOOL, {})
             if not first.is_error or not first.meta or "url" not in first.meta:
                 raise DemoError(f"{TOOL} did not ask for authorization: {_text(first)}")

@@ -16,7 +16,7 @@ import inspect
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from mcp_server.errors import ConfigError
 
@@ -93,12 +93,12 @@ def span(name: str, **attributes: str | int | float | bool | None) -> AbstractCo
     """A child span of the current one, or a shared no-op when traces are off. Attributes: names, never values."""
     if _tracer is None:
         return _NOOP
-    return _tracer.start_as_current_span(
+    return cast("AbstractContextManager[Any]", _tracer.start_as_current_span(
         name,
         attributes={k: v for k, v in attributes.items() if v is not None},
         record_exception=False,  # an exception's message may quote what it was given
         set_status_on_exception=False,
-    )
+    ))
 
 
 def trace_id() -> str | None:

@@ -176,7 +176,7 @@ async def discover_endpoints(provider: Provider, *, timeout: float) -> Provider:
             f"issuer must be exactly that."
         )
     methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-    found = {
+    found: dict[str, Any] = {
         "authorize_url": provider.authorize_url or metadata.get("authorization_endpoint"),
         "token_url": provider.token_url or metadata.get("token_endpoint"),
         "userinfo_url": provider.userinfo_url or metadata.get("userinfo_endpoint"),

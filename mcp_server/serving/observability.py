@@ -47,15 +47,15 @@ class Observability:
     async def run(self) -> None:
         """The metrics listener and the webhook sender, until cancelled (returns at once when neither is on)."""
         async with anyio.create_task_group() as tg:
-            if self.metrics is not None and self.metrics_socket is not None:
+            if self.metrics is not None and (metrics_socket := self.metrics_socket) is not None:
                 from mcp_server.serving.listeners import http_server
 
                 # the same DNS-rebinding defence as the main app: loopback names, allowed_hosts, or an
-                # address; no browser Origin at all (a scraper sends none)
+                # address; no other site's Origin (a scraper sends none)
                 app = HostCheck(self.metrics.own_app(), hosts=self.metrics_hosts, origins=[], ip_literals=True)
                 server = http_server(app, self.log_level)
                 server.config.lifespan = "off"
-                tg.start_soon(lambda: server.serve(sockets=[self.metrics_socket]))
+                tg.start_soon(lambda: server.serve(sockets=[metrics_socket]))
             if self.webhooks is not None:
                 tg.start_soon(self.webhooks.run)
 

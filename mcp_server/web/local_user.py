@@ -88,7 +88,7 @@ class SameUserOnly:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             client, server = scope.get("client"), scope.get("server")
-            owner = peer_uid(tuple(client), tuple(server)) if client and server else None  # type: ignore[arg-type]
+            owner = peer_uid((client[0], client[1]), (server[0], server[1])) if client and server else None
             if owner not in self.allowed:
                 logger.warning("refused a connection from another OS user (uid %s)", owner)
                 if scope["type"] == "http":

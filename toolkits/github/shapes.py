@@ -28,10 +28,10 @@ __all__ = [
 
 
 def body_text(text: Any, limit: int | None = None) -> str:
-    text = text if isinstance(text, str) else ""
-    if limit is not None and len(text) > limit:
-        return text[:limit] + " …"
-    return text
+    body = text if isinstance(text, str) else ""
+    if limit is not None and len(body) > limit:
+        return body[:limit] + " …"
+    return body
 
 
 def repository(data: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def pull_request(data: dict[str, Any], *, body_chars: int | None = None) -> dict
 
 
 def label_names(labels: Any) -> list[str]:
-    return [label.get("name") for label in labels or [] if isinstance(label, dict)]
+    return [label["name"] for label in labels or [] if isinstance(label, dict) and isinstance(label.get("name"), str)]
 
 
 def pull_request_details(data: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +167,8 @@ def commit(data: dict[str, Any]) -> dict[str, Any]:
     """`#/components/schemas/commit`: the SHA, the first line of the message and who wrote it when."""
     details = data.get("commit") or {}
     author = details.get("author") or {}
-    message = details.get("message") if isinstance(details.get("message"), str) else ""
+    raw = details.get("message")
+    message = raw if isinstance(raw, str) else ""
     return {
         "sha": data.get("sha"),
         "message": message.split("\n", 1)[0],
@@ -188,5 +189,6 @@ def branch(data: dict[str, Any]) -> dict[str, Any]:
 
 def git_ref(data: dict[str, Any]) -> dict[str, Any]:
     """`#/components/schemas/git-ref`, for a branch: its name without `refs/heads/` and the commit it points at."""
-    ref = data.get("ref") if isinstance(data.get("ref"), str) else ""
+    raw = data.get("ref")
+    ref = raw if isinstance(raw, str) else ""
     return {"branch": ref.removeprefix("refs/heads/"), "ref": ref, "sha": (data.get("object") or {}).get("sha")}

@@ -41,7 +41,7 @@ def text_to_adf(text: str) -> dict[str, Any]:
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
         lines = [line.rstrip() for line in block.split("\n")]
         paragraph: list[str] = []
-        kind, items = "", []  # the list being collected, if any
+        kind, items = "", list[str]()  # the list being collected, if any
 
         def flush_paragraph() -> None:
             if paragraph:
@@ -80,7 +80,8 @@ _BLOCKS = {"paragraph", "heading", "codeBlock", "blockquote", "panel", "mediaSin
 
 def _inline_text(node: dict[str, Any]) -> str:
     kind = node.get("type")
-    attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
+    raw = node.get("attrs")
+    attrs: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if kind == "text":
         text = str(node.get("text") or "")
         link = next((m.get("attrs", {}).get("href") for m in node.get("marks") or []

@@ -297,7 +297,8 @@ async def update_issue(
 
 
 def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
-    to = transition.get("to") if isinstance(transition.get("to"), dict) else {}
+    raw = transition.get("to")
+    to: dict[str, Any] = raw if isinstance(raw, dict) else {}
     return {"id": str(transition.get("id", "")), "name": transition.get("name") or "", "to_status": to.get("name")}
 
 

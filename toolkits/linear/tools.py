@@ -50,7 +50,7 @@ async def _team(context: ToolContext, value: Any) -> dict[str, Any]:
         nodes = (data.get("teams") or {}).get("nodes") or []
         if not nodes:
             raise ToolExecutionError(f"No Linear team has the key {ref!r}; see Linear_ListTeams for the keys.")
-        return nodes[0]
+        return dict(nodes[0])
     data = await graphql(context, queries.TEAM_STATES, {"id": ref}, what=f"the team {ref}")
     return data.get("team") or {}
 

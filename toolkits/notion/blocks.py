@@ -86,7 +86,8 @@ _PREFIX = {
 def block_lines(block: dict[str, Any]) -> list[str]:
     """One block as text lines (without its children)."""
     kind = str(block.get("type") or "")
-    content = block.get(kind) if isinstance(block.get(kind), dict) else {}
+    raw = block.get(kind)
+    content: dict[str, Any] = raw if isinstance(raw, dict) else {}
     text = plain(content.get("rich_text"))
     if kind in _PREFIX:
         return [_PREFIX[kind] + text]

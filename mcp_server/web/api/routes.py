@@ -128,12 +128,13 @@ def _upstream_kind(status_code: int) -> ErrorKind:
         return "UPSTREAM_RUNTIME_AUTH_ERROR"
     if status_code >= 500:
         return "UPSTREAM_RUNTIME_SERVER_ERROR"
-    return {
+    kinds: dict[int, ErrorKind] = {
         400: "UPSTREAM_RUNTIME_BAD_REQUEST",
         404: "UPSTREAM_RUNTIME_NOT_FOUND",
         422: "UPSTREAM_RUNTIME_VALIDATION_ERROR",
         429: "UPSTREAM_RUNTIME_RATE_LIMIT",
-    }.get(status_code, "UPSTREAM_RUNTIME_UNMAPPED")
+    }
+    return kinds.get(status_code, "UPSTREAM_RUNTIME_UNMAPPED")
 
 
 def _tool_error(exc: ToolExecutionError) -> ToolError:
