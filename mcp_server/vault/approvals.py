@@ -27,8 +27,10 @@ from mcp_server.vault.sealing import flow_context
 from mcp_server.vault.outages import translated
 from mcp_server.vault.store import Vault
 
-__all__ = ["KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description",
-           "use_answer"]
+__all__ = [
+    "KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description",
+    "use_answer",
+]
 
 KIND = "approval"
 
