@@ -3,13 +3,15 @@
 the destructive tool really ran.
 
 The adversary holds a retry that once ran the tool (same arguments, same sealed `requestState`, same "yes") and
-sends it again, to the same replica or another: the seal still verifies, so only the vault can tell it was used.
+sends it again, to the same replica or another, or twice at once: the seal still verifies, so only the vault can
+tell it was used.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 from mcp.client.session import ClientRequestContext
 from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult, InputRequiredResult
@@ -36,7 +38,7 @@ def outbox() -> Any:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str | None:
+def database_url(request: pytest.FixtureRequest) -> str | None:
     """None: the default SQLite file in the shared data_dir; else a fresh PostgreSQL database."""
     return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
 
@@ -46,9 +48,7 @@ async def say_yes(context: ClientRequestContext, params: ElicitRequestParams) ->
     return ElicitResult(action="accept", content={"approve": True})
 
 
-async def test_the_same_approved_retry_sent_again_runs_nothing(
-    stack_factory: Any, outbox: Receiver, database_url: str | None
-) -> None:
+def two_replicas(stack_factory: Any, outbox: Receiver, database_url: str | None) -> tuple[Stack, Stack]:
     database = {"database_url": database_url} if database_url else {}
     stack: Stack = stack_factory(
         replicas=1,
@@ -63,18 +63,28 @@ async def test_the_same_approved_retry_sent_again_runs_nothing(
     a, b = stack, stack.replica(0)
     a.start_http("--toolkit", OUTBOX_TOOLKIT)
     b.start_http("--toolkit", OUTBOX_TOOLKIT)
+    return a, b
 
+
+async def asked_and_answered(client: Any) -> dict[str, Any]:
+    """Ask the question (the SDK's own loop left aside) and build the retry that answers it with a yes."""
+    asked = await client.session.call_tool("Outbox_Send", SEND, allow_input_required=True)
+    assert isinstance(asked, InputRequiredResult) and asked.request_state
+    ((key, question),) = asked.input_requests.items()
+    assert isinstance(question.params, ElicitRequestFormParams)
+    assert "- recipient: bob@example.com" in question.params.message
+    return {
+        "input_responses": {key: ElicitResult(action="accept", content={"approve": True})},
+        "request_state": asked.request_state,
+    }
+
+
+async def test_the_same_approved_retry_sent_again_runs_nothing(
+    stack_factory: Any, outbox: Receiver, database_url: str | None
+) -> None:
+    a, b = two_replicas(stack_factory, outbox, database_url)
     async with mcp_client(a, "http", token=ALICE, elicitation_callback=say_yes) as on_a:
-        asked = await on_a.session.call_tool("Outbox_Send", SEND, allow_input_required=True)
-        assert isinstance(asked, InputRequiredResult) and asked.request_state
-        ((key, question),) = asked.input_requests.items()
-        assert isinstance(question.params, ElicitRequestFormParams)
-        assert "- recipient: bob@example.com" in question.params.message
-        retry: dict[str, Any] = {
-            "input_responses": {key: ElicitResult(action="accept", content={"approve": True})},
-            "request_state": asked.request_state,
-        }
-
+        retry = await asked_and_answered(on_a)
         ran = await on_a.call_tool("Outbox_Send", SEND, **retry)  # the person said yes once
         assert not ran.is_error, texts(ran)
         assert len(outbox.received) == 1
@@ -91,3 +101,24 @@ async def test_the_same_approved_retry_sent_again_runs_nothing(
         again = await on_b.call_tool("Outbox_Send", SEND)  # called again: asked again, a new yes runs it
         assert not again.is_error, texts(again)
     assert len(outbox.received) == 2
+
+
+async def test_two_copies_of_the_approved_retry_at_once_on_two_replicas_run_the_tool_once(
+    stack_factory: Any, outbox: Receiver, database_url: str | None
+) -> None:
+    a, b = two_replicas(stack_factory, outbox, database_url)
+    results: list[Any] = []
+    async with (
+        mcp_client(a, "http", token=ALICE, elicitation_callback=say_yes) as on_a,
+        mcp_client(b, "http", token=ALICE, elicitation_callback=say_yes) as on_b,
+    ):
+        retry = await asked_and_answered(on_a)
+
+        async def send(client: Any) -> None:
+            results.append(await client.call_tool("Outbox_Send", SEND, **retry))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send, on_a)
+            tg.start_soon(send, on_b)
+    assert sorted(r.is_error for r in results) == [False, True], [texts(r) for r in results]
+    assert len(outbox.received) == 1
