@@ -436,6 +436,24 @@ def test_revocation_endpoint_can_fail(auth_server: AuthServer, http: httpx2.Clie
     )
 
 
+def test_authorization_responses_can_leave_out_iss_or_name_another_issuer(
+    auth_server: AuthServer, http: httpx2.Client
+) -> None:
+    metadata = http.get(f"{auth_server.base_url}/.well-known/oauth-authorization-server").json()
+    verifier, challenge = pkce_pair()
+    auth_server.set_behavior(authorization_response_iss="omit")  # still advertised: what a mix-up attack sends
+    assert metadata["authorization_response_iss_parameter_supported"] is True
+    assert "iss" not in query(auth_server.consent(http, authorize_url(auth_server, challenge), "alice"))
+    assert "iss" not in query(auth_server.consent(http, authorize_url(auth_server, challenge), "alice", allow=False))
+    auth_server.set_behavior(authorization_response_iss="wrong")
+    sent = query(auth_server.consent(http, authorize_url(auth_server, challenge), "alice"))["iss"]
+    assert sent != auth_server.issuer
+    auth_server.set_behavior(authorization_response_iss="send")
+    assert query(auth_server.consent(http, authorize_url(auth_server, challenge), "alice"))["iss"] == auth_server.issuer
+    with pytest.raises(AuthServerError, match="HTTP 400"):
+        auth_server.set_behavior(authorization_response_iss="sometimes")
+
+
 def test_behavior_rejects_unknown_values(auth_server: AuthServer) -> None:
     with pytest.raises(AuthServerError, match="HTTP 400"):
         auth_server.set_behavior(token_endpoint="explode")

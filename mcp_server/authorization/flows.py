@@ -30,6 +30,7 @@ from mcp_server.toolkit.tool import OAuth2
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
+from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.authorization.verification import (
@@ -277,10 +278,10 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Landing:
         provider = self.provider(flow.provider_id)
-        # RFC 9207: a mismatched issuer means the response came from another provider (mix-up, RFC 9700 §4.4).
-        issuer = params.get("iss")
-        if issuer is not None and provider.issuer is not None and issuer != provider.issuer:
-            raise CallbackError(f"The response did not come from {provider.name}.", flow_id=flow.id)
+        # RFC 9207: a missing or mismatched issuer may be another provider's response (mix-up, RFC 9700 §4.4)
+        if not issuer_matches(provider, params):
+            told = f"The response did not come from {provider.name}, so nothing was stored."
+            raise CallbackError(told, flow_id=flow.id)
         error = params.get("error")
         if error:
             if error == "access_denied":

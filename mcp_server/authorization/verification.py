@@ -33,6 +33,7 @@ from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import Provider
 from mcp_server.providers import oauth2
+from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.observability.telemetry import traced
 from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.vault.approvals import decide_approval
@@ -320,10 +321,10 @@ class VerificationSteps:
     async def _signed_in_subject(self, flow: Flow, params: Mapping[str, str]) -> str:
         idp = self.idp
         assert idp is not None and flow.code_verifier is not None
-        issuer = params.get("iss")
-        # RFC 9207 §2.4: an issuer that says it sends `iss` must have sent it, and it must be this issuer's
-        if (issuer is None and idp.sends_iss) or (issuer is not None and issuer != idp.issuer):
-            raise CallbackError("The sign-in response did not come from the expected issuer.", flow_id=flow.id)
+        if not issuer_matches(idp, params):  # RFC 9207: the response may be another server's (mix-up)
+            raise CallbackError(
+                "The sign-in response did not come from the expected issuer, so nothing was connected.", flow_id=flow.id
+            )
         if params.get("error"):
             raise CallbackError("The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id)
         code = params.get("code")

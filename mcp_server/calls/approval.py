@@ -5,7 +5,9 @@ and `toolkits` overriding the policy per toolkit. A tool is "destructive" when i
 (`@tool(destructive=True)`, or no hint at all on a tool that is not read-only: MCP's default is destructive).
 
 An approval answers one call, not a tool: it is bound to the user, the tool and a keyed digest of the exact
-arguments, so a yes given for one email cannot send another.
+arguments, so a yes given for one email cannot send another. And it is used once: a page's yes moves its row to
+"used", a form's answer (2026-07-28) inserts the row of its question's nonce, so the same retry sent again, to
+any replica, finds it taken and runs nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -37,7 +40,7 @@ from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.config import ApprovalSettings
 from mcp_server.observability.audit import flow_ref
 from mcp_server.errors import ConfigError
-from mcp_server.vault.approvals import consume_approval, create_approval, find_pending_approval
+from mcp_server.vault.approvals import consume_approval, create_approval, find_pending_approval, use_answer
 
 if TYPE_CHECKING:
     from mcp_server.authorization.service import AuthorizationService
@@ -128,6 +131,7 @@ def _visible(text: str) -> str:
 
 
 APPROVAL_KEY = "approve"  # the input request's key in a 2026-07-28 InputRequiredResult
+_STATE_PREFIX = "approval"
 
 
 def _form_elicitation_supported(ctx: ServerRequestContext[Any, Any]) -> bool:
@@ -178,13 +182,25 @@ class Approvals:
         # the client (or the agent behind it) answers in-band.
         if _form_elicitation_supported(ctx) and self.service.verification == "none":
             if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-                state = f"approval:{digest}"  # sealed by the SDK: the answer is bound to this very call
                 response = (params.input_responses or {}).get(APPROVAL_KEY)
-                if response is None or params.request_state != state:
+                answered = _answered_question(params.request_state, digest) if response is not None else None
+                if answered is None:
                     audit("approval.asked", "in the client")
                     form = ElicitRequestFormParams(message=question, requested_schema=APPROVAL_SCHEMA)
                     return InputRequiredResult(
-                        input_requests={APPROVAL_KEY: ElicitRequest(params=form)}, request_state=state
+                        input_requests={APPROVAL_KEY: ElicitRequest(params=form)},
+                        request_state=_question_state(digest, time.time() + self.ttl),
+                    )
+                nonce, expires_at = answered
+                # the SDK's seal proves we asked, not that the answer is fresh: the same retry sent again would
+                # pass it too, so each question's answer is taken once, in the database every replica shares
+                if not await use_answer(
+                    self.service.vault, nonce, user_id, definition.api_name, digest, expires_at=expires_at
+                ):
+                    audit("approval.declined", "in the client", "replayed")
+                    return _refused(
+                        f"This approval of {definition.api_name} was already used, so the tool did not run again. "
+                        f"To run it again, call the tool again: the user will be asked again."
                     )
                 return self._decided(response, definition, lambda outcome: audit(_event(outcome), "in the client", outcome))
             if ctx.session.can_send_request:
@@ -248,6 +264,21 @@ class Approvals:
                 detail="asked on a page", flow_ref=flow_ref(flow.id),
             )
         return flow
+
+
+def _question_state(digest: str, expires_at: float) -> str:
+    """The `requestState` of one form question (sealed by the SDK): this call's digest, a nonce of this question
+    alone, and when its answer stops counting."""
+    return f"{_STATE_PREFIX}:{digest}:{secrets.token_urlsafe(16)}:{int(expires_at)}"
+
+
+def _answered_question(state: str | None, digest: str) -> tuple[str, float] | None:
+    """(nonce, expiry) of the question this retry answers, if it was asked for this very call and is unexpired."""
+    parts = (state or "").split(":")
+    if len(parts) != 4 or parts[0] != _STATE_PREFIX or parts[1] != digest or not parts[3].isdigit():
+        return None  # another step's state (an authorization's), or another call's: ask
+    expires_at = float(parts[3])
+    return (parts[2], expires_at) if time.time() < expires_at else None
 
 
 def _event(outcome: str) -> str:

@@ -6,7 +6,7 @@ It prints one line, `READY http://127.0.0.1:<port>`, once its socket is listenin
 
 - authorization code grant (RFC 6749 §4.1) with PKCE S256 required of every client (RFC 7636),
   exact redirect URI matching, codes that live 60 s and whose reuse revokes what they produced;
-- `iss` in every authorization response (RFC 9207);
+- `iss` in every authorization response (RFC 9207), which tests can have left out or wrong (/_admin/behavior);
 - refresh tokens that rotate (a rotated one presented again revokes the whole grant), or with
   --no-refresh-rotation stay valid and are not reissued;
 - revocation (RFC 7009), userinfo, metadata (RFC 8414 and OpenID discovery), and a JWKS whose

@@ -23,6 +23,7 @@ from mcp_server.demo.authserver_oauth import (
     ADVERTISED_SCOPES,
     CLIENT_AUTH_METHODS,
     HANG_SECONDS,
+    ISS_BEHAVIORS,
     REVOCATION_BEHAVIORS,
     TOKEN_BEHAVIORS,
     AccessToken,
@@ -35,6 +36,7 @@ from mcp_server.demo.authserver_oauth import (
     Settings,
     Store,
     StrictCodeChallenge,
+    WRONG_ISSUER,
     User,
     log,
 )
@@ -100,11 +102,13 @@ def _bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=400)
 
 
-def _with_issuer(answer: Response, issuer: str) -> Response:
-    """RFC 9207: every redirect back to the client, error or not, names this issuer."""
+def _with_issuer(answer: Response, issuer: str, behavior: str) -> Response:
+    """RFC 9207: every redirect back to the client, error or not, names this issuer (unless a test says otherwise:
+    `behavior` "omit" sends no `iss`, "wrong" another issuer's)."""
     location = answer.headers.get("location")
-    if answer.status_code == 302 and location:
-        answer.headers["location"] = add_params_to_uri(location, [("iss", issuer)])
+    if answer.status_code == 302 and location and behavior != "omit":
+        sent = issuer if behavior == "send" else WRONG_ISSUER
+        answer.headers["location"] = add_params_to_uri(location, [("iss", sent)])
     return answer
 
 
@@ -150,7 +154,7 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
             grant = server.get_consent_grant(incoming, end_user=None)
         except OAuth2Error as error:
             if error.redirect_uri:  # set by authlib only once the client and its redirect_uri are known good
-                return _with_issuer(server.handle_error_response(None, error), settings.issuer)
+                return _with_issuer(server.handle_error_response(None, error), settings.issuer, store.iss_behavior)
             description = html.escape(error.description or "")
             text = f"<p><code>{html.escape(error.error or '')}</code></p><p>{description}</p>"
             return _page("Authorization error", text, 400)
@@ -169,7 +173,7 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
                 return _consent_page(request, client_id, scope, problem, 400)
             user = User(username)
         answer = server.create_authorization_response(grant.request, grant_user=user, grant=grant)
-        return _with_issuer(answer, settings.issuer)
+        return _with_issuer(answer, settings.issuer, store.iss_behavior)
 
     async def token(request: Request) -> Response:
         incoming = await _incoming(request)
@@ -230,18 +234,25 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
 
     async def behavior(request: Request) -> Response:
         body = await _json_body(request)
-        unknown = set(body) - {"token_endpoint", "revocation_endpoint"}
+        unknown = set(body) - {"token_endpoint", "revocation_endpoint", "authorization_response_iss"}
         if unknown:
             return _bad_request(f"unknown keys: {sorted(unknown)}")
         token_behavior = body.get("token_endpoint")
         revocation_behavior = body.get("revocation_endpoint")
+        iss_behavior = body.get("authorization_response_iss")
         if token_behavior is not None and token_behavior not in TOKEN_BEHAVIORS:
             return _bad_request(f"token_endpoint must be one of {sorted(TOKEN_BEHAVIORS)}")
         if revocation_behavior is not None and revocation_behavior not in REVOCATION_BEHAVIORS:
             return _bad_request(f"revocation_endpoint must be one of {sorted(REVOCATION_BEHAVIORS)}")
+        if iss_behavior is not None and iss_behavior not in ISS_BEHAVIORS:
+            return _bad_request(f"authorization_response_iss must be one of {sorted(ISS_BEHAVIORS)}")
         store.token_behavior = token_behavior or store.token_behavior
         store.revocation_behavior = revocation_behavior or store.revocation_behavior
-        return JSONResponse({"token_endpoint": store.token_behavior, "revocation_endpoint": store.revocation_behavior})
+        store.iss_behavior = iss_behavior or store.iss_behavior
+        return JSONResponse({
+            "token_endpoint": store.token_behavior, "revocation_endpoint": store.revocation_behavior,
+            "authorization_response_iss": store.iss_behavior,
+        })
 
     async def revoke_user(request: Request) -> Response:
         username = (await _json_body(request)).get("username")

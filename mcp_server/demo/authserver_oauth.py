@@ -34,6 +34,10 @@ HANG_SECONDS = 30.0
 ADVERTISED_SCOPES = ["openid", "profile", "email", "offline_access", "mcp"]
 TOKEN_BEHAVIORS = {"normal", "hang", "error_400_echo", "error_500_html"}
 REVOCATION_BEHAVIORS = {"normal", "error_503"}
+# what authorization responses carry as `iss` (RFC 9207; the metadata always says they carry it): this issuer,
+# nothing (what a mix-up attacker's response looks like), or another issuer's identifier
+ISS_BEHAVIORS = {"send", "omit", "wrong"}
+WRONG_ISSUER = "https://another-issuer.example"
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 §3.3
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -177,6 +181,7 @@ class Store:
     userinfo_requests: int = 0
     token_behavior: str = "normal"
     revocation_behavior: str = "normal"
+    iss_behavior: str = "send"
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,21 @@ the readable description of the call, which holds argument values, is stored enc
 pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired). With user
 verification a yes goes pending -> awaiting_verification (the description held as `{"description": ...}` with
 the confirmation, see verification.py) -> exchanging -> completed once the person is shown to be the user.
+
+An approval answered in the client's form (2026-07-28) leaves a row only once its answer is used: inserted as
+"used", its id a digest of the question's nonce, kept (like any flow, see `purge_flows`) until the question has
+expired, so a second use of the same answer, on any replica, collides with it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mcp_server.vault.schema import flows
 from mcp_server.vault.flow_store import Flow
@@ -21,7 +27,10 @@ from mcp_server.vault.sealing import flow_context
 from mcp_server.vault.outages import translated
 from mcp_server.vault.store import Vault
 
-__all__ = ["KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description"]
+__all__ = [
+    "KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description",
+    "use_answer",
+]
 
 KIND = "approval"
 
@@ -105,3 +114,26 @@ async def consume_approval(vault: Vault, user_id: str, tool: str, digest: str) -
             .values(status="used", held_tokens=None)
         )
     return result.rowcount == 1
+
+
+@translated
+async def use_answer(
+    vault: Vault, nonce: str, user_id: str, tool: str, digest: str, *, expires_at: float
+) -> bool:
+    """Take the answer to the form question `nonce` (about this call), once. Returns False if it was taken before.
+
+    The row is left without `completed_at`, so purging keeps it until `expires_at` has passed: until then a second
+    use would otherwise go unnoticed (past it, the question itself is refused as expired).
+    """
+    row_id = hashlib.sha256(b"approval answer:" + nonce.encode()).hexdigest()  # never a link anyone was given
+    try:
+        async with vault.engine.begin() as conn:
+            await conn.execute(
+                insert(flows).values(
+                    id=row_id, kind=KIND, user_id=user_id, provider_id=tool, scopes=digest, status="used",
+                    created_at=time.time(), expires_at=expires_at,
+                )
+            )
+    except IntegrityError:  # the primary key is taken: this answer was used already, here or on another replica
+        return False
+    return True

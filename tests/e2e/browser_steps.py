@@ -10,11 +10,22 @@ from playwright.async_api import BrowserContext, Page
 
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, Stack
 from tests.support.browser import page_text
 
 SAMPLE_TOOLKIT = str(REPO / "tests" / "support" / "sample_toolkit.py")
 API_KEY = "api-key-consent-3f9a"
+
+
+def idp_stack(stack_factory: Any, *serve_args: str, **settings: Any) -> Stack:
+    """A running authmcp with `[api] verification = "idp"`: the test provider is also the issuer users sign in at."""
+    stack: Stack = stack_factory(provider_options={"sign_in_client": True}, **settings)
+    stack.settings["mcp_auth"] = {"jwt_issuer": stack.provider.issuer, "jwks_url": stack.provider.jwks_uri}
+    stack.settings["api"] = {
+        "verification": "idp", "idp_client_id": SIGN_IN_CLIENT_ID, "idp_client_secret": SIGN_IN_CLIENT_SECRET,
+    }
+    stack.start_http(*serve_args)
+    return stack
 
 
 async def call(stack: Stack, token: str, tool: str = "Demo_WhoAmI") -> Any:

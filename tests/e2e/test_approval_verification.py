@@ -19,9 +19,9 @@ from arcadepy import AsyncArcade, BadRequestError
 from playwright.async_api import Browser, Page
 
 from tests.conftest import REPO
-from tests.e2e.browser_steps import API_KEY, answer_consent, flow_id_of, open_page, text_at
+from tests.e2e.browser_steps import API_KEY, answer_consent, flow_id_of, idp_stack, open_page, text_at
 from tests.e2e.clients import mcp_client
-from tests.e2e.conftest import SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, Stack, texts
+from tests.e2e.conftest import Stack, texts
 from tests.e2e.verifier import verifier_app
 from tests.support.browser import page_text
 
@@ -162,20 +162,10 @@ async def test_custom_a_decline_is_taken_from_the_links_browser_without_verifica
 
 # ---------------------------------------------------------------- verification = "idp"
 
-def idp_stack(stack_factory: Any) -> Stack:
-    stack: Stack = stack_factory(provider_options={"sign_in_client": True}, approval=APPROVAL)
-    stack.settings["mcp_auth"] = {"jwt_issuer": stack.provider.issuer, "jwks_url": stack.provider.jwks_uri}
-    stack.settings["api"] = {
-        "verification": "idp", "idp_client_id": SIGN_IN_CLIENT_ID, "idp_client_secret": SIGN_IN_CLIENT_SECRET,
-    }
-    stack.start_http("--toolkit", API_TOOLKIT)
-    return stack
-
-
 async def test_idp_an_approval_counts_only_when_the_calls_own_user_signs_in(
     stack_factory: Any, chromium: Browser
 ) -> None:
-    stack = idp_stack(stack_factory)
+    stack = idp_stack(stack_factory, "--toolkit", API_TOOLKIT, approval=APPROVAL)
     alice = stack.provider.mint_jwt(sub="alice", aud=f"{stack.base_url}/mcp")
 
     # someone else signs in after approving: refused, the tool does not run

@@ -22,11 +22,12 @@ from tests.e2e.browser_steps import (
     answer_consent,
     call,
     flow_id_of,
+    idp_stack,
     link_for,
     open_page,
     text_at,
 )
-from tests.e2e.conftest import SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, Stack, texts
+from tests.e2e.conftest import SIGN_IN_CLIENT_ID, Stack, texts
 from tests.e2e.verifier import VerifierApp, verifier_app
 from tests.support.browser import page_text
 
@@ -151,16 +152,6 @@ async def test_the_callback_completes_only_in_the_browser_that_opened_the_link(
 
 
 # ---------------------------------------------------------------- verification = "idp"
-
-def idp_stack(stack_factory: Any) -> Stack:
-    stack: Stack = stack_factory(provider_options={"sign_in_client": True})
-    stack.settings["mcp_auth"] = {"jwt_issuer": stack.provider.issuer, "jwks_url": stack.provider.jwks_uri}
-    stack.settings["api"] = {
-        "verification": "idp", "idp_client_id": SIGN_IN_CLIENT_ID, "idp_client_secret": SIGN_IN_CLIENT_SECRET,
-    }
-    stack.start_http()
-    return stack
-
 
 async def test_idp_verification_completes_for_the_flows_own_user(stack_factory: Any, chromium: Browser) -> None:
     stack = idp_stack(stack_factory)

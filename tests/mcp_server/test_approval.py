@@ -3,13 +3,14 @@ and the trail each decision leaves."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from mcp import Client
 from mcp.client.session import ClientRequestContext
-from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult, InputRequiredResult
 
 from mcp_server.calls.approval import ApprovalPolicy, describe_call
 from mcp_server.observability.audit import AuditQuery, read_audit
@@ -162,3 +163,28 @@ async def test_with_verification_a_yes_in_the_clients_form_is_never_asked_for(ma
     assert not seen  # no form was offered to the client
     assert result.is_error and f"{PUBLIC_URL}/approve/" in text(result)
     assert sample_toolkit.DELETED == []
+
+
+async def test_a_form_answer_is_taken_once_and_its_record_kept_until_the_question_expires(runtime: Runtime) -> None:
+    seen: list[ElicitRequestParams] = []
+    async with Client(runtime.mcp, elicitation_callback=answering("accept", True, seen)) as client:  # type: ignore[arg-type]
+        asked = await client.session.call_tool("Sample_DeleteNote", {"note": "drafts"}, allow_input_required=True)
+        assert isinstance(asked, InputRequiredResult)
+        retry: dict[str, Any] = {
+            "input_responses": {"approve": ElicitResult(action="accept", content={"approve": True})},
+            "request_state": asked.request_state,
+        }
+        assert not (await client.call_tool("Sample_DeleteNote", {"note": "drafts"}, **retry)).is_error
+        replay = await client.call_tool("Sample_DeleteNote", {"note": "drafts"}, **retry)
+        assert replay.is_error and "already used" in text(replay)
+        assert sample_toolkit.DELETED == ["drafts"]
+
+        # purging keeps the record while the question could still be answered, and removes it once it cannot
+        assert await runtime.vault.purge_flows(time.time()) == 0
+        assert (await client.call_tool("Sample_DeleteNote", {"note": "drafts"}, **retry)).is_error
+        assert await runtime.vault.purge_flows(time.time() + runtime.settings.flow_ttl_seconds + 1) == 1
+    assert sample_toolkit.DELETED == ["drafts"] and not seen  # the SDK's own loop never had to ask
+    assert await trail(runtime) == [
+        ("approval.asked", None), ("approval.granted", "granted"), ("tool.call", "ok"),
+        ("approval.declined", "replayed"), ("approval.declined", "replayed"),
+    ]

@@ -156,9 +156,20 @@ class AuthServer:
     def reset_stats(self) -> None:
         self._admin("POST", "reset_stats")
 
-    def set_behavior(self, *, token_endpoint: str | None = None, revocation_endpoint: str | None = None) -> None:
-        """token_endpoint: normal | hang | error_400_echo | error_500_html; revocation_endpoint: normal | error_503."""
-        body = {"token_endpoint": token_endpoint, "revocation_endpoint": revocation_endpoint}
+    def set_behavior(
+        self,
+        *,
+        token_endpoint: str | None = None,
+        revocation_endpoint: str | None = None,
+        authorization_response_iss: str | None = None,
+    ) -> None:
+        """token_endpoint: normal | hang | error_400_echo | error_500_html; revocation_endpoint: normal | error_503;
+        authorization_response_iss (RFC 9207, always advertised in the metadata): send (this issuer) | omit (none:
+        what a mix-up attacker's response looks like) | wrong (another issuer's identifier)."""
+        body = {
+            "token_endpoint": token_endpoint, "revocation_endpoint": revocation_endpoint,
+            "authorization_response_iss": authorization_response_iss,
+        }
         self._admin("POST", "behavior", {k: v for k, v in body.items() if v is not None})
 
     def revoke_user(self, username: str) -> int:
