@@ -22,6 +22,8 @@ token); a tool's own failure is an `output.error` of Arcade's kinds. No answer e
 
 from __future__ import annotations
 
-from mcp_server.web.api.routes import ALREADY_COMPLETED_ID, MAX_BODY_BYTES, create_api_routes
+from mcp_server.web.api.edge import MAX_BODY_BYTES
+from mcp_server.web.api.outcomes import ALREADY_COMPLETED_ID
+from mcp_server.web.api.routes import create_api_routes
 
 __all__ = ["ALREADY_COMPLETED_ID", "MAX_BODY_BYTES", "create_api_routes"]
