@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_server.vault.keyring import Keyring
+from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import connections, digest_keys, flows, revocations, user_secrets
 from mcp_server.vault.sealing import (
     connection_context,
@@ -24,7 +25,7 @@ from mcp_server.vault.sealing import (
     secret_context,
 )
 
-__all__ = ["reencrypt"]
+__all__ = ["KeyUpkeep", "reencrypt"]
 
 BATCH_ROWS = 200
 MAX_PASSES = 20  # a row rewritten by a writer on an old key, pass after pass, is a misconfigured replica
@@ -83,3 +84,37 @@ async def _table(engine: AsyncEngine, keyring: Keyring, table: Table, columns: t
         if len(rows) < BATCH_ROWS:
             return count
         last_id = rows[-1]["id"]
+
+
+@translate_outages
+class KeyUpkeep:
+    """Key rotation as `Vault` methods (mixed into it, using its engine and keyring)."""
+
+    _engine: AsyncEngine
+    _reader: AsyncEngine
+    keyring: Keyring
+
+    async def rotate_keys(self, new_keyring: Keyring) -> int:
+        """Re-encrypt every stored value with `new_keyring`'s first key (see rotation.py); `new_keyring` must still
+        hold the old keys. Returns the number of rows re-encrypted."""
+        count = await reencrypt(self._engine, new_keyring)
+        self.keyring = new_keyring
+        return count
+
+    async def keys_in_use(self) -> dict[str, int]:
+        """How many rows each key id still encrypts."""
+        counts: dict[str, int] = {}
+        async with self._reader.connect() as conn:
+            for table, sealed in (
+                (connections, None),
+                (flows, or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None))),
+                (revocations, None),
+                (user_secrets, None),
+                (digest_keys, None),
+            ):
+                query = select(table.c.key_id, func.count()).group_by(table.c.key_id)
+                if sealed is not None:
+                    query = query.where(sealed)
+                for key_id, n in await conn.execute(query):
+                    counts[key_id] = counts.get(key_id, 0) + int(n)
+        return counts

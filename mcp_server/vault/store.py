@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, insert, or_, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +30,9 @@ from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.local_notices import LocalFlowNotices
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages
-from mcp_server.vault.schema import connections, digest_keys, flows, revocations, user_secrets
+from mcp_server.vault.revocation_queue import RevocationQueue
+from mcp_server.vault.rotation import KeyUpkeep
+from mcp_server.vault.schema import connections, revocations, user_secrets
 
 __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
 
@@ -50,7 +52,7 @@ def async_database_url(url: str) -> str:
 
 
 @translate_outages
-class Vault(Bookkeeping, FlowStore):
+class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
     """Storage for connections and flows. Create with `Vault.open`, close with `aclose`."""
 
     def __init__(self, engine: AsyncEngine, keyring: Keyring):
@@ -339,40 +341,6 @@ class Vault(Bookkeeping, FlowStore):
         self.notices.change_committed(("connection", user_id, provider_id))
         return True
 
-    async def due_revocations(self, limit: int = 50) -> list[PendingRevocation]:
-        query = (
-            select(revocations)
-            .where(revocations.c.next_attempt_at <= time.time())
-            .order_by(revocations.c.next_attempt_at)
-            .limit(limit)
-        )
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [
-            PendingRevocation(
-                id=row["id"], user_id=row["user_id"], provider_id=row["provider_id"],
-                token=self.keyring.decrypt(row["token"], revocation_context(row["id"])),
-                token_type_hint=row["token_type_hint"], attempts=row["attempts"],
-            )
-            for row in rows
-        ]
-
-    async def finish_revocation(self, revocation_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(revocations.delete().where(revocations.c.id == revocation_id))
-
-    async def postpone_revocation(self, revocation_id: str, *, delay: float, error: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(revocations)
-                .where(revocations.c.id == revocation_id)
-                .values(attempts=revocations.c.attempts + 1, next_attempt_at=time.time() + delay, last_error=error)
-            )
-
-    async def count_revocations(self) -> int:
-        async with self._reader.connect() as conn:
-            return int((await conn.execute(select(func.count()).select_from(revocations))).scalar_one())
-
     def _select_connection(self, user_id: str, provider_id: str) -> Any:
         return select(connections).where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
 
@@ -399,35 +367,6 @@ class Vault(Bookkeeping, FlowStore):
             updated_at=row["updated_at"],
             token_extras=json.loads(row["token_extras"] or "{}"),
         )
-
-    # ---------------------------------------------------------------- keys
-
-    async def rotate_keys(self, new_keyring: Keyring) -> int:
-        """Re-encrypt every stored value with `new_keyring`'s first key (see rotation.py); `new_keyring` must still
-        hold the old keys. Returns the number of rows re-encrypted."""
-        from mcp_server.vault.rotation import reencrypt
-
-        count = await reencrypt(self._engine, new_keyring)
-        self.keyring = new_keyring
-        return count
-
-    async def keys_in_use(self) -> dict[str, int]:
-        """How many rows each key id still encrypts."""
-        counts: dict[str, int] = {}
-        async with self._reader.connect() as conn:
-            for table, sealed in (
-                (connections, None),
-                (flows, or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None))),
-                (revocations, None),
-                (user_secrets, None),
-                (digest_keys, None),
-            ):
-                query = select(table.c.key_id, func.count()).group_by(table.c.key_id)
-                if sealed is not None:
-                    query = query.where(sealed)
-                for key_id, n in await conn.execute(query):
-                    counts[key_id] = counts.get(key_id, 0) + int(n)
-        return counts
 
     # ---------------------------------------------------------------- secrets users type in
 
