@@ -88,6 +88,14 @@ def test_a_data_dir_without_permission_is_one_line(tmp_path: Path) -> None:
     assert_one_line(result, "Permission denied", str(locked / "data"))
 
 
+def test_revoking_a_connection_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data")}
+    assert run("connections", "list", cwd=tmp_path, env=env).returncode == 0  # the database exists, empty
+    result = run("connections", "revoke", "demo", "--user", "alice", cwd=tmp_path, env=env)
+    assert_one_line(result, "'alice' has no connection to 'demo'", "authmcp connections list")
+    assert result.stdout == ""
+
+
 def test_version(tmp_path: Path) -> None:
     result = run("--version", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("authmcp ") and result.stdout.split()[1][0].isdigit()
