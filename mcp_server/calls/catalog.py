@@ -30,7 +30,7 @@ from mcp_server.toolkit.tool import OAuth2, ToolContext, ToolDeclaration, declar
 from mcp_server.errors import DeclarationError
 from mcp_server.providers import ProviderRegistry
 
-__all__ = ["Catalog", "ToolDefinition", "load_catalog", "pascal_case"]
+__all__ = ["Catalog", "ToolDefinition", "load_catalog", "pascal_case", "unknown_provider"]
 
 META_KEY = "authmcp/requirements"
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -132,6 +132,14 @@ class Catalog:
         return len(self._tools)
 
 
+def unknown_provider(provider_id: str) -> str:
+    """What to say of a provider that is neither catalogued nor configured, and what to do about it."""
+    return (
+        f"provider {provider_id!r} is neither in the catalogue nor configured; add [providers.{provider_id}] "
+        f"with authorize_url, token_url, client_id and client_secret to the configuration"
+    )
+
+
 def bundled_toolkits() -> list[str]:
     """The toolkit packages shipped in `toolkits/`."""
     import toolkits
@@ -139,8 +147,11 @@ def bundled_toolkits() -> list[str]:
     return sorted(f"toolkits.{m.name}" for m in pkgutil.iter_modules(toolkits.__path__) if not m.name.startswith("_"))
 
 
-def load_catalog(specs: Iterable[str], providers: ProviderRegistry) -> Catalog:
+def load_catalog(specs: Iterable[str], providers: ProviderRegistry, *, unknown_providers: bool = False) -> Catalog:
     """Import each toolkit (a module name or a path to a `.py` file) and validate its tools.
+
+    `unknown_providers`: keep a tool whose provider is neither catalogued nor configured (for `authmcp tools`,
+    which lists it as not ready) instead of refusing the toolkit, as serving does.
 
     Raises:
         DeclarationError: A toolkit cannot be imported or declares a tool that cannot be served.
@@ -159,7 +170,7 @@ def load_catalog(specs: Iterable[str], providers: ProviderRegistry) -> Catalog:
             if declaration is None or id(declaration.fn) in seen:
                 continue
             seen.add(id(declaration.fn))
-            catalog.add(_define(toolkit, declaration, providers))
+            catalog.add(_define(toolkit, declaration, providers, unknown_providers))
     return catalog
 
 
@@ -188,7 +199,9 @@ def _import_toolkit(spec: str) -> ModuleType:
         raise DeclarationError(f"Toolkit {spec!r} failed while importing: {type(exc).__name__}: {exc}") from exc
 
 
-def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegistry) -> ToolDefinition:
+def _define(
+    toolkit: str, declaration: ToolDeclaration, providers: ProviderRegistry, unknown_providers: bool
+) -> ToolDefinition:
     fn = declaration.fn
     name = declaration.name or pascal_case(fn.__name__)
     where = f"Toolkit {toolkit!r}, tool {name!r}"
@@ -207,13 +220,9 @@ def _define(toolkit: str, declaration: ToolDeclaration, providers: ProviderRegis
         if not isinstance(requirement, OAuth2):
             raise refuse("requires_auth must be an OAuth2(...) requirement such as Google(scopes=[...]).")
         provider = providers.get(requirement.id)
-        if provider is None:
-            raise refuse(
-                f"requires_auth names provider {requirement.id!r}, which is neither in the catalogue nor "
-                f"configured; add [providers.{requirement.id}] with authorize_url, token_url, client_id and "
-                f"client_secret to the configuration."
-            )
-        if requirement.provider_type != "oauth2" and provider.type != requirement.provider_type:
+        if provider is None and not unknown_providers:
+            raise refuse(f"requires_auth: {unknown_provider(requirement.id)}.")
+        if provider is not None and requirement.provider_type != "oauth2" and provider.type != requirement.provider_type:
             raise refuse(
                 f"requires_auth is {type(requirement).__name__}(id={requirement.id!r}), but provider "
                 f"{requirement.id!r} is configured as type {provider.type!r}."

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from mcp_server.calls.catalog import Catalog, ToolDefinition
+from mcp_server.calls.catalog import Catalog, ToolDefinition, unknown_provider
 from mcp_server.config import Settings
 from mcp_server.providers import ProviderRegistry
 
@@ -25,6 +25,7 @@ class ToolReadiness:
     provider_configured: bool | None  # None: the tool needs no provider
     secrets_set: tuple[str, ...]  # server-wide values given in [secrets]
     secrets_asked: tuple[str, ...]  # asked of each user on first use
+    reason: str | None = None  # why it is not ready, and what to do
 
     @property
     def summary(self) -> str:
@@ -37,12 +38,17 @@ class ToolReadiness:
 
 def tool_readiness(definition: ToolDefinition, providers: ProviderRegistry, settings: Settings) -> ToolReadiness:
     configured: bool | None = None
+    reason = None
     if definition.requirement is not None:
         provider = providers.get(definition.requirement.id)
         configured = provider is not None and not provider.missing_settings()
+        if provider is None:  # loaded only by `authmcp tools`: serving refuses such a toolkit
+            reason = f"The {unknown_provider(definition.requirement.id)}."
+        elif not configured:
+            reason = provider.how_to_configure()
     given = tuple(name for name in definition.secrets if name in settings.secrets)
     asked = tuple(name for name in definition.secrets if name not in settings.secrets)
-    return ToolReadiness(configured is not False, configured, given, asked)
+    return ToolReadiness(configured is not False, configured, given, asked, reason)
 
 
 def unconfigured_providers(catalog: Catalog, providers: ProviderRegistry) -> dict[str, int]:

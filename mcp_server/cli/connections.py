@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, JsonOption, load_settings_or_fail, run, table
+from mcp_server.cli.common import ConfigOption, JsonOption, fail, load_settings_or_fail, run, table
+from mcp_server.errors import AuthmcpError
 
 __all__ = ["app"]
 
@@ -78,9 +79,11 @@ def connections_revoke(
             return removed, await service.vault.count_revocations()
 
     removed, queued = run(revoke)
-    if not removed:
-        typer.echo(f"authmcp: user {user_id!r} has no connection to {provider!r}.", err=True)
-        raise typer.Exit(code=1)
+    if not removed:  # a mistake in the command, like every other: one line, exit 2
+        raise fail(AuthmcpError(
+            f"User {user_id!r} has no connection to {provider!r}; `authmcp connections list` shows who is connected "
+            f"to what."
+        ))
     typer.echo(f"Disconnected {user_id!r} from {provider!r}.")
     if queued:
         typer.echo(

@@ -13,16 +13,21 @@ __all__ = ["tools"]
 
 
 def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: JsonOption = False) -> None:
-    """List the tools: name, provider, scopes, secrets, and whether each can work as configured."""
+    """List the tools: name, provider, scopes, secrets, and whether each can work as configured.
+
+    A diagnostic: a tool whose provider is not known at all is listed as not ready (saying what to add), where
+    `serve` refuses its toolkit; only a toolkit that cannot be loaded is an error (exit 2).
+    """
     from mcp_server.calls.readiness import tool_readiness
     from mcp_server.serving.runtime import load_tools
 
     settings = load_settings_or_fail(config)
     try:
-        providers, catalog = load_tools(settings, toolkit or [])
+        providers, catalog = load_tools(settings, toolkit or [], unknown_providers=True)
     except AuthmcpError as exc:
         raise fail(exc) from None
     entries, summaries = [], []
+    not_ready: dict[str, int] = {}  # why, and how many tools
     for definition in catalog:
         requirement = definition.requirement
         readiness = tool_readiness(definition, providers, settings)
@@ -34,8 +39,11 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
             "provider_configured": readiness.provider_configured,
             "secrets_set": list(readiness.secrets_set),
             "ready": readiness.ready,
+            "reason": readiness.reason,
         })
         summaries.append(readiness.summary)
+        if readiness.reason is not None:
+            not_ready[readiness.reason] = not_ready.get(readiness.reason, 0) + 1
     if as_json:
         typer.echo(json.dumps(entries, indent=2))
     else:
@@ -47,5 +55,5 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
         table(rows)
     if len(catalog) == 0:
         typer.echo("(no tools: add toolkits with --toolkit or the `toolkits` setting)", err=True)
-    elif not all(e["ready"] for e in entries):
-        typer.echo("(tools marked \"no\" need their provider's client_id and client_secret under [providers.<id>])", err=True)
+    for reason, count in not_ready.items():
+        typer.echo(f"({count} tool(s) not ready) {reason}", err=True)

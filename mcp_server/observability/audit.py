@@ -2,7 +2,9 @@
 
 `AuditLog.record` is called on the call path and never waits and never fails: events go into a bounded
 in-memory queue that a background task writes in batches. When the queue is full an event is dropped and
-counted; the count is logged and written to the trail itself (`audit.dropped`), so a gap is never silent.
+counted; the count is logged and written to the trail itself (`audit.dropped`, which is also a webhook), so a
+gap is never silent. The events webhooks carry (a person's or a provider's act, not a call each) have a reserve
+as large again: a flood of tool calls while the database is slow cannot crowd them out of the outbox.
 
 What an event may hold is fixed by `AuditEvent`'s fields: ids, names, outcomes, timings, a short flow
 reference and a keyed digest of the arguments. Never a token, secret, code, state, full flow id or argument
@@ -109,6 +111,7 @@ class AuditLog:
         # outbox is filled in the very transaction that writes them
         self.observers: list[Observer] = []
         self.on_write: OnWrite | None = None
+        self.reserved: Callable[[str], bool] = lambda event: False  # events that may use the reserve
 
     @classmethod
     def disabled(cls) -> AuditLog:
@@ -132,7 +135,7 @@ class AuditLog:
                 logger.exception("audit observer failed on %s", event)
         if self._engine is None:
             return
-        if len(self._queue) >= self.queue_size:
+        if len(self._queue) >= (2 * self.queue_size if self.reserved(event) else self.queue_size):
             self.dropped += 1
             return
         self._queue.append((entry, arguments))

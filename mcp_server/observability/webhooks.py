@@ -51,9 +51,17 @@ def webhook_type(event: str) -> str | None:
     """The webhook an audit event becomes, if any."""
     if event in ("approval.granted", "approval.declined"):
         return "approval.decided"
-    if event in ("connection.needs_reauth", "connection.revoked", "authorization.completed", "authorization.failed"):
+    if event in (
+        "connection.needs_reauth", "connection.revoked", "authorization.completed", "authorization.failed",
+        "audit.dropped",
+    ):
         return event
     return None
+
+
+def _sends(kind: str | None, wanted: frozenset[str]) -> bool:
+    # `audit.dropped` goes to every receiver whatever it chose: it says events may be missing, and how many
+    return kind is not None and (kind in wanted or kind == "audit.dropped")
 
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: str) -> str:
@@ -82,13 +90,14 @@ def attach_outbox(audit: AuditLog, settings: WebhookSettings) -> None:
         return
     wanted = frozenset(settings.events)
     digests = [_url_digest(url) for url in settings.urls]
+    audit.reserved = lambda event: _sends(webhook_type(event), wanted)  # never crowded out by tool calls
 
     async def enqueue(conn: AsyncConnection, events: Sequence[AuditEvent]) -> None:
         rows = []
         now = time.time()
         for event in events:
             kind = webhook_type(event.event)
-            if kind is None or kind not in wanted:
+            if kind is None or not _sends(kind, wanted):
                 continue
             msg_id, body = "msg_" + secrets.token_hex(12), _body(kind, event)
             rows += [

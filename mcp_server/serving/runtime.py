@@ -41,9 +41,11 @@ def toolkit_specs(settings: Settings, extra: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys([*base, *extra]))
 
 
-def load_tools(settings: Settings, extra: Sequence[str] = ()) -> tuple[ProviderRegistry, Catalog]:
+def load_tools(
+    settings: Settings, extra: Sequence[str] = (), *, unknown_providers: bool = False
+) -> tuple[ProviderRegistry, Catalog]:
     providers = ProviderRegistry(settings.providers)
-    return providers, load_catalog(toolkit_specs(settings, extra), providers)
+    return providers, load_catalog(toolkit_specs(settings, extra), providers, unknown_providers=unknown_providers)
 
 
 @dataclass

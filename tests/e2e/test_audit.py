@@ -13,10 +13,12 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from mcp.client.session import ClientRequestContext
+from mcp_types import ElicitRequestParams, ElicitResult
 
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
-from tests.e2e.conftest import Stack, authorize_in_browser, stored_tokens
+from tests.e2e.conftest import Stack, authorize_in_browser, stored_tokens, texts
 
 pytestmark = pytest.mark.anyio
 
@@ -116,6 +118,46 @@ async def test_a_day_of_use_is_told_by_the_trail_without_a_single_value(stack_fa
         dump = "\n".join(repr(row) for row in db.execute("select * from audit_events"))
     for value in (access, refresh, new_access, new_refresh, CANARY, API_KEY, ALICE_TOKEN):
         assert value and value not in dump
+
+
+async def asked_rows(stack: Stack, how: str) -> list[dict[str, Any]]:
+    """The trail's `approval.asked` rows asked `how`, once there is one (read with `authmcp audit` off the loop)."""
+    with anyio.fail_after(20):
+        while True:
+            rows = await anyio.to_thread.run_sync(lambda: audit_rows(stack, "--tool", "Gmail.SendEmail"))
+            asked = [row for row in rows if row["event"] == "approval.asked" and row["detail"] == f"asked {how}"]
+            if asked:
+                return asked
+            await anyio.sleep(0.3)
+
+
+async def test_an_approval_that_waits_for_the_person_is_in_the_trail_while_it_waits(stack_factory: Any) -> None:
+    stack: Stack = stack_factory(approval={"policy": "listed", "tools": ["Gmail.SendEmail"], "wait_seconds": 60})
+    stack.start_http("--toolkit", API_TOOLKIT)
+    send = {"recipient": "bob@example.com", "subject": "s", "body": CANARY}
+
+    # on a page: the link is handed out and nobody has opened it
+    async with mcp_client(stack, "http") as client:  # no elicitation: asked on a page of ours
+        linked = await client.call_tool("Gmail_SendEmail", send)
+    assert linked.is_error and linked.meta is not None and "/approve/" in linked.meta["url"]
+    (on_page,) = await asked_rows(stack, "on a page")
+    assert on_page["user_id"] == "local-user" and on_page["outcome"] is None
+    assert on_page["flow_ref"] == linked.meta["flow_id"][:len(on_page["flow_ref"])] != linked.meta["flow_id"]
+    assert on_page["args_digest"] and CANARY not in json.dumps(on_page)
+
+    # in the client (2025-11-25): the server waits on the form, and the trail has the question meanwhile
+    seen_while_waiting: list[dict[str, Any]] = []
+
+    async def answer_once_in_the_trail(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        seen_while_waiting.extend(await asked_rows(stack, "in the client"))
+        return ElicitResult(action="decline")
+
+    async with mcp_client(stack, "http", mode="legacy", elicitation_callback=answer_once_in_the_trail) as asking:
+        declined = await asking.call_tool("Gmail_SendEmail", send)
+    assert declined.is_error and "did not approve" in texts(declined)
+    (in_client,) = seen_while_waiting
+    assert in_client["user_id"] == "local-user" and in_client["args_digest"] == on_page["args_digest"]  # the same call
+    assert (await wait_for_event(stack, "approval.declined"))[0]["event"] == "approval.declined"
 
 
 def test_a_bad_since_is_one_line_and_exit_2(stack: Stack) -> None:

@@ -56,7 +56,7 @@ async def test_revoke_disconnects_at_once_and_revokes_the_grant(stack_factory: o
         after = await client.call_tool("Demo_WhoAmI", {})
     assert after.is_error and "/connect/" in texts(after)
     again = revoke(stack)
-    assert again.returncode == 1 and "has no connection" in again.stderr
+    assert again.returncode == 2 and "has no connection" in again.stderr
 
 
 async def test_revocation_endpoint_down_is_retried_later_by_the_server(stack_factory: object) -> None:

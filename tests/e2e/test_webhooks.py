@@ -5,8 +5,11 @@ each attempt visible in `authmcp audit`, no token, secret or argument value in a
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -117,6 +120,67 @@ async def test_a_receiver_down_for_a_while_gets_every_event_signed(stack_factory
     assert sum(row["outcome"] == "ok" for row in attempts) == len(EXPECTED)
     assert all(f"127.0.0.1:{receiver.port}" in row["detail"] for row in attempts)
     assert RECEIVER_KEY not in json.dumps(attempts) and RECEIVER_KEY not in stack.output()
+
+
+def outbox(stack: Stack) -> list[dict[str, Any]]:
+    with contextlib.closing(sqlite3.connect(Path(stack.settings["data_dir"]) / "authmcp.db")) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("select * from webhook_outbox order by id")]
+
+
+async def outbox_until(stack: Stack, condition: Any) -> list[dict[str, Any]]:
+    with anyio.fail_after(30):
+        while not condition(rows := outbox(stack)):
+            await anyio.sleep(0.1)
+    return rows
+
+
+async def connect_local_user(stack: Stack) -> None:  # authorization.completed
+    async with mcp_client(stack, "http") as client:
+        await authorize_in_browser(stack.provider, (await client.call_tool("Demo_WhoAmI", {})).meta["url"], "alice")
+
+
+async def test_a_receiver_that_refused_and_recovers_gets_what_waited_at_once(stack_factory: Any) -> None:
+    """The first back-off is an hour here: what waited goes out promptly only because the receiver's recovery
+    (a delivery that got through) made it due again, from the first step."""
+    receiver = Receiver().start()
+    try:
+        stack: Stack = stack_factory(
+            connection_cache_seconds=0,
+            webhooks={"urls": [f"{receiver.url}/hook"], "secret": SECRET, "retry_seconds": 3600},
+        )
+        stack.start_http()
+        receiver.failing = 503  # up, but refusing everything
+        await connect_local_user(stack)
+        assert cli(stack, "connections", "revoke", "demo").returncode == 0  # connection.revoked
+        refused = await outbox_until(stack, lambda rows: len(rows) == 2 and all(r["failures"] == 1 for r in rows))
+        assert [(r["event"], r["status"], r["attempts"], r["last_error"]) for r in refused] == [
+            ("authorization.completed", "pending", 1, "HTTP 503"), ("connection.revoked", "pending", 1, "HTTP 503"),
+        ]
+        assert [r["next_attempt_at"] - r["updated_at"] for r in refused] == pytest.approx([3600, 3600])  # an hour
+        assert receiver.refused == 2 and receiver.bodies() == []
+
+        receiver.failing = None  # it recovers; the next event gets through, and so does what waited for it
+        await connect_local_user(stack)
+        # the sender records an attempt in the trail once it has settled its rows (the reset included)
+        with anyio.fail_after(30):
+            while not [row for row in audit_rows(stack) if row["event"] == "webhook.delivery" and row["outcome"] == "ok"]:
+                await anyio.sleep(0.2)
+        *waited, through = outbox(stack)
+        assert through["event"] == "authorization.completed" and through["status"] == "delivered"
+        for row in waited:  # due again since then, from the first step: not an hour on
+            assert row["status"] == "delivered" or (
+                row["failures"] == 0 and row["next_attempt_at"] <= through["updated_at"]
+            ), row
+        delivered = await outbox_until(stack, lambda rows: len(rows) == 3 and all(r["status"] == "delivered" for r in rows))
+        assert [(r["event"], r["attempts"], r["failures"], r["last_error"]) for r in delivered] == [
+            ("authorization.completed", 2, 0, None), ("connection.revoked", 2, 0, None),
+            ("authorization.completed", 1, 0, None),
+        ]
+        kinds = sorted(json.loads(r.body)["type"] for r in receiver.bodies("/hook"))
+        assert kinds == ["authorization.completed", "authorization.completed", "connection.revoked"]  # each once
+    finally:
+        receiver.stop()
 
 
 def test_a_bad_webhook_secret_is_one_clear_line(stack: Stack) -> None:

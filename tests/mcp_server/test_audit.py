@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_server.observability.audit import AuditLog, AuditQuery, parse_since, read_audit
 from mcp_server.vault import Keyring, Vault, generate_key
+from tests.support.sqlite_lock import write_lock_held
 
 pytestmark = pytest.mark.anyio
 
@@ -80,30 +78,13 @@ async def test_a_full_queue_drops_counts_and_says_so_in_the_trail(
 async def test_a_database_locked_by_another_process_keeps_the_events_for_later(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import sqlite3, sys, time
-            db = sqlite3.connect({str(tmp_path / 'authmcp.db')!r}, isolation_level=None)
-            db.execute("BEGIN IMMEDIATE")
-            print("locked", flush=True)
-            sys.stdin.readline()
-            db.execute("ROLLBACK")
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    ) as holder:
-        assert holder.stdin is not None and holder.stdout is not None
-        try:
-            assert holder.stdout.readline().strip() == "locked"
-            log = audit_log(engine)
-            log.record("tool.call", user_id="alice", tool="Kit.A")
-            log.record("tool.call", user_id="alice", tool="Kit.B")
-            with pytest.raises(Exception, match="locked"):
-                await log.flush()
-            assert log.queued == 2  # nothing lost
-        finally:
-            holder.stdin.write("\n")
-            holder.stdin.flush()
-            holder.wait(10)
+    with write_lock_held(tmp_path / "authmcp.db"):
+        log = audit_log(engine)
+        log.record("tool.call", user_id="alice", tool="Kit.A")
+        log.record("tool.call", user_id="alice", tool="Kit.B")
+        with pytest.raises(Exception, match="locked"):
+            await log.flush()
+        assert log.queued == 2  # nothing lost
     assert await log.flush() == 2
     rows, _ = await read_audit(engine, AuditQuery())
     assert [r["tool"] for r in rows] == ["Kit.B", "Kit.A"]

@@ -3,6 +3,7 @@ exit; never a traceback. And the small things the CLI owes: --version, --json, t
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import subprocess
@@ -60,12 +61,39 @@ def test_a_mistake_is_one_line_and_exit_2(
     assert_one_line(result, *words)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere: a permission error cannot be made")
+PR_CAPBSET_DROP = 24  # <linux/prctl.h>
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2  # <linux/capability.h>
+
+
+def without_root_overrides() -> None:
+    """In the child, before it runs the CLI: drop the capabilities that let root ignore file permissions.
+
+    Dropped from the bounding set, they are not in the CLI's permitted set after `exec` (root's inheritable
+    set is empty), so a directory mode 0500 refuses root as it refuses anyone: the CI runs the tests as root.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
 def test_a_data_dir_without_permission_is_one_line(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    result = run("connections", "list", cwd=tmp_path, env={"AUTHMCP_DATA_DIR": str(locked / "data")})
-    assert_one_line(result)
+    result = subprocess.run(
+        [sys.executable, "-m", "mcp_server", "connections", "list"], capture_output=True, text=True, cwd=tmp_path,
+        timeout=60, stdin=subprocess.DEVNULL, env={**os.environ, "AUTHMCP_DATA_DIR": str(locked / "data")},
+        preexec_fn=without_root_overrides if os.geteuid() == 0 else None,
+    )
+    assert_one_line(result, "Permission denied", str(locked / "data"))
+
+
+def test_revoking_a_connection_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data")}
+    assert run("connections", "list", cwd=tmp_path, env=env).returncode == 0  # the database exists, empty
+    result = run("connections", "revoke", "demo", "--user", "alice", cwd=tmp_path, env=env)
+    assert_one_line(result, "'alice' has no connection to 'demo'", "authmcp connections list")
+    assert result.stdout == ""
 
 
 def test_version(tmp_path: Path) -> None:

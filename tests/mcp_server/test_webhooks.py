@@ -91,6 +91,27 @@ async def test_only_the_configured_events_are_queued(vault: Vault, receivers: li
     assert [row["event"] for row in await outbox(vault)] == ["connection.revoked"]
 
 
+async def test_a_full_queue_keeps_what_webhooks_carry_and_tells_every_receiver_how_many_it_dropped(
+    vault: Vault, receivers: list[Receiver]
+) -> None:
+    config = settings(receivers[0].url, events=["connection.revoked"])  # audit.dropped is not chosen: it goes anyway
+    audit = AuditLog(vault.engine, digest_key=b"k" * 32, queue_size=100)
+    attach_outbox(audit, config)
+    for _ in range(130):
+        audit.record("tool.call", user_id="alice", tool="Kit.Send", outcome="ok")  # a flood fills the queue
+    audit.record("connection.revoked", user_id="alice", provider_id="demo", actor="user", outcome="ok")
+    audit.record("approval.declined", user_id="alice", tool="Kit.Send", outcome="declined")  # not a chosen webhook
+    assert audit.dropped == 31 and audit.queued == 101  # 30 calls and the decline dropped, the revocation kept
+    await audit.flush()
+    sender = WebhookSender(vault.engine, config, audit)
+    async with httpx2.AsyncClient() as http:
+        assert await sender.deliver_due(http) == 2
+    payloads = [Webhook(SECRET).verify(r.body, r.headers) for r in receivers[0].bodies()]
+    by_type = {payload["type"]: payload["data"] for payload in payloads}
+    assert by_type.keys() == {"audit.dropped", "connection.revoked"}
+    assert by_type["audit.dropped"] == {"outcome": "dropped", "actor": "system", "detail": "31"}
+
+
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A port that accepts connections (the kernel's backlog) and never answers."""

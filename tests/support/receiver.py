@@ -1,5 +1,7 @@
 """An HTTP endpoint on 127.0.0.1 that records what is POSTed to it: stands in for an OTLP/HTTP collector and for
-a webhook receiver. It can be started late (on a port chosen beforehand) to play a receiver that was down."""
+a webhook receiver. It can be started late (on a port chosen beforehand) to play a receiver that was down, and set
+`failing` to an HTTP status to play one that is up but refuses everything (what it refuses is counted in `refused`,
+not recorded)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ class Receiver:
     def __init__(self, port: int = 0) -> None:
         self.port = port
         self.received: list[Received] = []
+        self.failing: int | None = None  # answer every POST with this status, taking nothing
+        self.refused = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -39,9 +43,13 @@ class Receiver:
                 if self.headers.get("content-encoding") == "gzip":
                     body = gzip.decompress(body)
                 with receiver._lock:
-                    headers = {k.lower(): v for k, v in self.headers.items()}
-                    receiver.received.append(Received(self.path, headers, body))
-                self.send_response(200)
+                    status = receiver.failing or 200
+                    if receiver.failing:
+                        receiver.refused += 1
+                    else:
+                        headers = {k.lower(): v for k, v in self.headers.items()}
+                        receiver.received.append(Received(self.path, headers, body))
+                self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
