@@ -6,7 +6,7 @@ and `toolkits` overriding the policy per toolkit. A tool is "destructive" when i
 
 An approval answers one call, not a tool: it is bound to the user, the tool and a keyed digest of the exact
 arguments, so a yes given for one email cannot send another. And it is used once: a page's yes moves its row to
-"used", a form's answer (2026-07-28) inserts the row of its question's nonce, so the same retry sent again, to
+"used", a form's yes (2026-07-28) inserts the row of its question's nonce, so the same retry sent again, to
 any replica, finds it taken and runs nothing.
 """
 
@@ -193,8 +193,9 @@ class Approvals:
                     )
                 nonce, expires_at = answered
                 # the SDK's seal proves we asked, not that the answer is fresh: the same retry sent again would
-                # pass it too, so each question's answer is taken once, in the database every replica shares
-                if not await use_answer(
+                # pass it too, so each question's yes is taken once, in the database every replica shares (a no
+                # runs nothing, however often it is sent: it needs no record, nor a database that can be written)
+                if _is_yes(response) and not await use_answer(
                     self.service.vault, nonce, user_id, definition.api_name, digest, expires_at=expires_at
                 ):
                     audit("approval.declined", "in the client", "replayed")
@@ -234,12 +235,7 @@ class Approvals:
     def _decided(
         self, response: Any, definition: ToolDefinition, audit: Callable[[str], None]
     ) -> HandlerResult | None:
-        approved = (
-            isinstance(response, ElicitResult)
-            and response.action == "accept"
-            and (response.content or {}).get("approve") is True
-        )
-        if approved:
+        if _is_yes(response):
             audit("granted")
             return None
         audit("declined")
@@ -279,6 +275,14 @@ def _answered_question(state: str | None, digest: str) -> tuple[str, float] | No
         return None  # another step's state (an authorization's), or another call's: ask
     expires_at = float(parts[3])
     return (parts[2], expires_at) if time.time() < expires_at else None
+
+
+def _is_yes(response: Any) -> bool:
+    return (
+        isinstance(response, ElicitResult)
+        and response.action == "accept"
+        and (response.content or {}).get("approve") is True
+    )
 
 
 def _event(outcome: str) -> str:

@@ -6,7 +6,7 @@ pending -> completed (approved) -> used (the call ran, once) | failed (declined 
 verification a yes goes pending -> awaiting_verification (the description held as `{"description": ...}` with
 the confirmation, see verification.py) -> exchanging -> completed once the person is shown to be the user.
 
-An approval answered in the client's form (2026-07-28) leaves a row only once its answer is used: inserted as
+A yes answered in the client's form (2026-07-28) leaves a row only once it is used: inserted as
 "used", its id a digest of the question's nonce, kept (like any flow, see `purge_flows`) until the question has
 expired, so a second use of the same answer, on any replica, collides with it.
 """
