@@ -32,6 +32,7 @@ from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers import oauth2
 from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.approvals import KIND as APPROVAL
+from mcp_server.vault.flow_store import OPEN_STATUSES
 from mcp_server.authorization.verification import (
     CallbackError,
     FlowUnavailable,
@@ -402,9 +403,15 @@ class FlowService(VerificationSteps, BrowserBinding):
                 logger.info("completion notice for flow %s not delivered: %s", flow_ref(flow_id), type(exc).__name__)
 
     async def _finished_elsewhere(self, flow_id: str) -> None:
-        """Another process finished a flow: drop what this one cached for it, then wake its waiters here."""
+        """Another process finished a flow: drop what this one cached for it, then wake its waiters here.
+
+        Only what the vault shows counts: a notice of a flow still open there (repeated, or forged on a channel
+        another program can write to) moves nothing, so a client never hears "complete" early."""
         flow = await self.vault.get_flow(flow_id)  # one read per finished flow, so a replica never answers
         # from a connection it cached before the user granted more
+        if flow is not None and flow.status in OPEN_STATUSES:
+            logger.info("a notice said flow %s finished, but the vault shows it open; ignored", flow_ref(flow_id))
+            return
         if flow is not None:
             self.connections.forget(flow.user_id, flow.provider_id)
             self.connections.forget_secret(flow.user_id, flow.provider_id)
@@ -414,7 +421,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         """Notices from other processes may have been missed (a lost LISTEN connection): re-read the flows."""
         for flow_id in [*self._waiters, *self._on_complete]:
             flow = await self.vault.get_flow(flow_id)
-            if flow is None or flow.status in ("completed", "failed"):
+            if flow is None or flow.status not in OPEN_STATUSES:
                 await self._finished_elsewhere(flow_id)
 
     def on_complete(self, flow: Flow, session: object, notify: Callable[[Any], Awaitable[None]]) -> None:

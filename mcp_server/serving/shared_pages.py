@@ -20,7 +20,6 @@ import errno
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import socket
 import subprocess
@@ -35,6 +34,7 @@ from starlette.routing import Route
 
 from mcp_server._http import httpx2
 from mcp_server.errors import ConfigError
+from mcp_server.vault.local_secret import local_secret
 
 __all__ = [
     "IDENTITY_PATH", "bind", "claim_port", "hand_over", "identity_route", "instance_secret", "take_over_when_free",
@@ -53,24 +53,11 @@ def instance_secret(data_dir: Path) -> bytes:
     Raises:
         ConfigError: The data dir cannot be created or read.
     """
-    path = data_dir / "instance"
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            temporary = data_dir / f".instance-{os.getpid()}-{secrets.token_hex(4)}"
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-            try:
-                os.link(temporary, path)  # fails if another process got there first: then theirs is the one
-            except FileExistsError:
-                pass
-            finally:
-                temporary.unlink()
-        value = path.read_text().strip()
+        return local_secret(data_dir / "instance")
     except OSError as exc:
         raise ConfigError(f"Cannot use the data dir {data_dir} ({exc.strerror or exc}); set data_dir to a folder you can write.") from None
-    return value.encode()
 
 
 def proof(secret: bytes, nonce: str) -> str:
