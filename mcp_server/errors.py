@@ -6,6 +6,7 @@
     │   └── ProviderNotConfigured   a tool needs a provider whose OAuth app is not configured here
     ├── DeclarationError         a toolkit declares a tool wrongly; loading refuses it
     ├── OAuthError               a provider answered an OAuth request with an error (RFC 6749 §5.2 code)
+    ├── PagesUnavailable         the pages a link would lead to are held by a program that is not authmcp's
     ├── ProviderUnavailable      a provider could not be reached or timed out (never a revocation)
     ├── StorageUnavailable       the database is locked, full, read-only or unreachable: retry shortly
     └── ToolExecutionError       an expected failure inside a tool; its message reaches the model
@@ -26,6 +27,7 @@ __all__ = [
     "DeclarationError",
     "KeyringError",
     "OAuthError",
+    "PagesUnavailable",
     "ProviderNotConfigured",
     "ProviderUnavailable",
     "RetryableToolError",
@@ -69,6 +71,11 @@ class OAuthError(AuthmcpError):
         super().__init__(f"{description} ({error})")
         self.error = error
         self.description = description
+
+
+class PagesUnavailable(AuthmcpError):
+    """No link was handed out: the port of the authorization pages is held by a program that did not prove to be
+    an authmcp on this data dir. The message names the port and what to do."""
 
 
 class ProviderUnavailable(AuthmcpError):

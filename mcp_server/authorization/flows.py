@@ -33,6 +33,7 @@ from mcp_server.providers import oauth2
 from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.approvals import KIND as APPROVAL
+from mcp_server.vault.flow_store import OPEN_STATUSES
 from mcp_server.authorization.verification import (
     CallbackError,
     FlowUnavailable,
@@ -52,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 MAX_FLOW_SCOPES = 100  # scopes one flow may ask for
 MAX_FLOW_SCOPE_CHARS = 4096  # their total length
+WITHDRAWN = (
+    "This link was withdrawn: another program took the port of authmcp's pages. Go back to your app and try the "
+    "tool again."
+)
 
 
 class FlowRefused(AuthmcpError):
@@ -83,6 +88,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         idp: Provider | None = None,
         max_open_flows: int = 20,
         retention_seconds: float = 7 * 86400.0,
+        pages_ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.connections = connections
         self.vault = connections.vault
@@ -96,6 +102,8 @@ class FlowService(VerificationSteps, BrowserBinding):
         self.idp = idp if verification == "idp" else None
         self.max_open_flows = max_open_flows
         self.retention_seconds = retention_seconds
+        # raises PagesUnavailable when the pages' port is held by a program that is not ours (shared_pages.py)
+        self.pages_ready = pages_ready
         # a cookie set by an https public URL gets the __Host- prefix: Secure, Path=/, no Domain (RFC 6265bis)
         self.secure_cookies = self.public_url.startswith("https://")
         # both removed when the flow finishes; a waiter's entry also when its last waiter leaves, a notice's when
@@ -112,6 +120,24 @@ class FlowService(VerificationSteps, BrowserBinding):
     def connect_url(self, flow: Flow) -> str:
         """The link a person opens for this flow: a consent or secret page, or an approval page."""
         return f"{self.public_url}/{'approve' if flow.kind == APPROVAL else 'connect'}/{flow.id}"
+
+    async def link(self, flow: Flow) -> str:
+        """`connect_url(flow)` to hand out to a person, once the pages it leads to are known to be ours.
+
+        Raises:
+            PagesUnavailable: The pages' port is held by a program that did not prove to be authmcp.
+        """
+        if self.pages_ready is not None:
+            await self.pages_ready()
+        return self.connect_url(flow)
+
+    async def withdraw_links(self) -> int:
+        """Fail every open flow: the pages their links lead to are held by another program. Returns how many."""
+        withdrawn = await self.vault.fail_open_flows(WITHDRAWN)
+        for flow_id in withdrawn:
+            logger.info("flow %s withdrawn: its link leads to a port another program holds", flow_ref(flow_id))
+            await self._finish(flow_id)
+        return len(withdrawn)
 
     def done_url(self, flow: Flow) -> str:
         """Where the flow's browser reads how it went (an approval's own page tells that itself)."""
@@ -403,9 +429,15 @@ class FlowService(VerificationSteps, BrowserBinding):
                 logger.info("completion notice for flow %s not delivered: %s", flow_ref(flow_id), type(exc).__name__)
 
     async def _finished_elsewhere(self, flow_id: str) -> None:
-        """Another process finished a flow: drop what this one cached for it, then wake its waiters here."""
+        """Another process finished a flow: drop what this one cached for it, then wake its waiters here.
+
+        Only what the vault shows counts: a notice of a flow still open there (repeated, or forged on a channel
+        another program can write to) moves nothing, so a client never hears "complete" early."""
         flow = await self.vault.get_flow(flow_id)  # one read per finished flow, so a replica never answers
         # from a connection it cached before the user granted more
+        if flow is not None and flow.status in OPEN_STATUSES:
+            logger.info("a notice said flow %s finished, but the vault shows it open; ignored", flow_ref(flow_id))
+            return
         if flow is not None:
             self.connections.forget(flow.user_id, flow.provider_id)
             self.connections.forget_secret(flow.user_id, flow.provider_id)
@@ -415,7 +447,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         """Notices from other processes may have been missed (a lost LISTEN connection): re-read the flows."""
         for flow_id in [*self._waiters, *self._on_complete]:
             flow = await self.vault.get_flow(flow_id)
-            if flow is None or flow.status in ("completed", "failed"):
+            if flow is None or flow.status not in OPEN_STATUSES:
                 await self._finished_elsewhere(flow_id)
 
     def on_complete(self, flow: Flow, session: object, notify: Callable[[Any], Awaitable[None]]) -> None:

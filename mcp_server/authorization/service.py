@@ -8,6 +8,7 @@ It is a thin facade over the two halves of the work:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -45,6 +46,7 @@ class AuthorizationService:
         audit: AuditLog | None = None,
         instance_id: str | None = None,
         run_dir: Path | None = None,
+        pages_ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.vault = vault
         self.providers = providers
@@ -69,6 +71,7 @@ class AuthorizationService:
             idp=idp,
             max_open_flows=max_open_flows,
             retention_seconds=flow_retention_seconds,
+            pages_ready=pages_ready,
         )
         self.revocation_retry_seconds = revocation_retry_seconds
         connections, flows = self.connections, self.flows
@@ -84,6 +87,8 @@ class AuthorizationService:
         self.retry_revocations = connections.retry_revocations
         # the flow side
         self.connect_url = flows.connect_url
+        self.link = flows.link
+        self.withdraw_links = flows.withdraw_links
         self.start_flow = flows.start_flow
         self.start_secret_flow = flows.start_secret_flow
         self.submit_secret = flows.submit_secret

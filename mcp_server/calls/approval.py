@@ -221,7 +221,7 @@ class Approvals:
         flow = await self.by_page(user_id, definition, arguments)
         if flow is None:
             return None
-        url = self.service.connect_url(flow)
+        url = await self.service.link(flow)
         text = (
             f"Approval required: {definition.api_name} acts for the user, and they must approve this call first. "
             f"Ask them to open {url} in their browser, read what it will do and approve it, then call the tool "

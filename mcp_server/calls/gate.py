@@ -49,7 +49,7 @@ from mcp_server.observability.audit import flow_ref
 from mcp_server.authorization.service import FlowRefused, ProviderNotConfigured
 from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, Ready, SecretNeeded, ToolCalls
 from mcp_server.calls.catalog import Catalog, ToolDefinition
-from mcp_server.errors import OAuthError, ProviderUnavailable, StorageUnavailable, ToolExecutionError
+from mcp_server.errors import OAuthError, PagesUnavailable, ProviderUnavailable, StorageUnavailable, ToolExecutionError
 from mcp_server.calls.identity import current_user_id
 from mcp_server.vault import Flow
 
@@ -198,6 +198,8 @@ class AuthGate(Extension):
         except StorageUnavailable as exc:  # passes by itself: a tool error the client may retry, not -32603
             logger.warning("tool %s: %s", definition.mcp_name, exc)
             return _error(f"{exc}. Nothing was lost: try the call again in a moment.")
+        except PagesUnavailable as exc:  # no link handed out: what to do is in the message (logged where raised)
+            return _error(str(exc))
 
     async def _gated(
         self,
@@ -301,8 +303,8 @@ class AuthGate(Extension):
             if flow.status == "completed":
                 return None
             if flow.status == "failed":
-                return self._fallback(need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). ")
-        return self._fallback(need, await need.start(), f"{need.what.capitalize()} is not complete yet. ")
+                return await self._fallback(need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). ")
+        return await self._fallback(need, await need.start(), f"{need.what.capitalize()} is not complete yet. ")
 
     async def _answer(self, ctx: ServerRequestContext[Any, Any], need: _Need) -> HandlerResult:
         """Start (or reuse) the flow for `need` and hand out its link in the form this client can take."""
@@ -311,7 +313,7 @@ class AuthGate(Extension):
             "tool.call", user_id=flow.user_id, tool=need.tool, provider_id=flow.provider_id, actor="user",
             outcome="authorization_required" if flow.kind == "oauth" else "secret_required", flow_ref=flow_ref(flow.id),
         )
-        url = self.service.connect_url(flow)
+        url = await self.service.link(flow)
         url_ok = _url_elicitation_supported(ctx)
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             if url_ok:
@@ -325,8 +327,8 @@ class AuthGate(Extension):
             connection = ctx.session._connection
             self.service.on_complete(flow, connection, partial(_send_elicitation_complete, flow.id))
             raise UrlElicitationRequiredError([ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)])
-        return self._fallback(need, flow)
+        return _error(*need.fallback(flow, url))
 
-    def _fallback(self, need: _Need, flow: Flow, preface: str = "") -> CallToolResult:
-        text, meta = need.fallback(flow, self.service.connect_url(flow))
+    async def _fallback(self, need: _Need, flow: Flow, preface: str) -> CallToolResult:
+        text, meta = need.fallback(flow, await self.service.link(flow))
         return _error(preface + text, meta)

@@ -14,7 +14,7 @@ from mcp_server.config import Settings, is_loopback
 from mcp_server.errors import ConfigError
 from mcp_server.serving.listeners import http_server
 from mcp_server.serving.runtime import open_runtime, toolkit_specs
-from mcp_server.serving.shared_pages import bind, claim_port
+from mcp_server.serving.shared_pages import SharedPages, bind
 from mcp_server.serving.stdio import serve_pages_while_flows_wait, serve_stdio
 from mcp_server.serving.web_app import create_http_app, create_web_app, on_a_socket
 
@@ -46,16 +46,18 @@ async def serve(
     if not 0 <= port <= 65535:
         raise ConfigError(f"Port {port} is not a port number; choose one from 0 to 65535.")
     # stdio: None when an authmcp on the same data dir already serves the pages on that port
-    sock = await claim_port(host, port, settings.data_dir) if transport == "stdio" else bind(host, port)
+    pages = SharedPages(host, port, settings.data_dir) if transport == "stdio" else None
+    sock = await pages.claim() if pages is not None else bind(host, port)
     try:
         actual_port = sock.getsockname()[1] if sock is not None else port
         public_url = settings.resolved_public_url(host, actual_port)
-        async with open_runtime(settings, public_url=public_url, toolkits=toolkits) as runtime:
+        async with open_runtime(
+            settings, public_url=public_url, toolkits=toolkits, pages_ready=pages.ready if pages else None
+        ) as runtime:
             logger.info("%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits")
             log_unconfigured(runtime.catalog, runtime.service.providers)
-            if transport == "stdio":
-                pages = on_a_socket(create_web_app(runtime), runtime)
-                await serve_stdio(runtime, pages, sock, host, port, config_file=config_file)
+            if pages is not None:
+                await serve_stdio(runtime, on_a_socket(create_web_app(runtime), runtime), pages, config_file=config_file)
             else:
                 assert sock is not None
                 if not runtime.multi_user:
@@ -82,8 +84,9 @@ async def serve(
                     await server.serve(sockets=[sock])
                     tg.cancel_scope.cancel()
     finally:
-        if sock is not None:
-            sock.close()
+        for held in (sock, pages.sock if pages is not None else None):  # and the one taken over later
+            if held is not None:
+                held.close()
 
 
 async def keep_pages(settings: Settings, sock: socket.socket) -> None:

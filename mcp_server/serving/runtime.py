@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -136,11 +136,13 @@ async def open_service(
     verification: Literal["none", "custom", "idp"] = "none",
     idp: Provider | None = None,
     serving: bool = False,
+    pages_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[AuthorizationService]:
     """The vault, its audit trail and the authorization service, as `serve` and every CLI command open them.
 
     `serving`: this process serves calls: it is known to the others on the data directory while it lives
-    (refresh leases, key rotation) and hears flows finished elsewhere.
+    (refresh leases, key rotation) and hears flows finished elsewhere. `pages_ready`: checked before a link is
+    handed out (`SharedPages.ready`, when another process may hold the pages' port).
 
     Raises:
         ConfigError: The database or the keys cannot be used.
@@ -182,6 +184,7 @@ async def open_service(
             ),
             instance_id=instance_id,
             run_dir=run_dir if serving else None,
+            pages_ready=pages_ready,
         )
         stack.push_async_callback(service.audit.aclose)  # write what is queued before the vault closes
         stack.push_async_callback(service.connections.aclose)  # reads in flight end before the vault closes
@@ -190,7 +193,11 @@ async def open_service(
 
 @contextlib.asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, public_url: str, toolkits: Sequence[str] = ()
+    settings: Settings,
+    *,
+    public_url: str,
+    toolkits: Sequence[str] = (),
+    pages_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Load the tools, open the vault, and build the MCP server; close the vault on exit.
 
@@ -204,7 +211,7 @@ async def open_runtime(
     try:
         service = await stack.enter_async_context(
             open_service(settings, public_url=public_url, providers=providers, verification=verification, idp=idp,
-                         serving=True)
+                         serving=True, pages_ready=pages_ready)
         )
         vault = service.vault
         observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))

@@ -1,7 +1,7 @@
 """The stdio transport's process: MCP on stdin/stdout, the authorization pages beside it, and its lifetime.
 
 - The pages are served from the port this process holds, or, when another authmcp on the same data dir holds
-  it, taken over as soon as that one goes (shared_pages.py).
+  it, taken over as soon as that one goes; a holder that does not prove itself gets no links (shared_pages.py).
 - When the client goes (stdin closes) while flows still wait for a browser, the listening socket is handed to
   a detached `authmcp keep-pages`, which serves those links until the flows finish or expire; this process
   exits at once either way.
@@ -24,7 +24,7 @@ import anyio
 from starlette.types import ASGIApp
 
 from mcp_server.serving.listeners import QuietServer
-from mcp_server.serving.shared_pages import hand_over, take_over_when_free
+from mcp_server.serving.shared_pages import SharedPages, hand_over
 
 if TYPE_CHECKING:
     from mcp_server.serving.runtime import Runtime
@@ -37,18 +37,19 @@ _FLOWS_CHECK = 0.5  # seconds between looks at the flows still waiting, in `auth
 
 
 class _Pages:
-    """The web routes: served from the socket we hold, or once the port's holder has gone."""
+    """The web routes: served from the socket we hold, or once the port's holder has gone (`shared`)."""
 
-    def __init__(self, app: ASGIApp, log_level: str, host: str, port: int) -> None:
+    def __init__(self, app: ASGIApp, log_level: str, shared: SharedPages | None = None) -> None:
         self.server = QuietServer.for_app(app, log_level)
-        self.host, self.port = host, port
+        self.shared = shared
         self.sock: socket.socket | None = None
         self._waiting = anyio.CancelScope()
 
-    async def run(self, sock: socket.socket | None) -> None:
+    async def run(self, sock: socket.socket | None, withdraw: Callable[[], Awaitable[int]] | None = None) -> None:
         if sock is None:
+            assert self.shared is not None and withdraw is not None
             with self._waiting:
-                sock = await take_over_when_free(self.host, self.port)
+                sock = await self.shared.take_over_when_free(withdraw)
             if sock is None or self.server.should_exit:
                 return
         self.sock = sock
@@ -59,17 +60,15 @@ class _Pages:
         self.server.should_exit = True  # a graceful stop: a cancelled uvicorn logs a CancelledError traceback
 
 
-async def serve_stdio(
-    runtime: Runtime, app: ASGIApp, sock: socket.socket | None, host: str, port: int, *, config_file: Path | None
-) -> None:
-    """MCP on stdio until the client goes; the pages `app` on `sock` (None: another process holds the port)."""
-    pages = _Pages(app, runtime.settings.log_level, host, port)
-    where = "at" if sock is not None else "served by another authmcp at"
+async def serve_stdio(runtime: Runtime, app: ASGIApp, shared: SharedPages, *, config_file: Path | None) -> None:
+    """MCP on stdio until the client goes; the pages `app` on the port `shared` holds, or takes over later."""
+    pages = _Pages(app, runtime.settings.log_level, shared)
+    where = "at" if shared.sock is not None else "served by another authmcp at"
     logger.info("MCP on stdio as user %r; authorization pages %s %s", runtime.settings.user_id, where, runtime.public_url)
     _exit_on_signals(runtime)
     background = anyio.CancelScope()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(pages.run, sock)
+        tg.start_soon(pages.run, shared.sock, runtime.service.withdraw_links)
         tg.start_soon(_run_in, background, runtime.service.maintain, runtime.observability.run)
         await runtime.mcp.run_stdio_async()
         # The client has gone (and may kill our process group in a moment): the links it showed must keep working.
@@ -83,8 +82,7 @@ async def serve_stdio(
 
 async def serve_pages_while_flows_wait(runtime: Runtime, app: ASGIApp, sock: socket.socket) -> None:
     """Serve the pages `app` on `sock` until no flow waits for a browser any more."""
-    host, port = sock.getsockname()[:2]
-    pages = _Pages(app, runtime.settings.log_level, host, port)
+    pages = _Pages(app, runtime.settings.log_level)
     background = anyio.CancelScope()
     async with anyio.create_task_group() as tg:
         tg.start_soon(pages.run, sock)

@@ -100,10 +100,17 @@ class FlowStore:
             .order_by(flows.c.created_at.desc())
             .offset(keep)
         )
+        return await self._fail_all(query, REPLACED)
+
+    async def fail_open_flows(self, error: str) -> list[str]:
+        """Fail every open flow, whoever's: their links lead where they must not any more. Returns their ids."""
+        return await self._fail_all(select(flows.c.id).where(flows.c.status.in_(OPEN_STATUSES)), error)
+
+    async def _fail_all(self, query: Any, error: str) -> list[str]:
         async with self._engine.begin() as conn:
             ids = list((await conn.execute(query)).scalars())
             for flow_id in ids:
-                await self._fail(conn, flow_id, REPLACED)
+                await self._fail(conn, flow_id, error)
         for flow_id in ids:
             await self.notices.committed(flow_id)
         return ids

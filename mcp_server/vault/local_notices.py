@@ -7,30 +7,42 @@ flow (or changed a connection) sends one datagram saying so to every other port 
 transaction commits. A datagram on loopback is heard within milliseconds (docs/clients.md gives measured figures);
 nothing polls.
 
-A notice only makes the receiver re-read the flow from the database, or drop what it cached of a connection (read
-again on its next use), so a forged or repeated datagram changes nothing. Entries of processes that died without
-removing theirs are deleted by the next sender.
+Any local program, of any OS user, can send a datagram to those ports. So every datagram carries an HMAC-SHA256
+of its payload with a key only the processes able to read the database's directory know
+(`.<database file name>.notices.key` beside the file, mode 0600); a datagram without a valid one (a forgery, or
+the unauthenticated format of an older authmcp) is dropped unread, and the drops are logged (never their
+contents). An authenticated notice still only makes the receiver re-read the flow from the database (and act only
+if the vault shows it finished, see `FlowService`), or drop what it cached of a connection (read again on its next
+use), so a repeated datagram changes nothing. Entries of processes that died without removing theirs are deleted
+by the next sender.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mcp_server.errors import ConfigError
 from mcp_server.vault.events import Change, FlowNotices, change_payload, parse_change
+from mcp_server.vault.local_secret import local_secret
 
 __all__ = ["LocalFlowNotices"]
 
 logger = logging.getLogger(__name__)
 
-_MAX_DATAGRAM = 512  # {"origin": 16 hex, "flow": <= 64 characters} fits many times over
+_MAC = 32  # bytes of HMAC-SHA256 before the payload
+_MAX_DATAGRAM = _MAC + 512  # {"origin": 16 hex, "flow": <= 64 characters} fits many times over
+_DROP_LOG_EVERY = 60.0  # seconds: a flood of forgeries is logged once a minute, not once a datagram
 
 
 class LocalFlowNotices(FlowNotices):
@@ -43,10 +55,25 @@ class LocalFlowNotices(FlowNotices):
         self._entry: Path | None = None
         self._sender: socket.socket | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._key_file = database_path.parent / f".{database_path.name}.notices.key"
+        self._key: bytes | None = None
+        self._dropped = 0
+        self._drop_logged_at: float | None = None
+
+    def _mac(self, payload: bytes) -> bytes:
+        if self._key is None:
+            try:
+                self._key = local_secret(self._key_file)
+            except OSError as exc:
+                raise ConfigError(
+                    f"Cannot use {self._key_file} ({exc.strerror or exc}); the database's folder must be writable."
+                ) from None
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
 
     async def start(self) -> None:
         if self._transport is not None:
             return
+        self._mac(b"")  # the key exists before anyone can learn our port
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _Receiver(self), local_addr=("127.0.0.1", 0), family=socket.AF_INET
@@ -83,9 +110,14 @@ class LocalFlowNotices(FlowNotices):
         self._send(change_payload(self.origin, change).encode())
 
     def _send(self, payload: bytes) -> None:
+        try:
+            datagram = self._mac(payload) + payload
+        except ConfigError as exc:  # after the commit: the others' own checks will catch up
+            logger.warning("could not notify the other processes: %s", exc)
+            return
         for entry, port in self._peers():
             try:
-                self._socket().sendto(payload, ("127.0.0.1", port))
+                self._socket().sendto(datagram, ("127.0.0.1", port))
             except OSError as exc:  # a full buffer on loopback: the receiver's own checks will catch up
                 logger.info("could not notify process %s (%s)", entry.name.split("-")[0], exc)
 
@@ -116,8 +148,12 @@ class LocalFlowNotices(FlowNotices):
         return peers
 
     def _heard(self, data: bytes) -> None:
+        payload = data[_MAC:]
+        if not hmac.compare_digest(data[:_MAC], self._mac(payload)):
+            self._drop()
+            return
         try:
-            notice = json.loads(data)
+            notice = json.loads(payload)
         except ValueError:
             return
         change = parse_change(notice)
@@ -133,6 +169,18 @@ class LocalFlowNotices(FlowNotices):
             task = asyncio.get_running_loop().create_task(self._deliver(flow_id))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
+
+    def _drop(self) -> None:
+        """A datagram that is not from an authmcp on this database: forged, or an older authmcp's format."""
+        self._dropped += 1
+        now = time.monotonic()
+        if self._drop_logged_at is None or now - self._drop_logged_at >= _DROP_LOG_EVERY:
+            self._drop_logged_at = now
+            logger.warning(
+                "dropped %d notice datagram(s) on the notices port that did not carry this database's key (a forgery, "
+                "or an older authmcp on the same database: upgrade it)", self._dropped,
+            )
+            self._dropped = 0
 
 
 class _Receiver(asyncio.DatagramProtocol):

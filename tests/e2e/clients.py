@@ -9,10 +9,15 @@ from typing import IO, Any
 
 import anyio
 import httpx2
-from mcp import Client, StdioServerParameters
+import pytest
+from mcp import Client, MCPError, StdioServerParameters, UrlElicitationRequiredError
+from mcp.client.session import ClientRequestContext
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import (
+    URL_ELICITATION_REQUIRED, ElicitCompleteNotification, ElicitRequestParams, ElicitRequestURLParams, ElicitResult,
+)
 
 from tests.e2e.conftest import Stack, bearer
 
@@ -65,3 +70,32 @@ async def call_concurrently(calls: list[tuple[Stack, int]], tool: str, arguments
         for target, n in calls:
             tg.start_soon(many, target, n)
     return results
+
+
+class CompletionNotices:
+    """A 2025-11-25 client's side of URL elicitation: it accepts every elicitation and records each
+    `notifications/elicitation/complete`. Pass `**notices.client_options()` to `mcp_client`."""
+
+    def __init__(self) -> None:
+        self.completed = anyio.Event()
+        self.ids: list[str] = []
+
+    def client_options(self) -> dict[str, Any]:
+        return {"mode": "legacy", "elicitation_callback": self._accept, "message_handler": self._on_message}
+
+    async def _accept(self, context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept")
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, ElicitCompleteNotification):
+            self.ids.append(message.params.elicitation_id)
+            self.completed.set()
+
+
+async def url_elicitation_required(client: Client, tool: str = "Demo_WhoAmI") -> ElicitRequestURLParams:
+    """Call `tool` as a 2025-11-25 client: the -32042 error and the one URL elicitation it carries."""
+    with pytest.raises(MCPError) as info:
+        await client.call_tool(tool, {})
+    assert info.value.code == URL_ELICITATION_REQUIRED
+    (elicitation,) = UrlElicitationRequiredError.from_error(info.value.error).elicitations
+    return elicitation

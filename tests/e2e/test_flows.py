@@ -10,11 +10,10 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import MCPError, UrlElicitationRequiredError
 from mcp.client.session import ClientRequestContext
-from mcp_types import URL_ELICITATION_REQUIRED, ElicitCompleteNotification, ElicitRequestParams, ElicitRequestURLParams, ElicitResult
+from mcp_types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
-from tests.e2e.clients import mcp_client
+from tests.e2e.clients import CompletionNotices, mcp_client, url_elicitation_required
 from tests.e2e.conftest import Stack, authorize_in_browser, texts
 
 pytestmark = pytest.mark.anyio
@@ -97,29 +96,14 @@ async def test_legacy_client_with_url_elicitation_gets_32042_and_a_completion_no
     stack: Stack, transport: str
 ) -> None:
     serve(stack, transport)
-    completed = anyio.Event()
-    completed_ids: list[str] = []
-
-    async def accept(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        return ElicitResult(action="accept")
-
-    async def on_message(message: Any) -> None:
-        if isinstance(message, ElicitCompleteNotification):
-            completed_ids.append(message.params.elicitation_id)
-            completed.set()
-
-    async with mcp_client(
-        stack, transport, mode="legacy", elicitation_callback=accept, message_handler=on_message
-    ) as client:
-        with pytest.raises(MCPError) as info:
-            await client.call_tool("Demo_WhoAmI", {})
-        assert info.value.code == URL_ELICITATION_REQUIRED
-        (elicitation,) = UrlElicitationRequiredError.from_error(info.value.error).elicitations
+    notices = CompletionNotices()
+    async with mcp_client(stack, transport, **notices.client_options()) as client:
+        elicitation = await url_elicitation_required(client)
         page = await authorize_in_browser(stack.provider, elicitation.url, "alice")
         assert page.status_code == 200
         with anyio.fail_after(10):
-            await completed.wait()
-        assert completed_ids == [elicitation.elicitation_id]
+            await notices.completed.wait()
+        assert notices.ids == [elicitation.elicitation_id]
         assert_profile(await client.call_tool("Demo_WhoAmI", {}), "local-user", "alice")
 
 

@@ -15,11 +15,8 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from mcp import MCPError, UrlElicitationRequiredError
 from mcp.client.session import ClientRequestContext
 from mcp_types import (
-    URL_ELICITATION_REQUIRED,
-    ElicitCompleteNotification,
     ElicitRequestParams,
     ElicitRequestURLParams,
     ElicitResult,
@@ -27,7 +24,7 @@ from mcp_types import (
 )
 
 from mcp_server.vault import generate_key
-from tests.e2e.clients import call_concurrently, mcp_client
+from tests.e2e.clients import CompletionNotices, call_concurrently, mcp_client, url_elicitation_required
 from tests.e2e.conftest import Stack, authorize_in_browser, texts
 from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
 
@@ -99,27 +96,14 @@ async def test_legacy_session_on_a_gets_the_completion_notice_when_b_completes(
     a, b = replicas(stack_factory, postgres_url)
     a.start_http()
     b.start_http()
-    completed = anyio.Event()
-    ids: list[str] = []
-
-    async def accept(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        return ElicitResult(action="accept")
-
-    async def on_message(message: Any) -> None:
-        if isinstance(message, ElicitCompleteNotification):
-            ids.append(message.params.elicitation_id)
-            completed.set()
-
-    async with mcp_client(a, "http", mode="legacy", elicitation_callback=accept, message_handler=on_message) as client:
-        with pytest.raises(MCPError) as info:
-            await client.call_tool("Demo_WhoAmI", {})
-        assert info.value.code == URL_ELICITATION_REQUIRED
-        (elicitation,) = UrlElicitationRequiredError.from_error(info.value.error).elicitations
+    notices = CompletionNotices()
+    async with mcp_client(a, "http", **notices.client_options()) as client:
+        elicitation = await url_elicitation_required(client)
         page = await authorize_in_browser(a.provider, on_host(elicitation.url, b), "alice")
         assert page.status_code == 200 and str(page.url).startswith(b.base_url)
         with anyio.fail_after(5):
-            await completed.wait()
-        assert ids == [elicitation.elicitation_id]
+            await notices.completed.wait()
+        assert notices.ids == [elicitation.elicitation_id]
         assert_alice(await client.call_tool("Demo_WhoAmI", {}))
 
 
