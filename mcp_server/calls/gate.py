@@ -122,6 +122,7 @@ def gated_tools(catalog: Catalog) -> list[Tool]:
             parameters=definition.input_schema,
             fn_metadata=definition.metadata,
             is_async=True,
+            context_kwarg=None,  # our entrypoint takes none: the gate passes the context itself
             annotations=ToolAnnotations(title=definition.title, **definition.hints)
             if definition.title or definition.hints
             else None,

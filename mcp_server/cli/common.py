@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -85,7 +85,7 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
         raise fail(AuthmcpError(f"The database cannot be used ({reason}). Check database_url and data_dir.")) from None
 
 
-def table(rows: list[tuple[str, ...]]) -> None:
+def table(rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

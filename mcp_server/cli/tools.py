@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -26,7 +27,8 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
         providers, catalog = load_tools(settings, toolkit or [], unknown_providers=True)
     except AuthmcpError as exc:
         raise fail(exc) from None
-    entries, summaries = [], []
+    entries: list[dict[str, Any]] = []
+    summaries: list[str] = []
     not_ready: dict[str, int] = {}  # why, and how many tools
     for definition in catalog:
         requirement = definition.requirement

@@ -16,9 +16,9 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.types import ASGIApp
@@ -94,7 +94,7 @@ async def serve_pages_while_flows_wait(runtime: Runtime, app: ASGIApp, sock: soc
         pages.stop()
 
 
-async def _run_in(scope: anyio.CancelScope, *fns: Callable[[], Awaitable[None]]) -> None:
+async def _run_in(scope: anyio.CancelScope, *fns: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run background loops until `scope` is cancelled."""
     with scope:
         async with anyio.create_task_group() as tg:

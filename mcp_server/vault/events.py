@@ -21,7 +21,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import func, select
@@ -232,7 +232,7 @@ class PostgresFlowNotices(FlowNotices):
         elif heard[0] != self.origin:
             self._changed(heard[1])
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)

@@ -19,7 +19,7 @@ from mcp_server.vault.schema import flows, user_secrets
 from mcp_server.vault.sealing import flow_context, secret_context
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from mcp_server.vault.events import FlowNotices
     from mcp_server.vault.keyring import Keyring
@@ -68,7 +68,11 @@ class FlowStore:
     notices: FlowNotices
 
     if TYPE_CHECKING:
-        async def save_connection(self, user_id: str, provider_id: str, **kwargs: Any) -> Connection: ...
+        async def save_connection(  # Vault's, which the connection a flow completes is stored with
+            self, user_id: str, provider_id: str, *, access_token: str, refresh_token: str | None, token_type: str,
+            expires_at: float | None, scopes: Sequence[str], user_info: dict[str, Any] | None = None,
+            token_extras: dict[str, str] | None = None, conn: AsyncConnection | None = None,
+        ) -> Connection: ...
 
     async def create_flow(
         self,

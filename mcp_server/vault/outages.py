@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import exc as sa_exc
 
@@ -19,6 +19,8 @@ from mcp_server.errors import StorageUnavailable
 __all__ = ["describe_outage", "translate_outages", "translated"]
 
 C = TypeVar("C", bound=type)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # PostgreSQL SQLSTATE classes of conditions that pass: connection (08), resources (53), operator action (57),
 # transaction rollback (40: serialization, deadlock), and a read-only transaction (25006)
@@ -53,11 +55,11 @@ def describe_outage(exc: BaseException) -> str | None:
     return None
 
 
-def translated(fn: Callable[..., Any]) -> Callable[..., Any]:
+def translated(fn: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Decorator: the coroutine function raises `StorageUnavailable` for a transient outage."""
 
     @functools.wraps(fn)
-    async def method(*args: Any, **kwargs: Any) -> Any:
+    async def method(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return await fn(*args, **kwargs)
         except (sa_exc.SQLAlchemyError, OSError, TimeoutError) as exc:

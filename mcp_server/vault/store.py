@@ -149,6 +149,7 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
         params = (user_id, provider_id)
         async with self._lookups.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None  # an aiosqlite connection
             try:
                 rows = list(await driver.execute_fetchall(self._lookup_sql, params))
             except sqlite3.Error as exc:  # as SQLAlchemy would raise it, so outages.py reads it the same way
