@@ -37,8 +37,21 @@ WAIT = 59
 
 def start_authmcp(config: Path, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port), "--config", str(config)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ),
+        [
+            sys.executable,
+            "-m",
+            "mcp_server",
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
     )
     for _ in range(300):
         try:
@@ -49,11 +62,17 @@ def start_authmcp(config: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit(f"authmcp on port {port} did not start")
 
 
-async def one_flow(api: httpx2.AsyncClient, browser: httpx2.AsyncClient, provider: AuthServer, user: str) -> tuple[float, float]:
+async def one_flow(
+    api: httpx2.AsyncClient, browser: httpx2.AsyncClient, provider: AuthServer, user: str
+) -> tuple[float, float]:
     """(callback sent -> long-poll answered, callback answered -> long-poll answered), in seconds."""
-    started = await api.post("/v1/auth/authorize", json={
-        "auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": ["profile"]}}, "user_id": user,
-    })
+    started = await api.post(
+        "/v1/auth/authorize",
+        json={
+            "auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": ["profile"]}},
+            "user_id": user,
+        },
+    )
     authorization = started.json()
     callback = await provider.aconsent(browser, authorization["url"], user)
     answered_at: list[float] = []
@@ -98,13 +117,24 @@ def main() -> None:
     provider = AuthServer.start(clients=[(CLIENT_ID, CLIENT_SECRET, f"http://127.0.0.1:{port}/oauth/callback")])
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            config = write_config(Path(tmp) / "authmcp.toml", {
-                "data_dir": tmp, "toolkits": [], "log_level": "WARNING", "api": {"keys": [API_KEY], "verification": "none"},
-                "providers": {"demo": {
-                    "authorize_url": provider.authorization_endpoint, "token_url": provider.token_endpoint,
-                    "userinfo_url": provider.userinfo_endpoint, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                }},
-            })
+            config = write_config(
+                Path(tmp) / "authmcp.toml",
+                {
+                    "data_dir": tmp,
+                    "toolkits": [],
+                    "log_level": "WARNING",
+                    "api": {"keys": [API_KEY], "verification": "none"},
+                    "providers": {
+                        "demo": {
+                            "authorize_url": provider.authorization_endpoint,
+                            "token_url": provider.token_endpoint,
+                            "userinfo_url": provider.userinfo_endpoint,
+                            "client_id": CLIENT_ID,
+                            "client_secret": CLIENT_SECRET,
+                        }
+                    },
+                },
+            )
             process = start_authmcp(config, port)
             try:
                 results = anyio.run(run, f"http://127.0.0.1:{port}", provider, args.n)

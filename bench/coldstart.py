@@ -101,9 +101,19 @@ def start_once(command: list[str], env: dict[str, str], idle: float, log: IO[byt
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
     assert process.stdin is not None and process.stdout is not None
     try:
-        _send(process.stdin, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "coldstart", "version": "1"}}})
+        _send(
+            process.stdin,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "coldstart", "version": "1"},
+                },
+            },
+        )
         _answer(process.stdout, 1)
         _send(process.stdin, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         _send(process.stdin, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
@@ -131,7 +141,8 @@ def main(runs: int, idle: float, toolkits: list[str]) -> None:
         only = f"toolkits = {json.dumps(toolkits)}\n" if toolkits else ""
         for name in ("warm-up", "authmcp"):
             Path(tmp, f"{name}.toml").write_text(
-                f'data_dir = "{Path(tmp, name)}"\nlog_level = "WARNING"\nuser_id = "bench-user"\n{only}')
+                f'data_dir = "{Path(tmp, name)}"\nlog_level = "WARNING"\nuser_id = "bench-user"\n{only}'
+            )
         # bytecode caches on, in a folder of their own: an installed authmcp has its .pyc files (pip writes them),
         # and a start that compiles every module from source would time the compiler, not the start
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_") and k != "PYTHONDONTWRITEBYTECODE"}
@@ -156,8 +167,10 @@ def main(runs: int, idle: float, toolkits: list[str]) -> None:
 
 
 def report(samples: dict[str, list[Start]], first: Start, runs: int) -> None:
-    print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; "
-          f"stdio spawn to first tools/list answer, median of {runs}")
+    print(
+        f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; "
+        f"stdio spawn to first tools/list answer, median of {runs}"
+    )
     print(f"{'server':<10}{'tools':>7}{'median s':>10}{'min s':>8}{'max s':>8}{'CPU s':>8}{'RSS idle MiB':>14}")
     medians, cpu = {}, {}
     for name, starts in samples.items():
@@ -165,19 +178,26 @@ def report(samples: dict[str, list[Start]], first: Start, runs: int) -> None:
         medians[name] = statistics.median(times)
         cpu[name] = statistics.median(s.cpu_seconds for s in starts)
         rss = statistics.median(s.rss_kib for s in starts) / 1024
-        print(f"{name:<10}{starts[0].tools:>7}{medians[name]:>10.3f}{min(times):>8.3f}{max(times):>8.3f}"
-              f"{cpu[name]:>8.2f}{rss:>14.1f}")
+        print(
+            f"{name:<10}{starts[0].tools:>7}{medians[name]:>10.3f}{min(times):>8.3f}{max(times):>8.3f}"
+            f"{cpu[name]:>8.2f}{rss:>14.1f}"
+        )
     print(f"first start of authmcp (new database, migrations): {first.seconds:.3f} s")
-    print(f"ratio authmcp/bare: {medians['authmcp'] / medians['bare']:.2f} wall, "
-          f"{cpu['authmcp'] / cpu['bare']:.2f} CPU")
+    print(
+        f"ratio authmcp/bare: {medians['authmcp'] / medians['bare']:.2f} wall, {cpu['authmcp'] / cpu['bare']:.2f} CPU"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="timed starts of each server")
     parser.add_argument("--idle", type=float, default=0.5, help="seconds idle before reading the RSS")
-    parser.add_argument("--toolkit", action="append", default=[],
-                        help="serve only this toolkit (a module name or .py path; repeatable); default: all bundled")
+    parser.add_argument(
+        "--toolkit",
+        action="append",
+        default=[],
+        help="serve only this toolkit (a module name or .py path; repeatable); default: all bundled",
+    )
     args = parser.parse_args()
     if args.runs < 1 or args.idle < 0:
         parser.error("--runs must be at least 1 and --idle >= 0")

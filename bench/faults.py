@@ -38,13 +38,26 @@ def make_stack(tmp: Path) -> tuple[Stack, FaultProxy]:
     provider = AuthServer.start(clients=[(CLIENT_ID, CLIENT_SECRET, f"http://127.0.0.1:{port}/oauth/callback")])
     proxy = FaultProxy(provider.token_endpoint)
     settings = {
-        "data_dir": str(tmp / "data"), "user_id": "local-user", "log_level": "WARNING", "toolkits": [],
-        "http_timeout_seconds": DEADLINE, "connection_cache_seconds": 0, "api": {"keys": [API_KEY], "verification": "none"},
-        "providers": {"demo": {
-            "name": "Demo provider", "authorize_url": provider.authorization_endpoint, "token_url": proxy.url,
-            "userinfo_url": provider.userinfo_endpoint, "revocation_url": provider.revocation_endpoint,
-            "issuer": provider.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scopes": ["openid"],
-        }},
+        "data_dir": str(tmp / "data"),
+        "user_id": "local-user",
+        "log_level": "WARNING",
+        "toolkits": [],
+        "http_timeout_seconds": DEADLINE,
+        "connection_cache_seconds": 0,
+        "api": {"keys": [API_KEY], "verification": "none"},
+        "providers": {
+            "demo": {
+                "name": "Demo provider",
+                "authorize_url": provider.authorization_endpoint,
+                "token_url": proxy.url,
+                "userinfo_url": provider.userinfo_endpoint,
+                "revocation_url": provider.revocation_endpoint,
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "scopes": ["openid"],
+            }
+        },
     }
     return Stack(tmp=tmp, port=port, provider=provider, settings=settings), proxy
 
@@ -71,9 +84,11 @@ async def mid_refresh(stack: Stack, proxy: FaultProxy, trial: int) -> tuple[int,
         db.execute("update connections set expires_at = ?", (time.time() - 5,))
     proxy.fault, proxy.delay = ("slow", 30.0) if trial % 2 == 0 else ("trickle", 30.0)
     seen = proxy.forwarded if trial % 2 else proxy.requests
+
     async def call() -> None:
         async with api_client(stack) as http:
             await execute(http)
+
     await kill_during(process, call, lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen, 0.2)
     proxy.fault = "pass"
     stack.start_http()
@@ -96,7 +111,10 @@ async def mid_callback(stack: Stack, proxy: FaultProxy, trial: int) -> tuple[int
     async with httpx2.AsyncClient(timeout=60, trust_env=False) as browser:
         callback = await stack.provider.aconsent(browser, authorization["url"], user)
         await kill_during(
-            process, lambda: browser.get(callback), lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen, 0.2
+            process,
+            lambda: browser.get(callback),
+            lambda: (proxy.forwarded if trial % 2 else proxy.requests) > seen,
+            0.2,
         )
     proxy.fault = "pass"
     stack.start_http()
@@ -134,12 +152,22 @@ async def mid_rotation(stack: Stack, proxy: FaultProxy, trial: int) -> tuple[int
 async def many_rows(stack: Stack, n: int) -> None:
     from mcp_server.vault import open_vault
 
-    vault = await open_vault(f"sqlite:///{database(stack)}", env_keys=[], key_file=Path(stack.settings["data_dir"]) / "keys")
+    vault = await open_vault(
+        f"sqlite:///{database(stack)}", env_keys=[], key_file=Path(stack.settings["data_dir"]) / "keys"
+    )
     try:
         async with vault._engine.begin() as conn:
             for i in range(n):
-                await vault.save_connection(f"bulk-{i}", "demo", access_token="a", refresh_token="r",
-                                            token_type="Bearer", expires_at=None, scopes=["profile"], conn=conn)
+                await vault.save_connection(
+                    f"bulk-{i}",
+                    "demo",
+                    access_token="a",
+                    refresh_token="r",
+                    token_type="Bearer",
+                    expires_at=None,
+                    scopes=["profile"],
+                    conn=conn,
+                )
     finally:
         await vault.aclose()
 

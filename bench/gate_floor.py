@@ -38,9 +38,9 @@ from mcp_types import CallToolRequestParams
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.servers import in_process_runtime  # noqa: E402
-from mcp_server.calls.orchestration import tool_context  # noqa: E402
-from mcp_server.calls.gate import AuthGate  # noqa: E402
+from bench.servers import in_process_runtime
+from mcp_server.calls.gate import AuthGate
+from mcp_server.calls.orchestration import tool_context
 
 USER = "bench-user"
 BLOCK = 50
@@ -59,7 +59,9 @@ class NoOp(Extension):
         return await call_next(ctx)
 
 
-async def calls(targets: list[tuple[str, Client, str]], blocks: int) -> tuple[dict[str, list[int]], dict[str, list[float]]]:
+async def calls(
+    targets: list[tuple[str, Client, str]], blocks: int
+) -> tuple[dict[str, list[int]], dict[str, list[float]]]:
     """Each call's wall time (ns), and each block's CPU time per call (ns) of this process, by server."""
     wall: dict[str, list[int]] = {name: [] for name, _, _ in targets}
     cpu: dict[str, list[float]] = {name: [] for name, _, _ in targets}
@@ -124,8 +126,18 @@ async def measure_pieces(runtime: Any, definition: Any, loops: int, bare: MCPSer
         tool_context(USER, definition, connection, {}, runtime.environment)
 
     async def record() -> None:
-        audit.record("tool.call", user_id=USER, tool=definition.api_name, provider_id="demo", scopes="profile",
-                     outcome="ok", error_kind=None, duration_ms=0.1, arguments={"text": "ping"}, actor="user")
+        audit.record(
+            "tool.call",
+            user_id=USER,
+            tool=definition.api_name,
+            provider_id="demo",
+            scopes="profile",
+            outcome="ok",
+            error_kind=None,
+            duration_ms=0.1,
+            arguments={"text": "ping"},
+            actor="user",
+        )
         audit._queue.clear()
 
     async def validate() -> None:
@@ -145,7 +157,8 @@ async def measure_pieces(runtime: Any, definition: Any, loops: int, bare: MCPSer
     return {
         "the gate, whole (validation to result)": await per_call(loops, gated),
         "  connection lookup (cached)": await per_call(
-            loops, lambda: runtime.service.connection_for(USER, definition.requirement)),
+            loops, lambda: runtime.service.connection_for(USER, definition.requirement)
+        ),
         "  ToolContext": await per_call(loops, context),
         "  audit record": await per_call(loops, record),
         "the SDK's tools/call handler, whole (bare)": await per_call(loops, handler),
@@ -161,8 +174,10 @@ def report(wall: dict[str, list[int]], cpu: dict[str, list[float]], pieces: dict
     print(f"{'server':<10}{'p50 µs':>9}{'ratio':>8}{'+µs':>8}{'CPU µs':>9}{'ratio':>8}{'+µs':>8}")
     for name in wall:
         median, median_cpu = statistics.median(wall[name]) / 1000, statistics.median(cpu[name]) / 1000
-        print(f"{name:<10}{median:>9.1f}{median / base:>8.3f}{median - base:>+8.1f}"
-              f"{median_cpu:>9.1f}{median_cpu / base_cpu:>8.3f}{median_cpu - base_cpu:>+8.1f}")
+        print(
+            f"{name:<10}{median:>9.1f}{median / base:>8.3f}{median - base:>+8.1f}"
+            f"{median_cpu:>9.1f}{median_cpu / base_cpu:>8.3f}{median_cpu - base_cpu:>+8.1f}"
+        )
     print("\npieces, called directly (µs per call, best of 5)")
     for name, value in pieces.items():
         print(f"{name:<40}{value:>8.2f}")

@@ -32,9 +32,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PING = {"text": "ping"}
-META_2026 = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-             "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
-             "io.modelcontextprotocol/clientCapabilities": {}}
+META_2026 = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
 ERAS = ("2026-07-28", "2025-11-25")
 
 
@@ -47,8 +49,13 @@ class BadAnswer(Exception):
 
 def _request(host: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> bytes:
     data = json.dumps(body, separators=(",", ":")).encode()
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Accept: application/json, text/event-stream",
-             "Content-Type: application/json", f"Content-Length: {len(data)}"]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        "Accept: application/json, text/event-stream",
+        "Content-Type: application/json",
+        f"Content-Length: {len(data)}",
+    ]
     lines += [f"{name}: {value}" for name, value in headers.items() if value]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
@@ -85,21 +92,37 @@ class Connection:
         call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": PING}}
         if era == "2026-07-28":
             call["params"]["_meta"] = META_2026  # type: ignore[index]
-            headers = {"Mcp-Protocol-Version": era, "Mcp-Method": "tools/call", "Mcp-Name": tool,
-                       "Authorization": self.auth}
+            headers = {
+                "Mcp-Protocol-Version": era,
+                "Mcp-Method": "tools/call",
+                "Mcp-Name": tool,
+                "Authorization": self.auth,
+            }
         else:
-            init = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                "protocolVersion": era, "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
+            init = {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {"protocolVersion": era, "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+            }
             status, head, body = await self._exchange(
-                _request(self.authority, self.path, {"Authorization": self.auth}, init))
-            session = next((line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
-                            if line.lower().startswith(b"mcp-session-id:")), None)
+                _request(self.authority, self.path, {"Authorization": self.auth}, init)
+            )
+            session = next(
+                (
+                    line.split(b":", 1)[1].strip().decode()
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"mcp-session-id:")
+                ),
+                None,
+            )
             if status != 200 or session is None:
                 raise BadAnswer(f"initialize answered {status} without a session: {_excerpt(body)}")
             headers = {"Mcp-Session-Id": session, "Mcp-Protocol-Version": era, "Authorization": self.auth}
             self.session_headers = headers
-            status, _, body = await self._exchange(_request(
-                self.authority, self.path, headers, {"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            status, _, body = await self._exchange(
+                _request(self.authority, self.path, headers, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+            )
             if status != 202:
                 raise BadAnswer(f"notifications/initialized answered {status}: {_excerpt(body)}")
         self.call_bytes = _request(self.authority, self.path, headers, call)
@@ -131,7 +154,7 @@ class Connection:
             body = b"".join(parts)
         else:
             at = lower.find(b"content-length:")
-            length = int(lower[at + 15:lower.find(b"\r\n", at)]) if at >= 0 else 0
+            length = int(lower[at + 15 : lower.find(b"\r\n", at)]) if at >= 0 else 0
             body = await self.reader.readexactly(length)
         return int(head[9:12]), head, body
 
@@ -170,7 +193,7 @@ class Connection:
 async def _open_all(targets: list[dict[str, str]]) -> list[Connection]:
     connections = [Connection(t) for t in targets]
     for start in range(0, len(connections), 50):  # not all at once: the listen backlog and the server's accept
-        await asyncio.gather(*(c.open() for c in connections[start:start + 50]))
+        await asyncio.gather(*(c.open() for c in connections[start : start + 50]))
     return connections
 
 
@@ -231,7 +254,7 @@ async def _main() -> None:
     else:
         result = await _latency(connections, spec["calls"], spec["warmup"], spec["block"])
     for start in range(0, len(connections), 50):
-        await asyncio.gather(*(c.close() for c in connections[start:start + 50]))
+        await asyncio.gather(*(c.close() for c in connections[start : start + 50]))
     print(json.dumps(result), flush=True)
 
 
@@ -255,8 +278,9 @@ class Generators:
 
     def __init__(self, spec: dict[str, Any], shares: list[list[dict[str, str]]]) -> None:
         self.processes = [
-            subprocess.Popen([sys.executable, str(Path(__file__))], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+            subprocess.Popen(
+                [sys.executable, str(Path(__file__))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
             for _ in shares
         ]
         for process, share in zip(self.processes, shares):
@@ -298,8 +322,9 @@ class Generators:
                     pipe.close()
 
 
-def run_load(targets: list[dict[str, str]], *, processes: int, seconds: float, warmup: float,
-             on_window: Any = None) -> LoadResult:
+def run_load(
+    targets: list[dict[str, str]], *, processes: int, seconds: float, warmup: float, on_window: Any = None
+) -> LoadResult:
     """All `targets` (one per user) call at once for `warmup` + `seconds`; `on_window(begin, end)` runs in this
     process meanwhile (it samples the servers' CPU) and its return value is ignored."""
     shares = [targets[i::processes] for i in range(min(processes, len(targets)))]

@@ -34,13 +34,13 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.servers import DEFAULT_POSTGRES, PROVIDER, TOOLKIT, postgres_database  # noqa: E402
-from mcp_server.auth import OAuth2  # noqa: E402
-from mcp_server.config import load_settings  # noqa: E402
-from mcp_server.serving.runtime import open_runtime  # noqa: E402
-from mcp_server.vault import Vault, generate_key  # noqa: E402
-from mcp_server.vault.schema import connections  # noqa: E402
-from mcp_server.vault.sealing import connection_context  # noqa: E402
+from bench.servers import DEFAULT_POSTGRES, PROVIDER, TOOLKIT, postgres_database
+from mcp_server.auth import OAuth2
+from mcp_server.config import load_settings
+from mcp_server.serving.runtime import open_runtime
+from mcp_server.vault import Vault, generate_key
+from mcp_server.vault.schema import connections
+from mcp_server.vault.sealing import connection_context
 
 REQUIREMENT = OAuth2(id="demo", scopes=["profile"])
 BATCH = 50_000
@@ -52,8 +52,15 @@ def user_id(i: int) -> str:
 
 async def fill(vault: Vault, database_url: str, rows: int) -> None:
     """`rows` connections, users 0 .. rows-1: user 0 stored by the vault, the rest copied from its row in bulk."""
-    await vault.save_connection(user_id(0), "demo", access_token=f"access-{user_id(0)}", refresh_token="refresh",
-                                token_type="Bearer", expires_at=time.time() + 7200, scopes=["profile"])
+    await vault.save_connection(
+        user_id(0),
+        "demo",
+        access_token=f"access-{user_id(0)}",
+        refresh_token="refresh",
+        token_type="Bearer",
+        expires_at=time.time() + 7200,
+        scopes=["profile"],
+    )
     async with vault.engine.connect() as db:
         template = dict((await db.execute(select(connections))).mappings().one())
     del template["id"]
@@ -63,9 +70,11 @@ async def fill(vault: Vault, database_url: str, rows: int) -> None:
     def batch(start: int) -> Iterator[tuple[Any, ...]]:
         for i in range(start, min(rows, start + BATCH)):
             user = user_id(i)
-            template.update(user_id=user,
-                            access_token=encrypt(f"access-{user}", connection_context(user, "demo", "access_token")),
-                            refresh_token=encrypt("refresh", connection_context(user, "demo", "refresh_token")))
+            template.update(
+                user_id=user,
+                access_token=encrypt(f"access-{user}", connection_context(user, "demo", "access_token")),
+                refresh_token=encrypt("refresh", connection_context(user, "demo", "refresh_token")),
+            )
             yield tuple(template.values())
 
     if database_url.startswith("sqlite"):
@@ -91,8 +100,16 @@ async def fill(vault: Vault, database_url: str, rows: int) -> None:
 async def measure(database_url: str, rows: int, samples: int, work: Path) -> dict[str, float]:
     toolkit = work / "bench_toolkit.py"
     toolkit.write_text(TOOLKIT)
-    settings = load_settings(None, data_dir=work, database_url=database_url, encryption_keys=generate_key(),
-                             user_id="local", toolkits=[], log_level="WARNING", providers={"demo": PROVIDER})
+    settings = load_settings(
+        None,
+        data_dir=work,
+        database_url=database_url,
+        encryption_keys=generate_key(),
+        user_id="local",
+        toolkits=[],
+        log_level="WARNING",
+        providers={"demo": PROVIDER},
+    )
     async with open_runtime(settings, public_url="http://127.0.0.1:8000", toolkits=[str(toolkit)]) as runtime:
         started = time.perf_counter()
         await fill(runtime.vault, database_url, rows)
@@ -119,25 +136,33 @@ def percentiles(name: str, samples: list[int]) -> dict[str, float]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; "
-          f"{args.samples} lookups of random users per database", flush=True)
+    print(
+        f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; "
+        f"{args.samples} lookups of random users per database",
+        flush=True,
+    )
     results: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp_dir:
         for database in args.databases.split(","):
             work = Path(tmp_dir, database)
             work.mkdir()
             if database == "sqlite":
-                results.append((database, await measure(f"sqlite:///{work / 'lookup.db'}", args.rows, args.samples,
-                                                        work)))
+                results.append(
+                    (database, await measure(f"sqlite:///{work / 'lookup.db'}", args.rows, args.samples, work))
+                )
             else:
                 async with postgres_database(args.postgres_url) as url:
                     results.append((database, await measure(url, args.rows, args.samples, work)))
             print(f"  {database}: filled in {results[-1][1]['fill']:.1f} s", flush=True)
-    print(f"\ncold lookup of one connection among {args.rows:,}, in µs: the gate's path "
-          "(AuthorizationService.connection_for, cache empty) and the vault read alone (Vault.get_connection)")
+    print(
+        f"\ncold lookup of one connection among {args.rows:,}, in µs: the gate's path "
+        "(AuthorizationService.connection_for, cache empty) and the vault read alone (Vault.get_connection)"
+    )
     print(f"{'database':<10}{'gate p50':>10}{'gate p99':>10}{'vault p50':>11}{'vault p99':>11}")
     for database, r in results:
-        print(f"{database:<10}{r['gate p50']:>10.0f}{r['gate p99']:>10.0f}{r['vault p50']:>11.0f}{r['vault p99']:>11.0f}")
+        print(
+            f"{database:<10}{r['gate p50']:>10.0f}{r['gate p99']:>10.0f}{r['vault p50']:>11.0f}{r['vault p99']:>11.0f}"
+        )
 
 
 if __name__ == "__main__":
@@ -145,8 +170,11 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=1_000_000, help="stored connections")
     parser.add_argument("--samples", type=int, default=2000, help="timed lookups per path and database")
     parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES,
-                        help="a PostgreSQL server; a database is created on it for the run and dropped")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES,
+        help="a PostgreSQL server; a database is created on it for the run and dropped",
+    )
     args = parser.parse_args()
     if args.rows < 1 or args.samples < 2:
         parser.error("--rows must be >= 1 and --samples >= 2")

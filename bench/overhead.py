@@ -44,8 +44,8 @@ from mcp.server.mcpserver import MCPServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadgen import ERAS, run_latency  # noqa: E402
-from bench.servers import JwtIssuer, authmcp_server, bare_server, in_process_runtime  # noqa: E402
+from bench.loadgen import ERAS, run_latency
+from bench.servers import JwtIssuer, authmcp_server, bare_server, in_process_runtime
 
 MODES: tuple[Literal["auto", "legacy"], ...] = ("auto", "legacy")  # auto lands on 2026-07-28
 BLOCK = 50  # calls per block; blocks alternate between the servers
@@ -118,15 +118,18 @@ async def over_http(calls: int, warmup: int) -> list[tuple[str, str, list[int], 
             async with AsyncExitStack() as stack:
                 servers = [
                     stack.enter_context(bare_server(tmp / "bare")),
-                    await stack.enter_async_context(authmcp_server(
-                        tmp / "static", f"sqlite:///{tmp / 'static.db'}", 1, name="authmcp static token")),
-                    await stack.enter_async_context(authmcp_server(
-                        tmp / "jwt", f"sqlite:///{tmp / 'jwt.db'}", 1, name="authmcp JWT", issuer=issuer)),
+                    await stack.enter_async_context(
+                        authmcp_server(tmp / "static", f"sqlite:///{tmp / 'static.db'}", 1, name="authmcp static token")
+                    ),
+                    await stack.enter_async_context(
+                        authmcp_server(tmp / "jwt", f"sqlite:///{tmp / 'jwt.db'}", 1, name="authmcp JWT", issuer=issuer)
+                    ),
                 ]
                 for era in ERAS:
                     before = [server.cpu() for server in servers]
-                    samples = run_latency([server.target(0, era) for server in servers], calls=calls, warmup=warmup,
-                                          block=BLOCK)
+                    samples = run_latency(
+                        [server.target(0, era) for server in servers], calls=calls, warmup=warmup, block=BLOCK
+                    )
                     for server, cpu, timed in zip(servers, before, samples):
                         rows.append((era, server.name, timed, (server.cpu() - cpu) / (calls + warmup) * 1e6))
     finally:
@@ -135,8 +138,11 @@ async def over_http(calls: int, warmup: int) -> list[tuple[str, str, list[int], 
 
 
 async def main(calls: int, http_calls: int, warmup: int, http: bool) -> None:
-    print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; latency of one "
-          f"tools/call in µs", flush=True)
+    print(
+        f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}; latency of one "
+        f"tools/call in µs",
+        flush=True,
+    )
     report_in_process(await in_process(calls, warmup), calls)
     if http:
         report_http(await over_http(http_calls, warmup), http_calls)
@@ -147,13 +153,17 @@ def report_in_process(rows: list[tuple[str, list[int], list[int]]], calls: int) 
     print(f"\n{head[0]:<32}" + "".join(f"{h:>12}" for h in head[1:]))
     for name, bare, auth in rows:
         (b50, b90), (a50, a90) = stats(bare), stats(auth)
-        print(f"{name + f' (n={calls})':<32}{b50:>12.0f}{a50:>12.0f}{a50 / b50:>12.2f}{a50 - b50:>+12.0f}"
-              f"{b90:>12.0f}{a90:>12.0f}")
+        print(
+            f"{name + f' (n={calls})':<32}{b50:>12.0f}{a50:>12.0f}{a50 / b50:>12.2f}{a50 - b50:>+12.0f}"
+            f"{b90:>12.0f}{a90:>12.0f}"
+        )
 
 
 def report_http(rows: list[tuple[str, str, list[int], float]], calls: int) -> None:
-    print(f"\nover Streamable HTTP, bearer auth on, one call at a time from a separate process (n={calls}); "
-          "ratios to bare in the same era")
+    print(
+        f"\nover Streamable HTTP, bearer auth on, one call at a time from a separate process (n={calls}); "
+        "ratios to bare in the same era"
+    )
     head = ("era", "server", "p50", "p90", "ratio", "+µs", "CPU/call", "CPU ratio")
     print(f"{head[0]:<12}{head[1]:<22}" + "".join(f"{h:>10}" for h in head[2:]))
     bare: dict[str, tuple[float, float]] = {}
@@ -162,8 +172,10 @@ def report_http(rows: list[tuple[str, str, list[int], float]], calls: int) -> No
         if name == "bare":
             bare[era] = (p50, cpu)
         b50, bcpu = bare[era]
-        print(f"{era:<12}{name:<22}{p50:>10.0f}{p90:>10.0f}{p50 / b50:>10.2f}{p50 - b50:>+10.0f}{cpu:>10.0f}"
-              f"{cpu / bcpu:>10.2f}")
+        print(
+            f"{era:<12}{name:<22}{p50:>10.0f}{p90:>10.0f}{p50 / b50:>10.2f}{p50 - b50:>+10.0f}{cpu:>10.0f}"
+            f"{cpu / bcpu:>10.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,23 @@ from tests.support.provider import AuthServer  # noqa: E402
 
 def start_authmcp(config: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port),
-         "--config", str(config), "--toolkit", str(REPO / "examples" / "whoami.py")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        [
+            sys.executable,
+            "-m",
+            "mcp_server",
+            "serve",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+            "--toolkit",
+            str(REPO / "examples" / "whoami.py"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     for _ in range(300):
         try:
@@ -52,10 +66,12 @@ async def storm(ports: list[int], n: int) -> tuple[list[str], float]:
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             async with anyio.create_task_group() as tg:
                 for _ in range(count):
+
                     async def call() -> None:
                         result = await client.call_tool("Demo_WhoAmI", {})
                         if result.is_error:
                             errors.append(" ".join(getattr(b, "text", "") for b in result.content)[:200])
+
                     tg.start_soon(call)
 
     started = time.perf_counter()
@@ -79,16 +95,29 @@ def main() -> None:
     parser.add_argument("-p", type=int, default=2, help="authmcp processes")
     args = parser.parse_args()
     ports = [free_port() for _ in range(args.p)]
-    provider = AuthServer.start(clients=[(CLIENT_ID, CLIENT_SECRET, f"http://127.0.0.1:{p}/oauth/callback") for p in ports])
+    provider = AuthServer.start(
+        clients=[(CLIENT_ID, CLIENT_SECRET, f"http://127.0.0.1:{p}/oauth/callback") for p in ports]
+    )
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        config = write_config(Path(tmp) / "authmcp.toml", {
-            "data_dir": tmp, "toolkits": [], "log_level": "WARNING", "connection_cache_seconds": 0,
-            "providers": {"demo": {
-                "authorize_url": provider.authorization_endpoint, "token_url": provider.token_endpoint,
-                "userinfo_url": provider.userinfo_endpoint, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            }},
-        })
+        config = write_config(
+            Path(tmp) / "authmcp.toml",
+            {
+                "data_dir": tmp,
+                "toolkits": [],
+                "log_level": "WARNING",
+                "connection_cache_seconds": 0,
+                "providers": {
+                    "demo": {
+                        "authorize_url": provider.authorization_endpoint,
+                        "token_url": provider.token_endpoint,
+                        "userinfo_url": provider.userinfo_endpoint,
+                        "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET,
+                    }
+                },
+            },
+        )
         env: dict[str, Any] = {**os.environ, "DEMO_USERINFO_URL": provider.userinfo_endpoint}
         try:
             processes = [start_authmcp(config, port, env) for port in ports]

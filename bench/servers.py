@@ -55,8 +55,12 @@ async def echo(text: str) -> str:
 uvicorn.run(server.streamable_http_app(host="127.0.0.1"), host="127.0.0.1", port=int(sys.argv[1]),
             log_level="warning", access_log=False)
 '''
-PROVIDER = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t",
-            "client_id": "c", "client_secret": "s"}
+PROVIDER = {
+    "authorize_url": "http://127.0.0.1:9/a",
+    "token_url": "http://127.0.0.1:9/t",
+    "client_id": "c",
+    "client_secret": "s",
+}
 DEFAULT_POSTGRES = os.environ.get("AUTHMCP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -89,8 +93,12 @@ class Server:
 
     def target(self, user: int, era: str) -> dict[str, str]:
         """What the load generator needs to call as `user` (see loadgen.py)."""
-        return {"url": self.url, "tool": self.tool, "era": era,
-                "token": self.tokens[user % len(self.tokens)] if self.tokens else ""}
+        return {
+            "url": self.url,
+            "tool": self.tool,
+            "era": era,
+            "token": self.tokens[user % len(self.tokens)] if self.tokens else "",
+        }
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -107,8 +115,9 @@ def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None
 
 
 @contextmanager
-def _running(command: list[str], health_url: str, log: Path, env: dict[str, str] | None = None
-             ) -> Iterator[subprocess.Popen[bytes]]:
+def _running(
+    command: list[str], health_url: str, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out, env=env)
     try:
@@ -152,15 +161,23 @@ async def seed_connections(database_url: str, key: str, users: list[str], key_fi
     vault = await open_vault(database_url, env_keys=[key], key_file=key_file)
     try:
         for user in users:
-            await vault.save_connection(user, "demo", access_token=f"access-{user}", refresh_token="bench-refresh",
-                                        token_type="Bearer", expires_at=time.time() + 7200, scopes=["profile"])
+            await vault.save_connection(
+                user,
+                "demo",
+                access_token=f"access-{user}",
+                refresh_token="bench-refresh",
+                token_type="Bearer",
+                expires_at=time.time() + 7200,
+                scopes=["profile"],
+            )
     finally:
         await vault.aclose()
 
 
 @asynccontextmanager
-async def authmcp_server(work: Path, database_url: str, users: int, *, name: str = "authmcp",
-                         issuer: JwtIssuer | None = None) -> AsyncIterator[Server]:
+async def authmcp_server(
+    work: Path, database_url: str, users: int, *, name: str = "authmcp", issuer: JwtIssuer | None = None
+) -> AsyncIterator[Server]:
     """`authmcp serve --transport http` with `users` users, each with a stored connection and a bearer token:
     a static token (`[mcp_auth] tokens`), or with `issuer` a JWT it signed (`jwt_issuer` + `jwks_url`)."""
     work.mkdir(parents=True, exist_ok=True)
@@ -174,18 +191,41 @@ async def authmcp_server(work: Path, database_url: str, users: int, *, name: str
         auth_table, mcp_auth = "mcp_auth.tokens", dict(zip(tokens, user_ids))
     else:
         tokens = [issuer.mint(user, audience=f"{public_url}/mcp") for user in user_ids]
-        auth_table, mcp_auth = "mcp_auth", {"jwt_issuer": issuer.issuer, "jwks_url": issuer.jwks_url, "audience": f"{public_url}/mcp"}
+        auth_table, mcp_auth = (
+            "mcp_auth",
+            {"jwt_issuer": issuer.issuer, "jwks_url": issuer.jwks_url, "audience": f"{public_url}/mcp"},
+        )
     key = generate_key()
     config = work / "authmcp.toml"
-    config.write_text(_config_text(
-        {"database_url": database_url, "data_dir": str(work / "data"), "encryption_keys": key, "toolkits": [],
-         "log_level": "WARNING", "public_url": public_url},
-        {auth_table: mcp_auth, "api": {"verification": "none"}, "providers.demo": PROVIDER},
-    ))
+    config.write_text(
+        _config_text(
+            {
+                "database_url": database_url,
+                "data_dir": str(work / "data"),
+                "encryption_keys": key,
+                "toolkits": [],
+                "log_level": "WARNING",
+                "public_url": public_url,
+            },
+            {auth_table: mcp_auth, "api": {"verification": "none"}, "providers.demo": PROVIDER},
+        )
+    )
     await seed_connections(database_url, key, user_ids, work / "unused.key")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHMCP_")}
-    command = [sys.executable, "-m", "mcp_server", "serve", "--transport", "http", "--port", str(port),
-               "--config", str(config), "--toolkit", str(toolkit)]
+    command = [
+        sys.executable,
+        "-m",
+        "mcp_server",
+        "serve",
+        "--transport",
+        "http",
+        "--port",
+        str(port),
+        "--config",
+        str(config),
+        "--toolkit",
+        str(toolkit),
+    ]
     with _running(command, f"{public_url}/healthz", work / "authmcp.log", env) as process:
         yield Server(name, process, f"{public_url}/mcp", "Bench_Echo", tokens)
 
@@ -197,12 +237,19 @@ async def in_process_runtime(user: str) -> AsyncIterator[tuple[Runtime, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         toolkit = Path(tmp, "bench_toolkit.py")
         toolkit.write_text(TOOLKIT)
-        settings = load_settings(None, data_dir=tmp, user_id=user, toolkits=[], log_level="WARNING",
-                                 providers={"demo": PROVIDER})
+        settings = load_settings(
+            None, data_dir=tmp, user_id=user, toolkits=[], log_level="WARNING", providers={"demo": PROVIDER}
+        )
         async with open_runtime(settings, public_url="http://127.0.0.1:8000", toolkits=[str(toolkit)]) as runtime:
             await runtime.vault.save_connection(
-                user, "demo", access_token="bench-access", refresh_token="bench-refresh", token_type="Bearer",
-                expires_at=time.time() + 3600, scopes=["profile"])
+                user,
+                "demo",
+                access_token="bench-access",
+                refresh_token="bench-refresh",
+                token_type="Bearer",
+                expires_at=time.time() + 3600,
+                scopes=["profile"],
+            )
             yield runtime, next(iter(runtime.catalog)).mcp_name
 
 

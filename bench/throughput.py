@@ -42,8 +42,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.loadgen import ERAS, LoadResult, run_load, wait_until  # noqa: E402
-from bench.servers import DEFAULT_POSTGRES, Server, authmcp_server, bare_server, postgres_database  # noqa: E402
+from bench.loadgen import ERAS, LoadResult, run_load, wait_until
+from bench.servers import DEFAULT_POSTGRES, Server, authmcp_server, bare_server, postgres_database
 
 
 @dataclass
@@ -88,35 +88,52 @@ def measure(server: Server, era: str, users: int, args: argparse.Namespace) -> t
             wait_until(moment)
             cpu.append(server.cpu())
 
-    result = run_load([server.target(u, era) for u in range(users)], processes=args.generators,
-                      seconds=args.seconds, warmup=args.warmup, on_window=sample)
+    result = run_load(
+        [server.target(u, era) for u in range(users)],
+        processes=args.generators,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        on_window=sample,
+    )
     return result, cpu[1] - cpu[0]
 
 
 async def main(args: argparse.Namespace) -> None:
     users_list = [int(k) for k in args.users.split(",")]
     eras = args.eras.split(",")
-    print(f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}, {os.cpu_count()} "
-          f"CPUs; {args.seconds:g} s measured after {args.warmup:g} s warm-up, {args.rounds} rounds, "
-          f"{args.generators} generator process(es)", flush=True)
+    print(
+        f"mcp {version('mcp')}, authmcp {version('authmcp')}, Python {sys.version.split()[0]}, {os.cpu_count()} "
+        f"CPUs; {args.seconds:g} s measured after {args.warmup:g} s warm-up, {args.rounds} rounds, "
+        f"{args.generators} generator process(es)",
+        flush=True,
+    )
     cells: dict[tuple[str, int, str], Cell] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         async with AsyncExitStack() as stack:
             servers = [stack.enter_context(bare_server(tmp / "bare"))]
             for database in args.databases.split(","):
-                url = (f"sqlite:///{tmp / 'sqlite' / 'authmcp.db'}" if database == "sqlite"
-                       else await stack.enter_async_context(postgres_database(args.postgres_url)))
-                servers.append(await stack.enter_async_context(
-                    authmcp_server(tmp / database, url, max(users_list), name=f"authmcp {database}")))
+                url = (
+                    f"sqlite:///{tmp / 'sqlite' / 'authmcp.db'}"
+                    if database == "sqlite"
+                    else await stack.enter_async_context(postgres_database(args.postgres_url))
+                )
+                servers.append(
+                    await stack.enter_async_context(
+                        authmcp_server(tmp / database, url, max(users_list), name=f"authmcp {database}")
+                    )
+                )
             for era in eras:
                 for users in users_list:
                     for round_ in range(args.rounds):
                         for server in servers if round_ % 2 == 0 else servers[::-1]:
                             result, server_cpu = measure(server, era, users, args)
                             cells.setdefault((era, users, server.name), Cell()).add(result, server_cpu)
-                    print(f"  {era} K={users}: " + ", ".join(
-                        f"{s.name} {cells[era, users, s.name].rate:.0f}/s" for s in servers), flush=True)
+                    print(
+                        f"  {era} K={users}: "
+                        + ", ".join(f"{s.name} {cells[era, users, s.name].rate:.0f}/s" for s in servers),
+                        flush=True,
+                    )
             names = [s.name for s in servers]
     report(cells, eras, users_list, names)
 
@@ -126,10 +143,24 @@ def ratio(value: float, bare: float) -> str:
 
 
 def report(cells: dict[tuple[str, int, str], Cell], eras: list[str], users_list: list[int], names: list[str]) -> None:
-    print("\ntools/call over Streamable HTTP; latency in ms, server CPU in µs per call; ratios are authmcp / bare "
-          "(calls/s: >= 0.9 is the target; p99 and CPU: lower is better)")
-    head = ("era", "K", "server", "calls/s", "p50", "p99", "CPU/call", "srv cores", "gen cores",
-            "x calls/s", "x p99", "x CPU/call")
+    print(
+        "\ntools/call over Streamable HTTP; latency in ms, server CPU in µs per call; ratios are authmcp / bare "
+        "(calls/s: >= 0.9 is the target; p99 and CPU: lower is better)"
+    )
+    head = (
+        "era",
+        "K",
+        "server",
+        "calls/s",
+        "p50",
+        "p99",
+        "CPU/call",
+        "srv cores",
+        "gen cores",
+        "x calls/s",
+        "x p99",
+        "x CPU/call",
+    )
     widths = (12, 5, 18, 9, 8, 8, 10, 10, 10, 10, 8, 11)
     print("".join(f"{h:<{w}}" if i < 3 else f"{h:>{w}}" for i, (h, w) in enumerate(zip(head, widths))))
     for era in eras:
@@ -137,12 +168,27 @@ def report(cells: dict[tuple[str, int, str], Cell], eras: list[str], users_list:
             bare = cells[era, users, "bare"]
             for name in names:
                 cell = cells[era, users, name]
-                ratios = ("", "", "") if name == "bare" else (
-                    ratio(cell.rate, bare.rate), ratio(cell.percentile(99), bare.percentile(99)),
-                    ratio(cell.cpu_per_call, bare.cpu_per_call))
-                row = (era, str(users), name, f"{cell.rate:.0f}", f"{cell.percentile(50):.2f}",
-                       f"{cell.percentile(99):.2f}", f"{cell.cpu_per_call:.0f}",
-                       f"{cell.server_cpu / cell.seconds:.2f}", f"{cell.generator_cpu / cell.seconds:.2f}", *ratios)
+                ratios = (
+                    ("", "", "")
+                    if name == "bare"
+                    else (
+                        ratio(cell.rate, bare.rate),
+                        ratio(cell.percentile(99), bare.percentile(99)),
+                        ratio(cell.cpu_per_call, bare.cpu_per_call),
+                    )
+                )
+                row = (
+                    era,
+                    str(users),
+                    name,
+                    f"{cell.rate:.0f}",
+                    f"{cell.percentile(50):.2f}",
+                    f"{cell.percentile(99):.2f}",
+                    f"{cell.cpu_per_call:.0f}",
+                    f"{cell.server_cpu / cell.seconds:.2f}",
+                    f"{cell.generator_cpu / cell.seconds:.2f}",
+                    *ratios,
+                )
                 print("".join(f"{v:<{w}}" if i < 3 else f"{v:>{w}}" for i, (v, w) in enumerate(zip(row, widths))))
 
 
@@ -155,8 +201,11 @@ if __name__ == "__main__":
     parser.add_argument("--eras", default=",".join(ERAS), help="comma-separated protocol eras")
     parser.add_argument("--databases", default="sqlite,postgres", help="authmcp's databases: sqlite, postgres")
     parser.add_argument("--generators", type=int, default=1, help="load generator processes (users split evenly)")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES,
-                        help="a PostgreSQL server; a database is created on it for the run and dropped")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES,
+        help="a PostgreSQL server; a database is created on it for the run and dropped",
+    )
     args = parser.parse_args()
     if not set(args.eras.split(",")) <= set(ERAS):
         parser.error(f"--eras takes {', '.join(ERAS)}")

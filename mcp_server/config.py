@@ -134,7 +134,10 @@ class MetricsSettings(BaseModel):
 
 
 WEBHOOK_EVENTS = (
-    "connection.needs_reauth", "connection.revoked", "authorization.completed", "authorization.failed",
+    "connection.needs_reauth",
+    "connection.revoked",
+    "authorization.completed",
+    "authorization.failed",
     "approval.decided",
 )
 
@@ -251,7 +254,9 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"public_url must be an absolute http(s) URL such as https://mcp.example.com, not {value!r}")
+            raise ValueError(
+                f"public_url must be an absolute http(s) URL such as https://mcp.example.com, not {value!r}"
+            )
         return value.rstrip("/")
 
     def resolved_public_url(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
@@ -370,4 +375,3 @@ def package_version() -> str:
 
 def is_loopback(host: str) -> bool:
     return host in LOOPBACK_HOSTS
-

@@ -124,7 +124,7 @@ def test_issuer_can_be_set(auth_server_factory: AuthServerFactory, http: httpx2.
     metadata = http.get(f"{server.base_url}/.well-known/oauth-authorization-server").json()
     assert metadata["issuer"] == "https://provider.example"
     assert metadata["token_endpoint"] == server.token_endpoint  # endpoints stay where the server is
-    verifier, challenge = pkce_pair()
+    _verifier, challenge = pkce_pair()
     assert query(server.consent(http, authorize_url(server, challenge), "alice"))["iss"] == "https://provider.example"
 
 
@@ -440,7 +440,7 @@ def test_authorization_responses_can_leave_out_iss_or_name_another_issuer(
     auth_server: AuthServer, http: httpx2.Client
 ) -> None:
     metadata = http.get(f"{auth_server.base_url}/.well-known/oauth-authorization-server").json()
-    verifier, challenge = pkce_pair()
+    _verifier, challenge = pkce_pair()
     auth_server.set_behavior(authorization_response_iss="omit")  # still advertised: what a mix-up attack sends
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert "iss" not in query(auth_server.consent(http, authorize_url(auth_server, challenge), "alice"))

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from mcp_server.observability.audit import flow_ref
 from mcp_server.authorization.verification import digest
+from mcp_server.observability.audit import flow_ref
 
 if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
@@ -65,9 +65,13 @@ class BrowserBinding:
         """
         if admission.new_cookie is not None:
             response.set_cookie(
-                self.browser_cookie(admission.flow.id), admission.new_cookie,
-                max_age=int(max(60.0, admission.flow.expires_at - time.time())), path="/", secure=self.secure_cookies,
-                httponly=True, samesite="lax",
+                self.browser_cookie(admission.flow.id),
+                admission.new_cookie,
+                max_age=int(max(60.0, admission.flow.expires_at - time.time())),
+                path="/",
+                secure=self.secure_cookies,
+                httponly=True,
+                samesite="lax",
             )
         return response
 

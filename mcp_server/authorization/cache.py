@@ -54,7 +54,7 @@ class _Entry(Generic[V]):
 
 
 class _Flight(Generic[V]):
-    __slots__ = ("task", "background", "invalidated")
+    __slots__ = ("background", "invalidated", "task")
 
     def __init__(self, background: bool) -> None:
         self.task: asyncio.Task[V | Uncached[V]]

@@ -25,15 +25,14 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server.observability.telemetry import traced
-from mcp_server.observability.audit import AuditLog
 from mcp_server.authorization.cache import MISSING, SwrCache, Uncached
-from mcp_server.toolkit.tool import OAuth2
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable, StorageUnavailable
 from mcp_server.authorization.instances import dead_instances, forget_instance, is_gone, new_instance_id
-from mcp_server.providers import Provider, ProviderRegistry
-from mcp_server.providers import oauth2
+from mcp_server.errors import AuthmcpError, OAuthError, ProviderNotConfigured, ProviderUnavailable, StorageUnavailable
+from mcp_server.observability.audit import AuditLog
+from mcp_server.observability.telemetry import traced
+from mcp_server.providers import Provider, ProviderRegistry, oauth2
 from mcp_server.providers.oauth2 import TokenSet
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import Connection, DecryptionError, Vault
 
 __all__ = ["ConnectionService", "configured_provider"]
@@ -142,14 +141,14 @@ class ConnectionService:
         """The connection as stored now (shared with a read of it already under way), kept in the view."""
         return await self.cache.load(key)
 
-    async def _read_connection(self, key: tuple[str, str]) -> Connection | None | Uncached[Connection | None]:
+    async def _read_connection(self, key: tuple[str, str]) -> Connection | Uncached[Connection | None] | None:
         try:
             return await self.vault.get_connection(*key)
         except DecryptionError as exc:  # not kept: a key restored later makes it readable again
             logger.error("connection of user %r to %s cannot be decrypted (%s); asking for authorization", *key, exc)
             return Uncached(None)
 
-    async def _read_secret(self, key: tuple[str, str]) -> str | None | Uncached[str | None]:
+    async def _read_secret(self, key: tuple[str, str]) -> str | Uncached[str | None] | None:
         try:
             return await self.vault.get_user_secret(*key)
         except DecryptionError as exc:
@@ -244,12 +243,16 @@ class ConnectionService:
             holder = await self.vault.refresh_lease_holder(*key)
             if holder is not None and is_gone(self.run_dir, holder.split(":", 1)[0]):
                 if await self.vault.acquire_refresh_lease(
-                    *key, owner=self._lease_owner, version=current.version, seconds=self.lease_seconds,
+                    *key,
+                    owner=self._lease_owner,
+                    version=current.version,
+                    seconds=self.lease_seconds,
                     from_holder=holder,
                 ):
                     logger.warning(
                         "took over the refresh lease of user %r at %s from %s, a process that ended mid-refresh",
-                        *key, holder.split(":", 1)[0],
+                        *key,
+                        holder.split(":", 1)[0],
                     )
                     return current
             if time.monotonic() > give_up:
@@ -286,7 +289,10 @@ class ConnectionService:
             await self.vault.set_connection_status(user_id, provider_id, "needs_reauth")
             self.forget(user_id, provider_id)
             self.audit.record(
-                "connection.needs_reauth", user_id=user_id, provider_id=provider_id, actor="provider",
+                "connection.needs_reauth",
+                user_id=user_id,
+                provider_id=provider_id,
+                actor="provider",
                 outcome="invalid_grant",
             )
             return None
@@ -298,7 +304,9 @@ class ConnectionService:
             logger.error("the refresh lease of user %r at %s was lost before its answer was stored", *key)
             return await self._load(key)
         logger.info("refreshed the token of user %r at %s", user_id, provider_id)
-        self.audit.record("connection.refreshed", user_id=user_id, provider_id=provider_id, actor="system", outcome="ok")
+        self.audit.record(
+            "connection.refreshed", user_id=user_id, provider_id=provider_id, actor="system", outcome="ok"
+        )
         self.cache.put(key, refreshed)
         return refreshed
 
@@ -324,7 +332,11 @@ class ConnectionService:
                 if time.monotonic() > give_up:
                     logger.error(
                         "could not store the refreshed token of user %r at %s (%s); if %s rotates refresh tokens, "
-                        "the user must authorize again", current.user_id, current.provider_id, exc, current.provider_id,
+                        "the user must authorize again",
+                        current.user_id,
+                        current.provider_id,
+                        exc,
+                        current.provider_id,
                     )
                     raise
                 await anyio.sleep(0.5)
@@ -379,7 +391,9 @@ class ConnectionService:
             logger.info("%d authorization flow(s) expired", expired)
         orphaned = await self.vault.fail_orphaned_flows(self.exchange_bound)
         if orphaned:
-            logger.warning("%d authorization flow(s) were left mid-exchange by a process that stopped; failed", orphaned)
+            logger.warning(
+                "%d authorization flow(s) were left mid-exchange by a process that stopped; failed", orphaned
+            )
         await self.retry_revocations()
 
     async def clear_dead_instances(self) -> None:
@@ -425,7 +439,9 @@ class ConnectionService:
             try:
                 if provider is not None and not provider.missing_settings():
                     revoked = await oauth2.revoke(
-                        provider, token=pending.token, token_type_hint=pending.token_type_hint,
+                        provider,
+                        token=pending.token,
+                        token_type_hint=pending.token_type_hint,
                         timeout=self.http_timeout,
                     )
             except ProviderUnavailable as exc:
@@ -439,7 +455,9 @@ class ConnectionService:
                 if revoked:
                     logger.info("token of user %r revoked at %s", pending.user_id, pending.provider_id)
                 else:
-                    logger.warning("%s offers no revocation endpoint: the token is forgotten here only", pending.provider_id)
+                    logger.warning(
+                        "%s offers no revocation endpoint: the token is forgotten here only", pending.provider_id
+                    )
             await self.vault.finish_revocation(pending.id)
         return await self.vault.count_revocations()
 

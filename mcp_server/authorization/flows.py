@@ -22,18 +22,8 @@ from typing import Any, NoReturn
 
 import anyio
 
-from mcp_server.observability.audit import flow_ref
-from mcp_server.observability.telemetry import traced
 from mcp_server.authorization.browser_binding import BrowserAdmission, BrowserBinding
 from mcp_server.authorization.connections import ConnectionService, log_background_failure
-from mcp_server.toolkit.tool import OAuth2
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
-from mcp_server.providers import Provider, ProviderRegistry
-from mcp_server.providers import oauth2
-from mcp_server.providers.rfc9207 import issuer_matches
-from mcp_server.vault import DecryptionError, Flow
-from mcp_server.vault.approvals import KIND as APPROVAL
-from mcp_server.vault.flow_store import OPEN_STATUSES
 from mcp_server.authorization.verification import (
     CallbackError,
     FlowUnavailable,
@@ -43,9 +33,24 @@ from mcp_server.authorization.verification import (
     WrongBrowser,
     digest,
 )
+from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
+from mcp_server.observability.audit import flow_ref
+from mcp_server.observability.telemetry import traced
+from mcp_server.providers import Provider, ProviderRegistry, oauth2
+from mcp_server.providers.rfc9207 import issuer_matches
+from mcp_server.toolkit.tool import OAuth2
+from mcp_server.vault import DecryptionError, Flow
+from mcp_server.vault.approvals import KIND as APPROVAL
+from mcp_server.vault.flow_store import OPEN_STATUSES
 
 __all__ = [
-    "BrowserAdmission", "CallbackError", "FlowRefused", "FlowService", "FlowUnavailable", "Landing", "UserMismatch",
+    "BrowserAdmission",
+    "CallbackError",
+    "FlowRefused",
+    "FlowService",
+    "FlowUnavailable",
+    "Landing",
+    "UserMismatch",
     "WrongBrowser",
 ]
 
@@ -203,8 +208,12 @@ class FlowService(VerificationSteps, BrowserBinding):
             )
         else:
             self.audit.record(
-                "authorization.started", user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
-                flow_ref=flow_ref(flow.id), actor="user",
+                "authorization.started",
+                user_id=user_id,
+                provider_id=provider_id,
+                scopes=" ".join(scopes),
+                flow_ref=flow_ref(flow.id),
+                actor="user",
             )
         return flow
 
@@ -267,13 +276,24 @@ class FlowService(VerificationSteps, BrowserBinding):
         # `reason` is always our own words (CallbackError messages never carry a provider's text)
         if flow.kind == APPROVAL:  # its verification failed: the call was not approved
             self.audit.record(
-                "approval.declined", user_id=flow.user_id, tool=flow.provider_id, flow_ref=flow_ref(flow.id),
-                actor="user", outcome="failed", error_kind=error_kind, detail=reason,
+                "approval.declined",
+                user_id=flow.user_id,
+                tool=flow.provider_id,
+                flow_ref=flow_ref(flow.id),
+                actor="user",
+                outcome="failed",
+                error_kind=error_kind,
+                detail=reason,
             )
             return
         self.audit.record(
-            "authorization.failed", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id),
-            outcome="failed", error_kind=error_kind, detail=reason,
+            "authorization.failed",
+            user_id=flow.user_id,
+            provider_id=flow.provider_id,
+            flow_ref=flow_ref(flow.id),
+            outcome="failed",
+            error_kind=error_kind,
+            detail=reason,
         )
 
     async def _repeated_callback(self, state_hash: str) -> NoReturn:
@@ -326,7 +346,9 @@ class FlowService(VerificationSteps, BrowserBinding):
                 timeout=self.http_timeout,
             )
         except OAuthError as exc:
-            raise CallbackError(f"{exc.description} ({exc.error}). Start again from your app.", flow_id=flow.id) from None
+            raise CallbackError(
+                f"{exc.description} ({exc.error}). Start again from your app.", flow_id=flow.id
+            ) from None
         except ProviderUnavailable as exc:
             raise CallbackError(f"{exc}. Start again from your app.", status=502, flow_id=flow.id) from None
         user_info = await oauth2.fetch_user_info(provider, access_token=tokens.access_token, timeout=self.http_timeout)
@@ -357,8 +379,13 @@ class FlowService(VerificationSteps, BrowserBinding):
         self.connections.remember(saved)
         logger.info("flow %s completed: user %r connected to %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
         self.audit.record(
-            "authorization.completed", user_id=flow.user_id, provider_id=flow.provider_id,
-            scopes=" ".join(saved.scopes), flow_ref=flow_ref(flow.id), actor="user", outcome="ok",
+            "authorization.completed",
+            user_id=flow.user_id,
+            provider_id=flow.provider_id,
+            scopes=" ".join(saved.scopes),
+            flow_ref=flow_ref(flow.id),
+            actor="user",
+            outcome="ok",
         )
         await self._finish(flow.id)
 
@@ -385,7 +412,11 @@ class FlowService(VerificationSteps, BrowserBinding):
         self.connections.forget_secret(flow.user_id, flow.provider_id)
         logger.info("flow %s completed: user %r stored secret %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
         self.audit.record(
-            "secret.set", user_id=flow.user_id, provider_id=flow.provider_id, flow_ref=flow_ref(flow.id), actor="user",
+            "secret.set",
+            user_id=flow.user_id,
+            provider_id=flow.provider_id,
+            flow_ref=flow_ref(flow.id),
+            actor="user",
             outcome="ok",
         )
         await self._finish(flow.id)

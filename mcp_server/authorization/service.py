@@ -13,17 +13,29 @@ from pathlib import Path
 
 import anyio
 
-from mcp_server.observability.audit import AuditLog
 from mcp_server.authorization.connections import ConnectionService
+from mcp_server.authorization.flows import (
+    CallbackError,
+    FlowRefused,
+    FlowService,
+    FlowUnavailable,
+    UserMismatch,
+    WrongBrowser,
+)
+from mcp_server.authorization.verification import Mode
 from mcp_server.errors import ProviderNotConfigured
-from mcp_server.authorization.flows import CallbackError, FlowRefused, FlowService, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.vault import Vault
-from mcp_server.authorization.verification import Mode
 
 __all__ = [
-    "AuthorizationService", "CallbackError", "FlowRefused", "FlowUnavailable", "ProviderNotConfigured",
-    "UserMismatch", "WrongBrowser",
+    "AuthorizationService",
+    "CallbackError",
+    "FlowRefused",
+    "FlowUnavailable",
+    "ProviderNotConfigured",
+    "UserMismatch",
+    "WrongBrowser",
 ]
 
 

@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
-from mcp_server.providers import Provider
-from mcp_server.providers import oauth2
-from mcp_server.providers.rfc9207 import issuer_matches
+from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.observability.telemetry import traced
+from mcp_server.providers import Provider, oauth2
+from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.vault.approvals import decide_approval
 
@@ -42,7 +41,13 @@ if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
 
 __all__ = [
-    "CallbackError", "Confirmed", "FlowUnavailable", "UserMismatch", "VerificationSteps", "WrongBrowser", "digest",
+    "CallbackError",
+    "Confirmed",
+    "FlowUnavailable",
+    "UserMismatch",
+    "VerificationSteps",
+    "WrongBrowser",
+    "digest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,6 +108,7 @@ class VerificationSteps:
     idp: Provider | None
 
     if TYPE_CHECKING:
+
         async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None: ...
         async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
         async def _finish(self, flow_id: str) -> None: ...
@@ -129,7 +135,10 @@ class VerificationSteps:
         confirmation = secrets.token_urlsafe(32)
         code_verifier = secrets.token_urlsafe(64) if self.verification == "idp" else None
         held = await self.vault.hold_tokens(
-            flow.id, json.dumps(payload), confirm_hash=digest(confirmation), code_verifier=code_verifier,
+            flow.id,
+            json.dumps(payload),
+            confirm_hash=digest(confirmation),
+            code_verifier=code_verifier,
             from_status=from_status,
         )
         if not held:
@@ -138,7 +147,10 @@ class VerificationSteps:
         if self.verification == "idp":
             assert self.idp is not None and code_verifier is not None
             return oauth2.authorization_url(
-                self.idp, redirect_uri=self.sign_in_redirect_uri, scopes=self.idp.scopes, state=confirmation,
+                self.idp,
+                redirect_uri=self.sign_in_redirect_uri,
+                scopes=self.idp.scopes,
+                state=confirmation,
                 code_verifier=code_verifier,
             )
         assert self.verifier_url is not None
@@ -210,13 +222,17 @@ class VerificationSteps:
     async def _relayed(self, flow: Flow) -> None:
         """The user was confirmed in a browser that did not consent: the link was passed on. Fail the flow."""
         if flow.kind == APPROVAL:
-            told = ("This confirmation was opened in a browser other than the one where the call was approved, so "
-                    "it was not approved and the tool will not run. If you did not press Approve yourself, someone "
-                    "else did: ask your app to try again, and approve only a call you asked for.")
+            told = (
+                "This confirmation was opened in a browser other than the one where the call was approved, so "
+                "it was not approved and the tool will not run. If you did not press Approve yourself, someone "
+                "else did: ask your app to try again, and approve only a call you asked for."
+            )
         else:
-            told = ("This confirmation was opened in a browser other than the one that signed in at the provider, "
-                    "so nothing was connected. If you did not open the authorization link yourself, someone may "
-                    "have tried to connect their own account to yours. Go back to your app for a new link.")
+            told = (
+                "This confirmation was opened in a browser other than the one that signed in at the provider, "
+                "so nothing was connected. If you did not open the authorization link yourself, someone may "
+                "have tried to connect their own account to yours. Go back to your app for a new link."
+            )
         await self.vault.fail_flow(flow.id, told)
         await self._finish(flow.id)
         logger.warning("flow %s: confirmed in a browser other than the consenting one; failed", flow_ref(flow.id))
@@ -233,13 +249,17 @@ class VerificationSteps:
         if flow.kind == APPROVAL:
             error = "The person who confirmed is not the user this call acts for, so it was not approved."
             reason = "the verified user is not the user this call acts for"
-            told = ("The verified user is not the user this call acts for, so the approval is not granted and "
-                    "the tool will not run.")
+            told = (
+                "The verified user is not the user this call acts for, so the approval is not granted and "
+                "the tool will not run."
+            )
         else:
             error = "The person who authorized is not the user this link was made for."
             reason = "the verified user is not the user this authorization was started for"
-            told = ("The verified user is not the user this authorization was started for. Nothing was "
-                    "connected; the user must start again.")
+            told = (
+                "The verified user is not the user this authorization was started for. Nothing was "
+                "connected; the user must start again."
+            )
         await self.vault.fail_flow(flow.id, error)
         await self._finish(flow.id)
         logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
@@ -262,8 +282,12 @@ class VerificationSteps:
             await self._grant_verified_approval(held_flow)
         else:
             self.audit.record(
-                "authorization.verified", user_id=held_flow.user_id, provider_id=held_flow.provider_id,
-                flow_ref=flow_ref(held_flow.id), actor="user", outcome="ok",
+                "authorization.verified",
+                user_id=held_flow.user_id,
+                provider_id=held_flow.provider_id,
+                flow_ref=flow_ref(held_flow.id),
+                actor="user",
+                outcome="ok",
             )
             data = json.loads(payload)
             if held_flow.kind == "secret":
@@ -280,8 +304,13 @@ class VerificationSteps:
             raise FlowUnavailable("This approval expired while it was being confirmed; the tool did not run.")
         logger.info("approval %s granted by its verified user", flow_ref(flow.id))
         self.audit.record(
-            "approval.granted", user_id=flow.user_id, tool=flow.provider_id, actor="user", outcome="granted",
-            detail=f"on a page, verified ({self.verification})", flow_ref=flow_ref(flow.id),
+            "approval.granted",
+            user_id=flow.user_id,
+            tool=flow.provider_id,
+            actor="user",
+            outcome="granted",
+            detail=f"on a page, verified ({self.verification})",
+            flow_ref=flow_ref(flow.id),
         )
         await self._finish(flow.id)
 
@@ -307,8 +336,10 @@ class VerificationSteps:
             return await self._verified(flow, subject)
         except UserMismatch:
             if flow.kind == APPROVAL:
-                told = ("You signed in as someone other than the user this call acts for, so it was not approved "
-                        "and the tool will not run.")
+                told = (
+                    "You signed in as someone other than the user this call acts for, so it was not approved "
+                    "and the tool will not run."
+                )
             else:
                 told = "You signed in as someone other than the user this link was made for. Nothing was connected."
             raise CallbackError(told, status=403, flow_id=flow.id) from None
@@ -332,7 +363,10 @@ class VerificationSteps:
             raise CallbackError("The sign-in response has no code. Start again from your app.", flow_id=flow.id)
         try:
             tokens = await oauth2.exchange_code(
-                idp, code=code, redirect_uri=self.sign_in_redirect_uri, code_verifier=flow.code_verifier,
+                idp,
+                code=code,
+                redirect_uri=self.sign_in_redirect_uri,
+                code_verifier=flow.code_verifier,
                 timeout=self.http_timeout,
             )
         except (OAuthError, ProviderUnavailable) as exc:

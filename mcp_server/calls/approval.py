@@ -35,11 +35,11 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from mcp_server.observability.telemetry import traced
 from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.config import ApprovalSettings
-from mcp_server.observability.audit import flow_ref
 from mcp_server.errors import ConfigError
+from mcp_server.observability.audit import flow_ref
+from mcp_server.observability.telemetry import traced
 from mcp_server.vault.approvals import consume_approval, create_approval, find_pending_approval, use_answer
 
 if TYPE_CHECKING:
@@ -65,8 +65,10 @@ class ApprovalPolicy:
 
     @property
     def enabled(self) -> bool:
-        return self.settings.policy != "off" or bool(self._listed) or any(
-            mode != "off" for mode in self.settings.toolkits.values()
+        return (
+            self.settings.policy != "off"
+            or bool(self._listed)
+            or any(mode != "off" for mode in self.settings.toolkits.values())
         )
 
     def check(self, catalog: Catalog) -> None:
@@ -77,11 +79,15 @@ class ApprovalPolicy:
         """
         unknown = sorted(name for name in self._listed if catalog.get(name) is None)
         if unknown:
-            raise ConfigError(f"[approval] tools names {', '.join(unknown)}, which no loaded toolkit has; see `authmcp tools`.")
+            raise ConfigError(
+                f"[approval] tools names {', '.join(unknown)}, which no loaded toolkit has; see `authmcp tools`."
+            )
         toolkits = {definition.toolkit for definition in catalog}
         strangers = sorted(set(self.settings.toolkits) - toolkits)
         if strangers:
-            raise ConfigError(f"[approval] toolkits names {', '.join(strangers)}, which is not loaded; see `authmcp tools`.")
+            raise ConfigError(
+                f"[approval] toolkits names {', '.join(strangers)}, which is not loaded; see `authmcp tools`."
+            )
 
     def requires(self, definition: ToolDefinition) -> bool:
         """Whether a call of this tool waits for the person's yes."""
@@ -174,8 +180,13 @@ class Approvals:
 
         def audit(event: str, via: str, outcome: str | None = None) -> None:
             self.service.audit.record(
-                event, user_id=user_id, tool=definition.api_name, arguments=arguments, actor="user",
-                outcome=outcome, detail=f"asked {via}",
+                event,
+                user_id=user_id,
+                tool=definition.api_name,
+                arguments=arguments,
+                actor="user",
+                outcome=outcome,
+                detail=f"asked {via}",
             )
 
         # Where users are verified, a yes counts only from the verified person in a browser, never from a form
@@ -203,7 +214,9 @@ class Approvals:
                         f"This approval of {definition.api_name} was already used, so the tool did not run again. "
                         f"To run it again, call the tool again: the user will be asked again."
                     )
-                return self._decided(response, definition, lambda outcome: audit(_event(outcome), "in the client", outcome))
+                return self._decided(
+                    response, definition, lambda outcome: audit(_event(outcome), "in the client", outcome)
+                )
             if ctx.session.can_send_request:
                 audit("approval.asked", "in the client")
                 try:
@@ -228,19 +241,19 @@ class Approvals:
             f"again with the same arguments."
         )
         return CallToolResult(
-            content=[TextContent(type="text", text=text)], is_error=True,
+            content=[TextContent(type="text", text=text)],
+            is_error=True,
             _meta={"url": url, "approval": definition.api_name, "flow_id": flow.id},
         )
 
-    def _decided(
-        self, response: Any, definition: ToolDefinition, audit: Callable[[str], None]
-    ) -> HandlerResult | None:
+    def _decided(self, response: Any, definition: ToolDefinition, audit: Callable[[str], None]) -> HandlerResult | None:
         if _is_yes(response):
             audit("granted")
             return None
         audit("declined")
-        return _refused(f"The user did not approve {definition.api_name}, so it did not run. Do not retry it unless "
-                        f"they ask again.")
+        return _refused(
+            f"The user did not approve {definition.api_name}, so it did not run. Do not retry it unless they ask again."
+        )
 
     async def by_page(self, user_id: str, definition: ToolDefinition, arguments: Mapping[str, Any]) -> Flow | None:
         """The approval of this call asked on a page of ours: None once the person approved it (used now, once),
@@ -256,8 +269,13 @@ class Approvals:
                 vault, secrets.token_urlsafe(24), user_id, definition.api_name, digest, question, ttl=self.ttl
             )
             self.service.audit.record(
-                "approval.asked", user_id=user_id, tool=definition.api_name, arguments=arguments, actor="user",
-                detail="asked on a page", flow_ref=flow_ref(flow.id),
+                "approval.asked",
+                user_id=user_id,
+                tool=definition.api_name,
+                arguments=arguments,
+                actor="user",
+                detail="asked on a page",
+                flow_ref=flow_ref(flow.id),
             )
         return flow
 

@@ -26,9 +26,9 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.shared.inbound import find_invalid_x_mcp_header
 from pydantic import Field, PydanticUserError, create_model
 
-from mcp_server.toolkit.tool import OAuth2, ToolContext, ToolDeclaration, declaration_of
 from mcp_server.errors import DeclarationError
 from mcp_server.providers import ProviderRegistry
+from mcp_server.toolkit.tool import OAuth2, ToolContext, ToolDeclaration, declaration_of
 
 __all__ = ["Catalog", "ToolDefinition", "load_catalog", "pascal_case", "unknown_provider"]
 
@@ -222,7 +222,11 @@ def _define(
         provider = providers.get(requirement.id)
         if provider is None and not unknown_providers:
             raise refuse(f"requires_auth: {unknown_provider(requirement.id)}.")
-        if provider is not None and requirement.provider_type != "oauth2" and provider.type != requirement.provider_type:
+        if (
+            provider is not None
+            and requirement.provider_type != "oauth2"
+            and provider.type != requirement.provider_type
+        ):
             raise refuse(
                 f"requires_auth is {type(requirement).__name__}(id={requirement.id!r}), but provider "
                 f"{requirement.id!r} is configured as type {provider.type!r}."
@@ -322,7 +326,9 @@ def _parameters(
     except (InvalidSignature, PydanticUserError, TypeError, ValueError) as exc:
         bad = next((n for n, t in fields.items() if not _expressible(t)), None)
         subject = f"parameter {bad!r}" if bad else "its parameters"
-        raise refuse(f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types.") from None
+        raise refuse(
+            f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types."
+        ) from None
     if (reason := find_invalid_x_mcp_header(schema)) is not None:
         raise refuse(f"its parameters carry an invalid x-mcp-header annotation: {reason}")
     return signature, context_parameter, metadata, schema
@@ -348,7 +354,7 @@ def _describe(annotation: Any) -> Any:
     others = [e for e in extras if not isinstance(e, str)]
     if texts:
         others.append(Field(description=" ".join(texts)))
-    return Annotated[tuple([base, *others])] if others else base
+    return Annotated[(base, *others)] if others else base
 
 
 def _expressible(annotation: Any) -> bool:

@@ -44,13 +44,13 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
-from mcp_server.observability.telemetry import traced
-from mcp_server.observability.audit import flow_ref
 from mcp_server.authorization.service import FlowRefused, ProviderNotConfigured
-from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, Ready, SecretNeeded, ToolCalls
 from mcp_server.calls.catalog import Catalog, ToolDefinition
-from mcp_server.errors import OAuthError, PagesUnavailable, ProviderUnavailable, StorageUnavailable, ToolExecutionError
 from mcp_server.calls.identity import current_user_id
+from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, Ready, SecretNeeded, ToolCalls
+from mcp_server.errors import OAuthError, PagesUnavailable, ProviderUnavailable, StorageUnavailable, ToolExecutionError
+from mcp_server.observability.audit import flow_ref
+from mcp_server.observability.telemetry import traced
 from mcp_server.vault import Flow
 
 __all__ = ["AuthGate", "gated_tools"]
@@ -140,7 +140,9 @@ async def _run(call: _Call, params: CallToolRequestParams) -> HandlerResult:
     try:
         arguments = metadata.validate_arguments(params.arguments or {})
     except ValidationError as exc:  # the caller's mistake: field names in the log, never the values
-        logger.info("Tool %r rejected arguments: %r", name, sorted({".".join(map(str, e["loc"])) for e in exc.errors()}))
+        logger.info(
+            "Tool %r rejected arguments: %r", name, sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+        )
         return _error(f"Error executing tool {name}: {exc}")
     except MCPError:
         raise
@@ -178,9 +180,7 @@ def _url_elicitation_supported(ctx: ServerRequestContext[Any, Any]) -> bool:
 class AuthGate(Extension):
     identifier = "dev.authmcp/gate"
 
-    def __init__(
-        self, *, catalog: Catalog, calls: ToolCalls, local_user: str, flow_wait_seconds: float
-    ) -> None:
+    def __init__(self, *, catalog: Catalog, calls: ToolCalls, local_user: str, flow_wait_seconds: float) -> None:
         self.catalog = catalog
         self.calls = calls
         self.service = calls.service
@@ -304,22 +304,31 @@ class AuthGate(Extension):
             if flow.status == "completed":
                 return None
             if flow.status == "failed":
-                return await self._fallback(need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). ")
+                return await self._fallback(
+                    need, await need.start(), f"{need.what.capitalize()} did not complete ({flow.error}). "
+                )
         return await self._fallback(need, await need.start(), f"{need.what.capitalize()} is not complete yet. ")
 
     async def _answer(self, ctx: ServerRequestContext[Any, Any], need: _Need) -> HandlerResult:
         """Start (or reuse) the flow for `need` and hand out its link in the form this client can take."""
         flow = await need.start()
         self.service.audit.record(
-            "tool.call", user_id=flow.user_id, tool=need.tool, provider_id=flow.provider_id, actor="user",
-            outcome="authorization_required" if flow.kind == "oauth" else "secret_required", flow_ref=flow_ref(flow.id),
+            "tool.call",
+            user_id=flow.user_id,
+            tool=need.tool,
+            provider_id=flow.provider_id,
+            actor="user",
+            outcome="authorization_required" if flow.kind == "oauth" else "secret_required",
+            flow_ref=flow_ref(flow.id),
         )
         url = await self.service.link(flow)
         url_ok = _url_elicitation_supported(ctx)
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             if url_ok:
                 return InputRequiredResult(
-                    input_requests={need.key: ElicitRequest(params=ElicitRequestURLParams(message=need.message, url=url))},
+                    input_requests={
+                        need.key: ElicitRequest(params=ElicitRequestURLParams(message=need.message, url=url))
+                    },
                     request_state=flow.id,
                 )
         elif url_ok:
@@ -327,7 +336,9 @@ class AuthGate(Extension):
             # (the SDK names the connection no other way), and a closed session must not be kept alive
             connection = ctx.session._connection
             self.service.on_complete(flow, connection, partial(_send_elicitation_complete, flow.id))
-            raise UrlElicitationRequiredError([ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)])
+            raise UrlElicitationRequiredError(
+                [ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)]
+            )
         return _error(*need.fallback(flow, url))
 
     async def _fallback(self, need: _Need, flow: Flow, preface: str) -> CallToolResult:

@@ -68,9 +68,10 @@ class StaticTokenVerifier:
     def __init__(self, tokens: Mapping[str, str], *, resource: str):
         # found by digest, so a lookup costs the same with 3 tokens or 3,000 and reveals nothing of them
         self._tokens = {
-            token_digest(candidate.encode()): (candidate.encode(), Caller(AccessToken(
-                token="", client_id="static-token", scopes=[], subject=user_id, resource=resource
-            )))
+            token_digest(candidate.encode()): (
+                candidate.encode(),
+                Caller(AccessToken(token="", client_id="static-token", scopes=[], subject=user_id, resource=resource)),
+            )
             for candidate, user_id in tokens.items()
         }
 
@@ -105,7 +106,12 @@ class JwtVerifier:
     CACHE_SIZE = 4096
 
     def __init__(
-        self, *, issuer: str, jwks_url: str, audience: str, timeout: float = 10.0,
+        self,
+        *,
+        issuer: str,
+        jwks_url: str,
+        audience: str,
+        timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._clock = clock
@@ -224,7 +230,9 @@ class JwtVerifier:
         except (httpx2.HTTPError, ValueError, JoseError) as exc:
             self._failures += 1
             logger.warning(
-                "cannot fetch the JWKS at %s: %s; next try in %.0f s", self._jwks_url, type(exc).__name__,
+                "cannot fetch the JWKS at %s: %s; next try in %.0f s",
+                self._jwks_url,
+                type(exc).__name__,
                 self._backoff(),
             )
             if self._keys is None:

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from mcp_server.observability.telemetry import traced
 from mcp_server._http import httpx2
 from mcp_server.authorization.service import AuthorizationService
 from mcp_server.calls.catalog import ToolDefinition
-from mcp_server.toolkit.tool import ToolAuthorization, ToolContext
 from mcp_server.errors import ToolExecutionError, UpstreamAuthError
+from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, ProviderRegistry
+from mcp_server.toolkit.tool import ToolAuthorization, ToolContext
 from mcp_server.vault import Connection, Flow
 
 if TYPE_CHECKING:
@@ -28,8 +28,16 @@ if TYPE_CHECKING:
     from mcp_server.toolkit.tool import OAuth2
 
 __all__ = [
-    "AuthorizationExpired", "AuthorizationNeeded", "Ready", "SecretNeeded", "ToolCalls", "ToolEnvironment",
-    "missing_secrets", "run_tool", "secrets_for", "tool_context",
+    "AuthorizationExpired",
+    "AuthorizationNeeded",
+    "Ready",
+    "SecretNeeded",
+    "ToolCalls",
+    "ToolEnvironment",
+    "missing_secrets",
+    "run_tool",
+    "secrets_for",
+    "tool_context",
 ]
 
 
@@ -248,7 +256,9 @@ class ToolCalls:
     def needs_approval(self, definition: ToolDefinition) -> bool:
         return self.approvals is not None and self.approvals.policy.requires(definition)
 
-    async def execute(self, user_id: str, definition: ToolDefinition, ready: Ready, arguments: Mapping[str, Any]) -> Any:
+    async def execute(
+        self, user_id: str, definition: ToolDefinition, ready: Ready, arguments: Mapping[str, Any]
+    ) -> Any:
         """Run the tool for the user (see `run_tool`: one retry after a refresh, one audit row)."""
         context = tool_context(user_id, definition, ready.connection, ready.secrets, self.environment)
         return await run_tool(self.service, definition, context, ready.connection, arguments)

@@ -70,6 +70,7 @@ def log_unconfigured(catalog: Catalog, providers: ProviderRegistry) -> None:
     if missing:
         named = ", ".join(f"{provider} ({count} tools)" for provider, count in sorted(missing.items()))
         logger.warning(
-            "providers not configured, so their tools answer \"not configured\": %s. Set client_id and "
-            "client_secret under [providers.<id>]; `authmcp tools` shows each tool.", named
+            'providers not configured, so their tools answer "not configured": %s. Set client_id and '
+            "client_secret under [providers.<id>]; `authmcp tools` shows each tool.",
+            named,
         )

@@ -13,9 +13,13 @@ __all__ = ["audit"]
 
 def audit(
     user: Annotated[str | None, typer.Option(help="Only this user's events.")] = None,
-    tool: Annotated[str | None, typer.Option(help="Only calls of this tool (Gmail.ListEmails or Gmail_ListEmails).")] = None,
+    tool: Annotated[
+        str | None, typer.Option(help="Only calls of this tool (Gmail.ListEmails or Gmail_ListEmails).")
+    ] = None,
     provider: Annotated[str | None, typer.Option(help="Only events about this provider (or secret name).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only events since then: 30m, 1h, 7d, or a date like 2026-11-01.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only events since then: 30m, 1h, 7d, or a date like 2026-11-01.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many events, newest first.")] = 100,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
     config: ConfigOption = None,
@@ -61,8 +65,15 @@ def audit(
         if row["error_kind"]:
             outcome += f" ({row['error_kind']})"
         detail = row["detail"] or (f"{row['duration_ms']:.1f} ms" if row["duration_ms"] is not None else "-")
-        lines.append((
-            when(row["at"]), row["event"], row["user_id"] or "-", row["tool"] or row["provider_id"] or "-",
-            outcome, row["actor"] or "-", detail,
-        ))
+        lines.append(
+            (
+                when(row["at"]),
+                row["event"],
+                row["user_id"] or "-",
+                row["tool"] or row["provider_id"] or "-",
+                outcome,
+                row["actor"] or "-",
+                detail,
+            )
+        )
     table(lines)

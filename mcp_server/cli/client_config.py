@@ -87,9 +87,13 @@ def merge_entry(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
             try:
                 loaded = json.loads(text) if text.strip() else {}
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); fix it or move it away.") from None
+                raise ConfigError(
+                    f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); fix it or move it away."
+                ) from None
             if not isinstance(loaded, dict) or not isinstance(loaded.get("mcpServers", {}), dict):
-                raise ConfigError(f"{path} does not hold a JSON object with an mcpServers object; fix it or move it away.")
+                raise ConfigError(
+                    f"{path} does not hold a JSON object with an mcpServers object; fix it or move it away."
+                )
             current = loaded
             backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
             shutil.copy2(path, backup)

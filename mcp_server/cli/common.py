@@ -15,14 +15,22 @@ from mcp_server.config import Settings, load_settings
 from mcp_server.errors import AuthmcpError
 
 __all__ = [
-    "BODY_LOGGERS", "ConfigOption", "JsonOption", "ToolkitOption", "configure_logging", "fail",
-    "load_settings_or_fail", "run", "table",
+    "BODY_LOGGERS",
+    "ConfigOption",
+    "JsonOption",
+    "ToolkitOption",
+    "configure_logging",
+    "fail",
+    "load_settings_or_fail",
+    "run",
+    "table",
 ]
 
 T = TypeVar("T")
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML configuration file (default: $AUTHMCP_CONFIG, else ./authmcp.toml).")
+    Path | None,
+    typer.Option("--config", help="TOML configuration file (default: $AUTHMCP_CONFIG, else ./authmcp.toml)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ToolkitOption = Annotated[
@@ -32,11 +40,19 @@ ToolkitOption = Annotated[
 
 # libraries that log request and response bodies (tool results, tokens, flow ids) below these levels
 BODY_LOGGERS = {
-    "sse_starlette": logging.INFO, "httpcore": logging.INFO,
+    "sse_starlette": logging.INFO,
+    "httpcore": logging.INFO,
     # every request's full URL at INFO: a toolkit's query string may hold what the user searched for
-    "httpx": logging.WARNING, "httpx2": logging.WARNING,
-    "httpcore2": logging.INFO, "hpack": logging.INFO, "authlib": logging.INFO, "mcp": logging.INFO,
-    "asyncpg": logging.INFO, "aiosqlite": logging.INFO, "python_multipart": logging.INFO, "multipart": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpx2": logging.WARNING,
+    "httpcore2": logging.INFO,
+    "hpack": logging.INFO,
+    "authlib": logging.INFO,
+    "mcp": logging.INFO,
+    "asyncpg": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "python_multipart": logging.INFO,
+    "multipart": logging.INFO,
     "sqlalchemy.engine": logging.WARNING,  # its INFO is every statement with parameters
 }
 
@@ -76,10 +92,14 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
     except AuthmcpError as exc:
         raise fail(exc) from None
     except PermissionError as exc:
-        raise fail(AuthmcpError(f"Permission denied: {exc.filename or exc}. Check the data_dir and file permissions.")) from None
+        raise fail(
+            AuthmcpError(f"Permission denied: {exc.filename or exc}. Check the data_dir and file permissions.")
+        ) from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        raise fail(AuthmcpError(f"{exc.strerror or exc}{where}. Check the data_dir and paths in the configuration.")) from None
+        raise fail(
+            AuthmcpError(f"{exc.strerror or exc}{where}. Check the data_dir and paths in the configuration.")
+        ) from None
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0][:200]
         raise fail(AuthmcpError(f"The database cannot be used ({reason}). Check database_url and data_dir.")) from None

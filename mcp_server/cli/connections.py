@@ -54,7 +54,14 @@ def connections_list(
     rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "LAST USED", "SCOPES")]
     for c in connections:
         rows.append(
-            (c["user_id"], c["provider_id"], c["status"], when(c["expires_at"]), when(c["last_used_at"]), c["scopes"] or "-")
+            (
+                c["user_id"],
+                c["provider_id"],
+                c["status"],
+                when(c["expires_at"]),
+                when(c["last_used_at"]),
+                c["scopes"] or "-",
+            )
         )
     table(rows)
 
@@ -80,10 +87,12 @@ def connections_revoke(
 
     removed, queued = run(revoke)
     if not removed:  # a mistake in the command, like every other: one line, exit 2
-        raise fail(AuthmcpError(
-            f"User {user_id!r} has no connection to {provider!r}; `authmcp connections list` shows who is connected "
-            f"to what."
-        ))
+        raise fail(
+            AuthmcpError(
+                f"User {user_id!r} has no connection to {provider!r}; `authmcp connections list` shows who is "
+                f"connected to what."
+            )
+        )
     typer.echo(f"Disconnected {user_id!r} from {provider!r}.")
     if queued:
         typer.echo(

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, fail, load_settings_or_fail
 from mcp_server.cli.client_config import CLIENTS, RESTART, client_config_path, merge_entry, server_entry
+from mcp_server.cli.common import ConfigOption, fail, load_settings_or_fail
 from mcp_server.config import config_file_path
 from mcp_server.errors import AuthmcpError
 
@@ -17,12 +17,18 @@ __all__ = ["install"]
 
 
 def install(
-    client: Annotated[str, typer.Argument(help="claude-desktop, cursor, claude-code (this folder's .mcp.json) or mcp-json.")],
+    client: Annotated[
+        str, typer.Argument(help="claude-desktop, cursor, claude-code (this folder's .mcp.json) or mcp-json.")
+    ],
     config: ConfigOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the entry; change no file.")] = False,
-    file: Annotated[Path | None, typer.Option("--file", help="The client's configuration file (default: its usual place).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="The client's configuration file (default: its usual place).")
+    ] = None,
     name: Annotated[str, typer.Option(help="The server's name in the client.")] = "authmcp",
-    port: Annotated[int | None, typer.Option(help="Port of the authorization pages (default: authmcp's, 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port of the authorization pages (default: authmcp's, 8000).")
+    ] = None,
 ) -> None:
     """Add authmcp to an MCP client's configuration (merged, the old file backed up first)."""
     if client not in CLIENTS:
@@ -41,6 +47,8 @@ def install(
         backup = merge_entry(path, name, entry)
     except AuthmcpError as exc:
         raise fail(exc) from None
-    typer.echo(f"Added {name!r} to {path.absolute()}" + (f" (the previous file is kept as {backup})." if backup else "."))
+    typer.echo(
+        f"Added {name!r} to {path.absolute()}" + (f" (the previous file is kept as {backup})." if backup else ".")
+    )
     if RESTART[client]:
         typer.echo(RESTART[client])

@@ -16,9 +16,15 @@ __all__ = ["demo", "keep_pages", "serve"]
 
 
 def serve(
-    transport: Annotated[str, typer.Option(help="stdio, http (Streamable HTTP at /mcp and SSE at /sse), or sse.")] = "stdio",
-    host: Annotated[str, typer.Option(help="Interface for HTTP (and, with stdio, the authorization pages).")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(help="Port for HTTP (and, with stdio, the authorization pages); 0 picks one.")] = DEFAULT_PORT,
+    transport: Annotated[
+        str, typer.Option(help="stdio, http (Streamable HTTP at /mcp and SSE at /sse), or sse.")
+    ] = "stdio",
+    host: Annotated[
+        str, typer.Option(help="Interface for HTTP (and, with stdio, the authorization pages).")
+    ] = DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option(help="Port for HTTP (and, with stdio, the authorization pages); 0 picks one.")
+    ] = DEFAULT_PORT,
     config: ConfigOption = None,
     toolkit: ToolkitOption = None,
     stateless: Annotated[bool, typer.Option(help="Streamable HTTP without sessions (for replicas).")] = False,
@@ -29,10 +35,17 @@ def serve(
     settings = load_settings_or_fail(config)
     config_file = config_file_path(config)
     try:
-        run(lambda: run_server(
-            settings, transport=transport, host=host, port=port, toolkits=toolkit or [], stateless=stateless,
-            config_file=config_file,
-        ))
+        run(
+            lambda: run_server(
+                settings,
+                transport=transport,
+                host=host,
+                port=port,
+                toolkits=toolkit or [],
+                stateless=stateless,
+                config_file=config_file,
+            )
+        )
     except KeyboardInterrupt:
         pass
 
@@ -50,7 +63,9 @@ def keep_pages(
 
 
 def demo(
-    browser: Annotated[bool, typer.Option(help="Open the authorization link in the browser, where there is one.")] = True,
+    browser: Annotated[
+        bool, typer.Option(help="Open the authorization link in the browser, where there is one.")
+    ] = True,
 ) -> None:
     """Try authmcp with no account anywhere: a local provider, a tool, its authorization, its answer."""
     from mcp_server.demo.walkthrough import run_demo

@@ -33,16 +33,18 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
     for definition in catalog:
         requirement = definition.requirement
         readiness = tool_readiness(definition, providers, settings)
-        entries.append({
-            "name": definition.api_name,
-            "provider": requirement.id if requirement else None,
-            "scopes": list(requirement.scopes) if requirement else [],
-            "secrets": list(definition.secrets),
-            "provider_configured": readiness.provider_configured,
-            "secrets_set": list(readiness.secrets_set),
-            "ready": readiness.ready,
-            "reason": readiness.reason,
-        })
+        entries.append(
+            {
+                "name": definition.api_name,
+                "provider": requirement.id if requirement else None,
+                "scopes": list(requirement.scopes) if requirement else [],
+                "secrets": list(definition.secrets),
+                "provider_configured": readiness.provider_configured,
+                "secrets_set": list(readiness.secrets_set),
+                "ready": readiness.ready,
+                "reason": readiness.reason,
+            }
+        )
         summaries.append(readiness.summary)
         if readiness.reason is not None:
             not_ready[readiness.reason] = not_ready.get(readiness.reason, 0) + 1

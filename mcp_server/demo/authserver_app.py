@@ -26,6 +26,7 @@ from mcp_server.demo.authserver_oauth import (
     ISS_BEHAVIORS,
     REVOCATION_BEHAVIORS,
     TOKEN_BEHAVIORS,
+    WRONG_ISSUER,
     AccessToken,
     AuthorizationCodeGrant,
     Client,
@@ -36,7 +37,6 @@ from mcp_server.demo.authserver_oauth import (
     Settings,
     Store,
     StrictCodeChallenge,
-    WRONG_ISSUER,
     User,
     log,
 )
@@ -249,10 +249,13 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
         store.token_behavior = token_behavior or store.token_behavior
         store.revocation_behavior = revocation_behavior or store.revocation_behavior
         store.iss_behavior = iss_behavior or store.iss_behavior
-        return JSONResponse({
-            "token_endpoint": store.token_behavior, "revocation_endpoint": store.revocation_behavior,
-            "authorization_response_iss": store.iss_behavior,
-        })
+        return JSONResponse(
+            {
+                "token_endpoint": store.token_behavior,
+                "revocation_endpoint": store.revocation_behavior,
+                "authorization_response_iss": store.iss_behavior,
+            }
+        )
 
     async def revoke_user(request: Request) -> Response:
         username = (await _json_body(request)).get("username")

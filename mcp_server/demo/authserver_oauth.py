@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from authlib.common.security import generate_token
 from authlib.oauth2 import AuthorizationServer, OAuth2Request
@@ -272,11 +272,12 @@ class Server(AuthorizationServer):
                 client_id, authorization, authorization.scope
             )
 
+
 class StrictCodeChallenge(CodeChallenge):
     """authlib's CodeChallenge(required=True) only insists on PKCE for public clients, and accepts
     "plain"; this provider insists on S256 from every client."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
 
     def validate_code_challenge(self, grant: grants.AuthorizationCodeGrant, redirect_uri: str) -> None:
         data = grant.request.payload.data

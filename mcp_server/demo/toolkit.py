@@ -1,9 +1,9 @@
 """The demo toolkit: one tool that asks the demo provider who the user is, with the user's own token.
 
-    toolkits = ["mcp_server.demo.toolkit"]
-    [providers.demo] ...                            # any OAuth 2.0 provider with a userinfo endpoint
-    [toolkit_settings.demo]
-    userinfo_url = "http://127.0.0.1:9000/userinfo"  # else $DEMO_USERINFO_URL, else this default
+toolkits = ["mcp_server.demo.toolkit"]
+[providers.demo] ...                            # any OAuth 2.0 provider with a userinfo endpoint
+[toolkit_settings.demo]
+userinfo_url = "http://127.0.0.1:9000/userinfo"  # else $DEMO_USERINFO_URL, else this default
 """
 
 from __future__ import annotations

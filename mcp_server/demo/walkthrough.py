@@ -37,10 +37,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from mcp_server._http import httpx2
 from mcp_server.config import ProviderSettings, Settings
 from mcp_server.errors import AuthmcpError
-from mcp_server.serving.runtime import Runtime, open_runtime
-from mcp_server.serving.web_app import create_http_app, on_a_socket
 from mcp_server.serving.listeners import QuietServer
+from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.shared_pages import bind
+from mcp_server.serving.web_app import create_http_app, on_a_socket
 
 __all__ = ["DemoError", "run_demo"]
 
@@ -74,8 +74,14 @@ class _DemoSettings(Settings):
 async def _provider(redirect_uri: str, client_secret: str, folder: Path) -> AsyncIterator[str]:
     """The demo provider in a subprocess; yields its URL; stops it on exit (it also exits if we die)."""
     command = [
-        sys.executable, "-m", "mcp_server.demo.authserver", "--port", "0",
-        "--client", f"{CLIENT_ID}:{client_secret}:{redirect_uri}", "--exit-on-stdin-eof",
+        sys.executable,
+        "-m",
+        "mcp_server.demo.authserver",
+        "--port",
+        "0",
+        "--client",
+        f"{CLIENT_ID}:{client_secret}:{redirect_uri}",
+        "--exit-on-stdin-eof",
     ]
     with open(folder / "provider.log", "wb") as log:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
@@ -118,16 +124,29 @@ async def run_demo(*, open_browser: bool, echo: Echo) -> dict[str, Any] | None:
             client_secret = secrets.token_urlsafe(16)
             echo("authmcp demo: everything runs on this computer, with no account anywhere. Ctrl-C stops it all.\n")
             async with _provider(f"{base_url}/oauth/callback", client_secret, Path(folder)) as provider_url:
-                echo(f"[1/5] Started a local OAuth 2.0 provider at {provider_url} (it stands in for Google, GitHub...).")
+                echo(
+                    f"[1/5] Started a local OAuth 2.0 provider at {provider_url} (it stands in for Google, GitHub...)."
+                )
                 settings = _DemoSettings(
-                    public_url=base_url, data_dir=Path(folder) / "data", user_id="demo-user", log_level="WARNING",
-                    toolkits=["mcp_server.demo.toolkit"], flow_wait_seconds=0,
-                    providers={"demo": ProviderSettings(
-                        name="Demo provider", authorize_url=f"{provider_url}/authorize",
-                        token_url=f"{provider_url}/token", userinfo_url=f"{provider_url}/userinfo",
-                        revocation_url=f"{provider_url}/revoke", issuer=provider_url,
-                        client_id=CLIENT_ID, client_secret=SecretStr(client_secret), scopes=["openid"],
-                    )},
+                    public_url=base_url,
+                    data_dir=Path(folder) / "data",
+                    user_id="demo-user",
+                    log_level="WARNING",
+                    toolkits=["mcp_server.demo.toolkit"],
+                    flow_wait_seconds=0,
+                    providers={
+                        "demo": ProviderSettings(
+                            name="Demo provider",
+                            authorize_url=f"{provider_url}/authorize",
+                            token_url=f"{provider_url}/token",
+                            userinfo_url=f"{provider_url}/userinfo",
+                            revocation_url=f"{provider_url}/revoke",
+                            issuer=provider_url,
+                            client_id=CLIENT_ID,
+                            client_secret=SecretStr(client_secret),
+                            scopes=["openid"],
+                        )
+                    },
                     toolkit_settings={"demo": {"userinfo_url": f"{provider_url}/userinfo"}},
                 )
                 async with open_runtime(settings, public_url=base_url) as runtime:
@@ -182,5 +201,7 @@ async def _client_side(base_url: str, runtime: Runtime, open_browser: bool, echo
             answer: dict[str, Any] = second.structured_content or {}
             echo(f"[5/5] Called {TOOL} again. It now answers with who you are at the provider:\n")
             echo(json.dumps(answer, indent=2))
-            echo("\nThat is an authorized tool call: the token is stored encrypted by authmcp, never shown to the model.")
+            echo(
+                "\nThat is an authorized tool call: the token is stored encrypted by authmcp, never shown to the model."
+            )
             return answer

@@ -13,18 +13,17 @@ value: callers pass names, not values, and `args_digest` is the only way argumen
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
-
-import datetime
-import re
 
 import anyio
 from sqlalchemy import delete, func, insert, select
@@ -35,7 +34,7 @@ from mcp_server.observability import telemetry
 from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import audit_events
 
-__all__ = ["AuditEvent", "AuditLog", "Observer", "OnWrite", "AuditQuery", "flow_ref", "parse_since", "read_audit"]
+__all__ = ["AuditEvent", "AuditLog", "AuditQuery", "Observer", "OnWrite", "flow_ref", "parse_since", "read_audit"]
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +178,9 @@ class AuditLog:
         self._note_drops()
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
-            rows = [_row(event, None if arguments is None else self.args_digest(arguments)) for event, arguments in batch]
+            rows = [
+                _row(event, None if arguments is None else self.args_digest(arguments)) for event, arguments in batch
+            ]
             try:
                 async with self._engine.begin() as conn:
                     await conn.execute(insert(audit_events), rows)

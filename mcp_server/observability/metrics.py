@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.config import MetricsSettings
 from mcp_server.errors import ConfigError
+from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.vault.flow_store import OPEN_STATUSES
 from mcp_server.vault.schema import flows, revocations
 
@@ -50,11 +50,16 @@ class Metrics:
             "authmcp_tool_calls", "Tool calls by tool and outcome.", ["tool", "outcome"], registry=registry
         )
         self.call_seconds = prom.Histogram(
-            "authmcp_tool_call_duration_seconds", "How long tools ran, by tool.", ["tool"], registry=registry,
+            "authmcp_tool_call_duration_seconds",
+            "How long tools ran, by tool.",
+            ["tool"],
+            registry=registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
         )
         self.authorizations = prom.Counter(
-            "authmcp_authorizations", "Finished authorizations by provider and outcome.", ["provider", "outcome"],
+            "authmcp_authorizations",
+            "Finished authorizations by provider and outcome.",
+            ["provider", "outcome"],
             registry=registry,
         )
         self.refreshes = prom.Counter(
@@ -68,7 +73,8 @@ class Metrics:
             "authmcp_pending_revocations", "Tokens waiting to be revoked at their provider.", registry=registry
         )
         dropped = prom.Gauge(
-            "authmcp_audit_events_dropped", "Audit events dropped because the queue was full, since start.",
+            "authmcp_audit_events_dropped",
+            "Audit events dropped because the queue was full, since start.",
             registry=registry,
         )
         dropped.set_function(lambda: audit.dropped)
@@ -91,8 +97,10 @@ class Metrics:
         """The exposition text, with the vault's gauges read now (kept as they were if the vault is slow)."""
         try:
             with anyio.fail_after(2):
-                open_flows = select(func.count()).select_from(flows).where(
-                    flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at > time.time()
+                open_flows = (
+                    select(func.count())
+                    .select_from(flows)
+                    .where(flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at > time.time())
                 )
                 async with self._engine.execution_options(authmcp_read_only=True).connect() as conn:
                     self.open_flows.set((await conn.execute(open_flows)).scalar_one())
@@ -107,8 +115,11 @@ class Metrics:
         assert token is not None  # routed only with a token
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
-            return Response("metrics need Authorization: Bearer <[metrics] token>\n", status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+            return Response(
+                "metrics need Authorization: Bearer <[metrics] token>\n",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(await self.render(), media_type=self._prom.CONTENT_TYPE_LATEST)
 
     def routes(self) -> list[Route]:

@@ -93,12 +93,15 @@ def span(name: str, **attributes: str | int | float | bool | None) -> AbstractCo
     """A child span of the current one, or a shared no-op when traces are off. Attributes: names, never values."""
     if _tracer is None:
         return _NOOP
-    return cast("AbstractContextManager[Any]", _tracer.start_as_current_span(
-        name,
-        attributes={k: v for k, v in attributes.items() if v is not None},
-        record_exception=False,  # an exception's message may quote what it was given
-        set_status_on_exception=False,
-    ))
+    return cast(
+        "AbstractContextManager[Any]",
+        _tracer.start_as_current_span(
+            name,
+            attributes={k: v for k, v in attributes.items() if v is not None},
+            record_exception=False,  # an exception's message may quote what it was given
+            set_status_on_exception=False,
+        ),
+    )
 
 
 def trace_id() -> str | None:
@@ -165,11 +168,24 @@ _ROUTE_PREFIXES = (
     ("/v1/admin/user_connections/", "/v1/admin/user_connections/{id}"),
     ("/messages/", "/messages/"),
 )
-_ROUTES = frozenset({
-    "/mcp", "/sse", "/healthz", "/oauth/callback", "/metrics", "/v1/health", "/v1/tools", "/v1/tools/authorize",
-    "/v1/tools/execute", "/v1/auth/authorize", "/v1/auth/status", "/v1/auth/confirm_user",
-    "/v1/admin/user_connections", "/v1/admin/audit",
-})
+_ROUTES = frozenset(
+    {
+        "/mcp",
+        "/sse",
+        "/healthz",
+        "/oauth/callback",
+        "/metrics",
+        "/v1/health",
+        "/v1/tools",
+        "/v1/tools/authorize",
+        "/v1/tools/execute",
+        "/v1/auth/authorize",
+        "/v1/auth/status",
+        "/v1/auth/confirm_user",
+        "/v1/admin/user_connections",
+        "/v1/admin/audit",
+    }
+)
 
 
 def route_of(path: str) -> str:

@@ -34,8 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mcp_server._http import httpx2
-from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.config import WebhookSettings
+from mcp_server.observability.audit import AuditEvent, AuditLog
 from mcp_server.vault.schema import webhook_outbox
 
 __all__ = ["WebhookSender", "attach_outbox", "sign", "webhook_type"]
@@ -52,7 +52,10 @@ def webhook_type(event: str) -> str | None:
     if event in ("approval.granted", "approval.declined"):
         return "approval.decided"
     if event in (
-        "connection.needs_reauth", "connection.revoked", "authorization.completed", "authorization.failed",
+        "connection.needs_reauth",
+        "connection.revoked",
+        "authorization.completed",
+        "authorization.failed",
         "audit.dropped",
     ):
         return event
@@ -101,8 +104,17 @@ def attach_outbox(audit: AuditLog, settings: WebhookSettings) -> None:
                 continue
             msg_id, body = "msg_" + secrets.token_hex(12), _body(kind, event)
             rows += [
-                {"msg_id": msg_id, "url_digest": d, "event": kind, "body": body, "status": "pending", "attempts": 0,
-                 "next_attempt_at": now, "created_at": now, "updated_at": now}
+                {
+                    "msg_id": msg_id,
+                    "url_digest": d,
+                    "event": kind,
+                    "body": body,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for d in digests
             ]
         if rows:
@@ -239,7 +251,9 @@ class WebhookSender:
         await self._settle(row, status, attempt, error)
         host = urlsplit(url).netloc  # the path and query may hold the receiver's own secret
         self._audit.record(
-            "webhook.delivery", actor="system", error_kind=error,
+            "webhook.delivery",
+            actor="system",
+            error_kind=error,
             outcome={"delivered": "ok", "pending": "retry", "failed": "gave_up"}[status],
             detail=f"{row['event']} {row['msg_id']} to {host}, attempt {attempt}",
         )
@@ -251,8 +265,13 @@ class WebhookSender:
         failures = 0 if error is None else row["failures"] + 1
         backoff = min(self._settings.retry_seconds * 2 ** max(failures - 1, 0), MAX_BACKOFF)
         values = {
-            "status": status, "attempts": attempt, "claimed_until": None, "last_error": error, "updated_at": now,
-            "next_attempt_at": now + backoff, "failures": failures,
+            "status": status,
+            "attempts": attempt,
+            "claimed_until": None,
+            "last_error": error,
+            "updated_at": now,
+            "next_attempt_at": now + backoff,
+            "failures": failures,
         }
         with anyio.CancelScope(shield=True):
             async with self._engine.begin() as conn:
@@ -264,7 +283,8 @@ class WebhookSender:
                     await conn.execute(
                         update(webhook_outbox)
                         .where(
-                            webhook_outbox.c.url_digest == row["url_digest"], webhook_outbox.c.status == "pending",
+                            webhook_outbox.c.url_digest == row["url_digest"],
+                            webhook_outbox.c.status == "pending",
                             webhook_outbox.c.failures > 0,
                         )
                         .values(failures=0, next_attempt_at=now)

@@ -19,16 +19,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcp_server._http import ResponseTooLarge, capped_transport, deadline, httpx2, provider_client
-from mcp_server.observability.telemetry import traced
 from mcp_server.errors import OAuthError, ProviderUnavailable
-from mcp_server.toolkit.answers import answer_error
+from mcp_server.observability.telemetry import traced
 from mcp_server.providers.registry import Provider
+from mcp_server.toolkit.answers import answer_error
 
 if TYPE_CHECKING:  # authlib (and the JOSE library under it) loads with the first flow, not at start-up
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 __all__ = [
-    "TokenSet", "authorization_url", "exchange_code", "fetch_user_info", "parse_expires_in", "parse_scopes", "refresh",
+    "TokenSet",
+    "authorization_url",
+    "exchange_code",
+    "fetch_user_info",
+    "parse_expires_in",
+    "parse_scopes",
+    "refresh",
     "revoke",
 ]
 

@@ -79,7 +79,9 @@ def load_catalogue() -> dict[str, dict[str, Any]]:
 class ProviderRegistry:
     """Resolves a provider id to a `Provider`: configured apps first, then catalogue entries by id."""
 
-    def __init__(self, settings: Mapping[str, ProviderSettings], catalogue: Mapping[str, Mapping[str, Any]] | None = None):
+    def __init__(
+        self, settings: Mapping[str, ProviderSettings], catalogue: Mapping[str, Mapping[str, Any]] | None = None
+    ):
         self._catalogue = dict(load_catalogue() if catalogue is None else catalogue)
         self._providers: dict[str, Provider] = {}
         for provider_id, overrides in settings.items():
@@ -159,7 +161,9 @@ async def discover_endpoints(provider: Provider, *, timeout: float) -> Provider:
         for path in _METADATA_PATHS:
             try:
                 async with deadline(timeout):
-                    response = await client.get(provider.issuer.rstrip("/") + path, headers={"Accept": "application/json"})
+                    response = await client.get(
+                        provider.issuer.rstrip("/") + path, headers={"Accept": "application/json"}
+                    )
                 if response.status_code == 200:
                     metadata = response.json()
                     break

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from mcp_server.observability import telemetry
-from mcp_server.observability.audit import AuditLog
 from mcp_server.config import Settings
 from mcp_server.errors import ConfigError
+from mcp_server.observability import telemetry
+from mcp_server.observability.audit import AuditLog
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 
 __all__ = ["Observability", "open_observability"]

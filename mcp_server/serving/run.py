@@ -54,10 +54,14 @@ async def serve(
         async with open_runtime(
             settings, public_url=public_url, toolkits=toolkits, pages_ready=pages.ready if pages else None
         ) as runtime:
-            logger.info("%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits")
+            logger.info(
+                "%d tools from %s", len(runtime.catalog), ", ".join(toolkit_specs(settings, toolkits)) or "no toolkits"
+            )
             log_unconfigured(runtime.catalog, runtime.service.providers)
             if pages is not None:
-                await serve_stdio(runtime, on_a_socket(create_web_app(runtime), runtime), pages, config_file=config_file)
+                await serve_stdio(
+                    runtime, on_a_socket(create_web_app(runtime), runtime), pages, config_file=config_file
+                )
             else:
                 assert sock is not None
                 if not runtime.multi_user:

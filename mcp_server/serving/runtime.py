@@ -13,19 +13,19 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
 from mcp_server._http import httpx2
-from mcp_server.calls.approval import ApprovalPolicy, Approvals
-from mcp_server.observability.audit import AuditLog
+from mcp_server.authorization.instances import RunFile, new_instance_id
 from mcp_server.authorization.service import AuthorizationService
-from mcp_server.calls.orchestration import ToolCalls, ToolEnvironment
+from mcp_server.calls.approval import ApprovalPolicy, Approvals
 from mcp_server.calls.catalog import Catalog, bundled_toolkits, load_catalog
+from mcp_server.calls.gate import AuthGate, gated_tools
+from mcp_server.calls.identity import Identities, JwtVerifier, StaticTokenVerifier
+from mcp_server.calls.orchestration import ToolCalls, ToolEnvironment
 from mcp_server.config import Settings, package_version
 from mcp_server.errors import ConfigError
-from mcp_server.calls.gate import AuthGate, gated_tools
-from mcp_server.serving.observability import Observability, open_observability
-from mcp_server.calls.identity import Identities, JwtVerifier, StaticTokenVerifier
-from mcp_server.authorization.instances import RunFile, new_instance_id
+from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
+from mcp_server.serving.observability import Observability, open_observability
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
 
@@ -107,10 +107,10 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
         if several_users(settings):
             raise ConfigError(
                 "Several users can start authorizations here ([mcp_auth] or [api] keys is set), so authmcp must "
-                "check that whoever finishes one is its user. Set [api] verification = \"custom\" (with "
-                "verifier_url, a page of your app that confirms who is signed in) or verification = \"idp\" (the "
+                'check that whoever finishes one is its user. Set [api] verification = "custom" (with '
+                'verifier_url, a page of your app that confirms who is signed in) or verification = "idp" (the '
                 "browser signs in at [mcp_auth] jwt_issuer, with idp_client_id and idp_client_secret). For "
-                "development only, verification = \"none\" turns the check off."
+                'development only, verification = "none" turns the check off.'
             )
         return "none", None
     if mode != "idp":
@@ -120,9 +120,16 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
         raise ConfigError('[api] verification = "idp" signs the browser in at [mcp_auth] jwt_issuer; set jwt_issuer.')
     secret = settings.api.idp_client_secret
     idp = Provider(
-        id="sign-in", type="oauth2", name="your sign-in provider", authorize_url=None, token_url=None,
-        issuer=issuer, client_id=settings.api.idp_client_id, client_secret=secret.get_secret_value() if secret else None,
-        scopes=tuple(settings.api.idp_scopes), discover=True,
+        id="sign-in",
+        type="oauth2",
+        name="your sign-in provider",
+        authorize_url=None,
+        token_url=None,
+        issuer=issuer,
+        client_id=settings.api.idp_client_id,
+        client_secret=secret.get_secret_value() if secret else None,
+        scopes=tuple(settings.api.idp_scopes),
+        discover=True,
     )
     return mode, await discover_endpoints(idp, timeout=settings.http_timeout_seconds)
 
@@ -156,10 +163,14 @@ async def open_service(
         run_dir = settings.data_dir / "run"
         instance_id = None
         if serving:
-            run_file = RunFile(run_dir, new_instance_id(), {
-                "key_source": "env" if settings.encryption_key_list() else "file",
-                "primary_key_id": vault.keyring.primary_key_id,
-            })
+            run_file = RunFile(
+                run_dir,
+                new_instance_id(),
+                {
+                    "key_source": "env" if settings.encryption_key_list() else "file",
+                    "primary_key_id": vault.keyring.primary_key_id,
+                },
+            )
             stack.callback(run_file.close)
             instance_id = run_file.instance_id
             await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
@@ -210,8 +221,15 @@ async def open_runtime(
     stack = contextlib.AsyncExitStack()
     try:
         service = await stack.enter_async_context(
-            open_service(settings, public_url=public_url, providers=providers, verification=verification, idp=idp,
-                         serving=True, pages_ready=pages_ready)
+            open_service(
+                settings,
+                public_url=public_url,
+                providers=providers,
+                verification=verification,
+                idp=idp,
+                serving=True,
+                pages_ready=pages_ready,
+            )
         )
         vault = service.vault
         observability = await stack.enter_async_context(open_observability(settings, service.audit, vault.engine))
@@ -220,8 +238,11 @@ async def open_runtime(
         if policy.enabled:
             policy.check(catalog)
             approvals = Approvals(
-                policy, service, digest_key=await digest_key(vault, APPROVAL_CALL),
-                wait_seconds=settings.approval.wait_seconds, ttl=settings.flow_ttl_seconds,
+                policy,
+                service,
+                digest_key=await digest_key(vault, APPROVAL_CALL),
+                wait_seconds=settings.approval.wait_seconds,
+                ttl=settings.flow_ttl_seconds,
             )
         environment = ToolEnvironment(
             http=await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_seconds)),
@@ -250,12 +271,20 @@ async def open_runtime(
         )
         if several_users(settings) and verification == "none":
             logger.warning(
-                "user verification is OFF ([api] verification = \"none\"): whoever opens an authorization link "
+                'user verification is OFF ([api] verification = "none"): whoever opens an authorization link '
                 "connects their account to the user it was made for. For production set [api] verification = "
-                "\"custom\" (and verifier_url) or \"idp\"."
+                '"custom" (and verifier_url) or "idp".'
             )
         yield Runtime(
-            settings, public_url, catalog, vault, service, mcp, identities, environment=environment, calls=calls,
+            settings,
+            public_url,
+            catalog,
+            vault,
+            service,
+            mcp,
+            identities,
+            environment=environment,
+            calls=calls,
             observability=observability,
         )
     finally:

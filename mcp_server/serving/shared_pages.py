@@ -78,7 +78,9 @@ def instance_secret(data_dir: Path) -> bytes:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         return local_secret(data_dir / "instance")
     except OSError as exc:
-        raise ConfigError(f"Cannot use the data dir {data_dir} ({exc.strerror or exc}); set data_dir to a folder you can write.") from None
+        raise ConfigError(
+            f"Cannot use the data dir {data_dir} ({exc.strerror or exc}); set data_dir to a folder you can write."
+        ) from None
 
 
 def proof(secret: bytes, nonce: str, address: tuple[str, int]) -> str:
@@ -114,7 +116,9 @@ def _socket(host: str, port: int) -> socket.socket | None:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             return None
-        raise ConfigError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --host or --port.") from None
+        raise ConfigError(
+            f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --host or --port."
+        ) from None
     except OverflowError:
         sock.close()
         raise ConfigError(f"Port {port} is not a port number; choose one from 0 to 65535.") from None
@@ -242,8 +246,11 @@ class SharedPages:
             if verdict:
                 return
             if verdict is False or time.monotonic() > deadline:
-                logger.warning("no link handed out: %s:%d is held by a program that did not prove to be authmcp",
-                               self.host, self.port)
+                logger.warning(
+                    "no link handed out: %s:%d is held by a program that did not prove to be authmcp",
+                    self.host,
+                    self.port,
+                )
                 raise PagesUnavailable(self._taken(answers=verdict is False))
             await anyio.sleep(0.2)  # nobody listens: the watcher takes the port over in a moment
 
@@ -298,7 +305,10 @@ class SharedPages:
             logger.warning(
                 "%s:%d is held by a program that does not prove to be an authmcp on this data dir: no link to it "
                 "is handed out, and %d link(s) handed out before were withdrawn. Stop that program; authmcp "
-                "takes the port over once it is gone.", self.host, self.port, count,
+                "takes the port over once it is gone.",
+                self.host,
+                self.port,
+                count,
             )
 
 

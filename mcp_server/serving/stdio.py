@@ -64,7 +64,9 @@ async def serve_stdio(runtime: Runtime, app: ASGIApp, shared: SharedPages, *, co
     """MCP on stdio until the client goes; the pages `app` on the port `shared` holds, or takes over later."""
     pages = _Pages(app, runtime.settings.log_level, shared)
     where = "at" if shared.sock is not None else "served by another authmcp at"
-    logger.info("MCP on stdio as user %r; authorization pages %s %s", runtime.settings.user_id, where, runtime.public_url)
+    logger.info(
+        "MCP on stdio as user %r; authorization pages %s %s", runtime.settings.user_id, where, runtime.public_url
+    )
     _exit_on_signals(runtime)
     background = anyio.CancelScope()
     async with anyio.create_task_group() as tg:

@@ -18,16 +18,16 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from mcp_server.errors import ConfigError
 from mcp_server.calls.identity import Identities
+from mcp_server.errors import ConfigError
 from mcp_server.serving.shared_pages import identity_route, instance_secret
 from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
+from mcp_server.web.consent import create_web_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.local_user import SameUserOnly, peer_check_available
-from mcp_server.web.consent import create_web_routes
 
 if TYPE_CHECKING:
     from mcp_server.serving.runtime import Runtime
@@ -47,7 +47,9 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
     # `/sse` and the `/messages/` mount, taken into this app's one router
     transports = [
         *mcp.streamable_http_app(
-            streamable_http_path="/mcp", stateless_http=stateless, json_response=json_response,
+            streamable_http_path="/mcp",
+            stateless_http=stateless,
+            json_response=json_response,
             transport_security=_NO_SDK_HOST_CHECK,
         ).routes,
         *mcp.sse_app(sse_path="/sse", message_path="/messages/", transport_security=_NO_SDK_HOST_CHECK).routes,
@@ -90,7 +92,8 @@ def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
         return SameUserOnly(app)
     logger.warning(
         "this system does not say which OS user owns a connection: any user of this computer who reaches the "
-        "port acts as %r (see docs/security.md)", runtime.settings.user_id,
+        "port acts as %r (see docs/security.md)",
+        runtime.settings.user_id,
     )
     return app
 

@@ -6,4 +6,14 @@ from mcp_server.vault.keyring import DecryptionError, Keyring, generate_key
 from mcp_server.vault.keys import open_vault
 from mcp_server.vault.store import Connection, Flow, PendingRevocation, Vault, async_database_url
 
-__all__ = ["Connection", "DecryptionError", "Flow", "Keyring", "PendingRevocation", "Vault", "async_database_url", "generate_key", "open_vault"]
+__all__ = [
+    "Connection",
+    "DecryptionError",
+    "Flow",
+    "Keyring",
+    "PendingRevocation",
+    "Vault",
+    "async_database_url",
+    "generate_key",
+    "open_vault",
+]

@@ -21,14 +21,19 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mcp_server.vault.schema import flows
 from mcp_server.vault.flow_store import Flow
-from mcp_server.vault.sealing import flow_context
 from mcp_server.vault.outages import translated
+from mcp_server.vault.schema import flows
+from mcp_server.vault.sealing import flow_context
 from mcp_server.vault.store import Vault
 
 __all__ = [
-    "KIND", "consume_approval", "create_approval", "decide_approval", "find_pending_approval", "read_description",
+    "KIND",
+    "consume_approval",
+    "create_approval",
+    "decide_approval",
+    "find_pending_approval",
+    "read_description",
     "use_answer",
 ]
 
@@ -75,14 +80,23 @@ async def decide_approval(
 ) -> Flow | None:
     """Record the person's answer, once, while the approval is in one of `from_statuses` and unexpired."""
     now = time.time()
-    values = {"status": "completed", "completed_at": now} if approve else {
-        "status": "failed", "error": "The person declined this call.", "completed_at": now, "held_tokens": None,
-    }
+    values = (
+        {"status": "completed", "completed_at": now}
+        if approve
+        else {
+            "status": "failed",
+            "error": "The person declined this call.",
+            "completed_at": now,
+            "held_tokens": None,
+        }
+    )
     async with vault.engine.begin() as conn:
         result = await conn.execute(
             update(flows)
             .where(
-                flows.c.id == flow_id, flows.c.kind == KIND, flows.c.status.in_(tuple(from_statuses)),
+                flows.c.id == flow_id,
+                flows.c.kind == KIND,
+                flows.c.status.in_(tuple(from_statuses)),
                 flows.c.expires_at > now,
             )
             .values(**values)
@@ -100,10 +114,16 @@ async def consume_approval(vault: Vault, user_id: str, tool: str, digest: str) -
     async with vault.engine.begin() as conn:
         candidate = (
             await conn.execute(
-                select(flows.c.id).where(
-                    flows.c.kind == KIND, flows.c.user_id == user_id, flows.c.provider_id == tool,
-                    flows.c.scopes == digest, flows.c.status == "completed", flows.c.expires_at > now,
-                ).limit(1)
+                select(flows.c.id)
+                .where(
+                    flows.c.kind == KIND,
+                    flows.c.user_id == user_id,
+                    flows.c.provider_id == tool,
+                    flows.c.scopes == digest,
+                    flows.c.status == "completed",
+                    flows.c.expires_at > now,
+                )
+                .limit(1)
             )
         ).scalar_one_or_none()
         if candidate is None:
@@ -117,9 +137,7 @@ async def consume_approval(vault: Vault, user_id: str, tool: str, digest: str) -
 
 
 @translated
-async def use_answer(
-    vault: Vault, nonce: str, user_id: str, tool: str, digest: str, *, expires_at: float
-) -> bool:
+async def use_answer(vault: Vault, nonce: str, user_id: str, tool: str, digest: str, *, expires_at: float) -> bool:
     """Take the answer to the form question `nonce` (about this call), once. Returns False if it was taken before.
 
     The row is left without `completed_at`, so purging keeps it until `expires_at` has passed: until then a second
@@ -130,8 +148,14 @@ async def use_answer(
         async with vault.engine.begin() as conn:
             await conn.execute(
                 insert(flows).values(
-                    id=row_id, kind=KIND, user_id=user_id, provider_id=tool, scopes=digest, status="used",
-                    created_at=time.time(), expires_at=expires_at,
+                    id=row_id,
+                    kind=KIND,
+                    user_id=user_id,
+                    provider_id=tool,
+                    scopes=digest,
+                    status="used",
+                    created_at=time.time(),
+                    expires_at=expires_at,
                 )
             )
     except IntegrityError:  # the primary key is taken: this answer was used already, here or on another replica

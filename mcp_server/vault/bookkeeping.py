@@ -24,7 +24,14 @@ class Bookkeeping:
     _reader: AsyncEngine
 
     async def acquire_refresh_lease(
-        self, user_id: str, provider_id: str, *, owner: str, version: int, seconds: float, from_holder: str | None = None
+        self,
+        user_id: str,
+        provider_id: str,
+        *,
+        owner: str,
+        version: int,
+        seconds: float,
+        from_holder: str | None = None,
     ) -> bool:
         """Become the only one to refresh this connection, if it is still at `version` and nobody else holds the
         lease (or, with `from_holder`, that holder still does: one known to be gone, taken over).
@@ -41,8 +48,12 @@ class Bookkeeping:
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(connections)
-                .where(connection_row(user_id, provider_id), connections.c.version == version,
-                       connections.c.status == "active", free)
+                .where(
+                    connection_row(user_id, provider_id),
+                    connections.c.version == version,
+                    connections.c.status == "active",
+                    free,
+                )
                 .values(lease_owner=owner, lease_until=now + seconds)
             )
         return result.rowcount == 1

@@ -46,10 +46,14 @@ async def digest_key(vault: Vault, purpose: str) -> bytes:
         fresh = base64.urlsafe_b64encode(vault.keyring.derive(purpose)).decode()
         try:
             async with vault.engine.begin() as conn:
-                await conn.execute(insert(digest_keys).values(
-                    id=purpose, value=vault.keyring.encrypt(fresh, context), key_id=vault.keyring.primary_key_id,
-                    created_at=time.time(),
-                ))
+                await conn.execute(
+                    insert(digest_keys).values(
+                        id=purpose,
+                        value=vault.keyring.encrypt(fresh, context),
+                        key_id=vault.keyring.primary_key_id,
+                        created_at=time.time(),
+                    )
+                )
         except IntegrityError:  # another process made it first: use theirs
             pass
         async with vault.engine.connect() as conn:

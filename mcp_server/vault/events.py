@@ -58,7 +58,9 @@ def parse_change(notice: Any) -> tuple[str, Change | None] | None:
     if change is None:
         return notice["origin"], None
     if (
-        isinstance(change, list) and len(change) == 3 and all(isinstance(part, str) for part in change)
+        isinstance(change, list)
+        and len(change) == 3
+        and all(isinstance(part, str) for part in change)
         and change[0] in CHANGE_KINDS
     ):
         return notice["origin"], (change[0], change[1], change[2])
@@ -181,7 +183,7 @@ class PostgresFlowNotices(FlowNotices):
                 delay = min(delay * 2, self.max_backoff)
                 continue
             try:
-                connection.add_termination_listener(lambda _conn: lost.set())
+                connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await connection.add_listener(CHANNEL, self._heard)
                 await connection.add_listener(CHANGES_CHANNEL, self._heard_change)
                 self.connection = connection

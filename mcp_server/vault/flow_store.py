@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mcp_server.vault.keyring import Keyring
     from mcp_server.vault.records import Connection
 
-__all__ = ["OPEN_STATUSES", "ORPHANED_FLOW_ERROR", "Flow", "FlowStore", "REPLACED"]
+__all__ = ["OPEN_STATUSES", "ORPHANED_FLOW_ERROR", "REPLACED", "Flow", "FlowStore"]
 
 # awaiting_browser: custom verification confirmed the user; the consenting browser has yet to come back
 OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
@@ -68,10 +68,20 @@ class FlowStore:
     notices: FlowNotices
 
     if TYPE_CHECKING:
+
         async def save_connection(  # Vault's, which the connection a flow completes is stored with
-            self, user_id: str, provider_id: str, *, access_token: str, refresh_token: str | None, token_type: str,
-            expires_at: float | None, scopes: Sequence[str], user_info: dict[str, Any] | None = None,
-            token_extras: dict[str, str] | None = None, conn: AsyncConnection | None = None,
+            self,
+            user_id: str,
+            provider_id: str,
+            *,
+            access_token: str,
+            refresh_token: str | None,
+            token_type: str,
+            expires_at: float | None,
+            scopes: Sequence[str],
+            user_info: dict[str, Any] | None = None,
+            token_extras: dict[str, str] | None = None,
+            conn: AsyncConnection | None = None,
         ) -> Connection: ...
 
     async def create_flow(
@@ -90,8 +100,15 @@ class FlowStore:
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(flows).values(
-                    id=flow.id, kind=kind, user_id=user_id, provider_id=provider_id, scopes=" ".join(scopes),
-                    status="pending", created_at=now, expires_at=flow.expires_at, tool=tool,
+                    id=flow.id,
+                    kind=kind,
+                    user_id=user_id,
+                    provider_id=provider_id,
+                    scopes=" ".join(scopes),
+                    status="pending",
+                    created_at=now,
+                    expires_at=flow.expires_at,
+                    tool=tool,
                 )
             )
         return flow
@@ -162,7 +179,9 @@ class FlowStore:
             result = await conn.execute(
                 update(flows)
                 .where(
-                    flows.c.id == flow_id, flows.c.status == "pending", flows.c.browser_hash.is_(None),
+                    flows.c.id == flow_id,
+                    flows.c.status == "pending",
+                    flows.c.browser_hash.is_(None),
                     flows.c.expires_at > time.time(),
                 )
                 .values(browser_hash=browser_hash)
@@ -176,7 +195,9 @@ class FlowStore:
             result = await conn.execute(
                 update(flows)
                 .where(
-                    flows.c.id == flow_id, flows.c.kind == "oauth", flows.c.status == "pending",
+                    flows.c.id == flow_id,
+                    flows.c.kind == "oauth",
+                    flows.c.status == "pending",
                     flows.c.expires_at > time.time(),
                 )
                 .values(state_hash=state_hash, code_verifier=sealed, key_id=self.keyring.primary_key_id)
@@ -210,7 +231,11 @@ class FlowStore:
             update(flows)
             .where(flows.c.id == flow_id, flows.c.status.in_(OPEN_STATUSES))
             .values(
-                status="failed", error=error, code_verifier=None, held_tokens=None, key_id=None,
+                status="failed",
+                error=error,
+                code_verifier=None,
+                held_tokens=None,
+                key_id=None,
                 completed_at=time.time(),
             )
         )
@@ -231,8 +256,12 @@ class FlowStore:
                     update(flows)
                     .where(flows.c.id == orphan, flows.c.status == "exchanging")
                     .values(
-                        status="failed", error=ORPHANED_FLOW_ERROR, code_verifier=None, held_tokens=None,
-                        key_id=None, completed_at=time.time(),
+                        status="failed",
+                        error=ORPHANED_FLOW_ERROR,
+                        code_verifier=None,
+                        held_tokens=None,
+                        key_id=None,
+                        completed_at=time.time(),
                     )
                 )
                 await self.notices.announce(conn, orphan)
@@ -257,8 +286,12 @@ class FlowStore:
                 update(flows)
                 .where(flows.c.id == flow_id, flows.c.status == from_status, flows.c.expires_at > time.time())
                 .values(
-                    status="awaiting_verification", held_tokens=sealed, code_verifier=verifier,
-                    confirm_hash=confirm_hash, key_id=self.keyring.primary_key_id, claimed_at=None,
+                    status="awaiting_verification",
+                    held_tokens=sealed,
+                    code_verifier=verifier,
+                    confirm_hash=confirm_hash,
+                    key_id=self.keyring.primary_key_id,
+                    claimed_at=None,
                 )
             )
         return result.rowcount == 1
@@ -327,7 +360,9 @@ class FlowStore:
             result = await conn.execute(
                 update(flows)
                 .where(
-                    flows.c.id == flow_id, flows.c.kind == "secret", flows.c.status == from_status,
+                    flows.c.id == flow_id,
+                    flows.c.kind == "secret",
+                    flows.c.status == from_status,
                     flows.c.expires_at > time.time(),
                 )
                 .values(status="completed", held_tokens=None, completed_at=time.time())

@@ -178,7 +178,8 @@ class LocalFlowNotices(FlowNotices):
             self._drop_logged_at = now
             logger.warning(
                 "dropped %d notice datagram(s) on the notices port that did not carry this database's key (a forgery, "
-                "or an older authmcp on the same database: upgrade it)", self._dropped,
+                "or an older authmcp on the same database: upgrade it)",
+                self._dropped,
             )
             self._dropped = 0
 

@@ -1,8 +1,9 @@
 """Database errors that pass: a lock held by another process, a full disk, a read-only file, a server away.
 
-`translate_outages` wraps every public method of a class (`translated`, one function) so that such an error leaves it as `StorageUnavailable`
-(retryable, a short message naming the condition) instead of a driver exception that a front door would report
-as an internal error. Anything else (a constraint violation, a bug) goes through unchanged.
+`translate_outages` wraps every public method of a class (`translated`, one function) so that such an error
+leaves it as `StorageUnavailable` (retryable, a short message naming the condition) instead of a driver exception
+that a front door would report as an internal error. Anything else (a constraint violation, a bug) goes through
+unchanged.
 """
 
 from __future__ import annotations

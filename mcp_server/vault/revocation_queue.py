@@ -35,9 +35,12 @@ class RevocationQueue:
             rows = (await conn.execute(query)).mappings().all()
         return [
             PendingRevocation(
-                id=row["id"], user_id=row["user_id"], provider_id=row["provider_id"],
+                id=row["id"],
+                user_id=row["user_id"],
+                provider_id=row["provider_id"],
                 token=self.keyring.decrypt(row["token"], revocation_context(row["id"])),
-                token_type_hint=row["token_type_hint"], attempts=row["attempts"],
+                token_type_hint=row["token_type_hint"],
+                attempts=row["attempts"],
             )
             for row in rows
         ]

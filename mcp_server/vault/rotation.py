@@ -34,7 +34,11 @@ Context = Callable[[Any, str], str]
 
 # (table, its encrypted columns, the associated data of a column of a row)
 _SEALED: list[tuple[Table, tuple[str, ...], Context]] = [
-    (connections, ("access_token", "refresh_token"), lambda r, c: connection_context(r["user_id"], r["provider_id"], c)),
+    (
+        connections,
+        ("access_token", "refresh_token"),
+        lambda r, c: connection_context(r["user_id"], r["provider_id"], c),
+    ),
     (flows, ("code_verifier", "held_tokens"), lambda r, c: flow_context(r["id"], c)),
     (user_secrets, ("value",), lambda r, _c: secret_context(r["user_id"], r["name"])),
     (revocations, ("token",), lambda r, _c: revocation_context(r["id"])),
@@ -60,7 +64,9 @@ async def reencrypt(engine: AsyncEngine, keyring: Keyring) -> int:
     return total
 
 
-async def _table(engine: AsyncEngine, keyring: Keyring, table: Table, columns: tuple[str, ...], context: Context) -> int:
+async def _table(
+    engine: AsyncEngine, keyring: Keyring, table: Table, columns: tuple[str, ...], context: Context
+) -> int:
     primary = keyring.primary_key_id
     sealed = or_(*(table.c[c].is_not(None) for c in columns))
     on_old_key = and_(table.c.key_id.is_not(None), table.c.key_id != primary, sealed)
@@ -77,7 +83,9 @@ async def _table(engine: AsyncEngine, keyring: Keyring, table: Table, columns: t
                 unchanged = [table.c.key_id == row["key_id"]]
                 for column in columns:
                     if row[column] is not None:
-                        values[column] = keyring.encrypt(keyring.decrypt(row[column], context(row, column)), context(row, column))
+                        values[column] = keyring.encrypt(
+                            keyring.decrypt(row[column], context(row, column)), context(row, column)
+                        )
                         unchanged.append(table.c[column] == row[column])
                 result = await conn.execute(update(table).where(table.c.id == row["id"], *unchanged).values(**values))
                 count += result.rowcount

@@ -21,18 +21,18 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mcp_server.errors import ConfigError, KeyringError
-from mcp_server.vault.flow_store import Flow, FlowStore
-from mcp_server.vault.records import Connection, PendingRevocation
-from mcp_server.vault.sealing import connection_context, revocation_context, secret_context
-from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
 from mcp_server.vault.bookkeeping import Bookkeeping, connection_row
+from mcp_server.vault.events import FlowNotices, PostgresFlowNotices
+from mcp_server.vault.flow_store import Flow, FlowStore
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.local_notices import LocalFlowNotices
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages
+from mcp_server.vault.records import Connection, PendingRevocation
 from mcp_server.vault.revocation_queue import RevocationQueue
 from mcp_server.vault.rotation import KeyUpkeep
 from mcp_server.vault.schema import connections, revocations, user_secrets
+from mcp_server.vault.sealing import connection_context, revocation_context, secret_context
 
 __all__ = ["Connection", "Flow", "PendingRevocation", "Vault", "async_database_url"]
 
@@ -160,10 +160,14 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
         self, user_id: str | None = None, provider_id: str | None = None, *, limit: int | None = None, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         """Connections without their tokens, for display, and how many match in all."""
-        where = [c for c in (
-            connections.c.user_id == user_id if user_id is not None else None,
-            connections.c.provider_id == provider_id if provider_id is not None else None,
-        ) if c is not None]
+        where = [
+            c
+            for c in (
+                connections.c.user_id == user_id if user_id is not None else None,
+                connections.c.provider_id == provider_id if provider_id is not None else None,
+            )
+            if c is not None
+        ]
         query = (
             select(
                 connections.c.id,
@@ -219,17 +223,31 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
             change = ("connection", user_id, provider_id)
             async with self._engine.begin() as own:
                 saved = await self.save_connection(
-                    user_id, provider_id, access_token=access_token, refresh_token=refresh_token,
-                    token_type=token_type, expires_at=expires_at, scopes=scopes, user_info=user_info,
-                    token_extras=token_extras, conn=own,
+                    user_id,
+                    provider_id,
+                    access_token=access_token,
+                    refresh_token=refresh_token,
+                    token_type=token_type,
+                    expires_at=expires_at,
+                    scopes=scopes,
+                    user_info=user_info,
+                    token_extras=token_extras,
+                    conn=own,
                 )
                 await self.notices.announce_change(own, change)
             self.notices.change_committed(change)
             return saved
         now = time.time()
         values = self._connection_values(
-            user_id, provider_id, access_token=access_token, refresh_token=refresh_token, token_type=token_type,
-            expires_at=expires_at, scopes=scopes, user_info=user_info, token_extras=token_extras,
+            user_id,
+            provider_id,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            token_type=token_type,
+            expires_at=expires_at,
+            scopes=scopes,
+            user_info=user_info,
+            token_extras=token_extras,
         )
         result = await conn.execute(
             update(connections)
@@ -280,7 +298,9 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
         values: dict[str, Any] = {
             "status": "active",
             "scopes": " ".join(scopes),
-            "access_token": self.keyring.encrypt(access_token, connection_context(user_id, provider_id, "access_token")),
+            "access_token": self.keyring.encrypt(
+                access_token, connection_context(user_id, provider_id, "access_token")
+            ),
             "refresh_token": (
                 self.keyring.encrypt(refresh_token, connection_context(user_id, provider_id, "refresh_token"))
                 if refresh_token
@@ -306,8 +326,11 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
                 update(connections)
                 .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
                 .values(
-                    status=status, updated_at=time.time(), version=connections.c.version + 1,
-                    lease_owner=None, lease_until=None,
+                    status=status,
+                    updated_at=time.time(),
+                    version=connections.c.version + 1,
+                    lease_owner=None,
+                    lease_until=None,
                 )
             )
             await self.notices.announce_change(conn, change)
@@ -331,10 +354,15 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
             )
             await conn.execute(
                 insert(revocations).values(
-                    id=revocation_id, user_id=user_id, provider_id=provider_id,
+                    id=revocation_id,
+                    user_id=user_id,
+                    provider_id=provider_id,
                     token=self.keyring.encrypt(token, revocation_context(revocation_id)),
-                    token_type_hint=hint, key_id=self.keyring.primary_key_id, attempts=0,
-                    next_attempt_at=time.time(), created_at=time.time(),
+                    token_type_hint=hint,
+                    key_id=self.keyring.primary_key_id,
+                    attempts=0,
+                    next_attempt_at=time.time(),
+                    created_at=time.time(),
                 )
             )
             await conn.execute(connections.delete().where(connections.c.id == row["id"]))
@@ -400,7 +428,9 @@ def _lookup_engine(engine: AsyncEngine) -> AsyncEngine:
         if not url.database or url.database == ":memory:":
             return engine
         lookups = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, isolation_level="AUTOCOMMIT",
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
         )
         event.listen(lookups.sync_engine, "connect", _sqlite_on_connect)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mcp_server.web.api import create_api_routes
+from mcp_server.web.consent import create_web_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
-from mcp_server.web.consent import create_web_routes
 
 __all__ = ["HostCheck", "allowed_hosts", "create_api_routes", "create_home_routes", "create_web_routes"]

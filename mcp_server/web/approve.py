@@ -34,13 +34,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mcp_server.observability.audit import flow_ref
-from mcp_server.authorization.service import AuthorizationService
 from mcp_server.authorization.browser_binding import BrowserAdmission
-from mcp_server.vault import Flow
-from mcp_server.vault.approvals import KIND, decide_approval, read_description
+from mcp_server.authorization.service import AuthorizationService
 from mcp_server.authorization.verification import CallbackError, digest
 from mcp_server.config import is_loopback
+from mcp_server.observability.audit import flow_ref
+from mcp_server.vault import Flow
+from mcp_server.vault.approvals import KIND, decide_approval, read_description
 from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
 
 __all__ = ["create_approval_routes"]
@@ -87,11 +87,13 @@ def _answered(flow: Flow) -> Response:
     if flow.status == "used":
         return page("Already done", "This call was approved and has run. You can close this tab.")
     if flow.status == "failed":
-        return page("Not approved", f"{flow.error or 'This approval expired.'} The tool did not run.", _BACK,
-                    status_code=410)
+        return page(
+            "Not approved", f"{flow.error or 'This approval expired.'} The tool did not run.", _BACK, status_code=410
+        )
     if flow.status == "exchanging":
-        return page("Almost done", "Your approval is being confirmed.", "Reload this page in a moment.",
-                    status_code=409)
+        return page(
+            "Almost done", "Your approval is being confirmed.", "Reload this page in a moment.", status_code=409
+        )
     return page("Link expired", "This approval link has expired; the tool did not run.", _BACK, status_code=410)
 
 
@@ -126,9 +128,13 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         refused = _not_a_persons(request, expected=fetch_metadata_expected)
         if refused is not None:  # before the link is bound: an agent's fetch must not take it from the person
             logger.info("approval %s: refused a request %s", flow_ref(flow_id), refused)
-            return page("Open this link in your browser", "An approval is answered by a person: open the link your "
-                        "app showed you in your web browser, read the call there and press a button.",
-                        f"Nothing was decided ({refused}).", status_code=403)
+            return page(
+                "Open this link in your browser",
+                "An approval is answered by a person: open the link your "
+                "app showed you in your web browser, read the call there and press a button.",
+                f"Nothing was decided ({refused}).",
+                status_code=403,
+            )
         # only opening the link binds it to a browser; a post from a browser without its cookie decides nothing
         admission = await flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
         if admission is None or admission.flow.kind != KIND:
@@ -138,12 +144,17 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         if not admission.ours:
             logger.info("approval %s: a browser other than its own opened the link", flow_ref(flow.id))
             if open_now and request.method != "GET":
-                return page("Opened in another browser", "This approval can only be answered in the browser that "
-                            "opened its link; nothing was decided.", _BACK, status_code=403)
+                return page(
+                    "Opened in another browser",
+                    "This approval can only be answered in the browser that opened its link; nothing was decided.",
+                    _BACK,
+                    status_code=403,
+                )
             if open_now:
                 return other_browser_page(flow)
-            return page("Link no longer valid", "This approval was already answered or has expired.", _BACK,
-                        status_code=410)
+            return page(
+                "Link no longer valid", "This approval was already answered or has expired.", _BACK, status_code=410
+            )
         if flow.status not in _UNANSWERED or not open_now:
             return _answered(flow)
         if request.method == "GET":
@@ -152,8 +163,12 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
 
         form = await request.form(max_files=0, max_fields=4)
         if not spend(form.get("csrf"), admission, request.cookies):
-            return page("Open the link again", "This form was not sent from the page this browser was shown, or "
-                        "was already sent once. Open the approval link again and decide there.", status_code=403)
+            return page(
+                "Open the link again",
+                "This form was not sent from the page this browser was shown, or "
+                "was already sent once. Open the approval link again and decide there.",
+                status_code=403,
+            )
         if form.get("decision") != "approve":
             # A no is taken from the link's browser without verifying who is there: it only stops a call, which
             # whoever holds the link could do anyway by never approving it (and a call can always be asked again).
@@ -170,12 +185,17 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         if not flows.verifies_users:
             then = "Read what it will do, then approve or decline."
         elif flow.status in ("awaiting_verification", "awaiting_browser"):
-            then = (f"You approved it, but it counts only once you confirm you are {flow.user_id}: finish that, or "
-                    f"approve again to be sent there once more, or decline.")
+            then = (
+                f"You approved it, but it counts only once you confirm you are {flow.user_id}: finish that, or "
+                f"approve again to be sent there once more, or decline."
+            )
         else:
-            then = f"Read what it will do, then approve or decline. To approve, you then confirm you are {flow.user_id}."
+            then = (
+                f"Read what it will do, then approve or decline. To approve, you then confirm you are {flow.user_id}."
+            )
         response = page(
-            "Approve this call?", f"An app wants to act for you ({flow.user_id}). {then}",
+            "Approve this call?",
+            f"An app wants to act for you ({flow.user_id}). {then}",
             extra=_FORM.format(description=_described(description), action=escape(f"/approve/{flow.id}"), csrf=token),
             form_targets=flows.verification_origins,
         )
@@ -201,7 +221,12 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
 
     def _audit(flow: Flow, event: str, outcome: str) -> None:
         service.audit.record(
-            event, user_id=flow.user_id, tool=flow.provider_id, actor="user", outcome=outcome, detail="on a page",
+            event,
+            user_id=flow.user_id,
+            tool=flow.provider_id,
+            actor="user",
+            outcome=outcome,
+            detail="on a page",
             flow_ref=flow_ref(flow.id),
         )
 

@@ -35,11 +35,15 @@ class BearerAuth:
         challenge = f'Bearer error="{error}", error_description="{description}", resource_metadata="{metadata}"'
         body = json.dumps({"error": error, "error_description": description}).encode()
         self._refusal: tuple[Message, Message] = (
-            {"type": "http.response.start", "status": 401, "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", challenge.encode()),
-            ]},
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", challenge.encode()),
+                ],
+            },
             {"type": "http.response.body", "body": body},
         )
 
@@ -67,5 +71,6 @@ def metadata_routes(identities: Identities) -> list[Route]:
     """`/.well-known/oauth-protected-resource/mcp` (RFC 9728): this resource and the server issuing its tokens."""
     # strings, validated by the SDK's model: an `AnyHttpUrl` made here would gain a trailing slash
     return create_protected_resource_routes(
-        resource_url=identities.resource, authorization_servers=[identities.issuer]  # type: ignore[arg-type,list-item]
+        resource_url=identities.resource,  # type: ignore[arg-type]
+        authorization_servers=[identities.issuer],  # type: ignore[list-item]
     )

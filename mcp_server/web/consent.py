@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from mcp_server.authorization.flows import BrowserAdmission, Landing
 from mcp_server.authorization.service import (
     AuthorizationService,
     CallbackError,
@@ -24,7 +25,6 @@ from mcp_server.authorization.service import (
     WrongBrowser,
 )
 from mcp_server.observability.audit import flow_ref
-from mcp_server.authorization.flows import BrowserAdmission, Landing
 from mcp_server.vault import Flow
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
 
@@ -69,14 +69,19 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
             return other_browser_page(flow)
         if not flow.open or flow.status != "pending":
             if request.method != "GET":
-                return page("Link already used", "This link has been used or has expired; nothing was changed.",
-                            _BACK, status_code=410)
+                return page(
+                    "Link already used",
+                    "This link has been used or has expired; nothing was changed.",
+                    _BACK,
+                    status_code=410,
+                )
             return flow_page(flow, provider_name(flow.provider_id))
         if flow.kind == "secret":
             return with_cookie(await secret(request, admission), admission)
         if request.method != "GET":
-            return page("Not allowed", "This link is opened, not posted to.", "Open it in your browser.",
-                        status_code=405)
+            return page(
+                "Not allowed", "This link is opened, not posted to.", "Open it in your browser.", status_code=405
+            )
         try:
             url = await service.redirect(flow.id)
         except FlowUnavailable as exc:
@@ -92,17 +97,19 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         token = flows.form_token(admission, request.cookies)
 
         def form(error: str | None = None) -> Response:
-            return secret_form(
-                flow, action, csrf=token, max_length=_MAX_SECRET, error=error, form_targets=form_targets
-            )
+            return secret_form(flow, action, csrf=token, max_length=_MAX_SECRET, error=error, form_targets=form_targets)
 
         if request.method == "GET":
             return form()
         posted = await request.form(max_files=0, max_fields=4)
         sent = posted.get("csrf")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, token):
-            return page("Form expired", "This form was not sent from the page that showed it.",
-                        "Reload the page and type the value again.", status_code=403)
+            return page(
+                "Form expired",
+                "This form was not sent from the page that showed it.",
+                "Reload the page and type the value again.",
+                status_code=403,
+            )
         value = posted.get("value")
         value = value.strip() if isinstance(value, str) else ""
         if not value or len(value) > _MAX_SECRET:
@@ -125,7 +132,9 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         except ProviderNotConfigured as exc:
             return page("Provider not configured", str(exc), "Tell whoever runs this server.", status_code=503)
 
-    def back_from_verifying(finish: Callable[..., Awaitable[Flow]], what: str) -> Callable[[Request], Awaitable[Response]]:
+    def back_from_verifying(
+        finish: Callable[..., Awaitable[Flow]], what: str
+    ) -> Callable[[Request], Awaitable[Response]]:
         """The browser is back from verifying who it is: `idp` from signing in at the issuer (`/oauth/verify`),
         `custom` from the application that confirmed the user (`/oauth/confirmed`, its `next_uri`)."""
 
@@ -151,8 +160,12 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
             return _not_known()
         if not service.browser_matches(flow, request.cookies):
             # status pages tell the flow's own browser how it went, and nobody else anything
-            return page("Nothing to show here", "This page shows a result only in the browser that opened the link.",
-                        "Go back to your app to see whether the authorization finished.", status_code=403)
+            return page(
+                "Nothing to show here",
+                "This page shows a result only in the browser that opened the link.",
+                "Go back to your app to see whether the authorization finished.",
+                status_code=403,
+            )
         return flow_page(flow, provider_name(flow.provider_id))
 
     async def healthz(request: Request) -> Response:
@@ -173,6 +186,7 @@ def _callback_failure(exc: CallbackError) -> Response:
     if "not approved" in message:  # an approval whose sign-in named someone else
         return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
     if "declined" in message:
-        return page("Access declined", message, "If that was a mistake, try the tool again in your app.",
-                    status_code=exc.status)
+        return page(
+            "Access declined", message, "If that was a mistake, try the tool again in your app.", status_code=exc.status
+        )
     return page("Authorization failed", message, "Go back to your app and try the tool again.", status_code=exc.status)

@@ -78,15 +78,17 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         cells = []
         for row in rows:
             provider = service.providers.get(row["provider_id"])
-            cells.append(_ROW.format(
-                name=escape(provider.name if provider else row["provider_id"]),
-                provider=escape(row["provider_id"]),
-                scopes=escape(row["scopes"] or "-"),
-                since=_when(row["created_at"]),
-                used=_when(row["last_used_at"]),
-                status="active" if row["status"] == "active" else "needs authorization again",
-                csrf=escape(csrf),
-            ))
+            cells.append(
+                _ROW.format(
+                    name=escape(provider.name if provider else row["provider_id"]),
+                    provider=escape(row["provider_id"]),
+                    scopes=escape(row["scopes"] or "-"),
+                    since=_when(row["created_at"]),
+                    used=_when(row["last_used_at"]),
+                    status="active" if row["status"] == "active" else "needs authorization again",
+                    csrf=escape(csrf),
+                )
+            )
         if cells:
             message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
             extra = _TABLE_STYLE + _TABLE.format(rows="".join(cells))
@@ -98,7 +100,12 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         # refuses); nothing in this page's URL is worth hiding from our own origin.
         response.headers["Referrer-Policy"] = "same-origin"
         response.set_cookie(
-            cookie_name, session, httponly=True, samesite="strict", secure=secure, path="/" if secure else "/connections"
+            cookie_name,
+            session,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            path="/" if secure else "/connections",
         )
         return response
 

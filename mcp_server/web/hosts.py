@@ -34,7 +34,9 @@ def allowed_hosts(public_url: str, extra: Sequence[str] = ()) -> tuple[list[str]
 
 def _matches(value: str, patterns: Sequence[str]) -> bool:
     for pattern in patterns:
-        if value == pattern or (pattern.endswith(":*") and value.startswith(pattern[:-1]) and value[len(pattern) - 1 :].isdigit()):
+        if value == pattern or (
+            pattern.endswith(":*") and value.startswith(pattern[:-1]) and value[len(pattern) - 1 :].isdigit()
+        ):
             return True
     return False
 
@@ -64,7 +66,12 @@ class HostCheck:
                 await send_plain(send, 421, b"Misdirected request: this server does not answer for that host.")
                 return
             same_origin = origin == f"{scope.get('scheme', 'http')}://{host}"
-            if origin is not None and not same_origin and not _matches(origin, self.origins) and not _own_form(origin, scope):
+            if (
+                origin is not None
+                and not same_origin
+                and not _matches(origin, self.origins)
+                and not _own_form(origin, scope)
+            ):
                 logger.warning("refused a request from origin %r", origin[:100])
                 await send_plain(send, 403, b"Forbidden: requests from that origin are not accepted.")
                 return
@@ -88,9 +95,11 @@ def _own_form(origin: str, scope: Scope) -> bool:
 
 
 async def send_plain(send: Send, status: int, body: bytes) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

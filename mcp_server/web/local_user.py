@@ -48,7 +48,9 @@ def peer_check_available() -> bool:
 def _query(family: int, peer: tuple[bytes, int], ours: tuple[bytes, int]) -> int | None:
     """The uid of the TCP socket whose local end is `peer` and remote end `ours`, or None if there is none."""
     sockid = (
-        struct.pack("!HH", peer[1], ours[1]) + peer[0].ljust(16, b"\0") + ours[0].ljust(16, b"\0")
+        struct.pack("!HH", peer[1], ours[1])
+        + peer[0].ljust(16, b"\0")
+        + ours[0].ljust(16, b"\0")
         + struct.pack("=III", 0, _NO_COOKIE, _NO_COOKIE)
     )  # inet_diag_sockid: ports and addresses in network order, any interface, no cookie
     request = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF) + sockid  # any state

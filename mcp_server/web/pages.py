@@ -70,7 +70,8 @@ def page(
 
 _SECRET_FORM = """<form method="post" action="{action}" autocomplete="off">
 <input type="hidden" name="csrf" value="{csrf}">
-<p><label>{name}<br><input type="password" name="value" required maxlength="{max_length}" style="width:100%"></label></p>
+<p><label>{name}<br>
+<input type="password" name="value" required maxlength="{max_length}" style="width:100%"></label></p>
 <p><button type="submit">Save</button></p></form>"""
 
 
@@ -97,59 +98,100 @@ def flow_page(flow: Flow, provider_name: str) -> HTMLResponse:
     """What the flow's own browser is told about a flow that is not waiting for it any more."""
     back = "Go back to your app and try the tool again for a new link."
     if flow.status == "completed" and flow.kind == "secret":
-        return page(f"{flow.provider_id} saved", "It is stored encrypted for your account.",
-                    "You can close this tab and go back to your app.")
+        return page(
+            f"{flow.provider_id} saved",
+            "It is stored encrypted for your account.",
+            "You can close this tab and go back to your app.",
+        )
     if flow.status == "completed":
-        return page(f"Connected to {provider_name}",
-                    f"authmcp can now act on your {provider_name} account for the tools you use.",
-                    "You can close this tab and go back to your app.")
+        return page(
+            f"Connected to {provider_name}",
+            f"authmcp can now act on your {provider_name} account for the tools you use.",
+            "You can close this tab and go back to your app.",
+        )
     if flow.status == "awaiting_verification":
-        return page("Almost done", "Your app still has to confirm who you are; nothing is connected yet.",
-                    "Go back to your app and sign in there to finish.", status_code=409)
+        return page(
+            "Almost done",
+            "Your app still has to confirm who you are; nothing is connected yet.",
+            "Go back to your app and sign in there to finish.",
+            status_code=409,
+        )
     if flow.status == "awaiting_browser":
-        return page("Almost done", "Your app has confirmed who you are; nothing is connected yet.",
-                    "Follow the link your app shows you, in this browser, to finish.", status_code=409)
+        return page(
+            "Almost done",
+            "Your app has confirmed who you are; nothing is connected yet.",
+            "Follow the link your app shows you, in this browser, to finish.",
+            status_code=409,
+        )
     if flow.status == "failed":
         return _failed(flow, back)
     if flow.is_expired(time.time()):
-        return page("Link expired", "This link was valid for a few minutes only and that time has passed.", back,
-                    status_code=410)
-    return page("Not finished", "This authorization is still in progress.",
-                "Finish it at the provider, or open the link again.", status_code=409)
+        return page(
+            "Link expired",
+            "This link was valid for a few minutes only and that time has passed.",
+            back,
+            status_code=410,
+        )
+    return page(
+        "Not finished",
+        "This authorization is still in progress.",
+        "Finish it at the provider, or open the link again.",
+        status_code=409,
+    )
 
 
 def _failed(flow: Flow, back: str) -> HTMLResponse:
     error = flow.error or "The authorization did not complete."
     if error == "expired":
-        return page("Link expired", "This link was valid for a few minutes only and that time has passed.", back,
-                    status_code=410)
+        return page(
+            "Link expired",
+            "This link was valid for a few minutes only and that time has passed.",
+            back,
+            status_code=410,
+        )
     if error == REPLACED:
-        return page("Link replaced", "A newer link was made for the same account, so this one no longer works.",
-                    "Use the newest link your app gave you, or try the tool again.", status_code=410)
+        return page(
+            "Link replaced",
+            "A newer link was made for the same account, so this one no longer works.",
+            "Use the newest link your app gave you, or try the tool again.",
+            status_code=410,
+        )
     if "declined" in error:
-        return page("Access declined", error, "If that was a mistake, try the tool again in your app.",
-                    status_code=400)
+        return page("Access declined", error, "If that was a mistake, try the tool again in your app.", status_code=400)
     return page("Authorization failed", error, back, status_code=400)
 
 
 def other_browser_page(flow: Flow) -> HTMLResponse:
     """What any other browser is told about a flow: whether the link still works, and nothing else."""
     if flow.status == "completed":
-        return page("Already connected", "This link was already used and the authorization is complete.",
-                    "Nothing more to do here: go back to your app.")
+        return page(
+            "Already connected",
+            "This link was already used and the authorization is complete.",
+            "Nothing more to do here: go back to your app.",
+        )
     back = "Go back to your app and try the tool again for a new link."
     if flow.status == "failed" and flow.error in ("expired", REPLACED):
         return _failed(flow, back)
     if flow.status != "failed" and flow.is_expired(time.time()):
-        return page("Link expired", "This link was valid for a few minutes only and that time has passed.", back,
-                    status_code=410)
+        return page(
+            "Link expired",
+            "This link was valid for a few minutes only and that time has passed.",
+            back,
+            status_code=410,
+        )
     if flow.status == "failed":
-        return page("Link no longer valid", "This link cannot be used any more.",
-                    "Go back to your app and try the tool again for a new link.", status_code=410)
-    return page("Opened in another browser",
-                "This link was already opened in another browser, so it can only be finished there.",
-                "Finish it in that browser, or go back to your app and try the tool again for a new link.",
-                status_code=409)
+        return page(
+            "Link no longer valid",
+            "This link cannot be used any more.",
+            "Go back to your app and try the tool again for a new link.",
+            status_code=410,
+        )
+    return page(
+        "Opened in another browser",
+        "This link was already opened in another browser, so it can only be finished there.",
+        "Finish it in that browser, or go back to your app and try the tool again for a new link.",
+        status_code=409,
+    )
 
 
 def retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -164,8 +206,11 @@ def retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> C
             return await handler(request)
         except StorageUnavailable as exc:
             logger.warning("%s page: %s", handler.__name__, exc)  # not the path: it holds a link's id
-            again = ("Reload this page in a few seconds." if request.method == "GET"
-                     else "Nothing was changed. Go back and send the form again in a few seconds.")
+            again = (
+                "Reload this page in a few seconds."
+                if request.method == "GET"
+                else "Nothing was changed. Go back and send the form again in a few seconds."
+            )
             return page("Try again in a moment", f"authmcp is busy right now. {again}", status_code=503)
 
     return route

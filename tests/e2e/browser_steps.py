@@ -22,7 +22,9 @@ def idp_stack(stack_factory: Any, *serve_args: str, **settings: Any) -> Stack:
     stack: Stack = stack_factory(provider_options={"sign_in_client": True}, **settings)
     stack.settings["mcp_auth"] = {"jwt_issuer": stack.provider.issuer, "jwks_url": stack.provider.jwks_uri}
     stack.settings["api"] = {
-        "verification": "idp", "idp_client_id": SIGN_IN_CLIENT_ID, "idp_client_secret": SIGN_IN_CLIENT_SECRET,
+        "verification": "idp",
+        "idp_client_id": SIGN_IN_CLIENT_ID,
+        "idp_client_secret": SIGN_IN_CLIENT_SECRET,
     }
     stack.start_http(*serve_args)
     return stack

@@ -16,7 +16,11 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import (
-    URL_ELICITATION_REQUIRED, ElicitCompleteNotification, ElicitRequestParams, ElicitRequestURLParams, ElicitResult,
+    URL_ELICITATION_REQUIRED,
+    ElicitCompleteNotification,
+    ElicitRequestParams,
+    ElicitRequestURLParams,
+    ElicitResult,
 )
 
 from tests.e2e.conftest import Stack, bearer

@@ -59,7 +59,10 @@ def write_config(path: Path, settings: dict[str, Any]) -> Path:
                     lines += [f"{k} = {toml_value(v)}" for k, v in sub_values.items()]
             else:
                 lines.append(f"\n[{table}]")
-                lines += [f"{toml_value(str(k)) if not str(k).isidentifier() else k} = {toml_value(v)}" for k, v in values.items()]
+                lines += [
+                    f"{toml_value(str(k)) if not str(k).isidentifier() else k} = {toml_value(v)}"
+                    for k, v in values.items()
+                ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -95,15 +98,28 @@ class Stack:
 
     def serve_args(self, transport: str, *extra: str) -> list[str]:
         return [
-            "-m", "mcp_server", "serve", "--transport", transport, "--port", str(self.port),
-            "--config", str(self.config_path), "--toolkit", WHOAMI, *extra,
+            "-m",
+            "mcp_server",
+            "serve",
+            "--transport",
+            transport,
+            "--port",
+            str(self.port),
+            "--config",
+            str(self.config_path),
+            "--toolkit",
+            WHOAMI,
+            *extra,
         ]
 
     def start_http(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = tempfile.TemporaryFile()
         process = subprocess.Popen(
             [sys.executable, *self.serve_args("http", *extra)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env or self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env or self.env(),
         )
         self.processes.append(process)
         self.logs.append(log)
@@ -165,17 +181,19 @@ def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Ite
             "toolkits": [],
             "http_timeout_seconds": 3,
             "flow_wait_seconds": 10,
-            "providers": {"demo": {
-                "name": "Demo provider",
-                "authorize_url": provider.authorization_endpoint,
-                "token_url": provider.token_endpoint,
-                "userinfo_url": provider.userinfo_endpoint,
-                "revocation_url": provider.revocation_endpoint,
-                "issuer": provider.issuer,
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "scopes": ["openid"],
-            }},
+            "providers": {
+                "demo": {
+                    "name": "Demo provider",
+                    "authorize_url": provider.authorization_endpoint,
+                    "token_url": provider.token_endpoint,
+                    "userinfo_url": provider.userinfo_endpoint,
+                    "revocation_url": provider.revocation_endpoint,
+                    "issuer": provider.issuer,
+                    "client_id": CLIENT_ID,
+                    "client_secret": CLIENT_SECRET,
+                    "scopes": ["openid"],
+                }
+            },
         }
         base.update(settings)
         stack = Stack(tmp=tmp_path, port=port, provider=provider, settings=base, replica_ports=replica_ports)

@@ -24,7 +24,7 @@ API_TOOLKIT = str(REPO / "tests" / "support" / "api_toolkit.py")
 USERS = {"tok-alice-3c1e": "alice@example.com", "tok-bob-8a2f": "bob@example.com"}
 
 # The issue's snippet, word for word (Arcade's documented quick start); only the environment points it at authmcp.
-ARCADE_SNIPPET = textwrap.dedent('''
+ARCADE_SNIPPET = textwrap.dedent("""
     from arcadepy import Arcade
     client = Arcade()  # ARCADE_API_KEY, ARCADE_BASE_URL
     auth_response = client.tools.authorize(tool_name="Gmail.ListEmails", user_id=USER_ID)
@@ -33,7 +33,7 @@ ARCADE_SNIPPET = textwrap.dedent('''
     client.auth.wait_for_completion(auth_response)
     emails_response = client.tools.execute(tool_name="Gmail.ListEmails", user_id=USER_ID)
     print(emails_response.output.value)
-''')
+""")
 
 
 def serve(stack_factory: Any, monkeypatch: pytest.MonkeyPatch, **api: Any) -> Stack:
@@ -48,11 +48,14 @@ def serve(stack_factory: Any, monkeypatch: pytest.MonkeyPatch, **api: Any) -> St
 
 
 def emails_of(username: str, n: int = 5) -> list[dict[str, str]]:
-    return [{"id": f"{username}-{i}", "to": f"{username}@example.test", "subject": f"Message {i} for {username}"}
-            for i in range(n)]
+    return [
+        {"id": f"{username}-{i}", "to": f"{username}@example.test", "subject": f"Message {i} for {username}"}
+        for i in range(n)
+    ]
 
 
 # ---------------------------------------------------------------- Arcade's documented code, unchanged
+
 
 def test_arcades_documented_snippet_runs_unchanged(stack_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     stack = serve(stack_factory, monkeypatch)
@@ -86,7 +89,9 @@ def test_arcades_documented_snippet_runs_unchanged(stack_factory: Any, monkeypat
 
 
 @pytest.mark.anyio
-async def test_the_async_client_authorizes_waits_and_executes(stack_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_async_client_authorizes_waits_and_executes(
+    stack_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack = serve(stack_factory, monkeypatch)
     async with AsyncArcade() as client:
         assert (await client.health.check()).healthy
@@ -97,8 +102,9 @@ async def test_the_async_client_authorizes_waits_and_executes(stack_factory: Any
             completed = await client.auth.wait_for_completion(auth_response)
         assert completed.status == "completed" and completed.context is None  # no token handed out
 
-        result = await client.tools.execute(tool_name="Gmail.ListEmails", user_id="bob@example.com",
-                                            input={"n_emails": 2})
+        result = await client.tools.execute(
+            tool_name="Gmail.ListEmails", user_id="bob@example.com", input={"n_emails": 2}
+        )
         assert result.success and result.output is not None and result.output.value == emails_of("bob", 2)
         definition = await client.tools.get("Gmail.ListEmails", user_id="bob@example.com")
         assert definition.requirements is not None and definition.requirements.met is True
@@ -124,8 +130,9 @@ async def test_refusals_reach_the_official_client_as_its_own_error_classes(
         with pytest.raises(BadRequestError) as bad:
             await client.tools.authorize(tool_name="Gmail.ListEmails")  # no user_id: with an API key it is required
         assert isinstance(bad.value.body, dict) and bad.value.body["name"] == "invalid_request"
-        failed = await client.tools.execute(tool_name="Gmail.Fail", user_id="alice@example.com",
-                                            input={"kind": "rate_limit", "retry_after": 3})
+        failed = await client.tools.execute(
+            tool_name="Gmail.Fail", user_id="alice@example.com", input={"kind": "rate_limit", "retry_after": 3}
+        )
         assert failed.output is not None and failed.output.error is not None
         assert (failed.output.error.kind, failed.output.error.retry_after_ms) == ("UPSTREAM_RUNTIME_RATE_LIMIT", 3000)
     async with httpx2.AsyncClient(base_url=stack.base_url, timeout=10, trust_env=False) as http:
@@ -134,6 +141,7 @@ async def test_refusals_reach_the_official_client_as_its_own_error_classes(
 
 
 # ---------------------------------------------------------------- the long-poll
+
 
 @pytest.mark.anyio
 async def test_status_long_poll_wakes_on_the_callback_and_times_out_at_wait(
@@ -167,6 +175,7 @@ async def test_status_long_poll_wakes_on_the_callback_and_times_out_at_wait(
 
 # ---------------------------------------------------------------- user verification with a custom verifier
 
+
 @pytest.mark.anyio
 async def test_custom_verifier_binds_the_connection_only_for_the_matching_user(
     stack_factory: Any, monkeypatch: pytest.MonkeyPatch
@@ -189,7 +198,9 @@ async def test_custom_verifier_binds_the_connection_only_for_the_matching_user(
             theirs = await client.tools.authorize(tool_name="Gmail.ListEmails", user_id="carol@example.com")
             assert theirs.url
             await browser.get(app.login_url("mallory@example.com"))
-            page = await browser.get(await stack.provider.aconsent(browser, theirs.url, "mallory"), follow_redirects=True)
+            page = await browser.get(
+                await stack.provider.aconsent(browser, theirs.url, "mallory"), follow_redirects=True
+            )
             assert page.status_code == 403
             assert (await client.auth.status(id=theirs.id or "")).status == "failed"
             for user in ("carol@example.com", "mallory@example.com"):
@@ -199,6 +210,7 @@ async def test_custom_verifier_binds_the_connection_only_for_the_matching_user(
 
 
 # ---------------------------------------------------------------- one connection for both front doors
+
 
 @pytest.mark.anyio
 async def test_a_connection_made_through_the_api_serves_the_mcp_tools_and_back(
@@ -225,7 +237,8 @@ async def test_a_connection_made_through_the_api_serves_the_mcp_tools_and_back(
         executed = await client.tools.execute(tool_name="Demo.WhoAmI", user_id="bob@example.com")
         assert executed.success and executed.output is not None
         assert executed.output.value["provider_profile"]["sub"] == "bob"  # type: ignore[index]
-        emails = await client.tools.execute(tool_name="Gmail.ListEmails", user_id="bob@example.com",
-                                            input={"n_emails": 1})
+        emails = await client.tools.execute(
+            tool_name="Gmail.ListEmails", user_id="bob@example.com", input={"n_emails": 1}
+        )
         assert emails.output is not None and emails.output.value == emails_of("bob", 1)
     assert stack.provider.stats()["token_requests"]["authorization_code"] == 2

@@ -17,7 +17,6 @@ import pytest
 from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, texts
-from tests.support.browser import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -75,7 +74,9 @@ async def test_a_person_approves_and_declines_in_chromium(stack_factory: Any, ch
 
         # a forged post (no cookie of the page) decides nothing
         async with httpx2.AsyncClient(trust_env=False) as forger:
-            forged = await forger.post(url, data={"decision": "approve", "csrf": "guess"}, headers={"Origin": stack.base_url})
+            forged = await forger.post(
+                url, data={"decision": "approve", "csrf": "guess"}, headers={"Origin": stack.base_url}
+            )
         assert forged.status_code == 403
         assert (await client.call_tool("Gmail_SendEmail", send)).is_error
 
@@ -142,7 +143,7 @@ async def test_the_page_shows_every_argument_whole_and_none_can_forge_another(
 
 
 async def test_an_agent_fetching_its_own_approval_link_cannot_approve_it(
-    stack_factory: Any, chromium: Any, tmp_path: Path  # noqa: F811
+    stack_factory: Any, chromium: Any, tmp_path: Path
 ) -> None:
     stack = single_user(stack_factory)
     async with mcp_client(stack, "http") as client:  # no forms: the agent is handed the link, as a person would be

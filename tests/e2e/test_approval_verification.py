@@ -67,11 +67,15 @@ async def wait_for_audit(stack: Stack, event: str, count: int) -> list[tuple[Any
 
 # ---------------------------------------------------------------- verification = "custom"
 
+
 async def test_custom_an_approval_counts_only_once_the_verifier_confirms_the_calls_user(
     stack_factory: Any, chromium: Browser
 ) -> None:
     stack: Stack = stack_factory(mcp_auth={"tokens": USERS}, approval=APPROVAL)
-    async with verifier_app(stack.base_url, API_KEY) as app, AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade:
+    async with (
+        verifier_app(stack.base_url, API_KEY) as app,
+        AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade,
+    ):
         stack.settings["api"] = {"keys": [API_KEY], "verification": "custom", "verifier_url": app.verify_url}
         stack.start_http("--toolkit", API_TOOLKIT)
         link = await approval_link(stack, ALICE)
@@ -162,6 +166,7 @@ async def test_custom_a_decline_is_taken_from_the_links_browser_without_verifica
 
 # ---------------------------------------------------------------- verification = "idp"
 
+
 async def test_idp_an_approval_counts_only_when_the_calls_own_user_signs_in(
     stack_factory: Any, chromium: Browser
 ) -> None:
@@ -228,8 +233,12 @@ async def test_custom_each_approval_form_is_sent_once(stack_factory: Any) -> Non
         stack.settings["api"] = {"keys": [API_KEY], "verification": "custom", "verifier_url": app.verify_url}
         stack.start_http("--toolkit", API_TOOLKIT)
         link = await approval_link(stack, ALICE)
-        opened = {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document",
-                  "Sec-Fetch-User": "?1"}
+        opened = {
+            "Sec-Fetch-Site": "none",
+            "Sec-Fetch-Mode": "navigate",
+            "Sec-Fetch-Dest": "document",
+            "Sec-Fetch-User": "?1",
+        }
         clicked = {**opened, "Sec-Fetch-Site": "same-origin", "Origin": stack.base_url}
         async with httpx2.AsyncClient(trust_env=False) as browser:  # plays alice's browser, headers and all
             shown = await browser.get(link, headers=opened)

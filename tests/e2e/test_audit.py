@@ -31,7 +31,10 @@ CANARY = "canary-body-value-d41c"
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mcp_server", *args, "--config", str(stack.config_path)],
-        capture_output=True, text=True, env=stack.env(), timeout=60,
+        capture_output=True,
+        text=True,
+        env=stack.env(),
+        timeout=60,
     )
 
 
@@ -64,7 +67,9 @@ async def test_a_day_of_use_is_told_by_the_trail_without_a_single_value(stack_fa
         assert first.is_error and first.meta is not None
         await authorize_in_browser(stack.provider, first.meta["url"], "alice")
         assert not (await client.call_tool("Gmail_ListEmails", {"n_emails": 2})).is_error
-        sent = await client.call_tool("Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY})
+        sent = await client.call_tool(
+            "Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY}
+        )
         assert not sent.is_error
         assert (await client.call_tool("Gmail_Fail", {"kind": "expected"})).is_error
         access, refresh = await stored_tokens(stack, "alice")
@@ -142,7 +147,7 @@ async def test_an_approval_that_waits_for_the_person_is_in_the_trail_while_it_wa
     assert linked.is_error and linked.meta is not None and "/approve/" in linked.meta["url"]
     (on_page,) = await asked_rows(stack, "on a page")
     assert on_page["user_id"] == "local-user" and on_page["outcome"] is None
-    assert on_page["flow_ref"] == linked.meta["flow_id"][:len(on_page["flow_ref"])] != linked.meta["flow_id"]
+    assert on_page["flow_ref"] == linked.meta["flow_id"][: len(on_page["flow_ref"])] != linked.meta["flow_id"]
     assert on_page["args_digest"] and CANARY not in json.dumps(on_page)
 
     # in the client (2025-11-25): the server waits on the form, and the trail has the question meanwhile

@@ -50,7 +50,10 @@ async def test_link_creator_cannot_confirm_the_victims_consent_with_anything_he_
     stack_factory: Any, chromium: Browser
 ) -> None:
     stack: Stack = stack_factory(mcp_auth={"tokens": USERS})
-    async with verifier_app(stack.base_url, API_KEY) as app, AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade:
+    async with (
+        verifier_app(stack.base_url, API_KEY) as app,
+        AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade,
+    ):
         custom(stack, app)
         mallory, victim = await chromium.new_context(), await chromium.new_context()
         await open_page(mallory, app.login_url("mallory"))  # mallory is signed in to the application as himself
@@ -68,7 +71,12 @@ async def test_link_creator_cannot_confirm_the_victims_consent_with_anything_he_
         # mallory tries every value he has seen, through the API and through the verifier page
         status = await arcade.auth.status(id=authorization.id or "")
         assert status.status == "pending" and status.url is None
-        seen = {flow_id_of(link), authorization.id or "", link, *(v for v in status.to_dict().values() if isinstance(v, str))}
+        seen = {
+            flow_id_of(link),
+            authorization.id or "",
+            link,
+            *(v for v in status.to_dict().values() if isinstance(v, str)),
+        }
         for value in seen:
             with pytest.raises(BadRequestError):
                 await arcade.auth.confirm_user(flow_id=value, user_id="mallory")
@@ -97,7 +105,10 @@ async def test_a_victims_secret_typed_on_the_attackers_link_never_reaches_his_to
     stack_factory: Any, chromium: Browser
 ) -> None:
     stack: Stack = stack_factory(mcp_auth={"tokens": USERS})
-    async with verifier_app(stack.base_url, API_KEY) as app, AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade:
+    async with (
+        verifier_app(stack.base_url, API_KEY) as app,
+        AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade,
+    ):
         custom(stack, app)
         link = await link_for(stack, "tok-mallory", "Sample_ReadSecret")
         page = await open_page(await chromium.new_context(), link)
@@ -115,9 +126,7 @@ async def test_a_victims_secret_typed_on_the_attackers_link_never_reaches_his_to
     assert "CANARY-VICTIM-SECRET-7e21" not in stack.output()
 
 
-async def test_the_callback_completes_only_in_the_browser_that_opened_the_link(
-    stack: Stack, chromium: Browser
-) -> None:
+async def test_the_callback_completes_only_in_the_browser_that_opened_the_link(stack: Stack, chromium: Browser) -> None:
     stack.start_http()  # loopback, one user: binding the browser holds even without user verification
     link = await link_for(stack, None)  # type: ignore[arg-type]
     own, other = await chromium.new_context(), await chromium.new_context()
@@ -153,6 +162,7 @@ async def test_the_callback_completes_only_in_the_browser_that_opened_the_link(
 
 # ---------------------------------------------------------------- verification = "idp"
 
+
 async def test_idp_verification_completes_for_the_flows_own_user(stack_factory: Any, chromium: Browser) -> None:
     stack = idp_stack(stack_factory)
     alice = stack.provider.mint_jwt(sub="alice", aud=f"{stack.base_url}/mcp")
@@ -180,16 +190,23 @@ async def test_idp_verification_binds_nothing_when_someone_else_signs_in(stack_f
 
 # ---------------------------------------------------------------- safe by default
 
-@pytest.mark.parametrize("several_users", [
-    pytest.param({"mcp_auth": {"tokens": USERS}}, id="mcp_auth"),
-    pytest.param({"api": {"keys": [API_KEY]}}, id="api-keys"),
-])
+
+@pytest.mark.parametrize(
+    "several_users",
+    [
+        pytest.param({"mcp_auth": {"tokens": USERS}}, id="mcp_auth"),
+        pytest.param({"api": {"keys": [API_KEY]}}, id="api-keys"),
+    ],
+)
 def test_several_users_without_verification_refuse_to_start(stack_factory: Any, several_users: dict[str, Any]) -> None:
     # consent phishing either way (a victim's account bound to the attacker's user, or the attacker's account to
     # the victim's) needs a server that binds whoever finished a flow: the default configuration does not start
     stack: Stack = stack_factory(**several_users)
     ran = subprocess.run(
-        [sys.executable, *stack.serve_args("http")], env=stack.env(), capture_output=True, timeout=60,
+        [sys.executable, *stack.serve_args("http")],
+        env=stack.env(),
+        capture_output=True,
+        timeout=60,
         stdin=subprocess.DEVNULL,
     )
     err = ran.stderr.decode()
@@ -205,7 +222,10 @@ async def test_a_verifier_link_relayed_to_the_signed_in_victim_binds_nothing(
     verifier URL he lands on to the victim. She is signed in to the app, so the app confirms her; but her browser
     is not the one that consented, so nothing is bound to her, and the page tells her what happened."""
     stack: Stack = stack_factory(mcp_auth={"tokens": USERS})
-    async with verifier_app(stack.base_url, API_KEY) as app, AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade:
+    async with (
+        verifier_app(stack.base_url, API_KEY) as app,
+        AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade,
+    ):
         custom(stack, app)
         link = await link_for(stack, "tok-victim")  # the victim's agent made it; mallory got hold of it
         mallory, victim = await chromium.new_context(), await chromium.new_context()

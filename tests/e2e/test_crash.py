@@ -48,11 +48,13 @@ async def test_killed_mid_exchange_leaves_no_partial_rows_and_the_old_connection
     async with httpx2.AsyncClient(timeout=30) as browser:
         callback = await stack.provider.aconsent(browser, wider.meta["url"], "alice")
         async with anyio.create_task_group() as tg:
+
             async def land() -> None:
                 try:
                     await browser.get(callback)
                 except httpx2.HTTPError:
                     pass  # the server died under it
+
             tg.start_soon(land)
             with anyio.fail_after(15):
                 while stack.provider.stats()["token_requests"]["authorization_code"] < 1:

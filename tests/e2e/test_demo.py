@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import re
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import httpx2
 import pytest
-
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/connect/[A-Za-z0-9_-]+")
 PROVIDER = re.compile(r"provider at (http://127\.0\.0\.1:\d+)")
@@ -26,7 +25,10 @@ def demo() -> Iterator[subprocess.Popen[str]]:
     # no AUTHMCP_* variables (see clean_environ) and a fresh working directory: a new user's first command
     process = subprocess.Popen(
         [sys.executable, "-m", "mcp_server", "demo", "--no-browser"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     yield process
     if process.poll() is None:
@@ -34,7 +36,9 @@ def demo() -> Iterator[subprocess.Popen[str]]:
     process.communicate()  # reaps it and closes its pipes
 
 
-def read_until(process: subprocess.Popen[str], pattern: re.Pattern[str], timeout: float = 120) -> tuple[str, re.Match[str]]:
+def read_until(
+    process: subprocess.Popen[str], pattern: re.Pattern[str], timeout: float = 120
+) -> tuple[str, re.Match[str]]:
     """What the demo printed up to the first match of `pattern` (read a line at a time by a thread: a buffered
     pipe may already hold the line that select() would wait for)."""
     assert process.stdout is not None
@@ -66,7 +70,9 @@ def consent(link: str, username: str) -> httpx2.Response:
             answer = browser.get(answer.url.join(answer.headers["location"]))
         action = FORM_ACTION.search(answer.text)
         assert action is not None, answer.text
-        answer = browser.post(answer.url.join(html.unescape(action.group(1))), data={"username": username, "consent": "allow"})
+        answer = browser.post(
+            answer.url.join(html.unescape(action.group(1))), data={"username": username, "consent": "allow"}
+        )
         while answer.is_redirect:
             answer = browser.get(answer.url.join(answer.headers["location"]))
         return answer

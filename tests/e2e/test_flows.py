@@ -77,6 +77,7 @@ async def test_modern_retry_waits_for_a_consent_still_in_progress(stack: Stack) 
     """The client accepts at once (as a real one does when it opens the browser); the retry blocks until
     the callback lands, then runs the tool: the same call returns the answer."""
     async with anyio.create_task_group() as browser:
+
         async def accept_and_open(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
             assert isinstance(params, ElicitRequestURLParams)
 

@@ -12,7 +12,6 @@ from playwright.async_api import Browser
 from mcp_server.vault import open_vault
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser
-from tests.support.browser import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +33,7 @@ async def stored_providers(stack: Stack, user: str) -> list[str]:
     return [row["provider_id"] for row in rows]
 
 
-async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: Browser) -> None:  # noqa: F811
+async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: Browser) -> None:
     stack.start_http()
     await connect(stack, "alice")
     assert await stored_providers(stack, "local-user") == ["demo"]

@@ -34,8 +34,20 @@ def inspector() -> Path:
 
 def inspect(inspector: Path, stack: Stack, *method: str) -> dict[str, Any]:
     command = [
-        str(inspector), "--cli", "-e", f"AUTHMCP_CONFIG={stack.config_path}", "-e", "PYTHONUNBUFFERED=1",
-        sys.executable, "-m", "mcp_server", "serve", "--port", str(stack.port), "--method", *method,
+        str(inspector),
+        "--cli",
+        "-e",
+        f"AUTHMCP_CONFIG={stack.config_path}",
+        "-e",
+        "PYTHONUNBUFFERED=1",
+        sys.executable,
+        "-m",
+        "mcp_server",
+        "serve",
+        "--port",
+        str(stack.port),
+        "--method",
+        *method,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -44,14 +56,18 @@ def inspect(inspector: Path, stack: Stack, *method: str) -> dict[str, Any]:
     return answer
 
 
-async def test_the_inspector_lists_and_calls_a_tool_and_its_link_outlives_it(stack_factory: Any, inspector: Path) -> None:
+async def test_the_inspector_lists_and_calls_a_tool_and_its_link_outlives_it(
+    stack_factory: Any, inspector: Path
+) -> None:
     stack = stack_factory(toolkits=["mcp_server.demo.toolkit"])
     # the Inspector passes the server only the variables it is given: the toolkit learns the URL from the file
     stack.settings["toolkit_settings"] = {"demo": {"userinfo_url": stack.provider.userinfo_endpoint}}
     listed = await anyio.to_thread.run_sync(lambda: inspect(inspector, stack, "tools/list"))
     assert [tool["name"] for tool in listed["tools"]] == ["Demo_WhoAmI"]
 
-    first = await anyio.to_thread.run_sync(lambda: inspect(inspector, stack, "tools/call", "--tool-name", "Demo_WhoAmI"))
+    first = await anyio.to_thread.run_sync(
+        lambda: inspect(inspector, stack, "tools/call", "--tool-name", "Demo_WhoAmI")
+    )
     assert first["isError"] is True
     url = first["_meta"]["url"]
     assert url.startswith(f"{stack.base_url}/connect/")
@@ -59,6 +75,8 @@ async def test_the_inspector_lists_and_calls_a_tool_and_its_link_outlives_it(sta
     page = await authorize_in_browser(stack.provider, url, "dave")
     assert page.status_code == 200 and "Connected to Demo provider" in page.text
 
-    second = await anyio.to_thread.run_sync(lambda: inspect(inspector, stack, "tools/call", "--tool-name", "Demo_WhoAmI"))
+    second = await anyio.to_thread.run_sync(
+        lambda: inspect(inspector, stack, "tools/call", "--tool-name", "Demo_WhoAmI")
+    )
     assert second.get("isError") is not True, second
     assert second["structuredContent"]["provider_profile"]["sub"] == "dave"

@@ -25,13 +25,14 @@ from playwright.async_api import Browser
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack
 from tests.e2e.test_home_pages import connect, stored_providers
-from tests.support.browser import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
 
 NOBODY = 65534
 INITIALIZE = {
-    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "other", "version": "1"}},
 }
 
@@ -45,8 +46,14 @@ def as_another_user(method: str, url: str, body: dict[str, Any] | None = None) -
         pytest.fail("curl is missing: install it (`apt-get install -y curl`)")
     args = [curl, "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]
     if body is not None:
-        args += ["-H", "content-type: application/json", "-H", "accept: application/json, text/event-stream",
-                 "--data", json.dumps(body)]
+        args += [
+            "-H",
+            "content-type: application/json",
+            "-H",
+            "accept: application/json, text/event-stream",
+            "--data",
+            json.dumps(body),
+        ]
     done = subprocess.run(args, user=NOBODY, group=NOBODY, capture_output=True, text=True, timeout=30, cwd="/")
     assert done.returncode == 0, done.stderr
     text, _, status = done.stdout.rpartition("\n")
@@ -116,7 +123,7 @@ def other_port_site() -> Iterator[tuple[str, list[str]]]:
 
 
 async def test_a_page_on_another_loopback_port_cannot_revoke(
-    stack: Stack, chromium: Browser, other_port_site: tuple[str, list[str]]  # noqa: F811
+    stack: Stack, chromium: Browser, other_port_site: tuple[str, list[str]]
 ) -> None:
     stack.start_http()
     await connect(stack, "alice")

@@ -32,7 +32,8 @@ def sample(text: str, name: str, **labels: str) -> float:
 async def test_counters_move_as_things_happen_and_hold_no_value(stack_factory: Any) -> None:
     port = free_port()
     stack: Stack = stack_factory(
-        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0,
+        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}},
+        connection_cache_seconds=0,
         api={"verification": "none"},  # user verification is tested in test_consent.py
         metrics={"port": port, "token": METRICS_TOKEN},
     )
@@ -59,7 +60,9 @@ async def test_counters_move_as_things_happen_and_hold_no_value(stack_factory: A
         assert sample(scrape(), "authmcp_open_flows") == 1
         await authorize_in_browser(stack.provider, first.meta["url"], "alice")
         assert not (await client.call_tool("Gmail_ListEmails", {"n_emails": 2})).is_error
-        sent = await client.call_tool("Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY})
+        sent = await client.call_tool(
+            "Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY}
+        )
         assert not sent.is_error
         assert (await client.call_tool("Gmail_Fail", {"kind": "expected"})).is_error
         access, refresh = await stored_tokens(stack, "alice")

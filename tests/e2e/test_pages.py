@@ -29,7 +29,9 @@ pytestmark = pytest.mark.anyio
 USERS = {f"tok-{name}": name for name in ("alice", "bob", "carol", "dave", "erin")}
 
 
-async def test_every_page_of_a_flow_in_chromium(stack_factory: Any, chromium: Browser, screenshots: Screenshots) -> None:
+async def test_every_page_of_a_flow_in_chromium(
+    stack_factory: Any, chromium: Browser, screenshots: Screenshots
+) -> None:
     stack: Stack = stack_factory(mcp_auth={"tokens": USERS}, log_level="DEBUG", max_open_flows_per_user=2)
     async with verifier_app(stack.base_url, API_KEY) as app:
         stack.settings["api"] = {"keys": [API_KEY], "verification": "custom", "verifier_url": app.verify_url}

@@ -66,6 +66,7 @@ async def test_flow_started_on_a_completed_by_a_callback_to_b_wakes_the_call_wai
     consented: list[float] = []
 
     async with anyio.create_task_group() as browser:
+
         async def accept_and_open(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
             assert isinstance(params, ElicitRequestURLParams)
             assert params.url.startswith(f"{a.base_url}/connect/")  # A handed out its own link
@@ -108,9 +109,7 @@ async def test_legacy_session_on_a_gets_the_completion_notice_when_b_completes(
 
 
 async def test_refresh_storm_across_two_replicas_refreshes_once(stack_factory: Any, postgres_url: str) -> None:
-    a, b = replicas(
-        stack_factory, postgres_url, provider_options={"rotate_refresh": True}, connection_cache_seconds=0
-    )
+    a, b = replicas(stack_factory, postgres_url, provider_options={"rotate_refresh": True}, connection_cache_seconds=0)
     a.start_http()
     b.start_http()
     async with mcp_client(a, "http") as client:
@@ -159,7 +158,9 @@ async def test_status_long_poll_on_a_wakes_when_the_callback_lands_on_b(
 
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
-    a, b = replicas(stack_factory, postgres_url, api={"keys": [API_KEY], "verification": "none"}, mcp_auth={"tokens": USERS})
+    a, b = replicas(
+        stack_factory, postgres_url, api={"keys": [API_KEY], "verification": "none"}, mcp_auth={"tokens": USERS}
+    )
     a.start_http("--toolkit", API_TOOLKIT)
     b.start_http("--toolkit", API_TOOLKIT)
     async with AsyncArcade(api_key=API_KEY, base_url=a.base_url, max_retries=0) as client:

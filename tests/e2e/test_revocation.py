@@ -20,7 +20,10 @@ pytestmark = pytest.mark.anyio
 def revoke(stack: Stack) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mcp_server", "connections", "revoke", "demo", "--config", str(stack.config_path)],
-        capture_output=True, text=True, env=stack.env(), timeout=60,
+        capture_output=True,
+        text=True,
+        env=stack.env(),
+        timeout=60,
     )
 
 

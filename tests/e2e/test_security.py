@@ -47,6 +47,7 @@ def database_bytes(stack: Stack) -> bytes:
 
 # ---------------------------------------------------------------- case 1: bad state never reaches the token endpoint
 
+
 async def test_callback_with_missing_unknown_reused_or_expired_state_is_400(stack: Stack) -> None:
     stack.start_http()
     async with browser() as b:
@@ -73,6 +74,7 @@ async def test_callback_with_missing_unknown_reused_or_expired_state_is_400(stac
 
 # ---------------------------------------------------------------- case 2: an injected code fails PKCE
 
+
 async def test_attackers_code_on_the_victims_callback_fails_and_stores_nothing(stack_factory: Any) -> None:
     stack = stack_factory(mcp_auth={"tokens": {"tok-victim": "victim", "tok-attacker": "attacker"}}, api=UNVERIFIED)
     stack.start_http()
@@ -96,12 +98,17 @@ async def test_attackers_code_on_the_victims_callback_fails_and_stores_nothing(s
 
 # ---------------------------------------------------------------- case 5: bearer tokens are verified
 
+
 def mcp_post(stack: Stack, token: str | None) -> httpx2.Response:
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
     return httpx2.post(f"{stack.base_url}/mcp", json=body, headers=headers, timeout=10, trust_env=False)
 
 
@@ -138,6 +145,7 @@ async def test_bearer_jwts_with_wrong_audience_issuer_expiry_or_signature_get_40
 
 # ---------------------------------------------------------------- case 6: DNS rebinding
 
+
 async def test_foreign_host_or_origin_is_refused_on_every_route(stack: Stack) -> None:
     stack.start_http()
     for path in ("/mcp", "/sse", "/healthz", "/connect/x", "/oauth/callback"):
@@ -149,6 +157,7 @@ async def test_foreign_host_or_origin_is_refused_on_every_route(stack: Stack) ->
 
 
 # ---------------------------------------------------------------- case 7: canaries never leak
+
 
 async def test_token_values_never_reach_output_results_pages_or_the_database_file(stack_factory: Any) -> None:
     # every call finds the access token stale: every call also exercises a refresh
@@ -182,15 +191,26 @@ async def test_token_values_never_reach_output_results_pages_or_the_database_fil
 
 async def test_stdio_stdout_carries_only_json_rpc(stack: Stack) -> None:
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "Demo_WhoAmI", "arguments": {}}},
     ]
     stdin = "".join(json.dumps(m) + "\n" for m in messages)
     process = subprocess.Popen(
-        [sys.executable, *stack.serve_args("stdio")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, env=stack.env(),
+        [sys.executable, *stack.serve_args("stdio")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=stack.env(),
     )
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(stdin.encode())
@@ -210,6 +230,7 @@ async def test_stdio_stdout_carries_only_json_rpc(stack: Stack) -> None:
 
 # ---------------------------------------------------------------- case 8: a token endpoint that echoes secrets
 
+
 @pytest.mark.parametrize("behavior", ["error_400_echo", "error_500_html"])
 async def test_token_endpoint_errors_give_a_clear_page_that_leaks_nothing(stack: Stack, behavior: str) -> None:
     stack.start_http()
@@ -227,6 +248,7 @@ async def test_token_endpoint_errors_give_a_clear_page_that_leaks_nothing(stack:
 
 
 # ---------------------------------------------------------------- case 10: refresh without a new refresh token
+
 
 async def test_refresh_answered_without_refresh_token_keeps_the_old_one(stack_factory: Any) -> None:
     stack = stack_factory(connection_cache_seconds=0, provider_options={"access_ttl": 30, "rotate_refresh": False})
@@ -254,6 +276,7 @@ async def test_rotated_refresh_tokens_are_stored_so_the_grant_stays_alive(stack_
 
 # ---------------------------------------------------------------- case 11: the provider revokes the grant
 
+
 async def test_revoked_grant_turns_into_authorization_required_for_that_user_only(stack_factory: Any) -> None:
     stack = stack_factory(mcp_auth={"tokens": {"tok-a": "alice", "tok-b": "bob"}}, api=UNVERIFIED)
     stack.start_http()
@@ -276,6 +299,7 @@ async def test_revoked_grant_turns_into_authorization_required_for_that_user_onl
 
 # ---------------------------------------------------------------- case 13: a token endpoint that hangs
 
+
 async def test_hanging_token_endpoint_fails_within_the_timeout_and_exchanges_once(stack: Stack) -> None:
     stack.start_http()  # http_timeout_seconds = 3; the provider hangs 30 s
     async with browser() as b:
@@ -291,10 +315,14 @@ async def test_hanging_token_endpoint_fails_within_the_timeout_and_exchanges_onc
 
 # ---------------------------------------------------------------- case 15: keys
 
+
 def authmcp(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mcp_server", *args, "--config", str(stack.config_path)],
-        capture_output=True, text=True, env=stack.env(), timeout=60,
+        capture_output=True,
+        text=True,
+        env=stack.env(),
+        timeout=60,
     )
 
 

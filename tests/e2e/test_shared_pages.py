@@ -61,7 +61,10 @@ async def until(condition: Any, what: str, timeout: float = 30) -> None:
 def start_stdio(stack: Stack, log: IO[str]) -> subprocess.Popen[bytes]:
     """A stdio server whose client never speaks: it holds the pages' port, as Claude Desktop's would."""
     return subprocess.Popen(
-        [sys.executable, *stack.serve_args("stdio")], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
+        [sys.executable, *stack.serve_args("stdio")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
         env=stack.env(),
     )
 
@@ -86,6 +89,7 @@ async def test_a_second_client_gets_links_to_the_first_ones_pages_and_wakes_when
     first_log, second_log = logs(), logs()
     links: list[str] = []
     async with anyio.create_task_group() as browser:
+
         async def accept_and_open(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
             assert isinstance(params, ElicitRequestURLParams)
             links.append(params.url)

@@ -57,7 +57,8 @@ def ancestors(span: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[st
 
 async def test_spans_nest_under_the_callers_trace_and_hold_no_value(stack_factory: Any, collector: Receiver) -> None:
     stack: Stack = stack_factory(
-        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0,
+        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}},
+        connection_cache_seconds=0,
         api={"verification": "none"},  # user verification is tested in test_consent.py
     )
     stack.start_http("--toolkit", API_TOOLKIT, env=otel_env(stack, collector))
@@ -70,7 +71,9 @@ async def test_spans_nest_under_the_callers_trace_and_hold_no_value(stack_factor
         assert first.is_error and first.meta is not None
         flow_id = first.meta["flow_id"]
         await authorize_in_browser(stack.provider, first.meta["url"], "alice")
-        sent = await client.call_tool("Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY})
+        sent = await client.call_tool(
+            "Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY}
+        )
         assert not sent.is_error
         access, refresh = await stored_tokens(stack, "alice")
         stack.provider.expire_access_tokens("alice")  # a 401, a refresh, a retry
@@ -80,9 +83,20 @@ async def test_spans_nest_under_the_callers_trace_and_hold_no_value(stack_factor
         assert not (await client.call_tool("Gmail_ListEmails", {"n_emails": 1}, meta=in_meta)).is_error  # type: ignore[arg-type]
 
     spans = await spans_until(
-        collector, "authmcp.gate", "authmcp.identity", "authmcp.connection.lookup", "authmcp.connection.refresh",
-        "authmcp.flow.start", "authmcp.flow.redirect", "authmcp.flow.callback", "authmcp.provider.token",
-        "authmcp.provider.userinfo", "authmcp.provider.refresh", "authmcp.tool.run", "GET /oauth/callback", gates=4,
+        collector,
+        "authmcp.gate",
+        "authmcp.identity",
+        "authmcp.connection.lookup",
+        "authmcp.connection.refresh",
+        "authmcp.flow.start",
+        "authmcp.flow.redirect",
+        "authmcp.flow.callback",
+        "authmcp.provider.token",
+        "authmcp.provider.userinfo",
+        "authmcp.provider.refresh",
+        "authmcp.tool.run",
+        "GET /oauth/callback",
+        gates=4,
     )
     assert {span["service"] for span in spans} == {"authmcp-under-test"}
     by_id = {span["span_id"]: span for span in spans}
@@ -112,7 +126,8 @@ async def test_spans_nest_under_the_callers_trace_and_hold_no_value(stack_factor
     steps = [s for s in spans if s["name"] == "authmcp.flow.callback"]
     assert steps and callback["span_id"] in ancestors(steps[0], by_id)
     assert {s["attributes"].get("http.route") for s in spans if s["name"].startswith("GET /connect")} == {
-        "/connect/{flow_id}", "/connect/{flow_id}/done"
+        "/connect/{flow_id}",
+        "/connect/{flow_id}/done",
     }
 
     # the audit trail carries the trace id of each call
@@ -123,4 +138,3 @@ async def test_spans_nest_under_the_callers_trace_and_hold_no_value(stack_factor
     for value in (access, refresh, new_access, new_refresh, CANARY, ALICE_TOKEN, flow_id, "bob@example.com"):
         assert value and value.encode() not in raw, "a value reached the spans"
     assert b"code=" not in raw and b"state=" not in raw
-

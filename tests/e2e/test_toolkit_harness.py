@@ -25,8 +25,13 @@ async def test_harness_runs_a_tool_against_a_standin_with_the_stored_token(stack
 
     with standin(Starlette(routes=[Route("/profile", profile)])) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="demo", toolkit=str(REPO / "tests/support/standin_toolkit.py"),
-            settings_name="standin", base_url=base_url, tool="Standin_Profile", arguments={},
+            stack_factory,
+            provider_id="demo",
+            toolkit=str(REPO / "tests/support/standin_toolkit.py"),
+            settings_name="standin",
+            base_url=base_url,
+            tool="Standin_Profile",
+            arguments={},
         )
     assert result.structured_content == {"ok": True}
     assert seen == [f"Bearer {token}"]

@@ -31,7 +31,10 @@ CANARY = "canary-webhook-value-3a9b"
 SECRET = "whsec_" + base64.b64encode(b"webhook-signing-key-for-tests-32b").decode()
 RECEIVER_KEY = "receiver-path-key-6d2c"  # a receiver's own secret in its URL: never in a log or the trail
 EXPECTED = {
-    "authorization.completed", "approval.decided", "connection.needs_reauth", "authorization.failed",
+    "authorization.completed",
+    "approval.decided",
+    "connection.needs_reauth",
+    "authorization.failed",
     "connection.revoked",
 }
 
@@ -58,7 +61,8 @@ async def deliveries(receiver: Receiver, kinds: set[str]) -> list[Any]:
 
 async def test_a_receiver_down_for_a_while_gets_every_event_signed(stack_factory: Any, receiver: Receiver) -> None:
     stack: Stack = stack_factory(
-        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}}, connection_cache_seconds=0,
+        mcp_auth={"tokens": {ALICE_TOKEN: "alice"}},
+        connection_cache_seconds=0,
         api={"verification": "none"},  # user verification is tested in test_consent.py
         approval={"policy": "listed", "tools": ["Gmail.SendEmail"], "wait_seconds": 5},
         webhooks={"urls": [f"{receiver.url}/hooks/{RECEIVER_KEY}"], "secret": SECRET, "retry_seconds": 0.2},
@@ -66,7 +70,9 @@ async def test_a_receiver_down_for_a_while_gets_every_event_signed(stack_factory
     stack.start_http("--toolkit", API_TOOLKIT)
 
     async with mcp_client(stack, "http", token=ALICE_TOKEN, elicitation_callback=decline) as asking:
-        sent = await asking.call_tool("Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY})
+        sent = await asking.call_tool(
+            "Gmail_SendEmail", {"recipient": "bob@example.com", "subject": "s", "body": CANARY}
+        )
         assert sent.is_error  # approval.decided: declined
     async with mcp_client(stack, "http", token=ALICE_TOKEN) as client:
         first = await client.call_tool("Gmail_ListEmails", {"n_emails": 2})
@@ -102,11 +108,14 @@ async def test_a_receiver_down_for_a_while_gets_every_event_signed(stack_factory
     assert by_type["approval.decided"]["data"]["decision"] == "declined"
     assert by_type["approval.decided"]["data"]["tool"] == "Gmail.SendEmail"
     assert by_type["connection.revoked"]["data"] == {
-        "user_id": "alice", "provider_id": "demo", "outcome": "ok", "actor": "admin"
+        "user_id": "alice",
+        "provider_id": "demo",
+        "outcome": "ok",
+        "actor": "admin",
     }
     assert by_type["connection.needs_reauth"]["data"]["provider_id"] == "demo"
     assert by_type["authorization.completed"]["data"]["user_id"] == "alice"
-    with pytest.raises(Exception, match="(?i)signature"):
+    with pytest.raises(Exception, match=r"(?i)signature"):
         Webhook("whsec_" + base64.b64encode(b"another-key-entirely-of-32-bytes").decode()).verify(
             received[0].body, received[0].headers
         )
@@ -155,7 +164,8 @@ async def test_a_receiver_that_refused_and_recovers_gets_what_waited_at_once(sta
         assert cli(stack, "connections", "revoke", "demo").returncode == 0  # connection.revoked
         refused = await outbox_until(stack, lambda rows: len(rows) == 2 and all(r["failures"] == 1 for r in rows))
         assert [(r["event"], r["status"], r["attempts"], r["last_error"]) for r in refused] == [
-            ("authorization.completed", "pending", 1, "HTTP 503"), ("connection.revoked", "pending", 1, "HTTP 503"),
+            ("authorization.completed", "pending", 1, "HTTP 503"),
+            ("connection.revoked", "pending", 1, "HTTP 503"),
         ]
         assert [r["next_attempt_at"] - r["updated_at"] for r in refused] == pytest.approx([3600, 3600])  # an hour
         assert receiver.refused == 2 and receiver.bodies() == []
@@ -164,7 +174,9 @@ async def test_a_receiver_that_refused_and_recovers_gets_what_waited_at_once(sta
         await connect_local_user(stack)
         # the sender records an attempt in the trail once it has settled its rows (the reset included)
         with anyio.fail_after(30):
-            while not [row for row in audit_rows(stack) if row["event"] == "webhook.delivery" and row["outcome"] == "ok"]:
+            while not [
+                row for row in audit_rows(stack) if row["event"] == "webhook.delivery" and row["outcome"] == "ok"
+            ]:
                 await anyio.sleep(0.2)
         *waited, through = outbox(stack)
         assert through["event"] == "authorization.completed" and through["status"] == "delivered"
@@ -172,9 +184,12 @@ async def test_a_receiver_that_refused_and_recovers_gets_what_waited_at_once(sta
             assert row["status"] == "delivered" or (
                 row["failures"] == 0 and row["next_attempt_at"] <= through["updated_at"]
             ), row
-        delivered = await outbox_until(stack, lambda rows: len(rows) == 3 and all(r["status"] == "delivered" for r in rows))
+        delivered = await outbox_until(
+            stack, lambda rows: len(rows) == 3 and all(r["status"] == "delivered" for r in rows)
+        )
         assert [(r["event"], r["attempts"], r["failures"], r["last_error"]) for r in delivered] == [
-            ("authorization.completed", 2, 0, None), ("connection.revoked", 2, 0, None),
+            ("authorization.completed", 2, 0, None),
+            ("connection.revoked", 2, 0, None),
             ("authorization.completed", 1, 0, None),
         ]
         kinds = sorted(json.loads(r.body)["type"] for r in receiver.bodies("/hook"))

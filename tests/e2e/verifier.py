@@ -76,7 +76,9 @@ async def verifier_app(authmcp_url: str, api_key: str, port: int | None = None) 
     sock = socket.socket()
     sock.bind(("127.0.0.1", app_state.port))
     routes = [Route("/login/{user}", login), Route("/verify", verify)]
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off", log_config=None))
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=routes), log_level="warning", lifespan="off", log_config=None)
+    )
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: server.serve(sockets=[sock]))
         with anyio.fail_after(10):

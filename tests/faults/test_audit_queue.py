@@ -91,7 +91,7 @@ async def test_a_full_audit_queue_keeps_what_webhooks_carry_and_says_how_many_it
                 await anyio.sleep(0.2)
     markers = rows(stack, "select detail from audit_events where event = 'audit.dropped'")
     dropped = await dropped_so_far(stack)
-    assert sum(int(detail) for detail, in markers) == dropped > 0  # the gap is in the trail, counted
+    assert sum(int(detail) for (detail,) in markers) == dropped > 0  # the gap is in the trail, counted
     assert rows(stack, "select outcome from audit_events where event = 'approval.declined'") == [("declined",)]
 
     await wait_until(lambda: len(webhooks_of(receiver, "approval.decided")) == 1, timeout=30, what="the decision")
@@ -99,7 +99,8 @@ async def test_a_full_audit_queue_keeps_what_webhooks_carry_and_says_how_many_it
     assert decision["data"]["decision"] == "declined" and decision["data"]["tool"] == "Gmail.SendEmail"
     await wait_until(
         lambda: sum(int(p["data"]["detail"]) for p in webhooks_of(receiver, "audit.dropped")) == dropped,
-        timeout=30, what="the drop's webhooks",
+        timeout=30,
+        what="the drop's webhooks",
     )
     assert all(p["data"]["actor"] == "system" for p in webhooks_of(receiver, "audit.dropped"))
     assert "queue full" in stack.output()  # and the log says so

@@ -35,8 +35,14 @@ async def connect_users(stack: Stack, n: int) -> None:
     try:
         for i in range(n):
             await vault.save_connection(
-                f"user-{i}", "demo", access_token=f"token-{i}", refresh_token=f"refresh-{i}", token_type="Bearer",
-                expires_at=time.time() + 3600, scopes=["openid", "profile"], user_info={"sub": f"user-{i}"},
+                f"user-{i}",
+                "demo",
+                access_token=f"token-{i}",
+                refresh_token=f"refresh-{i}",
+                token_type="Bearer",
+                expires_at=time.time() + 3600,
+                scopes=["openid", "profile"],
+                user_info={"sub": f"user-{i}"},
             )
     finally:
         await vault.aclose()
@@ -56,11 +62,13 @@ async def test_a_burst_and_a_held_write_lock_never_fail_a_call_for_good(stack_fa
     async with api_client(stack, timeout=60) as http:
         async with anyio.create_task_group() as tg:
             for i in range(USERS):
+
                 async def connected(i: int = i) -> None:
                     answers.append(("connected", await show_token(http, f"user-{i}")))
 
                 async def first(i: int = i) -> None:
                     answers.append(("first", await show_token(http, f"new-{i}")))
+
                 tg.start_soon(connected)
                 tg.start_soon(first)
     assert len(answers) == 2 * USERS
@@ -81,6 +89,7 @@ async def test_a_burst_and_a_held_write_lock_never_fail_a_call_for_good(stack_fa
     async with write_lock_held(stack):
         during: dict[str, Any] = {}
         async with api_client(stack, timeout=60) as http, mcp_client(stack, "http") as client:
+
             async def mcp_first_call() -> None:
                 during["mcp"] = await client.call_tool("Sample_ShowToken", {})
 
@@ -114,9 +123,9 @@ async def test_a_burst_and_a_held_write_lock_never_fail_a_call_for_good(stack_fa
 
     # ---- recovered by itself
     async with api_client(stack) as http, mcp_client(stack, "http") as client:
-        assert (await http.post(
-            "/v1/tools/authorize", json={"tool_name": "Sample.ShowToken", "user_id": "late-1"}
-        )).status_code == 200
+        assert (
+            await http.post("/v1/tools/authorize", json={"tool_name": "Sample.ShowToken", "user_id": "late-1"})
+        ).status_code == 200
         assert (await show_token(http, "late-2")).json()["output"]["authorization"]["url"]
         result = await client.call_tool("Sample_ShowToken", {})
         assert result.is_error and "/connect/" in texts(result)

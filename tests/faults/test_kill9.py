@@ -46,7 +46,9 @@ async def connect_alice(stack: Stack, http: httpx2.AsyncClient) -> None:
     assert (await execute(http)).json()["success"]
 
 
-async def test_killed_mid_refresh_the_restarted_server_takes_over_at_once(stack_factory: Any, proxy_factory: Any) -> None:
+async def test_killed_mid_refresh_the_restarted_server_takes_over_at_once(
+    stack_factory: Any, proxy_factory: Any
+) -> None:
     stack, proxy = serve(stack_factory, proxy_factory)
     doomed = stack.start_http()
     async with api_client(stack) as http:
@@ -59,6 +61,7 @@ async def test_killed_mid_refresh_the_restarted_server_takes_over_at_once(stack_
     async def refreshing_call() -> None:
         async with api_client(stack) as http:
             await execute(http)
+
     await kill_during(doomed, refreshing_call, lambda: proxy.requests >= 2)  # the refresh request at the proxy
     [(lease_owner,)] = rows(stack, "select lease_owner from connections")
     assert lease_owner is not None  # the dead process held the lease, for 2 x deadline + margin
@@ -74,7 +77,9 @@ async def test_killed_mid_refresh_the_restarted_server_takes_over_at_once(stack_
     assert rows(stack, "select status, lease_owner from connections") == [("active", None)]
 
 
-async def test_killed_mid_callback_the_flow_fails_with_a_reason_everyone_sees(stack_factory: Any, proxy_factory: Any) -> None:
+async def test_killed_mid_callback_the_flow_fails_with_a_reason_everyone_sees(
+    stack_factory: Any, proxy_factory: Any
+) -> None:
     stack, proxy = serve(stack_factory, proxy_factory)
     doomed = stack.start_http()
     async with api_client(stack) as http:
@@ -96,6 +101,7 @@ async def test_killed_mid_callback_the_flow_fails_with_a_reason_everyone_sees(st
 
             async def long_poll() -> None:
                 waited.append((await http.get("/v1/auth/status", params={"id": flow_id, "wait": 50})).json())
+
             tg.start_soon(long_poll)
             await anyio.sleep(0.5)
             # the exchange bound (2 x deadline + margin) passes: as if the process had died that long ago

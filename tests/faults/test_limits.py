@@ -82,9 +82,23 @@ async def test_an_oversized_answer_is_refused_while_it_streams(declared: bool) -
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (3600, 3600.0), (3600.0, 3600.0), ("3600", 3600.0), ("3600.0", 3600.0), (" 60 ", 60.0),
-        ("NaN", None), (math.nan, None), (math.inf, None), ("inf", None), (0, None), ("0", None), (-5, None),
-        (None, None), ("soon", None), (True, None), ([3600], None), (1e15, MAX_EXPIRES_IN),
+        (3600, 3600.0),
+        (3600.0, 3600.0),
+        ("3600", 3600.0),
+        ("3600.0", 3600.0),
+        (" 60 ", 60.0),
+        ("NaN", None),
+        (math.nan, None),
+        (math.inf, None),
+        ("inf", None),
+        (0, None),
+        ("0", None),
+        (-5, None),
+        (None, None),
+        ("soon", None),
+        (True, None),
+        ([3600], None),
+        (1e15, MAX_EXPIRES_IN),
     ],
 )
 def test_expires_in_is_parsed_leniently(value: object, expected: float | None) -> None:
@@ -94,9 +108,17 @@ def test_expires_in_is_parsed_leniently(value: object, expected: float | None) -
 def connection(lifetime: float | None, *, stored_ago: float = 0.0) -> Connection:
     now = time.time()
     return Connection(
-        user_id="u", provider_id="p", status="active", scopes=(), access_token="a", refresh_token="r",
-        token_type="Bearer", expires_at=(now - stored_ago + lifetime) if lifetime is not None else None,
-        user_info={}, version=1, updated_at=now - stored_ago,
+        user_id="u",
+        provider_id="p",
+        status="active",
+        scopes=(),
+        access_token="a",
+        refresh_token="r",
+        token_type="Bearer",
+        expires_at=(now - stored_ago + lifetime) if lifetime is not None else None,
+        user_info={},
+        version=1,
+        updated_at=now - stored_ago,
     )
 
 

@@ -13,7 +13,6 @@ from tests.conftest import REPO
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, texts
 from tests.faults.conftest import rows, wait_until, write_lock_held
-from tests.support.browser import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -62,4 +61,6 @@ async def test_approving_while_the_database_is_locked_says_to_send_again(
     output = stack.output()
     assert "Traceback" not in output and "approve page:" in output
     assert flow_id not in output  # the link's id is not logged whole
-    await wait_until(lambda: rows(stack, "select count(*) from audit_events where event = 'approval.granted'") == [(1,)])
+    await wait_until(
+        lambda: rows(stack, "select count(*) from audit_events where event = 'approval.granted'") == [(1,)]
+    )

@@ -1,5 +1,5 @@
-"""Key rotation while `authmcp serve` runs: the documented steps (docs/operations.md) for both key modes, run as written, and a
-rotation killed mid-way, finished by running it again.
+"""Key rotation while `authmcp serve` runs: the documented steps (docs/operations.md) for both key modes, run as
+written, and a rotation killed mid-way, finished by running it again.
 
 After each: every encrypted column of every table is under the new key alone (a connection, a pending flow's
 verifier, a queued revocation), the old key is retired, the running server never asked anyone to authorize
@@ -46,7 +46,7 @@ def readme_steps(mode: str) -> list[str]:
 
 def run_shell(stack: Stack, script: str, state: Path) -> subprocess.CompletedProcess[str]:
     """Run the documented lines in bash, in the directory of authmcp.toml, carrying exported variables in `state`."""
-    stack.config_path  # (re)written
+    _ = stack.config_path  # (re)written
     env = {**stack.env(), "PATH": f"{BIN}:{os.environ['PATH']}"}
     wrapped = f"set -euo pipefail\nsource {state}\n{script}\nexport -p | grep AUTHMCP_ > {state} || true\n"
     return subprocess.run(["bash", "-c", wrapped], cwd=stack.tmp, env=env, capture_output=True, text=True, timeout=120)
@@ -59,8 +59,13 @@ def exported(state: Path, name: str) -> str:
 
 def key_ids_in_use(stack: Stack) -> set[str]:
     found: set[str] = set()
-    for table, where in (("connections", ""), ("revocations", ""), ("user_secrets", ""), ("digest_keys", ""),
-                         ("flows", " where code_verifier is not null or held_tokens is not null")):
+    for table, where in (
+        ("connections", ""),
+        ("revocations", ""),
+        ("user_secrets", ""),
+        ("digest_keys", ""),
+        ("flows", " where code_verifier is not null or held_tokens is not null"),
+    ):
         found |= {row[0] for row in rows(stack, f"select key_id from {table}{where}")}
     return found
 
@@ -81,8 +86,9 @@ async def populate(stack: Stack, http: httpx2.AsyncClient) -> tuple[str, httpx2.
     return callback, browser
 
 
-async def check_after_rotation(stack: Stack, http: httpx2.AsyncClient, callback: str, browser: httpx2.AsyncClient,
-                               old: set[str]) -> None:
+async def check_after_rotation(
+    stack: Stack, http: httpx2.AsyncClient, callback: str, browser: httpx2.AsyncClient, old: set[str]
+) -> None:
     # the running server: alice is served, and a refresh writes under the new key
     assert (await execute(http, "alice")).json()["success"]
     expire_tokens(stack)
@@ -99,7 +105,9 @@ async def check_after_rotation(stack: Stack, http: httpx2.AsyncClient, callback:
 
 
 async def test_readme_rotation_with_the_key_file_while_serving(stack_factory: Any, tmp_path: Path) -> None:
-    stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0, revocation_retry_seconds=1)
+    stack: Stack = stack_factory(
+        api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0, revocation_retry_seconds=1
+    )
     stack.start_http()
     key_file = Path(stack.settings["data_dir"]) / "keys"
     async with api_client(stack) as http:
@@ -126,7 +134,9 @@ async def test_readme_rotation_with_the_key_file_while_serving(stack_factory: An
 
 async def test_readme_rotation_with_the_environment_variable(stack_factory: Any, tmp_path: Path) -> None:
     old_key = generate_key()
-    stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0, revocation_retry_seconds=1)
+    stack: Stack = stack_factory(
+        api={"keys": [API_KEY], "verification": "none"}, connection_cache_seconds=0, revocation_retry_seconds=1
+    )
     stack.start_http(env=stack.env(AUTHMCP_ENCRYPTION_KEYS=old_key))
     state = tmp_path / "state.sh"
     state.write_text(f'declare -x AUTHMCP_ENCRYPTION_KEYS="{old_key}"\n')
@@ -175,8 +185,14 @@ async def test_rotation_killed_mid_way_is_finished_by_the_next_run_without_anoth
         async with vault._engine.begin() as conn:
             for i in range(3000):
                 await vault.save_connection(
-                    f"user-{i}", "demo", access_token=f"a-{i}", refresh_token=f"r-{i}", token_type="Bearer",
-                    expires_at=None, scopes=["profile"], conn=conn,
+                    f"user-{i}",
+                    "demo",
+                    access_token=f"a-{i}",
+                    refresh_token=f"r-{i}",
+                    token_type="Bearer",
+                    expires_at=None,
+                    scopes=["profile"],
+                    conn=conn,
                 )
     finally:
         await vault.aclose()
@@ -203,8 +219,13 @@ async def test_rotation_killed_mid_way_is_finished_by_the_next_run_without_anoth
     assert len(key_file.read_text().split()) == 2  # the same new key: none piled up
     new_id = {row[0] for row in rows(stack, "select distinct key_id from connections")}
     assert len(new_id) == 1
-    retire = subprocess.run([*command[:-3], "retire", "--config", str(stack.config_path)], env=stack.env(),
-                            capture_output=True, text=True, timeout=60)
+    retire = subprocess.run(
+        [*command[:-3], "retire", "--config", str(stack.config_path)],
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert retire.returncode == 0, retire.stderr
     assert len(key_file.read_text().split()) == 1
     vault = await open_vault(f"sqlite:///{database(stack)}", env_keys=[], key_file=key_file)
@@ -217,13 +238,17 @@ async def test_rotation_killed_mid_way_is_finished_by_the_next_run_without_anoth
         assert (await execute(http, "alice")).json()["success"]
 
 
-
 async def test_digests_and_a_pending_approval_still_match_after_a_rotation_and_a_restart(stack_factory: Any) -> None:
     stack: Stack = stack_factory(
-        api={"keys": [API_KEY], "verification": "none"}, approval={"policy": "listed", "tools": ["Gmail.SendEmail"]},
+        api={"keys": [API_KEY], "verification": "none"},
+        approval={"policy": "listed", "tools": ["Gmail.SendEmail"]},
     )
     toolkit = str(REPO / "tests" / "support" / "api_toolkit.py")
-    send = {"tool_name": "Gmail.SendEmail", "user_id": "alice", "input": {"recipient": "bob@example.com", "subject": "Q3"}}
+    send = {
+        "tool_name": "Gmail.SendEmail",
+        "user_id": "alice",
+        "input": {"recipient": "bob@example.com", "subject": "Q3"},
+    }
     fail = {"tool_name": "Gmail.Fail", "user_id": "alice", "input": {"kind": "expected"}}
     calls = "select args_digest from audit_events where event = 'tool.call' and tool = ? order by id"
     stack.start_http("--toolkit", toolkit)
@@ -240,7 +265,10 @@ async def test_digests_and_a_pending_approval_still_match_after_a_rotation_and_a
     for step in ("rotate", "retire"):
         done = subprocess.run(
             [sys.executable, "-m", "mcp_server", "keys", step, "--config", str(stack.config_path)],
-            env=stack.env(), capture_output=True, text=True, timeout=60,
+            env=stack.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stdout + done.stderr
     assert old_key not in key_file.read_text()
@@ -248,13 +276,21 @@ async def test_digests_and_a_pending_approval_still_match_after_a_rotation_and_a
     stack.start_http("--toolkit", toolkit)
     # the person approves on the page: what is tested here is the rotation, so a plain client plays the browser,
     # with the headers a browser sends for opening a link and clicking a button (web/approve.py checks them)
-    page = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "none", "Sec-Fetch-User": "?1"}
+    page = {
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Site": "none",
+        "Sec-Fetch-User": "?1",
+    }
     async with httpx2.AsyncClient(trust_env=False, timeout=30) as browser:
         shown = await browser.get(approval_url, headers=page)
         csrf = re.search(r'name="csrf" value="([^"]+)"', shown.text)
         assert shown.status_code == 200 and csrf is not None
-        decided = await browser.post(approval_url, data={"csrf": csrf.group(1), "decision": "approve"},
-                                     headers={**page, "Sec-Fetch-Site": "same-origin", "Origin": stack.base_url})
+        decided = await browser.post(
+            approval_url,
+            data={"csrf": csrf.group(1), "decision": "approve"},
+            headers={**page, "Sec-Fetch-Site": "same-origin", "Origin": stack.base_url},
+        )
         assert decided.status_code == 200 and "Approved" in decided.text
     async with api_client(stack) as http:
         ran = (await http.post("/v1/tools/execute", json=send)).json()

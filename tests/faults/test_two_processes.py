@@ -64,8 +64,10 @@ async def test_two_processes_refresh_once_a_trickled_answer_and_a_storm_of_four_
         async with anyio.create_task_group() as tg:
             for client in (first, second):
                 for _ in range(25):
+
                     async def one(client: Any = client) -> None:
                         results.append(await client.call_tool("Demo_WhoAmI", {}))
+
                     tg.start_soon(one)
         took = time.monotonic() - started
     assert len(results) == 50

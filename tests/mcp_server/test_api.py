@@ -101,11 +101,17 @@ class Api:
 async def serve(make_settings: Any, provider: AuthServer, **overrides: Any) -> AsyncIterator[Api]:
     overrides.setdefault("api", {"keys": [KEY], "verification": "none"})
     settings = make_settings(
-        providers={"demo": {
-            "authorize_url": provider.authorization_endpoint, "token_url": provider.token_endpoint,
-            "userinfo_url": provider.userinfo_endpoint, "revocation_url": provider.revocation_endpoint,
-            "issuer": provider.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        }},
+        providers={
+            "demo": {
+                "authorize_url": provider.authorization_endpoint,
+                "token_url": provider.token_endpoint,
+                "userinfo_url": provider.userinfo_endpoint,
+                "revocation_url": provider.revocation_endpoint,
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        },
         secrets={"GMAIL_RELAY_KEY": "relay-secret-value"},
         **overrides,
     )
@@ -139,11 +145,21 @@ ENDPOINTS = [
     pytest.param("GET", "/v1/health", None, id="health"),
     pytest.param("GET", "/v1/tools", None, id="tools-list"),
     pytest.param("GET", "/v1/tools/Gmail.ListEmails", None, id="tools-get"),
-    pytest.param("POST", "/v1/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": "alice"}, id="tools-authorize"),
-    pytest.param("POST", "/v1/tools/execute", {"tool_name": "Gmail.Fail", "user_id": "alice", "input": {"kind": "crash"}},
-                 id="tools-execute"),
-    pytest.param("POST", "/v1/auth/authorize", {"auth_requirement": {"provider_id": "demo"}, "user_id": "alice"},
-                 id="auth-authorize"),
+    pytest.param(
+        "POST", "/v1/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": "alice"}, id="tools-authorize"
+    ),
+    pytest.param(
+        "POST",
+        "/v1/tools/execute",
+        {"tool_name": "Gmail.Fail", "user_id": "alice", "input": {"kind": "crash"}},
+        id="tools-execute",
+    ),
+    pytest.param(
+        "POST",
+        "/v1/auth/authorize",
+        {"auth_requirement": {"provider_id": "demo"}, "user_id": "alice"},
+        id="auth-authorize",
+    ),
     pytest.param("GET", "/v1/auth/status?id=some-flow", None, id="auth-status"),
     pytest.param("POST", "/v1/auth/confirm_user", {"flow_id": "some-flow", "user_id": "alice"}, id="auth-confirm-user"),
     pytest.param("GET", "/v1/admin/user_connections", None, id="connections-list"),
@@ -189,27 +205,60 @@ BAD_BODIES = [
     pytest.param("/tools/authorize", b"[]", "invalid_request", id="authorize-array"),
     pytest.param("/tools/authorize", {"user_id": "alice"}, "invalid_request", id="authorize-no-tool"),
     pytest.param("/tools/authorize", {"tool_name": "Gmail.ListEmails"}, "invalid_request", id="authorize-no-user"),
-    pytest.param("/tools/authorize", {"tool_name": 5, "user_id": "alice"}, "invalid_request", id="authorize-tool-number"),
-    pytest.param("/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": ""}, "invalid_request",
-                 id="authorize-empty-user"),
-    pytest.param("/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": "a\r\nb"}, "invalid_request",
-                 id="authorize-crlf-user"),
-    pytest.param("/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": "u" * 256}, "invalid_request",
-                 id="authorize-huge-user"),
+    pytest.param(
+        "/tools/authorize", {"tool_name": 5, "user_id": "alice"}, "invalid_request", id="authorize-tool-number"
+    ),
+    pytest.param(
+        "/tools/authorize",
+        {"tool_name": "Gmail.ListEmails", "user_id": ""},
+        "invalid_request",
+        id="authorize-empty-user",
+    ),
+    pytest.param(
+        "/tools/authorize",
+        {"tool_name": "Gmail.ListEmails", "user_id": "a\r\nb"},
+        "invalid_request",
+        id="authorize-crlf-user",
+    ),
+    pytest.param(
+        "/tools/authorize",
+        {"tool_name": "Gmail.ListEmails", "user_id": "u" * 256},
+        "invalid_request",
+        id="authorize-huge-user",
+    ),
     pytest.param("/tools/execute", b"not json", "invalid_json", id="execute-not-json"),
-    pytest.param("/tools/execute", {"tool_name": "Gmail.SendEmail", "user_id": "alice", "input": [1, 2]},
-                 "invalid_request", id="execute-input-array"),
-    pytest.param("/tools/execute", {"tool_name": "Gmail.SendEmail", "user_id": ["alice"]}, "invalid_request",
-                 id="execute-user-list"),
+    pytest.param(
+        "/tools/execute",
+        {"tool_name": "Gmail.SendEmail", "user_id": "alice", "input": [1, 2]},
+        "invalid_request",
+        id="execute-input-array",
+    ),
+    pytest.param(
+        "/tools/execute",
+        {"tool_name": "Gmail.SendEmail", "user_id": ["alice"]},
+        "invalid_request",
+        id="execute-user-list",
+    ),
     pytest.param("/tools/execute", {"user_id": "alice"}, "invalid_request", id="execute-no-tool"),
     pytest.param("/auth/authorize", {"user_id": "alice"}, "invalid_request", id="auth-no-requirement"),
-    pytest.param("/auth/authorize", {"auth_requirement": {}, "user_id": "alice"}, "invalid_request",
-                 id="auth-no-provider"),
-    pytest.param("/auth/authorize", {"auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": "profile"}},
-                                     "user_id": "alice"}, "invalid_request", id="auth-scopes-string"),
-    pytest.param("/auth/authorize", {"auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": ["a b"]}},
-                                     "user_id": "alice"}, "invalid_request", id="auth-scope-with-space"),
-    pytest.param("/auth/authorize", {"auth_requirement": {"provider_id": "demo"}}, "invalid_request", id="auth-no-user"),
+    pytest.param(
+        "/auth/authorize", {"auth_requirement": {}, "user_id": "alice"}, "invalid_request", id="auth-no-provider"
+    ),
+    pytest.param(
+        "/auth/authorize",
+        {"auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": "profile"}}, "user_id": "alice"},
+        "invalid_request",
+        id="auth-scopes-string",
+    ),
+    pytest.param(
+        "/auth/authorize",
+        {"auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": ["a b"]}}, "user_id": "alice"},
+        "invalid_request",
+        id="auth-scope-with-space",
+    ),
+    pytest.param(
+        "/auth/authorize", {"auth_requirement": {"provider_id": "demo"}}, "invalid_request", id="auth-no-user"
+    ),
     pytest.param("/auth/confirm_user", {"flow_id": "x"}, "invalid_request", id="confirm-no-user"),
     pytest.param("/auth/confirm_user", {"user_id": "alice"}, "invalid_request", id="confirm-no-flow"),
     pytest.param("/auth/confirm_user", b"{'flow_id': 1}", "invalid_json", id="confirm-not-json"),
@@ -256,12 +305,22 @@ async def test_unknown_tools_providers_flows_paths_and_methods_are_4xx_in_arcade
         (await api.get("/tools/Gmail.Nope"), 404, "not_found"),
         (await api.post("/tools/authorize", {"tool_name": "Nope.Nope", "user_id": "alice"}), 404, "not_found"),
         (await api.post("/tools/execute", {"tool_name": "Nope_Nope", "user_id": "alice"}), 404, "not_found"),
-        (await api.post("/auth/authorize", {"auth_requirement": {"provider_id": "nope"}, "user_id": "alice"}), 404,
-         "not_found"),
-        (await api.post("/auth/authorize", {"auth_requirement": {"provider_id": "google"}, "user_id": "alice"}), 400,
-         "provider_not_configured"),
+        (
+            await api.post("/auth/authorize", {"auth_requirement": {"provider_id": "nope"}, "user_id": "alice"}),
+            404,
+            "not_found",
+        ),
+        (
+            await api.post("/auth/authorize", {"auth_requirement": {"provider_id": "google"}, "user_id": "alice"}),
+            400,
+            "provider_not_configured",
+        ),
         (await api.get("/auth/status", id="no-such-flow"), 404, "not_found"),
-        (await api.post("/auth/confirm_user", {"flow_id": "no-such-flow", "user_id": "alice"}), 400, "flow_unavailable"),
+        (
+            await api.post("/auth/confirm_user", {"flow_id": "no-such-flow", "user_id": "alice"}),
+            400,
+            "flow_unavailable",
+        ),
         (await api.get("/nope"), 404, "not_found"),
         (await api.http.get("/v1/tools/execute"), 404, "not_found"),  # a GET there asks for a tool named "execute"
         (await api.http.delete("/v1/tools"), 405, "method_not_allowed"),
@@ -272,10 +331,13 @@ async def test_unknown_tools_providers_flows_paths_and_methods_are_4xx_in_arcade
 
 
 async def test_unsupported_options_are_refused_rather_than_ignored(api: Api) -> None:
-    scheduled = await api.post("/tools/execute", {"tool_name": "Gmail.SendEmail", "user_id": "alice",
-                                                  "run_at": "2030-01-01T00:00:00"})
-    redirected = await api.post("/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": "alice",
-                                                     "next_uri": "https://app.example/back"})
+    scheduled = await api.post(
+        "/tools/execute", {"tool_name": "Gmail.SendEmail", "user_id": "alice", "run_at": "2030-01-01T00:00:00"}
+    )
+    redirected = await api.post(
+        "/tools/authorize",
+        {"tool_name": "Gmail.ListEmails", "user_id": "alice", "next_uri": "https://app.example/back"},
+    )
     assert scheduled.status_code == 400 and error_of(scheduled).name == "not_supported"
     assert redirected.status_code == 400 and error_of(redirected).name == "not_supported"
 
@@ -285,20 +347,25 @@ async def test_refusals_never_echo_what_was_sent(api: Api) -> None:
         await api.get(f"/tools/Gmail.{CANARY}"),
         await api.post("/tools/execute", {"tool_name": CANARY, "user_id": "alice"}),
         await api.post("/auth/authorize", {"auth_requirement": {"provider_id": CANARY}, "user_id": "alice"}),
-        await api.post("/auth/authorize", {"auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": [f"{CANARY} x"]}},
-                                           "user_id": "alice"}),
+        await api.post(
+            "/auth/authorize",
+            {"auth_requirement": {"provider_id": "demo", "oauth2": {"scopes": [f"{CANARY} x"]}}, "user_id": "alice"},
+        ),
         await api.get("/auth/status", id=CANARY),
         await api.get("/auth/status", id="x", wait=CANARY),
         await api.post("/auth/confirm_user", {"flow_id": CANARY, "user_id": "alice"}),
         await api.post("/tools/authorize", {"tool_name": "Gmail.ListEmails", "user_id": f"{CANARY}\x00"}),
-        await api.post("/tools/execute", {"tool_name": "Gmail.SendEmail", "user_id": "alice",
-                                          "input": {"recipient": [CANARY], "subject": "hi"}}),
+        await api.post(
+            "/tools/execute",
+            {"tool_name": "Gmail.SendEmail", "user_id": "alice", "input": {"recipient": [CANARY], "subject": "hi"}},
+        ),
     ]
     for response in responses:
         assert response.status_code < 500 and CANARY not in response.text, response.request.url
 
 
 # ---------------------------------------------------------------- tool definitions
+
 
 async def test_dot_and_underscore_name_the_same_tool(api: Api) -> None:
     dotted, underscored = await api.tool("Gmail.ListEmails"), await api.tool("Gmail_ListEmails")
@@ -384,10 +451,17 @@ async def test_requirements_show_their_status_for_the_named_user(api: Api) -> No
     assert token_status(await api.tool("Sample.NeedsMoreScopes", user_id="alice")) == ("not_started", False)
 
     listed = (await api.get("/tools", user_id="alice", toolkit="Sample")).json()["items"]
-    statuses = {t["name"]: t["requirements"]["authorization"]["token_status"]
-                for t in listed if t["requirements"]["authorization"]}
-    assert statuses == {"ShowToken": "completed", "UseToken": "completed", "NeedsMoreScopes": "not_started",
-                        "GoogleProfile": None}
+    statuses = {
+        t["name"]: t["requirements"]["authorization"]["token_status"]
+        for t in listed
+        if t["requirements"]["authorization"]
+    }
+    assert statuses == {
+        "ShowToken": "completed",
+        "UseToken": "completed",
+        "NeedsMoreScopes": "not_started",
+        "GoogleProfile": None,
+    }
 
     google = (await api.tool("Sample.GoogleProfile", user_id="alice")).requirements
     assert google is not None and google.authorization is not None
@@ -402,6 +476,7 @@ async def test_requirements_show_their_status_for_the_named_user(api: Api) -> No
 
 
 # ---------------------------------------------------------------- authorization
+
 
 async def test_authorize_consent_and_status(api: Api) -> None:
     pending = await api.authorize("alice")
@@ -454,7 +529,7 @@ async def test_status_long_poll_returns_when_the_callback_lands(api: Api) -> Non
             await anyio.sleep(0.3)  # the poll is waiting now
             landed = time.monotonic()
             assert (await api.land(callback)).status_code == 303
-    (answer, at), = answered
+    ((answer, at),) = answered
     assert answer.status == "completed"
     assert at - landed < 10  # woken by the callback, long before the 30 s wait
 
@@ -494,7 +569,9 @@ async def test_custom_verification_binds_only_for_the_confirmed_user(
 ) -> None:
     monkeypatch.setenv("DEMO_USERINFO_URL", auth_server.userinfo_endpoint)
     verifier = "https://app.example/verify"
-    async with serve(make_settings, auth_server, api={"keys": [KEY], "verification": "custom", "verifier_url": verifier}) as api:
+    async with serve(
+        make_settings, auth_server, api={"keys": [KEY], "verification": "custom", "verifier_url": verifier}
+    ) as api:
         first = await api.authorize("alice")
         assert first.url is not None
         landing = await api.browse(first.url, "mallory")  # someone else opened alice's link
@@ -533,6 +610,7 @@ async def test_custom_verification_binds_only_for_the_confirmed_user(
 
 # ---------------------------------------------------------------- execution
 
+
 async def test_execute_answers_the_authorization_needed_then_runs_with_the_users_token(api: Api) -> None:
     first = await api.execute("Gmail.ListEmails", n_emails=2)
     assert not first.success and first.status == "failed" and first.output is not None
@@ -550,8 +628,12 @@ async def test_execute_answers_the_authorization_needed_then_runs_with_the_users
 
 
 EXECUTE_FAILURES = [
-    pytest.param({"kind": "rate_limit", "retry_after": 1.5}, "UPSTREAM_RUNTIME_RATE_LIMIT", True, 1500, 429, id="rate-limit"),
-    pytest.param({"kind": "rate_limit"}, "UPSTREAM_RUNTIME_RATE_LIMIT", True, None, 429, id="rate-limit-no-retry-after"),
+    pytest.param(
+        {"kind": "rate_limit", "retry_after": 1.5}, "UPSTREAM_RUNTIME_RATE_LIMIT", True, 1500, 429, id="rate-limit"
+    ),
+    pytest.param(
+        {"kind": "rate_limit"}, "UPSTREAM_RUNTIME_RATE_LIMIT", True, None, 429, id="rate-limit-no-retry-after"
+    ),
     pytest.param({"kind": "server_error"}, "UPSTREAM_RUNTIME_SERVER_ERROR", True, None, 503, id="upstream-5xx"),
     pytest.param({"kind": "not_found"}, "UPSTREAM_RUNTIME_NOT_FOUND", False, None, 404, id="upstream-404"),
     pytest.param({"kind": "retry", "retry_after": 0.25}, "TOOL_RUNTIME_RETRY", True, 250, None, id="retryable"),
@@ -560,8 +642,9 @@ EXECUTE_FAILURES = [
     pytest.param({"kind": "unserializable"}, "TOOL_RUNTIME_BAD_OUTPUT_VALUE", False, None, None, id="bad-output"),
     pytest.param({"kind": "explode"}, "TOOL_RUNTIME_BAD_INPUT_VALUE", False, None, None, id="bad-enum"),
     pytest.param({}, "TOOL_RUNTIME_BAD_INPUT_VALUE", False, None, None, id="missing-argument"),
-    pytest.param({"kind": "retry", "retry_after": "later"}, "TOOL_RUNTIME_BAD_INPUT_VALUE", False, None, None,
-                 id="wrong-type"),
+    pytest.param(
+        {"kind": "retry", "retry_after": "later"}, "TOOL_RUNTIME_BAD_INPUT_VALUE", False, None, None, id="wrong-type"
+    ),
 ]
 
 
@@ -573,7 +656,10 @@ async def test_execute_failures_answer_arcades_error_kinds(
     assert not response.success and response.output is not None and response.output.error is not None
     error = response.output.error
     assert (error.kind, error.can_retry, error.retry_after_ms, error.status_code) == (
-        kind, can_retry, retry_after_ms, status_code
+        kind,
+        can_retry,
+        retry_after_ms,
+        status_code,
     )
     assert error.message and error.stacktrace is None and "secret-path" not in response.model_dump_json()
 
@@ -609,6 +695,7 @@ async def test_upstream_401_refreshes_once_then_answers_the_authorization_again(
 
 # ---------------------------------------------------------------- one service behind both front doors
 
+
 async def test_a_connection_made_through_the_api_serves_mcp_and_the_other_way_round(api: Api) -> None:
     await api.connect("alice")  # the MCP side's local user is alice too
     async with Client(api.runtime.mcp) as client:
@@ -641,6 +728,7 @@ async def test_no_answer_carries_the_users_tokens(api: Api) -> None:
 
 
 # ---------------------------------------------------------------- connections, as arcadepy's admin client sees them
+
 
 async def test_admin_lists_and_deletes_connections_without_tokens(api: Api) -> None:
     from arcadepy.types.admin import UserConnectionResponse

@@ -13,10 +13,10 @@ from mcp.client.session import ClientRequestContext
 from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult, InputRequiredResult
 
 from mcp_server.calls.approval import ApprovalPolicy, describe_call
-from mcp_server.observability.audit import AuditQuery, read_audit
 from mcp_server.calls.catalog import load_catalog
 from mcp_server.config import ApprovalSettings, ProviderSettings
 from mcp_server.errors import ConfigError
+from mcp_server.observability.audit import AuditQuery, read_audit
 from mcp_server.providers import ProviderRegistry
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault.approvals import decide_approval
@@ -31,7 +31,12 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 @pytest.fixture
 async def runtime(make_settings: Any) -> AsyncIterator[Runtime]:
     sample_toolkit.DELETED.clear()
-    demo = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t", "client_id": "c", "client_secret": "s"}
+    demo = {
+        "authorize_url": "http://127.0.0.1:9/a",
+        "token_url": "http://127.0.0.1:9/t",
+        "client_id": "c",
+        "client_secret": "s",
+    }
     settings = make_settings(providers={"demo": demo}, approval={"policy": "destructive", "wait_seconds": 5})
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
         yield rt
@@ -62,7 +67,11 @@ def catalog() -> Any:
 
 def test_the_policy_asks_for_destructive_listed_and_per_toolkit_tools() -> None:
     tools = catalog()
-    delete, count, secret = tools.get("Sample.DeleteNote"), tools.get("Sample.CountNotes"), tools.get("Sample.ReadSecret")
+    delete, count, secret = (
+        tools.get("Sample.DeleteNote"),
+        tools.get("Sample.CountNotes"),
+        tools.get("Sample.ReadSecret"),
+    )
     assert ApprovalPolicy(ApprovalSettings(policy="destructive")).requires(delete)
     assert not ApprovalPolicy(ApprovalSettings(policy="destructive")).requires(count)  # read-only
     assert not ApprovalPolicy(ApprovalSettings(policy="destructive")).requires(secret)  # read-only too
@@ -74,7 +83,7 @@ def test_the_policy_asks_for_destructive_listed_and_per_toolkit_tools() -> None:
 
 
 def test_names_that_match_nothing_are_refused_at_start() -> None:
-    with pytest.raises(ConfigError, match="Sample.Nope"):
+    with pytest.raises(ConfigError, match=r"Sample\.Nope"):
         ApprovalPolicy(ApprovalSettings(tools=["Sample.Nope"])).check(catalog())
     with pytest.raises(ConfigError, match="Gmial"):
         ApprovalPolicy(ApprovalSettings(toolkits={"Gmial": "destructive"})).check(catalog())
@@ -109,7 +118,9 @@ async def test_a_yes_in_the_clients_form_runs_the_tool_once(runtime: Runtime, mo
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 @pytest.mark.parametrize(("action", "approve"), [("accept", False), ("decline", None), ("cancel", None)])
-async def test_no_yes_means_the_tool_does_not_run(runtime: Runtime, mode: str, action: str, approve: bool | None) -> None:
+async def test_no_yes_means_the_tool_does_not_run(
+    runtime: Runtime, mode: str, action: str, approve: bool | None
+) -> None:
     seen: list[ElicitRequestParams] = []
     async with Client(runtime.mcp, mode=mode, elicitation_callback=answering(action, approve, seen)) as client:  # type: ignore[arg-type]
         result = await client.call_tool("Sample_DeleteNote", {"note": "taxes"})
@@ -151,9 +162,15 @@ async def test_a_declined_page_approval_never_runs_the_call(runtime: Runtime) ->
 async def test_with_verification_a_yes_in_the_clients_form_is_never_asked_for(make_settings: Any, mode: str) -> None:
     """custom verification: the client could answer the form itself, so the person is sent to the page instead."""
     sample_toolkit.DELETED.clear()
-    demo = {"authorize_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t", "client_id": "c", "client_secret": "s"}
+    demo = {
+        "authorize_url": "http://127.0.0.1:9/a",
+        "token_url": "http://127.0.0.1:9/t",
+        "client_id": "c",
+        "client_secret": "s",
+    }
     settings = make_settings(
-        providers={"demo": demo}, approval={"policy": "destructive", "wait_seconds": 5},
+        providers={"demo": demo},
+        approval={"policy": "destructive", "wait_seconds": 5},
         api={"verification": "custom", "verifier_url": "https://app.example/verify"},
     )
     seen: list[ElicitRequestParams] = []
@@ -185,6 +202,9 @@ async def test_a_form_answer_is_taken_once_and_its_record_kept_until_the_questio
         assert await runtime.vault.purge_flows(time.time() + runtime.settings.flow_ttl_seconds + 1) == 1
     assert sample_toolkit.DELETED == ["drafts"] and not seen  # the SDK's own loop never had to ask
     assert await trail(runtime) == [
-        ("approval.asked", None), ("approval.granted", "granted"), ("tool.call", "ok"),
-        ("approval.declined", "replayed"), ("approval.declined", "replayed"),
+        ("approval.asked", None),
+        ("approval.granted", "granted"),
+        ("tool.call", "ok"),
+        ("approval.declined", "replayed"),
+        ("approval.declined", "replayed"),
     ]

@@ -114,7 +114,9 @@ def test_since_takes_a_duration(text: str, seconds_ago: int) -> None:
 
 def test_since_takes_a_date_in_utc_unless_zoned() -> None:
     assert parse_since("2026-11-01") == datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC).timestamp()
-    assert parse_since("2026-11-01T09:00:00+01:00") == datetime.datetime(2026, 11, 1, 8, tzinfo=datetime.UTC).timestamp()
+    assert (
+        parse_since("2026-11-01T09:00:00+01:00") == datetime.datetime(2026, 11, 1, 8, tzinfo=datetime.UTC).timestamp()
+    )
 
 
 @pytest.mark.parametrize("text", ["yesterday", "1y", "-1h", "2026-13-01", ""])

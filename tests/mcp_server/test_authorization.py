@@ -13,8 +13,8 @@ import pytest
 from mcp import Client
 
 from mcp_server.authorization.service import CallbackError, FlowUnavailable
-from mcp_server.toolkit.tool import OAuth2
 from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.toolkit.tool import OAuth2
 from tests.support import sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, DEFAULT_REDIRECT_URI
 from tests.support.provider import AuthServer
@@ -27,11 +27,18 @@ PROFILE = OAuth2(id="demo", scopes=["profile"])
 
 @pytest.fixture
 async def runtime(make_settings: Any, auth_server: AuthServer) -> AsyncIterator[Runtime]:
-    settings = make_settings(providers={"demo": {
-        "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
-        "userinfo_url": auth_server.userinfo_endpoint, "issuer": auth_server.issuer,
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-    }})
+    settings = make_settings(
+        providers={
+            "demo": {
+                "authorize_url": auth_server.authorization_endpoint,
+                "token_url": auth_server.token_endpoint,
+                "userinfo_url": auth_server.userinfo_endpoint,
+                "issuer": auth_server.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        }
+    )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
         yield rt
     sample_toolkit.REJECTED_TOKENS.clear()
@@ -96,7 +103,9 @@ async def test_waiters_wake_when_the_callback_lands(runtime: Runtime, auth_serve
     assert result[0].status == "completed"
 
 
-async def test_upstream_401_refreshes_once_and_retries_with_the_new_token(runtime: Runtime, auth_server: AuthServer) -> None:
+async def test_upstream_401_refreshes_once_and_retries_with_the_new_token(
+    runtime: Runtime, auth_server: AuthServer
+) -> None:
     await connect(runtime, auth_server)
     old = (await runtime.vault.get_connection("alice", "demo")).access_token  # type: ignore[union-attr]
     sample_toolkit.REJECTED_TOKENS.add(old)
@@ -128,8 +137,13 @@ async def test_concurrent_calls_with_a_stale_token_refresh_once(runtime: Runtime
     stored = await runtime.vault.get_connection("alice", "demo")
     assert stored is not None
     await runtime.vault.save_connection(
-        "alice", "demo", access_token=stored.access_token, refresh_token=stored.refresh_token,
-        token_type="Bearer", expires_at=time.time() - 5, scopes=stored.scopes,
+        "alice",
+        "demo",
+        access_token=stored.access_token,
+        refresh_token=stored.refresh_token,
+        token_type="Bearer",
+        expires_at=time.time() - 5,
+        scopes=stored.scopes,
     )
     runtime.service.forget("alice", "demo")
     auth_server.reset_stats()
@@ -164,10 +178,15 @@ async def test_more_scopes_keep_the_old_connection_until_the_new_one_completes(
 @pytest.fixture
 async def verifying_runtime(make_settings: Any, auth_server: AuthServer) -> AsyncIterator[Runtime]:
     settings = make_settings(
-        providers={"demo": {
-            "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
-            "userinfo_url": auth_server.userinfo_endpoint, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        }},
+        providers={
+            "demo": {
+                "authorize_url": auth_server.authorization_endpoint,
+                "token_url": auth_server.token_endpoint,
+                "userinfo_url": auth_server.userinfo_endpoint,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        },
         api={"verification": "custom", "verifier_url": "https://app.example/verify?from=authmcp"},
     )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
@@ -191,6 +210,7 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
 
     woken: list[Any] = []
     async with anyio.create_task_group() as tg:
+
         async def waiter() -> None:
             woken.append(await rt.service.wait(flow.id, timeout=30))
 
@@ -233,7 +253,9 @@ async def test_a_confirmation_relayed_to_another_browser_binds_nothing(
     assert await rt.vault.get_connection("alice", "demo") is None
 
 
-async def test_verification_naming_another_user_binds_nothing(verifying_runtime: Runtime, auth_server: AuthServer) -> None:
+async def test_verification_naming_another_user_binds_nothing(
+    verifying_runtime: Runtime, auth_server: AuthServer
+) -> None:
     from mcp_server.authorization.service import UserMismatch
 
     rt = verifying_runtime
@@ -250,9 +272,16 @@ async def test_verification_naming_another_user_binds_nothing(verifying_runtime:
 
 
 async def test_a_provider_configured_by_discovery_works_end_to_end(make_settings: Any, auth_server: AuthServer) -> None:
-    settings = make_settings(providers={"demo": {
-        "issuer": auth_server.issuer, "discover": True, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-    }})
+    settings = make_settings(
+        providers={
+            "demo": {
+                "issuer": auth_server.issuer,
+                "discover": True,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        }
+    )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
         provider = rt.service.provider("demo")
         assert provider.token_url == auth_server.token_endpoint and provider.pkce
@@ -264,9 +293,16 @@ async def test_a_provider_configured_by_discovery_works_end_to_end(make_settings
 async def test_discovery_refuses_metadata_naming_another_issuer(make_settings: Any, auth_server: AuthServer) -> None:
     from mcp_server.errors import ConfigError
 
-    settings = make_settings(providers={"demo": {
-        "issuer": auth_server.issuer + "/", "discover": True, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-    }})
+    settings = make_settings(
+        providers={
+            "demo": {
+                "issuer": auth_server.issuer + "/",
+                "discover": True,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        }
+    )
     with pytest.raises(ConfigError, match="must be exactly"):
         async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]):
             pass
@@ -276,11 +312,19 @@ async def test_token_extras_are_kept_with_the_connection_and_through_a_refresh(
     make_settings: Any, auth_server: AuthServer
 ) -> None:
     # The test provider's token answers carry `scope` (RFC 6749 §5.1); declared as an extra, it is kept.
-    settings = make_settings(providers={"demo": {
-        "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
-        "userinfo_url": auth_server.userinfo_endpoint, "issuer": auth_server.issuer,
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token_extras": ["scope", "no_such_field"],
-    }})
+    settings = make_settings(
+        providers={
+            "demo": {
+                "authorize_url": auth_server.authorization_endpoint,
+                "token_url": auth_server.token_endpoint,
+                "userinfo_url": auth_server.userinfo_endpoint,
+                "issuer": auth_server.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "token_extras": ["scope", "no_such_field"],
+            }
+        }
+    )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
         await connect(rt, auth_server)
         connection = await rt.vault.get_connection("alice", "demo")

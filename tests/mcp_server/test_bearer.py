@@ -28,10 +28,10 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_server.calls.identity import JwtVerifier
+from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.shared_pages import bind
 from mcp_server.serving.web_app import create_http_app
-from mcp_server.serving.listeners import QuietServer
 
 pytestmark = pytest.mark.anyio
 
@@ -60,7 +60,7 @@ class Issuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 issuer.fetches += 1
                 body = json.dumps({"keys": [k.as_dict(private=False) for k in issuer.served]}).encode()
                 self.send_response(200)
@@ -173,8 +173,12 @@ async def request(method: str, url: str, **options: Any) -> httpx2.Response:
 async def post_initialize(url: str, token: str | bytes | None, **headers: Any) -> httpx2.Response:
     if token is not None:
         headers["Authorization"] = b"Bearer " + token if isinstance(token, bytes) else f"Bearer {token}"
-    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
     return await request(
         "POST", f"{url}/mcp", json=body, headers={"Accept": "application/json, text/event-stream", **headers}
     )
@@ -190,6 +194,7 @@ def assert_challenged(response: httpx2.Response, url: str, case: str = "") -> No
 
 
 # ---------------------------------------------------------------- static tokens and the challenge
+
 
 async def test_static_tokens_act_as_their_user_and_anything_else_gets_the_rfc9728_challenge(serve: Any) -> None:
     async with serve(jwt_auth=False) as served:
@@ -213,8 +218,11 @@ async def test_a_session_opened_with_one_token_is_not_found_with_another(serve: 
         assert opened.status_code == 200
         session = opened.headers["mcp-session-id"]
         listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
-        headers = {"Accept": "application/json, text/event-stream", "Mcp-Session-Id": session,
-                   "MCP-Protocol-Version": "2025-11-25"}
+        headers = {
+            "Accept": "application/json, text/event-stream",
+            "Mcp-Session-Id": session,
+            "MCP-Protocol-Version": "2025-11-25",
+        }
         as_bob = await request(
             "POST", f"{served.url}/mcp", json=listing, headers={**headers, "Authorization": f"Bearer {BOB}"}
         )
@@ -226,6 +234,7 @@ async def test_a_session_opened_with_one_token_is_not_found_with_another(serve: 
 
 
 # ---------------------------------------------------------------- JWTs: verified once, kept by digest until exp
+
 
 async def test_a_jwt_is_kept_by_its_digest_and_never_served_after_its_exp(serve: Any, issuer: Issuer) -> None:
     async with serve() as served:
@@ -268,8 +277,11 @@ async def test_jwts_with_wrong_audience_issuer_key_or_claims_get_the_challenge(s
             "wrong-audience": issuer.mint("carol", "http://127.0.0.1:1/mcp"),
             "wrong-issuer": issuer.mint("carol", audience, iss="http://evil.test"),
             "expired": issuer.mint("carol", audience, expires_in=-5),
-            "no-subject": jwt.encode({"alg": "ES256", "kid": "k1"}, {
-                "iss": issuer.url, "aud": audience, "exp": int(time.time()) + 600}, issuer.keys[0]),
+            "no-subject": jwt.encode(
+                {"alg": "ES256", "kid": "k1"},
+                {"iss": issuer.url, "aud": audience, "exp": int(time.time()) + 600},
+                issuer.keys[0],
+            ),
             "unknown-key": forged,
             "tampered": f"{header}.{payload}.{signature[::-1]}",
         }
@@ -318,10 +330,18 @@ async def test_kept_tokens_are_checked_again_once_the_keys_are_old(
 
 # ---------------------------------------------------------------- one Host/Origin check, on every route
 
+
 async def test_foreign_host_or_origin_is_refused_on_every_route_even_with_a_good_token(serve: Any) -> None:
     async with serve(jwt_auth=False) as served:
-        paths = ("/mcp", "/sse", "/messages/?session_id=00", "/v1/health", "/healthz", "/connect/x",
-                 "/.well-known/oauth-protected-resource/mcp")
+        paths = (
+            "/mcp",
+            "/sse",
+            "/messages/?session_id=00",
+            "/v1/health",
+            "/healthz",
+            "/connect/x",
+            "/.well-known/oauth-protected-resource/mcp",
+        )
         for path in paths:
             for token in (None, ALICE):
                 auth = {"Authorization": f"Bearer {token}"} if token else {}
@@ -336,7 +356,10 @@ async def test_foreign_host_or_origin_is_refused_on_every_route_even_with_a_good
 
 # ---------------------------------------------------------------- both eras, both transports, bearer on
 
-@pytest.mark.parametrize("options", [{}, {"stateless": True, "json_response": True}], ids=["stateful", "stateless-json"])
+
+@pytest.mark.parametrize(
+    "options", [{}, {"stateless": True, "json_response": True}], ids=["stateful", "stateless-json"]
+)
 async def test_every_transport_and_era_acts_as_the_bearer(serve: Any, issuer: Issuer, options: dict[str, bool]) -> None:
     async with serve(**options) as served:
         token = issuer.mint("carol", f"{served.url}/mcp")
@@ -352,7 +375,9 @@ async def test_every_transport_and_era_acts_as_the_bearer(serve: Any, issuer: Is
         assert await served.whoami(token, transport="sse", mode="legacy") == "carol"
 
 
-async def test_bearer_tokens_never_reach_a_log_line(serve: Any, issuer: Issuer, caplog: pytest.LogCaptureFixture) -> None:
+async def test_bearer_tokens_never_reach_a_log_line(
+    serve: Any, issuer: Issuer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     async with serve() as served:
         audience = f"{served.url}/mcp"

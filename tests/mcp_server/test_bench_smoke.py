@@ -1,4 +1,5 @@
-"""The benchmark commands of docs/benchmarks.md, run in a tiny configuration: each exits 0 and prints every figure it promises.
+"""The benchmark commands of docs/benchmarks.md, run in a tiny configuration: each exits 0 and prints every figure it
+promises.
 
 Nothing here asserts a time: only that the benchmarks run against the real servers, count correct answers, and
 refuse to time a wrong one.
@@ -20,14 +21,16 @@ from tests.support.postgres import POSTGRES_URL
 
 pytestmark = pytest.mark.anyio
 
-DATABASES = ["--databases", "sqlite,postgres", "--postgres-url", POSTGRES_URL] if POSTGRES_URL else [
-    "--databases", "sqlite"]
+DATABASES = (
+    ["--databases", "sqlite,postgres", "--postgres-url", POSTGRES_URL] if POSTGRES_URL else ["--databases", "sqlite"]
+)
 
 
 def run_bench(script: str, *args: str) -> list[list[str]]:
     """Run `python bench/<script> args` as docs/benchmarks.md does; its output lines, split into words."""
-    done = subprocess.run([sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return [line.split() for line in done.stdout.splitlines()]
 
@@ -51,8 +54,9 @@ def test_overhead_prints_both_eras_in_process_and_over_http_with_bearer_auth() -
 
 
 def test_throughput_prints_calls_latency_and_cpu_per_call_for_each_server_era_and_k() -> None:
-    lines = run_bench("throughput.py", "--seconds", "0.3", "--warmup", "0.1", "--rounds", "2", "--users", "2",
-                      *DATABASES)
+    lines = run_bench(
+        "throughput.py", "--seconds", "0.3", "--warmup", "0.1", "--rounds", "2", "--users", "2", *DATABASES
+    )
     servers = ["bare", "authmcp sqlite"] + (["authmcp postgres"] if POSTGRES_URL else [])
     for era in ("2026-07-28", "2025-11-25"):
         rows = {" ".join(w[2:4] if w[2] == "authmcp" else w[2:3]): w for w in lines if w[:2] == [era, "2"]}

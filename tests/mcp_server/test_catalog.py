@@ -34,7 +34,9 @@ def test_pascal_case(name: str, expected: str) -> None:
 
 
 def test_names_schema_and_requirements(tmp_path: Path) -> None:
-    spec = toolkit(tmp_path, '''
+    spec = toolkit(
+        tmp_path,
+        '''
         @tool(requires_auth=Google(scopes=["https://www.googleapis.com/auth/gmail.readonly"]))
         async def list_emails(context: ToolContext, n_emails: Annotated[int, "How many emails"] = 5) -> list[dict]:
             """List the user's most recent emails."""
@@ -44,7 +46,9 @@ def test_names_schema_and_requirements(tmp_path: Path) -> None:
         def search(query: str) -> str:
             """Search the web."""
             return query
-    ''', name="gmail")
+    ''',
+        name="gmail",
+    )
     catalog = load_catalog([spec], PROVIDERS)
     emails = catalog.get("Gmail_ListEmails")
     assert emails is not None and catalog.get("Gmail.ListEmails") is emails
@@ -52,9 +56,15 @@ def test_names_schema_and_requirements(tmp_path: Path) -> None:
     assert emails.input_schema["properties"] == {
         "n_emails": {"default": 5, "description": "How many emails", "title": "N Emails", "type": "integer"}
     }
-    assert emails.meta() == {"authmcp/requirements": {"authorization": {
-        "provider_id": "google", "provider_type": "google",
-        "scopes": ["https://www.googleapis.com/auth/gmail.readonly"]}}}
+    assert emails.meta() == {
+        "authmcp/requirements": {
+            "authorization": {
+                "provider_id": "google",
+                "provider_type": "google",
+                "scopes": ["https://www.googleapis.com/auth/gmail.readonly"],
+            }
+        }
+    }
     search = catalog.get("Gmail.Search")
     assert search is not None and search.secrets == ("SERPAPI_KEY",) and search.context_parameter is None
     assert search.meta() == {"authmcp/requirements": {"secrets": ["SERPAPI_KEY"]}}
@@ -62,13 +72,16 @@ def test_names_schema_and_requirements(tmp_path: Path) -> None:
 
 
 def test_toolkit_name_and_tool_name_overrides(tmp_path: Path) -> None:
-    spec = toolkit(tmp_path, '''
+    spec = toolkit(
+        tmp_path,
+        '''
         TOOLKIT_NAME = "Acme"
         @tool(name="Hello", requires_auth=OAuth2(id="acme", scopes=["profile"]))
         def greet() -> str:
             """Say hello."""
             return "hi"
-    ''')
+    ''',
+    )
     (definition,) = list(load_catalog([spec], PROVIDERS))
     assert definition.mcp_name == "Acme_Hello"
     assert definition.requirement is not None and definition.requirement.id == "acme"
@@ -77,55 +90,91 @@ def test_toolkit_name_and_tool_name_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        pytest.param('''
+        pytest.param(
+            '''
             @tool(requires_auth=OAuth2(id="nowhere", scopes=["x"]))
             def a() -> str:
                 """Doc."""
-            ''', "provider 'nowhere'", id="unknown-provider"),
-        pytest.param('''
+            ''',
+            "provider 'nowhere'",
+            id="unknown-provider",
+        ),
+        pytest.param(
+            """
             @tool
             def a() -> str:
                 return ""
-            ''', "no description", id="missing-description"),
-        pytest.param('''
+            """,
+            "no description",
+            id="missing-description",
+        ),
+        pytest.param(
+            '''
             @tool
             def a() -> str:
                 """One."""
             @tool(name="A")
             def b() -> str:
                 """Two."""
-            ''', "already has the name", id="duplicate-name"),
-        pytest.param('''
+            ''',
+            "already has the name",
+            id="duplicate-name",
+        ),
+        pytest.param(
+            '''
             import socket
             @tool
             def a(sock: socket.socket) -> str:
                 """Doc."""
-            ''', "parameter 'sock' cannot be expressed", id="inexpressible-parameter"),
-        pytest.param('''
+            ''',
+            "parameter 'sock' cannot be expressed",
+            id="inexpressible-parameter",
+        ),
+        pytest.param(
+            '''
             @tool
             def a(x) -> str:
                 """Doc."""
-            ''', "no type annotation", id="unannotated-parameter"),
-        pytest.param('''
+            ''',
+            "no type annotation",
+            id="unannotated-parameter",
+        ),
+        pytest.param(
+            '''
             @tool
             def a(*items: str) -> str:
                 """Doc."""
-            ''', "args", id="var-args"),
-        pytest.param('''
+            ''',
+            "args",
+            id="var-args",
+        ),
+        pytest.param(
+            '''
             @tool(requires_secrets=["not a name"])
             def a() -> str:
                 """Doc."""
-            ''', "secret name", id="bad-secret-name"),
-        pytest.param('''
+            ''',
+            "secret name",
+            id="bad-secret-name",
+        ),
+        pytest.param(
+            '''
             @tool(requires_auth=GitHub(id="acme", scopes=["repo"]))
             def a() -> str:
                 """Doc."""
-            ''', "type 'oauth2'", id="provider-type-mismatch"),
-        pytest.param('''
+            ''',
+            "type 'oauth2'",
+            id="provider-type-mismatch",
+        ),
+        pytest.param(
+            '''
             @tool(requires_auth=Google(scopes=["a b"]))
             def a() -> str:
                 """Doc."""
-            ''', "without spaces", id="scope-with-space"),
+            ''',
+            "without spaces",
+            id="scope-with-space",
+        ),
     ],
 )
 def test_bad_declarations_are_refused_naming_toolkit_tool_and_problem(tmp_path: Path, body: str, problem: str) -> None:
@@ -157,12 +206,15 @@ def test_scopes_given_as_a_string_are_refused_at_declaration() -> None:
 
 def test_a_second_app_of_a_catalogued_kind_is_its_own_provider(tmp_path: Path) -> None:
     providers = ProviderRegistry({"work-google": ProviderSettings(type="google", client_id="w", client_secret="s")})
-    spec = toolkit(tmp_path, '''
+    spec = toolkit(
+        tmp_path,
+        '''
         @tool(requires_auth=Google(id="work-google", scopes=["https://www.googleapis.com/auth/drive.readonly"]))
         def files() -> str:
             """List work files."""
             return ""
-    ''')
+    ''',
+    )
     (definition,) = list(load_catalog([spec], providers))
     assert definition.requirement is not None and definition.requirement.id == "work-google"
     work, personal = providers.get("work-google"), providers.get("google")
@@ -172,12 +224,15 @@ def test_a_second_app_of_a_catalogued_kind_is_its_own_provider(tmp_path: Path) -
 
 
 def test_annotations_are_validated_at_load_time(tmp_path: Path) -> None:
-    spec = toolkit(tmp_path, '''
+    spec = toolkit(
+        tmp_path,
+        '''
         @tool(title="Delete a file", destructive=True, idempotent=True)
         def delete_file(path: str) -> str:
             """Delete a file."""
             return path
-    ''')
+    ''',
+    )
     definition = load_catalog([spec], PROVIDERS).get("MyKit.DeleteFile")
     assert definition is not None and definition.title == "Delete a file"
     assert dict(definition.hints) == {"destructiveHint": True, "idempotentHint": True}
@@ -192,12 +247,15 @@ def test_annotations_are_validated_at_load_time(tmp_path: Path) -> None:
     ],
 )
 def test_contradictory_or_malformed_annotations_are_refused(tmp_path: Path, arguments: str, problem: str) -> None:
-    spec = toolkit(tmp_path, f'''
+    spec = toolkit(
+        tmp_path,
+        f'''
         @tool({arguments})
         def odd() -> str:
             """An odd tool."""
             return ""
-    ''')
+    ''',
+    )
     with pytest.raises(DeclarationError, match=problem) as caught:
         load_catalog([spec], PROVIDERS)
     assert "'MyKit'" in str(caught.value) and "'Odd'" in str(caught.value)

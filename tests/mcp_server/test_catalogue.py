@@ -13,10 +13,10 @@ import pytest
 import mcp_server.auth
 import mcp_server.toolkit.tool
 from mcp_server.config import ProviderSettings
-from mcp_server.toolkit.tool import OAuth2
 from mcp_server.providers import Provider, ProviderRegistry, load_catalogue
-from mcp_server.providers.registry import SECRET_FIELDS
 from mcp_server.providers.oauth2 import authorization_url
+from mcp_server.providers.registry import SECRET_FIELDS
+from mcp_server.toolkit.tool import OAuth2
 
 CATALOGUE = load_catalogue()
 
@@ -32,14 +32,21 @@ REQUIRED_KEYS = {
 
 # Every key a catalogue entry may have, in the order entries list them (the catalogue's header comment).
 KEY_ORDER = [
-    "name", "authorize_url", "token_url", "refresh_url", "userinfo_url", "userinfo_method", "userinfo_headers", "user_id_field",
-    "revocation", "revocation_url", "issuer", "scope_param", "scope_delimiter", "token_response_key",
+    "name", "authorize_url", "token_url", "refresh_url", "userinfo_url", "userinfo_method", "userinfo_headers",
+    "user_id_field", "revocation", "revocation_url", "issuer", "scope_param", "scope_delimiter", "token_response_key",
     "token_endpoint_auth_method", "pkce", "scopes", "authorize_params", "refresh", "error_style", "token_extras",
     "docs",
 ]  # fmt: skip
 
 # Provider fields that describe one configured app or are set by the registry, never by the catalogue.
-NOT_FROM_CATALOGUE = {"id", "type", "client_id", "client_secret", "discover", "sends_iss"}  # per deployment, or read from the issuer's metadata
+NOT_FROM_CATALOGUE = {
+    "id",
+    "type",
+    "client_id",
+    "client_secret",
+    "discover",
+    "sends_iss",
+}  # per deployment, or read from the issuer's metadata
 
 URL_KEYS = ("authorize_url", "token_url", "refresh_url", "userinfo_url", "revocation_url", "issuer")
 

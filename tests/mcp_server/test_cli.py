@@ -10,7 +10,9 @@ from tests.conftest import REPO
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcp_server", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "mcp_server", *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
 
 
 def test_tools_lists_name_provider_scopes_and_secrets(tmp_path: Path) -> None:
@@ -60,7 +62,10 @@ def test_tools_lists_a_tool_whose_provider_is_unknown_as_not_ready_saying_what_t
     assert listed.returncode == 0, listed.stderr
     tools = {tool["name"]: tool for tool in json.loads(listed.stdout)}
     assert tools["Kit.Whoami"]["ready"] is False and tools["Kit.Whoami"]["provider_configured"] is False
-    assert "add [providers.acme] with authorize_url, token_url, client_id and client_secret" in tools["Kit.Whoami"]["reason"]
+    assert (
+        "add [providers.acme] with authorize_url, token_url, client_id and client_secret"
+        in tools["Kit.Whoami"]["reason"]
+    )
     assert tools["Kit.Ping"]["ready"] is True and tools["Kit.Ping"]["reason"] is None
 
     # serving such a toolkit is still refused, in one line: its tool could never be authorized

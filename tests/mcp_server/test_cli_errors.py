@@ -17,8 +17,13 @@ from tests.conftest import REPO
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mcp_server", *args], capture_output=True, text=True, cwd=cwd, timeout=60,
-        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "mcp_server", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -35,16 +40,28 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
         pytest.param(("serve", "--port", "99999"), {}, ("99999", "0 to 65535"), id="port-out-of-range"),
         pytest.param(("serve", "--port", "-1"), {}, ("-1",), id="negative-port"),
         pytest.param(("serve", "--port", "0"), {"AUTHMCP_DATA_DIR": "{file}"}, ("data dir",), id="data-dir-is-a-file"),
-        pytest.param(("connections", "list"), {"AUTHMCP_DATA_DIR": "{file}"}, ("data_dir",), id="list-data-dir-is-a-file"),
-        pytest.param(("connections", "list"), {"AUTHMCP_DATA_DIR": "{file}/sub"}, ("data_dir",), id="data-dir-under-a-file"),
         pytest.param(
-            ("connections", "list"), {"AUTHMCP_DATABASE_URL": "sqlite:////proc/no/such/dir/a.db"}, ("database",),
+            ("connections", "list"), {"AUTHMCP_DATA_DIR": "{file}"}, ("data_dir",), id="list-data-dir-is-a-file"
+        ),
+        pytest.param(
+            ("connections", "list"), {"AUTHMCP_DATA_DIR": "{file}/sub"}, ("data_dir",), id="data-dir-under-a-file"
+        ),
+        pytest.param(
+            ("connections", "list"),
+            {"AUTHMCP_DATABASE_URL": "sqlite:////proc/no/such/dir/a.db"},
+            ("database",),
             id="database-folder-cannot-exist",
         ),
-        pytest.param(("tools", "--config", "{tmp}/missing.toml"), {}, ("missing.toml", "--config"), id="missing-config"),
-        pytest.param(("tools",), {"AUTHMCP_CONFIG": "{tmp}/missing.toml"}, ("AUTHMCP_CONFIG",), id="missing-config-env"),
+        pytest.param(
+            ("tools", "--config", "{tmp}/missing.toml"), {}, ("missing.toml", "--config"), id="missing-config"
+        ),
+        pytest.param(
+            ("tools",), {"AUTHMCP_CONFIG": "{tmp}/missing.toml"}, ("AUTHMCP_CONFIG",), id="missing-config-env"
+        ),
         pytest.param(("tools", "--config", "{tmp}"), {}, ("directory",), id="config-is-a-directory"),
-        pytest.param(("tools", "--toolkit", "{tmp}/nope.py"), {"AUTHMCP_TOOLKITS": "[]"}, ("nope.py",), id="missing-toolkit"),
+        pytest.param(
+            ("tools", "--toolkit", "{tmp}/nope.py"), {"AUTHMCP_TOOLKITS": "[]"}, ("nope.py",), id="missing-toolkit"
+        ),
         pytest.param(("install", "vscode"), {}, ("vscode", "claude-desktop"), id="unknown-client"),
     ],
 )
@@ -57,7 +74,9 @@ def test_a_mistake_is_one_line_and_exit_2(
     def fill(value: str) -> str:
         return value.replace("{file}", str(a_file)).replace("{tmp}", str(tmp_path))
 
-    result = run(*(fill(a) for a in args), cwd=tmp_path, env={"AUTHMCP_TOOLKITS": "[]", **{k: fill(v) for k, v in env.items()}})
+    result = run(
+        *(fill(a) for a in args), cwd=tmp_path, env={"AUTHMCP_TOOLKITS": "[]", **{k: fill(v) for k, v in env.items()}}
+    )
     assert_one_line(result, *words)
 
 
@@ -81,8 +100,13 @@ def test_a_data_dir_without_permission_is_one_line(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     result = subprocess.run(
-        [sys.executable, "-m", "mcp_server", "connections", "list"], capture_output=True, text=True, cwd=tmp_path,
-        timeout=60, stdin=subprocess.DEVNULL, env={**os.environ, "AUTHMCP_DATA_DIR": str(locked / "data")},
+        [sys.executable, "-m", "mcp_server", "connections", "list"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "AUTHMCP_DATA_DIR": str(locked / "data")},
         preexec_fn=without_root_overrides if os.geteuid() == 0 else None,
     )
     assert_one_line(result, "Permission denied", str(locked / "data"))
@@ -107,7 +131,7 @@ def test_config_file_from_the_environment(tmp_path: Path) -> None:
         f'toolkits = []\ndata_dir = "{tmp_path / "data"}"\n'
         '[providers.demo]\nauthorize_url = "https://a/x"\ntoken_url = "https://a/t"\n'  # no client_id yet
     )
-    (tmp_path / "authmcp.toml").write_text("toolkits = [\"not.this.one\"]\n")  # the variable wins over ./authmcp.toml
+    (tmp_path / "authmcp.toml").write_text('toolkits = ["not.this.one"]\n')  # the variable wins over ./authmcp.toml
     sample = str(REPO / "tests/support/sample_toolkit.py")
     result = run("tools", "--json", "--toolkit", sample, cwd=tmp_path, env={"AUTHMCP_CONFIG": str(config)})
     assert result.returncode == 0, result.stderr

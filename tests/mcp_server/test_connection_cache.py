@@ -42,7 +42,9 @@ class Source:
         return self.gate
 
 
-def cache(source: Source, *, fresh: float = 300.0, stale: float = 3000.0, entries: int = 100) -> SwrCache[str, str | None]:
+def cache(
+    source: Source, *, fresh: float = 300.0, stale: float = 3000.0, entries: int = 100
+) -> SwrCache[str, str | None]:
     return SwrCache(source.load, fresh_seconds=fresh, max_stale_seconds=stale, max_entries=entries, name="thing")
 
 
@@ -190,7 +192,7 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_read_others_share() ->
 async def test_an_uncached_answer_reaches_the_caller_and_is_not_kept() -> None:
     reads: list[str] = []
 
-    async def load(key: str) -> str | None | Uncached[None]:
+    async def load(key: str) -> str | Uncached[None] | None:
         reads.append(key)
         return Uncached(None)  # e.g. a row this process cannot decrypt now
 

@@ -17,10 +17,10 @@ import pytest
 from mcp_server.authorization.connections import ConnectionService
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault import generate_key
+from mcp_server.vault.events import PostgresFlowNotices
 from tests.mcp_server.test_authorization import PROFILE, PUBLIC_URL, connect
 from tests.support import sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET
-from mcp_server.vault.events import PostgresFlowNotices
 from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
 from tests.support.provider import AuthServer
 
@@ -35,11 +35,16 @@ async def replicas(
     settings = make_settings(
         **database,
         encryption_keys=generate_key(),
-        providers={"demo": {
-            "authorize_url": auth_server.authorization_endpoint, "token_url": auth_server.token_endpoint,
-            "userinfo_url": auth_server.userinfo_endpoint, "issuer": auth_server.issuer,
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        }},
+        providers={
+            "demo": {
+                "authorize_url": auth_server.authorization_endpoint,
+                "token_url": auth_server.token_endpoint,
+                "userinfo_url": auth_server.userinfo_endpoint,
+                "issuer": auth_server.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        },
     )
     assert settings.connection_cache_seconds == 60  # the default: only a notice makes a change seen within a test
     async with (
@@ -144,7 +149,7 @@ async def test_concurrent_first_calls_of_a_user_make_one_read(
 async def test_a_read_overtaken_by_a_completed_flow_never_hides_the_new_connection(
     replicas: tuple[Runtime, Runtime], auth_server: AuthServer
 ) -> None:
-    a, b = replicas
+    a, _b = replicas
     vault = a.vault
     real_read = vault.get_connection
     has_read, gate = asyncio.Event(), asyncio.Event()

@@ -11,9 +11,9 @@ from typing import Any
 import anyio
 import pytest
 
-from mcp_server.toolkit.tool import OAuth2
 from mcp_server.authorization.flows import MAX_FLOW_SCOPE_CHARS, MAX_FLOW_SCOPES, FlowRefused
 from mcp_server.serving.runtime import Runtime, open_runtime
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault.flow_store import REPLACED
 from tests.support import sample_toolkit
 
@@ -25,9 +25,14 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 @pytest.fixture
 async def runtime(make_settings: Any) -> AsyncIterator[Runtime]:
     settings = make_settings(
-        providers={"demo": {
-            "authorize_url": "https://a.example/x", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s",
-        }},
+        providers={
+            "demo": {
+                "authorize_url": "https://a.example/x",
+                "token_url": "https://a.example/t",
+                "client_id": "c",
+                "client_secret": "s",
+            }
+        },
         max_open_flows_per_user=3,
         flow_retention_days=7,
         revocation_retry_seconds=3600,
@@ -48,6 +53,7 @@ async def test_past_the_cap_the_oldest_open_flow_is_replaced(runtime: Runtime) -
     bobs = await opened_flow(runtime, "bob")
     waited: list[Any] = []
     async with anyio.create_task_group() as tg:
+
         async def wait_for_oldest() -> None:
             waited.append(await runtime.service.wait(first[0], timeout=30))
 
@@ -61,7 +67,9 @@ async def test_past_the_cap_the_oldest_open_flow_is_replaced(runtime: Runtime) -
 
 async def test_a_flow_asks_for_a_bounded_number_and_length_of_scopes(runtime: Runtime) -> None:
     with pytest.raises(FlowRefused, match="at most"):
-        await runtime.service.start_flow("alice", OAuth2(id="demo", scopes=[f"s{i}" for i in range(MAX_FLOW_SCOPES + 1)]))
+        await runtime.service.start_flow(
+            "alice", OAuth2(id="demo", scopes=[f"s{i}" for i in range(MAX_FLOW_SCOPES + 1)])
+        )
     long = [f"{i}" + "x" * 250 for i in range(MAX_FLOW_SCOPE_CHARS // 250 + 1)]
     with pytest.raises(FlowRefused):
         await runtime.service.start_flow("alice", OAuth2(id="demo", scopes=long))

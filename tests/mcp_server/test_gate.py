@@ -22,8 +22,11 @@ UNREACHABLE = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 
 DEMO_PROVIDER = {
-    "authorize_url": f"{UNREACHABLE}/authorize", "token_url": f"{UNREACHABLE}/token",
-    "client_id": "authmcp-test", "client_secret": "test-secret", "scopes": ["openid"],
+    "authorize_url": f"{UNREACHABLE}/authorize",
+    "token_url": f"{UNREACHABLE}/token",
+    "client_id": "authmcp-test",
+    "client_secret": "test-secret",
+    "scopes": ["openid"],
 }
 
 
@@ -38,11 +41,24 @@ async def runtime(make_settings: Any) -> AsyncIterator[Runtime]:
         yield rt
 
 
-async def connect(rt: Runtime, user: str = "alice", *, scopes: tuple[str, ...] = ("openid", "profile"),
-                  expires_in: float = 3600, refresh_token: str | None = "refresh-1", token: str = "token-1") -> None:
+async def connect(
+    rt: Runtime,
+    user: str = "alice",
+    *,
+    scopes: tuple[str, ...] = ("openid", "profile"),
+    expires_in: float = 3600,
+    refresh_token: str | None = "refresh-1",
+    token: str = "token-1",
+) -> None:
     await rt.vault.save_connection(
-        user, "demo", access_token=token, refresh_token=refresh_token, token_type="Bearer",
-        expires_at=time.time() + expires_in, scopes=scopes, user_info={"sub": user},
+        user,
+        "demo",
+        access_token=token,
+        refresh_token=refresh_token,
+        token_type="Bearer",
+        expires_at=time.time() + expires_in,
+        scopes=scopes,
+        user_info={"sub": user},
     )
     rt.service.forget(user, "demo")
 
@@ -54,13 +70,19 @@ def text(result: Any) -> str:
 async def test_tools_list_carries_requirements_but_no_values(runtime: Runtime) -> None:
     async with Client(runtime.mcp) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert tools["Sample_ShowToken"].meta == {"authmcp/requirements": {"authorization": {
-        "provider_id": "demo", "provider_type": "oauth2", "scopes": ["profile"]}}}
+    assert tools["Sample_ShowToken"].meta == {
+        "authmcp/requirements": {
+            "authorization": {"provider_id": "demo", "provider_type": "oauth2", "scopes": ["profile"]}
+        }
+    }
     assert tools["Sample_ReadSecret"].meta == {"authmcp/requirements": {"secrets": ["SAMPLE_KEY"]}}
     assert "context" not in tools["Sample_ShowToken"].input_schema["properties"]
     assert tools["Sample_ReadSecret"].annotations is not None
     assert tools["Sample_ReadSecret"].annotations.model_dump(by_alias=True, exclude_none=True) == {
-        "title": "Read the secret", "readOnlyHint": True, "openWorldHint": False}
+        "title": "Read the secret",
+        "readOnlyHint": True,
+        "openWorldHint": False,
+    }
     assert tools["Sample_ReadSecret"].title == "Read the secret"
     assert tools["Sample_ShowToken"].annotations is None  # nothing declared: nothing sent
     assert tools["Sample_ShowToken"].input_schema["properties"]["note"]["description"] == "Echoed back"
@@ -74,8 +96,12 @@ async def test_fresh_token_runs_the_tool_with_the_users_context(runtime: Runtime
         result = await client.call_tool("Sample_ShowToken", {"note": "hi"})
     assert not result.is_error
     assert result.structured_content == {
-        "user_id": "alice", "token": "token-1", "scopes": ["openid", "profile"], "user_info": {"sub": "alice"},
-        "note": "hi"}
+        "user_id": "alice",
+        "token": "token-1",
+        "scopes": ["openid", "profile"],
+        "user_info": {"sub": "alice"},
+        "note": "hi",
+    }
 
 
 async def test_a_user_id_argument_cannot_change_who_the_tool_acts_for(runtime: Runtime) -> None:
@@ -140,7 +166,9 @@ async def test_scopes_short_of_the_tool_ask_for_the_union(runtime: Runtime) -> N
 
 
 async def test_missing_secret_asks_the_user_and_says_how_the_operator_could_set_it(make_settings: Any) -> None:
-    async with open_runtime(make_settings(providers={"demo": DEMO_PROVIDER}), public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
+    async with open_runtime(
+        make_settings(providers={"demo": DEMO_PROVIDER}), public_url=PUBLIC_URL, toolkits=[TOOLKIT]
+    ) as rt:
         async with Client(rt.mcp) as client:
             result = await client.call_tool("Sample_ReadSecret", {})
             meta = result.meta or {}
@@ -193,7 +221,10 @@ async def test_expired_token_without_refresh_token_asks_for_authorization(runtim
 
 
 async def test_modern_client_gives_a_secret_through_url_elicitation_in_one_call(make_settings: Any) -> None:
-    async with open_runtime(make_settings(providers={"demo": DEMO_PROVIDER}), public_url=PUBLIC_URL, toolkits=[TOOLKIT]) as rt:
+    async with open_runtime(
+        make_settings(providers={"demo": DEMO_PROVIDER}), public_url=PUBLIC_URL, toolkits=[TOOLKIT]
+    ) as rt:
+
         async def type_it(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
             assert isinstance(params, ElicitRequestURLParams) and "SAMPLE_KEY" in params.message
             await rt.service.submit_secret(params.url.rsplit("/", 1)[-1], "typed-in-the-browser")

@@ -21,7 +21,11 @@ EXAMPLE = REPO / "examples" / "authmcp.toml"
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mcp_server", *args], capture_output=True, text=True, cwd=cwd, timeout=60,
+        [sys.executable, "-m", "mcp_server", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
         env={**os.environ, **(env or {})},
     )
 

@@ -38,6 +38,7 @@ async def processes(tmp_path: Path) -> AsyncIterator[tuple[AuthorizationService,
 async def wait_while(a: AuthorizationService, flow_id: str, finish: object, expected: str) -> None:
     with anyio.fail_after(5):  # the waiter would sleep 60 s without a notice
         async with anyio.create_task_group() as tg:
+
             async def waiter() -> None:
                 done = await a.wait(flow_id, timeout=60)
                 assert done is not None and done.status == expected

@@ -33,8 +33,11 @@ pytestmark = pytest.mark.anyio
 
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens on the discard port: a refresh fails at once
 DEMO_PROVIDER = {
-    "authorize_url": f"{UNREACHABLE}/authorize", "token_url": f"{UNREACHABLE}/token",
-    "client_id": "authmcp-test", "client_secret": "test-secret", "scopes": ["openid"],
+    "authorize_url": f"{UNREACHABLE}/authorize",
+    "token_url": f"{UNREACHABLE}/token",
+    "client_id": "authmcp-test",
+    "client_secret": "test-secret",
+    "scopes": ["openid"],
 }
 USERS = 40
 TOKENS = {f"static-{secrets.token_hex(12)}": f"user-{i}" for i in range(USERS)}
@@ -45,8 +48,11 @@ async def served(make_settings: Any) -> AsyncIterator[tuple[str, Runtime]]:
     sock = bind("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = make_settings(
-        providers={"demo": DEMO_PROVIDER}, mcp_auth={"tokens": TOKENS}, http_timeout_seconds=2,
-        flow_wait_seconds=0.2, api={"verification": "none"},
+        providers={"demo": DEMO_PROVIDER},
+        mcp_auth={"tokens": TOKENS},
+        http_timeout_seconds=2,
+        flow_wait_seconds=0.2,
+        api={"verification": "none"},
     )
     try:
         async with open_runtime(settings, public_url=url, toolkits=[sample_toolkit.__name__]) as runtime:
@@ -132,8 +138,14 @@ async def test_many_users_refreshing_and_touching_leave_no_per_user_entries(
     for i, user in enumerate(TOKENS.values()):
         stale = i % 2 == 0  # half need a refresh (the provider is unreachable), half are fresh and get touched
         await runtime.vault.save_connection(
-            user, "demo", access_token=f"token-{i}", refresh_token="refresh-1", token_type="Bearer",
-            expires_at=time.time() + (-10 if stale else 3600), scopes=("openid", "profile"), user_info={"sub": user},
+            user,
+            "demo",
+            access_token=f"token-{i}",
+            refresh_token="refresh-1",
+            token_type="Bearer",
+            expires_at=time.time() + (-10 if stale else 3600),
+            scopes=("openid", "profile"),
+            user_info={"sub": user},
         )
         runtime.service.forget(user, "demo")
     for token in TOKENS:

@@ -1,4 +1,5 @@
-"""Schema migrations: created at first start, checked at every start, upgraded by `authmcp db upgrade`. Both dialects."""
+"""Schema migrations: created at first start, checked at every start, upgraded by `authmcp db upgrade`. Both
+dialects."""
 
 from __future__ import annotations
 
@@ -67,7 +68,9 @@ async def revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
 
-async def test_an_empty_database_is_created_at_head_and_matches_schema_py(engine: AsyncEngine, db_url: str, tmp_path: Path) -> None:
+async def test_an_empty_database_is_created_at_head_and_matches_schema_py(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
     vault = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
     await vault.aclose()
     assert await revision(engine) == head_revision()
@@ -99,7 +102,9 @@ async def test_tables_without_a_revision_refuse_to_start_until_db_upgrade(
     assert again.exit_code == 0 and "up to date" in again.output
 
 
-async def test_an_unknown_or_missing_revision_refuses_to_start(engine: AsyncEngine, db_url: str, tmp_path: Path) -> None:
+async def test_an_unknown_or_missing_revision_refuses_to_start(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
     vault = await open_vault(db_url, env_keys=[], key_file=tmp_path / "keys")
     await vault.aclose()
     async with engine.begin() as conn:  # written by a newer authmcp
@@ -127,12 +132,20 @@ async def test_replicas_starting_together_create_the_schema_once(postgres_url: s
     assert len(vaults) == 4
 
 
-async def test_upgrading_to_token_extras_keeps_the_connections(engine: AsyncEngine, db_url: str, tmp_path: Path) -> None:
+async def test_upgrading_to_token_extras_keeps_the_connections(
+    engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
     keys = tmp_path / "keys"
     vault = await open_vault(db_url, env_keys=[], key_file=keys)
     await vault.save_connection(
-        "alice", "salesforce", access_token="at-1", refresh_token="rt-1", token_type="Bearer", expires_at=None,
-        scopes=["api"], user_info={"sub": "005x"},
+        "alice",
+        "salesforce",
+        access_token="at-1",
+        refresh_token="rt-1",
+        token_type="Bearer",
+        expires_at=None,
+        scopes=["api"],
+        user_info={"sub": "005x"},
     )
     await vault.aclose()
     async with engine.begin() as conn:  # back to the revision before token_extras, as an older authmcp left it
@@ -155,8 +168,14 @@ async def test_upgrading_to_token_extras_keeps_the_connections(engine: AsyncEngi
         assert kept.token_extras == {}
         extras = {"instance_url": "https://yourInstance.my.salesforce.com"}
         await vault.save_connection(
-            "alice", "salesforce", access_token="at-2", refresh_token="rt-2", token_type="Bearer", expires_at=None,
-            scopes=["api"], token_extras=extras,
+            "alice",
+            "salesforce",
+            access_token="at-2",
+            refresh_token="rt-2",
+            token_type="Bearer",
+            expires_at=None,
+            scopes=["api"],
+            token_extras=extras,
         )
         again = await vault.get_connection("alice", "salesforce")
         assert again is not None and again.token_extras == extras and again.user_info == {"sub": "005x"}

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def replicas(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[AuthorizationService, AuthorizationService]]:
+async def replicas(
+    postgres_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[AuthorizationService, AuthorizationService]]:
     key = generate_key()
     vaults: list[Vault] = []
     services = []
@@ -53,6 +55,7 @@ async def finish_on_b_while_a_waits(a: AuthorizationService, b: AuthorizationSer
 
     a.on_complete(flow, session, on_complete)
     async with anyio.create_task_group() as tg:
+
         async def waiter() -> None:
             done = await a.wait(flow.id, timeout=30)
             assert done is not None and done.status == "completed"
@@ -75,11 +78,14 @@ async def test_a_flow_finished_on_one_replica_wakes_the_waiter_on_the_other(
     assert delay < 1.0  # a notice, not a 30 s timeout
 
 
-async def test_a_failed_flow_wakes_the_other_replica_too(replicas: tuple[AuthorizationService, AuthorizationService]) -> None:
+async def test_a_failed_flow_wakes_the_other_replica_too(
+    replicas: tuple[AuthorizationService, AuthorizationService],
+) -> None:
     a, b = replicas
     flow = await a.start_secret_flow("alice", "api_key")
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tg:
+
             async def waiter() -> None:
                 done = await a.wait(flow.id, timeout=30)
                 assert done is not None and done.status == "failed"
@@ -98,6 +104,7 @@ async def test_the_listener_reconnects_and_rechecks_after_losing_its_connection(
     flow = await a.start_secret_flow("alice", "api_key")
     with anyio.fail_after(20):
         async with anyio.create_task_group() as tg:
+
             async def waiter() -> None:
                 done = await a.wait(flow.id, timeout=30)
                 assert done is not None and done.status == "completed"

@@ -14,12 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mcp_server.calls.orchestration import ToolEnvironment, tool_context
 from mcp_server.calls.catalog import load_catalog
+from mcp_server.calls.orchestration import ToolEnvironment, tool_context
 from mcp_server.config import ProviderSettings
 from mcp_server.errors import ConfigError, OAuthError, ProviderUnavailable
-from mcp_server.providers import Provider, ProviderRegistry
-from mcp_server.providers import oauth2
+from mcp_server.providers import Provider, ProviderRegistry, oauth2
 from mcp_server.vault import Connection
 from tests.e2e.toolkit_harness import standin
 
@@ -31,7 +30,7 @@ FIGMA_REFRESHED = {"access_token": "figma-at-2", "token_type": "bearer", "expire
 # https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_web_server_flow.htm (example token answer)
 SALESFORCE_TOKEN = {
     "access_token": "00DB0000000TfcR!AQQAQFhoK8vTMg_rKA.esrJ2bCs.OOIjJgl.9Cx6O7KqjZmHMLOyVb.U61BU9tm4xRusf7d3fD1P"
-                    "9oefzqS6i9sJMPWj48IK",
+    "9oefzqS6i9sJMPWj48IK",
     "signature": "d/SxeYBxH0GSVko0HMgcUxuZy0PA2cDDz1u7g7JtDHw=",
     "scope": "refresh_token web openid",
     "id_token": "eyJraWQiOiIyMjAiLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdF9oYXNoIjoiSVZmb...",
@@ -154,7 +153,10 @@ async def test_salesforce_keeps_instance_url_from_the_token_answer(serve: Any) -
     salesforce = provider("salesforce", token_url=f"{serve(recorder)}/token")
     assert salesforce.token_extras == ("instance_url",)
     tokens = await oauth2.exchange_code(
-        salesforce, code="aPrx", redirect_uri="https://authmcp.example/oauth/callback", code_verifier="v" * 64,
+        salesforce,
+        code="aPrx",
+        redirect_uri="https://authmcp.example/oauth/callback",
+        code_verifier="v" * 64,
         timeout=5,
     )
     assert tokens.extras == {"instance_url": "https://yourInstance.salesforce.com"}  # and not id_token, id, ...
@@ -178,8 +180,17 @@ def test_a_tool_reads_extras_and_the_error_style_from_its_context() -> None:
     registry = ProviderRegistry({"salesforce": ProviderSettings(client_id="a", client_secret="b")})
     definition = next(iter(load_catalog(["toolkits.slack"], registry)))  # the context does not depend on it
     connection = Connection(
-        user_id="alice", provider_id="salesforce", status="active", scopes=("api",), access_token="at",
-        refresh_token=None, token_type="Bearer", expires_at=None, user_info={}, version=1, updated_at=0.0,
+        user_id="alice",
+        provider_id="salesforce",
+        status="active",
+        scopes=("api",),
+        access_token="at",
+        refresh_token=None,
+        token_type="Bearer",
+        expires_at=None,
+        user_info={},
+        version=1,
+        updated_at=0.0,
         token_extras={"instance_url": "https://yourInstance.salesforce.com"},
     )
     environment = ToolEnvironment(http=None, toolkit_settings={}, providers=registry)  # type: ignore[arg-type]
@@ -187,8 +198,13 @@ def test_a_tool_reads_extras_and_the_error_style_from_its_context() -> None:
     assert context.authorization is not None
     assert context.authorization.extras == {"instance_url": "https://yourInstance.salesforce.com"}
     assert context.authorization.error_style == "http"
-    slack = tool_context("alice", definition, Connection(**{**connection.__dict__, "provider_id": "slack"}), {},
-                         ToolEnvironment(http=None, toolkit_settings={}, providers=ProviderRegistry({})))  # type: ignore[arg-type]
+    slack = tool_context(
+        "alice",
+        definition,
+        Connection(**{**connection.__dict__, "provider_id": "slack"}),
+        {},
+        ToolEnvironment(http=None, toolkit_settings={}, providers=ProviderRegistry({})),
+    )  # type: ignore[arg-type]
     assert slack.authorization is not None and slack.authorization.error_style == "ok_flag"
 
 
@@ -200,7 +216,10 @@ def test_zoom_asks_for_the_scope_its_userinfo_endpoint_needs() -> None:
     assert zoom.userinfo_url == "https://api.zoom.us/v2/users/me"
     assert "user:read:user" in zoom.scopes
     url = oauth2.authorization_url(
-        zoom, redirect_uri="https://authmcp.example/oauth/callback", scopes=[*zoom.scopes, "meeting:read:meeting"],
-        state="s", code_verifier="v" * 64,
+        zoom,
+        redirect_uri="https://authmcp.example/oauth/callback",
+        scopes=[*zoom.scopes, "meeting:read:meeting"],
+        state="s",
+        code_verifier="v" * 64,
     )
     assert dict(parse_qsl(url.split("?", 1)[1]))["scope"] == "user:read:user meeting:read:meeting"

@@ -23,7 +23,7 @@ async def accept(context: ClientRequestContext, params: ElicitRequestParams) -> 
 
 
 def test_short_request_state_keys_are_refused(make_settings: Any) -> None:
-    with pytest.raises(ConfigError, match="request_state_keys.*at least 32 characters"):
+    with pytest.raises(ConfigError, match=r"request_state_keys.*at least 32 characters"):
         make_settings(request_state_keys="too-short")
 
 
@@ -34,8 +34,11 @@ async def test_state_sealed_on_one_replica_opens_on_another_with_the_same_keys_o
 
     def settings(keys: str) -> Any:
         return make_settings(
-            providers={"demo": DEMO_PROVIDER}, request_state_keys=keys, encryption_keys=encryption,
-            database_url=f"sqlite:///{tmp_path / 'shared.db'}", flow_wait_seconds=0,
+            providers={"demo": DEMO_PROVIDER},
+            request_state_keys=keys,
+            encryption_keys=encryption,
+            database_url=f"sqlite:///{tmp_path / 'shared.db'}",
+            flow_wait_seconds=0,
         )
 
     async with (
@@ -51,7 +54,10 @@ async def test_state_sealed_on_one_replica_opens_on_another_with_the_same_keys_o
         # B unseals with its second key: the retry reaches the gate, which finds the flow not yet complete
         async with Client(b.mcp, elicitation_callback=accept) as on_b:
             retry = await on_b.session.call_tool(
-                "Sample_ShowToken", {}, input_responses=responses, request_state=first.request_state,
+                "Sample_ShowToken",
+                {},
+                input_responses=responses,
+                request_state=first.request_state,
                 allow_input_required=True,
             )
         assert not isinstance(retry, InputRequiredResult) and retry.is_error
@@ -60,7 +66,10 @@ async def test_state_sealed_on_one_replica_opens_on_another_with_the_same_keys_o
         async with Client(c.mcp, elicitation_callback=accept) as on_c:  # C never had the sealing key
             with pytest.raises(MCPError) as info:
                 await on_c.session.call_tool(
-                    "Sample_ShowToken", {}, input_responses=responses, request_state=first.request_state,
+                    "Sample_ShowToken",
+                    {},
+                    input_responses=responses,
+                    request_state=first.request_state,
                     allow_input_required=True,
                 )
         assert info.value.code == -32602

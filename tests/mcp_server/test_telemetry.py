@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mcp_server.observability import telemetry
 from mcp_server.errors import ConfigError
+from mcp_server.observability import telemetry
 from tests.conftest import REPO
 
 
@@ -64,7 +64,9 @@ async def main():
     async with open_runtime(settings, public_url="http://127.0.0.1:1", toolkits=["tests.support.sample_toolkit"]) as rt:
         async with Client(rt.mcp) as client:
             result = await client.call_tool("Sample_ReadSecret", {})
-    loaded = sorted(m for m in sys.modules if m.startswith(("opentelemetry.sdk", "opentelemetry.exporter", "prometheus_client")))
+    loaded = sorted(
+        m for m in sys.modules if m.startswith(("opentelemetry.sdk", "opentelemetry.exporter", "prometheus_client"))
+    )
     print(json.dumps({"error": result.is_error, "loaded": loaded, "enabled": telemetry.enabled(),
                       "noop": telemetry.span("x") is telemetry.span("y")}))
 
@@ -76,7 +78,11 @@ def test_not_configured_imports_nothing_and_spans_are_one_shared_noop(tmp_path: 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AUTHMCP_"))}
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(_SCRIPT), str(tmp_path / "data")],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])

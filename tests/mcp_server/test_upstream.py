@@ -100,7 +100,8 @@ def test_ok_false_names_the_code_and_the_missing_scope() -> None:
         )
     with pytest.raises(UpstreamError, match=r"the channel C1 was not found \(channel_not_found\)"):
         raise_for_upstream_status(
-            httpx2.Response(200, json={"ok": False, "error": "channel_not_found"}), what="the channel C1",
+            httpx2.Response(200, json={"ok": False, "error": "channel_not_found"}),
+            what="the channel C1",
             context=ok_flag_context(),
         )
 

@@ -47,10 +47,14 @@ async def sqlite_vault(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Vault]:
 
 
 async def save(vault: Vault, user: str = "alice", provider: str = "demo", **kw: object) -> object:
-    args: dict[str, object] = dict(
-        access_token=CANARY_ACCESS, refresh_token=CANARY_REFRESH, token_type="Bearer",
-        expires_at=time.time() + 3600, scopes=["profile", "email"], user_info={"sub": user},
-    )
+    args: dict[str, object] = {
+        "access_token": CANARY_ACCESS,
+        "refresh_token": CANARY_REFRESH,
+        "token_type": "Bearer",
+        "expires_at": time.time() + 3600,
+        "scopes": ["profile", "email"],
+        "user_info": {"sub": user},
+    }
     args.update(kw)
     return await vault.save_connection(user, provider, **args)  # type: ignore[arg-type]
 
@@ -254,8 +258,9 @@ async def test_rotation_covers_every_table_and_the_old_key_can_then_be_removed(
     await vault.arm_flow("done", "c" * 64, "verifier-3")
     claimed = await vault.claim_flow("c" * 64)
     assert claimed is not None
-    await vault.complete_flow(claimed, access_token="a", refresh_token=None, token_type="Bearer", expires_at=None,
-                              scopes=["profile"])  # finished: nothing of it stays encrypted
+    await vault.complete_flow(
+        claimed, access_token="a", refresh_token=None, token_type="Bearer", expires_at=None, scopes=["profile"]
+    )  # finished: nothing of it stays encrypted
     old = read_key_file(tmp_path / "keys")
     new = generate_key()
     assert await vault.rotate_keys(Keyring([new, *old])) == 4  # connection, revocation, secret, held tokens

@@ -22,7 +22,9 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 
 @pytest.fixture
 async def runtime(make_settings: Any) -> AsyncIterator[Runtime]:
-    settings = make_settings(providers={"demo": {"authorize_url": "https://a.example/x", "token_url": "https://a.example/t"}})
+    settings = make_settings(
+        providers={"demo": {"authorize_url": "https://a.example/x", "token_url": "https://a.example/t"}}
+    )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
         yield rt
 
@@ -57,7 +59,9 @@ async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browse
     link = await secret_link(runtime)
     form = await browser.get(link)
     assert form.status_code == 200 and 'type="password"' in form.text and "SAMPLE_KEY" in form.text
-    assert form.headers["cache-control"] == "no-store" and "form-action 'self'" in form.headers["content-security-policy"]
+    assert (
+        form.headers["cache-control"] == "no-store" and "form-action 'self'" in form.headers["content-security-policy"]
+    )
     assert "Sample.ReadSecret" in form.text and "&#x27;alice&#x27;" in form.text  # which tool, which account
     csrf = csrf_of(form)
 

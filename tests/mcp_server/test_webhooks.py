@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 from standardwebhooks import Webhook
 
 from mcp_server._http import httpx2
-from mcp_server.observability.audit import AuditLog, AuditQuery, read_audit
 from mcp_server.config import WebhookSettings
+from mcp_server.observability.audit import AuditLog, AuditQuery, read_audit
+from mcp_server.observability.webhooks import WebhookSender, attach_outbox
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.schema import webhook_outbox
-from mcp_server.observability.webhooks import WebhookSender, attach_outbox
 from tests.e2e.conftest import free_port
 from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
 from tests.support.receiver import Receiver
@@ -31,7 +31,9 @@ SECRET = "whsec_" + base64.b64encode(b"unit-test-webhook-signing-key-32").decode
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def vault(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Vault]:
-    url = f"sqlite:///{tmp_path / 'authmcp.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'authmcp.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    )
     v = await open_vault(str(url), env_keys=[], key_file=tmp_path / "keys")
     yield v
     await v.aclose()

@@ -26,7 +26,9 @@ TOOLKIT_NAME = "Gmail"
 
 
 @tool(requires_auth=OAuth2(id="demo", scopes=["profile"]))
-async def list_emails(context: ToolContext, n_emails: Annotated[int, "How many emails to list"] = 5) -> list[dict[str, Any]]:
+async def list_emails(
+    context: ToolContext, n_emails: Annotated[int, "How many emails to list"] = 5
+) -> list[dict[str, Any]]:
     """List the user's most recent emails (made up from their profile at the provider, read with their token)."""
     url = os.environ.get("DEMO_USERINFO_URL", "http://127.0.0.1:9000/userinfo")
     async with httpx2.AsyncClient(timeout=10, trust_env=False) as client:

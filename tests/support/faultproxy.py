@@ -156,8 +156,7 @@ def _read_request(conn: socket.socket) -> tuple[dict[str, str], bytes]:
 
 def _head(status: int, length: int, content_type: str) -> bytes:
     return (
-        f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n"
-        f"Connection: close\r\n\r\n"
+        f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
     ).encode()
 
 

@@ -35,7 +35,7 @@ def sync(fn: Callable[[], Awaitable[T]]) -> T:
     def main() -> None:
         try:
             box["value"] = asyncio.run(fn())  # type: ignore[arg-type]
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+        except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=main)
@@ -79,7 +79,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(SKIP_REASON)
     try:
         url = create_database()
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+    except Exception as exc:
         pytest.fail(
             f"AUTHMCP_TEST_POSTGRES_URL is set ({make_url(POSTGRES_URL).render_as_string()}) but PostgreSQL cannot "
             f"be used: {type(exc).__name__}: {exc}"

@@ -1,4 +1,5 @@
-"""Run the strict test provider (mcp_server/demo/authserver.py, shipped for `authmcp demo`) in a subprocess and drive it from tests.
+"""Run the strict test provider (mcp_server/demo/authserver.py, shipped for `authmcp demo`) in a subprocess and drive
+it from tests.
 
     server = AuthServer.start(clients=[("authmcp-test", "test-secret", "http://127.0.0.1:8000/oauth/callback")])
     try:
@@ -167,7 +168,8 @@ class AuthServer:
         authorization_response_iss (RFC 9207, always advertised in the metadata): send (this issuer) | omit (none:
         what a mix-up attacker's response looks like) | wrong (another issuer's identifier)."""
         body = {
-            "token_endpoint": token_endpoint, "revocation_endpoint": revocation_endpoint,
+            "token_endpoint": token_endpoint,
+            "revocation_endpoint": revocation_endpoint,
             "authorization_response_iss": authorization_response_iss,
         }
         self._admin("POST", "behavior", {k: v for k, v in body.items() if v is not None})

@@ -38,7 +38,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server spelling)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 if self.headers.get("content-encoding") == "gzip":
                     body = gzip.decompress(body)
@@ -85,14 +85,16 @@ def otlp_spans(receiver: Receiver) -> list[dict[str, Any]]:
             service = {a.key: a.value.string_value for a in resource.resource.attributes}.get("service.name")
             for scope in resource.scope_spans:
                 for span in scope.spans:
-                    spans.append({
-                        "service": service,
-                        "name": span.name,
-                        "trace_id": span.trace_id.hex(),
-                        "span_id": span.span_id.hex(),
-                        "parent_id": span.parent_span_id.hex() or None,
-                        "attributes": {a.key: _value(a.value) for a in span.attributes},
-                    })
+                    spans.append(
+                        {
+                            "service": service,
+                            "name": span.name,
+                            "trace_id": span.trace_id.hex(),
+                            "span_id": span.span_id.hex(),
+                            "parent_id": span.parent_span_id.hex() or None,
+                            "attributes": {a.key: _value(a.value) for a in span.attributes},
+                        }
+                    )
     return spans
 
 

@@ -18,8 +18,16 @@ from mcp_server.errors import StorageUnavailable
 from mcp_server.web.api.models import ErrorBody
 
 __all__ = [
-    "MAX_BODY_BYTES", "ApiError", "ArcadeErrors", "Handler", "check_key", "endpoint", "json_response", "problems",
-    "read_body", "read_query",
+    "MAX_BODY_BYTES",
+    "ApiError",
+    "ArcadeErrors",
+    "Handler",
+    "check_key",
+    "endpoint",
+    "json_response",
+    "problems",
+    "read_body",
+    "read_query",
 ]
 
 logger = logging.getLogger(__name__)
@@ -79,8 +87,7 @@ def check_key(keys: Sequence[bytes], request: Request) -> None:
         raise ApiError(
             401,
             "unauthorized",
-            "Send a valid API key from [api] keys as 'Authorization: Bearer <key>' "
-            "(with arcadepy: ARCADE_API_KEY).",
+            "Send a valid API key from [api] keys as 'Authorization: Bearer <key>' (with arcadepy: ARCADE_API_KEY).",
             {"WWW-Authenticate": "Bearer"},
         )
 
@@ -126,7 +133,9 @@ def endpoint(keys: Sequence[bytes], handler: Handler) -> Callable[[Request], Awa
         except StorageUnavailable as exc:  # passes by itself: retryable, never a 500
             logger.warning("%s %s: %s", request.method, request.url.path, exc)
             return ApiError(
-                503, "storage_unavailable", f"{exc}. Nothing was lost: retry the request in a moment.",
+                503,
+                "storage_unavailable",
+                f"{exc}. Nothing was lost: retry the request in a moment.",
                 {"Retry-After": "2"},
             ).response()
 
@@ -147,7 +156,9 @@ class ArcadeErrors:
                 allowed = (exc.headers or {}).get("Allow", "another method")
                 error = ApiError(405, "method_not_allowed", f"This path takes {allowed}.", exc.headers)
             elif exc.status_code == 404:
-                error = ApiError(404, "not_found", "There is no such path in the /v1 API; see docs/api.md for the endpoints.")
+                error = ApiError(
+                    404, "not_found", "There is no such path in the /v1 API; see docs/api.md for the endpoints."
+                )
             else:
                 error = ApiError(exc.status_code, "http_error", exc.detail)
             await error.response()(scope, receive, send)

@@ -7,7 +7,7 @@ import logging
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import anyio
@@ -19,31 +19,31 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, Router
 
-from mcp_server.observability.audit import AuditQuery, parse_since, read_audit
 from mcp_server.authorization.service import (
     FlowRefused,
     FlowUnavailable,
     ProviderNotConfigured,
     UserMismatch,
 )
-from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, SecretNeeded, ToolCalls
 from mcp_server.calls.catalog import Catalog, ToolDefinition
+from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, SecretNeeded, ToolCalls
 from mcp_server.config import Settings
-from mcp_server.toolkit.tool import OAuth2
 from mcp_server.errors import (
     OAuthError,
     ProviderUnavailable,
     StorageUnavailable,
     ToolExecutionError,
 )
+from mcp_server.observability.audit import AuditQuery, parse_since, read_audit
+from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import Connection, Flow
 from mcp_server.web.api.definitions import arcade_definition
 from mcp_server.web.api.edge import ApiError, ArcadeErrors, endpoint, problems, read_body, read_query
 from mcp_server.web.api.models import (
+    ArcadeToolDefinition,
     AuditEventItem,
     AuditListQuery,
     AuditPage,
-    ArcadeToolDefinition,
     AuthAuthorizeRequest,
     AuthorizationRequirement,
     AuthorizationResponse,
@@ -274,7 +274,7 @@ class _Api:
         return ExecuteToolResponse(
             id=execution_id,
             execution_id=execution_id,
-            finished_at=datetime.now(timezone.utc).isoformat(),
+            finished_at=datetime.now(UTC).isoformat(),
             duration=round((time.perf_counter() - started) * 1000, 3),
             status="success" if success else "failed",
             success=success,
@@ -286,9 +286,7 @@ class _Api:
         try:
             arguments = definition.validate_arguments(raw)
         except ValidationError as exc:
-            return failure(
-                "TOOL_RUNTIME_BAD_INPUT_VALUE", f"Invalid input for {definition.api_name}: {problems(exc)}."
-            )
+            return failure("TOOL_RUNTIME_BAD_INPUT_VALUE", f"Invalid input for {definition.api_name}: {problems(exc)}.")
         requirement = definition.requirement
         try:
             step = await self.calls.prepare(user_id, definition)
@@ -297,8 +295,12 @@ class _Api:
             if isinstance(step, AuthorizationNeeded):
                 provider = self.service.provider(step.requirement.id)
                 self.service.audit.record(
-                    "tool.call", user_id=user_id, tool=definition.api_name, provider_id=step.requirement.id,
-                    actor="user", outcome="authorization_required",
+                    "tool.call",
+                    user_id=user_id,
+                    tool=definition.api_name,
+                    provider_id=step.requirement.id,
+                    actor="user",
+                    outcome="authorization_required",
                 )
                 return await self.authorization_required(
                     user_id,
@@ -314,7 +316,8 @@ class _Api:
                     return ToolOutput(
                         authorization=self.flow_answer(pending),
                         error=ToolError(
-                            kind="TOOL_REQUIREMENTS_NOT_MET", can_retry=True,
+                            kind="TOOL_REQUIREMENTS_NOT_MET",
+                            can_retry=True,
                             message=f"Approval required: the user must approve this call of {definition.api_name} "
                             "at output.authorization.url, then execute again with the same input.",
                         ),
@@ -440,6 +443,7 @@ def _refuse_next_uri(next_uri: str | None) -> None:
 
 
 # ---------------------------------------------------------------- routes
+
 
 def create_api_routes(catalog: Catalog, calls: ToolCalls, settings: Settings) -> list[BaseRoute]:
     """The `/v1` API as one mount: every tool call through `calls`, the orchestration the MCP gate uses too."""
