@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from tests.e2e.conftest import Stack, stack, stack_factory  # noqa: F401 - fixtures
+from tests.support import sqlite_lock
 from tests.support.faultproxy import FaultProxy
 
 DEADLINE = 2.0  # http_timeout_seconds in this suite: every provider request ends within it
@@ -74,7 +75,6 @@ async def execute(http: Any, user: str = "alice") -> Any:
 
 
 async def wait_until(condition: Any, timeout: float = 15, what: str = "the condition") -> None:
-    import anyio
 
     with anyio.fail_after(timeout):
         while not condition():
@@ -86,7 +86,6 @@ async def kill_during(process: Any, request: Any, reached: Any, settle: float = 
     then `kill -9` the process: a crash at a chosen point."""
     import signal
 
-    import anyio
     import httpx2
 
     async def send() -> None:
@@ -103,32 +102,14 @@ async def kill_during(process: Any, request: Any, reached: Any, settle: float = 
         process.wait(10)
 
 
-def locked(path: Path) -> bool:
-    """Whether another connection holds the database's write lock now."""
-    try:
-        with sqlite3.connect(path, timeout=0) as db:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-
-
 @contextlib.asynccontextmanager
 async def write_lock_held(stack: Stack) -> AsyncIterator[None]:
-    """Another process (a `sqlite3` shell in `BEGIN IMMEDIATE`) holds the stack's write lock inside the block."""
-    holder = subprocess.Popen(["sqlite3", str(database(stack))], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    assert holder.stdin is not None
+    """Another process holds the stack's write lock inside the block (tests/support/sqlite_lock.py: it waits for the
+    lock as long as the server may hold it, so the block starts only once it is really held). The wait happens in a
+    thread, so the test's own tasks go on meanwhile."""
+    held = sqlite_lock.write_lock_held(database(stack))
+    await anyio.to_thread.run_sync(held.__enter__)
     try:
-        holder.stdin.write(b"BEGIN IMMEDIATE;\n")
-        holder.stdin.flush()
-        await wait_until(lambda: locked(database(stack)), what="the lock")
         yield
-        holder.stdin.write(b"ROLLBACK;\n")
-        holder.stdin.close()
-        holder.wait(10)
     finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
-        holder.stdin.close()
+        held.__exit__(None, None, None)
