@@ -256,11 +256,17 @@ class Identities:
     """Bearer token -> `Caller`: the static tokens first (a dictionary lookup), then the issuer's JWTs.
 
     `resource` is this server's MCP URL (the audience JWTs must name); `issuer` the authorization server
-    announced in the protected resource metadata (RFC 9728).
+    announced in the protected resource metadata (RFC 9728): the JWTs' issuer, or None where only static tokens
+    are taken (no authorization server issues those).
     """
 
     def __init__(
-        self, *, resource: str, issuer: str, static: StaticTokenVerifier | None = None, jwt: JwtVerifier | None = None
+        self,
+        *,
+        resource: str,
+        issuer: str | None,
+        static: StaticTokenVerifier | None = None,
+        jwt: JwtVerifier | None = None,
     ):
         self.resource = resource
         self.issuer = issuer

@@ -85,7 +85,7 @@ def _identities(settings: Settings, public_url: str) -> Identities | None:
         )
     return Identities(
         resource=resource,
-        issuer=auth.jwt_issuer or public_url,
+        issuer=auth.jwt_issuer,
         static=StaticTokenVerifier(auth.tokens, resource=resource) if auth.tokens else None,
         jwt=jwt,
     )

@@ -10,9 +10,12 @@ oauth-protected-resource/mcp"`, the metadata served by `metadata_routes`. The to
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,7 +71,20 @@ class BearerAuth:
 
 
 def metadata_routes(identities: Identities) -> list[Route]:
-    """`/.well-known/oauth-protected-resource/mcp` (RFC 9728): this resource and the server issuing its tokens."""
+    """`/.well-known/oauth-protected-resource/mcp` (RFC 9728): this resource and the server issuing its tokens.
+
+    With static tokens alone no authorization server issues them, so none is named (the member is optional in
+    RFC 9728, though the SDK's model requires one): naming this server would send OAuth clients to register at
+    an authorization server that is not there ("Registration failed: 404"), instead of saying a token is needed.
+    """
+    if identities.issuer is None:
+        metadata = {"resource": identities.resource, "bearer_methods_supported": ["header"]}
+
+        async def static_only(request: Request) -> Response:
+            return JSONResponse(metadata, headers={"Cache-Control": "public, max-age=3600"})
+
+        path = urlsplit(str(build_resource_metadata_url(identities.resource))).path  # type: ignore[arg-type]
+        return [Route(path, static_only, methods=["GET"])]
     # strings, validated by the SDK's model: an `AnyHttpUrl` made here would gain a trailing slash
     return create_protected_resource_routes(
         resource_url=identities.resource,  # type: ignore[arg-type]

@@ -206,7 +206,9 @@ async def test_static_tokens_act_as_their_user_and_anything_else_gets_the_rfc972
             assert_challenged(await post_initialize(served.url, None, Authorization=header), served.url, header)
         metadata = (await request("GET", f"{served.url}/.well-known/oauth-protected-resource/mcp")).json()
         assert metadata["resource"] == f"{served.url}/mcp"
-        assert metadata["authorization_servers"] == [served.url]  # no issuer configured: this server
+        # static tokens come from no authorization server: none is named, so OAuth clients are not sent to
+        # register at one that is not there
+        assert "authorization_servers" not in metadata and metadata["bearer_methods_supported"] == ["header"]
         # the legacy SSE endpoints are behind the same check
         assert_challenged(await request("GET", f"{served.url}/sse"), served.url)
         assert_challenged(await request("POST", f"{served.url}/messages/?session_id=00", json={}), served.url)
