@@ -4,9 +4,12 @@ environment variables."""
 from __future__ import annotations
 
 import base64
+import difflib
 import getpass
 import os
 import tomllib
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -359,9 +362,41 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     lines = [f"Invalid configuration{where}:"]
     for error in exc.errors(include_input=False, include_url=False):
         key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":  # a key written in the file: no variable to name
+            known = _keys_beside(error["loc"])
+            guess = difflib.get_close_matches(str(error["loc"][-1]), known, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean {'.'.join([*map(str, error['loc'][:-1]), guess[0]])}?"
+                if guess
+                else ("docs/configuration.md lists the settings")
+            )
+            lines.append(f"  {key}: not a setting authmcp knows; {hint}")
+            continue
         env = "AUTHMCP_" + "__".join(str(part).upper() for part in error["loc"])
         lines.append(f"  {key} (env {env}): {error['msg']}")
     return "\n".join(lines)
+
+
+def _keys_beside(loc: tuple[int | str, ...]) -> list[str]:
+    """The settings that may stand where `loc`'s last key does (a table's keys; a dict's values' keys)."""
+    annotation: Any = Settings
+    for part in loc[:-1]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]  # `part` is a key of the dict: its values' model
+        else:
+            return []
+        # `X | None`: the model in it
+        models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType) and models:
+            annotation = models[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
 
 
 def package_version() -> str:

@@ -156,3 +156,21 @@ def test_serve_names_the_providers_that_tools_need_and_are_not_configured(tmp_pa
     unconfigured = [line for line in result.stderr.splitlines() if "providers not configured" in line]
     assert len(unconfigured) == 1 and "github (" in unconfigured[0]
     assert "Traceback" not in result.stderr and " ERROR " not in result.stderr
+
+
+def test_a_mistyped_key_is_named_with_the_setting_it_was_meant_to_be(tmp_path: Path) -> None:
+    config = tmp_path / "authmcp.toml"
+    config.write_text(
+        'flow_ttl_secnds = 60\ncolour = "blue"\n[api]\nverificaton = "none"\n[providers.github]\nclient_idd = "x"\n'
+    )
+    result = run("tools", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    said = result.stderr.splitlines()
+    assert said[0] == f"authmcp: Invalid configuration in {config} or the AUTHMCP_* environment:"
+    assert sorted(said[1:]) == [
+        "  api.verificaton: not a setting authmcp knows; did you mean api.verification?",
+        "  colour: not a setting authmcp knows; docs/configuration.md lists the settings",
+        "  flow_ttl_secnds: not a setting authmcp knows; did you mean flow_ttl_seconds?",
+        "  providers.github.client_idd: not a setting authmcp knows; did you mean providers.github.client_id?",
+    ]
+    assert "AUTHMCP_FLOW_TTL_SECNDS" not in result.stderr  # no variable of that name exists to be named
