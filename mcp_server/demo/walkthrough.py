@@ -160,15 +160,26 @@ async def _serve_and_call(
 ) -> dict[str, Any] | None:
     server = QuietServer.for_app(on_a_socket(create_http_app(runtime), runtime), "WARNING")
     answer: dict[str, Any] | None = None
+    failure: DemoError | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(functools.partial(server.serve, sockets=[sock]))
         async with anyio.create_task_group() as work:
             work.start_soon(_stop_on_signal, work.cancel_scope, echo)
             echo(f"[2/5] Started authmcp at {base_url}/mcp with the demo toolkit (tool {TOOL}).")
-            answer = await _client_side(base_url, runtime, open_browser, echo)
+            try:
+                answer = await _client_side(base_url, runtime, open_browser, echo)
+            except* DemoError as raised:  # the client's task group wraps it: raised alone once all is stopped
+                failure = _first(raised)
             work.cancel_scope.cancel()
         server.should_exit = True  # a graceful stop: a cancelled uvicorn logs a traceback
+    if failure is not None:
+        raise failure
     return answer
+
+
+def _first(group: BaseExceptionGroup[DemoError]) -> DemoError:
+    found = group.exceptions[0]
+    return _first(found) if isinstance(found, BaseExceptionGroup) else found
 
 
 async def _stop_on_signal(scope: anyio.CancelScope, echo: Echo) -> None:

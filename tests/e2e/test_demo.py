@@ -62,8 +62,8 @@ def read_until(
     raise AssertionError(f"the demo never printed {pattern.pattern}:\n{seen}")
 
 
-def consent(link: str, username: str) -> httpx2.Response:
-    """A person's browser: authmcp's link -> the provider's sign-in form -> Allow -> back to authmcp's page."""
+def consent(link: str, username: str, answer_with: str = "allow") -> httpx2.Response:
+    """A person's browser: authmcp's link -> the provider's sign-in form -> Allow (or Deny) -> back to authmcp."""
     with httpx2.Client(timeout=15, trust_env=False) as browser:
         answer = browser.get(link)
         while answer.is_redirect:
@@ -71,7 +71,7 @@ def consent(link: str, username: str) -> httpx2.Response:
         action = FORM_ACTION.search(answer.text)
         assert action is not None, answer.text
         answer = browser.post(
-            answer.url.join(html.unescape(action.group(1))), data={"username": username, "consent": "allow"}
+            answer.url.join(html.unescape(action.group(1))), data={"username": username, "consent": answer_with}
         )
         while answer.is_redirect:
             answer = browser.get(answer.url.join(answer.headers["location"]))
@@ -100,3 +100,14 @@ def test_ctrl_c_while_waiting_stops_the_demo_and_its_provider(demo: subprocess.P
     assert "Stopping the demo" in out and "Traceback" not in out + err
     with pytest.raises(httpx2.ConnectError):
         httpx2.get(f"{provider.group(1)}/.well-known/openid-configuration", trust_env=False)
+
+
+def test_denying_at_the_provider_ends_the_demo_in_one_line(demo: subprocess.Popen[str]) -> None:
+    _, link = read_until(demo, LINK)
+    page = consent(link.group(0), "alice", answer_with="deny")
+    assert "Connected" not in page.text
+    out, err = demo.communicate(timeout=120)
+    assert demo.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("authmcp: The authorization did not complete"), err
+    assert "Traceback" not in out + err and "[5/5]" not in out
