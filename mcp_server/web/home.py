@@ -18,6 +18,8 @@ import hashlib
 import hmac
 import secrets
 from html import escape
+from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -32,18 +34,28 @@ CSRF_COOKIE = "authmcp_csrf"  # "__Host-authmcp_csrf" under https
 _MAX_PROVIDER_ID = 100
 
 _ROW = (
-    "<tr><td>{name}</td><td>{scopes}</td><td>{since}</td><td>{used}</td><td>{status}</td>"
+    "<tr><td>{name}</td><td>{account}</td><td>{scopes}</td><td>{since}</td><td>{used}</td><td>{status}</td>"
     '<td><form method="post" action="/connections/{provider}/revoke">'
     '<input type="hidden" name="csrf" value="{csrf}"><button type="submit">Revoke</button></form></td></tr>'
 )
 _TABLE = (
-    "<table><thead><tr><th>Provider</th><th>Scopes</th><th>Connected since</th><th>Last used</th><th>Status</th>"
+    "<table><thead><tr><th>Provider</th><th>Account</th><th>Scopes</th><th>Connected since</th><th>Last used</th>"
+    "<th>Status</th>"
     "<th></th></tr></thead><tbody>{rows}</tbody></table>"
 )
 _TABLE_STYLE = (
     "<style>table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem;"
     "border-bottom:1px solid #ddd;vertical-align:top}</style>"
 )
+
+
+# what the provider's profile calls the account, most telling first (OpenID Connect's claims, then GitHub's `login`)
+_ACCOUNT_CLAIMS = ("email", "preferred_username", "login", "name", "sub")
+
+
+def _account(profile: dict[str, Any]) -> str:
+    found = (profile.get(claim) for claim in _ACCOUNT_CLAIMS)
+    return next((str(value) for value in found if isinstance(value, (str, int)) and str(value)), "-")
 
 
 def _when(ts: float | None) -> str:
@@ -74,6 +86,7 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
     async def connections(request: Request) -> Response:
         session = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
         csrf = form_token(session)
+        await service.connections.flush_touches()  # "last used" as of now, not as of the last periodic write
         rows, _ = await service.vault.list_connections(user_id)
         cells = []
         for row in rows:
@@ -81,6 +94,7 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
             cells.append(
                 _ROW.format(
                     name=escape(provider.name if provider else row["provider_id"]),
+                    account=escape(_account(row["user_info"])),
                     provider=escape(row["provider_id"]),
                     scopes=escape(row["scopes"] or "-"),
                     since=_when(row["created_at"]),
@@ -89,13 +103,20 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
                     csrf=escape(csrf),
                 )
             )
+        done = service.providers.get(request.query_params.get("revoked", "")[:_MAX_PROVIDER_ID])
+        if done is not None:  # only a provider we know is named back
+            extra_note = (
+                f'<p role="status"><strong>Revoked {escape(done.name)}</strong>: authmcp can no longer act on it.</p>'
+            )
+        else:
+            extra_note = ""
         if cells:
             message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
             extra = _TABLE_STYLE + _TABLE.format(rows="".join(cells))
         else:
             message = "You have not connected any account yet. A tool that needs one will give you a link."
             extra = ""
-        response = page("Your connections", message, extra=extra + '<p><a href="/">authmcp</a></p>')
+        response = page("Your connections", message, extra=extra_note + extra + '<p><a href="/">authmcp</a></p>')
         # Keep the Origin on the Revoke post (no-referrer would make it "null", which the Host/Origin check
         # refuses); nothing in this page's URL is worth hiding from our own origin.
         response.headers["Referrer-Policy"] = "same-origin"
@@ -121,7 +142,9 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
                 extra='<p><a href="/connections">Your connections</a></p>',
             )
         await service.disconnect(user_id, provider_id)  # unusable at once; revoked at the provider, retried if down
-        return RedirectResponse("/connections", status_code=303, headers=BROWSER_HEADERS)
+        return RedirectResponse(
+            f"/connections?revoked={quote(provider_id, safe='')}", status_code=303, headers=BROWSER_HEADERS
+        )
 
     return [
         Route("/", retry_page_on_outage(home), methods=["GET"]),

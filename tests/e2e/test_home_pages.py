@@ -37,6 +37,8 @@ async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: B
     stack.start_http()
     await connect(stack, "alice")
     assert await stored_providers(stack, "local-user") == ["demo"]
+    async with mcp_client(stack, "http", mode="legacy") as client:  # a call made with the connection
+        assert not (await client.call_tool("Demo_WhoAmI", {})).is_error
     page = await chromium.new_page()
 
     await page.goto(f"{stack.base_url}/")
@@ -45,13 +47,16 @@ async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: B
 
     await page.click("text=Your connections")
     assert page.url == f"{stack.base_url}/connections"
-    row = await page.inner_text("tbody tr")
-    assert "Demo provider" in row and "openid profile" in row and "active" in row and "UTC" in row
+    cells = [await cell.inner_text() for cell in await page.query_selector_all("tbody tr td")]
+    provider, account, scopes, since, used, status = cells[:6]
+    assert (provider, account, scopes, status) == ("Demo provider", "alice@example.test", "openid profile", "active")
+    assert since.endswith("UTC") and used.endswith("UTC")  # used just now, not "never"
 
     async with page.expect_navigation():
         await page.click("button:has-text('Revoke')")  # a real form post: the CSRF cookie and field
-    assert page.url == f"{stack.base_url}/connections"
-    assert "You have not connected any account yet" in await page.inner_text("body")
+    assert page.url == f"{stack.base_url}/connections?revoked=demo"
+    body = await page.inner_text("body")
+    assert "Revoked Demo provider" in body and "You have not connected any account yet" in body
     assert await stored_providers(stack, "local-user") == []
     assert stack.provider.stats()["revocations"] >= 1  # revoked at the provider, as the CLI does
 
