@@ -68,14 +68,18 @@ async def finish_in_browser(stack: Stack, link: str, username: str) -> tuple[str
 
 # ---------------------------------------------------------------- §3: keys never live in the database
 
+
 def key_encodings(name: str, raw: bytes) -> dict[str, bytes]:
     """A key as raw bytes, as the key file writes it (base64url without padding) and every other way it could
     have been written down."""
     forms = {
-        "raw": raw, "base64url": base64.urlsafe_b64encode(raw).rstrip(b"="),
+        "raw": raw,
+        "base64url": base64.urlsafe_b64encode(raw).rstrip(b"="),
         "padded base64url": base64.urlsafe_b64encode(raw),
-        "base64": base64.b64encode(raw), "unpadded base64": base64.b64encode(raw).rstrip(b"="),
-        "hex": raw.hex().encode(), "HEX": raw.hex().upper().encode(),
+        "base64": base64.b64encode(raw),
+        "unpadded base64": base64.b64encode(raw).rstrip(b"="),
+        "hex": raw.hex().encode(),
+        "HEX": raw.hex().upper().encode(),
     }
     return {f"{name} as {form}": value for form, value in forms.items()}
 
@@ -109,6 +113,7 @@ async def test_encryption_key_never_lands_in_the_database_file(stack: Stack) -> 
 
 # ---------------------------------------------------------------- §1: state hashed, PKCE verifier encrypted
 
+
 def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
@@ -140,11 +145,12 @@ async def test_oauth_state_is_stored_only_as_a_hash_and_the_pkce_verifier_only_e
     # and no run of PKCE characters anywhere in the file (a copy of it in another column) hashes to the challenge
     for run in re.findall(rb"[A-Za-z0-9._~-]{43,}", dump):
         text = run.decode()
-        windows = (text[i:i + n] for n in range(43, min(128, len(text)) + 1) for i in range(len(text) - n + 1))
+        windows = (text[i : i + n] for n in range(43, min(128, len(text)) + 1) for i in range(len(text) - n + 1))
         assert not any(s256(window) == challenge for window in windows), "the PKCE verifier is in the database in clear"
 
 
 # ---------------------------------------------------------------- §1: no log line holds a code or state
+
 
 async def test_no_log_line_holds_the_callbacks_code_or_state_even_at_debug(stack_factory: Any) -> None:
     stack = stack_factory(log_level="DEBUG")
@@ -162,6 +168,7 @@ async def test_no_log_line_holds_the_callbacks_code_or_state_even_at_debug(stack
 
 # ---------------------------------------------------------------- §2: loopback only by default
 
+
 def listening_addresses(pid: int) -> set[tuple[str, int]]:
     """The (address, port) of every listening TCP socket the process holds, from /proc (IPv4 and IPv6)."""
     inodes = set()
@@ -171,7 +178,7 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     found = set()
     for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
         for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
@@ -182,7 +189,7 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
             address_hex, port_hex = local.split(":")
             packed = bytes.fromhex(address_hex)
             # /proc prints each 32-bit word of the address in host (little-endian) order
-            packed = b"".join(packed[i:i + 4][::-1] for i in range(0, len(packed), 4))
+            packed = b"".join(packed[i : i + 4][::-1] for i in range(0, len(packed), 4))
             found.add((socket.inet_ntop(family, packed), int(port_hex, 16)))
     return found
 
@@ -211,6 +218,7 @@ async def test_http_serve_listens_on_loopback_only_unless_told_otherwise(stack_f
 
 # ---------------------------------------------------------------- §2: stdio logs are redacted too
 
+
 async def test_stdio_logs_carry_no_token_code_state_or_client_secret(stack_factory: Any) -> None:
     # every call after the first finds the access token stale: the refresh path is logged too
     stack = stack_factory(log_level="DEBUG", connection_cache_seconds=0, provider_options={"access_ttl": 30})
@@ -231,8 +239,13 @@ async def test_stdio_logs_carry_no_token_code_state_or_client_secret(stack_facto
         logged = errlog.read()
     assert " DEBUG " in logged and "flow " in logged  # the logs were there, at DEBUG
     secrets = {
-        "access token": issued[0], "refresh token": issued[1], "refreshed access token": refreshed[0],
-        "rotated refresh token": refreshed[1], "code": code, "state": state, "client secret": CLIENT_SECRET,
+        "access token": issued[0],
+        "refresh token": issued[1],
+        "refreshed access token": refreshed[0],
+        "rotated refresh token": refreshed[1],
+        "code": code,
+        "state": state,
+        "client secret": CLIENT_SECRET,
     }
     assert all(secrets.values())
     leaked = found_in(logged, secrets)
@@ -241,10 +254,20 @@ async def test_stdio_logs_carry_no_token_code_state_or_client_secret(stack_facto
 
 # ---------------------------------------------------------------- §5 case 16: fuzzed browser routes
 
-_TRICKY = st.sampled_from([
-    "\r\nSet-Cookie: authmcp_flow=forged", "\x00", "a\x00b", '"><script>alert(1)</script>', "<img src=x onerror=1>",
-    "\u202e\u2028\ufeff", "%00%0d%0a", "' or 1=1 --", "../../etc/passwd", "&amp;<>&#39;",
-])
+_TRICKY = st.sampled_from(
+    [
+        "\r\nSet-Cookie: authmcp_flow=forged",
+        "\x00",
+        "a\x00b",
+        '"><script>alert(1)</script>',
+        "<img src=x onerror=1>",
+        "\u202e\u2028\ufeff",
+        "%00%0d%0a",
+        "' or 1=1 --",
+        "../../etc/passwd",
+        "&amp;<>&#39;",
+    ]
+)
 
 
 class Long(str):
@@ -271,7 +294,9 @@ KEYS = st.one_of(
 PAIRS = st.lists(st.tuples(KEYS, VALUES), max_size=6)  # duplicated keys come as they come
 _MARKUP = re.compile(r"[<>\"'&]")
 FUZZ = settings(
-    max_examples=60, deadline=None, database=None,
+    max_examples=60,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -337,7 +362,13 @@ class FuzzTarget:
             self.state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
 
     def send(
-        self, method: str, route: str, flow_id: str, pairs: list[tuple[str, str]], *, as_person: bool,
+        self,
+        method: str,
+        route: str,
+        flow_id: str,
+        pairs: list[tuple[str, str]],
+        *,
+        as_person: bool,
         headers: dict[str, str] | None = None,
     ) -> None:
         client = self.person if as_person else self.stranger
