@@ -110,7 +110,9 @@ class ProviderAPI:
     @property
     def http(self) -> httpx2.AsyncClient:
         if self.context.http is None:
-            raise ToolExecutionError(f"No HTTP client is available to reach {self.name}; authmcp passes one on every call.")
+            raise ToolExecutionError(
+                f"No HTTP client is available to reach {self.name}; authmcp passes one on every call."
+            )
         return self.context.http
 
     def auth_headers(self) -> dict[str, str]:
@@ -140,7 +142,7 @@ class ProviderAPI:
     def raise_for_status(
         self, response: httpx2.Response, *, what: str, refusals: Mapping[int, str] | None = None
     ) -> httpx2.Response:
-        """`check`, then the operation's `refusals`, then `raise_for_upstream_status`; the response if it is a success."""
+        """`check`, then the operation's `refusals`, then `raise_for_upstream_status`; the response on success."""
         self.check(response, what=what)
         if refusals and response.status_code in refusals:
             raise UpstreamError(refusals[response.status_code], status_code=response.status_code)
@@ -306,7 +308,8 @@ class ProviderAPI:
 
         async def fetch(offset: str | None, wanted: int) -> Page:
             start, size = int(offset or 0), min(page_size, wanted)
-            body = await self.get_json(path, what=what, params={**(params or {}), offset_param: start, size_param: size})
+            query = {**(params or {}), offset_param: start, size_param: size}
+            body = await self.get_json(path, what=what, params=query)
             items = self._items(body, items_key, what)
             last = is_last(body) if is_last is not None else len(items) < size
             return Page(items, next=None if last or not items else str(start + len(items)))
