@@ -37,7 +37,7 @@ class RequestOptions(TypedDict, total=False):
 
     params: Params | None  # the query; None values are left out
     json: Any  # a JSON body
-    content: bytes  # a raw body (with a Content-Type header)
+    content: bytes | None  # a raw body (with a Content-Type header)
     headers: Mapping[str, str]  # added to the class's headers for this request
     refusals: Mapping[int, str]  # the message for a 4xx status the operation gives a meaning of its own
     follow_redirects: bool  # httpx drops the Authorization header when a redirect leaves the origin
