@@ -27,7 +27,6 @@ __all__ = [
     "iso",
     "login",
     "not_found_hint",
-    "send",
     "send_json",
 ]
 
@@ -104,23 +103,6 @@ async def get_json(
     return await GitHubAPI(context).get_json(path, what=what, params=params)
 
 
-async def send(
-    context: ToolContext,
-    method: str,
-    path: str,
-    body: Mapping[str, Any] | None = None,
-    *,
-    what: str,
-    refusals: Mapping[int, str] | None = None,
-) -> httpx2.Response:
-    """Send `method` to `path` with an optional JSON body; the response after the error mapping.
-
-    `refusals` gives the message for a 4xx status the operation documents with a meaning of its own (a merge
-    answered 405 "not mergeable", a file write answered 409 "conflict")."""
-    json = dict(body) if body is not None else None
-    return await GitHubAPI(context).send(method, path, what=what, json=json, refusals=refusals or {})
-
-
 async def send_json(
     context: ToolContext,
     method: str,
@@ -130,9 +112,12 @@ async def send_json(
     what: str,
     refusals: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """POST, PATCH or PUT a JSON body to `path` and return the JSON object answered."""
-    api = GitHubAPI(context)
-    return api.json_object(await send(context, method, path, body, what=what, refusals=refusals), what=what)
+    """POST, PATCH or PUT a JSON body to `path` and return the JSON object answered.
+
+    `refusals` gives the message for a 4xx status the operation documents with a meaning of its own (a merge
+    answered 405 "not mergeable", a file write answered 409 "conflict")."""
+    json = dict(body) if body is not None else None
+    return await GitHubAPI(context).request(method, path, what=what, json=json, refusals=refusals or {})
 
 
 async def get_paginated(

@@ -17,7 +17,7 @@ from toolkits.github.checks import (
     check_usernames,
     quote_path,
 )
-from toolkits.github.client import get_json, get_paginated, not_found_hint, send, send_json
+from toolkits.github.client import GitHubAPI, get_json, get_paginated, not_found_hint, send_json
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ, PUBLIC_REPO_WRITE
 
 __all__ = [
@@ -199,8 +199,9 @@ async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dic
     Needs the `public_repo` scope; a private repository can be starred only with the `repo` scope.
     """
     owner, repo = repo_args(owner, repo)
-    await send(context, "PUT", f"/user/starred/{owner}/{repo}",
-               what=not_found_hint(context, f"the repository {owner}/{repo}"))
+    await GitHubAPI(context).send(
+        "PUT", f"/user/starred/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
+    )
     return {"repository": f"{owner}/{repo}", "starred": True}
 
 
@@ -209,6 +210,7 @@ async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dic
 async def unstar_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Remove the signed-in user's star from a repository. Needs the `public_repo` scope."""
     owner, repo = repo_args(owner, repo)
-    await send(context, "DELETE", f"/user/starred/{owner}/{repo}",
-               what=not_found_hint(context, f"the repository {owner}/{repo}"))
+    await GitHubAPI(context).send(
+        "DELETE", f"/user/starred/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
+    )
     return {"repository": f"{owner}/{repo}", "starred": False}
