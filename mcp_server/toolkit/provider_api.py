@@ -123,7 +123,7 @@ class ProviderAPI:
     def owns(self, url: str) -> bool:
         """`url` is on the base URL's origin, where the user's token may go."""
         mine, other = urlsplit(self.base_url), urlsplit(url)
-        return (mine.scheme, mine.netloc) == (other.scheme.lower(), other.netloc.lower())
+        return (mine.scheme.lower(), mine.netloc.lower()) == (other.scheme.lower(), other.netloc.lower())
 
     def url(self, path: str) -> str:
         """`path` under the base URL; a full URL as it is, when it is on the base URL's origin."""

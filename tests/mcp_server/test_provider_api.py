@@ -278,3 +278,9 @@ async def test_read_bytes_stops_at_the_bound(service: Service, http: httpx2.Asyn
     assert await api.read_bytes("/file", what="the file", max_bytes=100) == (b"x" * 100, True)
     data, cut = await api.read_bytes("/file", what="the file", max_bytes=10_000)
     assert len(data) == 5000 and not cut
+
+
+async def test_the_origin_is_compared_without_letter_case() -> None:
+    api = Acme(ToolContext(user_id="u1", settings={"api_base_url": "HTTPS://API.Acme.invalid"}))
+    assert api.owns("https://api.acme.invalid/v2/items?page=2")
+    assert not api.owns("https://api.acme.invalid.evil.example/v2/items")
