@@ -284,3 +284,20 @@ async def test_the_origin_is_compared_without_letter_case() -> None:
     api = Acme(ToolContext(user_id="u1", settings={"api_base_url": "HTTPS://API.Acme.invalid"}))
     assert api.owns("https://api.acme.invalid/v2/items?page=2")
     assert not api.owns("https://api.acme.invalid.evil.example/v2/items")
+
+
+def test_the_bundled_toolkits_reach_their_services_only_through_provider_api() -> None:
+    """No toolkit module touches the HTTP client, writes a Bearer header or reads the base URL setting itself."""
+    import ast
+    from pathlib import Path
+
+    import toolkits
+
+    found = []
+    for path in sorted(Path(toolkits.__file__).parent.glob("*/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ("http", "get_setting", "get_auth_token_or_empty"):
+                found.append(f"{path.parent.name}/{path.name}:{node.lineno} .{node.attr}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "Bearer " in node.value:
+                found.append(f"{path.parent.name}/{path.name}:{node.lineno} a Bearer header")
+    assert found == []
