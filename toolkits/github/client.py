@@ -25,6 +25,7 @@ __all__ = [
     "get_json",
     "get_paginated",
     "iso",
+    "listing",
     "login",
     "not_found_hint",
     "send_json",
@@ -139,6 +140,23 @@ async def get_paginated(
         # Bounded: never more pages than needed for `limit` items at 100 a page, plus a few for filtered-out items.
         max_pages=limit // MAX_PER_PAGE + 4,
     )
+
+
+async def listing(
+    context: ToolContext,
+    path: str,
+    params: Mapping[str, Any] | None,
+    *,
+    key: str,
+    shape: Callable[[dict[str, Any]], dict[str, Any]],
+    what: str,
+    limit: int,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
+    """A list tool's answer: up to `limit` items of a list endpoint, each shaped, under `key`, with `count` and
+    `more_available`."""
+    items, more = await get_paginated(context, path, params, what=what, limit=limit, keep=keep)
+    return {key: [shape(item) for item in items], "count": len(items), "more_available": more}
 
 
 # --- shaping -----------------------------------------------------------------------------------------------
