@@ -22,9 +22,13 @@ from mcp_server.errors import (
 )
 from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
 from mcp_server.toolkit.plain_text import html_to_text
+from mcp_server.toolkit.provider_api import Page, ProviderAPI, RequestOptions, collect_pages
 from mcp_server.toolkit.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
+    "Page",
+    "ProviderAPI",
+    "RequestOptions",
     "RetryableToolError",
     "ToolAuthorization",
     "ToolContext",
@@ -33,6 +37,7 @@ __all__ = [
     "UpstreamError",
     "UpstreamRateLimitError",
     "UpstreamServerError",
+    "collect_pages",
     "date_time",
     "email_address",
     "email_addresses",

@@ -1,4 +1,5 @@
-"""HTTP helpers for the GitHub REST API: authorized requests, `Link` pagination, error mapping and time shaping.
+"""The GitHub REST API on the toolkit HTTP layer (its headers, rate-limit answers, `Link` pagination), and time
+shaping.
 
 Reference: https://docs.github.com/en/rest (API version 2022-11-28). Pagination:
 https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api (follow `Link: <...>; rel="next"`).
@@ -7,28 +8,26 @@ https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from mcp_server import (
-    ToolContext,
-    ToolExecutionError,
-    UpstreamError,
-    UpstreamRateLimitError,
-    raise_for_upstream_status,
-)
+from mcp_server import ProviderAPI, ToolContext, UpstreamRateLimitError
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
     "MAX_PER_PAGE",
+    "GitHubAPI",
     "get_any",
     "get_json",
     "get_paginated",
     "iso",
+    "listing",
     "login",
     "not_found_hint",
-    "send",
     "send_json",
 ]
 
@@ -38,22 +37,41 @@ API_VERSION = "2022-11-28"
 MAX_PER_PAGE = 100
 
 
-def _base_url(context: ToolContext) -> str:
-    return (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/")
+class GitHubAPI(ProviderAPI):
+    """The GitHub REST API for one tool call, at the pinned API version."""
 
-
-def _headers(context: ToolContext) -> dict[str, str]:
-    return {
+    name = "GitHub"
+    default_base_url = DEFAULT_API_BASE_URL
+    headers: ClassVar[Mapping[str, str]] = {
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": API_VERSION,
-        "Authorization": f"Bearer {context.get_auth_token_or_empty()}",
     }
 
+    def check(self, response: httpx2.Response, *, what: str) -> None:
+        """GitHub's rate-limit answers, which the common mapping cannot tell apart.
 
-def _http(context: ToolContext) -> Any:
-    if context.http is None:
-        raise ToolExecutionError("No HTTP client is available to reach GitHub.")
-    return context.http
+        GitHub answers an exceeded rate limit with 403 *or* 429: `x-ratelimit-remaining: 0` and the reset time
+        in `x-ratelimit-reset` (UTC epoch seconds) for the primary limit, `retry-after` (seconds) for a
+        secondary one
+        (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#rate-limit-errors). The
+        common mapping would call such a 403 a refusal of access, and a 429 without `Retry-After` a wait of
+        unknown length.
+        """
+        status = response.status_code
+        if status not in (403, 429):
+            return
+        headers = response.headers
+        retry_after = headers.get("retry-after", "").strip()
+        wait: float | None = float(retry_after) if retry_after.isdigit() else None
+        exhausted = headers.get("x-ratelimit-remaining", "").strip() == "0"
+        reset = headers.get("x-ratelimit-reset", "").strip()
+        if wait is None and exhausted and reset.isdigit():
+            wait = max(0.0, float(reset) - time.time())
+        if (status == 403 and (wait is not None or exhausted)) or (status == 429 and wait is not None):
+            when = f" Retry in {wait:.0f} s." if wait is not None else " Retry in a little while."
+            raise UpstreamRateLimitError(
+                f"GitHub is rate limiting {what} (HTTP {status}).{when}", retry_after=wait, status_code=status
+            )
 
 
 # --- errors ------------------------------------------------------------------------------------------------
@@ -70,77 +88,20 @@ def not_found_hint(context: ToolContext, thing: str) -> str:
     )
 
 
-# --- requests ----------------------------------------------------------------------------------------------
-
-
-def _raise_for_status(response: Any, *, what: str, refusals: Mapping[int, str] | None = None) -> None:
-    """raise_for_upstream_status, after recognising GitHub's rate-limit answers that it cannot tell apart.
-
-    `refusals` gives the message for a 4xx status the operation documents with a meaning of its own (a merge
-    answered 405 "not mergeable", a file write answered 409 "conflict").
-
-    GitHub answers an exceeded rate limit with 403 *or* 429: `x-ratelimit-remaining: 0` and the reset time in
-    `x-ratelimit-reset` (UTC epoch seconds) for the primary limit, `retry-after` (seconds) for a secondary one
-    (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#rate-limit-errors).
-    raise_for_upstream_status would call such a 403 a refusal of access, and a 429 without `Retry-After` a
-    wait of unknown length.
-    """
-    status = response.status_code
-    if status in (403, 429):
-        headers = response.headers
-        retry_after = headers.get("retry-after", "").strip()
-        wait: float | None = float(retry_after) if retry_after.isdigit() else None
-        exhausted = headers.get("x-ratelimit-remaining", "").strip() == "0"
-        reset = headers.get("x-ratelimit-reset", "").strip()
-        if wait is None and exhausted and reset.isdigit():
-            wait = max(0.0, float(reset) - time.time())
-        if (status == 403 and (wait is not None or exhausted)) or (status == 429 and wait is not None):
-            when = f" Retry in {wait:.0f} s." if wait is not None else " Retry in a little while."
-            raise UpstreamRateLimitError(
-                f"GitHub is rate limiting {what} (HTTP {status}).{when}", retry_after=wait, status_code=status
-            )
-    if refusals and status in refusals:
-        raise UpstreamError(refusals[status], status_code=status)
-    raise_for_upstream_status(response, what=what)
-
-
-def _object(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ToolExecutionError(f"GitHub answered {what} with an unexpected response.")
-    return body
+# --- requests (GitHub's calling convention over GitHubAPI) ---------------------------------------------------
 
 
 async def get_any(context: ToolContext, path: str, params: Mapping[str, Any] | None = None, *, what: str) -> Any:
     """GET `path` (relative to the API base URL) and return its JSON, whatever its type; errors mapped."""
-    url = f"{_base_url(context)}{path}"
-    response = await _http(context).get(url, params=dict(params or {}), headers=_headers(context))
-    _raise_for_status(response, what=what)
-    return response.json()
+    api = GitHubAPI(context)
+    return api.json_value(await api.send("GET", path, what=what, params=params), what=what)
 
 
 async def get_json(
     context: ToolContext, path: str, params: Mapping[str, Any] | None = None, *, what: str
 ) -> dict[str, Any]:
-    """GET `path` and return its JSON object; errors via _raise_for_status."""
-    return _object(await get_any(context, path, params, what=what), what)
-
-
-async def send(
-    context: ToolContext,
-    method: str,
-    path: str,
-    body: Mapping[str, Any] | None = None,
-    *,
-    what: str,
-    refusals: Mapping[int, str] | None = None,
-) -> Any:
-    """Send `method` to `path` with an optional JSON body; return the response after the error mapping."""
-    response = await _http(context).request(
-        method, f"{_base_url(context)}{path}", json=dict(body) if body is not None else None,
-        headers=_headers(context),
-    )
-    _raise_for_status(response, what=what, refusals=refusals)
-    return response
+    """GET `path` and return its JSON object."""
+    return await GitHubAPI(context).get_json(path, what=what, params=params)
 
 
 async def send_json(
@@ -152,9 +113,12 @@ async def send_json(
     what: str,
     refusals: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """POST, PATCH or PUT a JSON body to `path` and return the JSON object answered; errors via _raise_for_status."""
-    response = await send(context, method, path, body, what=what, refusals=refusals)
-    return _object(response.json(), what)
+    """POST, PATCH or PUT a JSON body to `path` and return the JSON object answered.
+
+    `refusals` gives the message for a 4xx status the operation documents with a meaning of its own (a merge
+    answered 405 "not mergeable", a file write answered 409 "conflict")."""
+    json = dict(body) if body is not None else None
+    return await GitHubAPI(context).request(method, path, what=what, json=json, refusals=refusals or {})
 
 
 async def get_paginated(
@@ -164,41 +128,35 @@ async def get_paginated(
     *,
     what: str,
     limit: int,
-    keep: Any = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """GET a list endpoint and follow `Link: <...>; rel="next"` until `limit` kept items or the last page.
 
-    `keep(item)` filters items (e.g. issues without pull requests). Only next links on the configured API base
-    URL are followed, so the user's token is never sent elsewhere. Returns (items, more_available).
+    `keep(item)` filters items (e.g. issues without pull requests). Returns (items, more_available).
     """
-    client = _http(context)
-    base = _base_url(context)
-    url: str | None = f"{base}{path}"
-    query: dict[str, Any] | None = {**dict(params or {}), "per_page": min(MAX_PER_PAGE, max(limit, 1))}
-    items: list[dict[str, Any]] = []
-    # Bounded: never more pages than needed for `limit` items at 100 a page, plus a few for filtered-out items.
-    for _ in range(limit // MAX_PER_PAGE + 4):
-        assert url is not None
-        response = await client.get(url, params=query, headers=_headers(context))
-        _raise_for_status(response, what=what)
-        page = response.json()
-        if not isinstance(page, list):
-            raise ToolExecutionError(f"GitHub answered {what} with an unexpected response.")
-        for item in page:
-            if keep is not None and not keep(item):
-                continue
-            if len(items) == limit:
-                return items, True
-            items.append(item)
-        next_url = response.links.get("next", {}).get("url")
-        if not next_url:
-            return items, False
-        if not next_url.startswith(base + "/"):
-            return items, True  # more exists, but not on the API the token belongs to: not followed
-        if len(items) == limit:
-            return items, True
-        url, query = next_url, None  # the next link carries every query parameter
-    return items, True
+    first_page = {**dict(params or {}), "per_page": min(MAX_PER_PAGE, max(limit, 1))}
+    return await GitHubAPI(context).paginate_links(
+        path, what=what, limit=limit, keep=keep, params=first_page,
+        # Bounded: never more pages than needed for `limit` items at 100 a page, plus a few for filtered-out items.
+        max_pages=limit // MAX_PER_PAGE + 4,
+    )
+
+
+async def listing(
+    context: ToolContext,
+    path: str,
+    params: Mapping[str, Any] | None,
+    *,
+    key: str,
+    shape: Callable[[dict[str, Any]], dict[str, Any]],
+    what: str,
+    limit: int,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
+    """A list tool's answer: up to `limit` items of a list endpoint, each shaped, under `key`, with `count` and
+    `more_available`."""
+    items, more = await get_paginated(context, path, params, what=what, limit=limit, keep=keep)
+    return {key: [shape(item) for item in items], "count": len(items), "more_available": more}
 
 
 # --- shaping -----------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError, tool
 from toolkits.github.checks import check_branch, check_path, check_sha, check_text, quote_path
-from toolkits.github.client import get_any, not_found_hint, send
+from toolkits.github.client import GitHubAPI, get_any, not_found_hint
 from toolkits.github.repositories import Owner, Repo, repo_args
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
@@ -134,8 +134,8 @@ async def create_or_update_file(
            if sha is not None else
            "the file already exists; pass its current sha from GitHub_GetFileContents to replace it.")
     )
-    response = await send(
-        context, "PUT", f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}", payload,
+    response = await GitHubAPI(context).send(
+        "PUT", f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}", json=payload,
         what=not_found_hint(context, f"the repository {owner}/{repo}" + (f" or its branch {branch!r}" if branch else "")),
         refusals={409: stale.format(status=409), 422: stale.format(status=422)},
     )

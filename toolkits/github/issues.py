@@ -15,7 +15,7 @@ from toolkits.github.checks import (
     check_text,
     check_usernames,
 )
-from toolkits.github.client import get_json, get_paginated, not_found_hint, send_json
+from toolkits.github.client import get_json, listing, not_found_hint, send_json
 from toolkits.github.repositories import Owner, Repo, repo_args
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
@@ -62,13 +62,12 @@ async def list_issues(
     params: dict[str, Any] = {"state": state}
     if wanted:
         params["labels"] = ",".join(wanted)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/issues", params,
         what=not_found_hint(context, f"the issues of {owner}/{repo}"), limit=limit,
+        key="issues", shape=lambda item: shapes.issue(item, body_chars=LIST_BODY_CHARS),
         keep=lambda item: isinstance(item, dict) and "pull_request" not in item,
     )
-    issues = [shapes.issue(item, body_chars=LIST_BODY_CHARS) for item in items]
-    return {"issues": issues, "count": len(issues), "more_available": more}
 
 
 @tool(requires_auth=PUBLIC_READ, title="Get an issue", read_only=True, idempotent=True, open_world=True)
@@ -218,9 +217,8 @@ async def list_issue_comments(
     owner, repo = repo_args(owner, repo)
     number = check_number(issue_number, "issue_number")
     check_limit(limit, maximum=300)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/issues/{number}/comments", None,
         what=not_found_hint(context, f"the comments of issue #{number} of {owner}/{repo}"), limit=limit,
+        key="comments", shape=lambda item: shapes.comment(item, body_chars=MAX_BODY_CHARS),
     )
-    comments = [shapes.comment(item, body_chars=MAX_BODY_CHARS) for item in items]
-    return {"comments": comments, "count": len(comments), "more_available": more}

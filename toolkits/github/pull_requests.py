@@ -18,7 +18,7 @@ from toolkits.github.checks import (
     check_text,
     check_usernames,
 )
-from toolkits.github.client import get_json, get_paginated, login, not_found_hint, send_json
+from toolkits.github.client import get_json, get_paginated, listing, login, not_found_hint, send_json
 from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS
 from toolkits.github.repositories import Owner, Repo, default_branch, repo_args
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
@@ -57,12 +57,11 @@ async def list_pull_requests(
     owner, repo = repo_args(owner, repo)
     check_choice(state, "state", ("open", "closed", "all"))
     check_limit(limit, maximum=100)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/pulls", {"state": state},
         what=not_found_hint(context, f"the pull requests of {owner}/{repo}"), limit=limit,
+        key="pull_requests", shape=lambda item: shapes.pull_request(item, body_chars=LIST_BODY_CHARS),
     )
-    pulls = [shapes.pull_request(item, body_chars=LIST_BODY_CHARS) for item in items]
-    return {"pull_requests": pulls, "count": len(pulls), "more_available": more}
 
 
 @tool(requires_auth=PUBLIC_READ, title="Get a pull request with its changed files", read_only=True,

@@ -17,7 +17,7 @@ from toolkits.github.checks import (
     check_usernames,
     quote_path,
 )
-from toolkits.github.client import get_json, get_paginated, not_found_hint, send, send_json
+from toolkits.github.client import GitHubAPI, get_json, listing, not_found_hint, send_json
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ, PUBLIC_REPO_WRITE
 
 __all__ = [
@@ -72,12 +72,11 @@ async def list_repositories(
     check_choice(sort, "sort", ("created", "updated", "pushed", "full_name"))
     check_limit(limit, maximum=300)
     direction = "asc" if sort == "full_name" else "desc"
-    items, more = await get_paginated(
+    return await listing(
         context, "/user/repos", {"visibility": visibility, "sort": sort, "direction": direction},
         what="the user's repositories", limit=limit,
+        key="repositories", shape=shapes.repository,
     )
-    repositories = [shapes.repository(item) for item in items]
-    return {"repositories": repositories, "count": len(repositories), "more_available": more}
 
 
 @tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", read_only=True, idempotent=True,
@@ -111,12 +110,11 @@ async def list_branches(
     """
     owner, repo = repo_args(owner, repo)
     check_limit(limit, maximum=300)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/branches", None,
         what=not_found_hint(context, f"the branches of {owner}/{repo}"), limit=limit,
+        key="branches", shape=shapes.branch,
     )
-    branches = [shapes.branch(item) for item in items]
-    return {"branches": branches, "count": len(branches), "more_available": more}
 
 
 @tool(requires_auth=PRIVATE_REPOS, title="Create a branch", read_only=False, destructive=False,
@@ -183,12 +181,11 @@ async def list_commits(
         if value is not None:
             params[name] = check_time(value, name)
     check_limit(limit, maximum=100)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/commits", params,
         what=not_found_hint(context, f"the commits of {owner}/{repo}"), limit=limit,
+        key="commits", shape=shapes.commit,
     )
-    commits = [shapes.commit(item) for item in items]
-    return {"commits": commits, "count": len(commits), "more_available": more}
 
 
 @tool(requires_auth=PUBLIC_REPO_WRITE, title="Star a repository", read_only=False, destructive=False,
@@ -199,8 +196,9 @@ async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dic
     Needs the `public_repo` scope; a private repository can be starred only with the `repo` scope.
     """
     owner, repo = repo_args(owner, repo)
-    await send(context, "PUT", f"/user/starred/{owner}/{repo}",
-               what=not_found_hint(context, f"the repository {owner}/{repo}"))
+    await GitHubAPI(context).send(
+        "PUT", f"/user/starred/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
+    )
     return {"repository": f"{owner}/{repo}", "starred": True}
 
 
@@ -209,6 +207,7 @@ async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dic
 async def unstar_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Remove the signed-in user's star from a repository. Needs the `public_repo` scope."""
     owner, repo = repo_args(owner, repo)
-    await send(context, "DELETE", f"/user/starred/{owner}/{repo}",
-               what=not_found_hint(context, f"the repository {owner}/{repo}"))
+    await GitHubAPI(context).send(
+        "DELETE", f"/user/starred/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
+    )
     return {"repository": f"{owner}/{repo}", "starred": False}

@@ -15,7 +15,7 @@ from toolkits.github.checks import (
     check_sha,
     check_text,
 )
-from toolkits.github.client import get_json, get_paginated, not_found_hint, send_json
+from toolkits.github.client import get_json, listing, not_found_hint, send_json
 from toolkits.github.issues import MAX_BODY_CHARS
 from toolkits.github.pull_requests import PullNumber
 from toolkits.github.repositories import Owner, Repo, repo_args
@@ -44,12 +44,11 @@ async def list_reviews(
     owner, repo = repo_args(owner, repo)
     number = check_number(pull_number, "pull_number")
     check_limit(limit, maximum=100)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/pulls/{number}/reviews", None,
         what=not_found_hint(context, f"the reviews of pull request #{number} of {owner}/{repo}"), limit=limit,
+        key="reviews", shape=shapes.review,
     )
-    reviews = [shapes.review(item) for item in items]
-    return {"reviews": reviews, "count": len(reviews), "more_available": more}
 
 
 def _line(value: Any, name: str) -> int:
@@ -155,13 +154,12 @@ async def list_review_comments(
     owner, repo = repo_args(owner, repo)
     number = check_number(pull_number, "pull_number")
     check_limit(limit, maximum=300)
-    items, more = await get_paginated(
+    return await listing(
         context, f"/repos/{owner}/{repo}/pulls/{number}/comments", None,
         what=not_found_hint(context, f"the review comments of pull request #{number} of {owner}/{repo}"),
         limit=limit,
+        key="comments", shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
     )
-    comments = [shapes.review_comment(item, body_chars=MAX_BODY_CHARS) for item in items]
-    return {"comments": comments, "count": len(comments), "more_available": more}
 
 
 @tool(requires_auth=PRIVATE_REPOS, title="Comment on a line of a pull request", read_only=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp_server import ToolContext, tool
@@ -42,22 +43,13 @@ async def search_code(
     text = check_text(query, "query", maximum=MAX_QUERY_CHARS, example="addClass repo:jquery/jquery").strip()
     check_limit(limit, maximum=MAX_PER_PAGE)
     data = await get_json(context, "/search/code", {"q": text, "per_page": limit}, what="the code search")
-    items = [
-        {
-            "repository": (item.get("repository") or {}).get("full_name"),
-            "path": item.get("path"),
-            "name": item.get("name"),
-            "sha": item.get("sha"),
-            "html_url": item.get("html_url"),
-        }
-        for item in data.get("items") or []
-        if isinstance(item, dict)
-    ]
-    return {
-        "total_count": data.get("total_count"),
-        "incomplete_results": data.get("incomplete_results"),
-        "items": items,
-    }
+    return _results(data, lambda item: {
+        "repository": (item.get("repository") or {}).get("full_name"),
+        "path": item.get("path"),
+        "name": item.get("name"),
+        "sha": item.get("sha"),
+        "html_url": item.get("html_url"),
+    })
 
 
 def _repository_name(repository_url: Any) -> str | None:
@@ -103,13 +95,15 @@ async def search_issues(
     if sort != "best_match":
         params.update(sort=sort, order="desc")
     data = await get_json(context, "/search/issues", params, what="the issue search")
-    items = [
-        {"repository": _repository_name(item.get("repository_url")), **shapes.issue(item, body_chars=LIST_BODY_CHARS)}
-        for item in data.get("items") or []
-        if isinstance(item, dict)
-    ]
+    return _results(data, lambda item: {
+        "repository": _repository_name(item.get("repository_url")), **shapes.issue(item, body_chars=LIST_BODY_CHARS)
+    })
+
+
+def _results(data: dict[str, Any], shape: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """A search answer: GitHub's counts and each item shaped."""
     return {
         "total_count": data.get("total_count"),
         "incomplete_results": data.get("incomplete_results"),
-        "items": items,
+        "items": [shape(item) for item in data.get("items") or [] if isinstance(item, dict)],
     }

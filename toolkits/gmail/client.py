@@ -1,4 +1,5 @@
-"""HTTP helpers for the Gmail API v1 and the conversions between Gmail's message format and what a model reads.
+"""The Gmail API v1 on the toolkit HTTP layer, and the conversions between Gmail's message format and what a
+model reads.
 
 Reference: https://developers.google.com/gmail/api/reference/rest
 """
@@ -9,19 +10,21 @@ import base64
 import binascii
 import email.utils
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, ClassVar
 
 from mcp_server import (
+    Page,
+    ProviderAPI,
     ToolContext,
     ToolExecutionError,
+    collect_pages,
     email_address,
     email_addresses,
     html_to_text,
-    raise_for_upstream_status,
 )
 
 API_BASE_URL = "https://gmail.googleapis.com"
@@ -39,35 +42,13 @@ MAX_EMAILS = 50
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-def _url(context: ToolContext, path: str) -> str:
-    base = (context.get_setting("api_base_url", API_BASE_URL) or API_BASE_URL).rstrip("/")
-    return f"{base}{USER_PATH}{path}"
+class GmailAPI(ProviderAPI):
+    """The Gmail API v1 for one tool call, on the user's own mailbox (`USER_PATH`)."""
 
-
-async def request(
-    context: ToolContext,
-    method: str,
-    path: str,
-    *,
-    what: str,
-    params: dict[str, Any] | list[tuple[str, Any]] | None = None,
-    json: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Call `USER_PATH + path` with the user's token; the JSON answer, or the matching authmcp error."""
-    if context.http is None:
-        raise ToolExecutionError("The tool was called without an HTTP client; authmcp passes one on every call.")
-    response = await context.http.request(
-        method,
-        _url(context, path),
-        params=params,
-        json=json,
-        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Accept": "application/json"},
-    )
-    raise_for_upstream_status(response, what=what)
-    if not response.content:
-        return {}
-    data = response.json()
-    return data if isinstance(data, dict) else {}
+    name = "Gmail"
+    default_base_url = API_BASE_URL
+    path_prefix = USER_PATH
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
 
 
 async def list_refs(
@@ -80,26 +61,22 @@ async def list_refs(
 ) -> list[dict[str, Any]]:
     """Up to `limit` entries of `collection` ("messages", "threads" or "drafts") from its list method, each
     with an `id`, following `nextPageToken` (at most MAX_PAGES pages)."""
-    refs: list[dict[str, Any]] = []
-    page_token: str | None = None
-    for _ in range(MAX_PAGES):
-        params: dict[str, Any] = {"maxResults": min(limit - len(refs), MAX_PAGE_SIZE)}
-        if query:
-            params["q"] = query
-        if page_token:
-            params["pageToken"] = page_token
-        page = await request(context, "GET", f"/{collection}", what=what, params=params)
-        refs.extend(m for m in page.get(collection, []) if isinstance(m, dict) and m.get("id"))
-        page_token = page.get("nextPageToken")
-        if len(refs) >= limit or not page_token:
-            break
-    return refs[:limit]
+    api = GmailAPI(context)
+
+    async def fetch(page_token: str | None, wanted: int) -> Page:
+        # In Gmail's documented order: maxResults, q, pageToken.
+        params = {"maxResults": min(wanted, MAX_PAGE_SIZE), "q": query or None, "pageToken": page_token}
+        page = await api.get_json(f"/{collection}", what=what, params=params)
+        return Page([m for m in page.get(collection, []) if isinstance(m, dict)], next=page.get("nextPageToken"))
+
+    refs, _ = await collect_pages(fetch, limit=limit, max_pages=MAX_PAGES, keep=lambda ref: bool(ref.get("id")))
+    return refs
 
 
 async def get_message(context: ToolContext, message_id: str) -> dict[str, Any]:
     """The full message resource."""
-    return await request(
-        context, "GET", f"/messages/{message_id}", what=f"the message {message_id}", params={"format": "full"}
+    return await GmailAPI(context).get_json(
+        f"/messages/{message_id}", what=f"the message {message_id}", params={"format": "full"}
     )
 
 

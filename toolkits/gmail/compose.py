@@ -53,8 +53,8 @@ def _me(context: ToolContext) -> str:
 
 async def reply(context: ToolContext, email_id: str, body: str, *, reply_all: bool) -> Outgoing:
     """A reply to `email_id`: to its sender (or Reply-To), with everyone else but the user copied on reply_all."""
-    original = await client.request(
-        context, "GET", f"/messages/{email_id}", what=f"the message {email_id}",
+    original = await client.GmailAPI(context).request(
+        "GET", f"/messages/{email_id}", what=f"the message {email_id}",
         params=[("format", "metadata")] + [("metadataHeaders", h) for h in REPLY_HEADERS],
     )
     headers = client.headers_of(original.get("payload") or {})
@@ -97,8 +97,8 @@ async def forward(
         )
     attachments = []
     for item in files:
-        part = await client.request(
-            context, "GET", f"/messages/{email_id}/attachments/{item['attachment_id']}",
+        part = await client.GmailAPI(context).request(
+            "GET", f"/messages/{email_id}/attachments/{item['attachment_id']}",
             what=f"an attachment of the message {email_id}",
         )
         data = client.decode_base64url(str(part.get("data", "")))

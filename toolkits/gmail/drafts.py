@@ -46,8 +46,8 @@ async def list_drafts(
     drafts = []
     for ref in refs:
         draft_id = str(ref["id"])
-        draft = await client.request(
-            context, "GET", f"/drafts/{draft_id}", what=f"the draft {draft_id}", params={"format": "full"}
+        draft = await client.GmailAPI(context).request(
+            "GET", f"/drafts/{draft_id}", what=f"the draft {draft_id}", params={"format": "full"}
         )
         drafts.append(_shape_draft(draft))
     return {"drafts": drafts, "count": len(drafts)}
@@ -75,15 +75,15 @@ async def update_draft_email(
     new = client.NewEmail.checked(recipient=recipient, subject=subject, body=body, cc=cc, bcc=bcc)
     what = f"the draft {draft_id}"
     # drafts.get takes no metadataHeaders (unlike messages.get): format=metadata gives every header.
-    current = await client.request(context, "GET", f"/drafts/{draft_id}", what=what, params={"format": "metadata"})
+    current = await client.GmailAPI(context).get_json(f"/drafts/{draft_id}", what=what, params={"format": "metadata"})
     old = current.get("message") or {}
     headers = client.headers_of(old.get("payload") or {})
     raw = new.raw(in_reply_to=headers.get("in-reply-to") or None, references=headers.get("references") or None)
     message: dict[str, Any] = {"raw": raw}
     if old.get("threadId"):
         message["threadId"] = old["threadId"]
-    draft = await client.request(
-        context, "PUT", f"/drafts/{draft_id}", what=what, json={"id": draft_id, "message": message}
+    draft = await client.GmailAPI(context).request(
+        "PUT", f"/drafts/{draft_id}", what=what, json={"id": draft_id, "message": message}
     )
     saved = draft.get("message") or {}
     return {"draft_id": draft.get("id", draft_id), "message_id": saved.get("id"), "thread_id": saved.get("threadId")}
@@ -102,7 +102,7 @@ async def delete_draft_email(
     Returns {"draft_id", "deleted": true}.
     """
     draft_id = client.check_id(draft_id, "draft_id", "WriteDraftEmail or ListDrafts")
-    await client.request(context, "DELETE", f"/drafts/{draft_id}", what=f"the draft {draft_id}")
+    await client.GmailAPI(context).request("DELETE", f"/drafts/{draft_id}", what=f"the draft {draft_id}")
     return {"draft_id": draft_id, "deleted": True}
 
 
@@ -127,8 +127,8 @@ async def write_draft_reply_email(
     if not isinstance(body, str) or not body.strip():
         raise ToolExecutionError("The reply body is empty; give the text of the reply.")
     outgoing = await compose.reply(context, email_id, body, reply_all=reply_all)
-    draft = await client.request(
-        context, "POST", "/drafts", what=f"the draft reply to {email_id}", json={"message": outgoing.payload}
+    draft = await client.GmailAPI(context).request(
+        "POST", "/drafts", what=f"the draft reply to {email_id}", json={"message": outgoing.payload}
     )
     message = draft.get("message") or {}
     return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId"),

@@ -23,7 +23,7 @@ def _names(values: list[str] | None, argument: str) -> list[str]:
 
 async def _label_ids(context: ToolContext, names: list[str]) -> list[str]:
     """Each label name (any letter case) or id turned into its id, from users.labels.list."""
-    data = await client.request(context, "GET", "/labels", what="the user's labels")
+    data = await client.GmailAPI(context).request("GET", "/labels", what="the user's labels")
     known: dict[str, str] = {}
     for label in data.get("labels") or []:
         if isinstance(label, dict) and label.get("id"):
@@ -44,8 +44,8 @@ async def _modify(context: ToolContext, email_id: str, add: list[str], remove: l
         body["addLabelIds"] = add
     if remove:
         body["removeLabelIds"] = remove
-    message = await client.request(
-        context, "POST", f"/messages/{email_id}/modify", what=f"the message {email_id}", json=body
+    message = await client.GmailAPI(context).request(
+        "POST", f"/messages/{email_id}/modify", what=f"the message {email_id}", json=body
     )
     return {"id": message.get("id", email_id), "thread_id": message.get("threadId"),
             "label_ids": list(message.get("labelIds") or [])}
@@ -117,8 +117,8 @@ async def create_label(
         raise ToolExecutionError("name is empty; give the label a name, e.g. 'Receipts'.")
     if len(title) > MAX_LABEL_NAME:
         raise ToolExecutionError(f"name is {len(title)} characters long; keep it to {MAX_LABEL_NAME} at most.")
-    label = await client.request(
-        context, "POST", "/labels", what=f"creating the label {title!r}",
+    label = await client.GmailAPI(context).request(
+        "POST", "/labels", what=f"creating the label {title!r}",
         json={"name": title, "labelListVisibility": "labelShow", "messageListVisibility": "show"},
     )
     return {"id": label.get("id"), "name": label.get("name", title), "type": label.get("type")}

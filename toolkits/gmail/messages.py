@@ -53,8 +53,8 @@ async def list_threads(
     threads = []
     for ref in refs:
         thread_id = str(ref["id"])
-        thread = await client.request(
-            context, "GET", f"/threads/{thread_id}", what=f"the thread {thread_id}",
+        thread = await client.GmailAPI(context).request(
+            "GET", f"/threads/{thread_id}", what=f"the thread {thread_id}",
             params=[("format", "metadata")] + [("metadataHeaders", h) for h in THREAD_HEADERS],
         )
         messages = [m for m in thread.get("messages") or [] if isinstance(m, dict)]
@@ -113,7 +113,7 @@ async def forward_email(
     if not isinstance(note, str):
         raise ToolExecutionError("note must be text; give an empty string for no note.")
     outgoing, names = await compose.forward(context, email_id, to, note, include_attachments=include_attachments)
-    sent = await client.request(
-        context, "POST", "/messages/send", what=f"forwarding the message {email_id}", json=outgoing.payload
+    sent = await client.GmailAPI(context).request(
+        "POST", "/messages/send", what=f"forwarding the message {email_id}", json=outgoing.payload
     )
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "to": to, "attachments": names}

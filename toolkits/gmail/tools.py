@@ -118,8 +118,8 @@ async def get_thread(
     body and label_ids.
     """
     thread_id = client.check_id(thread_id, "thread_id", "ListEmails or SearchEmails")
-    thread = await client.request(
-        context, "GET", f"/threads/{thread_id}", what=f"the thread {thread_id}", params={"format": "full"}
+    thread = await client.GmailAPI(context).request(
+        "GET", f"/threads/{thread_id}", what=f"the thread {thread_id}", params={"format": "full"}
     )
     messages = [client.shape_message(m) for m in thread.get("messages") or [] if isinstance(m, dict)]
     return {"thread_id": thread.get("id", thread_id), "message_count": len(messages), "messages": messages}
@@ -143,7 +143,7 @@ async def send_email(
     email. Returns the sent message's `id`, `thread_id` and `label_ids`.
     """
     raw = client.NewEmail.checked(recipient=recipient, subject=subject, body=body, cc=cc, bcc=bcc).raw()
-    sent = await client.request(context, "POST", "/messages/send", what="sending the email", json={"raw": raw})
+    sent = await client.GmailAPI(context).request("POST", "/messages/send", what="sending the email", json={"raw": raw})
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
 
@@ -165,7 +165,9 @@ async def write_draft_email(
     Returns `draft_id` (for SendDraftEmail), and the draft message's `message_id` and `thread_id`.
     """
     raw = client.NewEmail.checked(recipient=recipient, subject=subject, body=body, cc=cc, bcc=bcc).raw()
-    draft = await client.request(context, "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}})
+    draft = await client.GmailAPI(context).request(
+        "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}}
+    )
     message = draft.get("message") or {}
     return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}
 
@@ -184,8 +186,8 @@ async def send_draft_email(
     `label_ids`.
     """
     draft_id = client.check_id(draft_id, "draft_id", "WriteDraftEmail")
-    sent = await client.request(
-        context, "POST", "/drafts/send", what=f"the draft {draft_id}", json={"id": draft_id}
+    sent = await client.GmailAPI(context).request(
+        "POST", "/drafts/send", what=f"the draft {draft_id}", json={"id": draft_id}
     )
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
@@ -212,8 +214,8 @@ async def reply_to_email(
     if not body or not body.strip():
         raise ToolExecutionError("The reply body is empty; give the text of the reply.")
     outgoing = await compose.reply(context, email_id, body, reply_all=reply_all)
-    sent = await client.request(
-        context, "POST", "/messages/send", what=f"the reply to {email_id}", json=outgoing.payload
+    sent = await client.GmailAPI(context).request(
+        "POST", "/messages/send", what=f"the reply to {email_id}", json=outgoing.payload
     )
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "to": outgoing.to, "cc": outgoing.cc}
 
@@ -232,7 +234,9 @@ async def trash_email(
     Returns the email's `id`, `thread_id`, `label_ids` (now including TRASH) and `trashed`.
     """
     email_id = client.check_id(email_id, "email_id", "ListEmails or SearchEmails")
-    message = await client.request(context, "POST", f"/messages/{email_id}/trash", what=f"the message {email_id}")
+    message = await client.GmailAPI(context).request(
+        "POST", f"/messages/{email_id}/trash", what=f"the message {email_id}"
+    )
     labels = list(message.get("labelIds") or [])
     return {"id": message.get("id", email_id), "thread_id": message.get("threadId"), "label_ids": labels,
             "trashed": "TRASH" in labels}
@@ -248,7 +252,7 @@ async def list_labels(context: ToolContext) -> dict[str, Any]:
     Use it to find a label name for SearchEmails. Returns `labels`, each with `id`, `name` and `type`
     ("system" or "user").
     """
-    data = await client.request(context, "GET", "/labels", what="the user's labels")
+    data = await client.GmailAPI(context).request("GET", "/labels", what="the user's labels")
     labels = [
         {"id": label.get("id"), "name": label.get("name"), "type": label.get("type")}
         for label in data.get("labels") or []

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
-from .client import check_order, parse_datetime, request_json
+from .client import CalendarAPI, check_order, parse_datetime
 from .scopes import SCOPE_FREEBUSY
 
 __all__ = ["find_free_slots"]
@@ -97,8 +97,8 @@ async def find_free_slots(
     if len(others) > _MAX_ATTENDEES:
         raise ToolExecutionError(f"attendee_emails lists {len(others)} people; give at most {_MAX_ATTENDEES}.")
     what = "free/busy information for the primary calendar" + (" and the attendees" if others else "")
-    answer = await request_json(
-        context, "POST", "/freeBusy", what=what,
+    answer = await CalendarAPI(context).request(
+        "POST", "/freeBusy", what=what,
         json={
             "timeMin": window_start.isoformat(),
             "timeMax": window_end.isoformat(),

@@ -1,4 +1,4 @@
-"""HTTP helpers for the Google Calendar API v3: authorized requests, pagination, input checks and the shaping
+"""The Google Calendar API v3 on the toolkit HTTP layer (with its page tokens), input checks and the shaping
 of calendars and events for a model to read.
 
 Reference: https://developers.google.com/workspace/calendar/api/v3/reference (calendarList.list, events.list,
@@ -14,18 +14,17 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+from mcp_server import ProviderAPI, ToolExecutionError
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
+    "CalendarAPI",
     "check_calendar_id",
     "check_event_id",
     "check_order",
-    "collect_pages",
     "parse_datetime",
     "path_segment",
     "plain_text",
-    "request_json",
     "send_updates",
     "shape_calendar",
     "shape_event",
@@ -36,78 +35,30 @@ _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 
 
-def _base_url(context: ToolContext) -> str:
-    return (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/")
+class CalendarAPI(ProviderAPI):
+    """The Google Calendar API v3 for one tool call."""
 
+    name = "Google Calendar"
+    default_base_url = DEFAULT_API_BASE_URL
 
-def _http(context: ToolContext) -> Any:
-    if context.http is None:
-        raise ToolExecutionError("No HTTP client is available to reach Google Calendar.")
-    return context.http
+    async def list_items(
+        self, path: str, *, what: str, params: dict[str, Any], limit: int, max_page_size: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Follow `nextPageToken` until `limit` items are collected or no page is left.
+
+        Returns the items (at most `limit`) and whether more were available.
+        """
+        return await self.paginate_tokens(
+            path, what=what, params=params, limit=limit, items_key="items", token_param="pageToken",
+            next_token="nextPageToken", size_param="maxResults", page_size=max_page_size,
+            # Bounded: the pages `limit` needs, plus a few in case Google answers shorter pages.
+            max_pages=limit // max_page_size + 4,
+        )
 
 
 def path_segment(value: str) -> str:
     """A calendar or event id made safe for a URL path (ids such as `en.usa#holiday@group.v.calendar.google.com`)."""
     return quote(value, safe="@")
-
-
-async def request_json(
-    context: ToolContext,
-    method: str,
-    path: str,
-    *,
-    what: str,
-    params: dict[str, Any] | None = None,
-    json: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Send an authorized request to `path` (relative to the API base URL); return the JSON object answered
-    ({} for an empty body, e.g. the 204 of a delete). Error statuses go through raise_for_upstream_status."""
-    kwargs: dict[str, Any] = {
-        "params": params or None,
-        "headers": {"Authorization": f"Bearer {context.get_auth_token_or_empty()}"},
-    }
-    if json is not None:
-        kwargs["json"] = json
-    response = await _http(context).request(method, f"{_base_url(context)}{path}", **kwargs)
-    raise_for_upstream_status(response, what=what)
-    if not response.content:
-        return {}
-    body = response.json()
-    if not isinstance(body, dict):
-        raise ToolExecutionError(f"Google Calendar answered the request for {what} with an unexpected response.")
-    return body
-
-
-async def collect_pages(
-    context: ToolContext,
-    path: str,
-    *,
-    what: str,
-    params: dict[str, Any],
-    limit: int,
-    max_page_size: int,
-) -> tuple[list[dict[str, Any]], bool]:
-    """Follow `nextPageToken` until `limit` items are collected or no page is left.
-
-    Returns the items (at most `limit`) and whether more were available.
-    """
-    items: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page_params = {**params, "maxResults": min(max_page_size, limit - len(items))}
-        if token:
-            page_params["pageToken"] = token
-        body = await request_json(context, "GET", path, what=what, params=page_params)
-        page = [item for item in body.get("items") or [] if isinstance(item, dict)]
-        room = limit - len(items)
-        items.extend(page[:room])
-        token = body.get("nextPageToken") or None
-        if len(page) > room:
-            return items, True
-        if len(items) >= limit:
-            return items, token is not None
-        if token is None:
-            return items, False
 
 
 def parse_datetime(value: str, name: str) -> datetime:

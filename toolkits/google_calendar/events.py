@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 
-from .client import check_calendar_id, check_event_id, path_segment, request_json, send_updates, shape_event
+from .client import CalendarAPI, check_calendar_id, check_event_id, path_segment, send_updates, shape_event
 from .scopes import SCOPE_EVENTS, SCOPE_EVENTS_READONLY
 
 __all__ = ["get_event", "quick_add_event", "respond_to_event"]
@@ -46,8 +46,8 @@ async def get_event(
     """
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
-    item = await request_json(
-        context, "GET", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
+    item = await CalendarAPI(context).request(
+        "GET", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
     )
     return {
@@ -79,8 +79,8 @@ async def quick_add_event(
     if len(sentence) > MAX_QUICK_ADD:
         raise ToolExecutionError(f"text is {len(sentence)} characters long; keep it under {MAX_QUICK_ADD}.")
     calendar = check_calendar_id(calendar_id)
-    created = await request_json(
-        context, "POST", f"/calendars/{path_segment(calendar)}/events/quickAdd", what=f"the calendar {calendar!r}",
+    created = await CalendarAPI(context).request(
+        "POST", f"/calendars/{path_segment(calendar)}/events/quickAdd", what=f"the calendar {calendar!r}",
         params={"text": sentence, "sendUpdates": "none"},
     )
     return shape_event(created, calendar)
@@ -114,7 +114,7 @@ async def respond_to_event(
         raise ToolExecutionError(f"comment is {len(note)} characters long; keep it to {MAX_COMMENT} at most.")
     path = f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}"
     what = f"the event {event!r} in calendar {calendar!r}"
-    current = await request_json(context, "GET", path, what=what)
+    current = await CalendarAPI(context).request("GET", path, what=what)
     attendees = [dict(a) for a in current.get("attendees") or [] if isinstance(a, dict)]
     mine = next((a for a in attendees if a.get("self")), None)
     if mine is None:
@@ -126,8 +126,8 @@ async def respond_to_event(
     if note:
         mine["comment"] = note
     # events.patch replaces the whole attendees array, so every guest is sent back unchanged but the user.
-    updated = await request_json(
-        context, "PATCH", path, what=what, params={"sendUpdates": send_updates(notify_organizer)},
+    updated = await CalendarAPI(context).request(
+        "PATCH", path, what=what, params={"sendUpdates": send_updates(notify_organizer)},
         json={"attendees": attendees},
     )
     me = next((a for a in updated.get("attendees") or [] if isinstance(a, dict) and a.get("self")), {})

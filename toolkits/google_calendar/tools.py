@@ -8,13 +8,12 @@ from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
 from .client import (
+    CalendarAPI,
     check_calendar_id,
     check_event_id,
     check_order,
-    collect_pages,
     parse_datetime,
     path_segment,
-    request_json,
     send_updates,
     shape_calendar,
     shape_event,
@@ -44,8 +43,8 @@ async def list_calendars(context: ToolContext) -> dict[str, Any]:
     Returns {"calendars": [{id, summary, description, time_zone, access_role, primary}]}; access_role is
     owner / writer (can add events) / reader / freeBusyReader.
     """
-    items, more = await collect_pages(
-        context, "/users/me/calendarList", what="the user's calendar list",
+    items, more = await CalendarAPI(context).list_items(
+        "/users/me/calendarList", what="the user's calendar list",
         params={}, limit=_MAX_CALENDARS, max_page_size=_CALENDAR_PAGE,
     )
     result: dict[str, Any] = {"calendars": [shape_calendar(item) for item in items]}
@@ -82,8 +81,8 @@ async def list_events(
     calendar = check_calendar_id(calendar_id)
     if not 1 <= max_results <= _MAX_EVENTS:
         raise ToolExecutionError(f"max_results is {max_results}; give a number from 1 to {_MAX_EVENTS}.")
-    items, more = await collect_pages(
-        context, f"/calendars/{path_segment(calendar)}/events", what=f"the calendar {calendar!r}",
+    items, more = await CalendarAPI(context).list_items(
+        f"/calendars/{path_segment(calendar)}/events", what=f"the calendar {calendar!r}",
         params={
             "timeMin": start.isoformat(),
             "timeMax": end.isoformat(),
@@ -141,8 +140,8 @@ async def create_event(
         body["location"] = location
     if emails:
         body["attendees"] = [{"email": email} for email in emails]
-    created = await request_json(
-        context, "POST", f"/calendars/{path_segment(calendar)}/events",
+    created = await CalendarAPI(context).request(
+        "POST", f"/calendars/{path_segment(calendar)}/events",
         what=f"the calendar {calendar!r}", params={"sendUpdates": send_updates(notify_attendees)}, json=body,
     )
     return shape_event(created, calendar)
@@ -201,8 +200,8 @@ async def update_event(
             "Nothing to change: give at least one of summary, start_datetime, end_datetime, description, "
             "location or attendee_emails."
         )
-    updated = await request_json(
-        context, "PATCH", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
+    updated = await CalendarAPI(context).request(
+        "PATCH", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
         params={"sendUpdates": send_updates(notify_attendees)}, json=body,
     )
@@ -227,8 +226,8 @@ async def delete_event(
     """
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
-    await request_json(
-        context, "DELETE", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
+    await CalendarAPI(context).request(
+        "DELETE", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
         params={"sendUpdates": send_updates(notify_attendees)},
     )

@@ -1,4 +1,5 @@
-"""HTTP helpers for the Google Drive API v3: authorized requests, pagination, and the shaping of file metadata.
+"""The Google Drive API v3 on the toolkit HTTP layer (its calling convention, file listings), and the shaping of
+file metadata.
 
 Reference: https://developers.google.com/drive/api/reference/rest/v3 (files, permissions). Every call names
 `supportsAllDrives=true` and every listing `corpora=allDrives` with `includeItemsFromAllDrives=true`: without
@@ -12,11 +13,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+from mcp_server import Page, ProviderAPI, ToolContext, ToolExecutionError, collect_pages
 
 __all__ = [
     "ALL_DRIVES",
     "DEFAULT_API_BASE_URL",
+    "DriveAPI",
     "FILE_FIELDS",
     "FOLDER_MIME_TYPE",
     "check_limit",
@@ -48,24 +50,17 @@ _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _ID_IN_URL = re.compile(r"(?:/d/|/folders/|[?&]id=)([A-Za-z0-9_-]+)")
 
 
-def _base_url(context: ToolContext) -> str:
-    return (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/")
+class DriveAPI(ProviderAPI):
+    """The Google Drive API v3 for one tool call."""
 
-
-def _headers(context: ToolContext) -> dict[str, str]:
-    return {"Authorization": f"Bearer {context.get_auth_token_or_empty()}"}
-
-
-def _http(context: ToolContext) -> Any:
-    if context.http is None:
-        raise ToolExecutionError("No HTTP client is available to reach Google Drive.")
-    return context.http
+    name = "Google Drive"
+    default_base_url = DEFAULT_API_BASE_URL
 
 
 def upload_url(context: ToolContext) -> str:
     """The media upload endpoint: Drive's discovery document puts it at `/upload` + the API path
     (https://www.googleapis.com/upload/drive/v3/files)."""
-    parts = urlsplit(_base_url(context))
+    parts = urlsplit(DriveAPI(context).base_url)
     return urlunsplit(parts._replace(path=f"/upload{parts.path}")) + "/files"
 
 
@@ -81,45 +76,23 @@ async def request_json(
     content: bytes | None = None,
     content_type: str | None = None,
 ) -> dict[str, Any]:
-    """Send `method path` (relative to the API base URL, or to `url`); the JSON object answered ({} when empty).
-    Errors go through raise_for_upstream_status."""
-    headers = _headers(context)
-    if content_type:
-        headers["Content-Type"] = content_type
-    response = await _http(context).request(
-        method, url or f"{_base_url(context)}{path}", params=params, headers=headers, json=json, content=content
+    """Send `method path` (relative to the API base URL, or to `url`); the JSON object answered ({} when empty)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    return await DriveAPI(context).request(
+        method, url or path, what=what, params=params, json=json, content=content, headers=headers
     )
-    raise_for_upstream_status(response, what=what)
-    if not response.content:
-        return {}
-    body = response.json()
-    if not isinstance(body, dict):
-        raise ToolExecutionError(f"Google Drive answered {what} with an unexpected response.")
-    return body
 
 
 async def get_json(context: ToolContext, path: str, params: dict[str, Any], *, what: str) -> dict[str, Any]:
     """GET `path` (relative to the API base URL) and return its JSON object."""
-    return await request_json(context, "GET", path, params, what=what)
+    return await DriveAPI(context).get_json(path, what=what, params=params)
 
 
 async def get_bytes(
     context: ToolContext, path: str, params: dict[str, Any], *, what: str, max_bytes: int
 ) -> tuple[bytes, bool]:
     """GET a file's bytes (alt=media or export) reading at most `max_bytes`; return (data, truncated)."""
-    client = _http(context)
-    async with client.stream("GET", f"{_base_url(context)}{path}", params=params, headers=_headers(context)) as response:
-        raise_for_upstream_status(response, what=what)
-        chunks: list[bytes] = []
-        size = 0
-        truncated = False
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > max_bytes:
-                truncated = True
-                break
-    return b"".join(chunks)[:max_bytes], truncated
+    return await DriveAPI(context).read_bytes(path, what=what, max_bytes=max_bytes, params=params)
 
 
 async def list_files(
@@ -137,30 +110,26 @@ async def list_files(
     Returns (raw files, has_more); has_more is also true when Drive says the search was incomplete (it could
     not search every shared drive).
     """
-    files: list[dict[str, Any]] = []
-    page_token: str | None = None
+    api = DriveAPI(context)
     incomplete = False
-    for _ in range(max_pages):
+
+    async def fetch(page_token: str | None, wanted: int) -> Page:
+        nonlocal incomplete
         params: dict[str, Any] = {
             "q": q,
-            "pageSize": min(MAX_PAGE_SIZE, limit - len(files)),
+            "pageSize": min(MAX_PAGE_SIZE, wanted),
             "fields": f"nextPageToken,incompleteSearch,files({fields})",
             "spaces": "drive",
             **ALL_DRIVES,
+            "orderBy": order_by,
+            "pageToken": page_token,
         }
-        if order_by:
-            params["orderBy"] = order_by
-        if page_token:
-            params["pageToken"] = page_token
-        body = await get_json(context, "/files", params, what=what)
-        files.extend(f for f in body.get("files") or [] if isinstance(f, dict))
+        body = await api.get_json("/files", what=what, params=params)
         incomplete = incomplete or body.get("incompleteSearch") is True
-        page_token = body.get("nextPageToken") or None
-        if page_token is None:
-            return files[:limit], incomplete
-        if len(files) >= limit:
-            return files[:limit], True
-    return files[:limit], True
+        return Page([f for f in body.get("files") or [] if isinstance(f, dict)], next=body.get("nextPageToken") or None)
+
+    files, more = await collect_pages(fetch, limit=limit, max_pages=max_pages)
+    return files, more or incomplete
 
 
 def check_limit(limit: int, maximum: int = MAX_LIMIT) -> None:

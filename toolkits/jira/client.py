@@ -1,5 +1,5 @@
-"""HTTP helpers for the Jira Cloud platform REST API v3 and the conversions between Jira's issues and what a
-model reads.
+"""The Jira Cloud platform REST API v3 on the toolkit HTTP layer, and the conversions between Jira's issues and
+what a model reads.
 
 Reference: https://developer.atlassian.com/cloud/jira/platform/rest/v3/ (OpenAPI description:
 https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json).
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp_server import ToolContext, ToolExecutionError, UpstreamError, raise_for_upstream_status
+from mcp_server import ToolContext, ToolExecutionError, UpstreamError
 from toolkits.jira import sites
 from toolkits.jira.adf import adf_to_text
 from toolkits.jira.sites import Site
+
+if TYPE_CHECKING:
+    import httpx2
 
 # Past this many characters a description or comment is cut, with a note saying so.
 MAX_TEXT_CHARS = 4000
@@ -38,6 +41,19 @@ def check_issue(value: str) -> str:
     )
 
 
+class JiraAPI(sites.AtlassianAPI):
+    """The Jira Cloud platform REST API v3 of one site (`/ex/jira/{cloudid}/rest/api/3` on Atlassian's gateway)."""
+
+    def __init__(self, context: ToolContext, site: Site) -> None:
+        super().__init__(context)
+        self.base_url = f"{self.root_url}/ex/jira/{site.cloud_id}/rest/api/3"
+
+    def check(self, response: httpx2.Response, *, what: str) -> None:
+        super().check(response, what=what)
+        if response.status_code == 400:
+            raise UpstreamError(_bad_request(response, what), status_code=400)
+
+
 async def request(
     context: ToolContext,
     site: Site,
@@ -48,31 +64,11 @@ async def request(
     params: dict[str, Any] | None = None,
     json: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Call `/rest/api/3{path}` on `site` with the user's token; the JSON answer, or the matching authmcp error.
-
-    A 401, 403 or 404 also makes the next call discover the user's sites again, in case the site went away.
-    """
-    if context.http is None:
-        raise ToolExecutionError("The tool was called without an HTTP client; authmcp passes one on every call.")
-    response = await context.http.request(
-        method,
-        f"{sites.api_base_url(context)}/ex/jira/{site.cloud_id}/rest/api/3{path}",
-        params=params,
-        json=json,
-        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Accept": "application/json"},
-    )
-    if response.status_code in (401, 403, 404):
-        sites.CACHE.forget(sites.cache_key(context))
-    if response.status_code == 400:
-        raise UpstreamError(_bad_request(response, what), status_code=400)
-    raise_for_upstream_status(response, what=what)
-    if not response.content:
-        return {}
-    data = response.json()
-    return data if isinstance(data, dict) else {}
+    """Call `path` of the Jira API on `site` with the user's token; the JSON answer, or the matching authmcp error."""
+    return await JiraAPI(context, site).request(method, path, what=what, params=params, json=json)
 
 
-def _bad_request(response: Any, what: str) -> str:
+def _bad_request(response: httpx2.Response, what: str) -> str:
     """Jira's 400 names the fields it refused ({"errorMessages": [...], "errors": {field: message}}); the
     message names those fields (schema names, not the user's data) and never repeats Jira's text."""
     try:

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+from mcp_server import ProviderAPI, ToolContext, ToolExecutionError
+
+if TYPE_CHECKING:
+    import httpx2
 
 API_BASE_URL = "https://api.atlassian.com"
 MAX_CACHED_USERS = 1024
@@ -65,8 +70,17 @@ class SiteCache:
 CACHE = SiteCache()
 
 
-def api_base_url(context: ToolContext) -> str:
-    return (context.get_setting("api_base_url", API_BASE_URL) or API_BASE_URL).rstrip("/")
+class AtlassianAPI(ProviderAPI):
+    """Atlassian's API gateway for one tool call. A 401, 403 or 404 also makes the next call discover the
+    user's sites again, in case the site went away."""
+
+    name = "Jira"
+    default_base_url = API_BASE_URL
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
+
+    def check(self, response: httpx2.Response, *, what: str) -> None:
+        if response.status_code in (401, 403, 404):
+            CACHE.forget(cache_key(self.context))
 
 
 def cache_key(context: ToolContext) -> tuple[str, ...]:
@@ -80,14 +94,9 @@ def cache_key(context: ToolContext) -> tuple[str, ...]:
 
 async def discover(context: ToolContext) -> tuple[Site, ...]:
     """The Jira sites the user's token reaches, asked of Atlassian now (and cached)."""
-    if context.http is None:
-        raise ToolExecutionError("The tool was called without an HTTP client; authmcp passes one on every call.")
-    response = await context.http.get(
-        f"{api_base_url(context)}/oauth/token/accessible-resources",
-        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Accept": "application/json"},
-    )
-    raise_for_upstream_status(response, what="the list of the user's Atlassian sites")
-    data = response.json() if response.content else []
+    api = AtlassianAPI(context)
+    what = "the list of the user's Atlassian sites"
+    data = api.json_value(await api.send("GET", "/oauth/token/accessible-resources", what=what), what=what)
     resources = data if isinstance(data, list) else []
     sites = tuple(
         Site(cloud_id=str(r["id"]), name=str(r.get("name") or ""), url=str(r.get("url") or ""))

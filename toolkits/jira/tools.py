@@ -114,25 +114,18 @@ async def list_projects(
     """
     max_results = whole_number(max_results, name="max_results", maximum=MAX_PROJECTS)
     chosen = await sites.choose(context, site)
-    projects: list[dict[str, Any]] = []
-    start, more = 0, True
-    for _ in range(client.MAX_PAGES):
-        params: dict[str, Any] = {"startAt": start, "maxResults": min(max_results - len(projects), 50), "orderBy": "key"}
-        if query and query.strip():
-            params["query"] = query.strip()
-        page = await client.request(context, chosen, "GET", "/project/search", what="the Jira projects", params=params)
-        values = [p for p in page.get("values") or [] if isinstance(p, dict)]
-        projects.extend(values)
-        more = not page.get("isLast", True) and bool(values)
-        if len(projects) >= max_results or not more:
-            break
-        start += len(values)
+    projects, truncated = await client.JiraAPI(context, chosen).paginate_offset(
+        "/project/search", what="the Jira projects", limit=max_results, max_pages=client.MAX_PAGES,
+        items_key="values", offset_param="startAt", size_param="maxResults", page_size=50,
+        params={"orderBy": "key", "query": (query or "").strip() or None},
+        is_last=lambda page: bool(page.get("isLast", True)),
+    )
     shaped = [
         {"key": p.get("key"), "id": p.get("id"), "name": p.get("name") or "", "type": p.get("projectTypeKey"),
          "style": p.get("style")}
-        for p in projects[:max_results]
+        for p in projects
     ]
-    return {"projects": shaped, "count": len(shaped), "truncated": more or len(projects) > max_results,
+    return {"projects": shaped, "count": len(shaped), "truncated": truncated,
             "site": chosen.url}
 
 
@@ -165,20 +158,15 @@ async def search_issues(
         raise ToolExecutionError("jql is longer than 10000 characters; shorten the query.")
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ISSUES)
     chosen = await sites.choose(context, site)
-    issues: list[dict[str, Any]] = []
-    token: str | None = None
-    for _ in range(client.MAX_PAGES):
-        body: dict[str, Any] = {"jql": text, "maxResults": min(max_results - len(issues), 50), "fields": _SEARCH_FIELDS}
-        if token:
-            body["nextPageToken"] = token
-        page = await client.request(context, chosen, "POST", "/search/jql", what="the Jira search", json=body)
-        issues.extend(i for i in page.get("issues") or [] if isinstance(i, dict))
+    issues, truncated = await client.JiraAPI(context, chosen).paginate_tokens(
+        "/search/jql", what="the Jira search", limit=max_results, max_pages=client.MAX_PAGES, method="POST",
+        json={"jql": text, "fields": _SEARCH_FIELDS}, items_key="issues", token_param="nextPageToken",
         # The last page may omit nextPageToken rather than send null (JRACLOUD-92184): either ends the search.
-        token = page.get("nextPageToken") if not page.get("isLast") else None
-        if len(issues) >= max_results or not token:
-            break
-    shaped = [client.shape_issue(i, chosen) for i in issues[:max_results]]
-    return {"issues": shaped, "count": len(shaped), "truncated": bool(token) or len(issues) > max_results,
+        next_token=lambda page: None if page.get("isLast") else page.get("nextPageToken"),
+        size_param="maxResults", page_size=50,
+    )
+    shaped = [client.shape_issue(i, chosen) for i in issues]
+    return {"issues": shaped, "count": len(shaped), "truncated": truncated,
             "site": chosen.url}
 
 

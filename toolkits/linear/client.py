@@ -15,28 +15,31 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_server import (
-    ToolContext,
+    Page,
+    ProviderAPI,
     ToolExecutionError,
     UpstreamAuthError,
     UpstreamError,
     UpstreamRateLimitError,
     UpstreamServerError,
-    raise_for_upstream_status,
+    collect_pages,
 )
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = [
     "MAX_PAGE",
+    "LinearAPI",
     "check_date",
     "check_id",
     "check_ids",
     "check_limit",
     "check_text",
-    "graphql",
     "iso",
-    "paginate",
 ]
 
 DEFAULT_API_BASE_URL = "https://api.linear.app"
@@ -92,85 +95,71 @@ def check_date(value: Any, name: str) -> str:
 # --- requests ----------------------------------------------------------------------------------------------
 
 
-def _url(context: ToolContext) -> str:
-    return (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/") + "/graphql"
+class LinearAPI(ProviderAPI):
+    """Linear's GraphQL endpoint for one tool call."""
 
+    name = "Linear"
+    default_base_url = DEFAULT_API_BASE_URL
+    path_prefix = "/graphql"
 
-def _raise_for_errors(response: Any, body: Any, *, what: str) -> None:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not errors or response.status_code >= 500:
-        return  # a server error is mapped by its status
-    first = errors[0] if isinstance(errors[0], dict) else {}
-    kind = str((first.get("extensions") or {}).get("type") or "").lower()
-    if kind == "authentication error":
-        raise UpstreamAuthError()
-    if kind == "ratelimited":
-        reset = response.headers.get("x-ratelimit-requests-reset", "").strip()
-        wait = max(0.0, int(reset) / 1000 - time.time()) if reset.isdigit() else None
-        when = f" Retry in {wait:.0f} s." if wait is not None else " Retry in a little while."
-        raise UpstreamRateLimitError(f"Linear is rate limiting {what}.{when}", retry_after=wait,
-                                     status_code=response.status_code)
-    if kind == "forbidden":
-        raise UpstreamError(
-            f"Linear refused access to {what}: the user's authorization does not allow it.", status_code=403
-        )
-    if kind in ("invalid input", "user error"):
-        raise UpstreamError(
-            f"Linear rejected {what}: an argument is not valid (an id or identifier that does not exist, or a "
-            f"value the team does not allow).", status_code=response.status_code,
-        )
-    if kind in ("internal error", "lock timeout", "network error"):
-        raise UpstreamServerError(f"Linear failed on {what} ({kind}); try again later.",
-                                  status_code=response.status_code)
-    raise UpstreamError(f"Linear could not complete {what} ({kind or 'unknown error'}).",
-                        status_code=response.status_code)
+    def check(self, response: httpx2.Response, *, what: str) -> None:
+        """Linear's `errors` (on a 200 or a 4xx), by their `extensions.type`; a 5xx is mapped by its status."""
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if not errors or not isinstance(errors, list) or response.status_code >= 500:
+            return
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        kind = str((first.get("extensions") or {}).get("type") or "").lower()
+        status = response.status_code
+        if kind == "authentication error":
+            raise UpstreamAuthError()
+        if kind == "ratelimited":
+            reset = response.headers.get("x-ratelimit-requests-reset", "").strip()
+            wait = max(0.0, int(reset) / 1000 - time.time()) if reset.isdigit() else None
+            when = f" Retry in {wait:.0f} s." if wait is not None else " Retry in a little while."
+            raise UpstreamRateLimitError(f"Linear is rate limiting {what}.{when}", retry_after=wait, status_code=status)
+        if kind == "forbidden":
+            raise UpstreamError(
+                f"Linear refused access to {what}: the user's authorization does not allow it.", status_code=403
+            )
+        if kind in ("invalid input", "user error"):
+            raise UpstreamError(
+                f"Linear rejected {what}: an argument is not valid (an id or identifier that does not exist, or a "
+                f"value the team does not allow).", status_code=status,
+            )
+        if kind in ("internal error", "lock timeout", "network error"):
+            raise UpstreamServerError(f"Linear failed on {what} ({kind}); try again later.", status_code=status)
+        raise UpstreamError(f"Linear could not complete {what} ({kind or 'unknown error'}).", status_code=status)
 
+    async def graphql(self, query: str, variables: Mapping[str, Any] | None = None, *, what: str) -> dict[str, Any]:
+        """POST one GraphQL operation and return its `data`; Linear's errors become authmcp's errors."""
+        body = await self.request("POST", "", what=what, json={"query": query, "variables": dict(variables or {})})
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise self.unexpected(what)
+        return data
 
-async def graphql(
-    context: ToolContext, query: str, variables: Mapping[str, Any] | None = None, *, what: str
-) -> dict[str, Any]:
-    """POST one GraphQL operation and return its `data`; Linear's errors become authmcp's errors."""
-    if context.http is None:
-        raise ToolExecutionError("No HTTP client is available to reach Linear.")
-    response = await context.http.post(
-        _url(context),
-        json={"query": query, "variables": dict(variables or {})},
-        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Content-Type": "application/json"},
-    )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    _raise_for_errors(response, body, what=what)
-    raise_for_upstream_status(response, what=what)
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, dict):
-        raise ToolExecutionError(f"Linear answered {what} with an unexpected response.")
-    return data
+    async def paginate(
+        self, query: str, variables: Mapping[str, Any], field: str, *, what: str, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Follow `pageInfo.endCursor` of the connection `field` until `limit` nodes or the last page.
 
+        `query` takes `$first: Int` and `$after: String`. Returns (nodes, more_available).
+        """
 
-async def paginate(
-    context: ToolContext, query: str, variables: Mapping[str, Any], field: str, *, what: str, limit: int
-) -> tuple[list[dict[str, Any]], bool]:
-    """Follow `pageInfo.endCursor` of the connection `field` until `limit` nodes or the last page.
+        async def fetch(after: str | None, wanted: int) -> Page:
+            data = await self.graphql(query, {**variables, "first": min(MAX_PAGE, wanted), "after": after}, what=what)
+            connection = data.get(field) or {}
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+            return Page(nodes, next=cursor or None, more=bool(info.get("hasNextPage")) and not cursor)
 
-    `query` takes `$first: Int` and `$after: String`. Returns (nodes, more_available).
-    """
-    nodes: list[dict[str, Any]] = []
-    after: str | None = None
-    # Bounded: the pages `limit` needs at MAX_PAGE each, plus a few in case Linear answers shorter pages.
-    for _ in range(limit // MAX_PAGE + 4):
-        first = min(MAX_PAGE, limit - len(nodes))
-        data = await graphql(context, query, {**variables, "first": first, "after": after}, what=what)
-        connection = data.get(field) or {}
-        nodes.extend(node for node in connection.get("nodes") or [] if isinstance(node, dict))
-        page = connection.get("pageInfo") or {}
-        if not page.get("hasNextPage"):
-            return nodes[:limit], False
-        if len(nodes) >= limit or not page.get("endCursor"):
-            return nodes[:limit], True
-        after = page["endCursor"]
-    return nodes[:limit], True
+        # Bounded: the pages `limit` needs at MAX_PAGE each, plus a few in case Linear answers shorter pages.
+        return await collect_pages(fetch, limit=limit, max_pages=limit // MAX_PAGE + 4)
 
 
 # --- shaping -----------------------------------------------------------------------------------------------

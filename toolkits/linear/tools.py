@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Linear
 from toolkits.linear import queries
-from toolkits.linear.client import check_date, check_id, check_ids, check_limit, check_text, graphql, paginate
+from toolkits.linear.client import LinearAPI, check_date, check_id, check_ids, check_limit, check_text
 
 __all__ = [
     "comment_on_issue",
@@ -46,12 +46,12 @@ def _team_ref(value: Any) -> tuple[str, str]:
 async def _team(context: ToolContext, value: Any) -> dict[str, Any]:
     kind, ref = _team_ref(value)
     if kind == "key":
-        data = await graphql(context, queries.TEAM_BY_KEY, {"key": ref}, what=f"the team {ref}")
+        data = await LinearAPI(context).graphql(queries.TEAM_BY_KEY, {"key": ref}, what=f"the team {ref}")
         nodes = (data.get("teams") or {}).get("nodes") or []
         if not nodes:
             raise ToolExecutionError(f"No Linear team has the key {ref!r}; see Linear_ListTeams for the keys.")
         return dict(nodes[0])
-    data = await graphql(context, queries.TEAM_STATES, {"id": ref}, what=f"the team {ref}")
+    data = await LinearAPI(context).graphql(queries.TEAM_STATES, {"id": ref}, what=f"the team {ref}")
     return data.get("team") or {}
 
 
@@ -69,7 +69,7 @@ async def _assignee_id(context: ToolContext, value: Any) -> str | None:
     if isinstance(value, str) and value.strip().lower() == "none":
         return None
     if isinstance(value, str) and value.strip().lower() == "me":
-        data = await graphql(context, queries.VIEWER, what="the signed-in Linear user")
+        data = await LinearAPI(context).graphql(queries.VIEWER, what="the signed-in Linear user")
         return str((data.get("viewer") or {}).get("id"))
     return check_id(value, "assignee")
 
@@ -96,7 +96,7 @@ async def list_teams(
     """List the Linear teams whose issues the user can see: id, key (the prefix of issue identifiers, e.g.
     ENG), name and description. Pass a key or id as `team` to the other Linear tools."""
     check_limit(limit, maximum=MAX_LIST)
-    nodes, more = await paginate(context, queries.TEAMS, {}, "teams", what="the teams", limit=limit)
+    nodes, more = await LinearAPI(context).paginate(queries.TEAMS, {}, "teams", what="the teams", limit=limit)
     teams = [queries.team(node) for node in nodes]
     return {"teams": teams, "count": len(teams), "more_available": more}
 
@@ -115,7 +115,9 @@ async def list_projects(
         kind, ref = _team_ref(team)
         field = "key" if kind == "key" else "id"
         variables["filter"] = {"accessibleTeams": {"some": {field: {"eqIgnoreCase" if kind == "key" else "eq": ref}}}}
-    nodes, more = await paginate(context, queries.PROJECTS, variables, "projects", what="the projects", limit=limit)
+    nodes, more = await LinearAPI(context).paginate(
+        queries.PROJECTS, variables, "projects", what="the projects", limit=limit
+    )
     projects = [queries.project(node) for node in nodes]
     return {"projects": projects, "count": len(projects), "more_available": more}
 
@@ -154,7 +156,7 @@ async def list_issues(
     if project_id is not None:
         conditions.append({"project": {"id": {"eq": check_id(project_id, "project_id")}}})
     variables = {"filter": {"and": conditions}} if conditions else {}
-    nodes, more = await paginate(context, queries.ISSUES, variables, "issues", what="the issues", limit=limit)
+    nodes, more = await LinearAPI(context).paginate(queries.ISSUES, variables, "issues", what="the issues", limit=limit)
     issues = [queries.issue(node) for node in nodes]
     return {"issues": issues, "count": len(issues), "more_available": more}
 
@@ -171,7 +173,7 @@ async def search_issues(
     """
     term = check_text(query, "query", maximum=1000, example="login crash").strip()
     check_limit(limit, maximum=100)
-    nodes, more = await paginate(context, queries.SEARCH_ISSUES, {"term": term}, "searchIssues",
+    nodes, more = await LinearAPI(context).paginate(queries.SEARCH_ISSUES, {"term": term}, "searchIssues",
                                  what="the issue search", limit=limit)
     issues = [queries.issue(node) for node in nodes]
     return {"issues": issues, "count": len(issues), "more_available": more}
@@ -185,7 +187,7 @@ async def get_issue(context: ToolContext, issue_id: IssueId) -> dict[str, Any]:
     (id, author, ISO 8601 time, Markdown body) and `more_comments`.
     """
     ref = check_id(issue_id, "issue_id", identifier=True)
-    data = await graphql(context, queries.ISSUE, {"id": ref}, what=f"the issue {ref}")
+    data = await LinearAPI(context).graphql(queries.ISSUE, {"id": ref}, what=f"the issue {ref}")
     node = data.get("issue")
     if not isinstance(node, dict):
         raise ToolExecutionError(f"Linear has no issue {ref} visible to the user.")
@@ -238,7 +240,7 @@ async def create_issue(
         payload["teamId"] = team_ref[1]
     if assignee is not None:
         payload["assigneeId"] = await _assignee_id(context, assignee)
-    data = await graphql(context, queries.ISSUE_CREATE, {"input": payload}, what="creating the issue")
+    data = await LinearAPI(context).graphql(queries.ISSUE_CREATE, {"input": payload}, what="creating the issue")
     created = data.get("issueCreate") or {}
     if not created.get("success") or not isinstance(created.get("issue"), dict):
         raise ToolExecutionError("Linear did not create the issue; try again.")
@@ -288,12 +290,12 @@ async def update_issue(
             "label_ids or due_date."
         )
     if state is not None:
-        data = await graphql(context, queries.ISSUE_TEAM_STATES, {"id": ref}, what=f"the issue {ref}")
+        data = await LinearAPI(context).graphql(queries.ISSUE_TEAM_STATES, {"id": ref}, what=f"the issue {ref}")
         team = (data.get("issue") or {}).get("team") or {}
         payload["stateId"] = _state_id(team, state)
     if assignee is not None:
         payload["assigneeId"] = await _assignee_id(context, assignee)
-    data = await graphql(context, queries.ISSUE_UPDATE, {"id": ref, "input": payload}, what=f"updating {ref}")
+    data = await LinearAPI(context).graphql(queries.ISSUE_UPDATE, {"id": ref, "input": payload}, what=f"updating {ref}")
     updated = data.get("issueUpdate") or {}
     if not updated.get("success") or not isinstance(updated.get("issue"), dict):
         raise ToolExecutionError(f"Linear did not update {ref}; try again.")
@@ -311,7 +313,7 @@ async def comment_on_issue(
     Needs the `comments:create` scope."""
     ref = check_id(issue_id, "issue_id", identifier=True)
     text = check_text(body, "body", maximum=MAX_MARKDOWN_CHARS, example="Fixed in the latest release.")
-    data = await graphql(context, queries.COMMENT_CREATE, {"input": {"issueId": ref, "body": text}},
+    data = await LinearAPI(context).graphql(queries.COMMENT_CREATE, {"input": {"issueId": ref, "body": text}},
                          what=f"commenting on {ref}")
     created = data.get("commentCreate") or {}
     node = created.get("comment")

@@ -95,8 +95,7 @@ async def list_events(
     begin = date_time(start, name="start") if start and start.strip() else datetime.now(UTC).replace(microsecond=0)
     finish = date_time(end, name="end") if end and end.strip() else begin + timedelta(days=7)
     client.check_window(begin, finish, max_days=MAX_RANGE_DAYS)
-    events, truncated = await client.list_items(
-        context,
+    events, truncated = await client.GraphAPI(context).list_items(
         "/me/calendarView",
         what="the user's calendar",
         limit=max_results,
@@ -143,8 +142,8 @@ async def create_event(
     event["start"], event["end"] = client.graph_time(begin), client.graph_time(finish)
     if online_meeting:
         event["isOnlineMeeting"], event["onlineMeetingProvider"] = True, "teamsForBusiness"
-    created = await client.request(
-        context, "POST", "/me/events", what="creating the event", json=event, headers=client.PREFER_UTC
+    created = await client.GraphAPI(context).request(
+        "POST", "/me/events", what="creating the event", json=event, headers=client.PREFER_UTC
     )
     return _shape(created)
 
@@ -181,8 +180,8 @@ async def update_event(
         raise ToolExecutionError(
             "Nothing to change; give at least one of subject, start, end, attendees, location or description."
         )
-    updated = await client.request(
-        context, "PATCH", f"/me/events/{event_id}", what=f"the event {event_id}", json=changes,
+    updated = await client.GraphAPI(context).request(
+        "PATCH", f"/me/events/{event_id}", what=f"the event {event_id}", json=changes,
         headers=client.PREFER_UTC,
     )
     return _shape(updated)
@@ -202,7 +201,7 @@ async def delete_event(
     Returns `event_id` and `deleted`.
     """
     event_id = client.check_id(event_id, "event_id", "ListEvents or CreateEvent")
-    await client.request(context, "DELETE", f"/me/events/{event_id}", what=f"the event {event_id}")
+    await client.GraphAPI(context).request("DELETE", f"/me/events/{event_id}", what=f"the event {event_id}")
     return {"event_id": event_id, "deleted": True}
 
 
@@ -253,8 +252,7 @@ async def get_free_busy(
     begin, finish = date_time(start, name="start"), date_time(end, name="end")
     client.check_window(begin, finish, max_days=MAX_SCHEDULE_DAYS)
     minutes = whole_number(min_slot_minutes, name="min_slot_minutes", minimum=5, maximum=1440)
-    answer = await client.request(
-        context,
+    answer = await client.GraphAPI(context).request(
         "POST",
         "/me/calendar/getSchedule",
         what="the free/busy times",

@@ -1,4 +1,4 @@
-"""HTTP helpers for Microsoft Graph v1.0 and the conversions between Graph's resources and what a model reads.
+"""Microsoft Graph v1.0 on the toolkit HTTP layer, and the conversions between Graph's resources and what a model reads.
 
 Reference: https://learn.microsoft.com/en-us/graph/api/overview?view=graph-rest-1.0 (the resources and their
 properties are those of Graph's metadata, https://github.com/microsoftgraph/msgraph-metadata).
@@ -7,15 +7,12 @@ properties are those of Graph's metadata, https://github.com/microsoftgraph/msgr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, html_to_text, raise_for_upstream_status
-
-if TYPE_CHECKING:
-    import httpx2
+from mcp_server import ProviderAPI, ToolExecutionError, email_addresses, html_to_text
 
 API_BASE_URL = "https://graph.microsoft.com/v1.0"
 
@@ -33,79 +30,32 @@ MAX_PAGES = 5
 _ID = re.compile(r"[A-Za-z0-9_\-=+.:@!]{1,512}")
 
 
-def base_url(context: ToolContext) -> str:
-    return (context.get_setting("api_base_url", API_BASE_URL) or API_BASE_URL).rstrip("/")
+class GraphAPI(ProviderAPI):
+    """Microsoft Graph v1.0 for one tool call. A full URL (an `@odata.nextLink`) is followed only on the Graph
+    host; with `follow_redirects`, a redirect to another host (a file download) is followed without the token:
+    httpx drops the Authorization header when the origin changes."""
 
+    name = "Microsoft Graph"
+    default_base_url = API_BASE_URL
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
 
-async def send(
-    context: ToolContext,
-    method: str,
-    path: str,
-    *,
-    what: str,
-    params: dict[str, Any] | None = None,
-    json: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    follow_redirects: bool = False,
-) -> httpx2.Response:
-    """Call `path` (under the Graph base URL, or a full `@odata.nextLink` URL) with the user's token.
+    async def list_items(
+        self,
+        path: str,
+        *,
+        what: str,
+        limit: int,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` items of a collection, following `@odata.nextLink` for at most MAX_PAGES pages.
 
-    With `follow_redirects`, a redirect to another host (a file download) is followed without the token: httpx
-    drops the Authorization header when the origin changes.
-    """
-    if context.http is None:
-        raise ToolExecutionError("The tool was called without an HTTP client; authmcp passes one on every call.")
-    url = path if path.startswith(("http://", "https://")) else f"{base_url(context)}{path}"
-    response = await context.http.request(
-        method,
-        url,
-        params=params,
-        json=json,
-        headers={
-            "Authorization": f"Bearer {context.get_auth_token_or_empty()}",
-            "Accept": "application/json",
-            **(headers or {}),
-        },
-        follow_redirects=follow_redirects,
-    )
-    return raise_for_upstream_status(response, what=what)
-
-
-async def request(context: ToolContext, method: str, path: str, *, what: str, **options: Any) -> dict[str, Any]:
-    """`send` (same options), and the JSON object of the answer ({} for an empty one)."""
-    response = await send(context, method, path, what=what, **options)
-    if not response.content:
-        return {}
-    data = response.json()
-    return data if isinstance(data, dict) else {}
-
-
-async def list_items(
-    context: ToolContext,
-    path: str,
-    *,
-    what: str,
-    limit: int,
-    params: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `limit` items of a collection, following `@odata.nextLink` for at most MAX_PAGES pages.
-
-    Returns the items and whether more were left behind. A next link is followed only on the configured Graph
-    host: the user's token never goes anywhere else.
-    """
-    items: list[dict[str, Any]] = []
-    url, query = path, params
-    for _ in range(MAX_PAGES):
-        page = await request(context, "GET", url, what=what, params=query, headers=headers)
-        items.extend(item for item in page.get("value") or [] if isinstance(item, dict))
-        next_link = page.get("@odata.nextLink")
-        if len(items) >= limit or not isinstance(next_link, str):
-            return items[:limit], len(items) > limit or isinstance(next_link, str)
-        if not next_link.startswith(base_url(context) + "/"):
-            return items, True
-        url, query = next_link, None  # the link carries every query parameter of the first request
-    return items[:limit], True
+        Returns the items and whether more were left behind.
+        """
+        return await self.paginate_links(
+            path, what=what, limit=limit, max_pages=MAX_PAGES, params=params, headers=headers,
+            items_key="value", next_key="@odata.nextLink",
+        )
 
 
 # ---- validation -------------------------------------------------------------------------------------------

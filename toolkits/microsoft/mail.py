@@ -80,8 +80,7 @@ async def list_emails(
         folder = folder.lower()
     else:
         folder = client.check_id(folder, "folder", f"one of {', '.join(WELL_KNOWN_FOLDERS)} or a folder id")
-    emails, truncated = await client.list_items(
-        context,
+    emails, truncated = await client.GraphAPI(context).list_items(
         f"/me/mailFolders/{folder}/messages",
         what=f"the user's {folder} mail folder",
         limit=n_emails,
@@ -121,8 +120,7 @@ async def search_emails(
     search = _SEARCH_QUOTES.sub(" ", " ".join(terms)).strip()
     if len(search) > 500:
         raise ToolExecutionError("The search is longer than 500 characters; use fewer words.")
-    emails, truncated = await client.list_items(
-        context,
+    emails, truncated = await client.GraphAPI(context).list_items(
         "/me/messages",
         what="the email search",
         limit=max_results,
@@ -146,8 +144,8 @@ async def get_email(
     is_read, has_attachments, web_link and `body` (cut after a few thousand characters; `body_truncated` says
     so)."""
     email_id = client.check_id(email_id, "email_id", "ListEmails or SearchEmails")
-    message = await client.request(
-        context, "GET", f"/me/messages/{email_id}", what=f"the email {email_id}", params={"$select": _EMAIL_FIELDS}
+    message = await client.GraphAPI(context).request(
+        "GET", f"/me/messages/{email_id}", what=f"the email {email_id}", params={"$select": _EMAIL_FIELDS}
     )
     return _shape(message, with_body=True)
 
@@ -169,8 +167,8 @@ async def send_email(
     Use WriteDraftEmail instead when the user should review the email first, and ReplyToEmail to answer an
     email. Returns `sent` and the `to`, `cc` and `bcc` it went to."""
     message = _message(subject, body, to, cc, bcc, to_required=True)
-    await client.request(
-        context, "POST", "/me/sendMail", what="sending the email", json={"message": message, "saveToSentItems": True}
+    await client.GraphAPI(context).request(
+        "POST", "/me/sendMail", what="sending the email", json={"message": message, "saveToSentItems": True}
     )
     return {
         "sent": True,
@@ -197,8 +195,8 @@ async def reply_to_email(
     email_id = client.check_id(email_id, "email_id", "ListEmails, SearchEmails or GetEmail")
     text = client.check_text(body, "The reply body")
     action = "replyAll" if reply_all else "reply"
-    await client.request(
-        context, "POST", f"/me/messages/{email_id}/{action}", what=f"the email {email_id}", json={"comment": text}
+    await client.GraphAPI(context).request(
+        "POST", f"/me/messages/{email_id}/{action}", what=f"the email {email_id}", json={"comment": text}
     )
     return {"replied_to": email_id, "reply_all": reply_all}
 
@@ -220,7 +218,7 @@ async def write_draft_email(
     Use it when the user wants to review an email before it goes out; send it later with SendDraftEmail.
     Returns `draft_id` (for SendDraftEmail), subject, to, cc and `web_link` (opens the draft in Outlook)."""
     message = _message(subject, body, to, cc, bcc, to_required=False)
-    draft = await client.request(context, "POST", "/me/messages", what="creating the draft", json=message)
+    draft = await client.GraphAPI(context).request("POST", "/me/messages", what="creating the draft", json=message)
     return {
         "draft_id": draft.get("id"),
         "subject": draft.get("subject") or "",
@@ -242,5 +240,5 @@ async def send_draft_email(
 
     Use it after WriteDraftEmail once the user agrees. Returns `sent` and the `draft_id`."""
     draft_id = client.check_id(draft_id, "draft_id", "WriteDraftEmail")
-    await client.request(context, "POST", f"/me/messages/{draft_id}/send", what=f"the draft {draft_id}")
+    await client.GraphAPI(context).request("POST", f"/me/messages/{draft_id}/send", what=f"the draft {draft_id}")
     return {"sent": True, "draft_id": draft_id}

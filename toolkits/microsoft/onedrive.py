@@ -55,8 +55,7 @@ async def search_files(
     text = client.check_text(query, "query", maximum=200)
     max_results = whole_number(max_results, name="max_results", maximum=MAX_FILES)
     quoted = text.replace("'", "''")  # OData string literal: a quote is written twice
-    items, truncated = await client.list_items(
-        context,
+    items, truncated = await client.GraphAPI(context).list_items(
         f"/me/drive/root/search(q='{quoted}')",
         what="the OneDrive search",
         limit=max_results,
@@ -87,8 +86,8 @@ async def list_files(
     else:
         folder_id = client.check_id(folder_id, "folder_id", "SearchFiles or ListFiles")
         path, what = f"/me/drive/items/{folder_id}/children", f"the OneDrive folder {folder_id}"
-    items, truncated = await client.list_items(
-        context, path, what=what, limit=max_results, params={"$top": max_results, "$select": _ITEM_FIELDS}
+    items, truncated = await client.GraphAPI(context).list_items(
+        path, what=what, limit=max_results, params={"$top": max_results, "$select": _ITEM_FIELDS}
     )
     shaped = [_shape(i) for i in items]
     return {"files": shaped, "count": len(shaped), "truncated": truncated}
@@ -113,8 +112,8 @@ async def get_file_content(
     mime_type, size, web_url and `content` (cut after a few thousand characters; `content_truncated` says so).
     """
     file_id = client.check_id(file_id, "file_id", "SearchFiles or ListFiles")
-    item = await client.request(
-        context, "GET", f"/me/drive/items/{file_id}", what=f"the OneDrive file {file_id}",
+    item = await client.GraphAPI(context).request(
+        "GET", f"/me/drive/items/{file_id}", what=f"the OneDrive file {file_id}",
         params={"$select": _ITEM_FIELDS},
     )
     shaped = _shape(item)
@@ -132,8 +131,8 @@ async def get_file_content(
             f"can open it at {shaped['web_url']}."
         )
     # /content answers 302 to a pre-authenticated download URL on another host.
-    response = await client.send(
-        context, "GET", f"/me/drive/items/{file_id}/content", what=f"the content of the OneDrive file {file_id}",
+    response = await client.GraphAPI(context).send(
+        "GET", f"/me/drive/items/{file_id}/content", what=f"the content of the OneDrive file {file_id}",
         follow_redirects=True,
     )
     text = response.text

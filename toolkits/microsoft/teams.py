@@ -78,8 +78,7 @@ async def list_chats(
     of its text) and web_url.
     """
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    chats, truncated = await client.list_items(
-        context,
+    chats, truncated = await client.GraphAPI(context).list_items(
         "/me/chats",
         what="the user's Teams chats",
         limit=max_results,
@@ -112,7 +111,7 @@ async def list_teams(context: ToolContext) -> dict[str, Any]:
 
     Returns `teams`, each with `id` (for ListChannels), name, description and is_archived.
     """
-    teams, truncated = await client.list_items(context, "/me/joinedTeams", what="the user's teams", limit=200)
+    teams, truncated = await client.GraphAPI(context).list_items("/me/joinedTeams", what="the user's teams", limit=200)
     shaped = [
         {
             "id": team.get("id"),
@@ -139,8 +138,8 @@ async def list_channels(
     description, membership (standard, private or shared) and web_url.
     """
     team_id = client.check_id(team_id, "team_id", "ListTeams")
-    channels, truncated = await client.list_items(
-        context, f"/teams/{team_id}/channels", what=f"the channels of the team {team_id}", limit=200
+    channels, truncated = await client.GraphAPI(context).list_items(
+        f"/teams/{team_id}/channels", what=f"the channels of the team {team_id}", limit=200
     )
     shaped = [
         {
@@ -172,8 +171,7 @@ async def get_chat_messages(
     """
     chat_id = client.check_id(chat_id, "chat_id", "ListChats")
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    messages, truncated = await client.list_items(
-        context,
+    messages, truncated = await client.GraphAPI(context).list_items(
         f"/chats/{chat_id}/messages",
         what=f"the messages of the chat {chat_id}",
         limit=max_results,
@@ -202,8 +200,7 @@ async def get_channel_messages(
     team_id = client.check_id(team_id, "team_id", "ListTeams")
     channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    messages, truncated = await client.list_items(
-        context,
+    messages, truncated = await client.GraphAPI(context).list_items(
         f"/teams/{team_id}/channels/{channel_id}/messages",
         what=f"the messages of the channel {channel_id}",
         limit=max_results,
@@ -230,8 +227,8 @@ async def send_chat_message(
     """
     chat_id = client.check_id(chat_id, "chat_id", "ListChats")
     body = _check_text(text)
-    sent = await client.request(
-        context, "POST", f"/chats/{chat_id}/messages", what=f"the chat {chat_id}", json=body
+    sent = await client.GraphAPI(context).request(
+        "POST", f"/chats/{chat_id}/messages", what=f"the chat {chat_id}", json=body
     )
     return _shape_message(sent)
 
@@ -261,5 +258,5 @@ async def send_channel_message(
         message_id = client.check_id(reply_to_message_id, "reply_to_message_id", "GetChannelMessages")
         path = f"{path}/{message_id}/replies"
     body = _check_text(text)
-    sent = await client.request(context, "POST", path, what=f"the channel {channel_id}", json=body)
+    sent = await client.GraphAPI(context).request("POST", path, what=f"the channel {channel_id}", json=body)
     return _shape_message(sent)

@@ -1,5 +1,4 @@
-"""HTTP helpers for Notion's API: authorized requests with the pinned `Notion-Version`, cursor pagination and
-input checks.
+"""Notion's API on the toolkit HTTP layer (the pinned `Notion-Version`, cursor pagination) and input checks.
 
 Reference: https://developers.notion.com/reference/intro (version header, pagination with `start_cursor`,
 `next_cursor` and `has_more`, `page_size` at most 100), https://developers.notion.com/reference/status-codes
@@ -14,18 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from mcp_server import ToolContext, ToolExecutionError, raise_for_upstream_status
+from mcp_server import ProviderAPI, ToolExecutionError
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "NOTION_VERSION",
+    "NotionAPI",
     "check_id",
     "check_limit",
     "iso",
-    "paginate",
-    "request",
 ]
 
 DEFAULT_API_BASE_URL = "https://api.notion.com"
@@ -55,61 +53,27 @@ def check_limit(value: Any, *, maximum: int, name: str = "limit") -> int:
     return value
 
 
-async def request(
-    context: ToolContext,
-    method: str,
-    path: str,
-    *,
-    what: str,
-    body: Mapping[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Send one request to Notion and return its JSON object; error statuses via raise_for_upstream_status."""
-    if context.http is None:
-        raise ToolExecutionError("No HTTP client is available to reach Notion.")
-    base = (context.get_setting("api_base_url", DEFAULT_API_BASE_URL) or DEFAULT_API_BASE_URL).rstrip("/")
-    response = await context.http.request(
-        method, f"{base}/v1{path}",
-        json=dict(body) if body is not None else None,
-        params=dict(params) if params else None,
-        headers={"Authorization": f"Bearer {context.get_auth_token_or_empty()}", "Notion-Version": NOTION_VERSION},
-    )
-    raise_for_upstream_status(response, what=what)
-    data = response.json()
-    if not isinstance(data, dict):
-        raise ToolExecutionError(f"Notion answered {what} with an unexpected response.")
-    return data
+class NotionAPI(ProviderAPI):
+    """Notion's API for one tool call, at the pinned version."""
 
+    name = "Notion"
+    default_base_url = DEFAULT_API_BASE_URL
+    path_prefix = "/v1"
+    headers: ClassVar[Mapping[str, str]] = {"Notion-Version": NOTION_VERSION}
 
-async def paginate(
-    context: ToolContext,
-    method: str,
-    path: str,
-    *,
-    what: str,
-    limit: int,
-    body: Mapping[str, Any] | None = None,
-) -> tuple[list[dict[str, Any]], bool]:
-    """Follow `next_cursor` until `limit` results or the last page; cursor and page size go in the query of a
-    GET and in the body of a POST, as Notion's pagination asks. Returns (results, more_available)."""
-    results: list[dict[str, Any]] = []
-    cursor: str | None = None
-    # Bounded: the pages `limit` needs at 100 each, plus a few in case Notion answers shorter pages.
-    for _ in range(limit // MAX_PAGE_SIZE + 4):
-        paging: dict[str, Any] = {"page_size": min(MAX_PAGE_SIZE, limit - len(results))}
-        if cursor:
-            paging["start_cursor"] = cursor
-        if method == "GET":
-            data = await request(context, method, path, what=what, params=paging)
-        else:
-            data = await request(context, method, path, what=what, body={**dict(body or {}), **paging})
-        results.extend(item for item in data.get("results") or [] if isinstance(item, dict))
-        cursor = data.get("next_cursor")
-        if not data.get("has_more") or not cursor:
-            return results[:limit], False
-        if len(results) >= limit:
-            return results[:limit], True
-    return results[:limit], True
+    async def paginate(
+        self, method: str, path: str, *, what: str, limit: int, body: Mapping[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Follow `next_cursor` (while `has_more`) until `limit` results or the last page; cursor and page size
+        go in the query of a GET and in the body of a POST, as Notion's pagination asks.
+        Returns (results, more_available)."""
+        return await self.paginate_tokens(
+            path, what=what, limit=limit, method=method, json=None if method == "GET" else dict(body or {}),
+            # Bounded: the pages `limit` needs at 100 each, plus a few in case Notion answers shorter pages.
+            max_pages=limit // MAX_PAGE_SIZE + 4, items_key="results", token_param="start_cursor",
+            next_token=lambda page: page.get("next_cursor") if page.get("has_more") else None,
+            size_param="page_size", page_size=MAX_PAGE_SIZE,
+        )
 
 
 def iso(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Notion
 from toolkits.notion.blocks import block_lines, properties, rich_text, text_to_blocks, title_of
-from toolkits.notion.client import MAX_PAGE_SIZE, check_id, check_limit, iso, paginate, request
+from toolkits.notion.client import MAX_PAGE_SIZE, NotionAPI, check_id, check_limit, iso
 
 __all__ = ["append_to_page", "create_page", "get_page_content", "query_database", "search"]
 
@@ -67,7 +67,7 @@ async def search(
         body["query"] = query.strip()
     if kind != "any":
         body["filter"] = {"property": "object", "value": kind}
-    results, more = await paginate(context, "POST", "/search", what="the search", limit=limit, body=body)
+    results, more = await NotionAPI(context).paginate("POST", "/search", what="the search", limit=limit, body=body)
     found = [_summary(item) for item in results]
     return {"results": found, "count": len(found), "more_available": more}
 
@@ -76,8 +76,8 @@ async def _read_blocks(
     context: ToolContext, block_id: str, depth: int, budget: list[int], lines: list[str]
 ) -> bool:
     """Append the text of `block_id`'s children (and theirs, to MAX_DEPTH) to `lines`; False when cut short."""
-    children, more = await paginate(
-        context, "GET", f"/blocks/{block_id}/children", what=_not_found(f"the content of {block_id}"),
+    children, more = await NotionAPI(context).paginate(
+        "GET", f"/blocks/{block_id}/children", what=_not_found(f"the content of {block_id}"),
         limit=budget[0],
     )
     complete = not more
@@ -108,7 +108,7 @@ async def get_page_content(
     """
     ref = check_id(page_id, "page_id")
     check_limit(max_blocks, maximum=MAX_BLOCKS_READ, name="max_blocks")
-    page = await request(context, "GET", f"/pages/{ref}", what=_not_found(f"the page {ref}"))
+    page = await NotionAPI(context).request("GET", f"/pages/{ref}", what=_not_found(f"the page {ref}"))
     lines: list[str] = []
     complete = await _read_blocks(context, ref, 0, [max_blocks], lines)
     return {
@@ -136,8 +136,10 @@ def _content_blocks(content: Any, *, required: bool) -> list[dict[str, Any]]:
 async def _append(context: ToolContext, block_id: str, blocks: list[dict[str, Any]]) -> int:
     """Append `blocks` in requests of at most 100 (Notion's limit per request); the number appended."""
     for start in range(0, len(blocks), MAX_PAGE_SIZE):
-        await request(context, "PATCH", f"/blocks/{block_id}/children", what=_not_found(f"the page {block_id}"),
-                      body={"children": blocks[start:start + MAX_PAGE_SIZE]})
+        await NotionAPI(context).request(
+            "PATCH", f"/blocks/{block_id}/children", what=_not_found(f"the page {block_id}"),
+            json={"children": blocks[start:start + MAX_PAGE_SIZE]},
+        )
     return len(blocks)
 
 
@@ -179,7 +181,7 @@ async def create_page(
     blocks = _content_blocks(content, required=False)
     title_property = "title"
     if parent_type == "database":
-        database = await request(context, "GET", f"/databases/{parent}", what=_not_found(f"the database {parent}"))
+        database = await NotionAPI(context).get_json(f"/databases/{parent}", what=_not_found(f"the database {parent}"))
         title_property = next(
             (name for name, prop in (database.get("properties") or {}).items()
              if isinstance(prop, dict) and prop.get("type") == "title"),
@@ -192,7 +194,7 @@ async def create_page(
         "properties": page_properties,
         "children": blocks[:MAX_PAGE_SIZE],
     }
-    page = await request(context, "POST", "/pages", body=body, what=_not_found(f"the {parent_type} {parent}"))
+    page = await NotionAPI(context).request("POST", "/pages", json=body, what=_not_found(f"the {parent_type} {parent}"))
     page_id = str(page.get("id"))
     await _append(context, page_id, blocks[MAX_PAGE_SIZE:])
     return {"id": page_id, "url": page.get("url"), "title": title_of(page) or title.strip(),
@@ -252,7 +254,7 @@ async def query_database(
         body["filter"] = filter
     if sorts:
         body["sorts"] = sorts
-    rows, more = await paginate(context, "POST", f"/databases/{ref}/query", body=body, limit=limit,
+    rows, more = await NotionAPI(context).paginate("POST", f"/databases/{ref}/query", body=body, limit=limit,
                                 what=_not_found(f"the database {ref}"))
     shaped = [
         {**{k: v for k, v in _summary(row).items() if k not in ("object", "parent_type", "parent_id")},

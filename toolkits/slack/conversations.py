@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Slack
-from toolkits.slack.client import call, paginate
+from toolkits.slack.client import SlackAPI
 from toolkits.slack.inputs import (
     RESOLVE_NAMES,
     ChannelName,
@@ -51,8 +51,8 @@ async def list_conversations(
         raise ToolExecutionError(
             f"Unknown conversation type(s) {unknown or wanted}; use any of {', '.join(CONVERSATION_TYPES)}."
         )
-    raw, truncated = await paginate(
-        context, "conversations.list", "channels", what="the list of conversations",
+    raw, truncated = await SlackAPI(context).paginate(
+        "conversations.list", "channels", what="the list of conversations",
         params={"types": ",".join(wanted), "exclude_archived": "true"},
     )
     conversations = [shape_conversation(c) for c in raw]
@@ -73,8 +73,8 @@ async def get_conversation_info(
     """
     target = checked_target(conversation_id, channel_name)
     channel = await channel_id(context, target)
-    body = await call(
-        context, "conversations.info", what=f"the conversation {channel}",
+    body = await SlackAPI(context).call(
+        "conversations.info", what=f"the conversation {channel}",
         params={"channel": channel, "include_num_members": "true"},
     )
     return shape_conversation(dict(body.get("channel") or {}))
@@ -100,8 +100,8 @@ async def get_conversation_members(
     count = whole_number(limit, name="limit", maximum=MAX_MEMBERS_PAGE)
     after = page_cursor(cursor)
     channel = await channel_id(context, target)
-    body = await call(
-        context, "conversations.members", what=f"the members of {channel}",
+    body = await SlackAPI(context).call(
+        "conversations.members", what=f"the members of {channel}",
         params={"channel": channel, "limit": count, "cursor": after},
     )
     members = [m for m in body.get("members") or [] if isinstance(m, str)]
@@ -139,8 +139,8 @@ async def invite_to_channel(
     if target[1].startswith("D"):
         raise ToolExecutionError(f"{target[1]} is a direct message; invite people to a channel (an id starting C or G).")
     channel = await channel_id(context, target)
-    body = await call(
-        context, "conversations.invite", what=f"the invitation to {channel}",
+    body = await SlackAPI(context).call(
+        "conversations.invite", what=f"the invitation to {channel}",
         json={"channel": channel, "users": ",".join(invitees)},
     )
     return {"channel": shape_conversation(dict(body.get("channel") or {"id": channel})), "invited": invitees}

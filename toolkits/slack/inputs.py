@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError
-from toolkits.slack.client import call, paginate
+from toolkits.slack.client import SlackAPI
 
 RESOLVE_NAMES = ["channels:read", "groups:read"]  # conversations.list, to turn a channel name into its id
 
@@ -124,8 +124,8 @@ async def channel_id(context: ToolContext, target: tuple[str, str]) -> str:
 
 async def resolve_channel_name(context: ToolContext, name: str) -> str:
     """The id of the public or private channel called `name`; a clear error with close matches otherwise."""
-    channels, _ = await paginate(
-        context, "conversations.list", "channels", what="the list of channels",
+    channels, _ = await SlackAPI(context).paginate(
+        "conversations.list", "channels", what="the list of channels",
         params={"types": "public_channel,private_channel", "exclude_archived": "true"},
     )
     names: dict[str, str] = {}
@@ -144,5 +144,7 @@ async def resolve_channel_name(context: ToolContext, name: str) -> str:
 
 
 async def lookup_email(context: ToolContext, email: str) -> dict[str, Any]:
-    body = await call(context, "users.lookupByEmail", what=f"the user with email {email}", params={"email": email})
+    body = await SlackAPI(context).call(
+        "users.lookupByEmail", what=f"the user with email {email}", params={"email": email}
+    )
     return dict(body.get("user") or {})

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError, email_address, tool, whole_number
 from mcp_server.auth import Slack
-from toolkits.slack.client import call, ts_to_iso
+from toolkits.slack.client import SlackAPI, ts_to_iso
 from toolkits.slack.inputs import (
     RESOLVE_NAMES,
     ChannelName,
@@ -49,7 +49,7 @@ def _text(message: str) -> str:
 
 async def _post(context: ToolContext, body: dict[str, Any]) -> dict[str, Any]:
     channel = body["channel"]
-    sent = await call(context, "chat.postMessage", what=f"the message to {channel}", json=body)
+    sent = await SlackAPI(context).call("chat.postMessage", what=f"the message to {channel}", json=body)
     posted = sent.get("message") or {}
     result = {
         "conversation_id": sent.get("channel", channel),
@@ -64,7 +64,7 @@ async def _post(context: ToolContext, body: dict[str, Any]) -> dict[str, Any]:
 
 async def _page(context: ToolContext, method: str, params: dict[str, Any], *, what: str) -> dict[str, Any]:
     """One page of messages, shaped, with `next_cursor` when more remain (never followed here)."""
-    body = await call(context, method, what=what, params=params)
+    body = await SlackAPI(context).call(method, what=what, params=params)
     messages = [shape_message(m) for m in body.get("messages") or [] if isinstance(m, dict)]
     next_cursor = ((body.get("response_metadata") or {}).get("next_cursor") or "").strip() or None
     page: dict[str, Any] = {
@@ -101,8 +101,8 @@ async def send_message(
     if target == "user_email":
         email = email_address(value, name="user email")
         user = await lookup_email(context, email)
-        opened = await call(
-            context, "conversations.open", what=f"the direct message with {email}", json={"users": user.get("id")}
+        opened = await SlackAPI(context).call(
+            "conversations.open", what=f"the direct message with {email}", json={"users": user.get("id")}
         )
         channel = str((opened.get("channel") or {}).get("id"))
     elif target == "conversation_id":

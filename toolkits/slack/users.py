@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from mcp_server import ToolContext, email_address, tool
 from mcp_server.auth import Slack
-from toolkits.slack.client import MAX_PAGES, PAGE_SIZE, call, paginate
+from toolkits.slack.client import MAX_PAGES, PAGE_SIZE, SlackAPI
 from toolkits.slack.inputs import lookup_email, one_of
 from toolkits.slack.inputs import user_id as checked_user_id
 from toolkits.slack.shaping import shape_user
@@ -23,8 +23,9 @@ async def list_users(context: ToolContext) -> dict[str, Any]:
     timezone and whether it is a bot or an admin. `truncated` is true when the workspace had more members than
     were fetched.
     """
-    raw, truncated = await paginate(context, "users.list", "members", what="the list of users",
-                                    max_items=PAGE_SIZE * MAX_PAGES)
+    raw, truncated = await SlackAPI(context).paginate(
+        "users.list", "members", what="the list of users", max_items=PAGE_SIZE * MAX_PAGES
+    )
     users = [shape_user(u) for u in raw if not u.get("deleted")]
     return {"users": users, "count": len(users), "truncated": truncated}
 
@@ -46,7 +47,7 @@ async def get_user_info(
     target, value = one_of(user_id=user_id, email=email)
     if target == "user_id":
         uid = checked_user_id(value)
-        body = await call(context, "users.info", what=f"the user {uid}", params={"user": uid})
+        body = await SlackAPI(context).call("users.info", what=f"the user {uid}", params={"user": uid})
         return shape_user(dict(body.get("user") or {}))
     return shape_user(await lookup_email(context, email_address(value, name="email")))
 
@@ -61,9 +62,9 @@ async def who_am_i(context: ToolContext) -> dict[str, Any]:
     Use it before acting "as me" in Slack. Returns user_id, name, real_name, display_name, email (when Slack
     shares it), timezone, team, team_id and the workspace url.
     """
-    identity = await call(context, "auth.test", what="the user's identity", post=True)
+    identity = await SlackAPI(context).call("auth.test", what="the user's identity", post=True)
     uid = str(identity.get("user_id") or "")
-    body = await call(context, "users.info", what=f"the user {uid}", params={"user": uid})
+    body = await SlackAPI(context).call("users.info", what=f"the user {uid}", params={"user": uid})
     user = shape_user(dict(body.get("user") or {}))
     user.pop("id", None)
     return {

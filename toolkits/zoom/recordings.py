@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from mcp_server import ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Zoom
 from toolkits.zoom import inputs
-from toolkits.zoom.client import MEETING_TYPES, get_pages, to_zone
+from toolkits.zoom.client import MEETING_TYPES, ZoomAPI, to_zone
 
 __all__ = ["list_recordings"]
 
@@ -92,8 +92,7 @@ async def list_recordings(
             f"from_date {first} to to_date {last} spans {(last - first).days} days; Zoom lists at most a month "
             f"at a time, so ask for {MAX_RANGE_DAYS} days or fewer (and call again for earlier months)."
         )
-    meetings, truncated = await get_pages(
-        context,
+    meetings, truncated = await ZoomAPI(context).get_pages(
         "/users/me/recordings",
         what="the user's Zoom cloud recordings",
         params={"from": first.isoformat(), "to": last.isoformat(), "page_size": PAGE_SIZE},

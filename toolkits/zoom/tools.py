@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from mcp_server import ToolContext, ToolExecutionError, time_zone, tool
 from mcp_server.auth import Zoom
 from toolkits.zoom import inputs
-from toolkits.zoom.client import delete, get_json, get_pages, patch, post_json, shape_meeting, to_zone
+from toolkits.zoom.client import ZoomAPI, shape_meeting, to_zone
 
 __all__ = [
     "create_meeting",
@@ -94,7 +94,7 @@ async def create_meeting(
         body["agenda"] = description
     if emails:
         body["settings"] = {"meeting_invitees": [{"email": email} for email in emails]}
-    created = await post_json(context, "/users/me/meetings", body, what="the new Zoom meeting")
+    created = await ZoomAPI(context).request("POST", "/users/me/meetings", json=body, what="the new Zoom meeting")
     result = shape_meeting(created)
     result.setdefault("has_passcode", False)
     result["invitees"] = emails
@@ -113,8 +113,7 @@ async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
     meeting's time zone offset, duration_minutes, timezone, join_url, agenda), `count`, and `truncated` (true
     when there were more than 300 meetings and only the first 300 are listed).
     """
-    meetings, truncated = await get_pages(
-        context,
+    meetings, truncated = await ZoomAPI(context).get_pages(
         "/users/me/meetings",
         what="the user's upcoming Zoom meetings",
         params={"type": "upcoming", "page_size": PAGE_SIZE},
@@ -137,7 +136,7 @@ async def get_meeting(context: ToolContext, meeting_id: MeetingId) -> dict[str, 
     status). The passcode itself is not returned; the join_url carries it.
     """
     number = inputs.meeting_id(meeting_id)
-    meeting = await get_json(context, f"/meetings/{number}", what=f"the Zoom meeting {number}")
+    meeting = await ZoomAPI(context).get_json(f"/meetings/{number}", what=f"the Zoom meeting {number}")
     result = shape_meeting(meeting)
     if meeting.get("status"):
         result["status"] = meeting["status"]
@@ -199,7 +198,7 @@ async def update_meeting(
         raise ToolExecutionError(
             "Nothing to change: give at least one of topic, start_time, duration_minutes, timezone or agenda."
         )
-    await patch(context, f"/meetings/{number}", body, what=f"the Zoom meeting {number}")
+    await ZoomAPI(context).send("PATCH", f"/meetings/{number}", json=body, what=f"the Zoom meeting {number}")
     return {"meeting_id": number, "updated": True, **changed}
 
 
@@ -215,8 +214,8 @@ async def get_meeting_invitation(context: ToolContext, meeting_id: MeetingId) ->
     text) and sip_links (SIP addresses to join from a room system, when Zoom gives any).
     """
     number = inputs.meeting_id(meeting_id)
-    body = await get_json(
-        context, f"/meetings/{number}/invitation", what=f"the invitation of the Zoom meeting {number}"
+    body = await ZoomAPI(context).get_json(
+        f"/meetings/{number}/invitation", what=f"the invitation of the Zoom meeting {number}"
     )
     text = str(body.get("invitation") or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     sip_links = [link for link in body.get("sip_links") or [] if isinstance(link, str)]
@@ -237,5 +236,5 @@ async def delete_meeting(
     ListUpcomingMeetings when in doubt. Returns meeting_id and deleted: true.
     """
     number = inputs.meeting_id(meeting_id)
-    await delete(context, f"/meetings/{number}", what=f"the Zoom meeting {number}")
+    await ZoomAPI(context).send("DELETE", f"/meetings/{number}", what=f"the Zoom meeting {number}")
     return {"meeting_id": number, "deleted": True}
