@@ -1,17 +1,16 @@
 """authmcp's public API for toolkit authors.
 
-    from typing import Annotated
-    from mcp_server import tool, ToolContext
-    from mcp_server.auth import Google
+from typing import Annotated
+from mcp_server import tool, ToolContext
+from mcp_server.auth import Google
 
-    @tool(requires_auth=Google(scopes=["https://www.googleapis.com/auth/gmail.readonly"]))
-    async def list_emails(context: ToolContext, n_emails: Annotated[int, "How many emails"] = 5) -> list[dict]:
-        '''List the user's most recent emails.'''
+@tool(requires_auth=Google(scopes=["https://www.googleapis.com/auth/gmail.readonly"]))
+async def list_emails(context: ToolContext, n_emails: Annotated[int, "How many emails"] = 5) -> list[dict]:
+    '''List the user's most recent emails.'''
 """
 
 from __future__ import annotations
 
-from mcp_server.toolkit.tool import ToolAuthorization, ToolContext, tool
 from mcp_server.errors import (
     RetryableToolError,
     ToolExecutionError,
@@ -23,6 +22,7 @@ from mcp_server.errors import (
 from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
 from mcp_server.toolkit.plain_text import html_to_text
 from mcp_server.toolkit.provider_api import Page, ProviderAPI, RequestOptions, collect_pages
+from mcp_server.toolkit.tool import ToolAuthorization, ToolContext, tool
 from mcp_server.toolkit.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [

@@ -90,7 +90,9 @@ def date_time(value: object, *, name: str, zone: str | None = None) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ToolExecutionError(f"{name} {value!r} is not an ISO 8601 time; give one with its offset, {example}.") from None
+        raise ToolExecutionError(
+            f"{name} {value!r} is not an ISO 8601 time; give one with its offset, {example}."
+        ) from None
     if parsed.tzinfo is not None and parsed.utcoffset() is not None:
         return parsed
     if zone is None or not zone.strip():

@@ -13,8 +13,27 @@ __all__ = ["html_to_text"]
 
 class _TextFromHTML(HTMLParser):
     _LINES = frozenset({"li", "tr", "div", "dt", "dd"})
-    _PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr",
-                             "section", "article", "header", "footer", "pre"})
+    _PARAGRAPHS = frozenset(
+        {
+            "p",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "ul",
+            "ol",
+            "blockquote",
+            "hr",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "pre",
+        }
+    )
     _SKIP = frozenset({"script", "style", "head", "title"})
 
     def __init__(self) -> None:

@@ -253,8 +253,16 @@ def tool(
 
     def mark(fn: F) -> F:
         declaration = ToolDeclaration(
-            fn, name, description, requires_auth, tuple(requires_secrets),
-            title=title, read_only=read_only, destructive=destructive, idempotent=idempotent, open_world=open_world,
+            fn,
+            name,
+            description,
+            requires_auth,
+            tuple(requires_secrets),
+            title=title,
+            read_only=read_only,
+            destructive=destructive,
+            idempotent=idempotent,
+            open_world=open_world,
         )
         setattr(fn, DECLARATION_ATTRIBUTE, declaration)
         return fn

@@ -66,7 +66,8 @@ def raise_for_upstream_status(
         wait = retry_after_seconds(response.headers.get("retry-after"))
         raise UpstreamServerError(
             f"The provider had a server error (HTTP {status}) for {what}; try again later.",
-            status_code=status, retry_after=wait,
+            status_code=status,
+            retry_after=wait,
         )
     if status == 403:
         raise UpstreamError(

@@ -61,8 +61,13 @@ class Service:
             def _any(self) -> None:
                 parts = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                seen = Seen(self.command, parts.path, parse_qs(parts.query),
-                            {k.lower(): v for k, v in self.headers.items()}, body)
+                seen = Seen(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 service.seen.append(seen)
                 route = service.routes.get(parts.path)
                 status, headers, data = route(seen) if route else answer({"error": "no route"}, 404)
@@ -72,7 +77,7 @@ class Service:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any  # noqa: N815 (the http.server spelling)
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -115,10 +120,14 @@ def context_for(service: Service, http: httpx2.AsyncClient | None, **auth: Any) 
     )
 
 
-async def test_requests_go_to_the_configured_base_with_the_token_and_json(service: Service, http: httpx2.AsyncClient) -> None:
+async def test_requests_go_to_the_configured_base_with_the_token_and_json(
+    service: Service, http: httpx2.AsyncClient
+) -> None:
     service.routes["/v2/things"] = lambda seen: answer({"got": json.loads(seen.body)}, 201)
     api = Acme(context_for(service, http))
-    created = await api.request("POST", "/things", what="a new thing", json={"name": "a"}, params={"q": "x", "skip": None})
+    created = await api.request(
+        "POST", "/things", what="a new thing", json={"name": "a"}, params={"q": "x", "skip": None}
+    )
     assert created == {"got": {"name": "a"}}
     seen = service.seen[0]
     assert (seen.method, seen.path, seen.query) == ("POST", "/v2/things", {"q": ["x"]})  # None values left out
@@ -138,7 +147,9 @@ async def test_no_http_client_is_a_clear_tool_error(service: Service) -> None:
         await Acme(context_for(service, None)).get_json("/me", what="the profile")
 
 
-async def test_empty_answer_is_an_empty_object_and_a_non_object_is_refused(service: Service, http: httpx2.AsyncClient) -> None:
+async def test_empty_answer_is_an_empty_object_and_a_non_object_is_refused(
+    service: Service, http: httpx2.AsyncClient
+) -> None:
     service.routes["/v2/gone"] = lambda seen: answer(status=204)
     service.routes["/v2/list"] = lambda seen: answer([1, 2])
     service.routes["/v2/html"] = lambda seen: answer(raw=b"<html>oops</html>", **{"content-type": "text/html"})
@@ -162,7 +173,12 @@ async def test_empty_answer_is_an_empty_object_and_a_non_object_is_refused(servi
     ],
 )
 async def test_error_statuses_are_mapped_once(
-    service: Service, http: httpx2.AsyncClient, status: int, headers: dict[str, str], error: type[Exception], phrase: str
+    service: Service,
+    http: httpx2.AsyncClient,
+    status: int,
+    headers: dict[str, str],
+    error: type[Exception],
+    phrase: str,
 ) -> None:
     service.routes["/v2/things/42"] = lambda seen: answer({"message": "secret user data"}, status, **headers)
     with pytest.raises(error, match=phrase) as info:
@@ -172,7 +188,9 @@ async def test_error_statuses_are_mapped_once(
         assert isinstance(info.value, RetryableToolError) and info.value.retry_after in (30, 7)
 
 
-async def test_refusals_and_the_check_hook_come_before_the_common_mapping(service: Service, http: httpx2.AsyncClient) -> None:
+async def test_refusals_and_the_check_hook_come_before_the_common_mapping(
+    service: Service, http: httpx2.AsyncClient
+) -> None:
     service.routes["/v2/merge"] = lambda seen: answer({"message": "not mergeable"}, 405)
     service.routes["/v2/busy"] = lambda seen: answer({"error": "busy"}, 400, **{"x-acme-busy": "1"})
 
@@ -182,7 +200,7 @@ async def test_refusals_and_the_check_hook_come_before_the_common_mapping(servic
                 raise UpstreamRateLimitError(f"Acme is busy with {what}.")
 
     api = Checked(context_for(service, http))
-    with pytest.raises(UpstreamError, match="^The pull request cannot be merged") as refused:
+    with pytest.raises(UpstreamError, match=r"^The pull request cannot be merged") as refused:
         await api.send("PUT", "/merge", what="the merge", refusals={405: "The pull request cannot be merged."})
     assert refused.value.status_code == 405
     with pytest.raises(UpstreamRateLimitError, match="Acme is busy with the job"):
@@ -198,18 +216,25 @@ async def test_the_providers_own_error_style_applies(service: Service, http: htt
 
 async def test_the_token_never_goes_to_another_host(service: Service, http: httpx2.AsyncClient) -> None:
     api = Acme(context_for(service, http))
-    with pytest.raises(ToolExecutionError, match="only sent to 127.0.0.1"):
+    with pytest.raises(ToolExecutionError, match=r"only sent to 127\.0\.0\.1"):
         await api.get_json("https://elsewhere.invalid/v2/me", what="the profile")
     assert service.seen == []
     service.routes["/upload/v2/files"] = lambda seen: answer({"id": "f1"})
     assert await api.request("POST", f"{service.url}/upload/v2/files", what="the upload", content=b"x") == {"id": "f1"}
 
 
-async def test_link_pagination_follows_next_links_on_the_origin_only(service: Service, http: httpx2.AsyncClient) -> None:
+async def test_link_pagination_follows_next_links_on_the_origin_only(
+    service: Service, http: httpx2.AsyncClient
+) -> None:
     def page(seen: Seen) -> Answer:
         number = int(seen.query.get("page", ["1"])[0])
-        links = {1: f'<{service.url}/v2/items?page=2>; rel="next"', 2: '<https://elsewhere.invalid/v2/items?page=3>; rel="next"'}
-        return answer([{"n": number * 10 + i} for i in range(3)], **({"link": links[number]} if number in links else {}))
+        links = {
+            1: f'<{service.url}/v2/items?page=2>; rel="next"',
+            2: '<https://elsewhere.invalid/v2/items?page=3>; rel="next"',
+        }
+        return answer(
+            [{"n": number * 10 + i} for i in range(3)], **({"link": links[number]} if number in links else {})
+        )
 
     service.routes["/v2/items"] = page
     api = Acme(context_for(service, http))
@@ -232,15 +257,31 @@ async def test_token_pagination_in_the_query_and_in_a_body(service: Service, htt
     service.routes["/v2/entries"] = page
     api = Acme(context_for(service, http))
     items, more = await api.paginate_tokens(
-        "/entries", what="the entries", limit=5, max_pages=9, items_key="entries", token_param="token",
-        next_token=lambda body: body["meta"]["next"], size_param="size", page_size=2,
+        "/entries",
+        what="the entries",
+        limit=5,
+        max_pages=9,
+        items_key="entries",
+        token_param="token",
+        next_token=lambda body: body["meta"]["next"],
+        size_param="size",
+        page_size=2,
     )
     assert len(items) == 5 and more
     assert [s.query.get("size") for s in service.seen] == [["2"], ["2"], ["1"]]
     service.seen.clear()
     items, more = await api.paginate_tokens(
-        "/entries", what="the entries", limit=50, max_pages=9, items_key="entries", token_param="token",
-        next_token=lambda body: body["meta"]["next"], size_param="size", page_size=2, method="POST", json={"q": "a"},
+        "/entries",
+        what="the entries",
+        limit=50,
+        max_pages=9,
+        items_key="entries",
+        token_param="token",
+        next_token=lambda body: body["meta"]["next"],
+        size_param="size",
+        page_size=2,
+        method="POST",
+        json={"q": "a"},
     )
     assert len(items) == 8 and not more
     assert [json.loads(s.body) for s in service.seen][1] == {"q": "a", "size": 2, "token": "t2"}
@@ -251,12 +292,20 @@ async def test_offset_pagination_stops_on_the_last_page(service: Service, http: 
 
     def page(seen: Seen) -> Answer:
         start, size = int(seen.query["startAt"][0]), int(seen.query["maxResults"][0])
-        return answer({"values": rows[start:start + size]})
+        return answer({"values": rows[start : start + size]})
 
     service.routes["/v2/rows"] = page
     api = Acme(context_for(service, http))
-    items, more = await api.paginate_offset("/rows", what="the rows", limit=50, max_pages=9, items_key="values",
-                                            offset_param="startAt", size_param="maxResults", page_size=3)
+    items, more = await api.paginate_offset(
+        "/rows",
+        what="the rows",
+        limit=50,
+        max_pages=9,
+        items_key="values",
+        offset_param="startAt",
+        size_param="maxResults",
+        page_size=3,
+    )
     assert items == rows and not more
     assert [s.query["startAt"] for s in service.seen] == [["0"], ["3"], ["6"]]
 

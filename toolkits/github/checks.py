@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -38,7 +38,8 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
 _REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 # A full or abbreviated commit SHA (7-40 hex digits; 64 for SHA-256 repositories).
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
-# What `git check-ref-format` forbids anywhere in a ref name: control characters, space, ~ ^ : ? * [ \ and "..", "@{", "//".
+# What `git check-ref-format` forbids anywhere in a ref name: control characters, space, ~ ^ : ? * [ \ and
+# "..", "@{", "//".
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 MAX_PATH_CHARS = 4096
 
@@ -141,8 +142,13 @@ def check_branch(value: Any, name: str = "branch") -> str:
     text = value.strip() if isinstance(value, str) else ""
     text = text.removeprefix("refs/heads/")
     if (
-        not text or len(text) > 255 or _BAD_REF.search(text) or text.startswith(("-", "/", "."))
-        or text.endswith(("/", ".", ".lock")) or "/." in text or text == "@"
+        not text
+        or len(text) > 255
+        or _BAD_REF.search(text)
+        or text.startswith(("-", "/", "."))
+        or text.endswith(("/", ".", ".lock"))
+        or "/." in text
+        or text == "@"
     ):
         raise ToolExecutionError(
             f"{name} {value!r} is not a branch name: use letters, digits, '-', '_', '.' and '/', without spaces, "
@@ -199,5 +205,5 @@ def check_time(value: Any, name: str) -> str | None:
             f"{name} {value!r} is not an ISO 8601 time: use e.g. '2024-05-01' or '2024-05-01T09:30:00+02:00'."
         )
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

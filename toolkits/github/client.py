@@ -136,7 +136,11 @@ async def get_paginated(
     """
     first_page = {**dict(params or {}), "per_page": min(MAX_PER_PAGE, max(limit, 1))}
     return await GitHubAPI(context).paginate_links(
-        path, what=what, limit=limit, keep=keep, params=first_page,
+        path,
+        what=what,
+        limit=limit,
+        keep=keep,
+        params=first_page,
         # Bounded: never more pages than needed for `limit` items at 100 a page, plus a few for filtered-out items.
         max_pages=limit // MAX_PER_PAGE + 4,
     )

@@ -37,8 +37,13 @@ def _file_text(data: dict[str, Any]) -> dict[str, Any]:
     return {"text": text[:MAX_TEXT_CHARS], "truncated": truncated}
 
 
-@tool(requires_auth=PUBLIC_READ, title="Read a file or folder in a repository", read_only=True, idempotent=True,
-      open_world=True)
+@tool(
+    requires_auth=PUBLIC_READ,
+    title="Read a file or folder in a repository",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
+)
 async def get_file_contents(
     context: ToolContext,
     owner: Owner,
@@ -67,9 +72,15 @@ async def get_file_contents(
     data = await get_any(context, f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}", params, what=what)
     if isinstance(data, list):
         entries = [
-            {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size"),
-             "sha": e.get("sha")}
-            for e in data[:MAX_ENTRIES] if isinstance(e, dict)
+            {
+                "name": e.get("name"),
+                "path": e.get("path"),
+                "type": e.get("type"),
+                "size": e.get("size"),
+                "sha": e.get("sha"),
+            }
+            for e in data[:MAX_ENTRIES]
+            if isinstance(e, dict)
         ]
         return {"type": "dir", "path": file_path, "entries": entries, "count": len(entries)}
     if not isinstance(data, dict):
@@ -91,8 +102,14 @@ async def get_file_contents(
     return result
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Create or update a file (commit)", read_only=False, destructive=True,
-      idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Create or update a file (commit)",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
+)
 async def create_or_update_file(
     context: ToolContext,
     owner: Owner,
@@ -128,15 +145,18 @@ async def create_or_update_file(
     if sha is not None:
         payload["sha"] = check_sha(sha, "sha")
     where = f"{file_path!r} in {owner}/{repo}" + (f" on {payload['branch']}" if branch else "")
-    stale = (
-        f"GitHub refused to write {where} (HTTP {{status}}): "
-        + ("its sha is no longer the file's current one; read it again with GitHub_GetFileContents."
-           if sha is not None else
-           "the file already exists; pass its current sha from GitHub_GetFileContents to replace it.")
+    stale = f"GitHub refused to write {where} (HTTP {{status}}): " + (
+        "its sha is no longer the file's current one; read it again with GitHub_GetFileContents."
+        if sha is not None
+        else "the file already exists; pass its current sha from GitHub_GetFileContents to replace it."
     )
     response = await GitHubAPI(context).send(
-        "PUT", f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}", json=payload,
-        what=not_found_hint(context, f"the repository {owner}/{repo}" + (f" or its branch {branch!r}" if branch else "")),
+        "PUT",
+        f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}",
+        json=payload,
+        what=not_found_hint(
+            context, f"the repository {owner}/{repo}" + (f" or its branch {branch!r}" if branch else "")
+        ),
         refusals={409: stale.format(status=409), 422: stale.format(status=422)},
     )
     answer = response.json()

@@ -63,9 +63,13 @@ async def list_issues(
     if wanted:
         params["labels"] = ",".join(wanted)
     return await listing(
-        context, f"/repos/{owner}/{repo}/issues", params,
-        what=not_found_hint(context, f"the issues of {owner}/{repo}"), limit=limit,
-        key="issues", shape=lambda item: shapes.issue(item, body_chars=LIST_BODY_CHARS),
+        context,
+        f"/repos/{owner}/{repo}/issues",
+        params,
+        what=not_found_hint(context, f"the issues of {owner}/{repo}"),
+        limit=limit,
+        key="issues",
+        shape=lambda item: shapes.issue(item, body_chars=LIST_BODY_CHARS),
         keep=lambda item: isinstance(item, dict) and "pull_request" not in item,
     )
 
@@ -80,14 +84,21 @@ async def get_issue(context: ToolContext, owner: Owner, repo: Repo, issue_number
     owner, repo = repo_args(owner, repo)
     number = check_number(issue_number, "issue_number")
     data = await get_json(
-        context, f"/repos/{owner}/{repo}/issues/{number}",
+        context,
+        f"/repos/{owner}/{repo}/issues/{number}",
         what=not_found_hint(context, f"the issue #{number} of {owner}/{repo}"),
     )
     return shapes.issue(data)
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Open an issue", read_only=False, destructive=False, idempotent=False,
-      open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Open an issue",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_issue(
     context: ToolContext,
     owner: Owner,
@@ -116,13 +127,23 @@ async def create_issue(
     if users:
         payload["assignees"] = users
     data = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/issues", payload, what=f"creating an issue in {owner}/{repo}",
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/issues",
+        payload,
+        what=f"creating an issue in {owner}/{repo}",
     )
     return shapes.issue(data)
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Edit, close or reopen an issue", read_only=False, destructive=True,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Edit, close or reopen an issue",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
+)
 async def update_issue(
     context: ToolContext,
     owner: Owner,
@@ -167,18 +188,25 @@ async def update_issue(
     if assignees is not None:
         payload["assignees"] = check_usernames(assignees, "assignees")
     if not payload:
-        raise ToolExecutionError(
-            "Nothing to change: give at least one of title, body, state, labels or assignees."
-        )
+        raise ToolExecutionError("Nothing to change: give at least one of title, body, state, labels or assignees.")
     data = await send_json(
-        context, "PATCH", f"/repos/{owner}/{repo}/issues/{number}", payload,
+        context,
+        "PATCH",
+        f"/repos/{owner}/{repo}/issues/{number}",
+        payload,
         what=not_found_hint(context, f"the issue #{number} of {owner}/{repo}"),
     )
     return shapes.issue(data)
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Comment on an issue or pull request", read_only=False,
-      destructive=False, idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Comment on an issue or pull request",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def comment_on_issue(
     context: ToolContext,
     owner: Owner,
@@ -194,14 +222,16 @@ async def comment_on_issue(
     number = check_number(issue_number, "issue_number")
     check_text(body, "body", maximum=MAX_BODY_CHARS, example="Thanks, I can reproduce this.")
     data = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/issues/{number}/comments", {"body": body},
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/issues/{number}/comments",
+        {"body": body},
         what=f"the issue #{number} of {owner}/{repo}",
     )
     return {"issue_number": number, **shapes.comment(data)}
 
 
-@tool(requires_auth=PUBLIC_READ, title="List an issue's comments", read_only=True, idempotent=True,
-      open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List an issue's comments", read_only=True, idempotent=True, open_world=True)
 async def list_issue_comments(
     context: ToolContext,
     owner: Owner,
@@ -218,7 +248,11 @@ async def list_issue_comments(
     number = check_number(issue_number, "issue_number")
     check_limit(limit, maximum=300)
     return await listing(
-        context, f"/repos/{owner}/{repo}/issues/{number}/comments", None,
-        what=not_found_hint(context, f"the comments of issue #{number} of {owner}/{repo}"), limit=limit,
-        key="comments", shape=lambda item: shapes.comment(item, body_chars=MAX_BODY_CHARS),
+        context,
+        f"/repos/{owner}/{repo}/issues/{number}/comments",
+        None,
+        what=not_found_hint(context, f"the comments of issue #{number} of {owner}/{repo}"),
+        limit=limit,
+        key="comments",
+        shape=lambda item: shapes.comment(item, body_chars=MAX_BODY_CHARS),
     )

@@ -58,14 +58,23 @@ async def list_pull_requests(
     check_choice(state, "state", ("open", "closed", "all"))
     check_limit(limit, maximum=100)
     return await listing(
-        context, f"/repos/{owner}/{repo}/pulls", {"state": state},
-        what=not_found_hint(context, f"the pull requests of {owner}/{repo}"), limit=limit,
-        key="pull_requests", shape=lambda item: shapes.pull_request(item, body_chars=LIST_BODY_CHARS),
+        context,
+        f"/repos/{owner}/{repo}/pulls",
+        {"state": state},
+        what=not_found_hint(context, f"the pull requests of {owner}/{repo}"),
+        limit=limit,
+        key="pull_requests",
+        shape=lambda item: shapes.pull_request(item, body_chars=LIST_BODY_CHARS),
     )
 
 
-@tool(requires_auth=PUBLIC_READ, title="Get a pull request with its changed files", read_only=True,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=PUBLIC_READ,
+    title="Get a pull request with its changed files",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
+)
 async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> dict[str, Any]:
     """Get one pull request with its full body, merge state and the files it changes.
 
@@ -79,8 +88,11 @@ async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_
     what = not_found_hint(context, f"the pull request #{number} of {owner}/{repo}")
     data = await get_json(context, f"/repos/{owner}/{repo}/pulls/{number}", what=what)
     files, more = await get_paginated(
-        context, f"/repos/{owner}/{repo}/pulls/{number}/files", None,
-        what=f"the files of pull request #{number} of {owner}/{repo}", limit=MAX_PR_FILES,
+        context,
+        f"/repos/{owner}/{repo}/pulls/{number}/files",
+        None,
+        what=f"the files of pull request #{number} of {owner}/{repo}",
+        limit=MAX_PR_FILES,
     )
     result = shapes.pull_request_details(data)
     result["files"] = [
@@ -105,16 +117,20 @@ def _head(value: Any) -> str:
     return check_branch(value, "head")
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Open a pull request", read_only=False, destructive=False,
-      idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Open a pull request",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_pull_request(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
     title: Annotated[str, "The pull request's title (at most 256 characters)."],
-    head: Annotated[
-        str, "The branch with the changes, e.g. 'fix/login-crash'; for a fork, 'username:branch'."
-    ],
+    head: Annotated[str, "The branch with the changes, e.g. 'fix/login-crash'; for a fork, 'username:branch'."],
     base: Annotated[
         str | None, "The branch to merge into, e.g. 'main'; omit for the repository's default branch."
     ] = None,
@@ -139,17 +155,28 @@ async def create_pull_request(
     if body:
         payload["body"] = body
     data = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/pulls", payload,
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/pulls",
+        payload,
         what=f"opening a pull request from {head_ref} into {base_ref} in {owner}/{repo}",
-        refusals={422: f"GitHub refused the pull request from {head_ref!r} into {base_ref!r} (HTTP 422): the head "
-                       f"branch may not exist, have no commits beyond the base, or already have an open pull "
-                       f"request; check with GitHub_ListBranches and GitHub_ListPullRequests."},
+        refusals={
+            422: f"GitHub refused the pull request from {head_ref!r} into {base_ref!r} (HTTP 422): the head "
+            f"branch may not exist, have no commits beyond the base, or already have an open pull "
+            f"request; check with GitHub_ListBranches and GitHub_ListPullRequests."
+        },
     )
     return shapes.pull_request(data)
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Edit or close a pull request", read_only=False, destructive=True,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Edit or close a pull request",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
+)
 async def update_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -179,14 +206,23 @@ async def update_pull_request(
     if not payload:
         raise ToolExecutionError("Nothing to change: give at least one of title, body, state or base.")
     data = await send_json(
-        context, "PATCH", f"/repos/{owner}/{repo}/pulls/{number}", payload,
+        context,
+        "PATCH",
+        f"/repos/{owner}/{repo}/pulls/{number}",
+        payload,
         what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
     )
     return shapes.pull_request(data)
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Merge a pull request", read_only=False, destructive=True,
-      idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Merge a pull request",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
+)
 async def merge_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -210,7 +246,9 @@ async def merge_pull_request(
     """
     owner, repo = repo_args(owner, repo)
     number = check_number(pull_number, "pull_number")
-    payload: dict[str, Any] = {"merge_method": check_choice(merge_method, "merge_method", ("merge", "squash", "rebase"))}
+    payload: dict[str, Any] = {
+        "merge_method": check_choice(merge_method, "merge_method", ("merge", "squash", "rebase"))
+    }
     if commit_title is not None:
         payload["commit_title"] = check_text(commit_title, "commit_title", maximum=MAX_TITLE_CHARS, example="Fix")
     if commit_message is not None:
@@ -219,13 +257,16 @@ async def merge_pull_request(
         payload["sha"] = check_sha(expected_head_sha, "expected_head_sha")
     thing = f"the pull request #{number} of {owner}/{repo}"
     data = await send_json(
-        context, "PUT", f"/repos/{owner}/{repo}/pulls/{number}/merge", payload,
+        context,
+        "PUT",
+        f"/repos/{owner}/{repo}/pulls/{number}/merge",
+        payload,
         what=not_found_hint(context, thing),
         refusals={
             405: f"GitHub says {thing} cannot be merged now (HTTP 405): it may have conflicts, miss required "
-                 f"reviews or checks, be a draft, or the repository may not allow {merge_method!r} merges.",
+            f"reviews or checks, be a draft, or the repository may not allow {merge_method!r} merges.",
             409: f"GitHub did not merge {thing} (HTTP 409): its head is no longer {expected_head_sha!r}; read it "
-                 f"again with GitHub_GetPullRequest.",
+            f"again with GitHub_GetPullRequest.",
             422: f"GitHub refused to merge {thing} (HTTP 422): check merge_method and the commit title.",
         },
     )
@@ -246,8 +287,14 @@ def _team_slugs(value: Any) -> list[str]:
     return list(value)
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Request reviewers for a pull request", read_only=False,
-      destructive=False, idempotent=True, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Request reviewers for a pull request",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
+)
 async def request_reviewers(
     context: ToolContext,
     owner: Owner,
@@ -275,10 +322,15 @@ async def request_reviewers(
     if teams:
         payload["team_reviewers"] = teams
     data = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/pulls/{number}/requested_reviewers", payload,
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/pulls/{number}/requested_reviewers",
+        payload,
         what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={422: f"GitHub refused a reviewer for pull request #{number} of {owner}/{repo} (HTTP 422): "
-                       f"each must be a collaborator on the repository, and the author cannot review their own."},
+        refusals={
+            422: f"GitHub refused a reviewer for pull request #{number} of {owner}/{repo} (HTTP 422): "
+            f"each must be a collaborator on the repository, and the author cannot review their own."
+        },
     )
     return {
         "number": data.get("number"),

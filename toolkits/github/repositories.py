@@ -47,8 +47,9 @@ async def default_branch(context: ToolContext, owner: str, repo: str) -> str:
     return str(data.get("default_branch") or "main")
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", read_only=True, idempotent=True,
-      open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", read_only=True, idempotent=True, open_world=True
+)
 async def list_repositories(
     context: ToolContext,
     visibility: Annotated[
@@ -73,14 +74,17 @@ async def list_repositories(
     check_limit(limit, maximum=300)
     direction = "asc" if sort == "full_name" else "desc"
     return await listing(
-        context, "/user/repos", {"visibility": visibility, "sort": sort, "direction": direction},
-        what="the user's repositories", limit=limit,
-        key="repositories", shape=shapes.repository,
+        context,
+        "/user/repos",
+        {"visibility": visibility, "sort": sort, "direction": direction},
+        what="the user's repositories",
+        limit=limit,
+        key="repositories",
+        shape=shapes.repository,
     )
 
 
-@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", read_only=True, idempotent=True,
-      open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", read_only=True, idempotent=True, open_world=True)
 async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Get one GitHub repository's details: description, visibility, default branch, language, topics, stars,
     forks, open issue count and ISO 8601 creation/update/push times.
@@ -95,8 +99,7 @@ async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict
     return shapes.repository(data)
 
 
-@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", read_only=True, idempotent=True,
-      open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", read_only=True, idempotent=True, open_world=True)
 async def list_branches(
     context: ToolContext,
     owner: Owner,
@@ -111,14 +114,24 @@ async def list_branches(
     owner, repo = repo_args(owner, repo)
     check_limit(limit, maximum=300)
     return await listing(
-        context, f"/repos/{owner}/{repo}/branches", None,
-        what=not_found_hint(context, f"the branches of {owner}/{repo}"), limit=limit,
-        key="branches", shape=shapes.branch,
+        context,
+        f"/repos/{owner}/{repo}/branches",
+        None,
+        what=not_found_hint(context, f"the branches of {owner}/{repo}"),
+        limit=limit,
+        key="branches",
+        shape=shapes.branch,
     )
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Create a branch", read_only=False, destructive=False,
-      idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Create a branch",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_branch(
     context: ToolContext,
     owner: Owner,
@@ -140,15 +153,21 @@ async def create_branch(
     if start is None:
         start = await default_branch(context, owner, repo)
     source = await get_json(
-        context, f"/repos/{owner}/{repo}/git/ref/heads/{quote_path(start)}",
+        context,
+        f"/repos/{owner}/{repo}/git/ref/heads/{quote_path(start)}",
         what=not_found_hint(context, f"the branch {start!r} of {owner}/{repo}"),
     )
     sha = (source.get("object") or {}).get("sha")
     created = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/git/refs", {"ref": f"refs/heads/{name}", "sha": sha},
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/git/refs",
+        {"ref": f"refs/heads/{name}", "sha": sha},
         what=f"creating the branch {name!r} in {owner}/{repo}",
-        refusals={422: f"GitHub refused to create the branch {name!r} in {owner}/{repo} (HTTP 422): a branch "
-                       f"of that name probably exists already; pick another name or use GitHub_ListBranches."},
+        refusals={
+            422: f"GitHub refused to create the branch {name!r} in {owner}/{repo} (HTTP 422): a branch "
+            f"of that name probably exists already; pick another name or use GitHub_ListBranches."
+        },
     )
     return {**shapes.git_ref(created), "from_branch": start}
 
@@ -182,14 +201,24 @@ async def list_commits(
             params[name] = check_time(value, name)
     check_limit(limit, maximum=100)
     return await listing(
-        context, f"/repos/{owner}/{repo}/commits", params,
-        what=not_found_hint(context, f"the commits of {owner}/{repo}"), limit=limit,
-        key="commits", shape=shapes.commit,
+        context,
+        f"/repos/{owner}/{repo}/commits",
+        params,
+        what=not_found_hint(context, f"the commits of {owner}/{repo}"),
+        limit=limit,
+        key="commits",
+        shape=shapes.commit,
     )
 
 
-@tool(requires_auth=PUBLIC_REPO_WRITE, title="Star a repository", read_only=False, destructive=False,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=PUBLIC_REPO_WRITE,
+    title="Star a repository",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
+)
 async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Star a repository as the signed-in user (starring one already starred changes nothing).
 
@@ -202,8 +231,14 @@ async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dic
     return {"repository": f"{owner}/{repo}", "starred": True}
 
 
-@tool(requires_auth=PUBLIC_REPO_WRITE, title="Unstar a repository", read_only=False, destructive=True,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=PUBLIC_REPO_WRITE,
+    title="Unstar a repository",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
+)
 async def unstar_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Remove the signed-in user's star from a repository. Needs the `public_repo` scope."""
     owner, repo = repo_args(owner, repo)

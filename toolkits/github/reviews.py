@@ -27,8 +27,9 @@ MAX_INLINE_COMMENTS = 50
 SIDES = ("RIGHT", "LEFT")
 
 
-@tool(requires_auth=PUBLIC_READ, title="List a pull request's reviews", read_only=True, idempotent=True,
-      open_world=True)
+@tool(
+    requires_auth=PUBLIC_READ, title="List a pull request's reviews", read_only=True, idempotent=True, open_world=True
+)
 async def list_reviews(
     context: ToolContext,
     owner: Owner,
@@ -45,9 +46,13 @@ async def list_reviews(
     number = check_number(pull_number, "pull_number")
     check_limit(limit, maximum=100)
     return await listing(
-        context, f"/repos/{owner}/{repo}/pulls/{number}/reviews", None,
-        what=not_found_hint(context, f"the reviews of pull request #{number} of {owner}/{repo}"), limit=limit,
-        key="reviews", shape=shapes.review,
+        context,
+        f"/repos/{owner}/{repo}/pulls/{number}/reviews",
+        None,
+        what=not_found_hint(context, f"the reviews of pull request #{number} of {owner}/{repo}"),
+        limit=limit,
+        key="reviews",
+        shape=shapes.review,
     )
 
 
@@ -88,8 +93,14 @@ def _inline_comments(comments: Any) -> list[dict[str, Any]]:
     return result
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Review a pull request", read_only=False, destructive=False,
-      idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Review a pull request",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_review(
     context: ToolContext,
     owner: Owner,
@@ -99,9 +110,7 @@ async def create_review(
         Literal["APPROVE", "REQUEST_CHANGES", "COMMENT"],
         "The verdict: 'APPROVE', 'REQUEST_CHANGES' or 'COMMENT' (feedback without a verdict).",
     ],
-    body: Annotated[
-        str | None, "The review's summary in Markdown; required for REQUEST_CHANGES and COMMENT."
-    ] = None,
+    body: Annotated[str | None, "The review's summary in Markdown; required for REQUEST_CHANGES and COMMENT."] = None,
     comments: Annotated[
         list[dict[str, Any]] | None,
         "Comments on lines of the diff, each {'path': 'src/app.py', 'line': 12, 'body': 'Typo here'} with an "
@@ -127,17 +136,27 @@ async def create_review(
     if inline:
         payload["comments"] = inline
     data = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/pulls/{number}/reviews", payload,
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/pulls/{number}/reviews",
+        payload,
         what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={422: f"GitHub refused the review of pull request #{number} of {owner}/{repo} (HTTP 422): the "
-                       f"author cannot approve or request changes on their own pull request, and each comment's "
-                       f"line must be part of the diff."},
+        refusals={
+            422: f"GitHub refused the review of pull request #{number} of {owner}/{repo} (HTTP 422): the "
+            f"author cannot approve or request changes on their own pull request, and each comment's "
+            f"line must be part of the diff."
+        },
     )
     return shapes.review(data)
 
 
-@tool(requires_auth=PUBLIC_READ, title="List review comments on a pull request's diff", read_only=True,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=PUBLIC_READ,
+    title="List review comments on a pull request's diff",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
+)
 async def list_review_comments(
     context: ToolContext,
     owner: Owner,
@@ -155,15 +174,24 @@ async def list_review_comments(
     number = check_number(pull_number, "pull_number")
     check_limit(limit, maximum=300)
     return await listing(
-        context, f"/repos/{owner}/{repo}/pulls/{number}/comments", None,
+        context,
+        f"/repos/{owner}/{repo}/pulls/{number}/comments",
+        None,
         what=not_found_hint(context, f"the review comments of pull request #{number} of {owner}/{repo}"),
         limit=limit,
-        key="comments", shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
+        key="comments",
+        shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
     )
 
 
-@tool(requires_auth=PRIVATE_REPOS, title="Comment on a line of a pull request", read_only=False,
-      destructive=False, idempotent=False, open_world=True)
+@tool(
+    requires_auth=PRIVATE_REPOS,
+    title="Comment on a line of a pull request",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_review_comment(
     context: ToolContext,
     owner: Owner,
@@ -171,13 +199,13 @@ async def create_review_comment(
     pull_number: PullNumber,
     body: Annotated[str, "The comment in Markdown."],
     path: Annotated[str | None, "The file to comment on, e.g. 'src/app.py'; omit when replying."] = None,
-    line: Annotated[int | None, "The line of the file to comment on, as numbered in the diff; omit when replying."] = None,
+    line: Annotated[
+        int | None, "The line of the file to comment on, as numbered in the diff; omit when replying."
+    ] = None,
     side: Annotated[
         Literal["RIGHT", "LEFT"], "'RIGHT' (default): the line in the new code; 'LEFT': in the old code."
     ] = "RIGHT",
-    commit_id: Annotated[
-        str | None, "The commit SHA to comment on; omit for the pull request's latest commit."
-    ] = None,
+    commit_id: Annotated[str | None, "The commit SHA to comment on; omit for the pull request's latest commit."] = None,
     in_reply_to: Annotated[
         int | None, "The id of a review comment to reply to (from GitHub_ListReviewComments); then only body counts."
     ] = None,
@@ -205,14 +233,20 @@ async def create_review_comment(
             payload["commit_id"] = check_sha(commit_id, "commit_id")
         else:
             pull = await get_json(
-                context, f"/repos/{owner}/{repo}/pulls/{number}",
+                context,
+                f"/repos/{owner}/{repo}/pulls/{number}",
                 what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
             )
             payload["commit_id"] = (pull.get("head") or {}).get("sha")
     data = await send_json(
-        context, "POST", f"/repos/{owner}/{repo}/pulls/{number}/comments", payload,
+        context,
+        "POST",
+        f"/repos/{owner}/{repo}/pulls/{number}/comments",
+        payload,
         what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={422: f"GitHub refused the comment on pull request #{number} of {owner}/{repo} (HTTP 422): the "
-                       f"line must be part of the diff of that file (see GitHub_GetPullRequest's files)."},
+        refusals={
+            422: f"GitHub refused the comment on pull request #{number} of {owner}/{repo} (HTTP 422): the "
+            f"line must be part of the diff of that file (see GitHub_GetPullRequest's files)."
+        },
     )
     return shapes.review_comment(data)

@@ -43,13 +43,16 @@ async def search_code(
     text = check_text(query, "query", maximum=MAX_QUERY_CHARS, example="addClass repo:jquery/jquery").strip()
     check_limit(limit, maximum=MAX_PER_PAGE)
     data = await get_json(context, "/search/code", {"q": text, "per_page": limit}, what="the code search")
-    return _results(data, lambda item: {
-        "repository": (item.get("repository") or {}).get("full_name"),
-        "path": item.get("path"),
-        "name": item.get("name"),
-        "sha": item.get("sha"),
-        "html_url": item.get("html_url"),
-    })
+    return _results(
+        data,
+        lambda item: {
+            "repository": (item.get("repository") or {}).get("full_name"),
+            "path": item.get("path"),
+            "name": item.get("name"),
+            "sha": item.get("sha"),
+            "html_url": item.get("html_url"),
+        },
+    )
 
 
 def _repository_name(repository_url: Any) -> str | None:
@@ -59,8 +62,9 @@ def _repository_name(repository_url: Any) -> str | None:
     return repository_url.rsplit("/repos/", 1)[1]
 
 
-@tool(requires_auth=PUBLIC_READ, title="Search issues and pull requests", read_only=True, idempotent=True,
-      open_world=True)
+@tool(
+    requires_auth=PUBLIC_READ, title="Search issues and pull requests", read_only=True, idempotent=True, open_world=True
+)
 async def search_issues(
     context: ToolContext,
     query: Annotated[
@@ -72,8 +76,8 @@ async def search_issues(
         Literal["issue", "pull_request"], "Search issues (default) or pull requests, unless the query says is:pr."
     ] = "issue",
     sort: Annotated[
-        Literal["best_match", "created", "updated", "comments"], "Order: 'best_match' (default), 'created', "
-        "'updated' or 'comments' (newest or most first)."
+        Literal["best_match", "created", "updated", "comments"],
+        "Order: 'best_match' (default), 'created', 'updated' or 'comments' (newest or most first).",
     ] = "best_match",
     limit: Annotated[int, "How many results to return, 1-100 (default 20)."] = 20,
 ) -> dict[str, Any]:
@@ -95,9 +99,13 @@ async def search_issues(
     if sort != "best_match":
         params.update(sort=sort, order="desc")
     data = await get_json(context, "/search/issues", params, what="the issue search")
-    return _results(data, lambda item: {
-        "repository": _repository_name(item.get("repository_url")), **shapes.issue(item, body_chars=LIST_BODY_CHARS)
-    })
+    return _results(
+        data,
+        lambda item: {
+            "repository": _repository_name(item.get("repository_url")),
+            **shapes.issue(item, body_chars=LIST_BODY_CHARS),
+        },
+    )
 
 
 def _results(data: dict[str, Any], shape: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:

@@ -117,8 +117,15 @@ class NewEmail:
 
     def raw(self, *, in_reply_to: str | None = None, references: str | None = None) -> str:
         """The base64url `raw` payload of the email."""
-        return build_raw(to=[self.to], subject=self.subject, body=self.body, cc=self.cc, bcc=self.bcc,
-                         in_reply_to=in_reply_to, references=references)
+        return build_raw(
+            to=[self.to],
+            subject=self.subject,
+            body=self.body,
+            cc=self.cc,
+            bcc=self.bcc,
+            in_reply_to=in_reply_to,
+            references=references,
+        )
 
 
 def check_id(value: str, kind: str, tool_hint: str) -> str:
@@ -208,13 +215,15 @@ def attachments_of(part: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     body = part.get("body") or {}
     if part.get("filename"):
-        found.append({
-            "attachment_id": body.get("attachmentId"),
-            "filename": part.get("filename"),
-            "mime_type": part.get("mimeType"),
-            "size": body.get("size"),
-            "part_id": part.get("partId"),
-        })
+        found.append(
+            {
+                "attachment_id": body.get("attachmentId"),
+                "filename": part.get("filename"),
+                "mime_type": part.get("mimeType"),
+                "size": body.get("size"),
+                "part_id": part.get("partId"),
+            }
+        )
     for child in part.get("parts") or []:
         if isinstance(child, dict):
             found.extend(attachments_of(child))

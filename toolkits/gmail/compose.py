@@ -54,7 +54,9 @@ def _me(context: ToolContext) -> str:
 async def reply(context: ToolContext, email_id: str, body: str, *, reply_all: bool) -> Outgoing:
     """A reply to `email_id`: to its sender (or Reply-To), with everyone else but the user copied on reply_all."""
     original = await client.GmailAPI(context).request(
-        "GET", f"/messages/{email_id}", what=f"the message {email_id}",
+        "GET",
+        f"/messages/{email_id}",
+        what=f"the message {email_id}",
         params=[("format", "metadata")] + [("metadataHeaders", h) for h in REPLY_HEADERS],
     )
     headers = client.headers_of(original.get("payload") or {})
@@ -98,19 +100,25 @@ async def forward(
     attachments = []
     for item in files:
         part = await client.GmailAPI(context).request(
-            "GET", f"/messages/{email_id}/attachments/{item['attachment_id']}",
+            "GET",
+            f"/messages/{email_id}/attachments/{item['attachment_id']}",
             what=f"an attachment of the message {email_id}",
         )
         data = client.decode_base64url(str(part.get("data", "")))
         attachments.append((data, str(item["mime_type"] or "application/octet-stream"), str(item["filename"])))
     quoted = "\n".join(
-        f"{label}: {headers[key]}" for label, key in
-        (("From", "from"), ("Date", "date"), ("Subject", "subject"), ("To", "to"), ("Cc", "cc")) if headers.get(key)
+        f"{label}: {headers[key]}"
+        for label, key in (("From", "from"), ("Date", "date"), ("Subject", "subject"), ("To", "to"), ("Cc", "cc"))
+        if headers.get(key)
     )
     text = f"{note.strip()}\n\n---------- Forwarded message ---------\n{quoted}\n\n{client.message_body(payload)}"
     in_reply_to, references = _threading(headers)
     raw = client.build_raw(
-        to=to, subject=_prefixed(headers.get("subject", ""), "Fwd:"), body=text.lstrip("\n"),
-        in_reply_to=in_reply_to, references=references, attachments=attachments,
+        to=to,
+        subject=_prefixed(headers.get("subject", ""), "Fwd:"),
+        body=text.lstrip("\n"),
+        in_reply_to=in_reply_to,
+        references=references,
+        attachments=attachments,
     )
     return Outgoing(_payload(raw, original), to), [name for _, _, name in attachments]

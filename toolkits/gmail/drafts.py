@@ -30,7 +30,10 @@ def _shape_draft(draft: dict[str, Any]) -> dict[str, Any]:
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="List draft emails", read_only=True, idempotent=True, open_world=True,
+    title="List draft emails",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_drafts(
     context: ToolContext,
@@ -55,7 +58,11 @@ async def list_drafts(
 
 @tool(
     requires_auth=Google(scopes=[COMPOSE]),
-    title="Rewrite a draft email", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Rewrite a draft email",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def update_draft_email(
     context: ToolContext,
@@ -91,7 +98,11 @@ async def update_draft_email(
 
 @tool(
     requires_auth=Google(scopes=[COMPOSE]),
-    title="Delete a draft email", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Delete a draft email",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def delete_draft_email(
     context: ToolContext,
@@ -108,7 +119,11 @@ async def delete_draft_email(
 
 @tool(
     requires_auth=Google(scopes=[READONLY, COMPOSE]),
-    title="Draft a reply to an email", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Draft a reply to an email",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def write_draft_reply_email(
     context: ToolContext,
@@ -131,5 +146,10 @@ async def write_draft_reply_email(
         "POST", "/drafts", what=f"the draft reply to {email_id}", json={"message": outgoing.payload}
     )
     message = draft.get("message") or {}
-    return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId"),
-            "to": outgoing.to, "cc": outgoing.cc}
+    return {
+        "draft_id": draft.get("id"),
+        "message_id": message.get("id"),
+        "thread_id": message.get("threadId"),
+        "to": outgoing.to,
+        "cc": outgoing.cc,
+    }

@@ -47,13 +47,20 @@ async def _modify(context: ToolContext, email_id: str, add: list[str], remove: l
     message = await client.GmailAPI(context).request(
         "POST", f"/messages/{email_id}/modify", what=f"the message {email_id}", json=body
     )
-    return {"id": message.get("id", email_id), "thread_id": message.get("threadId"),
-            "label_ids": list(message.get("labelIds") or [])}
+    return {
+        "id": message.get("id", email_id),
+        "thread_id": message.get("threadId"),
+        "label_ids": list(message.get("labelIds") or []),
+    }
 
 
 @tool(
     requires_auth=Google(scopes=[MODIFY]),
-    title="Change an email's labels", read_only=False, destructive=False, idempotent=True, open_world=True,
+    title="Change an email's labels",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
 )
 async def change_email_labels(
     context: ToolContext,
@@ -81,12 +88,16 @@ async def change_email_labels(
     if both:
         raise ToolExecutionError(f"{', '.join(sorted(both))} is both added and removed; keep it in one list only.")
     ids = await _label_ids(context, add + remove)
-    return await _modify(context, email_id, ids[: len(add)], ids[len(add):])
+    return await _modify(context, email_id, ids[: len(add)], ids[len(add) :])
 
 
 @tool(
     requires_auth=Google(scopes=[MODIFY]),
-    title="Archive an email", read_only=False, destructive=False, idempotent=True, open_world=True,
+    title="Archive an email",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
 )
 async def archive_email(
     context: ToolContext,
@@ -102,7 +113,11 @@ async def archive_email(
 
 @tool(
     requires_auth=Google(scopes=[LABELS]),
-    title="Create a Gmail label", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Create a Gmail label",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def create_label(
     context: ToolContext,
@@ -118,7 +133,9 @@ async def create_label(
     if len(title) > MAX_LABEL_NAME:
         raise ToolExecutionError(f"name is {len(title)} characters long; keep it to {MAX_LABEL_NAME} at most.")
     label = await client.GmailAPI(context).request(
-        "POST", "/labels", what=f"creating the label {title!r}",
+        "POST",
+        "/labels",
+        what=f"creating the label {title!r}",
         json={"name": title, "labelListVisibility": "labelShow", "messageListVisibility": "show"},
     )
     return {"id": label.get("id"), "name": label.get("name", title), "type": label.get("type")}

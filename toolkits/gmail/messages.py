@@ -16,7 +16,10 @@ THREAD_HEADERS = ("From", "Subject", "Date")
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="Get an email", read_only=True, idempotent=True, open_world=True,
+    title="Get an email",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_email(
     context: ToolContext,
@@ -34,7 +37,10 @@ async def get_email(
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="List email threads", read_only=True, idempotent=True, open_world=True,
+    title="List email threads",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_threads(
     context: ToolContext,
@@ -54,26 +60,35 @@ async def list_threads(
     for ref in refs:
         thread_id = str(ref["id"])
         thread = await client.GmailAPI(context).request(
-            "GET", f"/threads/{thread_id}", what=f"the thread {thread_id}",
+            "GET",
+            f"/threads/{thread_id}",
+            what=f"the thread {thread_id}",
             params=[("format", "metadata")] + [("metadataHeaders", h) for h in THREAD_HEADERS],
         )
         messages = [m for m in thread.get("messages") or [] if isinstance(m, dict)]
         first = client.headers_of((messages[0].get("payload") or {}) if messages else {})
         last = messages[-1] if messages else {}
-        threads.append({
-            "id": thread_id,
-            "subject": first.get("subject", ""),
-            "from": first.get("from", ""),
-            "date": client.iso_date(client.headers_of(last.get("payload") or {}).get("date"), last.get("internalDate")),
-            "message_count": len(messages),
-            "snippet": ref.get("snippet") or last.get("snippet", ""),
-        })
+        threads.append(
+            {
+                "id": thread_id,
+                "subject": first.get("subject", ""),
+                "from": first.get("from", ""),
+                "date": client.iso_date(
+                    client.headers_of(last.get("payload") or {}).get("date"), last.get("internalDate")
+                ),
+                "message_count": len(messages),
+                "snippet": ref.get("snippet") or last.get("snippet", ""),
+            }
+        )
     return {"query": q, "threads": threads, "count": len(threads)}
 
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="List an email's attachments", read_only=True, idempotent=True, open_world=True,
+    title="List an email's attachments",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_attachments(
     context: ToolContext,
@@ -91,7 +106,11 @@ async def list_attachments(
 
 @tool(
     requires_auth=Google(scopes=[READONLY, SEND]),
-    title="Forward an email", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Forward an email",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def forward_email(
     context: ToolContext,

@@ -12,7 +12,6 @@ from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
 
 
-
 def _check_date(value: str | None, name: str) -> date | None:
     if value is None or not value.strip():
         return None
@@ -31,7 +30,10 @@ def _quoted(value: str) -> str:
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="List recent emails", read_only=True, idempotent=True, open_world=True,
+    title="List recent emails",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_emails(
     context: ToolContext,
@@ -52,7 +54,10 @@ async def list_emails(
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="Search emails", read_only=True, idempotent=True, open_world=True,
+    title="Search emails",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def search_emails(
     context: ToolContext,
@@ -105,7 +110,10 @@ async def search_emails(
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="Read an email thread", read_only=True, idempotent=True, open_world=True,
+    title="Read an email thread",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_thread(
     context: ToolContext,
@@ -127,7 +135,11 @@ async def get_thread(
 
 @tool(
     requires_auth=Google(scopes=[SEND]),
-    title="Send an email", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send an email",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_email(
     context: ToolContext,
@@ -149,7 +161,11 @@ async def send_email(
 
 @tool(
     requires_auth=Google(scopes=[COMPOSE]),
-    title="Write a draft email", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Write a draft email",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def write_draft_email(
     context: ToolContext,
@@ -174,7 +190,11 @@ async def write_draft_email(
 
 @tool(
     requires_auth=Google(scopes=[COMPOSE]),
-    title="Send a draft email", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send a draft email",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_draft_email(
     context: ToolContext,
@@ -194,7 +214,11 @@ async def send_draft_email(
 
 @tool(
     requires_auth=Google(scopes=[READONLY, SEND]),
-    title="Reply to an email", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Reply to an email",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def reply_to_email(
     context: ToolContext,
@@ -222,7 +246,11 @@ async def reply_to_email(
 
 @tool(
     requires_auth=Google(scopes=[MODIFY]),
-    title="Move an email to the trash", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Move an email to the trash",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def trash_email(
     context: ToolContext,
@@ -238,13 +266,20 @@ async def trash_email(
         "POST", f"/messages/{email_id}/trash", what=f"the message {email_id}"
     )
     labels = list(message.get("labelIds") or [])
-    return {"id": message.get("id", email_id), "thread_id": message.get("threadId"), "label_ids": labels,
-            "trashed": "TRASH" in labels}
+    return {
+        "id": message.get("id", email_id),
+        "thread_id": message.get("threadId"),
+        "label_ids": labels,
+        "trashed": "TRASH" in labels,
+    }
 
 
 @tool(
     requires_auth=Google(scopes=[READONLY]),
-    title="List Gmail labels", read_only=True, idempotent=True, open_world=True,
+    title="List Gmail labels",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_labels(context: ToolContext) -> dict[str, Any]:
     """List the labels in the user's Gmail: the system ones (INBOX, SENT, ...) and the user's own.

@@ -44,10 +44,12 @@ def _busy_periods(entry: dict[str, Any], zone: Any) -> list[tuple[datetime, date
     busy: list[tuple[datetime, datetime]] = []
     for period in entry.get("busy") or []:
         try:
-            busy.append((
-                datetime.fromisoformat(str(period["start"])).astimezone(zone),
-                datetime.fromisoformat(str(period["end"])).astimezone(zone),
-            ))
+            busy.append(
+                (
+                    datetime.fromisoformat(str(period["start"])).astimezone(zone),
+                    datetime.fromisoformat(str(period["end"])).astimezone(zone),
+                )
+            )
         except (KeyError, TypeError, ValueError):
             raise ToolExecutionError("Google answered the free/busy query with a period it did not date.") from None
     return busy
@@ -55,7 +57,10 @@ def _busy_periods(entry: dict[str, Any], zone: Any) -> list[tuple[datetime, date
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_FREEBUSY]),
-    title="Find free time slots", read_only=True, idempotent=True, open_world=True,
+    title="Find free time slots",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def find_free_slots(
     context: ToolContext,
@@ -98,7 +103,9 @@ async def find_free_slots(
         raise ToolExecutionError(f"attendee_emails lists {len(others)} people; give at most {_MAX_ATTENDEES}.")
     what = "free/busy information for the primary calendar" + (" and the attendees" if others else "")
     answer = await CalendarAPI(context).request(
-        "POST", "/freeBusy", what=what,
+        "POST",
+        "/freeBusy",
+        what=what,
         json={
             "timeMin": window_start.isoformat(),
             "timeMax": window_end.isoformat(),

@@ -49,8 +49,15 @@ class CalendarAPI(ProviderAPI):
         Returns the items (at most `limit`) and whether more were available.
         """
         return await self.paginate_tokens(
-            path, what=what, params=params, limit=limit, items_key="items", token_param="pageToken",
-            next_token="nextPageToken", size_param="maxResults", page_size=max_page_size,
+            path,
+            what=what,
+            params=params,
+            limit=limit,
+            items_key="items",
+            token_param="pageToken",
+            next_token="nextPageToken",
+            size_param="maxResults",
+            page_size=max_page_size,
             # Bounded: the pages `limit` needs, plus a few in case Google answers shorter pages.
             max_pages=limit // max_page_size + 4,
         )
@@ -74,9 +81,7 @@ def parse_datetime(value: str, name: str) -> datetime:
             f"{name} {value!r} is not an ISO 8601 date-time; give one with a time zone, {example}."
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ToolExecutionError(
-            f"{name} {value!r} has no time zone; add the UTC offset, {example}."
-        )
+        raise ToolExecutionError(f"{name} {value!r} has no time zone; add the UTC offset, {example}.")
     return parsed
 
 
@@ -98,9 +103,7 @@ def check_event_id(value: str) -> str:
 
 def check_order(start: datetime, end: datetime, start_name: str, end_name: str) -> None:
     if end <= start:
-        raise ToolExecutionError(
-            f"{end_name} ({end.isoformat()}) must be after {start_name} ({start.isoformat()})."
-        )
+        raise ToolExecutionError(f"{end_name} ({end.isoformat()}) must be after {start_name} ({start.isoformat()}).")
 
 
 def send_updates(notify: bool) -> str:

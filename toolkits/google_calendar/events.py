@@ -30,7 +30,10 @@ def _meeting_link(item: dict[str, Any]) -> str | None:
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
-    title="Get a calendar event", read_only=True, idempotent=True, open_world=True,
+    title="Get a calendar event",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_event(
     context: ToolContext,
@@ -47,7 +50,8 @@ async def get_event(
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
     item = await CalendarAPI(context).request(
-        "GET", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
+        "GET",
+        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
     )
     return {
@@ -60,7 +64,11 @@ async def get_event(
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Quick-add a calendar event", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Quick-add a calendar event",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def quick_add_event(
     context: ToolContext,
@@ -80,7 +88,9 @@ async def quick_add_event(
         raise ToolExecutionError(f"text is {len(sentence)} characters long; keep it under {MAX_QUICK_ADD}.")
     calendar = check_calendar_id(calendar_id)
     created = await CalendarAPI(context).request(
-        "POST", f"/calendars/{path_segment(calendar)}/events/quickAdd", what=f"the calendar {calendar!r}",
+        "POST",
+        f"/calendars/{path_segment(calendar)}/events/quickAdd",
+        what=f"the calendar {calendar!r}",
         params={"text": sentence, "sendUpdates": "none"},
     )
     return shape_event(created, calendar)
@@ -88,7 +98,11 @@ async def quick_add_event(
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Respond to a calendar invitation", read_only=False, destructive=False, idempotent=True, open_world=True,
+    title="Respond to a calendar invitation",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
 )
 async def respond_to_event(
     context: ToolContext,
@@ -127,7 +141,10 @@ async def respond_to_event(
         mine["comment"] = note
     # events.patch replaces the whole attendees array, so every guest is sent back unchanged but the user.
     updated = await CalendarAPI(context).request(
-        "PATCH", path, what=what, params={"sendUpdates": send_updates(notify_organizer)},
+        "PATCH",
+        path,
+        what=what,
+        params={"sendUpdates": send_updates(notify_organizer)},
         json={"attendees": attendees},
     )
     me = next((a for a in updated.get("attendees") or [] if isinstance(a, dict) and a.get("self")), {})

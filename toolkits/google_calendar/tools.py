@@ -32,7 +32,10 @@ _MAX_EVENTS = 250
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_CALENDAR_LIST_READONLY]),
-    title="List calendars", read_only=True, idempotent=True, open_world=True,
+    title="List calendars",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_calendars(context: ToolContext) -> dict[str, Any]:
     """List the calendars on the user's Google Calendar list (their own, shared and subscribed ones).
@@ -44,8 +47,11 @@ async def list_calendars(context: ToolContext) -> dict[str, Any]:
     owner / writer (can add events) / reader / freeBusyReader.
     """
     items, more = await CalendarAPI(context).list_items(
-        "/users/me/calendarList", what="the user's calendar list",
-        params={}, limit=_MAX_CALENDARS, max_page_size=_CALENDAR_PAGE,
+        "/users/me/calendarList",
+        what="the user's calendar list",
+        params={},
+        limit=_MAX_CALENDARS,
+        max_page_size=_CALENDAR_PAGE,
     )
     result: dict[str, Any] = {"calendars": [shape_calendar(item) for item in items]}
     if more:
@@ -55,7 +61,10 @@ async def list_calendars(context: ToolContext) -> dict[str, Any]:
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
-    title="List calendar events", read_only=True, idempotent=True, open_world=True,
+    title="List calendar events",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_events(
     context: ToolContext,
@@ -82,14 +91,16 @@ async def list_events(
     if not 1 <= max_results <= _MAX_EVENTS:
         raise ToolExecutionError(f"max_results is {max_results}; give a number from 1 to {_MAX_EVENTS}.")
     items, more = await CalendarAPI(context).list_items(
-        f"/calendars/{path_segment(calendar)}/events", what=f"the calendar {calendar!r}",
+        f"/calendars/{path_segment(calendar)}/events",
+        what=f"the calendar {calendar!r}",
         params={
             "timeMin": start.isoformat(),
             "timeMax": end.isoformat(),
             "singleEvents": "true",
             "orderBy": "startTime",
         },
-        limit=max_results, max_page_size=_EVENT_PAGE,
+        limit=max_results,
+        max_page_size=_EVENT_PAGE,
     )
     return {
         "calendar_id": calendar,
@@ -100,7 +111,11 @@ async def list_events(
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Create a calendar event", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Create a calendar event",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def create_event(
     context: ToolContext,
@@ -141,15 +156,22 @@ async def create_event(
     if emails:
         body["attendees"] = [{"email": email} for email in emails]
     created = await CalendarAPI(context).request(
-        "POST", f"/calendars/{path_segment(calendar)}/events",
-        what=f"the calendar {calendar!r}", params={"sendUpdates": send_updates(notify_attendees)}, json=body,
+        "POST",
+        f"/calendars/{path_segment(calendar)}/events",
+        what=f"the calendar {calendar!r}",
+        params={"sendUpdates": send_updates(notify_attendees)},
+        json=body,
     )
     return shape_event(created, calendar)
 
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Update a calendar event", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Update a calendar event",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def update_event(
     context: ToolContext,
@@ -201,16 +223,22 @@ async def update_event(
             "location or attendee_emails."
         )
     updated = await CalendarAPI(context).request(
-        "PATCH", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
+        "PATCH",
+        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)}, json=body,
+        params={"sendUpdates": send_updates(notify_attendees)},
+        json=body,
     )
     return shape_event(updated, calendar)
 
 
 @tool(
     requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Delete a calendar event", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Delete a calendar event",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def delete_event(
     context: ToolContext,
@@ -227,7 +255,8 @@ async def delete_event(
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
     await CalendarAPI(context).request(
-        "DELETE", f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
+        "DELETE",
+        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
         what=f"the event {event!r} in calendar {calendar!r}",
         params={"sendUpdates": send_updates(notify_attendees)},
     )

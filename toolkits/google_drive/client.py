@@ -18,11 +18,11 @@ from mcp_server import Page, ProviderAPI, ToolContext, ToolExecutionError, colle
 __all__ = [
     "ALL_DRIVES",
     "DEFAULT_API_BASE_URL",
-    "DriveAPI",
     "FILE_FIELDS",
     "FOLDER_MIME_TYPE",
-    "check_limit",
+    "DriveAPI",
     "check_file_id",
+    "check_limit",
     "get_bytes",
     "get_json",
     "iso_time",

@@ -27,7 +27,11 @@ METADATA_SCOPE = "https://www.googleapis.com/auth/drive.metadata"
 
 @tool(
     requires_auth=Google(scopes=[FILE_SCOPE]),
-    title="Create a Drive folder", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Create a Drive folder",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def create_folder(
     context: ToolContext,
@@ -47,7 +51,10 @@ async def create_folder(
     title = check_name(name)
     parent = check_file_id(parent_id, what="parent_id")
     created = await request_json(
-        context, "POST", "/files", {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
+        context,
+        "POST",
+        "/files",
+        {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
         what=f"creating the folder {title!r}",
         json={"name": title, "mimeType": FOLDER_MIME_TYPE, "parents": [parent]},
     )
@@ -56,7 +63,11 @@ async def create_folder(
 
 @tool(
     requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Rename a Drive file", read_only=False, destructive=False, idempotent=True, open_world=True,
+    title="Rename a Drive file",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
 )
 async def rename_file(
     context: ToolContext,
@@ -70,15 +81,23 @@ async def rename_file(
     fid = check_file_id(file_id)
     title = check_name(new_name, what="new_name")
     updated = await request_json(
-        context, "PATCH", f"/files/{fid}", {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
-        what=f"the Drive file {fid}", json={"name": title},
+        context,
+        "PATCH",
+        f"/files/{fid}",
+        {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
+        what=f"the Drive file {fid}",
+        json={"name": title},
     )
     return shape_file(updated)
 
 
 @tool(
     requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Move a Drive file", read_only=False, destructive=False, idempotent=True, open_world=True,
+    title="Move a Drive file",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
 )
 async def move_file(
     context: ToolContext,
@@ -106,7 +125,11 @@ async def move_file(
 
 @tool(
     requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Move a Drive file to the trash", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Move a Drive file to the trash",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def trash_file(
     context: ToolContext,
@@ -119,7 +142,11 @@ async def trash_file(
     """
     fid = check_file_id(file_id)
     trashed = await request_json(
-        context, "PATCH", f"/files/{fid}", {"fields": "id,name,trashed", **SUPPORTS_ALL_DRIVES},
-        what=f"the Drive file {fid}", json={"trashed": True},
+        context,
+        "PATCH",
+        f"/files/{fid}",
+        {"fields": "id,name,trashed", **SUPPORTS_ALL_DRIVES},
+        what=f"the Drive file {fid}",
+        json={"trashed": True},
     )
     return {"id": trashed.get("id", fid), "name": trashed.get("name"), "trashed": trashed.get("trashed") is True}

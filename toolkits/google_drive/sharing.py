@@ -38,7 +38,11 @@ def _shape_permission(raw: dict[str, Any]) -> dict[str, Any]:
 
 @tool(
     requires_auth=Google(scopes=[DRIVE_SCOPE]),
-    title="Share a Drive file", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Share a Drive file",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def share_file(
     context: ToolContext,
@@ -70,14 +74,20 @@ async def share_file(
     if len(note) > MAX_MESSAGE_LENGTH:
         raise ToolExecutionError(f"message is {len(note)} characters long; keep it to {MAX_MESSAGE_LENGTH} at most.")
     params: dict[str, Any] = {
-        "fields": PERMISSION_FIELDS, "sendNotificationEmail": "true" if notify else "false", **SUPPORTS_ALL_DRIVES,
+        "fields": PERMISSION_FIELDS,
+        "sendNotificationEmail": "true" if notify else "false",
+        **SUPPORTS_ALL_DRIVES,
     }
     if note:
         params["emailMessage"] = note
     granted = []
     for address in addresses:
         created = await request_json(
-            context, "POST", f"/files/{fid}/permissions", params, what=f"sharing the Drive file {fid}",
+            context,
+            "POST",
+            f"/files/{fid}/permissions",
+            params,
+            what=f"sharing the Drive file {fid}",
             json={"type": "user", "role": role, "emailAddress": address},
         )
         granted.append(_shape_permission(created))
@@ -86,7 +96,10 @@ async def share_file(
 
 @tool(
     requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="List who can access a Drive file", read_only=True, idempotent=True, open_world=True,
+    title="List who can access a Drive file",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_permissions(
     context: ToolContext,
@@ -102,7 +115,9 @@ async def list_permissions(
     token: str | None = None
     for _ in range(MAX_PAGES):
         params: dict[str, Any] = {
-            "pageSize": PAGE_SIZE, "fields": f"nextPageToken,permissions({PERMISSION_FIELDS})", **SUPPORTS_ALL_DRIVES,
+            "pageSize": PAGE_SIZE,
+            "fields": f"nextPageToken,permissions({PERMISSION_FIELDS})",
+            **SUPPORTS_ALL_DRIVES,
         }
         if token:
             params["pageToken"] = token

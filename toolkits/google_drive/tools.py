@@ -57,14 +57,15 @@ TEXT_LIKE_TYPES = {
 
 
 def _is_text_like(mime_type: str) -> bool:
-    return (
-        mime_type.startswith("text/") or mime_type in TEXT_LIKE_TYPES or mime_type.endswith(("+json", "+xml"))
-    )
+    return mime_type.startswith("text/") or mime_type in TEXT_LIKE_TYPES or mime_type.endswith(("+json", "+xml"))
 
 
 @tool(
     requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="Search Drive files", read_only=True, idempotent=True, open_world=True,
+    title="Search Drive files",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def search_files(
     context: ToolContext,
@@ -96,7 +97,10 @@ async def search_files(
 
 @tool(
     requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="List recent Drive files", read_only=True, idempotent=True, open_world=True,
+    title="List recent Drive files",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_recent_files(
     context: ToolContext,
@@ -105,7 +109,8 @@ async def list_recent_files(
     """List the files in the user's Google Drive that were modified most recently, newest first.
 
     Use this when the user refers to something they worked on lately ("the doc I edited this morning") or to
-    get an overview of recent activity. Shared-drive files are included; trashed files are left out. Pass a returned `id` to GetFileContent.
+    get an overview of recent activity. Shared-drive files are included; trashed files are left out. Pass a returned
+    `id` to GetFileContent.
 
     Returns {"files": [{id, name, mime_type, modified_time (ISO 8601), owners [{name, email}], web_view_link,
     size}], "count", "has_more"}.
@@ -120,7 +125,10 @@ async def list_recent_files(
 
 @tool(
     requires_auth=Google(scopes=[READONLY_SCOPE]),
-    title="Read a Drive file as text", read_only=True, idempotent=True, open_world=True,
+    title="Read a Drive file as text",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_file_content(
     context: ToolContext,
@@ -154,7 +162,10 @@ async def get_file_content(
         return result
     elif _is_text_like(mime_type):
         data, cut = await get_bytes(
-            context, f"/files/{fid}", {"alt": "media", **SUPPORTS_ALL_DRIVES}, what=what,
+            context,
+            f"/files/{fid}",
+            {"alt": "media", **SUPPORTS_ALL_DRIVES},
+            what=what,
             max_bytes=MAX_CONTENT_BYTES,
         )
         result["content_format"] = mime_type
@@ -180,11 +191,16 @@ async def get_file_content(
 
 @tool(
     requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="Show a Drive folder tree", read_only=True, idempotent=True, open_world=True,
+    title="Show a Drive folder tree",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_file_tree_structure(
     context: ToolContext,
-    folder_id: Annotated[str, "The id of the folder to start from; 'root' (the default) is the user's My Drive."] = "root",
+    folder_id: Annotated[
+        str, "The id of the folder to start from; 'root' (the default) is the user's My Drive."
+    ] = "root",
     depth: Annotated[int, "How many folder levels to descend, 1 to 5 (1 lists only the folder's own items)."] = 2,
 ) -> dict[str, Any]:
     """Show the folders and files inside a Google Drive folder as a tree, a bounded number of levels deep.
@@ -201,7 +217,9 @@ async def get_file_tree_structure(
         raise ToolExecutionError(f"depth must be a whole number from 1 to {MAX_DEPTH}; got {depth!r}.")
 
     meta = await get_json(
-        context, f"/files/{fid}", {"fields": "id,name,mimeType", **SUPPORTS_ALL_DRIVES},
+        context,
+        f"/files/{fid}",
+        {"fields": "id,name,mimeType", **SUPPORTS_ALL_DRIVES},
         what=f"the Drive folder {fid}",
     )
     if meta.get("mimeType") != FOLDER_MIME_TYPE:

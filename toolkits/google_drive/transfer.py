@@ -61,7 +61,10 @@ EXPORT_FORMATS: dict[str, dict[str, str]] = {
         "txt": "text/plain",
     },
     "application/vnd.google-apps.drawing": {
-        **_PDF, "png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml",
+        **_PDF,
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "svg": "image/svg+xml",
     },
 }
 
@@ -78,7 +81,11 @@ def _multipart_related(metadata: dict[str, Any], content: bytes, mime_type: str)
 
 @tool(
     requires_auth=Google(scopes=[FILE_SCOPE]),
-    title="Upload a file to Drive", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Upload a file to Drive",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def upload_file(
     context: ToolContext,
@@ -117,15 +124,24 @@ async def upload_file(
         metadata["mimeType"] = GOOGLE_DOC
     body, content_type = _multipart_related(metadata, data, f"{media_type}; charset=UTF-8")
     created = await request_json(
-        context, "POST", "", {"uploadType": "multipart", "fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
-        what=f"uploading the file {title!r}", url=upload_url(context), content=body, content_type=content_type,
+        context,
+        "POST",
+        "",
+        {"uploadType": "multipart", "fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
+        what=f"uploading the file {title!r}",
+        url=upload_url(context),
+        content=body,
+        content_type=content_type,
     )
     return shape_file(created)
 
 
 @tool(
     requires_auth=Google(scopes=[READONLY_SCOPE]),
-    title="Download a Drive file", read_only=True, idempotent=True, open_world=True,
+    title="Download a Drive file",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def download_file(
     context: ToolContext,

@@ -43,12 +43,13 @@ def text_to_adf(text: str) -> dict[str, Any]:
         paragraph: list[str] = []
         kind, items = "", list[str]()  # the list being collected, if any
 
-        def flush_paragraph() -> None:
+        # bound now: each block's own lists (the functions run only while it is read)
+        def flush_paragraph(paragraph: list[str] = paragraph) -> None:
             if paragraph:
                 content.append({"type": "paragraph", "content": _inline(paragraph)})
                 paragraph.clear()
 
-        def flush_list() -> None:
+        def flush_list(items: list[str] = items) -> None:
             nonlocal kind
             if items:
                 content.append(_list(kind, items))
@@ -74,8 +75,23 @@ def text_to_adf(text: str) -> dict[str, Any]:
 
 # ---- ADF -> plain text ------------------------------------------------------------------------------------
 
-_BLOCKS = {"paragraph", "heading", "codeBlock", "blockquote", "panel", "mediaSingle", "mediaGroup", "rule",
-           "bulletList", "orderedList", "table", "expand", "nestedExpand", "decisionList", "taskList"}
+_BLOCKS = {
+    "paragraph",
+    "heading",
+    "codeBlock",
+    "blockquote",
+    "panel",
+    "mediaSingle",
+    "mediaGroup",
+    "rule",
+    "bulletList",
+    "orderedList",
+    "table",
+    "expand",
+    "nestedExpand",
+    "decisionList",
+    "taskList",
+}
 
 
 def _inline_text(node: dict[str, Any]) -> str:
@@ -84,8 +100,14 @@ def _inline_text(node: dict[str, Any]) -> str:
     attrs: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if kind == "text":
         text = str(node.get("text") or "")
-        link = next((m.get("attrs", {}).get("href") for m in node.get("marks") or []
-                     if isinstance(m, dict) and m.get("type") == "link"), None)
+        link = next(
+            (
+                m.get("attrs", {}).get("href")
+                for m in node.get("marks") or []
+                if isinstance(m, dict) and m.get("type") == "link"
+            ),
+            None,
+        )
         return f"{text} ({link})" if link and link != text else text
     if kind == "hardBreak":
         return "\n"
@@ -124,9 +146,14 @@ def _blocks(nodes: list[Any], prefix: str = "") -> list[str]:
         elif kind == "rule":
             out.append(prefix + "---")
         elif kind == "table":
-            rows = [" | ".join(" ".join(_blocks(cell.get("content") or [])) for cell in row.get("content") or []
-                               if isinstance(cell, dict))
-                    for row in children]
+            rows = [
+                " | ".join(
+                    " ".join(_blocks(cell.get("content") or []))
+                    for cell in row.get("content") or []
+                    if isinstance(cell, dict)
+                )
+                for row in children
+            ]
             out.append("\n".join(prefix + row for row in rows))
         elif kind in {"panel", "expand", "nestedExpand", "layoutSection", "layoutColumn", "doc"}:
             out.extend(_blocks(children, prefix))

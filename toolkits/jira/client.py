@@ -75,7 +75,9 @@ def _bad_request(response: httpx2.Response, what: str) -> str:
         errors = response.json().get("errors") or {}
     except (ValueError, AttributeError):
         errors = {}
-    fields = sorted(k for k in errors if isinstance(k, str) and _FIELD_NAME.fullmatch(k)) if isinstance(errors, dict) else []
+    fields = (
+        sorted(k for k in errors if isinstance(k, str) and _FIELD_NAME.fullmatch(k)) if isinstance(errors, dict) else []
+    )
     refused = f"; it refused the field(s) {', '.join(fields)}" if fields else ""
     return (
         f"Jira rejected {what} (HTTP 400){refused}. Check the values: project keys come from ListProjects, "

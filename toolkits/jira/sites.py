@@ -101,7 +101,8 @@ async def discover(context: ToolContext) -> tuple[Site, ...]:
     sites = tuple(
         Site(cloud_id=str(r["id"]), name=str(r.get("name") or ""), url=str(r.get("url") or ""))
         for r in resources
-        if isinstance(r, dict) and _CLOUD_ID.fullmatch(str(r.get("id", "")))
+        if isinstance(r, dict)
+        and _CLOUD_ID.fullmatch(str(r.get("id", "")))
         # A resource is a Jira site when its granted scopes are Jira scopes; Confluence sites are listed too.
         and any("jira" in str(scope) for scope in r.get("scopes") or [])
     )

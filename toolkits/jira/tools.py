@@ -19,8 +19,20 @@ MAX_PROJECTS = 200
 MAX_COMMENTS = 10
 MAX_SUMMARY = 255
 MAX_TEXT = 32_000
-_SEARCH_FIELDS = ["summary", "status", "issuetype", "priority", "assignee", "reporter", "project", "parent",
-                  "labels", "duedate", "created", "updated"]
+_SEARCH_FIELDS = [
+    "summary",
+    "status",
+    "issuetype",
+    "priority",
+    "assignee",
+    "reporter",
+    "project",
+    "parent",
+    "labels",
+    "duedate",
+    "created",
+    "updated",
+]
 _PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9:_-]{1,128}")
 
@@ -63,7 +75,9 @@ def _optional_fields(
         cleaned = [str(label).strip() for label in labels]
         bad = [label for label in cleaned if not label or re.search(r"\s", label)]
         if bad:
-            raise ToolExecutionError(f"Jira labels cannot be empty or contain spaces: {bad!r}; use e.g. 'needs-review'.")
+            raise ToolExecutionError(
+                f"Jira labels cannot be empty or contain spaces: {bad!r}; use e.g. 'needs-review'."
+            )
         fields["labels"] = list(dict.fromkeys(cleaned))
     if priority is not None and priority.strip():
         fields["priority"] = {"name": priority.strip()}
@@ -79,13 +93,18 @@ def _optional_fields(
         try:
             fields["duedate"] = date.fromisoformat(due_date.strip()).isoformat()
         except ValueError:
-            raise ToolExecutionError(f"due_date {due_date!r} is not a date; use YYYY-MM-DD, e.g. '2030-05-11'.") from None
+            raise ToolExecutionError(
+                f"due_date {due_date!r} is not a date; use YYYY-MM-DD, e.g. '2030-05-11'."
+            ) from None
     return fields
 
 
 @tool(
     requires_auth=Atlassian(scopes=[READ]),
-    title="List Jira sites", read_only=True, idempotent=True, open_world=True,
+    title="List Jira sites",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_sites(context: ToolContext) -> dict[str, Any]:
     """List the Jira Cloud sites the user connected, to choose one with the `site` parameter of the other Jira
@@ -99,7 +118,10 @@ async def list_sites(context: ToolContext) -> dict[str, Any]:
 
 @tool(
     requires_auth=Atlassian(scopes=[READ]),
-    title="List Jira projects", read_only=True, idempotent=True, open_world=True,
+    title="List Jira projects",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_projects(
     context: ToolContext,
@@ -115,23 +137,36 @@ async def list_projects(
     max_results = whole_number(max_results, name="max_results", maximum=MAX_PROJECTS)
     chosen = await sites.choose(context, site)
     projects, truncated = await client.JiraAPI(context, chosen).paginate_offset(
-        "/project/search", what="the Jira projects", limit=max_results, max_pages=client.MAX_PAGES,
-        items_key="values", offset_param="startAt", size_param="maxResults", page_size=50,
+        "/project/search",
+        what="the Jira projects",
+        limit=max_results,
+        max_pages=client.MAX_PAGES,
+        items_key="values",
+        offset_param="startAt",
+        size_param="maxResults",
+        page_size=50,
         params={"orderBy": "key", "query": (query or "").strip() or None},
         is_last=lambda page: bool(page.get("isLast", True)),
     )
     shaped = [
-        {"key": p.get("key"), "id": p.get("id"), "name": p.get("name") or "", "type": p.get("projectTypeKey"),
-         "style": p.get("style")}
+        {
+            "key": p.get("key"),
+            "id": p.get("id"),
+            "name": p.get("name") or "",
+            "type": p.get("projectTypeKey"),
+            "style": p.get("style"),
+        }
         for p in projects
     ]
-    return {"projects": shaped, "count": len(shaped), "truncated": truncated,
-            "site": chosen.url}
+    return {"projects": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
 
 
 @tool(
     requires_auth=Atlassian(scopes=[READ]),
-    title="Search Jira issues", read_only=True, idempotent=True, open_world=True,
+    title="Search Jira issues",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def search_issues(
     context: ToolContext,
@@ -159,20 +194,29 @@ async def search_issues(
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ISSUES)
     chosen = await sites.choose(context, site)
     issues, truncated = await client.JiraAPI(context, chosen).paginate_tokens(
-        "/search/jql", what="the Jira search", limit=max_results, max_pages=client.MAX_PAGES, method="POST",
-        json={"jql": text, "fields": _SEARCH_FIELDS}, items_key="issues", token_param="nextPageToken",
+        "/search/jql",
+        what="the Jira search",
+        limit=max_results,
+        max_pages=client.MAX_PAGES,
+        method="POST",
+        json={"jql": text, "fields": _SEARCH_FIELDS},
+        items_key="issues",
+        token_param="nextPageToken",
         # The last page may omit nextPageToken rather than send null (JRACLOUD-92184): either ends the search.
         next_token=lambda page: None if page.get("isLast") else page.get("nextPageToken"),
-        size_param="maxResults", page_size=50,
+        size_param="maxResults",
+        page_size=50,
     )
     shaped = [client.shape_issue(i, chosen) for i in issues]
-    return {"issues": shaped, "count": len(shaped), "truncated": truncated,
-            "site": chosen.url}
+    return {"issues": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
 
 
 @tool(
     requires_auth=Atlassian(scopes=[READ]),
-    title="Read a Jira issue", read_only=True, idempotent=True, open_world=True,
+    title="Read a Jira issue",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_issue(
     context: ToolContext,
@@ -189,7 +233,11 @@ async def get_issue(
     key = client.check_issue(issue)
     chosen = await sites.choose(context, site)
     found = await client.request(
-        context, chosen, "GET", f"/issue/{key}", what=f"the issue {key}",
+        context,
+        chosen,
+        "GET",
+        f"/issue/{key}",
+        what=f"the issue {key}",
         params={"fields": ",".join([*_SEARCH_FIELDS, "description", "comment"])},
     )
     fields = found.get("fields") or {}
@@ -209,7 +257,11 @@ async def get_issue(
 
 @tool(
     requires_auth=Atlassian(scopes=[WRITE]),
-    title="Create a Jira issue", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Create a Jira issue",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def create_issue(
     context: ToolContext,
@@ -219,7 +271,9 @@ async def create_issue(
     description: Annotated[str | None, "Plain text; blank lines separate paragraphs, '- ' lines make a list."] = None,
     labels: Annotated[list[str] | None, "Labels, without spaces, e.g. ['backend', 'needs-review']."] = None,
     priority: Annotated[str | None, "The priority's name, e.g. 'High'."] = None,
-    assignee_account_id: Annotated[str | None, "The Atlassian account id of the assignee (as GetIssue shows people)."] = None,
+    assignee_account_id: Annotated[
+        str | None, "The Atlassian account id of the assignee (as GetIssue shows people)."
+    ] = None,
     parent: Annotated[str | None, "The parent issue key, for a sub-task or an issue under an epic."] = None,
     due_date: Annotated[str | None, "Due date, YYYY-MM-DD."] = None,
     site: SiteParameter = None,
@@ -231,28 +285,44 @@ async def create_issue(
     """
     key = (project or "").strip().upper()
     if not _PROJECT_KEY.fullmatch(key):
-        raise ToolExecutionError(f"project {project!r} is not a Jira project key; give a key such as 'PROJ' (ListProjects).")
+        raise ToolExecutionError(
+            f"project {project!r} is not a Jira project key; give a key such as 'PROJ' (ListProjects)."
+        )
     if not (issue_type or "").strip():
         raise ToolExecutionError("issue_type is empty; give the type's name, e.g. 'Task' or 'Bug'.")
     fields: dict[str, Any] = {
         "project": {"key": key},
         "summary": _check_summary(summary),
         "issuetype": {"name": issue_type.strip()},
-        **_optional_fields(description=description, labels=labels, priority=priority,
-                           assignee_account_id=assignee_account_id, due_date=due_date),
+        **_optional_fields(
+            description=description,
+            labels=labels,
+            priority=priority,
+            assignee_account_id=assignee_account_id,
+            due_date=due_date,
+        ),
     }
     if parent is not None and parent.strip():
         fields["parent"] = {"key": client.check_issue(parent)}
     chosen = await sites.choose(context, site)
-    created = await client.request(context, chosen, "POST", "/issue", what="creating the issue", json={"fields": fields})
+    created = await client.request(
+        context, chosen, "POST", "/issue", what="creating the issue", json={"fields": fields}
+    )
     new_key = created.get("key")
-    return {"key": new_key, "id": created.get("id"),
-            "url": f"{chosen.url.rstrip('/')}/browse/{new_key}" if new_key and chosen.url else None}
+    return {
+        "key": new_key,
+        "id": created.get("id"),
+        "url": f"{chosen.url.rstrip('/')}/browse/{new_key}" if new_key and chosen.url else None,
+    }
 
 
 @tool(
     requires_auth=Atlassian(scopes=[WRITE]),
-    title="Update a Jira issue", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Update a Jira issue",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def update_issue(
     context: ToolContext,
@@ -270,8 +340,13 @@ async def update_issue(
     Returns the issue `key`, the names of the `updated` fields and its url.
     """
     key = client.check_issue(issue)
-    fields = _optional_fields(description=description, labels=labels, priority=priority,
-                              assignee_account_id=assignee_account_id, due_date=due_date)
+    fields = _optional_fields(
+        description=description,
+        labels=labels,
+        priority=priority,
+        assignee_account_id=assignee_account_id,
+        due_date=due_date,
+    )
     if summary is not None and summary.strip():
         fields["summary"] = _check_summary(summary)
     if not fields:
@@ -281,7 +356,11 @@ async def update_issue(
         )
     chosen = await sites.choose(context, site)
     await client.request(context, chosen, "PUT", f"/issue/{key}", what=f"the issue {key}", json={"fields": fields})
-    return {"key": key, "updated": sorted(fields), "url": f"{chosen.url.rstrip('/')}/browse/{key}" if chosen.url else None}
+    return {
+        "key": key,
+        "updated": sorted(fields),
+        "url": f"{chosen.url.rstrip('/')}/browse/{key}" if chosen.url else None,
+    }
 
 
 def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +371,10 @@ def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
 
 @tool(
     requires_auth=Atlassian(scopes=[READ]),
-    title="List a Jira issue's transitions", read_only=True, idempotent=True, open_world=True,
+    title="List a Jira issue's transitions",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_transitions(
     context: ToolContext,
@@ -312,7 +394,10 @@ async def list_transitions(
 
 @tool(
     requires_auth=Atlassian(scopes=[READ, WRITE]),
-    title="Move a Jira issue through its workflow", read_only=False, destructive=False, idempotent=False,
+    title="Move a Jira issue through its workflow",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
     open_world=True,
 )
 async def transition_issue(
@@ -336,22 +421,30 @@ async def transition_issue(
     found = await client.request(context, chosen, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
     available = [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]
     folded = wanted.casefold()
-    match = next((t for t in available if t["id"] == wanted), None) \
-        or next((t for t in available if t["name"].casefold() == folded), None) \
+    match = (
+        next((t for t in available if t["id"] == wanted), None)
+        or next((t for t in available if t["name"].casefold() == folded), None)
         or next((t for t in available if str(t["to_status"] or "").casefold() == folded), None)
+    )
     if match is None:
         names = ", ".join(f"{t['name']!r} (to {t['to_status']})" for t in available) or "none"
         raise ToolExecutionError(f"{key} has no transition {wanted!r} now; the available ones are: {names}.")
     body: dict[str, Any] = {"transition": {"id": match["id"]}}
     if note:
         body["update"] = {"comment": [{"add": {"body": text_to_adf(note)}}]}
-    await client.request(context, chosen, "POST", f"/issue/{key}/transitions", what=f"the transition of {key}", json=body)
+    await client.request(
+        context, chosen, "POST", f"/issue/{key}/transitions", what=f"the transition of {key}", json=body
+    )
     return {"key": key, "transition": match["name"], "status": match["to_status"]}
 
 
 @tool(
     requires_auth=Atlassian(scopes=[WRITE]),
-    title="Comment on a Jira issue", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Comment on a Jira issue",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def comment_on_issue(
     context: ToolContext,
@@ -369,5 +462,9 @@ async def comment_on_issue(
     created = await client.request(
         context, chosen, "POST", f"/issue/{key}/comment", what=f"the issue {key}", json={"body": body}
     )
-    return {"key": key, "comment_id": created.get("id"), "author": client.person(created.get("author")),
-            "created": client.iso_time(created.get("created"))}
+    return {
+        "key": key,
+        "comment_id": created.get("id"),
+        "author": client.person(created.get("author")),
+        "created": client.iso_time(created.get("created")),
+    }

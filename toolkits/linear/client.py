@@ -128,7 +128,8 @@ class LinearAPI(ProviderAPI):
         if kind in ("invalid input", "user error"):
             raise UpstreamError(
                 f"Linear rejected {what}: an argument is not valid (an id or identifier that does not exist, or a "
-                f"value the team does not allow).", status_code=status,
+                f"value the team does not allow).",
+                status_code=status,
             )
         if kind in ("internal error", "lock timeout", "network error"):
             raise UpstreamServerError(f"Linear failed on {what} ({kind}); try again later.", status_code=status)

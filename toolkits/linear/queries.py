@@ -172,15 +172,17 @@ def issue(node: dict[str, Any]) -> dict[str, Any]:
         parent = node.get("parent")
         cycle = node.get("cycle")
         comments = node.get("comments") or {}
-        result.update({
-            "description": node.get("description") or "",
-            "branch_name": node.get("branchName"),
-            "creator": _name(node.get("creator")),
-            "parent": _name(parent, "identifier"),
-            "cycle": cycle.get("name") or cycle.get("number") if isinstance(cycle, dict) else None,
-            "comments": [comment(c) for c in _nodes(comments)],
-            "more_comments": bool((comments.get("pageInfo") or {}).get("hasNextPage")),
-        })
+        result.update(
+            {
+                "description": node.get("description") or "",
+                "branch_name": node.get("branchName"),
+                "creator": _name(node.get("creator")),
+                "parent": _name(parent, "identifier"),
+                "cycle": cycle.get("name") or cycle.get("number") if isinstance(cycle, dict) else None,
+                "comments": [comment(c) for c in _nodes(comments)],
+                "more_comments": bool((comments.get("pageInfo") or {}).get("hasNextPage")),
+            }
+        )
     return result
 
 
@@ -194,8 +196,12 @@ def comment(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def team(node: dict[str, Any]) -> dict[str, Any]:
-    return {"id": node.get("id"), "key": node.get("key"), "name": node.get("name"),
-            "description": node.get("description")}
+    return {
+        "id": node.get("id"),
+        "key": node.get("key"),
+        "name": node.get("name"),
+        "description": node.get("description"),
+    }
 
 
 def project(node: dict[str, Any]) -> dict[str, Any]:

@@ -151,7 +151,9 @@ async def list_issues(
         conditions.append({"assignee": {"isMe": {"eq": True}}})
     if state_types is not None:
         if not isinstance(state_types, list) or not state_types or any(t not in STATE_TYPES for t in state_types):
-            raise ToolExecutionError(f"state_types {state_types!r} is not valid: use a list of {', '.join(STATE_TYPES)}.")
+            raise ToolExecutionError(
+                f"state_types {state_types!r} is not valid: use a list of {', '.join(STATE_TYPES)}."
+            )
         conditions.append({"state": {"type": {"in": list(dict.fromkeys(state_types))}}})
     if project_id is not None:
         conditions.append({"project": {"id": {"eq": check_id(project_id, "project_id")}}})
@@ -173,8 +175,9 @@ async def search_issues(
     """
     term = check_text(query, "query", maximum=1000, example="login crash").strip()
     check_limit(limit, maximum=100)
-    nodes, more = await LinearAPI(context).paginate(queries.SEARCH_ISSUES, {"term": term}, "searchIssues",
-                                 what="the issue search", limit=limit)
+    nodes, more = await LinearAPI(context).paginate(
+        queries.SEARCH_ISSUES, {"term": term}, "searchIssues", what="the issue search", limit=limit
+    )
     issues = [queries.issue(node) for node in nodes]
     return {"issues": issues, "count": len(issues), "more_available": more}
 
@@ -194,8 +197,14 @@ async def get_issue(context: ToolContext, issue_id: IssueId) -> dict[str, Any]:
     return queries.issue(node)
 
 
-@tool(requires_auth=Linear(scopes=["issues:create"]), title="Create a Linear issue", read_only=False,
-      destructive=False, idempotent=False, open_world=True)
+@tool(
+    requires_auth=Linear(scopes=["issues:create"]),
+    title="Create a Linear issue",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_issue(
     context: ToolContext,
     team: Annotated[str, "The team: its key, e.g. 'ENG' (see Linear_ListTeams), or id."],
@@ -247,8 +256,14 @@ async def create_issue(
     return queries.issue(created["issue"])
 
 
-@tool(requires_auth=Linear(scopes=["write"]), title="Update a Linear issue", read_only=False, destructive=True,
-      idempotent=True, open_world=True)
+@tool(
+    requires_auth=Linear(scopes=["write"]),
+    title="Update a Linear issue",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
+)
 async def update_issue(
     context: ToolContext,
     issue_id: IssueId,
@@ -302,8 +317,14 @@ async def update_issue(
     return queries.issue(updated["issue"])
 
 
-@tool(requires_auth=Linear(scopes=["comments:create"]), title="Comment on a Linear issue", read_only=False,
-      destructive=False, idempotent=False, open_world=True)
+@tool(
+    requires_auth=Linear(scopes=["comments:create"]),
+    title="Comment on a Linear issue",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def comment_on_issue(
     context: ToolContext,
     issue_id: IssueId,
@@ -313,11 +334,15 @@ async def comment_on_issue(
     Needs the `comments:create` scope."""
     ref = check_id(issue_id, "issue_id", identifier=True)
     text = check_text(body, "body", maximum=MAX_MARKDOWN_CHARS, example="Fixed in the latest release.")
-    data = await LinearAPI(context).graphql(queries.COMMENT_CREATE, {"input": {"issueId": ref, "body": text}},
-                         what=f"commenting on {ref}")
+    data = await LinearAPI(context).graphql(
+        queries.COMMENT_CREATE, {"input": {"issueId": ref, "body": text}}, what=f"commenting on {ref}"
+    )
     created = data.get("commentCreate") or {}
     node = created.get("comment")
     if not created.get("success") or not isinstance(node, dict):
         raise ToolExecutionError(f"Linear did not add the comment to {ref}; try again.")
-    return {"issue": (node.get("issue") or {}).get("identifier") or ref, "url": node.get("url"),
-            **queries.comment(node)}
+    return {
+        "issue": (node.get("issue") or {}).get("identifier") or ref,
+        "url": node.get("url"),
+        **queries.comment(node),
+    }

@@ -76,11 +76,16 @@ def _event_fields(
 
 @tool(
     requires_auth=Microsoft(scopes=[CALENDARS_READ]),
-    title="List Outlook calendar events", read_only=True, idempotent=True, open_world=True,
+    title="List Outlook calendar events",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_events(
     context: ToolContext,
-    start: Annotated[str | None, "Start of the range, ISO 8601 with offset, e.g. '2030-05-01T00:00:00+02:00'; default now."] = None,
+    start: Annotated[
+        str | None, "Start of the range, ISO 8601 with offset, e.g. '2030-05-01T00:00:00+02:00'; default now."
+    ] = None,
     end: Annotated[str | None, "End of the range, ISO 8601 with offset; default 7 days after the start."] = None,
     max_results: Annotated[int, "How many events to return at most, 1 to 100."] = 25,
 ) -> dict[str, Any]:
@@ -114,14 +119,22 @@ async def list_events(
 
 @tool(
     requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Create an Outlook calendar event", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Create an Outlook calendar event",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def create_event(
     context: ToolContext,
     subject: Annotated[str, "The event's title."],
-    start: Annotated[str, "When it starts, ISO 8601: with an offset ('2030-05-01T10:00:00+02:00') or local time with timezone."],
+    start: Annotated[
+        str, "When it starts, ISO 8601: with an offset ('2030-05-01T10:00:00+02:00') or local time with timezone."
+    ],
     end: Annotated[str, "When it ends, in the same form as start."],
-    timezone: Annotated[str | None, "IANA time zone of start and end when they carry no offset, e.g. 'Europe/Paris'."] = None,
+    timezone: Annotated[
+        str | None, "IANA time zone of start and end when they carry no offset, e.g. 'Europe/Paris'."
+    ] = None,
     attendees: Annotated[list[str] | None, "Email addresses to invite; Outlook sends them the invitation."] = None,
     location: Annotated[str | None, "Where it takes place."] = None,
     description: Annotated[str | None, "Plain-text description."] = None,
@@ -150,7 +163,11 @@ async def create_event(
 
 @tool(
     requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Update an Outlook calendar event", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Update an Outlook calendar event",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def update_event(
     context: ToolContext,
@@ -181,7 +198,10 @@ async def update_event(
             "Nothing to change; give at least one of subject, start, end, attendees, location or description."
         )
     updated = await client.GraphAPI(context).request(
-        "PATCH", f"/me/events/{event_id}", what=f"the event {event_id}", json=changes,
+        "PATCH",
+        f"/me/events/{event_id}",
+        what=f"the event {event_id}",
+        json=changes,
         headers=client.PREFER_UTC,
     )
     return _shape(updated)
@@ -189,7 +209,11 @@ async def update_event(
 
 @tool(
     requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Delete an Outlook calendar event", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Delete an Outlook calendar event",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def delete_event(
     context: ToolContext,
@@ -230,11 +254,16 @@ def _free_slots(
 
 @tool(
     requires_auth=Microsoft(scopes=[CALENDARS_READ]),
-    title="Get Outlook free/busy times", read_only=True, idempotent=True, open_world=True,
+    title="Get Outlook free/busy times",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_free_busy(
     context: ToolContext,
-    attendees: Annotated[list[str], "Email addresses of the people (or rooms) to check, 1 to 20, e.g. ['ana@example.com']."],
+    attendees: Annotated[
+        list[str], "Email addresses of the people (or rooms) to check, 1 to 20, e.g. ['ana@example.com']."
+    ],
     start: Annotated[str, "Start of the range, ISO 8601 with offset, e.g. '2030-05-01T09:00:00+02:00'."],
     end: Annotated[str, "End of the range, ISO 8601 with offset; at most 62 days after the start."],
     min_slot_minutes: Annotated[int, "Shortest free slot worth returning, in minutes, 5 to 1440."] = 30,

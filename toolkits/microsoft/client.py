@@ -53,8 +53,14 @@ class GraphAPI(ProviderAPI):
         Returns the items and whether more were left behind.
         """
         return await self.paginate_links(
-            path, what=what, limit=limit, max_pages=MAX_PAGES, params=params, headers=headers,
-            items_key="value", next_key="@odata.nextLink",
+            path,
+            what=what,
+            limit=limit,
+            max_pages=MAX_PAGES,
+            params=params,
+            headers=headers,
+            items_key="value",
+            next_key="@odata.nextLink",
         )
 
 

@@ -15,7 +15,10 @@ MAIL_READWRITE = "Mail.ReadWrite"
 
 MAX_EMAILS = 50
 WELL_KNOWN_FOLDERS = ("inbox", "sentitems", "drafts", "deleteditems", "archive", "junkemail")
-_LIST_FIELDS = "id,conversationId,subject,from,toRecipients,ccRecipients,receivedDateTime,bodyPreview,isRead,hasAttachments,webLink"
+_LIST_FIELDS = (
+    "id,conversationId,subject,from,toRecipients,ccRecipients,receivedDateTime,bodyPreview,isRead,hasAttachments,"
+    "webLink"
+)
 _EMAIL_FIELDS = _LIST_FIELDS + ",body"
 _SEARCH_QUOTES = re.compile(r'["\\]')
 
@@ -39,8 +42,9 @@ def _shape(message: dict[str, Any], *, with_body: bool = False) -> dict[str, Any
     return shaped
 
 
-def _message(subject: str, body: str, to: list[str] | None, cc: list[str] | None, bcc: list[str] | None,
-             *, to_required: bool) -> dict[str, Any]:
+def _message(
+    subject: str, body: str, to: list[str] | None, cc: list[str] | None, bcc: list[str] | None, *, to_required: bool
+) -> dict[str, Any]:
     """A Graph `message` resource for sendMail or a new draft, every input checked."""
     message: dict[str, Any] = {
         "subject": client.check_text(subject, "subject", required=False, maximum=998),
@@ -58,7 +62,10 @@ def _message(subject: str, body: str, to: list[str] | None, cc: list[str] | None
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="List Outlook emails", read_only=True, idempotent=True, open_world=True,
+    title="List Outlook emails",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_emails(
     context: ToolContext,
@@ -72,7 +79,8 @@ async def list_emails(
 
     Use SearchEmails to find particular emails and GetEmail to read one in full. Returns `emails`, each with
     `id` (for GetEmail, ReplyToEmail), `conversation_id`, from, to, cc, subject, received (ISO 8601 with time
-    zone), preview (the start of the body), is_read, has_attachments and web_link; and `truncated` when more emails were left out.
+    zone), preview (the start of the body), is_read, has_attachments and web_link; and `truncated` when more emails
+    were left out.
     """
     n_emails = whole_number(n_emails, name="n_emails", maximum=MAX_EMAILS)
     folder = (folder or "").strip()
@@ -92,11 +100,16 @@ async def list_emails(
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="Search Outlook emails", read_only=True, idempotent=True, open_world=True,
+    title="Search Outlook emails",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def search_emails(
     context: ToolContext,
-    query: Annotated[str, "Words to find in the emails, or Outlook search syntax such as 'invoice hasattachments:yes'."] = "",
+    query: Annotated[
+        str, "Words to find in the emails, or Outlook search syntax such as 'invoice hasattachments:yes'."
+    ] = "",
     sender: Annotated[str | None, "Only emails from this address or name."] = None,
     subject: Annotated[str | None, "Only emails whose subject contains these words."] = None,
     max_results: Annotated[int, "How many matching emails to return at most, 1 to 50."] = 10,
@@ -105,7 +118,8 @@ async def search_emails(
     AND.
 
     Use it to find particular emails; use ListEmails for simply the latest ones. Returns `search` (the search
-    that was run) and `emails` (most relevant first), each with `id` (for GetEmail, ReplyToEmail), `conversation_id`, from, to, cc, subject, received (ISO 8601 with time
+    that was run) and `emails` (most relevant first), each with `id` (for GetEmail, ReplyToEmail),
+    `conversation_id`, from, to, cc, subject, received (ISO 8601 with time
     zone), preview (the start of the body), is_read, has_attachments and web_link.
     """
     max_results = whole_number(max_results, name="max_results", maximum=MAX_EMAILS)
@@ -132,7 +146,10 @@ async def search_emails(
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="Read an Outlook email", read_only=True, idempotent=True, open_world=True,
+    title="Read an Outlook email",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_email(
     context: ToolContext,
@@ -152,7 +169,11 @@ async def get_email(
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Send an Outlook email", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send an Outlook email",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_email(
     context: ToolContext,
@@ -180,13 +201,19 @@ async def send_email(
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Reply to an Outlook email", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Reply to an Outlook email",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def reply_to_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetEmail returned it."],
     body: Annotated[str, "The plain-text text of the reply."],
-    reply_all: Annotated[bool, "True to reply to the sender and everyone else on the email; False for the sender only."] = False,
+    reply_all: Annotated[
+        bool, "True to reply to the sender and everyone else on the email; False for the sender only."
+    ] = False,
 ) -> dict[str, Any]:
     """Reply to an email in the user's Outlook, in the same conversation, and send it right away.
 
@@ -203,7 +230,11 @@ async def reply_to_email(
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_READWRITE]),
-    title="Write an Outlook draft", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Write an Outlook draft",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def write_draft_email(
     context: ToolContext,
@@ -230,7 +261,11 @@ async def write_draft_email(
 
 @tool(
     requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Send an Outlook draft", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send an Outlook draft",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_draft_email(
     context: ToolContext,

@@ -14,11 +14,45 @@ MAX_FILES = 100
 # A file larger than this is not downloaded: a model reads only the first few thousand characters anyway.
 MAX_DOWNLOAD_BYTES = 1_000_000
 _ITEM_FIELDS = "id,name,size,webUrl,lastModifiedDateTime,file,folder,parentReference"
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-yaml",
-               "application/yaml", "application/csv", "application/x-sh", "application/sql")
-_TEXT_EXTENSIONS = (".txt", ".md", ".csv", ".tsv", ".json", ".xml", ".yaml", ".yml", ".log", ".html", ".htm",
-                    ".py", ".js", ".ts", ".java", ".c", ".h", ".cpp", ".go", ".rs", ".rb", ".sh", ".sql", ".ini",
-                    ".toml", ".cfg")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-yaml",
+    "application/yaml",
+    "application/csv",
+    "application/x-sh",
+    "application/sql",
+)
+_TEXT_EXTENSIONS = (
+    ".txt",
+    ".md",
+    ".csv",
+    ".tsv",
+    ".json",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".log",
+    ".html",
+    ".htm",
+    ".py",
+    ".js",
+    ".ts",
+    ".java",
+    ".c",
+    ".h",
+    ".cpp",
+    ".go",
+    ".rs",
+    ".rb",
+    ".sh",
+    ".sql",
+    ".ini",
+    ".toml",
+    ".cfg",
+)
 
 
 def _shape(item: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +73,10 @@ def _shape(item: dict[str, Any]) -> dict[str, Any]:
 
 @tool(
     requires_auth=Microsoft(scopes=[FILES_READ]),
-    title="Search OneDrive files", read_only=True, idempotent=True, open_world=True,
+    title="Search OneDrive files",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def search_files(
     context: ToolContext,
@@ -67,11 +104,16 @@ async def search_files(
 
 @tool(
     requires_auth=Microsoft(scopes=[FILES_READ]),
-    title="List OneDrive files", read_only=True, idempotent=True, open_world=True,
+    title="List OneDrive files",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_files(
     context: ToolContext,
-    folder_id: Annotated[str | None, "The id of a folder, as SearchFiles or ListFiles returned it; default the root."] = None,
+    folder_id: Annotated[
+        str | None, "The id of a folder, as SearchFiles or ListFiles returned it; default the root."
+    ] = None,
     max_results: Annotated[int, "How many files to return at most, 1 to 100."] = 50,
 ) -> dict[str, Any]:
     """List the files and folders in a folder of the user's OneDrive (the top folder by default).
@@ -99,7 +141,10 @@ def _is_text(name: str, mime_type: str) -> bool:
 
 @tool(
     requires_auth=Microsoft(scopes=[FILES_READ]),
-    title="Read a OneDrive file", read_only=True, idempotent=True, open_world=True,
+    title="Read a OneDrive file",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_file_content(
     context: ToolContext,
@@ -113,7 +158,9 @@ async def get_file_content(
     """
     file_id = client.check_id(file_id, "file_id", "SearchFiles or ListFiles")
     item = await client.GraphAPI(context).request(
-        "GET", f"/me/drive/items/{file_id}", what=f"the OneDrive file {file_id}",
+        "GET",
+        f"/me/drive/items/{file_id}",
+        what=f"the OneDrive file {file_id}",
         params={"$select": _ITEM_FIELDS},
     )
     shaped = _shape(item)
@@ -132,7 +179,9 @@ async def get_file_content(
         )
     # /content answers 302 to a pre-authenticated download URL on another host.
     response = await client.GraphAPI(context).send(
-        "GET", f"/me/drive/items/{file_id}/content", what=f"the content of the OneDrive file {file_id}",
+        "GET",
+        f"/me/drive/items/{file_id}/content",
+        what=f"the content of the OneDrive file {file_id}",
         follow_redirects=True,
     )
     text = response.text
@@ -140,6 +189,11 @@ async def get_file_content(
         text = html_to_text(text)
     content, truncated = client.truncate(text.replace("\r\n", "\n"))
     return {
-        "id": shaped["id"], "name": shaped["name"], "mime_type": mime_type or None, "size": shaped["size"],
-        "web_url": shaped["web_url"], "content": content, "content_truncated": truncated,
+        "id": shaped["id"],
+        "name": shaped["name"],
+        "mime_type": mime_type or None,
+        "size": shaped["size"],
+        "web_url": shaped["web_url"],
+        "content": content,
+        "content_truncated": truncated,
     }

@@ -65,7 +65,10 @@ def _check_text(text: str) -> dict[str, Any]:
 
 @tool(
     requires_auth=Microsoft(scopes=[CHAT_READBASIC]),
-    title="List Teams chats", read_only=True, idempotent=True, open_world=True,
+    title="List Teams chats",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_chats(
     context: ToolContext,
@@ -104,7 +107,10 @@ async def list_chats(
 
 @tool(
     requires_auth=Microsoft(scopes=[TEAM_READBASIC]),
-    title="List my Teams teams", read_only=True, idempotent=True, open_world=True,
+    title="List my Teams teams",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_teams(context: ToolContext) -> dict[str, Any]:
     """List the Microsoft Teams teams the user is a member of.
@@ -126,7 +132,10 @@ async def list_teams(context: ToolContext) -> dict[str, Any]:
 
 @tool(
     requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]),
-    title="List Teams channels", read_only=True, idempotent=True, open_world=True,
+    title="List Teams channels",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_channels(
     context: ToolContext,
@@ -156,7 +165,10 @@ async def list_channels(
 
 @tool(
     requires_auth=Microsoft(scopes=[CHAT_READ]),
-    title="Read Teams chat messages", read_only=True, idempotent=True, open_world=True,
+    title="Read Teams chat messages",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_chat_messages(
     context: ToolContext,
@@ -183,7 +195,10 @@ async def get_chat_messages(
 
 @tool(
     requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]),
-    title="Read Teams channel messages", read_only=True, idempotent=True, open_world=True,
+    title="Read Teams channel messages",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_channel_messages(
     context: ToolContext,
@@ -207,13 +222,22 @@ async def get_channel_messages(
         params={"$top": max_results},
     )
     shaped = [_shape_message(m) for m in messages]
-    return {"team_id": team_id, "channel_id": channel_id, "messages": shaped, "count": len(shaped),
-            "truncated": truncated}
+    return {
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "messages": shaped,
+        "count": len(shaped),
+        "truncated": truncated,
+    }
 
 
 @tool(
     requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]),
-    title="Send a Teams chat message", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send a Teams chat message",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_chat_message(
     context: ToolContext,
@@ -235,7 +259,11 @@ async def send_chat_message(
 
 @tool(
     requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]),
-    title="Send a Teams channel message", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send a Teams channel message",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_channel_message(
     context: ToolContext,

@@ -31,7 +31,7 @@ def plain(items: Any) -> str:
 
 def rich_text(text: str) -> list[dict[str, Any]]:
     """A rich text array holding `text`, in pieces of at most 2,000 characters."""
-    pieces = [text[i:i + MAX_TEXT_CHARS] for i in range(0, len(text), MAX_TEXT_CHARS)] or [""]
+    pieces = [text[i : i + MAX_TEXT_CHARS] for i in range(0, len(text), MAX_TEXT_CHARS)] or [""]
     return [{"type": "text", "text": {"content": piece}} for piece in pieces[:MAX_RICH_TEXT_ITEMS]]
 
 
@@ -78,8 +78,15 @@ def text_to_blocks(text: str) -> list[dict[str, Any]]:
 
 
 _PREFIX = {
-    "heading_1": "# ", "heading_2": "## ", "heading_3": "### ", "bulleted_list_item": "- ",
-    "numbered_list_item": "1. ", "quote": "> ", "toggle": "▸ ", "paragraph": "", "template": "",
+    "heading_1": "# ",
+    "heading_2": "## ",
+    "heading_3": "### ",
+    "bulleted_list_item": "- ",
+    "numbered_list_item": "1. ",
+    "quote": "> ",
+    "toggle": "▸ ",
+    "paragraph": "",
+    "template": "",
 }
 
 
@@ -142,8 +149,11 @@ def _value(prop: dict[str, Any]) -> Any:
     if kind == "date":
         if not isinstance(value, dict):
             return None
-        return {"start": iso(value.get("start")), "end": iso(value.get("end"))} if value.get("end") else iso(
-            value.get("start"))
+        return (
+            {"start": iso(value.get("start")), "end": iso(value.get("end"))}
+            if value.get("end")
+            else iso(value.get("start"))
+        )
     if kind == "people":
         return [person.get("name") or person.get("id") for person in value or [] if isinstance(person, dict)]
     if kind in ("created_by", "last_edited_by"):
@@ -169,8 +179,4 @@ def _value(prop: dict[str, Any]) -> Any:
 
 def properties(page: dict[str, Any]) -> dict[str, Any]:
     """A page's property values as plain values: text, numbers, names, ISO 8601 dates, ids of related pages."""
-    return {
-        name: _value(prop)
-        for name, prop in (page.get("properties") or {}).items()
-        if isinstance(prop, dict)
-    }
+    return {name: _value(prop) for name, prop in (page.get("properties") or {}).items() if isinstance(prop, dict)}

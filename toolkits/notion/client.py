@@ -68,11 +68,18 @@ class NotionAPI(ProviderAPI):
         go in the query of a GET and in the body of a POST, as Notion's pagination asks.
         Returns (results, more_available)."""
         return await self.paginate_tokens(
-            path, what=what, limit=limit, method=method, json=None if method == "GET" else dict(body or {}),
+            path,
+            what=what,
+            limit=limit,
+            method=method,
+            json=None if method == "GET" else dict(body or {}),
             # Bounded: the pages `limit` needs at 100 each, plus a few in case Notion answers shorter pages.
-            max_pages=limit // MAX_PAGE_SIZE + 4, items_key="results", token_param="start_cursor",
+            max_pages=limit // MAX_PAGE_SIZE + 4,
+            items_key="results",
+            token_param="start_cursor",
             next_token=lambda page: page.get("next_cursor") if page.get("has_more") else None,
-            size_param="page_size", page_size=MAX_PAGE_SIZE,
+            size_param="page_size",
+            page_size=MAX_PAGE_SIZE,
         )
 
 

@@ -72,12 +72,12 @@ async def search(
     return {"results": found, "count": len(found), "more_available": more}
 
 
-async def _read_blocks(
-    context: ToolContext, block_id: str, depth: int, budget: list[int], lines: list[str]
-) -> bool:
+async def _read_blocks(context: ToolContext, block_id: str, depth: int, budget: list[int], lines: list[str]) -> bool:
     """Append the text of `block_id`'s children (and theirs, to MAX_DEPTH) to `lines`; False when cut short."""
     children, more = await NotionAPI(context).paginate(
-        "GET", f"/blocks/{block_id}/children", what=_not_found(f"the content of {block_id}"),
+        "GET",
+        f"/blocks/{block_id}/children",
+        what=_not_found(f"the content of {block_id}"),
         limit=budget[0],
     )
     complete = not more
@@ -137,14 +137,22 @@ async def _append(context: ToolContext, block_id: str, blocks: list[dict[str, An
     """Append `blocks` in requests of at most 100 (Notion's limit per request); the number appended."""
     for start in range(0, len(blocks), MAX_PAGE_SIZE):
         await NotionAPI(context).request(
-            "PATCH", f"/blocks/{block_id}/children", what=_not_found(f"the page {block_id}"),
-            json={"children": blocks[start:start + MAX_PAGE_SIZE]},
+            "PATCH",
+            f"/blocks/{block_id}/children",
+            what=_not_found(f"the page {block_id}"),
+            json={"children": blocks[start : start + MAX_PAGE_SIZE]},
         )
     return len(blocks)
 
 
-@tool(requires_auth=NOTION, title="Create a Notion page", read_only=False, destructive=False, idempotent=False,
-      open_world=True)
+@tool(
+    requires_auth=NOTION,
+    title="Create a Notion page",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def create_page(
     context: ToolContext,
     parent_id: Annotated[str, "The page or database to create it in: its id (from Notion_Search) or URL."],
@@ -159,8 +167,7 @@ async def create_page(
     ] = "page",
     database_properties: Annotated[
         dict[str, Any] | None,
-        "For a database row: other property values in Notion's format, e.g. {'Status': {'status': {'name': "
-        "'Done'}}}.",
+        "For a database row: other property values in Notion's format, e.g. {'Status': {'status': {'name': 'Done'}}}.",
     ] = None,
 ) -> dict[str, Any]:
     """Create a Notion page under a page, or as a new row of a database, with a title and optional text.
@@ -172,8 +179,11 @@ async def create_page(
         raise ToolExecutionError(f"title must be non-empty text of at most {MAX_TITLE_CHARS} characters.")
     if parent_type not in ("page", "database"):
         raise ToolExecutionError(f"parent_type {parent_type!r} is not valid: use page or database.")
-    if database_properties is not None and (parent_type != "database" or not isinstance(database_properties, dict)
-                                            or not all(isinstance(v, dict) for v in database_properties.values())):
+    if database_properties is not None and (
+        parent_type != "database"
+        or not isinstance(database_properties, dict)
+        or not all(isinstance(v, dict) for v in database_properties.values())
+    ):
         raise ToolExecutionError(
             "database_properties go with parent_type 'database' and map property names to Notion property "
             "values, e.g. {'Status': {'status': {'name': 'Done'}}}."
@@ -183,12 +193,17 @@ async def create_page(
     if parent_type == "database":
         database = await NotionAPI(context).get_json(f"/databases/{parent}", what=_not_found(f"the database {parent}"))
         title_property = next(
-            (name for name, prop in (database.get("properties") or {}).items()
-             if isinstance(prop, dict) and prop.get("type") == "title"),
+            (
+                name
+                for name, prop in (database.get("properties") or {}).items()
+                if isinstance(prop, dict) and prop.get("type") == "title"
+            ),
             "Name",
         )
-    page_properties: dict[str, Any] = {**(database_properties or {}),
-                                       title_property: {"title": rich_text(title.strip())}}
+    page_properties: dict[str, Any] = {
+        **(database_properties or {}),
+        title_property: {"title": rich_text(title.strip())},
+    }
     body = {
         "parent": {"page_id": parent} if parent_type == "page" else {"database_id": parent},
         "properties": page_properties,
@@ -197,12 +212,22 @@ async def create_page(
     page = await NotionAPI(context).request("POST", "/pages", json=body, what=_not_found(f"the {parent_type} {parent}"))
     page_id = str(page.get("id"))
     await _append(context, page_id, blocks[MAX_PAGE_SIZE:])
-    return {"id": page_id, "url": page.get("url"), "title": title_of(page) or title.strip(),
-            "blocks_written": len(blocks)}
+    return {
+        "id": page_id,
+        "url": page.get("url"),
+        "title": title_of(page) or title.strip(),
+        "blocks_written": len(blocks),
+    }
 
 
-@tool(requires_auth=NOTION, title="Append text to a Notion page", read_only=False, destructive=False,
-      idempotent=False, open_world=True)
+@tool(
+    requires_auth=NOTION,
+    title="Append text to a Notion page",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
+)
 async def append_to_page(
     context: ToolContext,
     page_id: PageId,
@@ -247,18 +272,23 @@ async def query_database(
             "filter must be a Notion filter object, e.g. {'property': 'Status', 'status': {'equals': 'Done'}}."
         )
     if sorts is not None and (not isinstance(sorts, list) or not all(isinstance(s, dict) for s in sorts)):
-        raise ToolExecutionError("sorts must be a list of objects, e.g. [{'property': 'Due', 'direction': 'ascending'}].")
+        raise ToolExecutionError(
+            "sorts must be a list of objects, e.g. [{'property': 'Due', 'direction': 'ascending'}]."
+        )
     check_limit(limit, maximum=500)
     body: dict[str, Any] = {}
     if filter:
         body["filter"] = filter
     if sorts:
         body["sorts"] = sorts
-    rows, more = await NotionAPI(context).paginate("POST", f"/databases/{ref}/query", body=body, limit=limit,
-                                what=_not_found(f"the database {ref}"))
+    rows, more = await NotionAPI(context).paginate(
+        "POST", f"/databases/{ref}/query", body=body, limit=limit, what=_not_found(f"the database {ref}")
+    )
     shaped = [
-        {**{k: v for k, v in _summary(row).items() if k not in ("object", "parent_type", "parent_id")},
-         "properties": properties(row)}
+        {
+            **{k: v for k, v in _summary(row).items() if k not in ("object", "parent_type", "parent_id")},
+            "properties": properties(row),
+        }
         for row in rows
     ]
     return {"rows": shaped, "count": len(shaped), "more_available": more}

@@ -60,9 +60,15 @@ class SlackAPI(ProviderAPI):
         Returns the items under `key` and whether more remained when it stopped.
         """
         return await self.paginate_tokens(
-            f"/{method}", what=what, params=params, items_key=key, token_param="cursor",
+            f"/{method}",
+            what=what,
+            params=params,
+            items_key=key,
+            token_param="cursor",
             next_token=lambda body: (body.get("response_metadata") or {}).get("next_cursor"),
-            size_param="limit", page_size=page_size, max_pages=max_pages,
+            size_param="limit",
+            page_size=page_size,
+            max_pages=max_pages,
             limit=page_size * max_pages if max_items is None else max_items,
         )
 

@@ -29,7 +29,10 @@ MAX_INVITEES = 100  # conversations.invite: "Up to 100 users may be listed" (the
 
 @tool(
     requires_auth=Slack(scopes=READ_CONVERSATIONS),
-    title="List Slack conversations", read_only=True, idempotent=True, open_world=True,
+    title="List Slack conversations",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_conversations(
     context: ToolContext,
@@ -52,7 +55,9 @@ async def list_conversations(
             f"Unknown conversation type(s) {unknown or wanted}; use any of {', '.join(CONVERSATION_TYPES)}."
         )
     raw, truncated = await SlackAPI(context).paginate(
-        "conversations.list", "channels", what="the list of conversations",
+        "conversations.list",
+        "channels",
+        what="the list of conversations",
         params={"types": ",".join(wanted), "exclude_archived": "true"},
     )
     conversations = [shape_conversation(c) for c in raw]
@@ -61,7 +66,10 @@ async def list_conversations(
 
 @tool(
     requires_auth=Slack(scopes=READ_CONVERSATIONS),
-    title="Get a Slack conversation's details", read_only=True, idempotent=True, open_world=True,
+    title="Get a Slack conversation's details",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_conversation_info(
     context: ToolContext, conversation_id: ConversationId = None, channel_name: ChannelName = None
@@ -74,7 +82,8 @@ async def get_conversation_info(
     target = checked_target(conversation_id, channel_name)
     channel = await channel_id(context, target)
     body = await SlackAPI(context).call(
-        "conversations.info", what=f"the conversation {channel}",
+        "conversations.info",
+        what=f"the conversation {channel}",
         params={"channel": channel, "include_num_members": "true"},
     )
     return shape_conversation(dict(body.get("channel") or {}))
@@ -82,7 +91,10 @@ async def get_conversation_info(
 
 @tool(
     requires_auth=Slack(scopes=READ_CONVERSATIONS),
-    title="List a Slack conversation's members", read_only=True, idempotent=True, open_world=True,
+    title="List a Slack conversation's members",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_conversation_members(
     context: ToolContext,
@@ -101,13 +113,17 @@ async def get_conversation_members(
     after = page_cursor(cursor)
     channel = await channel_id(context, target)
     body = await SlackAPI(context).call(
-        "conversations.members", what=f"the members of {channel}",
+        "conversations.members",
+        what=f"the members of {channel}",
         params={"channel": channel, "limit": count, "cursor": after},
     )
     members = [m for m in body.get("members") or [] if isinstance(m, str)]
     next_cursor = ((body.get("response_metadata") or {}).get("next_cursor") or "").strip() or None
     result: dict[str, Any] = {
-        "conversation_id": channel, "member_ids": members, "count": len(members), "has_more": next_cursor is not None,
+        "conversation_id": channel,
+        "member_ids": members,
+        "count": len(members),
+        "has_more": next_cursor is not None,
     }
     if next_cursor:
         result["next_cursor"] = next_cursor
@@ -116,7 +132,11 @@ async def get_conversation_members(
 
 @tool(
     requires_auth=Slack(scopes=[*INVITE_SCOPES, *RESOLVE_NAMES]),
-    title="Invite people to a Slack channel", read_only=False, destructive=False, idempotent=True, open_world=True,
+    title="Invite people to a Slack channel",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    open_world=True,
 )
 async def invite_to_channel(
     context: ToolContext,
@@ -137,10 +157,13 @@ async def invite_to_channel(
         raise ToolExecutionError(f"At most {MAX_INVITEES} people can be invited at once; got {len(invitees)}.")
     target = checked_target(conversation_id, channel_name)
     if target[1].startswith("D"):
-        raise ToolExecutionError(f"{target[1]} is a direct message; invite people to a channel (an id starting C or G).")
+        raise ToolExecutionError(
+            f"{target[1]} is a direct message; invite people to a channel (an id starting C or G)."
+        )
     channel = await channel_id(context, target)
     body = await SlackAPI(context).call(
-        "conversations.invite", what=f"the invitation to {channel}",
+        "conversations.invite",
+        what=f"the invitation to {channel}",
         json={"channel": channel, "users": ",".join(invitees)},
     )
     return {"channel": shape_conversation(dict(body.get("channel") or {"id": channel})), "invited": invitees}

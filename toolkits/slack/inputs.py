@@ -45,14 +45,16 @@ def _matching(pattern: re.Pattern[str], value: object, complaint: str) -> str:
 def channel_name(value: str) -> str:
     name = value.strip().lstrip("#") if isinstance(value, str) else ""
     return _matching(
-        _CHANNEL_NAME, name.lower(),
+        _CHANNEL_NAME,
+        name.lower(),
         f"{value!r} is not a Slack channel name: use the name without spaces, e.g. 'general' or '#general'.",
     )
 
 
 def conversation_id(value: str) -> str:
     return _matching(
-        _CONVERSATION_ID, value,
+        _CONVERSATION_ID,
+        value,
         f"{value!r} is not a Slack conversation id: ids look like 'C012AB3CD' (channel), 'G…' (private) or 'D…' "
         f"(direct message). Use Slack_ListConversations to find one, or pass channel_name instead.",
     )
@@ -60,7 +62,8 @@ def conversation_id(value: str) -> str:
 
 def user_id(value: str) -> str:
     return _matching(
-        _USER_ID, value,
+        _USER_ID,
+        value,
         f"{value!r} is not a Slack user id: ids look like 'U012AB3CD' or 'W012A3CDE'. Use Slack_ListUsers to "
         f"find one, or pass email instead.",
     )
@@ -69,7 +72,8 @@ def user_id(value: str) -> str:
 def message_ts(value: str, name: str) -> str:
     """A message's ts ("1512085950.000216"), as Slack_GetMessages returns it."""
     return _matching(
-        _MESSAGE_TS, value,
+        _MESSAGE_TS,
+        value,
         f"{name}={value!r} is not a Slack message timestamp: give the message's ts exactly as Slack_GetMessages "
         f"returned it, e.g. '1512085950.000216'.",
     )
@@ -125,7 +129,9 @@ async def channel_id(context: ToolContext, target: tuple[str, str]) -> str:
 async def resolve_channel_name(context: ToolContext, name: str) -> str:
     """The id of the public or private channel called `name`; a clear error with close matches otherwise."""
     channels, _ = await SlackAPI(context).paginate(
-        "conversations.list", "channels", what="the list of channels",
+        "conversations.list",
+        "channels",
+        what="the list of channels",
         params={"types": "public_channel,private_channel", "exclude_archived": "true"},
     )
     names: dict[str, str] = {}

@@ -79,7 +79,11 @@ async def _page(context: ToolContext, method: str, params: dict[str, Any], *, wh
 
 @tool(
     requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES, "im:write", "users:read", "users:read.email"]),
-    title="Send a Slack message", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Send a Slack message",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def send_message(
     context: ToolContext,
@@ -114,7 +118,11 @@ async def send_message(
 
 @tool(
     requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES]),
-    title="Reply in a Slack thread", read_only=False, destructive=True, idempotent=False, open_world=True,
+    title="Reply in a Slack thread",
+    read_only=False,
+    destructive=True,
+    idempotent=False,
+    open_world=True,
 )
 async def reply_in_thread(
     context: ToolContext,
@@ -142,7 +150,10 @@ async def reply_in_thread(
 
 @tool(
     requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]),
-    title="Read Slack messages", read_only=True, idempotent=True, open_world=True,
+    title="Read Slack messages",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_messages(
     context: ToolContext,
@@ -174,7 +185,10 @@ async def get_messages(
 
 @tool(
     requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]),
-    title="Read a Slack thread", read_only=True, idempotent=True, open_world=True,
+    title="Read a Slack thread",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_thread_replies(
     context: ToolContext,

@@ -14,7 +14,10 @@ from toolkits.slack.shaping import shape_user
 
 @tool(
     requires_auth=Slack(scopes=["users:read"]),
-    title="List Slack users", read_only=True, idempotent=True, open_world=True,
+    title="List Slack users",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_users(context: ToolContext) -> dict[str, Any]:
     """List the people (and bots) in the user's Slack workspace, leaving out deactivated accounts.
@@ -32,7 +35,10 @@ async def list_users(context: ToolContext) -> dict[str, Any]:
 
 @tool(
     requires_auth=Slack(scopes=["users:read", "users:read.email"]),
-    title="Look up a Slack user", read_only=True, idempotent=True, open_world=True,
+    title="Look up a Slack user",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_user_info(
     context: ToolContext,
@@ -54,7 +60,10 @@ async def get_user_info(
 
 @tool(
     requires_auth=Slack(scopes=["users:read"]),
-    title="Who am I on Slack", read_only=True, idempotent=True, open_world=True,
+    title="Who am I on Slack",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def who_am_i(context: ToolContext) -> dict[str, Any]:
     """Tell who the authorized Slack user is: their user id, names, and the workspace (team) they act in.

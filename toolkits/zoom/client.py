@@ -46,8 +46,14 @@ class ZoomAPI(ProviderAPI):
         """Follow `next_page_token` (empty on the last page) until `max_items` items or `max_pages` pages;
         the items and whether more were left."""
         return await self.paginate_tokens(
-            path, what=what, params=params, items_key=items_key, limit=max_items, max_pages=max_pages,
-            token_param="next_page_token", next_token="next_page_token",
+            path,
+            what=what,
+            params=params,
+            items_key=items_key,
+            limit=max_items,
+            max_pages=max_pages,
+            token_param="next_page_token",
+            next_token="next_page_token",
         )
 
 

@@ -36,9 +36,7 @@ def start_time(value: Any, zone: str | None) -> datetime:
     """The start as an aware datetime in the future: ISO 8601 with an offset, or a local time in `zone`."""
     moment = date_time(value, name="start_time", zone=zone)
     if moment <= datetime.now(UTC):
-        raise ToolExecutionError(
-            f"start_time {value!r} is in the past; a scheduled meeting needs a future start time."
-        )
+        raise ToolExecutionError(f"start_time {value!r} is in the past; a scheduled meeting needs a future start time.")
     return moment
 
 

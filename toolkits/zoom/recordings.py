@@ -65,13 +65,14 @@ def _recording(meeting: dict[str, Any]) -> dict[str, Any]:
 
 @tool(
     requires_auth=Zoom(scopes=[LIST_RECORDINGS_SCOPE]),
-    title="List Zoom cloud recordings", read_only=True, idempotent=True, open_world=True,
+    title="List Zoom cloud recordings",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_recordings(
     context: ToolContext,
-    from_date: Annotated[
-        str | None, "First day to include, YYYY-MM-DD (UTC). Default: 30 days before to_date."
-    ] = None,
+    from_date: Annotated[str | None, "First day to include, YYYY-MM-DD (UTC). Default: 30 days before to_date."] = None,
     to_date: Annotated[str | None, "Last day to include, YYYY-MM-DD (UTC). Default: today."] = None,
 ) -> dict[str, Any]:
     """List the user's Zoom cloud recordings of meetings that started between from_date and to_date (at most a

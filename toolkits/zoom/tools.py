@@ -49,7 +49,11 @@ MeetingId = Annotated[str, "The numeric Zoom meeting id, e.g. '85746065432' (fro
 
 @tool(
     requires_auth=Zoom(scopes=[WRITE_MEETING_SCOPE]),
-    title="Schedule a Zoom meeting", read_only=False, destructive=False, idempotent=False, open_world=True,
+    title="Schedule a Zoom meeting",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    open_world=True,
 )
 async def create_meeting(
     context: ToolContext,
@@ -60,13 +64,9 @@ async def create_meeting(
         "('2026-12-01T15:00:00-05:00' or '...Z') is taken as given. Must be in the future.",
     ],
     duration_minutes: Annotated[int, "How long the meeting is scheduled for, in minutes (1 to 1440)."] = 30,
-    timezone: Annotated[
-        str, "The meeting's IANA time zone, e.g. 'America/New_York', 'Europe/Paris' or 'UTC'."
-    ] = "UTC",
+    timezone: Annotated[str, "The meeting's IANA time zone, e.g. 'America/New_York', 'Europe/Paris' or 'UTC'."] = "UTC",
     agenda: Annotated[str, "An optional description of the meeting, up to 2,000 characters."] = "",
-    invitees: Annotated[
-        list[str] | None, "Optional email addresses to add to the meeting's invitee list."
-    ] = None,
+    invitees: Annotated[list[str] | None, "Optional email addresses to add to the meeting's invitee list."] = None,
 ) -> dict[str, Any]:
     """Schedule a Zoom meeting (a one-time scheduled meeting) hosted by the user.
 
@@ -103,7 +103,10 @@ async def create_meeting(
 
 @tool(
     requires_auth=Zoom(scopes=[LIST_MEETINGS_SCOPE]),
-    title="List upcoming Zoom meetings", read_only=True, idempotent=True, open_world=True,
+    title="List upcoming Zoom meetings",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
     """List the user's upcoming (and live) scheduled Zoom meetings that they host.
@@ -127,7 +130,10 @@ async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
 
 @tool(
     requires_auth=Zoom(scopes=[READ_MEETING_SCOPE]),
-    title="Get a Zoom meeting", read_only=True, idempotent=True, open_world=True,
+    title="Get a Zoom meeting",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_meeting(context: ToolContext, meeting_id: MeetingId) -> dict[str, Any]:
     """Get the details of one Zoom meeting: topic, type, start_time (ISO 8601 in the meeting's time zone, with
@@ -157,7 +163,11 @@ async def get_meeting(context: ToolContext, meeting_id: MeetingId) -> dict[str, 
 
 @tool(
     requires_auth=Zoom(scopes=[UPDATE_MEETING_SCOPE]),
-    title="Change a Zoom meeting", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Change a Zoom meeting",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def update_meeting(
     context: ToolContext,
@@ -204,7 +214,10 @@ async def update_meeting(
 
 @tool(
     requires_auth=Zoom(scopes=[READ_INVITATION_SCOPE]),
-    title="Get a Zoom meeting's invitation", read_only=True, idempotent=True, open_world=True,
+    title="Get a Zoom meeting's invitation",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
 )
 async def get_meeting_invitation(context: ToolContext, meeting_id: MeetingId) -> dict[str, Any]:
     """Get the invitation text of a Zoom meeting: the plain-text note with the join link, meeting id, passcode
@@ -224,7 +237,11 @@ async def get_meeting_invitation(context: ToolContext, meeting_id: MeetingId) ->
 
 @tool(
     requires_auth=Zoom(scopes=[DELETE_MEETING_SCOPE]),
-    title="Delete a Zoom meeting", read_only=False, destructive=True, idempotent=True, open_world=True,
+    title="Delete a Zoom meeting",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    open_world=True,
 )
 async def delete_meeting(
     context: ToolContext,

@@ -57,19 +57,34 @@ REVIEW_COMMENT: dict[str, Any] = {
 
 # https://docs.github.com/en/rest/pulls/pulls?apiVersion=2022-11-28#merge-a-pull-request
 # (200 example, `#/components/schemas/pull-request-merge-result`); 405 and 409 answer `basic-error` bodies.
-MERGE_RESULT = {"sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "merged": True,
-                "message": "Pull Request successfully merged"}
-NOT_MERGEABLE = {"message": "Pull Request is not mergeable",
-                 "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"}
+MERGE_RESULT = {
+    "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    "merged": True,
+    "message": "Pull Request successfully merged",
+}
+NOT_MERGEABLE = {
+    "message": "Pull Request is not mergeable",
+    "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request",
+}
 
 # https://docs.github.com/en/rest/pulls/review-requests?apiVersion=2022-11-28#request-reviewers-for-a-pull-request
 # (201 example, `#/components/schemas/pull-request-simple`): the pull request with its requested reviewers.
 REVIEW_REQUESTED: dict[str, Any] = {
     **{k: v for k, v in PULL_REQUEST.items() if k not in ("merged", "mergeable", "commits", "additions")},
     "requested_reviewers": [{**OCTOCAT, "login": "other_user", "id": 1}],
-    "requested_teams": [{"id": 1, "node_id": "MDQ6VGVhbTE=", "name": "Justice League", "slug": "justice-league",
-                         "description": "A great team.", "privacy": "closed", "permission": "admin"}],
+    "requested_teams": [
+        {
+            "id": 1,
+            "node_id": "MDQ6VGVhbTE=",
+            "name": "Justice League",
+            "slug": "justice-league",
+            "description": "A great team.",
+            "privacy": "closed",
+            "permission": "admin",
+        }
+    ],
 }
+
 
 # https://docs.github.com/en/rest/git/refs?apiVersion=2022-11-28#get-a-reference (200 example) and
 # #create-a-reference (201 example), `#/components/schemas/git-ref`.
@@ -78,8 +93,11 @@ def git_ref(branch: str, sha: str) -> dict[str, Any]:
         "ref": f"refs/heads/{branch}",
         "node_id": "MDM6UmVmcmVmcy9oZWFkcy9mZWF0dXJlQQ==",
         "url": f"https://api.github.com/repos/octocat/Hello-World/git/refs/heads/{branch}",
-        "object": {"type": "commit", "sha": sha,
-                   "url": f"https://api.github.com/repos/octocat/Hello-World/git/commits/{sha}"},
+        "object": {
+            "type": "commit",
+            "sha": sha,
+            "url": f"https://api.github.com/repos/octocat/Hello-World/git/commits/{sha}",
+        },
     }
 
 
@@ -89,8 +107,10 @@ MASTER_SHA = "aa218f56b14c9653891f9e74264a383fa43fefbd"
 # (200 example, a list of `#/components/schemas/short-branch`).
 BRANCH = {
     "name": "master",
-    "commit": {"sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc",
-               "url": "https://api.github.com/repos/octocat/Hello-World/commits/c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc"},
+    "commit": {
+        "sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc",
+        "url": "https://api.github.com/repos/octocat/Hello-World/commits/c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc",
+    },
     "protected": True,
 }
 
@@ -106,15 +126,21 @@ COMMIT: dict[str, Any] = {
         "author": {"name": "Monalisa Octocat", "email": "support@github.com", "date": "2011-04-14T16:00:49Z"},
         "committer": {"name": "Monalisa Octocat", "email": "support@github.com", "date": "2011-04-14T16:00:49Z"},
         "message": "Fix all the bugs",
-        "tree": {"url": "https://api.github.com/repos/octocat/Hello-World/tree/6dcb09b5b57875f334f61aebed695e2e4193db5e",
-                 "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+        "tree": {
+            "url": "https://api.github.com/repos/octocat/Hello-World/tree/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+            "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        },
         "comment_count": 0,
         "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
     },
     "author": OCTOCAT,
     "committer": OCTOCAT,
-    "parents": [{"url": "https://api.github.com/repos/octocat/Hello-World/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e",
-                 "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"}],
+    "parents": [
+        {
+            "url": "https://api.github.com/repos/octocat/Hello-World/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+            "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        }
+    ],
 }
 
 # https://docs.github.com/en/rest/repos/contents?apiVersion=2022-11-28#get-repository-content
@@ -129,27 +155,39 @@ CONTENT_FILE: dict[str, Any] = {
     "name": "README.md",
     "path": "README.md",
     # GitHub wraps the base64 text at 60 characters per line
-    "content": "".join(_ENCODED[i:i + 60] + "\n" for i in range(0, len(_ENCODED), 60)),
+    "content": "".join(_ENCODED[i : i + 60] + "\n" for i in range(0, len(_ENCODED), 60)),
     "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
     "url": "https://api.github.com/repos/octokit/octokit.rb/contents/README.md",
     "git_url": "https://api.github.com/repos/octokit/octokit.rb/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1",
     "html_url": "https://github.com/octokit/octokit.rb/blob/master/README.md",
     "download_url": "https://raw.githubusercontent.com/octokit/octokit.rb/master/README.md",
-    "_links": {"git": "https://api.github.com/repos/octokit/octokit.rb/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1",
-               "self": "https://api.github.com/repos/octokit/octokit.rb/contents/README.md",
-               "html": "https://github.com/octokit/octokit.rb/blob/master/README.md"},
+    "_links": {
+        "git": "https://api.github.com/repos/octokit/octokit.rb/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1",
+        "self": "https://api.github.com/repos/octokit/octokit.rb/contents/README.md",
+        "html": "https://github.com/octokit/octokit.rb/blob/master/README.md",
+    },
 }
 
 # Same page, "Response if content is a directory" example (`#/components/schemas/content-directory`).
 CONTENT_DIRECTORY: list[dict[str, Any]] = [
-    {"type": "file", "size": 625, "name": "octokit.rb", "path": "lib/octokit.rb",
-     "sha": "fff6fe3a23bf1c8ea0692b4a883af99bee26fd3b",
-     "url": "https://api.github.com/repos/octokit/octokit.rb/contents/lib/octokit.rb",
-     "html_url": "https://github.com/octokit/octokit.rb/blob/master/lib/octokit.rb"},
-    {"type": "dir", "size": 0, "name": "octokit", "path": "lib/octokit",
-     "sha": "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d",
-     "url": "https://api.github.com/repos/octokit/octokit.rb/contents/lib/octokit",
-     "html_url": "https://github.com/octokit/octokit.rb/tree/master/lib/octokit"},
+    {
+        "type": "file",
+        "size": 625,
+        "name": "octokit.rb",
+        "path": "lib/octokit.rb",
+        "sha": "fff6fe3a23bf1c8ea0692b4a883af99bee26fd3b",
+        "url": "https://api.github.com/repos/octokit/octokit.rb/contents/lib/octokit.rb",
+        "html_url": "https://github.com/octokit/octokit.rb/blob/master/lib/octokit.rb",
+    },
+    {
+        "type": "dir",
+        "size": 0,
+        "name": "octokit",
+        "path": "lib/octokit",
+        "sha": "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d",
+        "url": "https://api.github.com/repos/octokit/octokit.rb/contents/lib/octokit",
+        "html_url": "https://github.com/octokit/octokit.rb/tree/master/lib/octokit",
+    },
 ]
 
 # https://docs.github.com/en/rest/repos/contents?apiVersion=2022-11-28#create-or-update-file-contents
@@ -174,11 +212,17 @@ FILE_COMMIT: dict[str, Any] = {
         "author": {"date": "2014-11-07T22:01:45Z", "name": "Monalisa Octocat", "email": "octocat@github.com"},
         "committer": {"date": "2014-11-07T22:01:45Z", "name": "Monalisa Octocat", "email": "octocat@github.com"},
         "message": "my commit message",
-        "tree": {"url": "https://api.github.com/repos/octocat/Hello-World/git/trees/691272480426f78a0138979dd3ce63b77f706feb",
-                 "sha": "691272480426f78a0138979dd3ce63b77f706feb"},
-        "parents": [{"url": "https://api.github.com/repos/octocat/Hello-World/git/commits/1acc419d4d6a9ce985db7be48c6349a0475975b5",
-                     "html_url": "https://github.com/octocat/Hello-World/git/commit/1acc419d4d6a9ce985db7be48c6349a0475975b5",
-                     "sha": "1acc419d4d6a9ce985db7be48c6349a0475975b5"}],
+        "tree": {
+            "url": "https://api.github.com/repos/octocat/Hello-World/git/trees/691272480426f78a0138979dd3ce63b77f706feb",
+            "sha": "691272480426f78a0138979dd3ce63b77f706feb",
+        },
+        "parents": [
+            {
+                "url": "https://api.github.com/repos/octocat/Hello-World/git/commits/1acc419d4d6a9ce985db7be48c6349a0475975b5",
+                "html_url": "https://github.com/octocat/Hello-World/git/commit/1acc419d4d6a9ce985db7be48c6349a0475975b5",
+                "sha": "1acc419d4d6a9ce985db7be48c6349a0475975b5",
+            }
+        ],
         "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
     },
 }
@@ -188,8 +232,14 @@ FILE_COMMIT: dict[str, Any] = {
 SEARCH_ISSUES: dict[str, Any] = {
     "total_count": 280,
     "incomplete_results": False,
-    "items": [{**{k: v for k, v in ISSUE.items() if k != "pull_request"}, "score": 1,
-               "title": "Spelling error in the README file", "number": 1347}],
+    "items": [
+        {
+            **{k: v for k, v in ISSUE.items() if k != "pull_request"},
+            "score": 1,
+            "title": "Spelling error in the README file",
+            "number": 1347,
+        }
+    ],
 }
 
 REPOSITORY_MAIN = {**REPOSITORY, "default_branch": "main"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import stack_factory  # noqa: F401
-
 from typing import Any
 
 import pytest
@@ -12,32 +10,39 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.e2e.conftest import stack_factory  # noqa: F401
 from tests.e2e.toolkit_harness import authorize_and_call, standin
 from tests.toolkits.github import fixtures
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_list_issues_runs_through_the_gate_with_the_stored_token(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_issues_runs_through_the_gate_with_the_stored_token(stack_factory: Any) -> None:
     seen: list[dict[str, str]] = []
 
     async def issues(request: Request) -> JSONResponse:
         # https://docs.github.com/en/rest/issues/issues?apiVersion=2022-11-28#list-repository-issues (200 example,
         # a pull request) plus the same issue without its `pull_request` key.
-        seen.append({
-            "authorization": request.headers.get("authorization", ""),
-            "accept": request.headers.get("accept", ""),
-            "owner": request.path_params["owner"],
-            "repo": request.path_params["repo"],
-            "state": request.query_params.get("state", ""),
-        })
+        seen.append(
+            {
+                "authorization": request.headers.get("authorization", ""),
+                "accept": request.headers.get("accept", ""),
+                "owner": request.path_params["owner"],
+                "repo": request.path_params["repo"],
+                "state": request.query_params.get("state", ""),
+            }
+        )
         return JSONResponse([fixtures.ISSUE, fixtures.plain_issue(1348, "Crash on start")])
 
     app = Starlette(routes=[Route("/repos/{owner}/{repo}/issues", issues)])
     with standin(app) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="github", toolkit="toolkits.github", settings_name="github",
-            base_url=base_url, tool="GitHub_ListIssues",
+            stack_factory,
+            provider_id="github",
+            toolkit="toolkits.github",
+            settings_name="github",
+            base_url=base_url,
+            tool="GitHub_ListIssues",
             arguments={"owner": "octocat", "repo": "Hello-World", "state": "all"},
         )
 
@@ -49,10 +54,12 @@ async def test_list_issues_runs_through_the_gate_with_the_stored_token(stack_fac
     assert issue["title"] == "Crash on start"
     assert issue["labels"] == ["bug"]
     assert issue["created_at"] == "2011-04-22T13:33:48+00:00"
-    assert seen == [{
-        "authorization": f"Bearer {token}",
-        "accept": "application/vnd.github+json",
-        "owner": "octocat",
-        "repo": "Hello-World",
-        "state": "all",
-    }]
+    assert seen == [
+        {
+            "authorization": f"Bearer {token}",
+            "accept": "application/vnd.github+json",
+            "owner": "octocat",
+            "repo": "Hello-World",
+            "state": "all",
+        }
+    ]

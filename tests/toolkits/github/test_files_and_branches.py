@@ -42,13 +42,16 @@ REPO = {"owner": "octocat", "repo": "Hello-World"}
 async def test_get_file_contents_decodes_the_base64_text() -> None:
     context, standin = make_context(answer(fixtures_changes.CONTENT_FILE))
     result = await get_file_contents(context, owner="octokit", repo="octokit.rb", path="/README.md", ref="master")
-    assert_github_request(standin.requests[0], "GET", "/repos/octokit/octokit.rb/contents/README.md",
-                          {"ref": "master"})
+    assert_github_request(standin.requests[0], "GET", "/repos/octokit/octokit.rb/contents/README.md", {"ref": "master"})
     assert result == {
-        "type": "file", "path": "README.md", "name": "README.md", "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+        "type": "file",
+        "path": "README.md",
+        "name": "README.md",
+        "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
         "size": fixtures_changes.CONTENT_FILE["size"],
         "html_url": "https://github.com/octokit/octokit.rb/blob/master/README.md",
-        "text": fixtures_changes.README_TEXT, "truncated": False,
+        "text": fixtures_changes.README_TEXT,
+        "truncated": False,
     }
 
 
@@ -63,8 +66,13 @@ async def test_a_folder_is_listed_with_its_entries() -> None:
     result = await get_file_contents(context, owner="octokit", repo="octokit.rb", path="lib")
     assert_github_request(standin.requests[0], "GET", "/repos/octokit/octokit.rb/contents/lib")
     assert result["type"] == "dir" and result["count"] == 2
-    assert result["entries"][1] == {"name": "octokit", "path": "lib/octokit", "type": "dir", "size": 0,
-                                    "sha": "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d"}
+    assert result["entries"][1] == {
+        "name": "octokit",
+        "path": "lib/octokit",
+        "type": "dir",
+        "size": 0,
+        "sha": "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d",
+    }
 
 
 async def test_binary_and_large_files_come_back_without_text() -> None:
@@ -81,32 +89,49 @@ async def test_binary_and_large_files_come_back_without_text() -> None:
 
 async def test_create_a_file_sends_base64_content_on_a_branch() -> None:
     context, standin = make_context(answer(fixtures_changes.FILE_COMMIT, status=201))
-    result = await create_or_update_file(context, **REPO, path="notes/hello.txt", content="Hello 👋\n",
-                                         message="my commit message", branch="docs/notes")
+    result = await create_or_update_file(
+        context, **REPO, path="notes/hello.txt", content="Hello 👋\n", message="my commit message", branch="docs/notes"
+    )
     assert_github_request(standin.requests[0], "PUT", "/repos/octocat/Hello-World/contents/notes/hello.txt")
     assert json.loads(standin.requests[0].content) == {
-        "message": "my commit message", "content": base64.b64encode("Hello 👋\n".encode()).decode(),
+        "message": "my commit message",
+        "content": base64.b64encode("Hello 👋\n".encode()).decode(),
         "branch": "docs/notes",
     }
     assert result == {
-        "created": True, "path": "notes/hello.txt", "sha": "95b966ae1c166bd92f8ae7d1c313e738c731dfc3",
+        "created": True,
+        "path": "notes/hello.txt",
+        "sha": "95b966ae1c166bd92f8ae7d1c313e738c731dfc3",
         "html_url": "https://github.com/octocat/Hello-World/blob/master/notes/hello.txt",
-        "commit_sha": "7638417db6d59f3c431d3e1f261cc637155684cd", "commit_message": "my commit message",
+        "commit_sha": "7638417db6d59f3c431d3e1f261cc637155684cd",
+        "commit_message": "my commit message",
         "commit_html_url": "https://github.com/octocat/Hello-World/git/commit/7638417db6d59f3c431d3e1f261cc637155684cd",
     }
 
 
 async def test_updating_a_file_sends_its_sha_and_a_stale_sha_is_explained() -> None:
     context, standin = make_context(answer(fixtures_changes.FILE_COMMIT, status=200))
-    result = await create_or_update_file(context, **REPO, path="notes/hello.txt", content="v2", message="Update",
-                                         sha="95b966ae1c166bd92f8ae7d1c313e738c731dfc3")
+    result = await create_or_update_file(
+        context,
+        **REPO,
+        path="notes/hello.txt",
+        content="v2",
+        message="Update",
+        sha="95b966ae1c166bd92f8ae7d1c313e738c731dfc3",
+    )
     assert json.loads(standin.requests[0].content)["sha"] == "95b966ae1c166bd92f8ae7d1c313e738c731dfc3"
     assert result["created"] is False
     conflict = {"message": "notes/hello.txt does not match 95b966ae", "documentation_url": "https://docs.github.com"}
     context, _ = make_context(answer(conflict, status=409))
     with pytest.raises(UpstreamError) as caught:
-        await create_or_update_file(context, **REPO, path="notes/hello.txt", content="v2", message="Update",
-                                    sha="95b966ae1c166bd92f8ae7d1c313e738c731dfc3")
+        await create_or_update_file(
+            context,
+            **REPO,
+            path="notes/hello.txt",
+            content="v2",
+            message="Update",
+            sha="95b966ae1c166bd92f8ae7d1c313e738c731dfc3",
+        )
     assert caught.value.status_code == 409 and "read it again with GitHub_GetFileContents" in str(caught.value)
 
 
@@ -126,8 +151,11 @@ async def test_list_branches() -> None:
     context, standin = make_context(answer([fixtures_changes.BRANCH]))
     result = await list_branches(context, **REPO)
     assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/branches", {"per_page": "100"})
-    assert result == {"branches": [{"name": "master", "sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc",
-                                    "protected": True}], "count": 1, "more_available": False}
+    assert result == {
+        "branches": [{"name": "master", "sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc", "protected": True}],
+        "count": 1,
+        "more_available": False,
+    }
 
 
 async def test_create_branch_from_the_default_branch() -> None:
@@ -143,9 +171,16 @@ async def test_create_branch_from_the_default_branch() -> None:
     assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World")
     assert_github_request(standin.requests[1], "GET", "/repos/octocat/Hello-World/git/ref/heads/master")
     assert_github_request(standin.requests[2], "POST", "/repos/octocat/Hello-World/git/refs")
-    assert json.loads(standin.requests[2].content) == {"ref": "refs/heads/feature/a", "sha": fixtures_changes.MASTER_SHA}
-    assert result == {"branch": "feature/a", "ref": "refs/heads/feature/a", "sha": fixtures_changes.MASTER_SHA,
-                      "from_branch": "master"}
+    assert json.loads(standin.requests[2].content) == {
+        "ref": "refs/heads/feature/a",
+        "sha": fixtures_changes.MASTER_SHA,
+    }
+    assert result == {
+        "branch": "feature/a",
+        "ref": "refs/heads/feature/a",
+        "sha": fixtures_changes.MASTER_SHA,
+        "from_branch": "master",
+    }
 
 
 async def test_an_existing_branch_name_is_explained() -> None:
@@ -163,17 +198,38 @@ async def test_an_existing_branch_name_is_explained() -> None:
 
 async def test_list_commits_sends_the_filters() -> None:
     context, standin = make_context(answer([fixtures_changes.COMMIT]))
-    result = await list_commits(context, **REPO, branch="main", path="src/app.py", author="octocat",
-                                since="2024-05-01T09:30:00+02:00", until="2024-06-01", limit=10)
-    assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/commits", {
-        "sha": "main", "path": "src/app.py", "author": "octocat", "since": "2024-05-01T07:30:00Z",
-        "until": "2024-06-01T00:00:00Z", "per_page": "10",
-    })
-    assert result["commits"] == [{
-        "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "message": "Fix all the bugs", "author": "octocat",
-        "date": "2011-04-14T16:00:49+00:00",
-        "html_url": "https://github.com/octocat/Hello-World/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
-    }]
+    result = await list_commits(
+        context,
+        **REPO,
+        branch="main",
+        path="src/app.py",
+        author="octocat",
+        since="2024-05-01T09:30:00+02:00",
+        until="2024-06-01",
+        limit=10,
+    )
+    assert_github_request(
+        standin.requests[0],
+        "GET",
+        "/repos/octocat/Hello-World/commits",
+        {
+            "sha": "main",
+            "path": "src/app.py",
+            "author": "octocat",
+            "since": "2024-05-01T07:30:00Z",
+            "until": "2024-06-01T00:00:00Z",
+            "per_page": "10",
+        },
+    )
+    assert result["commits"] == [
+        {
+            "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+            "message": "Fix all the bugs",
+            "author": "octocat",
+            "date": "2011-04-14T16:00:49+00:00",
+            "html_url": "https://github.com/octocat/Hello-World/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        }
+    ]
 
 
 async def test_star_and_unstar_answer_204_without_a_body() -> None:
@@ -191,14 +247,21 @@ async def test_star_and_unstar_answer_204_without_a_body() -> None:
 
 
 async def test_close_an_issue_as_not_planned() -> None:
-    closed = fixtures.plain_issue(1347, "Found a bug") | {"state": "closed", "state_reason": "not_planned",
-                                                         "closed_at": "2011-04-23T10:00:00Z"}
+    closed = fixtures.plain_issue(1347, "Found a bug") | {
+        "state": "closed",
+        "state_reason": "not_planned",
+        "closed_at": "2011-04-23T10:00:00Z",
+    }
     context, standin = make_context(answer(closed))
-    result = await update_issue(context, **REPO, issue_number=1347, state="closed", state_reason="not_planned",
-                                labels=[], assignees=["hubot"])
+    result = await update_issue(
+        context, **REPO, issue_number=1347, state="closed", state_reason="not_planned", labels=[], assignees=["hubot"]
+    )
     assert_github_request(standin.requests[0], "PATCH", "/repos/octocat/Hello-World/issues/1347")
     assert json.loads(standin.requests[0].content) == {
-        "state": "closed", "state_reason": "not_planned", "labels": [], "assignees": ["hubot"],
+        "state": "closed",
+        "state_reason": "not_planned",
+        "labels": [],
+        "assignees": ["hubot"],
     }
     assert result["state"] == "closed" and result["state_reason"] == "not_planned"
     assert result["closed_at"] == "2011-04-23T10:00:00+00:00"
@@ -207,12 +270,18 @@ async def test_close_an_issue_as_not_planned() -> None:
 async def test_list_issue_comments() -> None:
     context, standin = make_context(answer([fixtures.ISSUE_COMMENT]))
     result = await list_issue_comments(context, **REPO, issue_number=1347, limit=3)
-    assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/issues/1347/comments",
-                          {"per_page": "3"})
-    assert result["comments"] == [{
-        "id": 1, "author": "octocat", "created_at": "2011-04-14T16:00:49+00:00",
-        "html_url": "https://github.com/octocat/Hello-World/issues/1347#issuecomment-1", "body": "Me too",
-    }]
+    assert_github_request(
+        standin.requests[0], "GET", "/repos/octocat/Hello-World/issues/1347/comments", {"per_page": "3"}
+    )
+    assert result["comments"] == [
+        {
+            "id": 1,
+            "author": "octocat",
+            "created_at": "2011-04-14T16:00:49+00:00",
+            "html_url": "https://github.com/octocat/Hello-World/issues/1347#issuecomment-1",
+            "body": "Me too",
+        }
+    ]
 
 
 async def test_search_issues_adds_the_kind_the_api_requires() -> None:
@@ -220,8 +289,12 @@ async def test_search_issues_adds_the_kind_the_api_requires() -> None:
     # live service and GitHub's changelog, not from the OpenAPI description).
     context, standin = make_context(answer(fixtures_changes.SEARCH_ISSUES))
     result = await search_issues(context, query="windows label:bug", sort="updated", limit=5)
-    assert_github_request(standin.requests[0], "GET", "/search/issues",
-                          {"q": "windows label:bug is:issue", "sort": "updated", "order": "desc", "per_page": "5"})
+    assert_github_request(
+        standin.requests[0],
+        "GET",
+        "/search/issues",
+        {"q": "windows label:bug is:issue", "sort": "updated", "order": "desc", "per_page": "5"},
+    )
     item = result["items"][0]
     assert result["total_count"] == 280
     assert item["repository"] == "octocat/Hello-World" and item["number"] == 1347
@@ -243,8 +316,10 @@ async def test_search_issues_adds_the_kind_the_api_requires() -> None:
         (lambda c: create_or_update_file(c, **REPO, path="a", content=3, message="m"), "content must be"),
         (lambda c: create_or_update_file(c, **REPO, path="a", content="x" * 1_000_001, message="m"), "at most"),
         (lambda c: create_or_update_file(c, **REPO, path="a", content="x", message="m", sha="nope"), "sha 'nope'"),
-        (lambda c: create_or_update_file(c, **REPO, path="a", content="x", message="m", branch="x.lock"),
-         "branch 'x.lock'"),
+        (
+            lambda c: create_or_update_file(c, **REPO, path="a", content="x", message="m", branch="x.lock"),
+            "branch 'x.lock'",
+        ),
         (lambda c: create_branch(c, **REPO, branch="feature~1"), "branch 'feature~1'"),
         (lambda c: create_branch(c, **REPO, branch="ok", from_branch="a b"), "from_branch 'a b'"),
         (lambda c: list_branches(c, **REPO, limit=0), "1 to 300"),
@@ -252,8 +327,10 @@ async def test_search_issues_adds_the_kind_the_api_requires() -> None:
         (lambda c: list_commits(c, **REPO, author="not a user"), "'not a user'"),
         (lambda c: star_repository(c, owner="octocat", repo="a/b"), "repo 'a/b'"),
         (lambda c: update_issue(c, **REPO, issue_number=1), "Nothing to change"),
-        (lambda c: update_issue(c, **REPO, issue_number=1, state="closed", state_reason="reopened"),
-         "'reopened' with state 'open'"),
+        (
+            lambda c: update_issue(c, **REPO, issue_number=1, state="closed", state_reason="reopened"),
+            "'reopened' with state 'open'",
+        ),
         (lambda c: update_issue(c, **REPO, issue_number=1, state="done"), "state 'done'"),
         (lambda c: update_issue(c, **REPO, issue_number=1, title=""), "title is empty"),
         (lambda c: list_issue_comments(c, **REPO, issue_number=1, limit=301), "1 to 300"),

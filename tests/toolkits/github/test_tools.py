@@ -90,8 +90,13 @@ def test_catalog_loads_every_tool_with_its_mcp_name_and_scopes() -> None:
 
 def test_every_tool_is_annotated_and_reads_are_told_from_writes() -> None:
     catalog = load_catalog(["toolkits.github"], ProviderRegistry({}))
-    destructive = {"GitHub_UpdateIssue", "GitHub_UpdatePullRequest", "GitHub_MergePullRequest",
-                   "GitHub_CreateOrUpdateFile", "GitHub_UnstarRepository"}
+    destructive = {
+        "GitHub_UpdateIssue",
+        "GitHub_UpdatePullRequest",
+        "GitHub_MergePullRequest",
+        "GitHub_CreateOrUpdateFile",
+        "GitHub_UnstarRepository",
+    }
     for definition in catalog:
         assert definition.title, definition.mcp_name
         assert definition.hints["openWorldHint"] is True
@@ -107,8 +112,13 @@ def test_every_tool_is_annotated_and_reads_are_told_from_writes() -> None:
 
 
 async def test_list_repositories_follows_the_next_link_over_two_pages() -> None:
-    second = copy.deepcopy(fixtures.REPOSITORY) | {"id": 2, "name": "Spoon-Knife", "full_name": "octocat/Spoon-Knife",
-                                                   "private": True, "visibility": "private"}
+    second = copy.deepcopy(fixtures.REPOSITORY) | {
+        "id": 2,
+        "name": "Spoon-Knife",
+        "full_name": "octocat/Spoon-Knife",
+        "private": True,
+        "visibility": "private",
+    }
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         if request.url.params.get("page") == "2":
@@ -118,10 +128,18 @@ async def test_list_repositories_follows_the_next_link_over_two_pages() -> None:
 
     context, standin = make_context(handler)
     result = await list_repositories(context)
-    assert_github_request(standin.requests[0], "GET", "/user/repos",
-                          {"visibility": "all", "sort": "updated", "direction": "desc", "per_page": "30"})
-    assert_github_request(standin.requests[1], "GET", "/user/repos",
-                          {"visibility": "all", "sort": "updated", "per_page": "30", "page": "2"})
+    assert_github_request(
+        standin.requests[0],
+        "GET",
+        "/user/repos",
+        {"visibility": "all", "sort": "updated", "direction": "desc", "per_page": "30"},
+    )
+    assert_github_request(
+        standin.requests[1],
+        "GET",
+        "/user/repos",
+        {"visibility": "all", "sort": "updated", "per_page": "30", "page": "2"},
+    )
     assert result["count"] == 2 and result["more_available"] is False
     assert [r["full_name"] for r in result["repositories"]] == ["octocat/Hello-World", "octocat/Spoon-Knife"]
     assert result["repositories"][0] == {
@@ -152,8 +170,12 @@ async def test_list_repositories_stops_at_the_limit_and_says_more_are_available(
     link = f'<{BASE}/user/repos?page=2>; rel="next"'
     context, standin = make_context(answer(page, headers={"Link": link}))
     result = await list_repositories(context, visibility="private", sort="full_name", limit=2)
-    assert_github_request(standin.requests[0], "GET", "/user/repos",
-                          {"visibility": "private", "sort": "full_name", "direction": "asc", "per_page": "2"})
+    assert_github_request(
+        standin.requests[0],
+        "GET",
+        "/user/repos",
+        {"visibility": "private", "sort": "full_name", "direction": "asc", "per_page": "2"},
+    )
     assert len(standin.requests) == 1
     assert result["count"] == 2 and result["more_available"] is True
 
@@ -189,8 +211,12 @@ async def test_list_issues_skips_pull_requests_and_sends_labels() -> None:
     body = [fixtures.ISSUE, fixtures.plain_issue(1348, "Crash on start"), fixtures.plain_issue(1349, "Typo")]
     context, standin = make_context(answer(body))
     result = await list_issues(context, owner="octocat", repo="Hello-World", state="all", labels=["bug", "ui"])
-    assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/issues",
-                          {"state": "all", "labels": "bug,ui", "per_page": "30"})
+    assert_github_request(
+        standin.requests[0],
+        "GET",
+        "/repos/octocat/Hello-World/issues",
+        {"state": "all", "labels": "bug,ui", "per_page": "30"},
+    )
     assert [i["number"] for i in result["issues"]] == [1348, 1349]
     assert result["count"] == 2 and result["more_available"] is False
     first = result["issues"][0]
@@ -233,13 +259,21 @@ async def test_get_issue_returns_the_full_issue() -> None:
 async def test_create_issue_posts_the_documented_fields() -> None:
     context, standin = make_context(answer(fixtures.ISSUE, status=201))
     result = await create_issue(
-        context, owner="octocat", repo="Hello-World", title="Found a bug", body="I'm having a problem with this.",
-        labels=["bug"], assignees=["@octocat"],
+        context,
+        owner="octocat",
+        repo="Hello-World",
+        title="Found a bug",
+        body="I'm having a problem with this.",
+        labels=["bug"],
+        assignees=["@octocat"],
     )
     request = standin.requests[0]
     assert_github_request(request, "POST", "/repos/octocat/Hello-World/issues")
     assert json.loads(request.content) == {
-        "title": "Found a bug", "body": "I'm having a problem with this.", "labels": ["bug"], "assignees": ["octocat"],
+        "title": "Found a bug",
+        "body": "I'm having a problem with this.",
+        "labels": ["bug"],
+        "assignees": ["octocat"],
     }
     assert result["number"] == 1347
     assert result["html_url"] == "https://github.com/octocat/Hello-World/issues/1347"
@@ -274,8 +308,9 @@ async def test_list_pull_requests_shapes_the_documented_list() -> None:
     listed = {k: v for k, v in fixtures.PULL_REQUEST.items() if k not in ("merged", "mergeable", "commits")}
     context, standin = make_context(answer([listed]))
     result = await list_pull_requests(context, owner="octocat", repo="Hello-World", state="closed", limit=5)
-    assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/pulls",
-                          {"state": "closed", "per_page": "5"})
+    assert_github_request(
+        standin.requests[0], "GET", "/repos/octocat/Hello-World/pulls", {"state": "closed", "per_page": "5"}
+    )
     pull = result["pull_requests"][0]
     assert pull["number"] == 1347
     assert pull["title"] == "Amazing new feature"
@@ -286,8 +321,13 @@ async def test_list_pull_requests_shapes_the_documented_list() -> None:
 
 
 async def test_get_pull_request_includes_its_changed_files_over_two_pages() -> None:
-    renamed = fixtures.PULL_REQUEST_FILE | {"filename": "docs/b.md", "status": "renamed", "previous_filename": "a.md",
-                                           "additions": 0, "deletions": 0}
+    renamed = fixtures.PULL_REQUEST_FILE | {
+        "filename": "docs/b.md",
+        "status": "renamed",
+        "previous_filename": "a.md",
+        "additions": 0,
+        "deletions": 0,
+    }
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         if request.url.path == "/repos/octocat/Hello-World/pulls/1347":
@@ -300,10 +340,12 @@ async def test_get_pull_request_includes_its_changed_files_over_two_pages() -> N
     context, standin = make_context(handler)
     result = await get_pull_request(context, owner="octocat", repo="Hello-World", pull_number=1347)
     assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/pulls/1347")
-    assert_github_request(standin.requests[1], "GET", "/repos/octocat/Hello-World/pulls/1347/files",
-                          {"per_page": "100"})
-    assert_github_request(standin.requests[2], "GET", "/repos/octocat/Hello-World/pulls/1347/files",
-                          {"per_page": "100", "page": "2"})
+    assert_github_request(
+        standin.requests[1], "GET", "/repos/octocat/Hello-World/pulls/1347/files", {"per_page": "100"}
+    )
+    assert_github_request(
+        standin.requests[2], "GET", "/repos/octocat/Hello-World/pulls/1347/files", {"per_page": "100", "page": "2"}
+    )
     assert result["files"] == [
         {"filename": "file1.txt", "status": "added", "additions": 103, "deletions": 21},
         {"filename": "docs/b.md", "status": "renamed", "additions": 0, "deletions": 0, "previous_filename": "a.md"},
@@ -321,18 +363,24 @@ async def test_get_pull_request_includes_its_changed_files_over_two_pages() -> N
 async def test_search_code_sends_the_query_and_shapes_the_matches() -> None:
     context, standin = make_context(answer(fixtures.SEARCH_CODE))
     result = await search_code(context, query="addClass in:file language:js repo:jquery/jquery", limit=10)
-    assert_github_request(standin.requests[0], "GET", "/search/code",
-                          {"q": "addClass in:file language:js repo:jquery/jquery", "per_page": "10"})
+    assert_github_request(
+        standin.requests[0],
+        "GET",
+        "/search/code",
+        {"q": "addClass in:file language:js repo:jquery/jquery", "per_page": "10"},
+    )
     assert result == {
         "total_count": 7,
         "incomplete_results": False,
-        "items": [{
-            "repository": "jquery/jquery",
-            "path": "src/attributes/classes.js",
-            "name": "classes.js",
-            "sha": "d7212f9dee2dcc18f084d7df8f417b80846ded5a",
-            "html_url": "https://github.com/jquery/jquery/blob/825ac3773694e0cd23ee74895fd5aeb535b27da4/src/attributes/classes.js",
-        }],
+        "items": [
+            {
+                "repository": "jquery/jquery",
+                "path": "src/attributes/classes.js",
+                "name": "classes.js",
+                "sha": "d7212f9dee2dcc18f084d7df8f417b80846ded5a",
+                "html_url": "https://github.com/jquery/jquery/blob/825ac3773694e0cd23ee74895fd5aeb535b27da4/src/attributes/classes.js",
+            }
+        ],
     }
 
 
@@ -387,8 +435,13 @@ async def test_429_is_retryable_with_the_retry_after_wait() -> None:
 @pytest.mark.parametrize("status", [403, 429])
 async def test_an_exhausted_primary_rate_limit_is_retryable_until_the_reset(status: int) -> None:
     reset = int(time.time()) + 120
-    headers = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000",
-               "x-ratelimit-reset": str(reset), "x-ratelimit-resource": "core"}
+    headers = {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-used": "5000",
+        "x-ratelimit-reset": str(reset),
+        "x-ratelimit-resource": "core",
+    }
     context, _ = make_context(answer({"message": "API rate limit exceeded for user ID 1."}, status, headers))
     with pytest.raises(UpstreamRateLimitError) as caught:
         await get_repository(context, owner="octocat", repo="Hello-World")
@@ -443,16 +496,22 @@ async def test_an_error_on_the_second_page_is_mapped_too() -> None:
         (lambda c: get_issue(c, owner="octocat", repo="Hello-World", issue_number=True), "issue_number True"),
         (lambda c: get_pull_request(c, owner="octocat", repo="Hello-World", pull_number=0), "pull_number 0"),
         (lambda c: comment_on_issue(c, owner="octocat", repo="Hello-World", issue_number=0, body="x"), "issue_number"),
-        (lambda c: comment_on_issue(c, owner="octocat", repo="Hello-World", issue_number=1, body="  "),
-         "body is empty"),
-        (lambda c: comment_on_issue(c, owner="octocat", repo="Hello-World", issue_number=1, body="x" * 65537),
-         "at most 65536"),
+        (
+            lambda c: comment_on_issue(c, owner="octocat", repo="Hello-World", issue_number=1, body="  "),
+            "body is empty",
+        ),
+        (
+            lambda c: comment_on_issue(c, owner="octocat", repo="Hello-World", issue_number=1, body="x" * 65537),
+            "at most 65536",
+        ),
         (lambda c: create_issue(c, owner="octocat", repo="Hello-World", title=""), "title is empty"),
         (lambda c: create_issue(c, owner="octocat", repo="Hello-World", title="t" * 257), "at most 256"),
         (lambda c: create_issue(c, owner="octocat", repo="Hello-World", title="t", labels="bug"), "list of label"),
         (lambda c: create_issue(c, owner="octocat", repo="Hello-World", title="t", labels=["a,b"]), "'a,b'"),
-        (lambda c: create_issue(c, owner="octocat", repo="Hello-World", title="t", assignees=["not a user"]),
-         "'not a user'"),
+        (
+            lambda c: create_issue(c, owner="octocat", repo="Hello-World", title="t", assignees=["not a user"]),
+            "'not a user'",
+        ),
         (lambda c: list_issues(c, owner="octocat", repo="Hello-World", state="opened"), "use one of open, closed, all"),
         (lambda c: list_issues(c, owner="octocat", repo="Hello-World", labels=[""]), "label name"),
         (lambda c: list_issues(c, owner="octocat", repo="Hello-World", limit=0), "1 to 100"),

@@ -44,25 +44,48 @@ pytestmark = pytest.mark.anyio
 LABELS_SCOPE = "https://www.googleapis.com/auth/gmail.labels"
 DRAFT_ID = "r-5842147468013457261"
 # users.drafts.list: {drafts: [{id, message: {id, threadId}}], nextPageToken, resultSizeEstimate}.
-DRAFTS = {"drafts": [{"id": DRAFT_ID, "message": {"id": "18d0a1b2c3d4e600", "threadId": "18d0a1b2c3d4e5f6"}}],
-          "resultSizeEstimate": 1}
+DRAFTS = {
+    "drafts": [{"id": DRAFT_ID, "message": {"id": "18d0a1b2c3d4e600", "threadId": "18d0a1b2c3d4e5f6"}}],
+    "resultSizeEstimate": 1,
+}
 # users.drafts.get with format=full: a Draft whose message is a full Message (a reply in a thread).
 DRAFT_FULL = {"id": DRAFT_ID, "message": {**MESSAGE_MULTIPART, "id": "18d0a1b2c3d4e600", "labelIds": ["DRAFT"]}}
 # users.drafts.get with format=metadata: the message's headers, no body.
-DRAFT_METADATA = {"id": DRAFT_ID, "message": {"id": "18d0a1b2c3d4e600", "threadId": "18d0a1b2c3d4e5f6",
-                                              "labelIds": ["DRAFT"], "payload": {"mimeType": "text/plain", "headers": [
-                                                  {"name": "To", "value": "bob@example.com"},
-                                                  {"name": "In-Reply-To", "value": "<CAB123@mail.example.com>"},
-                                                  {"name": "References", "value": "<CAB123@mail.example.com>"}]}}}
+DRAFT_METADATA = {
+    "id": DRAFT_ID,
+    "message": {
+        "id": "18d0a1b2c3d4e600",
+        "threadId": "18d0a1b2c3d4e5f6",
+        "labelIds": ["DRAFT"],
+        "payload": {
+            "mimeType": "text/plain",
+            "headers": [
+                {"name": "To", "value": "bob@example.com"},
+                {"name": "In-Reply-To", "value": "<CAB123@mail.example.com>"},
+                {"name": "References", "value": "<CAB123@mail.example.com>"},
+            ],
+        },
+    },
+}
 # users.messages.modify returns the Message; users.labels.create the Label.
 MODIFIED = {"id": "18d0a1b2c3d4e5f6", "threadId": "18d0a1b2c3d4e5f6", "labelIds": ["Label_12", "IMPORTANT"]}
-CREATED_LABEL = {"id": "Label_13", "name": "Receipts", "messageListVisibility": "show",
-                 "labelListVisibility": "labelShow", "type": "user"}
+CREATED_LABEL = {
+    "id": "Label_13",
+    "name": "Receipts",
+    "messageListVisibility": "show",
+    "labelListVisibility": "labelShow",
+    "type": "user",
+}
 
 
 def test_fixtures_follow_the_discovery_schemas() -> None:
-    for fixture, schema in ((DRAFTS, "ListDraftsResponse"), (DRAFT_FULL, "Draft"), (DRAFT_METADATA, "Draft"),
-                            (MODIFIED, "Message"), (CREATED_LABEL, "Label")):
+    for fixture, schema in (
+        (DRAFTS, "ListDraftsResponse"),
+        (DRAFT_FULL, "Draft"),
+        (DRAFT_METADATA, "Draft"),
+        (MODIFIED, "Message"),
+        (CREATED_LABEL, "Label"),
+    ):
         assert_shape(fixture, "gmail", schema)
 
 
@@ -73,18 +96,42 @@ async def test_list_drafts_reads_each_draft() -> None:
     assert_documented(api.requests[1], "gmail", "users.drafts.get", (READONLY,))
     assert (api.params(0), api.params(1)) == ([("maxResults", "3")], [("format", "full")])
     assert_authorized(api)
-    assert result == {"count": 1, "drafts": [{
-        "draft_id": DRAFT_ID, "message_id": "18d0a1b2c3d4e600", "thread_id": "18d0a1b2c3d4e5f6",
-        "to": "Alice <alice@example.com>, carol@example.com", "cc": "dave@example.com", "subject": "Q1 report",
-        "date": "2024-01-15T10:00:00+01:00", "body": "Hi Alice,\n\nThe Q1 report is ready for review.\n\nBob",
-        "body_truncated": False}]}
+    assert result == {
+        "count": 1,
+        "drafts": [
+            {
+                "draft_id": DRAFT_ID,
+                "message_id": "18d0a1b2c3d4e600",
+                "thread_id": "18d0a1b2c3d4e5f6",
+                "to": "Alice <alice@example.com>, carol@example.com",
+                "cc": "dave@example.com",
+                "subject": "Q1 report",
+                "date": "2024-01-15T10:00:00+01:00",
+                "body": "Hi Alice,\n\nThe Q1 report is ready for review.\n\nBob",
+                "body_truncated": False,
+            }
+        ],
+    }
 
 
 async def test_update_draft_email_replaces_the_message_and_keeps_the_thread() -> None:
-    api = Api({("GET", f"{ME}/drafts/{DRAFT_ID}"): DRAFT_METADATA,
-               ("PUT", f"{ME}/drafts/{DRAFT_ID}"): {**DRAFT, "message": {**DRAFT["message"], "threadId": "18d0a1b2c3d4e5f6"}}})
-    result = await update_draft_email(api.context(COMPOSE), draft_id=DRAFT_ID, recipient="bob@example.com",
-                                      subject="Re: Q1 report", body="New text", cc=["carol@example.com"])
+    api = Api(
+        {
+            ("GET", f"{ME}/drafts/{DRAFT_ID}"): DRAFT_METADATA,
+            ("PUT", f"{ME}/drafts/{DRAFT_ID}"): {
+                **DRAFT,
+                "message": {**DRAFT["message"], "threadId": "18d0a1b2c3d4e5f6"},
+            },
+        }
+    )
+    result = await update_draft_email(
+        api.context(COMPOSE),
+        draft_id=DRAFT_ID,
+        recipient="bob@example.com",
+        subject="Re: Q1 report",
+        body="New text",
+        cc=["carol@example.com"],
+    )
     assert_documented(api.requests[0], "gmail", "users.drafts.get", (COMPOSE,))
     assert_documented(api.requests[1], "gmail", "users.drafts.update", (COMPOSE,))
     assert api.params(0) == [("format", "metadata")]
@@ -92,8 +139,12 @@ async def test_update_draft_email_replaces_the_message_and_keeps_the_thread() ->
     assert sent["id"] == DRAFT_ID and sent["message"]["threadId"] == "18d0a1b2c3d4e5f6"
     mime = decode_raw(sent["message"]["raw"])
     assert (mime["To"], mime["Cc"], mime["Subject"], mime["In-Reply-To"], mime["References"]) == (
-        "bob@example.com", "carol@example.com", "Re: Q1 report", "<CAB123@mail.example.com>",
-        "<CAB123@mail.example.com>")
+        "bob@example.com",
+        "carol@example.com",
+        "Re: Q1 report",
+        "<CAB123@mail.example.com>",
+        "<CAB123@mail.example.com>",
+    )
     assert mime.get_content().strip() == "New text"
     assert result == {"draft_id": DRAFT_ID, "message_id": "18d0a1b2c3d4e600", "thread_id": "18d0a1b2c3d4e5f6"}
 
@@ -115,15 +166,24 @@ async def test_write_draft_reply_email_saves_a_threaded_reply() -> None:
     assert message["threadId"] == "18d0a1b2c3d4e5f6"
     mime = decode_raw(message["raw"])
     assert (mime["To"], mime["Cc"], mime["Subject"]) == (
-        "Bob Smith <bob@example.com>", "carol@example.com, dave@example.com", "Re: Q1 report")
-    assert result == {"draft_id": DRAFT_ID, "message_id": "18d0a1b2c3d4e600", "thread_id": "18d0a1b2c3d4e600",
-                      "to": ["bob@example.com"], "cc": ["carol@example.com", "dave@example.com"]}
+        "Bob Smith <bob@example.com>",
+        "carol@example.com, dave@example.com",
+        "Re: Q1 report",
+    )
+    assert result == {
+        "draft_id": DRAFT_ID,
+        "message_id": "18d0a1b2c3d4e600",
+        "thread_id": "18d0a1b2c3d4e600",
+        "to": ["bob@example.com"],
+        "cc": ["carol@example.com", "dave@example.com"],
+    }
 
 
 async def test_change_email_labels_resolves_names_and_modifies() -> None:
     api = Api({("GET", f"{ME}/labels"): LABELS, ("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/modify"): MODIFIED})
-    result = await change_email_labels(api.context(MODIFY), email_id="18d0a1b2c3d4e5f6", add_labels=["work"],
-                                       remove_labels=["INBOX"])
+    result = await change_email_labels(
+        api.context(MODIFY), email_id="18d0a1b2c3d4e5f6", add_labels=["work"], remove_labels=["INBOX"]
+    )
     assert_documented(api.requests[0], "gmail", "users.labels.list", (MODIFY,))
     assert_documented(api.requests[1], "gmail", "users.messages.modify", (MODIFY,))
     assert api.json(1) == {"addLabelIds": ["Label_12"], "removeLabelIds": ["INBOX"]}
@@ -155,30 +215,51 @@ async def test_create_label_posts_a_visible_label() -> None:
 
 async def test_create_label_that_exists_is_a_clear_rejection() -> None:
     # Gmail answers 409 ALREADY_EXISTS for a duplicate name (Google's error model, https://cloud.google.com/apis/design/errors).
-    api = Api({("POST", f"{ME}/labels"): httpx2.Response(409, json={"error": {
-        "code": 409, "message": "Label name exists or conflicts", "status": "ALREADY_EXISTS"}})})
+    api = Api(
+        {
+            ("POST", f"{ME}/labels"): httpx2.Response(
+                409,
+                json={"error": {"code": 409, "message": "Label name exists or conflicts", "status": "ALREADY_EXISTS"}},
+            )
+        }
+    )
     with pytest.raises(UpstreamError, match="rejected creating the label 'Work' \\(HTTP 409\\)"):
         await create_label(api.context(LABELS_SCOPE), name="Work")
 
 
-@pytest.mark.parametrize(("tool", "arguments", "complaint"), [
-    (list_drafts, {"max_results": 0}, "from 1 to 25"),
-    (update_draft_email, {"draft_id": "r 1", "recipient": "b@example.com", "subject": "s", "body": "b"},
-     "is not a Gmail id"),
-    (update_draft_email, {"draft_id": "r-1", "recipient": "nope", "subject": "s", "body": "b"},
-     "is not an email address"),
-    (update_draft_email, {"draft_id": "r-1", "recipient": "b@example.com", "subject": "", "body": " "},
-     "Both subject and body are empty"),
-    (delete_draft_email, {"draft_id": ""}, "is not a Gmail id"),
-    (write_draft_reply_email, {"email_id": "18d0a1b2c3d4e5f6", "body": ""}, "reply body is empty"),
-    (change_email_labels, {"email_id": "18d0a1b2c3d4e5f6"}, "nothing would change"),
-    (change_email_labels, {"email_id": "18d0a1b2c3d4e5f6", "add_labels": "Work"}, "must be a list"),
-    (change_email_labels, {"email_id": "18d0a1b2c3d4e5f6", "add_labels": ["Work"], "remove_labels": ["work"]},
-     "both added and removed"),
-    (archive_email, {"email_id": "../x"}, "is not a Gmail id"),
-    (create_label, {"name": "  "}, "name is empty"),
-    (create_label, {"name": "x" * 226}, "keep it to 225"),
-])
+@pytest.mark.parametrize(
+    ("tool", "arguments", "complaint"),
+    [
+        (list_drafts, {"max_results": 0}, "from 1 to 25"),
+        (
+            update_draft_email,
+            {"draft_id": "r 1", "recipient": "b@example.com", "subject": "s", "body": "b"},
+            "is not a Gmail id",
+        ),
+        (
+            update_draft_email,
+            {"draft_id": "r-1", "recipient": "nope", "subject": "s", "body": "b"},
+            "is not an email address",
+        ),
+        (
+            update_draft_email,
+            {"draft_id": "r-1", "recipient": "b@example.com", "subject": "", "body": " "},
+            "Both subject and body are empty",
+        ),
+        (delete_draft_email, {"draft_id": ""}, "is not a Gmail id"),
+        (write_draft_reply_email, {"email_id": "18d0a1b2c3d4e5f6", "body": ""}, "reply body is empty"),
+        (change_email_labels, {"email_id": "18d0a1b2c3d4e5f6"}, "nothing would change"),
+        (change_email_labels, {"email_id": "18d0a1b2c3d4e5f6", "add_labels": "Work"}, "must be a list"),
+        (
+            change_email_labels,
+            {"email_id": "18d0a1b2c3d4e5f6", "add_labels": ["Work"], "remove_labels": ["work"]},
+            "both added and removed",
+        ),
+        (archive_email, {"email_id": "../x"}, "is not a Gmail id"),
+        (create_label, {"name": "  "}, "name is empty"),
+        (create_label, {"name": "x" * 226}, "keep it to 225"),
+    ],
+)
 async def test_bad_input_is_refused_before_any_request(tool: Any, arguments: dict[str, Any], complaint: str) -> None:
     api = Api({})
     with pytest.raises(ToolExecutionError, match=complaint):

@@ -19,15 +19,16 @@ pytestmark = pytest.mark.anyio
 ME = "/gmail/v1/users/me"
 
 
-async def test_list_emails_through_the_gate_uses_the_stored_token(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_emails_through_the_gate_uses_the_stored_token(stack_factory: Any) -> None:
     seen: list[tuple[str, str, dict[str, str]]] = []
     messages = {m["id"]: m for m in (MESSAGE_MULTIPART, MESSAGE_HTML)}
 
     async def listing(request: Request) -> JSONResponse:
         seen.append((request.headers.get("authorization", ""), request.url.path, dict(request.query_params)))
         # users.messages.list response: https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list
-        return JSONResponse({"messages": [{"id": i, "threadId": m["threadId"]} for i, m in messages.items()],
-                             "resultSizeEstimate": 2})
+        return JSONResponse(
+            {"messages": [{"id": i, "threadId": m["threadId"]} for i, m in messages.items()], "resultSizeEstimate": 2}
+        )
 
     async def message(request: Request) -> JSONResponse:
         seen.append((request.headers.get("authorization", ""), request.url.path, dict(request.query_params)))
@@ -37,8 +38,13 @@ async def test_list_emails_through_the_gate_uses_the_stored_token(stack_factory:
     app = Starlette(routes=[Route(f"{ME}/messages", listing), Route(f"{ME}/messages/{{id}}", message)])
     with standin(app) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="google", toolkit="toolkits.gmail", settings_name="gmail",
-            base_url=base_url, tool="Gmail_ListEmails", arguments={"n_emails": 2},
+            stack_factory,
+            provider_id="google",
+            toolkit="toolkits.gmail",
+            settings_name="gmail",
+            base_url=base_url,
+            tool="Gmail_ListEmails",
+            arguments={"n_emails": 2},
         )
 
     assert not result.is_error

@@ -175,11 +175,21 @@ THREAD = {
 # https://developers.google.com/gmail/api/reference/rest/v1/users.labels#Label
 LABELS = {
     "labels": [
-        {"id": "INBOX", "name": "INBOX", "messageListVisibility": "hide", "labelListVisibility": "labelShow",
-         "type": "system"},
+        {
+            "id": "INBOX",
+            "name": "INBOX",
+            "messageListVisibility": "hide",
+            "labelListVisibility": "labelShow",
+            "type": "system",
+        },
         {"id": "SENT", "name": "SENT", "type": "system"},
-        {"id": "Label_12", "name": "Work", "messageListVisibility": "show", "labelListVisibility": "labelShow",
-         "type": "user"},
+        {
+            "id": "Label_12",
+            "name": "Work",
+            "messageListVisibility": "show",
+            "labelListVisibility": "labelShow",
+            "type": "user",
+        },
     ]
 }
 
@@ -188,27 +198,53 @@ LABELS = {
 SENT = {"id": "18d0a1b2c3d4e5f9", "threadId": "18d0a1b2c3d4e5f9", "labelIds": ["SENT"]}
 # users.drafts.create returns a Draft resource {id, message}:
 # https://developers.google.com/gmail/api/reference/rest/v1/users.drafts#Draft
-DRAFT = {"id": "r-5842147468013457261", "message": {"id": "18d0a1b2c3d4e600", "threadId": "18d0a1b2c3d4e600",
-                                                    "labelIds": ["DRAFT"]}}
+DRAFT = {
+    "id": "r-5842147468013457261",
+    "message": {"id": "18d0a1b2c3d4e600", "threadId": "18d0a1b2c3d4e600", "labelIds": ["DRAFT"]},
+}
 # users.messages.trash returns the Message resource:
 # https://developers.google.com/gmail/api/reference/rest/v1/users.messages/trash
 TRASHED = {"id": "18d0a1b2c3d4e5f6", "threadId": "18d0a1b2c3d4e5f6", "labelIds": ["TRASH", "CATEGORY_PERSONAL"]}
 
 # Error samples from https://developers.google.com/gmail/api/guides/handle-errors
-ERROR_401 = {"error": {"errors": [{"domain": "global", "reason": "authError", "message": "Invalid Credentials",
-                                   "locationType": "header", "location": "Authorization"}],
-                       "code": 401, "message": "Invalid Credentials"}}
-ERROR_429 = {"error": {"errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
-                                   "message": "Rate Limit Exceeded"}],
-                       "code": 429, "message": "Rate Limit Exceeded"}}
-ERROR_403 = {"error": {"errors": [{"domain": "global", "reason": "insufficientPermissions",
-                                   "message": "Insufficient Permission"}],
-                       "code": 403, "message": "Insufficient Permission"}}
+ERROR_401 = {
+    "error": {
+        "errors": [
+            {
+                "domain": "global",
+                "reason": "authError",
+                "message": "Invalid Credentials",
+                "locationType": "header",
+                "location": "Authorization",
+            }
+        ],
+        "code": 401,
+        "message": "Invalid Credentials",
+    }
+}
+ERROR_429 = {
+    "error": {
+        "errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded", "message": "Rate Limit Exceeded"}],
+        "code": 429,
+        "message": "Rate Limit Exceeded",
+    }
+}
+ERROR_403 = {
+    "error": {
+        "errors": [{"domain": "global", "reason": "insufficientPermissions", "message": "Insufficient Permission"}],
+        "code": 403,
+        "message": "Insufficient Permission",
+    }
+}
 # Google's standard "not found" error body (https://cloud.google.com/apis/design/errors#http_mapping):
-ERROR_404 = {"error": {"code": 404, "message": "Requested entity was not found.",
-                       "errors": [{"message": "Requested entity was not found.", "domain": "global",
-                                   "reason": "notFound"}],
-                       "status": "NOT_FOUND"}}
+ERROR_404 = {
+    "error": {
+        "code": 404,
+        "message": "Requested entity was not found.",
+        "errors": [{"message": "Requested entity was not found.", "domain": "global", "reason": "notFound"}],
+        "status": "NOT_FOUND",
+    }
+}
 
 Route = dict[tuple[str, str], Any]
 
@@ -235,8 +271,9 @@ class Api:
     def context(self, *scopes: str, user_info: dict[str, Any] | None = None) -> ToolContext:
         return ToolContext(
             user_id="u1",
-            authorization=ToolAuthorization(provider_id="google", token=TOKEN, scopes=scopes,
-                                            user_info=user_info or {}),
+            authorization=ToolAuthorization(
+                provider_id="google", token=TOKEN, scopes=scopes, user_info=user_info or {}
+            ),
             http=httpx2.AsyncClient(transport=httpx2.MockTransport(self)),
             settings={"api_base_url": BASE},
         )
@@ -254,8 +291,9 @@ def assert_authorized(api: Api) -> None:
 
 
 def decode_raw(raw: str) -> email.message.EmailMessage:
-    message = email.message_from_bytes(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)),
-                                       policy=email.policy.default)
+    message = email.message_from_bytes(
+        base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), policy=email.policy.default
+    )
     assert isinstance(message, email.message.EmailMessage)
     return message
 
@@ -323,8 +361,14 @@ async def test_list_emails_stops_when_there_is_no_next_page() -> None:
 
 async def test_long_bodies_are_truncated_with_a_note() -> None:
     long_text = "word " * 2000
-    message = {**MESSAGE_HTML, "payload": {**MESSAGE_HTML["payload"], "mimeType": "text/plain",
-                                           "body": {"size": len(long_text), "data": b64(long_text)}}}
+    message = {
+        **MESSAGE_HTML,
+        "payload": {
+            **MESSAGE_HTML["payload"],
+            "mimeType": "text/plain",
+            "body": {"size": len(long_text), "data": b64(long_text)},
+        },
+    }
     api = Api({("GET", f"{ME}/threads/18d0a1b2c3d4e5f7"): {"id": "18d0a1b2c3d4e5f7", "messages": [message]}})
     result = await get_thread(api.context(READONLY), thread_id="18d0a1b2c3d4e5f7")
     body = result["messages"][0]["body"]
@@ -340,16 +384,34 @@ async def test_nested_parts_skip_attachments_and_honour_the_charset() -> None:
     message = {
         **MESSAGE_HTML,
         "payload": {
-            "partId": "", "mimeType": "multipart/mixed", "filename": "", "body": {"size": 0},
+            "partId": "",
+            "mimeType": "multipart/mixed",
+            "filename": "",
+            "body": {"size": 0},
             "headers": MESSAGE_HTML["payload"]["headers"][:3],
             "parts": [
-                {"partId": "0", "mimeType": "text/plain", "filename": "notes.txt", "headers": [],
-                 "body": {"size": 5, "data": b64("attached"), "attachmentId": "ANGjdJ8"}},
-                {"partId": "1", "mimeType": "multipart/alternative", "filename": "", "body": {"size": 0}, "parts": [
-                    {"partId": "1.0", "mimeType": "text/plain", "filename": "",
-                     "headers": [{"name": "Content-Type", "value": "text/plain; charset=ISO-8859-1"}],
-                     "body": {"size": 14, "data": latin1}},
-                ]},
+                {
+                    "partId": "0",
+                    "mimeType": "text/plain",
+                    "filename": "notes.txt",
+                    "headers": [],
+                    "body": {"size": 5, "data": b64("attached"), "attachmentId": "ANGjdJ8"},
+                },
+                {
+                    "partId": "1",
+                    "mimeType": "multipart/alternative",
+                    "filename": "",
+                    "body": {"size": 0},
+                    "parts": [
+                        {
+                            "partId": "1.0",
+                            "mimeType": "text/plain",
+                            "filename": "",
+                            "headers": [{"name": "Content-Type", "value": "text/plain; charset=ISO-8859-1"}],
+                            "body": {"size": 14, "data": latin1},
+                        },
+                    ],
+                },
             ],
         },
     }
@@ -371,8 +433,10 @@ async def test_search_emails_turns_filters_into_a_gmail_query() -> None:
         label="Project X",
         max_results=2,
     )
-    q = ('has:attachment from:bob@example.com to:alice@example.com subject:"Q1 report" '
-         'after:2024/01/01 before:2024/02/01 label:Project-X')
+    q = (
+        'has:attachment from:bob@example.com to:alice@example.com subject:"Q1 report" '
+        "after:2024/01/01 before:2024/02/01 label:Project-X"
+    )
     assert result["query"] == q
     assert api.params(0) == [("maxResults", "2"), ("q", q)]
     assert [e["id"] for e in result["emails"]] == ["18d0a1b2c3d4e5f6", "18d0a1b2c3d4e5f7"]
@@ -432,8 +496,14 @@ async def test_list_labels() -> None:
 
 async def test_send_email_posts_a_base64url_mime_message() -> None:
     api = Api({("POST", f"{ME}/messages/send"): SENT})
-    result = await send_email(api.context(SEND), recipient="bob@example.com", subject="Lunch?",
-                              body="Noon at the usual place?", cc=["carol@example.com"], bcc=["dave@example.com"])
+    result = await send_email(
+        api.context(SEND),
+        recipient="bob@example.com",
+        subject="Lunch?",
+        body="Noon at the usual place?",
+        cc=["carol@example.com"],
+        bcc=["dave@example.com"],
+    )
     assert result == {"id": "18d0a1b2c3d4e5f9", "thread_id": "18d0a1b2c3d4e5f9", "label_ids": ["SENT"]}
     assert [(r.method, r.url.path) for r in api.requests] == [("POST", f"{ME}/messages/send")]
     assert_authorized(api)
@@ -441,7 +511,11 @@ async def test_send_email_posts_a_base64url_mime_message() -> None:
     assert list(sent) == ["raw"]
     mime = decode_raw(sent["raw"])
     assert (mime["To"], mime["Cc"], mime["Bcc"], mime["Subject"]) == (
-        "bob@example.com", "carol@example.com", "dave@example.com", "Lunch?")
+        "bob@example.com",
+        "carol@example.com",
+        "dave@example.com",
+        "Lunch?",
+    )
     assert mime.get_content().strip() == "Noon at the usual place?"
 
 
@@ -468,10 +542,14 @@ async def test_send_and_draft_reject_bad_input_before_any_request(
 
 async def test_write_draft_email_creates_a_draft() -> None:
     api = Api({("POST", f"{ME}/drafts"): DRAFT})
-    result = await write_draft_email(api.context(COMPOSE), recipient="bob@example.com", subject="Plan",
-                                     body="Draft of the plan.")
-    assert result == {"draft_id": "r-5842147468013457261", "message_id": "18d0a1b2c3d4e600",
-                      "thread_id": "18d0a1b2c3d4e600"}
+    result = await write_draft_email(
+        api.context(COMPOSE), recipient="bob@example.com", subject="Plan", body="Draft of the plan."
+    )
+    assert result == {
+        "draft_id": "r-5842147468013457261",
+        "message_id": "18d0a1b2c3d4e600",
+        "thread_id": "18d0a1b2c3d4e600",
+    }
     assert [(r.method, r.url.path) for r in api.requests] == [("POST", f"{ME}/drafts")]
     assert_authorized(api)
     created = api.json(0)
@@ -490,10 +568,12 @@ async def test_send_draft_email_sends_the_draft_by_id() -> None:
 
 
 async def test_reply_all_threads_the_reply_and_copies_everyone_but_the_user() -> None:
-    api = Api({
-        ("GET", f"{ME}/messages/18d0a1b2c3d4e5f6"): MESSAGE_MULTIPART,
-        ("POST", f"{ME}/messages/send"): {**SENT, "threadId": "18d0a1b2c3d4e5f6"},
-    })
+    api = Api(
+        {
+            ("GET", f"{ME}/messages/18d0a1b2c3d4e5f6"): MESSAGE_MULTIPART,
+            ("POST", f"{ME}/messages/send"): {**SENT, "threadId": "18d0a1b2c3d4e5f6"},
+        }
+    )
     context = api.context(READONLY, SEND, user_info={"email": "alice@example.com", "sub": "1234"})
     result = await reply_to_email(context, email_id="18d0a1b2c3d4e5f6", body="Thanks, looks good.", reply_all=True)
 
@@ -514,19 +594,29 @@ async def test_reply_all_threads_the_reply_and_copies_everyone_but_the_user() ->
     assert mime["In-Reply-To"] == "<CAB123@mail.example.com>"
     assert mime["References"] == "<CAB123@mail.example.com>"
     assert mime.get_content().strip() == "Thanks, looks good."
-    assert result == {"id": "18d0a1b2c3d4e5f9", "thread_id": "18d0a1b2c3d4e5f6", "to": ["bob@example.com"],
-                      "cc": ["carol@example.com", "dave@example.com"]}
+    assert result == {
+        "id": "18d0a1b2c3d4e5f9",
+        "thread_id": "18d0a1b2c3d4e5f6",
+        "to": ["bob@example.com"],
+        "cc": ["carol@example.com", "dave@example.com"],
+    }
 
 
 async def test_reply_to_sender_only_keeps_an_existing_re_prefix() -> None:
-    api = Api({
-        ("GET", f"{ME}/messages/18d0a1b2c3d4e5f8"): MESSAGE_REPLY,
-        ("POST", f"{ME}/messages/send"): SENT,
-    })
+    api = Api(
+        {
+            ("GET", f"{ME}/messages/18d0a1b2c3d4e5f8"): MESSAGE_REPLY,
+            ("POST", f"{ME}/messages/send"): SENT,
+        }
+    )
     result = await reply_to_email(api.context(READONLY, SEND), email_id="18d0a1b2c3d4e5f8", body="Sure.")
     mime = decode_raw(api.json(1)["raw"])
     assert (mime["To"], mime["Cc"], mime["Subject"], mime["In-Reply-To"]) == (
-        "alice@example.com", None, "Re: Q1 report", None)
+        "alice@example.com",
+        None,
+        "Re: Q1 report",
+        None,
+    )
     assert result["cc"] == []
 
 
@@ -549,10 +639,15 @@ async def test_trash_email() -> None:
     api = Api({("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/trash"): TRASHED})
     result = await trash_email(api.context(MODIFY), email_id="18d0a1b2c3d4e5f6")
     assert [(r.method, r.url.path, r.content) for r in api.requests] == [
-        ("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/trash", b"")]
+        ("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/trash", b"")
+    ]
     assert_authorized(api)
-    assert result == {"id": "18d0a1b2c3d4e5f6", "thread_id": "18d0a1b2c3d4e5f6",
-                      "label_ids": ["TRASH", "CATEGORY_PERSONAL"], "trashed": True}
+    assert result == {
+        "id": "18d0a1b2c3d4e5f6",
+        "thread_id": "18d0a1b2c3d4e5f6",
+        "label_ids": ["TRASH", "CATEGORY_PERSONAL"],
+        "trashed": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -578,29 +673,52 @@ async def test_ids_and_counts_are_checked_before_any_request(
 
 
 def test_fixtures_follow_the_discovery_schemas() -> None:
-    for fixture, schema in ((MESSAGE_MULTIPART, "Message"), (MESSAGE_HTML, "Message"), (MESSAGE_REPLY, "Message"),
-                            (LIST_PAGE_1, "ListMessagesResponse"), (LIST_PAGE_2, "ListMessagesResponse"),
-                            (THREAD, "Thread"), (LABELS, "ListLabelsResponse"), (SENT, "Message"),
-                            (DRAFT, "Draft"), (TRASHED, "Message")):
+    for fixture, schema in (
+        (MESSAGE_MULTIPART, "Message"),
+        (MESSAGE_HTML, "Message"),
+        (MESSAGE_REPLY, "Message"),
+        (LIST_PAGE_1, "ListMessagesResponse"),
+        (LIST_PAGE_2, "ListMessagesResponse"),
+        (THREAD, "Thread"),
+        (LABELS, "ListLabelsResponse"),
+        (SENT, "Message"),
+        (DRAFT, "Draft"),
+        (TRASHED, "Message"),
+    ):
         assert_shape(fixture, "gmail", schema)
 
 
 async def test_requests_are_documented_methods_with_an_accepted_scope() -> None:
-    api = Api({**messages_routes(), ("GET", f"{ME}/threads/18d0a1b2c3d4e5f6"): THREAD,
-               ("GET", f"{ME}/labels"): LABELS, ("POST", f"{ME}/messages/send"): SENT,
-               ("POST", f"{ME}/drafts"): DRAFT, ("POST", f"{ME}/drafts/send"): SENT,
-               ("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/trash"): TRASHED})
+    api = Api(
+        {
+            **messages_routes(),
+            ("GET", f"{ME}/threads/18d0a1b2c3d4e5f6"): THREAD,
+            ("GET", f"{ME}/labels"): LABELS,
+            ("POST", f"{ME}/messages/send"): SENT,
+            ("POST", f"{ME}/drafts"): DRAFT,
+            ("POST", f"{ME}/drafts/send"): SENT,
+            ("POST", f"{ME}/messages/18d0a1b2c3d4e5f6/trash"): TRASHED,
+        }
+    )
     calls: list[tuple[Any, dict[str, Any], tuple[str, ...], list[str]]] = [
         (list_emails, {"n_emails": 1}, (READONLY,), ["users.messages.list", "users.messages.get"]),
         (search_emails, {"query": "x", "max_results": 1}, (READONLY,), ["users.messages.list", "users.messages.get"]),
         (get_thread, {"thread_id": "18d0a1b2c3d4e5f6"}, (READONLY,), ["users.threads.get"]),
         (list_labels, {}, (READONLY,), ["users.labels.list"]),
         (send_email, {"recipient": "b@example.com", "subject": "s", "body": "b"}, (SEND,), ["users.messages.send"]),
-        (write_draft_email, {"recipient": "b@example.com", "subject": "s", "body": "b"}, (COMPOSE,),
-         ["users.drafts.create"]),
+        (
+            write_draft_email,
+            {"recipient": "b@example.com", "subject": "s", "body": "b"},
+            (COMPOSE,),
+            ["users.drafts.create"],
+        ),
         (send_draft_email, {"draft_id": "r-1"}, (COMPOSE,), ["users.drafts.send"]),
-        (reply_to_email, {"email_id": "18d0a1b2c3d4e5f6", "body": "ok"}, (READONLY, SEND),
-         ["users.messages.get", "users.messages.send"]),
+        (
+            reply_to_email,
+            {"email_id": "18d0a1b2c3d4e5f6", "body": "ok"},
+            (READONLY, SEND),
+            ["users.messages.get", "users.messages.send"],
+        ),
         (trash_email, {"email_id": "18d0a1b2c3d4e5f6"}, (MODIFY,), ["users.messages.trash"]),
     ]
     for tool, arguments, scopes, methods in calls:

@@ -21,7 +21,7 @@ from tests.toolkits.google_calendar.test_tools import (
 pytestmark = pytest.mark.anyio
 
 
-async def test_list_events_through_the_gate_uses_the_stored_token(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_events_through_the_gate_uses_the_stored_token(stack_factory: Any) -> None:
     seen: list[tuple[str, dict[str, str]]] = []
 
     async def events(request: Request) -> JSONResponse:
@@ -31,8 +31,12 @@ async def test_list_events_through_the_gate_uses_the_stored_token(stack_factory:
 
     with standin(Starlette(routes=[Route("/calendars/primary/events", events)])) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="google", toolkit="toolkits.google_calendar",
-            settings_name="googlecalendar", base_url=base_url, tool="GoogleCalendar_ListEvents",
+            stack_factory,
+            provider_id="google",
+            toolkit="toolkits.google_calendar",
+            settings_name="googlecalendar",
+            base_url=base_url,
+            tool="GoogleCalendar_ListEvents",
             arguments={"min_datetime": "2026-12-01T00:00:00+01:00", "max_datetime": "2026-12-08T00:00:00+01:00"},
         )
 
@@ -40,6 +44,9 @@ async def test_list_events_through_the_gate_uses_the_stored_token(stack_factory:
     assert result.structured_content == {"calendar_id": "primary", "events": [SHAPED_REVIEW], "more_available": False}
     assert [authorization for authorization, _ in seen] == [f"Bearer {token}"]
     assert seen[0][1] == {
-        "timeMin": "2026-12-01T00:00:00+01:00", "timeMax": "2026-12-08T00:00:00+01:00",
-        "singleEvents": "true", "orderBy": "startTime", "maxResults": "25",
+        "timeMin": "2026-12-01T00:00:00+01:00",
+        "timeMax": "2026-12-08T00:00:00+01:00",
+        "singleEvents": "true",
+        "orderBy": "startTime",
+        "maxResults": "25",
     }

@@ -57,25 +57,47 @@ INVITATION = {
         {"email": "bob@example.com", "self": True, "responseStatus": "needsAction"},
         {"email": "carol@example.com", "optional": True, "responseStatus": "tentative", "comment": "May be late"},
     ],
-    "conferenceData": {"entryPoints": [
-        {"entryPointType": "phone", "uri": "tel:+1-555-0100"},
-        {"entryPointType": "video", "uri": "https://meet.google.com/abc-defg-hij", "label": "meet.google.com/abc-defg-hij"},
-    ], "conferenceId": "abc-defg-hij"},
+    "conferenceData": {
+        "entryPoints": [
+            {"entryPointType": "phone", "uri": "tel:+1-555-0100"},
+            {
+                "entryPointType": "video",
+                "uri": "https://meet.google.com/abc-defg-hij",
+                "label": "meet.google.com/abc-defg-hij",
+            },
+        ],
+        "conferenceId": "abc-defg-hij",
+    },
     "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU"],
 }
-QUICK_ADDED = {**EVENT_ALL_DAY, "id": "q1ck4dd3d", "summary": "Dentist", "start": {"dateTime": "2026-12-04T15:00:00+01:00"},
-               "end": {"dateTime": "2026-12-04T16:00:00+01:00"}}
-FREE_BUSY_TEAM = {**FREE_BUSY, "calendars": {
-    **FREE_BUSY["calendars"],
-    "bob@example.com": {"busy": [{"start": "2026-12-01T14:00:00Z", "end": "2026-12-01T15:30:00Z"}]},
-    "ext@other.example": {"busy": [], "errors": [{"domain": "global", "reason": "notFound"}]},
-}}
+QUICK_ADDED = {
+    **EVENT_ALL_DAY,
+    "id": "q1ck4dd3d",
+    "summary": "Dentist",
+    "start": {"dateTime": "2026-12-04T15:00:00+01:00"},
+    "end": {"dateTime": "2026-12-04T16:00:00+01:00"},
+}
+FREE_BUSY_TEAM = {
+    **FREE_BUSY,
+    "calendars": {
+        **FREE_BUSY["calendars"],
+        "bob@example.com": {"busy": [{"start": "2026-12-01T14:00:00Z", "end": "2026-12-01T15:30:00Z"}]},
+        "ext@other.example": {"busy": [], "errors": [{"domain": "global", "reason": "notFound"}]},
+    },
+}
 
 
 def test_fixtures_follow_the_discovery_schemas() -> None:
-    for fixture, schema in ((CALENDAR_LIST, "CalendarList"), (EVENT_REVIEW, "Event"), (EVENT_ALL_DAY, "Event"),
-                            (INVITATION, "Event"), (QUICK_ADDED, "Event"), (events_page([EVENT_REVIEW], "t"), "Events"),
-                            (FREE_BUSY, "FreeBusyResponse"), (FREE_BUSY_TEAM, "FreeBusyResponse")):
+    for fixture, schema in (
+        (CALENDAR_LIST, "CalendarList"),
+        (EVENT_REVIEW, "Event"),
+        (EVENT_ALL_DAY, "Event"),
+        (INVITATION, "Event"),
+        (QUICK_ADDED, "Event"),
+        (events_page([EVENT_REVIEW], "t"), "Events"),
+        (FREE_BUSY, "FreeBusyResponse"),
+        (FREE_BUSY_TEAM, "FreeBusyResponse"),
+    ):
         assert_shape(fixture, "calendar", schema)
 
 
@@ -107,17 +129,24 @@ async def test_respond_to_event_changes_only_the_user_s_answer() -> None:
         return httpx2.Response(200, json={**INVITATION, "attendees": json.loads(request.content)["attendees"]})
 
     recorder = Recorder(httpx2.Response(200, json=INVITATION), patched)
-    result = await respond_to_event(make_context(recorder, EVENTS), event_id=INVITATION["id"], response="Accepted",
-                                    comment="See you there", notify_organizer=False)
+    result = await respond_to_event(
+        make_context(recorder, EVENTS),
+        event_id=INVITATION["id"],
+        response="Accepted",
+        comment="See you there",
+        notify_organizer=False,
+    )
     get, patch = recorder.requests
     assert_documented(get, "calendar", "events.get", (EVENTS,))
     assert_documented(patch, "calendar", "events.patch", (EVENTS,))
     assert query(patch) == {"sendUpdates": "none"}
-    assert json.loads(patch.content) == {"attendees": [
-        {"email": "alice@example.com", "organizer": True, "responseStatus": "accepted"},
-        {"email": "bob@example.com", "self": True, "responseStatus": "accepted", "comment": "See you there"},
-        {"email": "carol@example.com", "optional": True, "responseStatus": "tentative", "comment": "May be late"},
-    ]}
+    assert json.loads(patch.content) == {
+        "attendees": [
+            {"email": "alice@example.com", "organizer": True, "responseStatus": "accepted"},
+            {"email": "bob@example.com", "self": True, "responseStatus": "accepted", "comment": "See you there"},
+            {"email": "carol@example.com", "optional": True, "responseStatus": "tentative", "comment": "May be late"},
+        ]
+    }
     assert result["response_status"] == "accepted"
     assert result["attendees"][1] == {"email": "bob@example.com", "response_status": "accepted"}
 
@@ -132,13 +161,18 @@ async def test_respond_to_event_refuses_an_event_without_the_user_as_guest() -> 
 async def test_find_free_slots_for_attendees_merges_their_busy_times() -> None:
     recorder = Recorder(httpx2.Response(200, json=FREE_BUSY_TEAM))
     result = await find_free_slots(
-        make_context(recorder, FREEBUSY), start="2026-12-01T09:00:00+01:00", end="2026-12-01T18:00:00+01:00",
+        make_context(recorder, FREEBUSY),
+        start="2026-12-01T09:00:00+01:00",
+        end="2026-12-01T18:00:00+01:00",
         attendee_emails=["Bob@example.com", "ext@other.example"],
     )
     [request] = recorder.requests
     assert_documented(request, "calendar", "freebusy.query", (FREEBUSY,))
-    assert json.loads(request.content)["items"] == [{"id": "primary"}, {"id": "Bob@example.com"},
-                                                    {"id": "ext@other.example"}]
+    assert json.loads(request.content)["items"] == [
+        {"id": "primary"},
+        {"id": "Bob@example.com"},
+        {"id": "ext@other.example"},
+    ]
     # The user's busy times (UTC+1): 09-10, 11:30-13:00, 13:20-14:00; Bob: 15:00-16:30.
     assert result["free_slots"] == [
         {"start": "2026-12-01T10:00:00+01:00", "end": "2026-12-01T11:30:00+01:00", "duration_minutes": 90},
@@ -149,17 +183,30 @@ async def test_find_free_slots_for_attendees_merges_their_busy_times() -> None:
     assert len(result["busy"]) == 5
 
 
-@pytest.mark.parametrize(("tool", "arguments", "message"), [
-    (get_event, {"event_id": " "}, "event_id is empty"),
-    (quick_add_event, {"text": ""}, "text is empty"),
-    (quick_add_event, {"text": "x" * 1001}, "keep it under 1000"),
-    (respond_to_event, {"event_id": "e1", "response": "maybe"}, "not one of accepted, declined, tentative"),
-    (respond_to_event, {"event_id": "e1", "response": "declined", "calendar_id": ""}, "calendar_id is empty"),
-    (find_free_slots, {"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T18:00:00Z", "attendee_emails": ["x"]},
-     "is not an email address"),
-    (find_free_slots, {"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T18:00:00Z",
-                       "attendee_emails": [f"p{i}@example.com" for i in range(50)]}, "at most 49"),
-])
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        (get_event, {"event_id": " "}, "event_id is empty"),
+        (quick_add_event, {"text": ""}, "text is empty"),
+        (quick_add_event, {"text": "x" * 1001}, "keep it under 1000"),
+        (respond_to_event, {"event_id": "e1", "response": "maybe"}, "not one of accepted, declined, tentative"),
+        (respond_to_event, {"event_id": "e1", "response": "declined", "calendar_id": ""}, "calendar_id is empty"),
+        (
+            find_free_slots,
+            {"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T18:00:00Z", "attendee_emails": ["x"]},
+            "is not an email address",
+        ),
+        (
+            find_free_slots,
+            {
+                "start": "2026-12-01T09:00:00Z",
+                "end": "2026-12-01T18:00:00Z",
+                "attendee_emails": [f"p{i}@example.com" for i in range(50)],
+            },
+            "at most 49",
+        ),
+    ],
+)
 async def test_bad_input_is_refused_before_any_request(tool: Any, arguments: dict[str, Any], message: str) -> None:
     recorder = Recorder()
     with pytest.raises(ToolExecutionError, match=message):
@@ -169,8 +216,9 @@ async def test_bad_input_is_refused_before_any_request(tool: Any, arguments: dic
 
 async def test_a_missing_event_is_named() -> None:
     with pytest.raises(UpstreamError, match="the event 'gone1' in calendar 'primary' was not found"):
-        await respond_to_event(make_context(Recorder(httpx2.Response(404)), EVENTS), event_id="gone1",
-                               response="accepted")
+        await respond_to_event(
+            make_context(Recorder(httpx2.Response(404)), EVENTS), event_id="gone1", response="accepted"
+        )
 
 
 async def test_the_first_tools_send_documented_requests() -> None:

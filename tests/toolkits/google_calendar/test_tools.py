@@ -47,12 +47,12 @@ FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
 # CalendarList resource fields: https://developers.google.com/workspace/calendar/api/v3/reference/calendarList
 CALENDAR_LIST = {
     "kind": "calendar#calendarList",
-    "etag": "\"p33k9lxfsdbbr60g\"",
+    "etag": '"p33k9lxfsdbbr60g"',
     "nextSyncToken": "CJDd4cnv0YkDEhphbGljZUBleGFtcGxlLmNvbQ==",
     "items": [
         {
             "kind": "calendar#calendarListEntry",
-            "etag": "\"1732435200000000\"",
+            "etag": '"1732435200000000"',
             "id": "alice@example.com",
             "summary": "alice@example.com",
             "timeZone": "Europe/Paris",
@@ -68,7 +68,7 @@ CALENDAR_LIST = {
         },
         {
             "kind": "calendar#calendarListEntry",
-            "etag": "\"1732435200000001\"",
+            "etag": '"1732435200000001"',
             "id": "en.usa#holiday@group.v.calendar.google.com",
             "summary": "Holidays in United States",
             "description": "Holidays and Observances in United States",
@@ -88,7 +88,7 @@ CALENDAR_LIST = {
 # responseStatus, htmlLink, organizer): https://developers.google.com/workspace/calendar/api/v3/reference/events
 EVENT_REVIEW = {
     "kind": "calendar#event",
-    "etag": "\"3426789012345000\"",
+    "etag": '"3426789012345000"',
     "id": "7cbh8rpc10lrc0ckih9tafss99",
     "status": "confirmed",
     "htmlLink": "https://www.google.com/calendar/event?eid=N2NiaDhycGMxMGxyYzBja2loOXRhZnNzOTkgYWxpY2VAZXhhbXBsZS5jb20",
@@ -112,7 +112,7 @@ EVENT_REVIEW = {
 }
 EVENT_ALL_DAY = {
     "kind": "calendar#event",
-    "etag": "\"3426789012346000\"",
+    "etag": '"3426789012346000"',
     "id": "0q3lc5sd7n9pqa6a1ob5ohdmfs",
     "status": "confirmed",
     "htmlLink": "https://www.google.com/calendar/event?eid=MHEzbGM1c2Q3bjlwcWE2YTFvYjVvaGRtZnMgYWxpY2VAZXhhbXBsZS5jb20",
@@ -132,7 +132,7 @@ def events_page(items: list[dict[str, Any]], next_page_token: str | None) -> dic
     nextSyncToken, items[]): https://developers.google.com/workspace/calendar/api/v3/reference/events/list"""
     page: dict[str, Any] = {
         "kind": "calendar#events",
-        "etag": "\"p32of7n7nmhqr60g\"",
+        "etag": '"p32of7n7nmhqr60g"',
         "summary": "alice@example.com",
         "description": "",
         "updated": "2026-11-20T10:05:00.000Z",
@@ -232,11 +232,22 @@ async def test_list_calendars_sends_the_documented_request_and_shapes_entries() 
     assert_authorized(request)
     assert result == {
         "calendars": [
-            {"id": "alice@example.com", "summary": "alice@example.com", "description": None,
-             "time_zone": "Europe/Paris", "access_role": "owner", "primary": True},
-            {"id": "en.usa#holiday@group.v.calendar.google.com", "summary": "Holidays in United States",
-             "description": "Holidays and Observances in United States", "time_zone": "Europe/Paris",
-             "access_role": "reader", "primary": False},
+            {
+                "id": "alice@example.com",
+                "summary": "alice@example.com",
+                "description": None,
+                "time_zone": "Europe/Paris",
+                "access_role": "owner",
+                "primary": True,
+            },
+            {
+                "id": "en.usa#holiday@group.v.calendar.google.com",
+                "summary": "Holidays in United States",
+                "description": "Holidays and Observances in United States",
+                "time_zone": "Europe/Paris",
+                "access_role": "reader",
+                "primary": False,
+            },
         ]
     }
     json.dumps(result)
@@ -248,11 +259,10 @@ async def test_list_calendars_follows_next_page_token() -> None:
     second = {**CALENDAR_LIST, "items": CALENDAR_LIST["items"][1:]}
     recorder = Recorder(httpx2.Response(200, json=first), httpx2.Response(200, json=second))
     result = await list_calendars(make_context(recorder, CALENDAR_LIST_READONLY))
-    assert [c["id"] for c in result["calendars"]] == [
-        "alice@example.com", "en.usa#holiday@group.v.calendar.google.com"
-    ]
+    assert [c["id"] for c in result["calendars"]] == ["alice@example.com", "en.usa#holiday@group.v.calendar.google.com"]
     assert [query(r) for r in recorder.requests] == [
-        {"maxResults": "250"}, {"maxResults": "250", "pageToken": "page-2"}
+        {"maxResults": "250"},
+        {"maxResults": "250", "pageToken": "page-2"},
     ]
 
 
@@ -266,7 +276,9 @@ async def test_list_events_follows_two_pages_and_shapes_events() -> None:
     )
     result = await list_events(
         make_context(recorder, EVENTS_READONLY),
-        min_datetime="2026-12-01T00:00:00+01:00", max_datetime="2026-12-08T00:00:00+01:00", max_results=10,
+        min_datetime="2026-12-01T00:00:00+01:00",
+        max_datetime="2026-12-08T00:00:00+01:00",
+        max_results=10,
     )
 
     first, second = recorder.requests
@@ -274,8 +286,12 @@ async def test_list_events_follows_two_pages_and_shapes_events() -> None:
         assert request.method == "GET"
         assert request.url.path == "/calendars/primary/events"
         assert_authorized(request)
-    common = {"timeMin": "2026-12-01T00:00:00+01:00", "timeMax": "2026-12-08T00:00:00+01:00",
-              "singleEvents": "true", "orderBy": "startTime"}
+    common = {
+        "timeMin": "2026-12-01T00:00:00+01:00",
+        "timeMax": "2026-12-08T00:00:00+01:00",
+        "singleEvents": "true",
+        "orderBy": "startTime",
+    }
     assert query(first) == {**common, "maxResults": "10"}
     assert query(second) == {**common, "maxResults": "9", "pageToken": "token-page-2"}
     assert result == {
@@ -283,9 +299,17 @@ async def test_list_events_follows_two_pages_and_shapes_events() -> None:
         "events": [
             SHAPED_REVIEW,
             {
-                "id": "0q3lc5sd7n9pqa6a1ob5ohdmfs", "calendar_id": "primary", "summary": "Team offsite",
-                "start": "2026-12-02", "end": "2026-12-03", "all_day": True, "location": None,
-                "description": None, "status": "confirmed", "organizer": "alice@example.com", "attendees": [],
+                "id": "0q3lc5sd7n9pqa6a1ob5ohdmfs",
+                "calendar_id": "primary",
+                "summary": "Team offsite",
+                "start": "2026-12-02",
+                "end": "2026-12-03",
+                "all_day": True,
+                "location": None,
+                "description": None,
+                "status": "confirmed",
+                "organizer": "alice@example.com",
+                "attendees": [],
                 "html_link": EVENT_ALL_DAY["htmlLink"],
             },
         ],
@@ -296,8 +320,10 @@ async def test_list_events_follows_two_pages_and_shapes_events() -> None:
 async def test_list_events_stops_at_max_results_and_says_more_are_available() -> None:
     recorder = Recorder(httpx2.Response(200, json=events_page([EVENT_REVIEW], "token-page-2")))
     result = await list_events(
-        make_context(recorder, EVENTS_READONLY), min_datetime="2026-12-01T00:00:00Z",
-        max_datetime="2026-12-02T00:00:00Z", calendar_id="en.usa#holiday@group.v.calendar.google.com",
+        make_context(recorder, EVENTS_READONLY),
+        min_datetime="2026-12-01T00:00:00Z",
+        max_datetime="2026-12-02T00:00:00Z",
+        calendar_id="en.usa#holiday@group.v.calendar.google.com",
         max_results=1,
     )
     [request] = recorder.requests
@@ -312,7 +338,8 @@ async def test_list_events_gives_the_zone_to_a_date_time_google_sends_without_of
     event = {**EVENT_REVIEW, "start": {"dateTime": "2026-12-01T09:00:00", "timeZone": "America/New_York"}}
     recorder = Recorder(httpx2.Response(200, json=events_page([event], None)))
     result = await list_events(
-        make_context(recorder, EVENTS_READONLY), min_datetime="2026-12-01T00:00:00Z",
+        make_context(recorder, EVENTS_READONLY),
+        min_datetime="2026-12-01T00:00:00Z",
         max_datetime="2026-12-02T00:00:00Z",
     )
     assert result["events"][0]["start"] == "2026-12-01T09:00:00-05:00"
@@ -325,9 +352,12 @@ async def test_create_event_posts_the_event_and_returns_it_shaped() -> None:
     recorder = Recorder(httpx2.Response(200, json=EVENT_REVIEW))
     result = await create_event(
         make_context(recorder, EVENTS),
-        summary="Project review", start_datetime="2026-12-01T09:00:00+01:00",
-        end_datetime="2026-12-01T10:00:00+01:00", attendee_emails=[" bob@example.com", "BOB@example.com"],
-        description="Agenda", location="Room 4.2",
+        summary="Project review",
+        start_datetime="2026-12-01T09:00:00+01:00",
+        end_datetime="2026-12-01T10:00:00+01:00",
+        attendee_emails=[" bob@example.com", "BOB@example.com"],
+        description="Agenda",
+        location="Room 4.2",
     )
     [request] = recorder.requests
     assert request.method == "POST"
@@ -348,8 +378,12 @@ async def test_create_event_posts_the_event_and_returns_it_shaped() -> None:
 async def test_create_event_without_notifications_and_optional_fields() -> None:
     recorder = Recorder(httpx2.Response(200, json=EVENT_REVIEW))
     await create_event(
-        make_context(recorder, EVENTS), summary="Focus", start_datetime="2026-12-01T08:00:00Z",
-        end_datetime="2026-12-01T09:00:00Z", calendar_id="team@example.com", notify_attendees=False,
+        make_context(recorder, EVENTS),
+        summary="Focus",
+        start_datetime="2026-12-01T08:00:00Z",
+        end_datetime="2026-12-01T09:00:00Z",
+        calendar_id="team@example.com",
+        notify_attendees=False,
     )
     [request] = recorder.requests
     assert request.url.path == "/calendars/team@example.com/events"
@@ -377,8 +411,11 @@ async def test_create_event_without_notifications_and_optional_fields() -> None:
 )
 async def test_create_event_refuses_bad_input_without_any_request(arguments: dict[str, Any], message: str) -> None:
     recorder = Recorder()
-    valid = {"summary": "Review", "start_datetime": "2026-12-01T09:00:00+01:00",
-             "end_datetime": "2026-12-01T10:00:00+01:00"}
+    valid = {
+        "summary": "Review",
+        "start_datetime": "2026-12-01T09:00:00+01:00",
+        "end_datetime": "2026-12-01T10:00:00+01:00",
+    }
     with pytest.raises(ToolExecutionError, match=message) as caught:
         await create_event(make_context(recorder, EVENTS), **{**valid, **arguments})
     assert recorder.requests == []
@@ -392,8 +429,10 @@ async def test_create_event_refuses_bad_input_without_any_request(arguments: dic
 async def test_update_event_patches_only_the_given_fields() -> None:
     recorder = Recorder(httpx2.Response(200, json=EVENT_REVIEW))
     result = await update_event(
-        make_context(recorder, EVENTS), event_id="7cbh8rpc10lrc0ckih9tafss99",
-        start_datetime="2026-12-01T09:00:00+01:00", end_datetime="2026-12-01T10:00:00+01:00",
+        make_context(recorder, EVENTS),
+        event_id="7cbh8rpc10lrc0ckih9tafss99",
+        start_datetime="2026-12-01T09:00:00+01:00",
+        end_datetime="2026-12-01T10:00:00+01:00",
         attendee_emails=["alice@example.com", "bob@example.com"],
     )
     [request] = recorder.requests
@@ -434,8 +473,12 @@ async def test_delete_event_sends_delete_and_reports_it() -> None:
     # events.delete: "If successful, this method returns an empty response body."
     # https://developers.google.com/workspace/calendar/api/v3/reference/events/delete
     recorder = Recorder(httpx2.Response(204))
-    result = await delete_event(make_context(recorder, EVENTS), event_id="7cbh8rpc10lrc0ckih9tafss99",
-                                calendar_id="alice@example.com", notify_attendees=False)
+    result = await delete_event(
+        make_context(recorder, EVENTS),
+        event_id="7cbh8rpc10lrc0ckih9tafss99",
+        calendar_id="alice@example.com",
+        notify_attendees=False,
+    )
     [request] = recorder.requests
     assert request.method == "DELETE"
     assert request.url.path == "/calendars/alice@example.com/events/7cbh8rpc10lrc0ckih9tafss99"
@@ -457,7 +500,9 @@ async def test_delete_event_refuses_an_empty_id() -> None:
 async def test_find_free_slots_queries_free_busy_and_computes_the_gaps() -> None:
     recorder = Recorder(httpx2.Response(200, json=FREE_BUSY))
     result = await find_free_slots(
-        make_context(recorder, FREEBUSY), start="2026-12-01T09:00:00+01:00", end="2026-12-01T18:00:00+01:00",
+        make_context(recorder, FREEBUSY),
+        start="2026-12-01T09:00:00+01:00",
+        end="2026-12-01T18:00:00+01:00",
         duration_minutes=30,
     )
     [request] = recorder.requests
@@ -480,12 +525,15 @@ async def test_find_free_slots_queries_free_busy_and_computes_the_gaps() -> None
 
 
 async def test_find_free_slots_reports_a_calendar_error_from_the_answer() -> None:
-    answer = {**FREE_BUSY, "calendars": {"primary": {"busy": [], "errors": [
-        {"domain": "global", "reason": "internalError"}]}}}
+    answer = {
+        **FREE_BUSY,
+        "calendars": {"primary": {"busy": [], "errors": [{"domain": "global", "reason": "internalError"}]}},
+    }
     recorder = Recorder(httpx2.Response(200, json=answer))
     with pytest.raises(ToolExecutionError, match="internalError"):
-        await find_free_slots(make_context(recorder, FREEBUSY), start="2026-12-01T09:00:00Z",
-                              end="2026-12-01T17:00:00Z")
+        await find_free_slots(
+            make_context(recorder, FREEBUSY), start="2026-12-01T09:00:00Z", end="2026-12-01T17:00:00Z"
+        )
 
 
 @pytest.mark.parametrize(
@@ -514,8 +562,9 @@ async def test_list_events_refuses_bad_input_without_any_request() -> None:
     with pytest.raises(ToolExecutionError, match="must be after min_datetime"):
         await list_events(context, min_datetime="2026-12-02T00:00:00Z", max_datetime="2026-12-01T00:00:00Z")
     with pytest.raises(ToolExecutionError, match="from 1 to 250"):
-        await list_events(context, min_datetime="2026-12-01T00:00:00Z", max_datetime="2026-12-02T00:00:00Z",
-                          max_results=0)
+        await list_events(
+            context, min_datetime="2026-12-01T00:00:00Z", max_datetime="2026-12-02T00:00:00Z", max_results=0
+        )
     assert recorder.requests == []
 
 
@@ -538,22 +587,31 @@ async def test_404_names_the_event() -> None:
 async def test_404_names_the_calendar() -> None:
     recorder = Recorder(httpx2.Response(404))
     with pytest.raises(UpstreamError, match=r"the calendar 'nope@example\.com' was not found"):
-        await list_events(make_context(recorder, EVENTS_READONLY), min_datetime="2026-12-01T00:00:00Z",
-                          max_datetime="2026-12-02T00:00:00Z", calendar_id="nope@example.com")
+        await list_events(
+            make_context(recorder, EVENTS_READONLY),
+            min_datetime="2026-12-01T00:00:00Z",
+            max_datetime="2026-12-02T00:00:00Z",
+            calendar_id="nope@example.com",
+        )
 
 
 async def test_403_is_a_clear_refusal() -> None:
     recorder = Recorder(httpx2.Response(403))
     with pytest.raises(UpstreamError, match="refused access to the calendar 'primary'"):
-        await create_event(make_context(recorder, EVENTS), summary="x", start_datetime="2026-12-01T09:00:00Z",
-                           end_datetime="2026-12-01T10:00:00Z")
+        await create_event(
+            make_context(recorder, EVENTS),
+            summary="x",
+            start_datetime="2026-12-01T09:00:00Z",
+            end_datetime="2026-12-01T10:00:00Z",
+        )
 
 
 async def test_429_is_retryable_with_the_wait() -> None:
     recorder = Recorder(httpx2.Response(429, headers={"Retry-After": "17"}))
     with pytest.raises(UpstreamRateLimitError) as caught:
-        await find_free_slots(make_context(recorder, FREEBUSY), start="2026-12-01T09:00:00Z",
-                              end="2026-12-01T17:00:00Z")
+        await find_free_slots(
+            make_context(recorder, FREEBUSY), start="2026-12-01T09:00:00Z", end="2026-12-01T17:00:00Z"
+        )
     assert caught.value.retry_after == 17.0
     assert "free/busy information for the primary calendar" in str(caught.value)
 

@@ -20,19 +20,21 @@ pytestmark = pytest.mark.anyio
 FILE_LIST = {
     "kind": "drive#fileList",
     "incompleteSearch": False,
-    "files": [{
-        "kind": "drive#file",
-        "id": "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
-        "name": "Quarterly budget",
-        "mimeType": "application/vnd.google-apps.document",
-        "modifiedTime": "2024-05-01T10:15:30.000Z",
-        "owners": [{"kind": "drive#user", "displayName": "Alice Smith", "emailAddress": "alice@example.com"}],
-        "webViewLink": "https://docs.google.com/document/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
-    }],
+    "files": [
+        {
+            "kind": "drive#file",
+            "id": "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
+            "name": "Quarterly budget",
+            "mimeType": "application/vnd.google-apps.document",
+            "modifiedTime": "2024-05-01T10:15:30.000Z",
+            "owners": [{"kind": "drive#user", "displayName": "Alice Smith", "emailAddress": "alice@example.com"}],
+            "webViewLink": "https://docs.google.com/document/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
+        }
+    ],
 }
 
 
-async def test_list_recent_files_end_to_end(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_recent_files_end_to_end(stack_factory: Any) -> None:
     seen: list[tuple[str, dict[str, str]]] = []
 
     async def files(request: Request) -> JSONResponse:
@@ -41,20 +43,27 @@ async def test_list_recent_files_end_to_end(stack_factory: Any) -> None:  # noqa
 
     with standin(Starlette(routes=[Route("/files", files)])) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="google", toolkit="toolkits.google_drive", settings_name="googledrive",
-            base_url=base_url, tool="GoogleDrive_ListRecentFiles", arguments={"limit": 3},
+            stack_factory,
+            provider_id="google",
+            toolkit="toolkits.google_drive",
+            settings_name="googledrive",
+            base_url=base_url,
+            tool="GoogleDrive_ListRecentFiles",
+            arguments={"limit": 3},
         )
     assert not result.is_error
     assert result.structured_content == {
-        "files": [{
-            "id": "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
-            "name": "Quarterly budget",
-            "mime_type": "application/vnd.google-apps.document",
-            "modified_time": "2024-05-01T10:15:30+00:00",
-            "owners": [{"name": "Alice Smith", "email": "alice@example.com"}],
-            "web_view_link": "https://docs.google.com/document/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
-            "size": None,
-        }],
+        "files": [
+            {
+                "id": "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
+                "name": "Quarterly budget",
+                "mime_type": "application/vnd.google-apps.document",
+                "modified_time": "2024-05-01T10:15:30+00:00",
+                "owners": [{"name": "Alice Smith", "email": "alice@example.com"}],
+                "web_view_link": "https://docs.google.com/document/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
+                "size": None,
+            }
+        ],
         "count": 1,
         "has_more": False,
     }

@@ -52,8 +52,15 @@ DOC = {
     "name": "Quarterly budget",
     "mimeType": "application/vnd.google-apps.document",
     "modifiedTime": "2024-05-01T10:15:30.000Z",
-    "owners": [{"kind": "drive#user", "displayName": "Alice Smith", "emailAddress": "alice@example.com",
-                "me": True, "permissionId": "01234567890123456789"}],
+    "owners": [
+        {
+            "kind": "drive#user",
+            "displayName": "Alice Smith",
+            "emailAddress": "alice@example.com",
+            "me": True,
+            "permissionId": "01234567890123456789",
+        }
+    ],
     "webViewLink": "https://docs.google.com/document/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit?usp=drivesdk",
 }
 PDF = {
@@ -66,8 +73,13 @@ PDF = {
     "webViewLink": "https://drive.google.com/file/d/0B7_pdf_file_id/view?usp=drivesdk",
     "size": "245760",
 }
-SHEET = {**DOC, "id": "sheet123", "name": "Numbers", "mimeType": "application/vnd.google-apps.spreadsheet",
-         "webViewLink": "https://docs.google.com/spreadsheets/d/sheet123/edit"}
+SHEET = {
+    **DOC,
+    "id": "sheet123",
+    "name": "Numbers",
+    "mimeType": "application/vnd.google-apps.spreadsheet",
+    "webViewLink": "https://docs.google.com/spreadsheets/d/sheet123/edit",
+}
 TEXT = {**PDF, "id": "txt123", "name": "notes.md", "mimeType": "text/markdown", "size": "27"}
 
 # files.list response body (https://developers.google.com/drive/api/reference/rest/v3/files/list#response-body)
@@ -75,15 +87,43 @@ PAGE_1 = {"kind": "drive#fileList", "nextPageToken": "~!!~AI9FV7T-page-2", "inco
 PAGE_2 = {"kind": "drive#fileList", "incompleteSearch": False, "files": [PDF]}
 
 # Error bodies from https://developers.google.com/drive/api/guides/handle-errors
-ERROR_401 = {"error": {"errors": [{"domain": "global", "reason": "authError", "message": "Invalid Credentials",
-                                   "locationType": "header", "location": "Authorization"}],
-                       "code": 401, "message": "Invalid Credentials"}}
-ERROR_404 = {"error": {"errors": [{"domain": "global", "reason": "notFound", "message": "File not found: nope42",
-                                   "locationType": "parameter", "location": "fileId"}],
-                       "code": 404, "message": "File not found: nope42"}}
-ERROR_429 = {"error": {"errors": [{"domain": "usageLimits", "message": "Rate Limit Exceeded",
-                                   "reason": "rateLimitExceeded"}],
-                       "code": 429, "message": "Rate Limit Exceeded"}}
+ERROR_401 = {
+    "error": {
+        "errors": [
+            {
+                "domain": "global",
+                "reason": "authError",
+                "message": "Invalid Credentials",
+                "locationType": "header",
+                "location": "Authorization",
+            }
+        ],
+        "code": 401,
+        "message": "Invalid Credentials",
+    }
+}
+ERROR_404 = {
+    "error": {
+        "errors": [
+            {
+                "domain": "global",
+                "reason": "notFound",
+                "message": "File not found: nope42",
+                "locationType": "parameter",
+                "location": "fileId",
+            }
+        ],
+        "code": 404,
+        "message": "File not found: nope42",
+    }
+}
+ERROR_429 = {
+    "error": {
+        "errors": [{"domain": "usageLimits", "message": "Rate Limit Exceeded", "reason": "rateLimitExceeded"}],
+        "code": 429,
+        "message": "Rate Limit Exceeded",
+    }
+}
 
 
 class Api:
@@ -101,7 +141,9 @@ class Api:
         return answer(request) if callable(answer) else answer
 
 
-def make_context(api: Callable[[httpx2.Request], httpx2.Response], scopes: tuple[str, ...] = (READONLY,)) -> ToolContext:
+def make_context(
+    api: Callable[[httpx2.Request], httpx2.Response], scopes: tuple[str, ...] = (READONLY,)
+) -> ToolContext:
     return ToolContext(
         user_id="u1",
         authorization=ToolAuthorization(provider_id="google", token=TOKEN, scopes=scopes),
@@ -123,7 +165,10 @@ def assert_sent(request: httpx2.Request, path: str, params: dict[str, str]) -> N
     assert request.content == b""
 
 
-LIST_FIELDS = "nextPageToken,incompleteSearch,files(id,name,mimeType,modifiedTime,owners(displayName,emailAddress),webViewLink,size)"
+LIST_FIELDS = (
+    "nextPageToken,incompleteSearch,"
+    "files(id,name,mimeType,modifiedTime,owners(displayName,emailAddress),webViewLink,size)"
+)
 # Every files.list names every drive (Drive v3 discovery: files.list corpora, includeItemsFromAllDrives,
 # supportsAllDrives), else shared-drive files are left out.
 ALL_DRIVES = {"corpora": "allDrives", "includeItemsFromAllDrives": "true", "supportsAllDrives": "true"}
@@ -161,8 +206,13 @@ async def test_search_files_builds_a_full_text_query_and_follows_two_pages() -> 
     result = await search_files(make_context(api), query="  budget 2024 ", limit=5)
     assert result == {"query": "budget 2024", "files": [SHAPED_DOC, SHAPED_PDF], "count": 2, "has_more": False}
     assert len(api.requests) == 2
-    first = {"q": "fullText contains 'budget 2024' and trashed = false", "pageSize": "5",
-             "fields": LIST_FIELDS, "spaces": "drive", **ALL_DRIVES}
+    first = {
+        "q": "fullText contains 'budget 2024' and trashed = false",
+        "pageSize": "5",
+        "fields": LIST_FIELDS,
+        "spaces": "drive",
+        **ALL_DRIVES,
+    }
     assert_sent(api.requests[0], "/files", first)
     assert_sent(api.requests[1], "/files", {**first, "pageSize": "4", "pageToken": "~!!~AI9FV7T-page-2"})
 
@@ -184,8 +234,12 @@ async def test_search_files_stops_at_the_limit_and_reports_more() -> None:
 
 @pytest.mark.parametrize(
     ("arguments", "message"),
-    [({"query": "   "}, "query is empty"), ({"query": "x", "limit": 0}, "limit must be"),
-     ({"query": "x", "limit": 101}, "from 1 to 100"), ({"query": "x" * 501}, "keep it under 500")],
+    [
+        ({"query": "   "}, "query is empty"),
+        ({"query": "x", "limit": 0}, "limit must be"),
+        ({"query": "x", "limit": 101}, "from 1 to 100"),
+        ({"query": "x" * 501}, "keep it under 500"),
+    ],
 )
 async def test_search_files_rejects_bad_input_without_a_request(arguments: dict[str, Any], message: str) -> None:
     api = Api({})
@@ -201,8 +255,18 @@ async def test_list_recent_files_orders_by_modified_time() -> None:
     api = Api({"/files": httpx2.Response(200, json=PAGE_2)})
     result = await list_recent_files(make_context(api, (METADATA,)), limit=10)
     assert result == {"files": [SHAPED_PDF], "count": 1, "has_more": False}
-    assert_sent(api.requests[0], "/files", {"q": "trashed = false", "pageSize": "10", "fields": LIST_FIELDS,
-                                            "spaces": "drive", "orderBy": "modifiedTime desc", **ALL_DRIVES})
+    assert_sent(
+        api.requests[0],
+        "/files",
+        {
+            "q": "trashed = false",
+            "pageSize": "10",
+            "fields": LIST_FIELDS,
+            "spaces": "drive",
+            "orderBy": "modifiedTime desc",
+            **ALL_DRIVES,
+        },
+    )
 
 
 async def test_list_recent_files_rejects_a_bad_limit_without_a_request() -> None:
@@ -217,14 +281,22 @@ async def test_list_recent_files_rejects_a_bad_limit_without_a_request() -> None
 
 async def test_get_file_content_exports_a_google_doc_as_plain_text() -> None:
     doc_id = DOC["id"]
-    api = Api({
-        f"/files/{doc_id}": httpx2.Response(200, json=DOC),
-        f"/files/{doc_id}/export": httpx2.Response(200, content="\ufeffBudget\r\nTotal: 42\r\n".encode(),
-                                                   headers={"content-type": "text/plain"}),
-    })
+    api = Api(
+        {
+            f"/files/{doc_id}": httpx2.Response(200, json=DOC),
+            f"/files/{doc_id}/export": httpx2.Response(
+                200, content="\ufeffBudget\r\nTotal: 42\r\n".encode(), headers={"content-type": "text/plain"}
+            ),
+        }
+    )
     result = await get_file_content(make_context(api), file_id=doc_id)
-    assert result == {"file": SHAPED_DOC, "content": "\ufeffBudget\r\nTotal: 42\r\n", "content_format": "text/plain",
-                      "truncated": False, "note": None}
+    assert result == {
+        "file": SHAPED_DOC,
+        "content": "\ufeffBudget\r\nTotal: 42\r\n",
+        "content_format": "text/plain",
+        "truncated": False,
+        "note": None,
+    }
     assert_sent(api.requests[0], f"/files/{doc_id}", {"fields": META_FIELDS, "supportsAllDrives": "true"})
     assert_sent(api.requests[1], f"/files/{doc_id}/export", {"mimeType": "text/plain"})
 
@@ -237,19 +309,27 @@ async def test_get_file_content_accepts_a_docs_url() -> None:
 
 
 async def test_get_file_content_exports_a_sheet_as_csv() -> None:
-    api = Api({
-        "/files/sheet123": httpx2.Response(200, json=SHEET),
-        "/files/sheet123/export": httpx2.Response(200, content=b"a,b\n1,2\n", headers={"content-type": "text/csv"}),
-    })
+    api = Api(
+        {
+            "/files/sheet123": httpx2.Response(200, json=SHEET),
+            "/files/sheet123/export": httpx2.Response(200, content=b"a,b\n1,2\n", headers={"content-type": "text/csv"}),
+        }
+    )
     result = await get_file_content(make_context(api), file_id="sheet123")
     assert result["content"] == "a,b\n1,2\n" and result["content_format"] == "text/csv"
     assert query(api.requests[1]) == {"mimeType": "text/csv"}
 
 
 async def test_get_file_content_reads_a_text_file_with_alt_media() -> None:
-    api = Api({"/files/txt123": lambda r: httpx2.Response(
-        200, content=b"# Notes\n\n- caf\xc3\xa9 at 10\n") if r.url.params.get("alt") == "media"
-        else httpx2.Response(200, json=TEXT)})
+    api = Api(
+        {
+            "/files/txt123": lambda r: (
+                httpx2.Response(200, content=b"# Notes\n\n- caf\xc3\xa9 at 10\n")
+                if r.url.params.get("alt") == "media"
+                else httpx2.Response(200, json=TEXT)
+            )
+        }
+    )
     result = await get_file_content(make_context(api), file_id="txt123")
     assert result["content"] == "# Notes\n\n- café at 10\n"
     assert result["content_format"] == "text/markdown" and result["truncated"] is False
@@ -257,8 +337,15 @@ async def test_get_file_content_reads_a_text_file_with_alt_media() -> None:
 
 
 async def test_get_file_content_truncates_long_text_with_a_note() -> None:
-    api = Api({"/files/txt123": lambda r: httpx2.Response(200, content=b"x" * 300_000)
-               if r.url.params.get("alt") == "media" else httpx2.Response(200, json=TEXT)})
+    api = Api(
+        {
+            "/files/txt123": lambda r: (
+                httpx2.Response(200, content=b"x" * 300_000)
+                if r.url.params.get("alt") == "media"
+                else httpx2.Response(200, json=TEXT)
+            )
+        }
+    )
     result = await get_file_content(make_context(api), file_id="txt123")
     assert result["truncated"] is True
     assert len(result["content"]) == 50_000
@@ -300,8 +387,14 @@ def tree_api() -> Api:
     }
 
     def files(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, json={"kind": "drive#fileList", "incompleteSearch": False,
-                                          "files": children.get(request.url.params["q"], [])})
+        return httpx2.Response(
+            200,
+            json={
+                "kind": "drive#fileList",
+                "incompleteSearch": False,
+                "files": children.get(request.url.params["q"], []),
+            },
+        )
 
     return Api({"/files/root": httpx2.Response(200, json=root), "/files": files})
 
@@ -310,20 +403,39 @@ async def test_get_file_tree_structure_descends_to_the_depth() -> None:
     api = tree_api()
     result = await get_file_tree_structure(make_context(api, (METADATA,)), folder_id="root", depth=2)
     assert result == {
-        "tree": {"id": "0AFolderRoot", "name": "My Drive", "mime_type": FOLDER, "children": [
-            {"id": "fold1", "name": "Projects", "mime_type": FOLDER, "children": [
-                {"id": "fold2", "name": "Archive", "mime_type": FOLDER, "children": None},
-                {"id": "0B7_pdf_file_id", "name": "Invoice 42.pdf", "mime_type": "application/pdf"},
-            ]},
-            {"id": DOC["id"], "name": "Quarterly budget", "mime_type": DOC["mimeType"]},
-        ]},
+        "tree": {
+            "id": "0AFolderRoot",
+            "name": "My Drive",
+            "mime_type": FOLDER,
+            "children": [
+                {
+                    "id": "fold1",
+                    "name": "Projects",
+                    "mime_type": FOLDER,
+                    "children": [
+                        {"id": "fold2", "name": "Archive", "mime_type": FOLDER, "children": None},
+                        {"id": "0B7_pdf_file_id", "name": "Invoice 42.pdf", "mime_type": "application/pdf"},
+                    ],
+                },
+                {"id": DOC["id"], "name": "Quarterly budget", "mime_type": DOC["mimeType"]},
+            ],
+        },
         "item_count": 4,
         "truncated": False,
     }
     assert_sent(api.requests[0], "/files/root", {"fields": "id,name,mimeType", "supportsAllDrives": "true"})
-    assert_sent(api.requests[1], "/files", {"q": "'0AFolderRoot' in parents and trashed = false", "pageSize": "100",
-                                            "fields": "nextPageToken,incompleteSearch,files(id,name,mimeType)",
-                                            "spaces": "drive", "orderBy": "folder,name", **ALL_DRIVES})
+    assert_sent(
+        api.requests[1],
+        "/files",
+        {
+            "q": "'0AFolderRoot' in parents and trashed = false",
+            "pageSize": "100",
+            "fields": "nextPageToken,incompleteSearch,files(id,name,mimeType)",
+            "spaces": "drive",
+            "orderBy": "folder,name",
+            **ALL_DRIVES,
+        },
+    )
     assert query(api.requests[2])["q"] == "'fold1' in parents and trashed = false"
     assert len(api.requests) == 3
 
@@ -334,11 +446,17 @@ async def test_get_file_tree_structure_refuses_a_file() -> None:
         await get_file_tree_structure(make_context(api), folder_id="0B7_pdf_file_id", depth=1)
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    ({"depth": 0}, "depth must be a whole number from 1 to 5"), ({"depth": 6}, "from 1 to 5"),
-    ({"folder_id": "no/such id"}, "or 'root' for My Drive"),
-])
-async def test_get_file_tree_structure_rejects_bad_input_without_a_request(arguments: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"depth": 0}, "depth must be a whole number from 1 to 5"),
+        ({"depth": 6}, "from 1 to 5"),
+        ({"folder_id": "no/such id"}, "or 'root' for My Drive"),
+    ],
+)
+async def test_get_file_tree_structure_rejects_bad_input_without_a_request(
+    arguments: dict[str, Any], message: str
+) -> None:
     api = Api({})
     with pytest.raises(ToolExecutionError, match=message):
         await get_file_tree_structure(make_context(api), **arguments)
@@ -353,8 +471,11 @@ def drive_like_files(request: httpx2.Request) -> httpx2.Response:
     (Drive v3 discovery, files.list: includeItemsFromAllDrives "Whether both My Drive and shared drive items
     should be included in results"; corpora "By default, corpora is set to `user`")."""
     params = request.url.params
-    every_drive = (params.get("corpora") == "allDrives" and params.get("includeItemsFromAllDrives") == "true"
-                   and params.get("supportsAllDrives") == "true")
+    every_drive = (
+        params.get("corpora") == "allDrives"
+        and params.get("includeItemsFromAllDrives") == "true"
+        and params.get("supportsAllDrives") == "true"
+    )
     shared = {**PDF, "id": "1SharedDriveFile", "name": "Team plan.pdf", "driveId": "0AShared"}
     files = [DOC, shared] if every_drive else [DOC]
     return httpx2.Response(200, json={"kind": "drive#fileList", "incompleteSearch": False, "files": files})
@@ -370,8 +491,14 @@ async def test_search_and_recent_files_include_shared_drive_files() -> None:
 
 async def test_a_shared_drive_folder_is_listed_with_its_files() -> None:
     folder = {"kind": "drive#file", "id": "0ASharedFolder", "name": "Team", "mimeType": FOLDER, "driveId": "0AShared"}
-    api = Api({"/files/0ASharedFolder": lambda r: httpx2.Response(
-        200 if r.url.params.get("supportsAllDrives") == "true" else 404, json=folder), "/files": drive_like_files})
+    api = Api(
+        {
+            "/files/0ASharedFolder": lambda r: httpx2.Response(
+                200 if r.url.params.get("supportsAllDrives") == "true" else 404, json=folder
+            ),
+            "/files": drive_like_files,
+        }
+    )
     result = await get_file_tree_structure(make_context(api, (METADATA,)), folder_id="0ASharedFolder", depth=1)
     assert [c["id"] for c in result["tree"]["children"]] == [DOC["id"], "1SharedDriveFile"]
 
@@ -386,10 +513,18 @@ async def test_an_incomplete_search_says_more_may_exist() -> None:
 async def test_reading_tools_send_documented_requests_with_accepted_scopes() -> None:
     for fixture, schema in ((DOC, "File"), (PDF, "File"), (PAGE_1, "FileList"), (PAGE_2, "FileList")):
         assert_shape(fixture, "drive", schema)
-    api = Api({"/files": two_pages, "/files/txt123": lambda r: httpx2.Response(200, content=b"hi")
-               if r.url.params.get("alt") == "media" else httpx2.Response(200, json=TEXT),
-               f"/files/{DOC['id']}": httpx2.Response(200, json=DOC),
-               f"/files/{DOC['id']}/export": httpx2.Response(200, content=b"text")})
+    api = Api(
+        {
+            "/files": two_pages,
+            "/files/txt123": lambda r: (
+                httpx2.Response(200, content=b"hi")
+                if r.url.params.get("alt") == "media"
+                else httpx2.Response(200, json=TEXT)
+            ),
+            f"/files/{DOC['id']}": httpx2.Response(200, json=DOC),
+            f"/files/{DOC['id']}/export": httpx2.Response(200, content=b"text"),
+        }
+    )
     await search_files(make_context(api), query="x", limit=3)
     await list_recent_files(make_context(api), limit=3)
     await get_file_content(make_context(api), file_id="txt123")
@@ -436,8 +571,13 @@ async def test_429_is_retryable_with_the_wait() -> None:
 
 
 async def test_403_is_a_clear_refusal() -> None:
-    body = {"error": {"code": 403, "message": "Insufficient Permission", "errors": [
-        {"domain": "global", "reason": "insufficientPermissions", "message": "Insufficient Permission"}]}}
+    body = {
+        "error": {
+            "code": 403,
+            "message": "Insufficient Permission",
+            "errors": [{"domain": "global", "reason": "insufficientPermissions", "message": "Insufficient Permission"}],
+        }
+    }
     api = Api({"/files/txt123": httpx2.Response(403, json=body)})
     with pytest.raises(UpstreamError, match="refused access to the Drive file txt123"):
         await get_file_content(make_context(api), file_id="txt123")
@@ -478,4 +618,7 @@ def test_catalog_loads_every_tool_with_its_scopes_and_annotations() -> None:
         assert "context" not in schema["properties"]
         assert all(p.get("description") for p in schema["properties"].values())
         assert definition.description and definition.title
-    assert json.dumps(tools["GoogleDrive_GetFileTreeStructure"].input_schema["properties"]["folder_id"]["default"]) == '"root"'
+    assert (
+        json.dumps(tools["GoogleDrive_GetFileTreeStructure"].input_schema["properties"]["folder_id"]["default"])
+        == '"root"'
+    )

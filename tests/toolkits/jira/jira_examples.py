@@ -61,8 +61,11 @@ ISSUE: dict[str, Any] = {
     "self": "https://your-domain.atlassian.net/rest/api/3/issue/10002",
     "fields": {
         "summary": "Main order flow broken",
-        "status": {"id": "10000", "name": "In Progress",
-                   "statusCategory": {"id": 4, "key": "indeterminate", "name": "In Progress", "colorName": "yellow"}},
+        "status": {
+            "id": "10000",
+            "name": "In Progress",
+            "statusCategory": {"id": 4, "key": "indeterminate", "name": "In Progress", "colorName": "yellow"},
+        },
         "issuetype": {"id": "10001", "name": "Bug", "subtask": False},
         "priority": {"id": "2", "name": "High"},
         "assignee": MIA,
@@ -71,15 +74,38 @@ ISSUE: dict[str, Any] = {
         "duedate": "2019-05-11",
         "created": "2021-01-17T12:34:00.000+0000",
         "updated": "2021-01-18T23:45:00.000+1000",
-        "description": {"type": "doc", "version": 1, "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "Main order flow broken"}]}]},
-        "project": {"id": "10000", "key": "EX", "name": "Example", "simplified": False, "style": "classic",
-                    "self": "https://your-domain.atlassian.net/rest/api/3/project/EX"},
+        "description": {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Main order flow broken"}]}],
+        },
+        "project": {
+            "id": "10000",
+            "key": "EX",
+            "name": "Example",
+            "simplified": False,
+            "style": "classic",
+            "self": "https://your-domain.atlassian.net/rest/api/3/project/EX",
+        },
         "comment": {
             "comments": [
                 {
                     "author": MIA,
-                    "body": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit. Pellentesque eget venenatis elit. Duis eu justo eget augue iaculis fermentum. Sed semper quam laoreet nisi egestas at posuere augue semper."}]}]},
+                    "body": {
+                        "type": "doc",
+                        "version": 1,
+                        "content": [
+                            {
+                                "type": "paragraph",
+                                "content": [
+                                    {
+                                        "type": "text",
+                                        "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit. Pellentesque eget venenatis elit. Duis eu justo eget augue iaculis fermentum. Sed semper quam laoreet nisi egestas at posuere augue semper.",
+                                    }
+                                ],
+                            }
+                        ],
+                    },
                     "created": "2021-01-17T12:34:00.000+0000",
                     "id": "10000",
                     "self": "https://your-domain.atlassian.net/rest/api/3/issue/10010/comment/10000",
@@ -94,6 +120,7 @@ ISSUE: dict[str, Any] = {
     },
 }
 
+
 # searchAndReconsileIssuesUsingJqlPost (POST /rest/api/3/search/jql), 200: {"isLast", "issues", "nextPageToken"}.
 # The documented example has one issue (ED-1) and isLast true; a first page carrying nextPageToken (the schema's
 # SearchAndReconcileResults) is written in that shape. The issue fields are those the toolkit asks for.
@@ -104,14 +131,19 @@ def search_page(*issues: dict[str, Any], next_page_token: str | None = None) -> 
     return page
 
 
-SEARCH_ISSUE = {key: value for key, value in ISSUE.items()}
+SEARCH_ISSUE = dict(ISSUE.items())
 SEARCH_ISSUE["fields"] = {k: v for k, v in ISSUE["fields"].items() if k not in {"description", "comment"}}
 SECOND_ISSUE = {
     "id": "10003",
     "key": "ED-2",
     "self": "https://your-domain.atlassian.net/rest/api/3/issue/10003",
-    "fields": {**SEARCH_ISSUE["fields"], "summary": "Checkout times out", "assignee": None, "labels": [],
-               "status": {"id": "1", "name": "Open", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}}},
+    "fields": {
+        **SEARCH_ISSUE["fields"],
+        "summary": "Checkout times out",
+        "assignee": None,
+        "labels": [],
+        "status": {"id": "1", "name": "Open", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}},
+    },
 }
 
 # createIssue (POST /rest/api/3/issue), 201 example.
@@ -125,28 +157,54 @@ CREATED_ISSUE = {
 # createIssue, 400 example ({"errorMessages": [...], "errors": {}}), and the field-level form of the same
 # ErrorCollection schema ({"errors": {"<field>": "<message>"}}), which the live API uses for a bad field value.
 CREATE_400 = {"errorMessages": ["Field 'priority' is required"], "errors": {}}
-CREATE_400_FIELDS = {"errorMessages": [], "errors": {"issuetype": "Specify an issue type", "priority": "Priority name 'Urgentest' is not valid"}}
+CREATE_400_FIELDS = {
+    "errorMessages": [],
+    "errors": {"issuetype": "Specify an issue type", "priority": "Priority name 'Urgentest' is not valid"},
+}
 
 # getTransitions (GET /rest/api/3/issue/{issueIdOrKey}/transitions), 200 example, trimmed (the `fields` screens
 # are dropped): "Close Issue" (id 2) to "In Progress", "QA Review" (id 711) to "Closed".
 TRANSITIONS = {
     "transitions": [
-        {"hasScreen": False, "id": "2", "isAvailable": True, "isConditional": False, "isGlobal": False, "isInitial": False,
-         "name": "Close Issue",
-         "to": {"description": "The issue is currently being worked on.", "id": "10000", "name": "In Progress",
+        {
+            "hasScreen": False,
+            "id": "2",
+            "isAvailable": True,
+            "isConditional": False,
+            "isGlobal": False,
+            "isInitial": False,
+            "name": "Close Issue",
+            "to": {
+                "description": "The issue is currently being worked on.",
+                "id": "10000",
+                "name": "In Progress",
                 "self": "https://your-domain.atlassian.net/rest/api/3/status/10000",
-                "statusCategory": {"colorName": "yellow", "id": 1, "key": "in-flight", "name": "In Progress"}}},
-        {"hasScreen": True, "id": "711", "name": "QA Review",
-         "to": {"description": "The issue is closed.", "id": "5", "name": "Closed",
+                "statusCategory": {"colorName": "yellow", "id": 1, "key": "in-flight", "name": "In Progress"},
+            },
+        },
+        {
+            "hasScreen": True,
+            "id": "711",
+            "name": "QA Review",
+            "to": {
+                "description": "The issue is closed.",
+                "id": "5",
+                "name": "Closed",
                 "self": "https://your-domain.atlassian.net/rest/api/3/status/5",
-                "statusCategory": {"colorName": "green", "id": 9, "key": "completed"}}},
+                "statusCategory": {"colorName": "green", "id": 9, "key": "completed"},
+            },
+        },
     ]
 }
 
 # addComment (POST /rest/api/3/issue/{issueIdOrKey}/comment), 201 example.
 CREATED_COMMENT = {
     "author": MIA,
-    "body": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Lorem ipsum dolor sit amet."}]}]},
+    "body": {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Lorem ipsum dolor sit amet."}]}],
+    },
     "created": "2021-01-17T12:34:00.000+0000",
     "id": "10000",
     "self": "https://your-domain.atlassian.net/rest/api/3/issue/10010/comment/10000",
@@ -165,10 +223,24 @@ PROJECTS_PAGE_1 = {
     "startAt": 0,
     "total": 3,
     "values": [
-        {"id": "10000", "key": "EX", "name": "Example", "projectTypeKey": "software", "simplified": False, "style": "classic",
-         "self": "https://your-domain.atlassian.net/rest/api/3/project/EX"},
-        {"id": "10001", "key": "ABC", "name": "Alphabetical", "projectTypeKey": "business", "simplified": False,
-         "style": "classic", "self": "https://your-domain.atlassian.net/rest/api/3/project/ABC"},
+        {
+            "id": "10000",
+            "key": "EX",
+            "name": "Example",
+            "projectTypeKey": "software",
+            "simplified": False,
+            "style": "classic",
+            "self": "https://your-domain.atlassian.net/rest/api/3/project/EX",
+        },
+        {
+            "id": "10001",
+            "key": "ABC",
+            "name": "Alphabetical",
+            "projectTypeKey": "business",
+            "simplified": False,
+            "style": "classic",
+            "self": "https://your-domain.atlassian.net/rest/api/3/project/ABC",
+        },
     ],
 }
 PROJECTS_PAGE_2 = {
@@ -178,7 +250,14 @@ PROJECTS_PAGE_2 = {
     "startAt": 2,
     "total": 3,
     "values": [
-        {"id": "10002", "key": "ED", "name": "Order desk", "projectTypeKey": "software", "simplified": True,
-         "style": "next-gen", "self": "https://your-domain.atlassian.net/rest/api/3/project/ED"},
+        {
+            "id": "10002",
+            "key": "ED",
+            "name": "Order desk",
+            "projectTypeKey": "software",
+            "simplified": True,
+            "style": "next-gen",
+            "self": "https://your-domain.atlassian.net/rest/api/3/project/ED",
+        },
     ],
 }

@@ -28,24 +28,53 @@ def test_rich_documents_read_as_plain_text() -> None:
     # Node types and attributes as the ADF structure reference defines them.
     document = doc(
         {"type": "heading", "attrs": {"level": 2}, "content": [text("Steps")]},
-        paragraph(text("See "), text("the runbook", link={"href": "https://example.com/run"}), {"type": "hardBreak"},
-                  {"type": "mention", "attrs": {"id": "5b10a2844c20165700ede21g", "text": "@Mia Krystof"}},
-                  text(" please check "), {"type": "emoji", "attrs": {"shortName": ":smile:", "text": "😄"}}),
-        {"type": "orderedList", "attrs": {"order": 3}, "content": [
-            {"type": "listItem", "content": [paragraph(text("open"))]},
-            {"type": "listItem", "content": [paragraph(text("close")),
-                                             {"type": "bulletList", "content": [
-                                                 {"type": "listItem", "content": [paragraph(text("nested"))]}]}]},
-        ]},
+        paragraph(
+            text("See "),
+            text("the runbook", link={"href": "https://example.com/run"}),
+            {"type": "hardBreak"},
+            {"type": "mention", "attrs": {"id": "5b10a2844c20165700ede21g", "text": "@Mia Krystof"}},
+            text(" please check "),
+            {"type": "emoji", "attrs": {"shortName": ":smile:", "text": "😄"}},
+        ),
+        {
+            "type": "orderedList",
+            "attrs": {"order": 3},
+            "content": [
+                {"type": "listItem", "content": [paragraph(text("open"))]},
+                {
+                    "type": "listItem",
+                    "content": [
+                        paragraph(text("close")),
+                        {
+                            "type": "bulletList",
+                            "content": [{"type": "listItem", "content": [paragraph(text("nested"))]}],
+                        },
+                    ],
+                },
+            ],
+        },
         {"type": "codeBlock", "attrs": {"language": "python"}, "content": [text("print(1)\nprint(2)")]},
         {"type": "blockquote", "content": [paragraph(text("quoted"))]},
         {"type": "rule"},
-        {"type": "table", "content": [
-            {"type": "tableRow", "content": [{"type": "tableHeader", "content": [paragraph(text("a"))]},
-                                             {"type": "tableHeader", "content": [paragraph(text("b"))]}]},
-            {"type": "tableRow", "content": [{"type": "tableCell", "content": [paragraph(text("1"))]},
-                                             {"type": "tableCell", "content": [paragraph(text("2"))]}]},
-        ]},
+        {
+            "type": "table",
+            "content": [
+                {
+                    "type": "tableRow",
+                    "content": [
+                        {"type": "tableHeader", "content": [paragraph(text("a"))]},
+                        {"type": "tableHeader", "content": [paragraph(text("b"))]},
+                    ],
+                },
+                {
+                    "type": "tableRow",
+                    "content": [
+                        {"type": "tableCell", "content": [paragraph(text("1"))]},
+                        {"type": "tableCell", "content": [paragraph(text("2"))]},
+                    ],
+                },
+            ],
+        },
         {"type": "mediaSingle", "content": [{"type": "media", "attrs": {"id": "abc", "type": "file"}}]},
         paragraph({"type": "inlineCard", "attrs": {"url": "https://your-domain.atlassian.net/browse/ED-2"}}),
     )
@@ -62,7 +91,9 @@ def test_rich_documents_read_as_plain_text() -> None:
     )
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, ""), ("  plain  ", "plain"), ({"type": "doc", "content": []}, ""), (7, "")])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, ""), ("  plain  ", "plain"), ({"type": "doc", "content": []}, ""), (7, "")]
+)
 def test_missing_or_plain_values(value: object, expected: str) -> None:
     assert adf_to_text(value) == expected
 
@@ -71,10 +102,20 @@ def test_plain_text_becomes_paragraphs_breaks_and_lists() -> None:
     written = "First line\nsecond line\n\n* one\n* two\n1. a\n2) b\nafter\n\n\n"
     assert text_to_adf(written) == doc(
         paragraph(text("First line"), {"type": "hardBreak"}, text("second line")),
-        {"type": "bulletList", "content": [{"type": "listItem", "content": [paragraph(text("one"))]},
-                                           {"type": "listItem", "content": [paragraph(text("two"))]}]},
-        {"type": "orderedList", "content": [{"type": "listItem", "content": [paragraph(text("a"))]},
-                                            {"type": "listItem", "content": [paragraph(text("b"))]}]},
+        {
+            "type": "bulletList",
+            "content": [
+                {"type": "listItem", "content": [paragraph(text("one"))]},
+                {"type": "listItem", "content": [paragraph(text("two"))]},
+            ],
+        },
+        {
+            "type": "orderedList",
+            "content": [
+                {"type": "listItem", "content": [paragraph(text("a"))]},
+                {"type": "listItem", "content": [paragraph(text("b"))]},
+            ],
+        },
         paragraph(text("after")),
     )
 

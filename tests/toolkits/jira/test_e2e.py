@@ -19,7 +19,7 @@ from tests.toolkits.jira.jira_examples import CLOUD_ID, CONFLUENCE_SITE, JIRA_SI
 pytestmark = pytest.mark.anyio
 
 
-async def test_search_issues_through_the_gate_discovers_the_site_with_the_stored_token(stack_factory: Any) -> None:  # noqa: F811
+async def test_search_issues_through_the_gate_discovers_the_site_with_the_stored_token(stack_factory: Any) -> None:
     seen: list[tuple[str, str, Any]] = []
 
     async def resources(request: Request) -> JSONResponse:
@@ -30,14 +30,21 @@ async def test_search_issues_through_the_gate_discovers_the_site_with_the_stored
         seen.append((request.headers.get("authorization", ""), request.url.path, json.loads(await request.body())))
         return JSONResponse(search_page(SEARCH_ISSUE))
 
-    app = Starlette(routes=[
-        Route("/oauth/token/accessible-resources", resources),
-        Route(f"/ex/jira/{CLOUD_ID}/rest/api/3/search/jql", search, methods=["POST"]),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/oauth/token/accessible-resources", resources),
+            Route(f"/ex/jira/{CLOUD_ID}/rest/api/3/search/jql", search, methods=["POST"]),
+        ]
+    )
     with standin(app) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="atlassian", toolkit="toolkits.jira", settings_name="jira",
-            base_url=base_url, tool="Jira_SearchIssues", arguments={"jql": "project = EX", "max_results": 5},
+            stack_factory,
+            provider_id="atlassian",
+            toolkit="toolkits.jira",
+            settings_name="jira",
+            base_url=base_url,
+            tool="Jira_SearchIssues",
+            arguments={"jql": "project = EX", "max_results": 5},
             # The test provider playing Atlassian's authorization server requires PKCE; Atlassian's catalogue
             # entry does not send it (its docs do not mention PKCE).
             provider_overrides={"pkce": True},

@@ -60,15 +60,19 @@ async def test_the_cloud_id_is_discovered_once_per_user_and_used_in_the_path() -
 
 async def test_each_user_discovers_their_own_sites() -> None:
     recorder = Recorder(
-        resources(JIRA_SITE), httpx2.Response(200, json=TRANSITIONS),
-        resources(OTHER_JIRA_SITE), httpx2.Response(200, json=TRANSITIONS),
+        resources(JIRA_SITE),
+        httpx2.Response(200, json=TRANSITIONS),
+        resources(OTHER_JIRA_SITE),
+        httpx2.Response(200, json=TRANSITIONS),
     )
     await list_transitions(make_context(recorder, user_id="ana"), issue="ED-1")
     await list_transitions(make_context(recorder, user_id="bo"), issue="ED-1")
     paths = [r.url.path for r in recorder.requests]
     assert paths == [
-        RESOURCES, f"/ex/jira/{CLOUD_ID}/rest/api/3/issue/ED-1/transitions",
-        RESOURCES, f"/ex/jira/{OTHER_CLOUD_ID}/rest/api/3/issue/ED-1/transitions",
+        RESOURCES,
+        f"/ex/jira/{CLOUD_ID}/rest/api/3/issue/ED-1/transitions",
+        RESOURCES,
+        f"/ex/jira/{OTHER_CLOUD_ID}/rest/api/3/issue/ED-1/transitions",
     ]
 
 
@@ -92,13 +96,20 @@ async def test_the_site_parameter_chooses_by_url_host_name_or_cloud_id(wanted: s
 
 async def test_an_unknown_site_asks_atlassian_again_then_says_which_sites_exist() -> None:
     recorder = Recorder(
-        resources(JIRA_SITE), httpx2.Response(200, json=TRANSITIONS),  # first call fills the cache
+        resources(JIRA_SITE),
+        httpx2.Response(200, json=TRANSITIONS),  # first call fills the cache
         resources(JIRA_SITE),  # the unknown site makes the next call ask again
     )
     await list_transitions(make_context(recorder), issue="ED-1")
-    with pytest.raises(ToolExecutionError, match="No Jira site matches site='other.atlassian.net'; the user's sites are: Site name"):
+    with pytest.raises(
+        ToolExecutionError, match=r"No Jira site matches site='other\.atlassian\.net'; the user's sites are: Site name"
+    ):
         await list_transitions(make_context(recorder), issue="ED-1", site="other.atlassian.net")
-    assert [r.url.path for r in recorder.requests] == [RESOURCES, f"/ex/jira/{CLOUD_ID}/rest/api/3/issue/ED-1/transitions", RESOURCES]
+    assert [r.url.path for r in recorder.requests] == [
+        RESOURCES,
+        f"/ex/jira/{CLOUD_ID}/rest/api/3/issue/ED-1/transitions",
+        RESOURCES,
+    ]
 
 
 async def test_no_jira_site_is_a_clear_message() -> None:
@@ -111,14 +122,19 @@ async def test_no_jira_site_is_a_clear_message() -> None:
 async def test_a_404_from_the_site_makes_the_next_call_discover_again() -> None:
     recorder = Recorder(
         resources(JIRA_SITE),
-        httpx2.Response(404, json={"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}),
+        httpx2.Response(
+            404, json={"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+        ),
         resources(OTHER_JIRA_SITE),
         httpx2.Response(200, json=TRANSITIONS),
     )
     with pytest.raises(UpstreamError, match="the transitions of ED-1 was not found"):
         await list_transitions(make_context(recorder), issue="ED-1")
     await list_transitions(make_context(recorder), issue="ED-1")
-    assert [r.url.path for r in recorder.requests][2:] == [RESOURCES, f"/ex/jira/{OTHER_CLOUD_ID}/rest/api/3/issue/ED-1/transitions"]
+    assert [r.url.path for r in recorder.requests][2:] == [
+        RESOURCES,
+        f"/ex/jira/{OTHER_CLOUD_ID}/rest/api/3/issue/ED-1/transitions",
+    ]
 
 
 async def test_a_401_on_discovery_is_an_upstream_auth_error() -> None:
@@ -129,13 +145,22 @@ async def test_a_401_on_discovery_is_an_upstream_auth_error() -> None:
 
 
 async def test_list_sites_always_asks_and_refreshes_the_cache() -> None:
-    recorder = Recorder(resources(JIRA_SITE), resources(JIRA_SITE, OTHER_JIRA_SITE), httpx2.Response(200, json=PROJECTS_PAGE_2))
+    recorder = Recorder(
+        resources(JIRA_SITE), resources(JIRA_SITE, OTHER_JIRA_SITE), httpx2.Response(200, json=PROJECTS_PAGE_2)
+    )
     first = await list_sites(make_context(recorder))
     second = await list_sites(make_context(recorder))
-    assert first == {"sites": [{"url": "https://your-domain.atlassian.net", "name": "Site name", "cloud_id": CLOUD_ID}], "count": 1}
+    assert first == {
+        "sites": [{"url": "https://your-domain.atlassian.net", "name": "Site name", "cloud_id": CLOUD_ID}],
+        "count": 1,
+    }
     assert second["count"] == 2
     await list_projects(make_context(recorder), site="acme")  # the refreshed cache knows acme: no third discovery
-    assert [r.url.path for r in recorder.requests] == [RESOURCES, RESOURCES, f"/ex/jira/{OTHER_CLOUD_ID}/rest/api/3/project/search"]
+    assert [r.url.path for r in recorder.requests] == [
+        RESOURCES,
+        RESOURCES,
+        f"/ex/jira/{OTHER_CLOUD_ID}/rest/api/3/project/search",
+    ]
 
 
 def test_the_cache_is_bounded_and_drops_the_least_recently_used_user() -> None:
@@ -152,8 +177,14 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used_user() -> None:
 
 def test_the_cache_key_is_the_user_provider_and_account_never_the_token() -> None:
     recorder = Recorder()
-    context = context_for(recorder, provider_id="atlassian", token="tok-secret", settings={}, user_id="ana",
-                          user_info={"account_id": "5b10a2844c20165700ede21g"})
+    context = context_for(
+        recorder,
+        provider_id="atlassian",
+        token="tok-secret",
+        settings={},
+        user_id="ana",
+        user_info={"account_id": "5b10a2844c20165700ede21g"},
+    )
     key = sites.cache_key(context)
     assert key == ("ana", "atlassian", "5b10a2844c20165700ede21g")
     assert "tok-secret" not in repr(key)

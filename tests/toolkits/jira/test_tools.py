@@ -46,8 +46,20 @@ BASE = "https://atlassian.test"
 API = f"/ex/jira/{CLOUD_ID}/rest/api/3"
 TOKEN = "tok-atl-1"
 SITE = Site(cloud_id=CLOUD_ID, name="Site name", url="https://your-domain.atlassian.net")
-SEARCH_FIELDS = ["summary", "status", "issuetype", "priority", "assignee", "reporter", "project", "parent",
-                 "labels", "duedate", "created", "updated"]
+SEARCH_FIELDS = [
+    "summary",
+    "status",
+    "issuetype",
+    "priority",
+    "assignee",
+    "reporter",
+    "project",
+    "parent",
+    "labels",
+    "duedate",
+    "created",
+    "updated",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +76,11 @@ def make_context(recorder: Recorder) -> ToolContext:
 
 
 def adf(*paragraphs: str) -> dict[str, Any]:
-    return {"type": "doc", "version": 1,
-            "content": [{"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs]}
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": p}]} for p in paragraphs],
+    }
 
 
 SHAPED_ED_1 = {
@@ -139,7 +154,9 @@ async def test_search_issues_rejects_bad_input_before_any_request(arguments: dic
 async def test_a_bad_jql_names_no_jira_text_but_says_what_to_check() -> None:
     # searchAndReconsileIssuesUsingJqlPost 400: "Returned if the search request is invalid"; the body is an
     # ErrorCollection whose messages may quote the user's data, so the toolkit does not repeat them.
-    recorder = Recorder(httpx2.Response(400, json={"errorMessages": ["Field 'secret-thing' does not exist"], "errors": {}}))
+    recorder = Recorder(
+        httpx2.Response(400, json={"errorMessages": ["Field 'secret-thing' does not exist"], "errors": {}})
+    )
     with pytest.raises(UpstreamError, match=r"Jira rejected the Jira search \(HTTP 400\)\. Check the values") as caught:
         await search_issues(make_context(recorder), jql="secret-thing = 1")
     assert "secret-thing" not in str(caught.value)
@@ -159,13 +176,15 @@ async def test_get_issue_returns_the_description_and_comments_as_text() -> None:
         **SHAPED_ED_1,
         "description": "Main order flow broken",
         "description_truncated": False,
-        "comments": [{
-            "id": "10000",
-            "author": {"account_id": "5b10a2844c20165700ede21g", "name": "Mia Krystof"},
-            "created": "2021-01-17T12:34:00+00:00",
-            "text": ISSUE["fields"]["comment"]["comments"][0]["body"]["content"][0]["content"][0]["text"],
-            "text_truncated": False,
-        }],
+        "comments": [
+            {
+                "id": "10000",
+                "author": {"account_id": "5b10a2844c20165700ede21g", "name": "Mia Krystof"},
+                "created": "2021-01-17T12:34:00+00:00",
+                "text": ISSUE["fields"]["comment"]["comments"][0]["body"]["content"][0]["content"][0]["text"],
+                "text_truncated": False,
+            }
+        ],
         "comment_count": 1,
     }
 
@@ -198,31 +217,59 @@ async def test_issue_keys_are_checked_before_any_request(bad: str) -> None:
 async def test_create_issue_sends_fields_with_an_adf_description() -> None:
     recorder = Recorder(httpx2.Response(201, json=CREATED_ISSUE))
     result = await create_issue(
-        make_context(recorder), project="ed", summary=" Main order flow broken ", issue_type="Bug",
+        make_context(recorder),
+        project="ed",
+        summary=" Main order flow broken ",
+        issue_type="Bug",
         description="Order entry fails when selecting supplier.\n\n- open the form\n- pick a supplier",
-        labels=["bugfix", "blitz_test", "bugfix"], priority="High", assignee_account_id="5b109f2e9729b51b54dc274d",
-        parent="PROJ-123", due_date="2019-05-11",
+        labels=["bugfix", "blitz_test", "bugfix"],
+        priority="High",
+        assignee_account_id="5b109f2e9729b51b54dc274d",
+        parent="PROJ-123",
+        due_date="2019-05-11",
     )
     request = recorder.only()
     assert request.method == "POST" and request.url.path == f"{API}/issue"
     assert request.url.query == b""
-    assert body_of(request) == {"fields": {
-        "project": {"key": "ED"},
-        "summary": "Main order flow broken",
-        "issuetype": {"name": "Bug"},
-        "description": {"type": "doc", "version": 1, "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": "Order entry fails when selecting supplier."}]},
-            {"type": "bulletList", "content": [
-                {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "open the form"}]}]},
-                {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "pick a supplier"}]}]},
-            ]},
-        ]},
-        "labels": ["bugfix", "blitz_test"],
-        "priority": {"name": "High"},
-        "assignee": {"accountId": "5b109f2e9729b51b54dc274d"},
-        "duedate": "2019-05-11",
-        "parent": {"key": "PROJ-123"},
-    }}
+    assert body_of(request) == {
+        "fields": {
+            "project": {"key": "ED"},
+            "summary": "Main order flow broken",
+            "issuetype": {"name": "Bug"},
+            "description": {
+                "type": "doc",
+                "version": 1,
+                "content": [
+                    {
+                        "type": "paragraph",
+                        "content": [{"type": "text", "text": "Order entry fails when selecting supplier."}],
+                    },
+                    {
+                        "type": "bulletList",
+                        "content": [
+                            {
+                                "type": "listItem",
+                                "content": [
+                                    {"type": "paragraph", "content": [{"type": "text", "text": "open the form"}]}
+                                ],
+                            },
+                            {
+                                "type": "listItem",
+                                "content": [
+                                    {"type": "paragraph", "content": [{"type": "text", "text": "pick a supplier"}]}
+                                ],
+                            },
+                        ],
+                    },
+                ],
+            },
+            "labels": ["bugfix", "blitz_test"],
+            "priority": {"name": "High"},
+            "assignee": {"accountId": "5b109f2e9729b51b54dc274d"},
+            "duedate": "2019-05-11",
+            "parent": {"key": "PROJ-123"},
+        }
+    }
     assert result == {"key": "ED-24", "id": "10000", "url": "https://your-domain.atlassian.net/browse/ED-24"}
 
 
@@ -267,19 +314,28 @@ async def test_update_issue_puts_only_the_given_fields() -> None:
     # editIssue (PUT /rest/api/3/issue/{issueIdOrKey}): 204 No Content.
     recorder = Recorder(httpx2.Response(204))
     result = await update_issue(
-        make_context(recorder), issue="ED-1", summary="Completed orders still displaying in pending",
-        description="Investigation underway", labels=[], assignee_account_id="",
+        make_context(recorder),
+        issue="ED-1",
+        summary="Completed orders still displaying in pending",
+        description="Investigation underway",
+        labels=[],
+        assignee_account_id="",
     )
     request = recorder.only()
     assert request.method == "PUT" and request.url.path == f"{API}/issue/ED-1"
-    assert body_of(request) == {"fields": {
-        "summary": "Completed orders still displaying in pending",
-        "description": adf("Investigation underway"),
-        "labels": [],
-        "assignee": None,
-    }}
-    assert result == {"key": "ED-1", "updated": ["assignee", "description", "labels", "summary"],
-                      "url": "https://your-domain.atlassian.net/browse/ED-1"}
+    assert body_of(request) == {
+        "fields": {
+            "summary": "Completed orders still displaying in pending",
+            "description": adf("Investigation underway"),
+            "labels": [],
+            "assignee": None,
+        }
+    }
+    assert result == {
+        "key": "ED-1",
+        "updated": ["assignee", "description", "labels", "summary"],
+        "url": "https://your-domain.atlassian.net/browse/ED-1",
+    }
 
 
 async def test_update_issue_needs_a_change() -> None:
@@ -296,10 +352,13 @@ async def test_list_transitions_shapes_name_and_target_status() -> None:
     recorder = Recorder(httpx2.Response(200, json=TRANSITIONS))
     result = await list_transitions(make_context(recorder), issue="ED-1")
     assert recorder.only().url.path == f"{API}/issue/ED-1/transitions"
-    assert result == {"key": "ED-1", "transitions": [
-        {"id": "2", "name": "Close Issue", "to_status": "In Progress"},
-        {"id": "711", "name": "QA Review", "to_status": "Closed"},
-    ]}
+    assert result == {
+        "key": "ED-1",
+        "transitions": [
+            {"id": "2", "name": "Close Issue", "to_status": "In Progress"},
+            {"id": "711", "name": "QA Review", "to_status": "Closed"},
+        ],
+    }
 
 
 @pytest.mark.parametrize("wanted", ["711", "qa review", "Closed"])
@@ -307,7 +366,9 @@ async def test_transition_issue_finds_the_transition_by_id_name_or_status(wanted
     # doTransition (POST /rest/api/3/issue/{issueIdOrKey}/transitions): 204; the comment goes in `update`, as
     # in the documented request example.
     recorder = Recorder(httpx2.Response(200, json=TRANSITIONS), httpx2.Response(204))
-    result = await transition_issue(make_context(recorder), issue="ED-1", transition=wanted, comment="Bug has been fixed")
+    result = await transition_issue(
+        make_context(recorder), issue="ED-1", transition=wanted, comment="Bug has been fixed"
+    )
     listing, move = recorder.requests
     assert listing.method == "GET" and listing.url.path == f"{API}/issue/ED-1/transitions"
     assert move.method == "POST" and move.url.path == f"{API}/issue/ED-1/transitions"
@@ -320,7 +381,13 @@ async def test_transition_issue_finds_the_transition_by_id_name_or_status(wanted
 
 async def test_transition_issue_lists_what_is_available_when_nothing_matches() -> None:
     recorder = Recorder(httpx2.Response(200, json=TRANSITIONS))
-    with pytest.raises(ToolExecutionError, match=r"ED-1 has no transition 'Done' now; the available ones are: 'Close Issue' \(to In Progress\), 'QA Review' \(to Closed\)"):
+    with pytest.raises(
+        ToolExecutionError,
+        match=(
+            r"ED-1 has no transition 'Done' now; the available ones are: "
+            r"'Close Issue' \(to In Progress\), 'QA Review' \(to Closed\)"
+        ),
+    ):
         await transition_issue(make_context(recorder), issue="ED-1", transition="Done")
     assert len(recorder.requests) == 1  # never the POST
 
@@ -330,17 +397,34 @@ async def test_transition_issue_lists_what_is_available_when_nothing_matches() -
 
 async def test_comment_on_issue_posts_an_adf_body() -> None:
     recorder = Recorder(httpx2.Response(201, json=CREATED_COMMENT))
-    result = await comment_on_issue(make_context(recorder), issue="ED-1", text="Lorem ipsum.\nSecond line.\n\nNew paragraph.")
+    result = await comment_on_issue(
+        make_context(recorder), issue="ED-1", text="Lorem ipsum.\nSecond line.\n\nNew paragraph."
+    )
     request = recorder.only()
     assert request.method == "POST" and request.url.path == f"{API}/issue/ED-1/comment"
-    assert body_of(request) == {"body": {"type": "doc", "version": 1, "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": "Lorem ipsum."}, {"type": "hardBreak"},
-                                          {"type": "text", "text": "Second line."}]},
-        {"type": "paragraph", "content": [{"type": "text", "text": "New paragraph."}]},
-    ]}}
-    assert result == {"key": "ED-1", "comment_id": "10000",
-                      "author": {"account_id": "5b10a2844c20165700ede21g", "name": "Mia Krystof"},
-                      "created": "2021-01-17T12:34:00+00:00"}
+    assert body_of(request) == {
+        "body": {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "text", "text": "Lorem ipsum."},
+                        {"type": "hardBreak"},
+                        {"type": "text", "text": "Second line."},
+                    ],
+                },
+                {"type": "paragraph", "content": [{"type": "text", "text": "New paragraph."}]},
+            ],
+        }
+    }
+    assert result == {
+        "key": "ED-1",
+        "comment_id": "10000",
+        "author": {"account_id": "5b10a2844c20165700ede21g", "name": "Mia Krystof"},
+        "created": "2021-01-17T12:34:00+00:00",
+    }
 
 
 async def test_comment_on_issue_needs_text() -> None:

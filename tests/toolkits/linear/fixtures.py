@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-TEAM_ENG = {"id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d", "key": "ENG", "name": "Engineering",
-            "description": "Builds the product"}
+TEAM_ENG = {
+    "id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
+    "key": "ENG",
+    "name": "Engineering",
+    "description": "Builds the product",
+}
 STATES = [
     {"id": "7f0c8f5e-0c7c-4b2e-9b8a-2a6f4f6b1a01", "name": "Todo", "type": "unstarted"},
     {"id": "7f0c8f5e-0c7c-4b2e-9b8a-2a6f4f6b1a02", "name": "In Progress", "type": "started"},
@@ -18,10 +22,17 @@ STATES = [
 TEAM_WITH_STATES = {**TEAM_ENG, "states": {"nodes": STATES}}
 ANA = {"id": "3e2f6a1c-5b4d-4e8f-9a0b-1c2d3e4f5a6b", "name": "Ana Lima", "email": "ana@example.com"}
 PROJECT = {
-    "id": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6", "name": "Mobile app v2", "description": "Rebuild the app",
-    "url": "https://linear.app/acme/project/mobile-app-v2-5d1e2f3a", "progress": 0.42, "startDate": "2024-04-01",
-    "targetDate": "2024-06-30", "updatedAt": "2024-05-02T08:15:30.000Z",
-    "status": {"name": "In Progress", "type": "started"}, "lead": ANA, "teams": {"nodes": [TEAM_ENG]},
+    "id": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6",
+    "name": "Mobile app v2",
+    "description": "Rebuild the app",
+    "url": "https://linear.app/acme/project/mobile-app-v2-5d1e2f3a",
+    "progress": 0.42,
+    "startDate": "2024-04-01",
+    "targetDate": "2024-06-30",
+    "updatedAt": "2024-05-02T08:15:30.000Z",
+    "status": {"name": "In Progress", "type": "started"},
+    "lead": ANA,
+    "teams": {"nodes": [TEAM_ENG]},
 }
 
 
@@ -55,10 +66,16 @@ def issue(number: int = 123, **changes: Any) -> dict[str, Any]:
 
 def connection(nodes: list[dict[str, Any]], *, end: str | None = None) -> dict[str, Any]:
     """A Linear connection page (`nodes` + PageInfo); `end` is the cursor of a page followed by another."""
-    return {"nodes": nodes, "pageInfo": {"hasNextPage": end is not None, "endCursor": end,
-                                          "hasPreviousPage": False, "startCursor": None}}
+    return {
+        "nodes": nodes,
+        "pageInfo": {"hasNextPage": end is not None, "endCursor": end, "hasPreviousPage": False, "startCursor": None},
+    }
 
 
-COMMENT = {"id": "e5e5e5e5-6f6f-4a7a-8b8b-9c9c9c9c9c9c", "body": "Fixed in 2.3.1",
-           "url": "https://linear.app/acme/issue/ENG-123/login-fails-with-sso#comment-e5e5e5e5",
-           "createdAt": "2024-05-03T12:00:00.000Z", "user": ANA}
+COMMENT = {
+    "id": "e5e5e5e5-6f6f-4a7a-8b8b-9c9c9c9c9c9c",
+    "body": "Fixed in 2.3.1",
+    "url": "https://linear.app/acme/issue/ENG-123/login-fails-with-sso#comment-e5e5e5e5",
+    "createdAt": "2024-05-03T12:00:00.000Z",
+    "user": ANA,
+}

@@ -43,8 +43,9 @@ class Standin:
         return lambda _info, **arguments: function(**arguments)
 
 
-def make_context(roots: Roots | Callable[[httpx2.Request], httpx2.Response],
-                 scopes: tuple[str, ...] = ("read",)) -> tuple[ToolContext, Standin]:
+def make_context(
+    roots: Roots | Callable[[httpx2.Request], httpx2.Response], scopes: tuple[str, ...] = ("read",)
+) -> tuple[ToolContext, Standin]:
     standin = roots if isinstance(roots, Standin) else Standin(roots) if not callable(roots) else roots
     context = ToolContext(
         user_id="u1",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 PLAY_LINEAR = {"scope_delimiter": " "}
 
 
-async def test_list_issues_end_to_end(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_issues_end_to_end(stack_factory: Any) -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
 
     async def graphql(request: Request) -> JSONResponse:
@@ -38,13 +38,19 @@ async def test_list_issues_end_to_end(stack_factory: Any) -> None:  # noqa: F811
     app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
     with standin(app) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="linear", toolkit="toolkits.linear", settings_name="linear",
-            base_url=base_url, tool="Linear_ListIssues", arguments={"assigned_to_me": True, "limit": 5},
+            stack_factory,
+            provider_id="linear",
+            toolkit="toolkits.linear",
+            settings_name="linear",
+            base_url=base_url,
+            tool="Linear_ListIssues",
+            arguments={"assigned_to_me": True, "limit": 5},
             provider_overrides=PLAY_LINEAR,
         )
     assert not result.is_error, result.content
     content = result.structured_content
     assert content["count"] == 1 and content["issues"][0]["identifier"] == "ENG-7"
     assert content["issues"][0]["updated_at"] == "2024-05-02T10:00:00+00:00"
-    assert seen == [(f"Bearer {token}", {"filter": {"and": [{"assignee": {"isMe": {"eq": True}}}]},
-                                          "first": 5, "after": None})]
+    assert seen == [
+        (f"Bearer {token}", {"filter": {"and": [{"assignee": {"isMe": {"eq": True}}}]}, "first": 5, "after": None})
+    ]

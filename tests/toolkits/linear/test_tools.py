@@ -39,8 +39,11 @@ VIEWER = {"id": fixtures.ANA["id"], "name": "Ana Lima"}
 
 def test_catalog_scopes_and_annotations() -> None:
     catalog = load_catalog(["toolkits.linear"], ProviderRegistry({}))
-    declared = {t.mcp_name: (t.requirement.id, tuple(t.requirement.scopes), t.hints["readOnlyHint"])
-                for t in catalog if t.requirement}
+    declared = {
+        t.mcp_name: (t.requirement.id, tuple(t.requirement.scopes), t.hints["readOnlyHint"])
+        for t in catalog
+        if t.requirement
+    }
     assert declared == {
         "Linear_ListTeams": ("linear", ("read",), True),
         "Linear_ListProjects": ("linear", ("read",), True),
@@ -58,56 +61,107 @@ def test_catalog_scopes_and_annotations() -> None:
 
 
 async def test_list_teams_follows_the_cursor_up_to_the_limit() -> None:
-    pages = {None: fixtures.connection([fixtures.TEAM_ENG], end="cursor-1"),
-             "cursor-1": fixtures.connection([fixtures.TEAM_ENG | {"id": "1" * 8 + "-1111-4111-8111-" + "1" * 12,
-                                                                    "key": "OPS", "name": "Operations"}])}
+    pages = {
+        None: fixtures.connection([fixtures.TEAM_ENG], end="cursor-1"),
+        "cursor-1": fixtures.connection(
+            [fixtures.TEAM_ENG | {"id": "1" * 8 + "-1111-4111-8111-" + "1" * 12, "key": "OPS", "name": "Operations"}]
+        ),
+    }
     context, standin = make_context({"teams": lambda first, after=None: pages[after]})
     result = await list_teams(context, limit=5)
-    assert [op["variables"] for op in standin.operations] == [{"first": 5, "after": None},
-                                                              {"first": 4, "after": "cursor-1"}]
-    assert result == {"teams": [
-        {"id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d", "key": "ENG", "name": "Engineering",
-         "description": "Builds the product"},
-        {"id": "11111111-1111-4111-8111-111111111111", "key": "OPS", "name": "Operations",
-         "description": "Builds the product"},
-    ], "count": 2, "more_available": False}
+    assert [op["variables"] for op in standin.operations] == [
+        {"first": 5, "after": None},
+        {"first": 4, "after": "cursor-1"},
+    ]
+    assert result == {
+        "teams": [
+            {
+                "id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
+                "key": "ENG",
+                "name": "Engineering",
+                "description": "Builds the product",
+            },
+            {
+                "id": "11111111-1111-4111-8111-111111111111",
+                "key": "OPS",
+                "name": "Operations",
+                "description": "Builds the product",
+            },
+        ],
+        "count": 2,
+        "more_available": False,
+    }
 
 
 async def test_list_projects_of_a_team_by_key() -> None:
     context, standin = make_context({"projects": lambda **args: fixtures.connection([fixtures.PROJECT], end="c2")})
     result = await list_projects(context, team="eng", limit=1)
     assert standin.operations[0]["variables"] == {
-        "filter": {"accessibleTeams": {"some": {"key": {"eqIgnoreCase": "ENG"}}}}, "first": 1, "after": None,
+        "filter": {"accessibleTeams": {"some": {"key": {"eqIgnoreCase": "ENG"}}}},
+        "first": 1,
+        "after": None,
     }
     assert result["more_available"] is True
-    assert result["projects"] == [{
-        "id": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6", "name": "Mobile app v2", "status": "In Progress",
-        "status_type": "started", "lead": "Ana Lima", "teams": ["ENG"], "progress": 0.42,
-        "start_date": "2024-04-01", "target_date": "2024-06-30", "updated_at": "2024-05-02T08:15:30+00:00",
-        "url": "https://linear.app/acme/project/mobile-app-v2-5d1e2f3a", "description": "Rebuild the app",
-    }]
+    assert result["projects"] == [
+        {
+            "id": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6",
+            "name": "Mobile app v2",
+            "status": "In Progress",
+            "status_type": "started",
+            "lead": "Ana Lima",
+            "teams": ["ENG"],
+            "progress": 0.42,
+            "start_date": "2024-04-01",
+            "target_date": "2024-06-30",
+            "updated_at": "2024-05-02T08:15:30+00:00",
+            "url": "https://linear.app/acme/project/mobile-app-v2-5d1e2f3a",
+            "description": "Rebuild the app",
+        }
+    ]
 
 
 async def test_list_issues_combines_the_filters() -> None:
     context, standin = make_context({"issues": lambda **args: fixtures.connection([ISSUE_123])})
-    result = await list_issues(context, team="ENG", assigned_to_me=True, state_types=["unstarted", "started"],
-                               project_id=fixtures.PROJECT["id"], limit=10)
+    result = await list_issues(
+        context,
+        team="ENG",
+        assigned_to_me=True,
+        state_types=["unstarted", "started"],
+        project_id=fixtures.PROJECT["id"],
+        limit=10,
+    )
     assert standin.operations[0]["variables"] == {
-        "filter": {"and": [
-            {"team": {"key": {"eqIgnoreCase": "ENG"}}},
-            {"assignee": {"isMe": {"eq": True}}},
-            {"state": {"type": {"in": ["unstarted", "started"]}}},
-            {"project": {"id": {"eq": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6"}}},
-        ]},
-        "first": 10, "after": None,
+        "filter": {
+            "and": [
+                {"team": {"key": {"eqIgnoreCase": "ENG"}}},
+                {"assignee": {"isMe": {"eq": True}}},
+                {"state": {"type": {"in": ["unstarted", "started"]}}},
+                {"project": {"id": {"eq": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6"}}},
+            ]
+        },
+        "first": 10,
+        "after": None,
     }
-    assert result["issues"] == [{
-        "id": "a1b2c3d4-0000-4000-8000-000000000123", "identifier": "ENG-123", "title": "Login fails with SSO",
-        "state": "Todo", "state_type": "unstarted", "priority": "High", "team": "ENG", "assignee": "Ana Lima",
-        "project": "Mobile app v2", "labels": ["Bug"], "due_date": "2024-05-31", "estimate": 3.0,
-        "created_at": "2024-05-01T09:30:00+00:00", "updated_at": "2024-05-02T10:00:00+00:00",
-        "completed_at": None, "url": "https://linear.app/acme/issue/ENG-123/login-fails-with-sso",
-    }]
+    assert result["issues"] == [
+        {
+            "id": "a1b2c3d4-0000-4000-8000-000000000123",
+            "identifier": "ENG-123",
+            "title": "Login fails with SSO",
+            "state": "Todo",
+            "state_type": "unstarted",
+            "priority": "High",
+            "team": "ENG",
+            "assignee": "Ana Lima",
+            "project": "Mobile app v2",
+            "labels": ["Bug"],
+            "due_date": "2024-05-31",
+            "estimate": 3.0,
+            "created_at": "2024-05-01T09:30:00+00:00",
+            "updated_at": "2024-05-02T10:00:00+00:00",
+            "completed_at": None,
+            "url": "https://linear.app/acme/issue/ENG-123/login-fails-with-sso",
+        }
+    ]
 
 
 async def test_search_issues_sends_the_term() -> None:
@@ -119,22 +173,29 @@ async def test_search_issues_sends_the_term() -> None:
 
 
 async def test_get_issue_by_identifier_with_comments() -> None:
-    detailed = fixtures.issue(123, comments=fixtures.connection([fixtures.COMMENT], end="more"),
-                              parent=fixtures.issue(100, title="SSO epic"))
+    detailed = fixtures.issue(
+        123, comments=fixtures.connection([fixtures.COMMENT], end="more"), parent=fixtures.issue(100, title="SSO epic")
+    )
     seen: list[str] = []
 
     def lookup(id: str) -> dict[str, Any]:
         seen.append(id)
         return detailed
 
-    context, standin = make_context({"issue": lookup})
+    context, _standin = make_context({"issue": lookup})
     result = await get_issue(context, issue_id="eng-123")
     assert seen == ["ENG-123"]
     assert result["description"] == "Steps:\n1. Open the app\n2. Sign in with SSO"
     assert result["branch_name"] == "ana/eng-123-login-fails-with-sso"
     assert result["parent"] == "ENG-100" and result["cycle"] == 12 and result["creator"] == "Ana Lima"
-    assert result["comments"] == [{"id": "e5e5e5e5-6f6f-4a7a-8b8b-9c9c9c9c9c9c", "author": "Ana Lima",
-                                   "created_at": "2024-05-03T12:00:00+00:00", "body": "Fixed in 2.3.1"}]
+    assert result["comments"] == [
+        {
+            "id": "e5e5e5e5-6f6f-4a7a-8b8b-9c9c9c9c9c9c",
+            "author": "Ana Lima",
+            "created_at": "2024-05-03T12:00:00+00:00",
+            "body": "Fixed in 2.3.1",
+        }
+    ]
     assert result["more_comments"] is True
 
 
@@ -145,28 +206,45 @@ async def test_create_issue_resolves_team_key_state_and_me() -> None:
         created.append(input)
         return {"success": True, "lastSyncId": 1, "issue": fixtures.issue(124, title=input["title"])}
 
-    context, standin = make_context({
-        "teams": lambda **args: fixtures.connection([fixtures.TEAM_WITH_STATES]),
-        "viewer": VIEWER,
-        "issueCreate": issue_create,
-    })
-    result = await create_issue(context, team="eng", title=" Crash on start ", description="It crashes.",
-                                assignee="me", priority="urgent", state="in progress",
-                                project_id=fixtures.PROJECT["id"], due_date="2024-06-01")
+    context, standin = make_context(
+        {
+            "teams": lambda **args: fixtures.connection([fixtures.TEAM_WITH_STATES]),
+            "viewer": VIEWER,
+            "issueCreate": issue_create,
+        }
+    )
+    result = await create_issue(
+        context,
+        team="eng",
+        title=" Crash on start ",
+        description="It crashes.",
+        assignee="me",
+        priority="urgent",
+        state="in progress",
+        project_id=fixtures.PROJECT["id"],
+        due_date="2024-06-01",
+    )
     assert [operation_name(op) for op in standin.operations] == ["TeamByKey", "Viewer", "IssueCreate"]
     assert standin.operations[0]["variables"] == {"key": "ENG"}
-    assert created == [{
-        "title": "Crash on start", "description": "It crashes.", "priority": 1,
-        "projectId": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6", "dueDate": "2024-06-01",
-        "teamId": "9cfb482a-81e3-4154-b5b9-2c805e70a02d", "stateId": "7f0c8f5e-0c7c-4b2e-9b8a-2a6f4f6b1a02",
-        "assigneeId": "3e2f6a1c-5b4d-4e8f-9a0b-1c2d3e4f5a6b",
-    }]
+    assert created == [
+        {
+            "title": "Crash on start",
+            "description": "It crashes.",
+            "priority": 1,
+            "projectId": "5d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6",
+            "dueDate": "2024-06-01",
+            "teamId": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
+            "stateId": "7f0c8f5e-0c7c-4b2e-9b8a-2a6f4f6b1a02",
+            "assigneeId": "3e2f6a1c-5b4d-4e8f-9a0b-1c2d3e4f5a6b",
+        }
+    ]
     assert result["identifier"] == "ENG-124" and result["title"] == "Crash on start"
 
 
 async def test_create_issue_with_a_team_id_sends_one_request() -> None:
-    context, standin = make_context({"issueCreate": lambda input: {"success": True, "lastSyncId": 1,
-                                                                     "issue": fixtures.issue(125)}})
+    context, standin = make_context(
+        {"issueCreate": lambda input: {"success": True, "lastSyncId": 1, "issue": fixtures.issue(125)}}
+    )
     await create_issue(context, team=fixtures.TEAM_ENG["id"], title="t")
     assert [operation_name(op) for op in standin.operations] == ["IssueCreate"]
     assert standin.operations[0]["variables"] == {"input": {"title": "t", "teamId": fixtures.TEAM_ENG["id"]}}
@@ -185,16 +263,25 @@ async def test_update_issue_moves_it_to_done_and_unassigns() -> None:
 
     def issue_update(id: str, input: dict[str, Any]) -> dict[str, Any]:
         updates.append((id, input))
-        return {"success": True, "lastSyncId": 2,
-                "issue": fixtures.issue(123, state=fixtures.STATES[2], assignee=None,
-                                        completedAt="2024-05-04T16:20:00.000Z")}
+        return {
+            "success": True,
+            "lastSyncId": 2,
+            "issue": fixtures.issue(
+                123, state=fixtures.STATES[2], assignee=None, completedAt="2024-05-04T16:20:00.000Z"
+            ),
+        }
 
     context, standin = make_context({"issue": lambda id: ISSUE_123, "issueUpdate": issue_update}, scopes=("write",))
-    result = await update_issue(context, issue_id="ENG-123", state="done", assignee="none", priority="low",
-                                label_ids=[])
+    result = await update_issue(
+        context, issue_id="ENG-123", state="done", assignee="none", priority="low", label_ids=[]
+    )
     assert [operation_name(op) for op in standin.operations] == ["IssueTeamStates", "IssueUpdate"]
-    assert updates == [("ENG-123", {"priority": 4, "labelIds": [], "stateId": "7f0c8f5e-0c7c-4b2e-9b8a-2a6f4f6b1a03",
-                                    "assigneeId": None})]
+    assert updates == [
+        (
+            "ENG-123",
+            {"priority": 4, "labelIds": [], "stateId": "7f0c8f5e-0c7c-4b2e-9b8a-2a6f4f6b1a03", "assigneeId": None},
+        )
+    ]
     assert result["state"] == "Done" and result["assignee"] is None
     assert result["completed_at"] == "2024-05-04T16:20:00+00:00"
 
@@ -209,8 +296,14 @@ async def test_comment_on_issue() -> None:
     context, _ = make_context({"commentCreate": comment_create}, scopes=("comments:create",))
     result = await comment_on_issue(context, issue_id="ENG-123", body="Fixed in 2.3.1")
     assert comments == [{"issueId": "ENG-123", "body": "Fixed in 2.3.1"}]
-    assert result == {"issue": "ENG-123", "url": fixtures.COMMENT["url"], "id": fixtures.COMMENT["id"],
-                      "author": "Ana Lima", "created_at": "2024-05-03T12:00:00+00:00", "body": "Fixed in 2.3.1"}
+    assert result == {
+        "issue": "ENG-123",
+        "url": fixtures.COMMENT["url"],
+        "id": fixtures.COMMENT["id"],
+        "author": "Ana Lima",
+        "created_at": "2024-05-03T12:00:00+00:00",
+        "body": "Fixed in 2.3.1",
+    }
 
 
 # --- errors: Linear answers GraphQL errors with `extensions.type` (packages/sdk/src/error.ts); the HTTP status
@@ -237,11 +330,16 @@ async def test_ratelimited_waits_until_the_reset_in_milliseconds() -> None:
     assert caught.value.retry_after is not None and 60 <= caught.value.retry_after <= 91
 
 
-@pytest.mark.parametrize(("kind", "expected", "retryable"), [
-    ("forbidden", "refused access", False), ("invalid input", "not valid", False),
-    ("usage limit exceeded", "usage limit exceeded", False), ("lock timeout", "try again later", True),
-    ("internal error", "try again later", True),
-])
+@pytest.mark.parametrize(
+    ("kind", "expected", "retryable"),
+    [
+        ("forbidden", "refused access", False),
+        ("invalid input", "not valid", False),
+        ("usage limit exceeded", "usage limit exceeded", False),
+        ("lock timeout", "try again later", True),
+        ("internal error", "try again later", True),
+    ],
+)
 async def test_other_errors_say_what_failed_without_linears_text(kind: str, expected: str, retryable: bool) -> None:
     context, _ = make_context(error_answer(kind, 400))
     with pytest.raises(UpstreamError) as caught:

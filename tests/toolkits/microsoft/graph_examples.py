@@ -86,7 +86,9 @@ DRAFT: dict[str, Any] = {
     "subject": "Did you see last night's game?",
     "isDraft": True,
     "body": {"contentType": "text", "content": "They were awesome!"},
-    "toRecipients": [{"emailAddress": {"name": "AlexW@contoso.OnMicrosoft.com", "address": "AlexW@contoso.OnMicrosoft.com"}}],
+    "toRecipients": [
+        {"emailAddress": {"name": "AlexW@contoso.OnMicrosoft.com", "address": "AlexW@contoso.OnMicrosoft.com"}}
+    ],
     "ccRecipients": [],
     "webLink": "https://outlook.office365.com/owa/?ItemID=AAMkADA1MTAAAAqldOAAA%3D&exvsurl=1&viewmodel=ReadMessageItem",
 }
@@ -110,10 +112,18 @@ EVENT: dict[str, Any] = {
     "type": "singleInstance",
     "webLink": "https://outlook.office365.com/owa/?itemid=AAMkAGI1AAAt9AHjAAA%3D&exvsurl=1&path=/calendar/item",
     "onlineMeetingUrl": None,
-    "body": {"contentType": "html", "content": "<html><head></head><body>Does late morning work for you?</body></html>"},
+    "body": {
+        "contentType": "html",
+        "content": "<html><head></head><body>Does late morning work for you?</body></html>",
+    },
     "start": {"dateTime": "2017-04-15T18:00:00.0000000", "timeZone": "UTC"},
     "end": {"dateTime": "2017-04-15T19:00:00.0000000", "timeZone": "UTC"},
-    "location": {"displayName": "Harry's Bar", "locationType": "default", "uniqueId": "Harry's Bar", "uniqueIdType": "private"},
+    "location": {
+        "displayName": "Harry's Bar",
+        "locationType": "default",
+        "uniqueId": "Harry's Bar",
+        "uniqueIdType": "private",
+    },
     "attendees": [
         {
             "type": "required",
@@ -139,10 +149,16 @@ PICNIC: dict[str, Any] = {
     "end": {"dateTime": "2017-08-30T19:00:00.0000000", "timeZone": "UTC"},
     "location": {"displayName": "Conf Room 3; Fourth Coffee; Home Office", "locationType": "default"},
     "attendees": [
-        {"type": "required", "status": {"response": "none", "time": "0001-01-01T00:00:00Z"},
-         "emailAddress": {"name": "Dana Swope", "address": "DanaS@contoso.onmicrosoft.com"}},
-        {"type": "required", "status": {"response": "accepted", "time": "2017-08-30T08:00:00Z"},
-         "emailAddress": {"name": "Alex Wilber", "address": "AlexW@contoso.onmicrosoft.com"}},
+        {
+            "type": "required",
+            "status": {"response": "none", "time": "0001-01-01T00:00:00Z"},
+            "emailAddress": {"name": "Dana Swope", "address": "DanaS@contoso.onmicrosoft.com"},
+        },
+        {
+            "type": "required",
+            "status": {"response": "accepted", "time": "2017-08-30T08:00:00Z"},
+            "emailAddress": {"name": "Alex Wilber", "address": "AlexW@contoso.onmicrosoft.com"},
+        },
     ],
     "organizer": {"emailAddress": {"name": "Adele Vance", "address": "AdeleV@contoso.onmicrosoft.com"}},
     "isOnlineMeeting": True,
@@ -180,21 +196,36 @@ SCHEDULE: dict[str, Any] = {
             "scheduleId": "meganb@contoso.onmicrosoft.com",
             "availabilityView": "200220010",
             "scheduleItems": [
-                {"status": "busy", "start": {"dateTime": "2019-03-15T15:30:00.0000000", "timeZone": "UTC"},
-                 "end": {"dateTime": "2019-03-15T16:30:00.0000000", "timeZone": "UTC"}},
-                {"status": "busy", "start": {"dateTime": "2019-03-15T19:00:00.0000000", "timeZone": "UTC"},
-                 "end": {"dateTime": "2019-03-15T21:00:00.0000000", "timeZone": "UTC"}},
-                {"status": "tentative", "start": {"dateTime": "2019-03-15T23:00:00.0000000", "timeZone": "UTC"},
-                 "end": {"dateTime": "2019-03-16T00:00:00.0000000", "timeZone": "UTC"}},
-                {"status": "free", "start": {"dateTime": "2019-03-16T00:00:00.0000000", "timeZone": "UTC"},
-                 "end": {"dateTime": "2019-03-16T00:30:00.0000000", "timeZone": "UTC"}},
+                {
+                    "status": "busy",
+                    "start": {"dateTime": "2019-03-15T15:30:00.0000000", "timeZone": "UTC"},
+                    "end": {"dateTime": "2019-03-15T16:30:00.0000000", "timeZone": "UTC"},
+                },
+                {
+                    "status": "busy",
+                    "start": {"dateTime": "2019-03-15T19:00:00.0000000", "timeZone": "UTC"},
+                    "end": {"dateTime": "2019-03-15T21:00:00.0000000", "timeZone": "UTC"},
+                },
+                {
+                    "status": "tentative",
+                    "start": {"dateTime": "2019-03-15T23:00:00.0000000", "timeZone": "UTC"},
+                    "end": {"dateTime": "2019-03-16T00:00:00.0000000", "timeZone": "UTC"},
+                },
+                {
+                    "status": "free",
+                    "start": {"dateTime": "2019-03-16T00:00:00.0000000", "timeZone": "UTC"},
+                    "end": {"dateTime": "2019-03-16T00:30:00.0000000", "timeZone": "UTC"},
+                },
             ],
         },
         {
             "scheduleId": "nobody@contoso.onmicrosoft.com",
             "availabilityView": "",
             "scheduleItems": [],
-            "error": {"message": "The requested user 'nobody@contoso.onmicrosoft.com' is invalid.", "responseCode": "ErrorInvalidUser"},
+            "error": {
+                "message": "The requested user 'nobody@contoso.onmicrosoft.com' is invalid.",
+                "responseCode": "ErrorInvalidUser",
+            },
         },
     ],
 }
@@ -204,8 +235,12 @@ SCHEDULE: dict[str, Any] = {
 # The documented @odata.nextLink is on graph.microsoft.com, so the toolkit does not follow it to a stand-in.
 # Whether search honours $select on every item, and which MIME type OneDrive reports for a Markdown file, are
 # only known from the live service.
-DRIVE_FOLDER = {"id": "0123456789abc!123", "name": "Contoso Project", "folder": {"childCount": 4},
-                "searchResult": {"onClickTelemetryUrl": "https://bing.com/0123456789abc!123"}}
+DRIVE_FOLDER = {
+    "id": "0123456789abc!123",
+    "name": "Contoso Project",
+    "folder": {"childCount": 4},
+    "searchResult": {"onClickTelemetryUrl": "https://bing.com/0123456789abc!123"},
+}
 DRIVE_FILE = {
     "id": "0123456789abc!789",
     "name": "notes.md",
@@ -222,7 +257,9 @@ DRIVE_DOCX = {
     "file": {"mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
     "webUrl": "https://onedrive.live.com/?cid=0123456789abc&id=0123456789abc!790",
 }
-SEARCH_NEXT_LINK = "https://graph.microsoft.com/v1.0/me/drive/root/search(query='contoso project')&skipToken=1asdlnjnkj1nalkm!asd"
+SEARCH_NEXT_LINK = (
+    "https://graph.microsoft.com/v1.0/me/drive/root/search(query='contoso project')&skipToken=1asdlnjnkj1nalkm!asd"
+)
 
 # chat-list.md (List chats) with $expand=members,lastMessagePreview: chat resources with their
 # conversationMember list and their last message (chatMessageInfo). Field names from the chat,
@@ -240,20 +277,39 @@ CHATS: dict[str, Any] = {
             "webUrl": "https://teams.microsoft.com/l/chat/19%3Ameeting_MjdhNjM4YzUtYzExZi00OTFkLTkzZTAtNTVlNmZmMDhkNGU2@thread.v2/0",
             "tenantId": "b33cbe9f-8ebe-4f2a-912b-7e2a427f477f",
             "lastMessagePreview": {
-                "id": "1607471912511", "createdDateTime": "2020-12-08T23:58:32.511Z", "isDeleted": False,
-                "messageType": "message", "eventDetail": None,
+                "id": "1607471912511",
+                "createdDateTime": "2020-12-08T23:58:32.511Z",
+                "isDeleted": False,
+                "messageType": "message",
+                "eventDetail": None,
                 "body": {"contentType": "html", "content": "<p>Agenda for <b>Friday</b></p>"},
-                "from": {"application": None, "device": None,
-                         "user": {"id": "2de87aaf-844d-4def-9dee-2c317f0be1b3", "displayName": "Adele Vance",
-                                  "userIdentityType": "aadUser"}},
+                "from": {
+                    "application": None,
+                    "device": None,
+                    "user": {
+                        "id": "2de87aaf-844d-4def-9dee-2c317f0be1b3",
+                        "displayName": "Adele Vance",
+                        "userIdentityType": "aadUser",
+                    },
+                },
             },
             "members": [
-                {"@odata.type": "#microsoft.graph.aadUserConversationMember", "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM0",
-                 "roles": ["owner"], "displayName": "Robin Kline", "userId": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
-                 "email": "robinkline@contoso.com"},
-                {"@odata.type": "#microsoft.graph.aadUserConversationMember", "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM1",
-                 "roles": ["owner"], "displayName": "Adele Vance", "userId": "2de87aaf-844d-4def-9dee-2c317f0be1b3",
-                 "email": "adelev@contoso.com"},
+                {
+                    "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                    "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM0",
+                    "roles": ["owner"],
+                    "displayName": "Robin Kline",
+                    "userId": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
+                    "email": "robinkline@contoso.com",
+                },
+                {
+                    "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                    "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM1",
+                    "roles": ["owner"],
+                    "displayName": "Adele Vance",
+                    "userId": "2de87aaf-844d-4def-9dee-2c317f0be1b3",
+                    "email": "adelev@contoso.com",
+                },
             ],
         },
         {
@@ -264,8 +320,13 @@ CHATS: dict[str, Any] = {
             "chatType": "oneOnOne",
             "webUrl": "https://teams.microsoft.com/l/chat/19%3A2da4c29f6d7041eca70b638b43d45437@thread.v2/0",
             "members": [
-                {"@odata.type": "#microsoft.graph.aadUserConversationMember", "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM0",
-                 "roles": ["owner"], "displayName": "Robin Kline", "userId": "8ea0e38b-efb3-4757-924a-5f94061cf8c2"},
+                {
+                    "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                    "id": "MCMjMjQzMmI1N2ItMGFiZC00M2RiLWFhN2ItMTZlYWRkMTE1ZDM0",
+                    "roles": ["owner"],
+                    "displayName": "Robin Kline",
+                    "userId": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
+                },
             ],
         },
     ],
@@ -275,9 +336,13 @@ CHATS: dict[str, Any] = {
 JOINED_TEAMS: dict[str, Any] = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#teams",
     "value": [
-        {"id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a", "displayName": "Contoso Team",
-         "description": "This is a Contoso team, used to showcase the range of properties supported by this API",
-         "isArchived": False, "tenantId": "b33cbe9f-8ebe-4f2a-912b-7e2a427f477f"},
+        {
+            "id": "172b0cce-e65d-44ce-9a49-91d9f2e8493a",
+            "displayName": "Contoso Team",
+            "description": "This is a Contoso team, used to showcase the range of properties supported by this API",
+            "isArchived": False,
+            "tenantId": "b33cbe9f-8ebe-4f2a-912b-7e2a427f477f",
+        },
     ],
 }
 
@@ -285,9 +350,14 @@ JOINED_TEAMS: dict[str, Any] = {
 CHANNELS: dict[str, Any] = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#teams('172b0cce-e65d-44ce-9a49-91d9f2e8493a')/channels",
     "value": [
-        {"id": "19:561fbdbbfca848a484f0a6f00ce9dbbd@thread.tacv2", "createdDateTime": "2020-05-27T19:22:25.692Z",
-         "displayName": "General", "description": "AutoTestTeam_20200527192224000", "membershipType": "standard",
-         "webUrl": "https://teams.microsoft.com/l/channel/19%3A561fbdbbfca848a484f0a6f00ce9dbbd%40thread.tacv2/General"},
+        {
+            "id": "19:561fbdbbfca848a484f0a6f00ce9dbbd@thread.tacv2",
+            "createdDateTime": "2020-05-27T19:22:25.692Z",
+            "displayName": "General",
+            "description": "AutoTestTeam_20200527192224000",
+            "membershipType": "standard",
+            "webUrl": "https://teams.microsoft.com/l/channel/19%3A561fbdbbfca848a484f0a6f00ce9dbbd%40thread.tacv2/General",
+        },
     ],
 }
 
@@ -299,30 +369,73 @@ CHAT_MESSAGES: dict[str, Any] = {
     "@odata.count": 3,
     "value": [
         {
-            "id": "1616964509832", "replyToId": None, "etag": "1616964509832", "messageType": "message",
-            "createdDateTime": "2021-03-28T20:48:29.832Z", "lastModifiedDateTime": "2021-03-28T20:48:29.832Z",
-            "subject": None, "chatId": "19:2da4c29f6d7041eca70b638b43d45437@thread.v2", "importance": "normal",
+            "id": "1616964509832",
+            "replyToId": None,
+            "etag": "1616964509832",
+            "messageType": "message",
+            "createdDateTime": "2021-03-28T20:48:29.832Z",
+            "lastModifiedDateTime": "2021-03-28T20:48:29.832Z",
+            "subject": None,
+            "chatId": "19:2da4c29f6d7041eca70b638b43d45437@thread.v2",
+            "importance": "normal",
             "webUrl": None,
-            "from": {"application": None, "device": None,
-                     "user": {"id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2", "displayName": "Robin Kline", "userIdentityType": "aadUser"}},
+            "from": {
+                "application": None,
+                "device": None,
+                "user": {
+                    "id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
+                    "displayName": "Robin Kline",
+                    "userIdentityType": "aadUser",
+                },
+            },
             "body": {"contentType": "text", "content": "Hello world"},
-            "attachments": [], "mentions": [], "reactions": [],
+            "attachments": [],
+            "mentions": [],
+            "reactions": [],
         },
         {
-            "id": "1615971548136", "replyToId": None, "etag": "1615971548136", "messageType": "message",
-            "createdDateTime": "2021-03-17T08:59:08.136Z", "subject": None, "webUrl": None,
-            "from": {"application": None, "device": None,
-                     "user": {"id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2", "displayName": "Robin Kline", "userIdentityType": "aadUser"}},
-            "body": {"contentType": "html", "content": '<div><div><div><span><img height="63" src="https://graph.microsoft.com/v1.0/chats/19:2da4c29f6d7041eca70b638b43d45437@thread.v2/messages/1615971548136/hostedContents/aWQ9/$value" width="67"></span></div></div></div>'},
-            "attachments": [], "mentions": [], "reactions": [],
+            "id": "1615971548136",
+            "replyToId": None,
+            "etag": "1615971548136",
+            "messageType": "message",
+            "createdDateTime": "2021-03-17T08:59:08.136Z",
+            "subject": None,
+            "webUrl": None,
+            "from": {
+                "application": None,
+                "device": None,
+                "user": {
+                    "id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
+                    "displayName": "Robin Kline",
+                    "userIdentityType": "aadUser",
+                },
+            },
+            "body": {
+                "contentType": "html",
+                "content": '<div><div><div><span><img height="63" src="https://graph.microsoft.com/v1.0/chats/19:2da4c29f6d7041eca70b638b43d45437@thread.v2/messages/1615971548136/hostedContents/aWQ9/$value" width="67"></span></div></div></div>',
+            },
+            "attachments": [],
+            "mentions": [],
+            "reactions": [],
         },
         {
-            "id": "1615943825123", "replyToId": None, "etag": "1615943825123", "messageType": "unknownFutureValue",
-            "createdDateTime": "2021-03-1706:47:05.123Z", "subject": None, "webUrl": None, "from": None,
+            "id": "1615943825123",
+            "replyToId": None,
+            "etag": "1615943825123",
+            "messageType": "unknownFutureValue",
+            "createdDateTime": "2021-03-1706:47:05.123Z",
+            "subject": None,
+            "webUrl": None,
+            "from": None,
             "body": {"contentType": "html", "content": "<systemEventMessage/>"},
-            "attachments": [], "mentions": [], "reactions": [],
-            "eventDetail": {"@odata.type": "#microsoft.graph.chatRenamedEventMessageDetail",
-                            "chatId": "19:2da4c29f6d7041eca70b638b43d45437@thread.v2", "chatDisplayName": "Graph Members"},
+            "attachments": [],
+            "mentions": [],
+            "reactions": [],
+            "eventDetail": {
+                "@odata.type": "#microsoft.graph.chatRenamedEventMessageDetail",
+                "chatId": "19:2da4c29f6d7041eca70b638b43d45437@thread.v2",
+                "chatDisplayName": "Graph Members",
+            },
         },
     ],
 }
@@ -331,14 +444,29 @@ CHAT_MESSAGES: dict[str, Any] = {
 # shows line breaks in a body of contentType "text" is only known from the live service.
 SENT_CHAT_MESSAGE: dict[str, Any] = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#chats('19%3A2da4c29f6d7041eca70b638b43d45437%40thread.v2')/messages/$entity",
-    "id": "1616991463150", "replyToId": None, "etag": "1616991463150", "messageType": "message",
-    "createdDateTime": "2021-03-29T04:17:43.15Z", "lastModifiedDateTime": "2021-03-29T04:17:43.15Z",
-    "subject": None, "chatId": "19:2da4c29f6d7041eca70b638b43d45437@thread.v2", "importance": "normal",
+    "id": "1616991463150",
+    "replyToId": None,
+    "etag": "1616991463150",
+    "messageType": "message",
+    "createdDateTime": "2021-03-29T04:17:43.15Z",
+    "lastModifiedDateTime": "2021-03-29T04:17:43.15Z",
+    "subject": None,
+    "chatId": "19:2da4c29f6d7041eca70b638b43d45437@thread.v2",
+    "importance": "normal",
     "webUrl": None,
-    "from": {"application": None, "device": None,
-             "user": {"id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2", "displayName": "Robin Kline", "userIdentityType": "aadUser"}},
+    "from": {
+        "application": None,
+        "device": None,
+        "user": {
+            "id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
+            "displayName": "Robin Kline",
+            "userIdentityType": "aadUser",
+        },
+    },
     "body": {"contentType": "text", "content": "Hello world"},
-    "attachments": [], "mentions": [], "reactions": [],
+    "attachments": [],
+    "mentions": [],
+    "reactions": [],
 }
 
 # channel-list-messages.md (List channel messages): chatMessage resources of a channel, with subject,
@@ -347,14 +475,30 @@ CHANNEL_MESSAGES: dict[str, Any] = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#teams('fbe2bf47-16c8-47cf-b4a5-4b9b187c508b')/channels('19%3A4a95f7d8db4c4e7fae857bcebe0623e6%40thread.tacv2')/messages",
     "value": [
         {
-            "id": "1616965872395", "replyToId": None, "etag": "1616965872395", "messageType": "message",
-            "createdDateTime": "2021-03-28T21:11:12.395Z", "subject": "Release plan",
+            "id": "1616965872395",
+            "replyToId": None,
+            "etag": "1616965872395",
+            "messageType": "message",
+            "createdDateTime": "2021-03-28T21:11:12.395Z",
+            "subject": "Release plan",
             "webUrl": "https://teams.microsoft.com/l/message/19%3A4a95f7d8db4c4e7fae857bcebe0623e6%40thread.tacv2/1616965872395?groupId=fbe2bf47-16c8-47cf-b4a5-4b9b187c508b&tenantId=2432b57b-0abd-43db-aa7b-16eadd115d34&createdTime=1616965872395&parentMessageId=1616965872395",
-            "channelIdentity": {"teamId": "fbe2bf47-16c8-47cf-b4a5-4b9b187c508b", "channelId": "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2"},
-            "from": {"application": None, "device": None,
-                     "user": {"id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2", "displayName": "Robin Kline", "userIdentityType": "aadUser"}},
+            "channelIdentity": {
+                "teamId": "fbe2bf47-16c8-47cf-b4a5-4b9b187c508b",
+                "channelId": "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2",
+            },
+            "from": {
+                "application": None,
+                "device": None,
+                "user": {
+                    "id": "8ea0e38b-efb3-4757-924a-5f94061cf8c2",
+                    "displayName": "Robin Kline",
+                    "userIdentityType": "aadUser",
+                },
+            },
             "body": {"contentType": "html", "content": "<p>Hello <b>team</b></p><p>The release is on Friday.</p>"},
-            "attachments": [], "mentions": [], "reactions": [],
+            "attachments": [],
+            "mentions": [],
+            "reactions": [],
         },
     ],
 }

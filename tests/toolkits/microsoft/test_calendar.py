@@ -88,7 +88,9 @@ async def test_list_events_defaults_to_the_next_seven_days() -> None:
         pytest.param({"start": "tomorrow"}, "not an ISO 8601 time", id="words"),
         pytest.param({"start": "2030-01-01T10:00:00"}, "has no UTC offset", id="no-offset"),
         pytest.param({"start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z"}, "must be later", id="reversed"),
-        pytest.param({"start": "2030-01-01T00:00:00Z", "end": "2032-01-01T00:00:00Z"}, "longer than 366 days", id="too-long"),
+        pytest.param(
+            {"start": "2030-01-01T00:00:00Z", "end": "2032-01-01T00:00:00Z"}, "longer than 366 days", id="too-long"
+        ),
         pytest.param({"max_results": 101}, "from 1 to 100", id="too-many"),
     ],
 )
@@ -141,8 +143,13 @@ async def test_create_event_sends_utc_times_attendees_and_a_text_body() -> None:
 )
 async def test_create_event_rejects_bad_input_before_any_request(arguments: dict[str, Any], message: str) -> None:
     recorder = Recorder()
-    call = {"subject": "Plan", "start": "2030-05-01T10:00:00", "end": "2030-05-01T11:00:00", "timezone": "Europe/Paris",
-            **arguments}
+    call = {
+        "subject": "Plan",
+        "start": "2030-05-01T10:00:00",
+        "end": "2030-05-01T11:00:00",
+        "timezone": "Europe/Paris",
+        **arguments,
+    }
     with pytest.raises(ToolExecutionError, match=message):
         await create_event(make_context(recorder), **call)
     assert recorder.requests == []
@@ -157,7 +164,10 @@ async def test_update_event_patches_only_the_fields_given() -> None:
     request = recorder.only()
     assert request.method == "PATCH" and request.url.path == "/v1.0/me/events/AAMkAGI1AAAt9AHjAAA="
     assert request.headers["prefer"] == PREFER_UTC
-    assert body_of(request) == {"location": {"displayName": "Cafe"}, "start": {"dateTime": "2017-04-15T18:00:00", "timeZone": "UTC"}}
+    assert body_of(request) == {
+        "location": {"displayName": "Cafe"},
+        "start": {"dateTime": "2017-04-15T18:00:00", "timeZone": "UTC"},
+    }
     assert result["id"] == "AAMkAGI1AAAt9AHjAAA="
 
 
@@ -193,7 +203,11 @@ async def test_get_free_busy_posts_get_schedule_and_finds_common_free_slots() ->
     recorder = Recorder(httpx2.Response(200, json=SCHEDULE))
     result = await get_free_busy(
         make_context(recorder),
-        attendees=["adelev@contoso.onmicrosoft.com", "meganb@contoso.onmicrosoft.com", "nobody@contoso.onmicrosoft.com"],
+        attendees=[
+            "adelev@contoso.onmicrosoft.com",
+            "meganb@contoso.onmicrosoft.com",
+            "nobody@contoso.onmicrosoft.com",
+        ],
         start="2019-03-15T09:00:00-07:00",
         end="2019-03-15T18:00:00-07:00",
         min_slot_minutes=60,
@@ -202,7 +216,11 @@ async def test_get_free_busy_posts_get_schedule_and_finds_common_free_slots() ->
     assert request.method == "POST" and request.url.path == "/v1.0/me/calendar/getSchedule"
     assert request.headers["prefer"] == PREFER_UTC
     assert body_of(request) == {
-        "schedules": ["adelev@contoso.onmicrosoft.com", "meganb@contoso.onmicrosoft.com", "nobody@contoso.onmicrosoft.com"],
+        "schedules": [
+            "adelev@contoso.onmicrosoft.com",
+            "meganb@contoso.onmicrosoft.com",
+            "nobody@contoso.onmicrosoft.com",
+        ],
         "startTime": {"dateTime": "2019-03-15T16:00:00", "timeZone": "UTC"},
         "endTime": {"dateTime": "2019-03-16T01:00:00", "timeZone": "UTC"},
         "availabilityViewInterval": 60,
@@ -213,8 +231,11 @@ async def test_get_free_busy_posts_get_schedule_and_finds_common_free_slots() ->
         "busy": [{"start": "2019-03-15T19:00:00+00:00", "end": "2019-03-15T21:00:00+00:00", "status": "busy"}],
     }
     assert [b["status"] for b in megan["busy"]] == ["busy", "busy", "tentative"]  # "free" items are not busy
-    assert nobody == {"email": "nobody@contoso.onmicrosoft.com", "busy": [],
-                      "error": "The requested user 'nobody@contoso.onmicrosoft.com' is invalid."}
+    assert nobody == {
+        "email": "nobody@contoso.onmicrosoft.com",
+        "busy": [],
+        "error": "The requested user 'nobody@contoso.onmicrosoft.com' is invalid.",
+    }
     # Window 16:00-01:00 UTC; busy 15:30-16:30, 19:00-21:00, 23:00-00:00; slots of at least an hour.
     assert result["free_slots"] == [
         {"start": "2019-03-15T16:30:00+00:00", "end": "2019-03-15T19:00:00+00:00"},
@@ -235,7 +256,12 @@ async def test_get_free_busy_posts_get_schedule_and_finds_common_free_slots() ->
 )
 async def test_get_free_busy_rejects_bad_input_before_any_request(arguments: dict[str, Any], message: str) -> None:
     recorder = Recorder()
-    call = {"attendees": ["ana@example.com"], "start": "2030-01-01T09:00:00Z", "end": "2030-01-01T18:00:00Z", **arguments}
+    call = {
+        "attendees": ["ana@example.com"],
+        "start": "2030-01-01T09:00:00Z",
+        "end": "2030-01-01T18:00:00Z",
+        **arguments,
+    }
     with pytest.raises(ToolExecutionError, match=message):
         await get_free_busy(make_context(recorder), **call)
     assert recorder.requests == []

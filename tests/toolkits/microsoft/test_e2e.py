@@ -17,7 +17,7 @@ from tests.toolkits.microsoft.graph_examples import MESSAGE, PLANNER_MESSAGE, me
 pytestmark = pytest.mark.anyio
 
 
-async def test_list_emails_through_the_gate_follows_the_next_link_with_the_stored_token(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_emails_through_the_gate_follows_the_next_link_with_the_stored_token(stack_factory: Any) -> None:
     seen: list[tuple[str, dict[str, str]]] = []
 
     async def inbox(request: Request) -> JSONResponse:
@@ -30,8 +30,13 @@ async def test_list_emails_through_the_gate_follows_the_next_link_with_the_store
 
     with standin(Starlette(routes=[Route("/me/mailFolders/inbox/messages", inbox)])) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="microsoft", toolkit="toolkits.microsoft", settings_name="microsoft",
-            base_url=base_url, tool="Microsoft_ListEmails", arguments={"n_emails": 2},
+            stack_factory,
+            provider_id="microsoft",
+            toolkit="toolkits.microsoft",
+            settings_name="microsoft",
+            base_url=base_url,
+            tool="Microsoft_ListEmails",
+            arguments={"n_emails": 2},
         )
 
     assert not result.is_error, result

@@ -23,7 +23,10 @@ from toolkits.microsoft import (
 pytestmark = pytest.mark.anyio
 
 TOKEN = "tok-graph-1"
-LIST_FIELDS = "id,conversationId,subject,from,toRecipients,ccRecipients,receivedDateTime,bodyPreview,isRead,hasAttachments,webLink"
+LIST_FIELDS = (
+    "id,conversationId,subject,from,toRecipients,ccRecipients,receivedDateTime,bodyPreview,isRead,hasAttachments,"
+    "webLink"
+)
 
 
 def make_context(recorder: Recorder) -> ToolContext:
@@ -107,8 +110,11 @@ async def test_list_emails_rejects_bad_input_before_any_request(arguments: dict[
 async def test_search_emails_sends_one_quoted_search_with_the_filters() -> None:
     recorder = Recorder(httpx2.Response(200, json=messages_page(MESSAGE)))
     result = await search_emails(
-        make_context(recorder), query='concert "Nevada"', sender="adelev@contoso.OnMicrosoft.com",
-        subject="9/9/2018 concert", max_results=5,
+        make_context(recorder),
+        query='concert "Nevada"',
+        sender="adelev@contoso.OnMicrosoft.com",
+        subject="9/9/2018 concert",
+        max_results=5,
     )
     request = recorder.only()
     check_auth(request)
@@ -146,8 +152,11 @@ async def test_send_email_posts_send_mail_with_a_text_body() -> None:
     # user-sendmail.md (user: sendMail): 202 Accepted, no body.
     recorder = Recorder(httpx2.Response(202))
     result = await send_email(
-        make_context(recorder), to=["AlexW@contoso.OnMicrosoft.com", "alexw@contoso.onmicrosoft.com"],
-        subject="Meet for lunch?", body="The new cafeteria is open.", cc=["danas@contoso.onmicrosoft.com"],
+        make_context(recorder),
+        to=["AlexW@contoso.OnMicrosoft.com", "alexw@contoso.onmicrosoft.com"],
+        subject="Meet for lunch?",
+        body="The new cafeteria is open.",
+        cc=["danas@contoso.onmicrosoft.com"],
     )
     request = recorder.only()
     check_auth(request)
@@ -161,7 +170,12 @@ async def test_send_email_posts_send_mail_with_a_text_body() -> None:
         },
         "saveToSentItems": True,
     }
-    assert result == {"sent": True, "to": ["AlexW@contoso.OnMicrosoft.com"], "cc": ["danas@contoso.onmicrosoft.com"], "bcc": []}
+    assert result == {
+        "sent": True,
+        "to": ["AlexW@contoso.OnMicrosoft.com"],
+        "cc": ["danas@contoso.onmicrosoft.com"],
+        "bcc": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -186,7 +200,9 @@ async def test_send_email_rejects_bad_input_before_any_request(arguments: dict[s
 async def test_reply_to_email_posts_the_comment(reply_all: bool, action: str) -> None:
     # message-reply.md / message-replyall.md: POST with {"comment": ...}, 202 Accepted.
     recorder = Recorder(httpx2.Response(202))
-    result = await reply_to_email(make_context(recorder), email_id="AAMkADhMGAAA=", body="Sounds good!", reply_all=reply_all)
+    result = await reply_to_email(
+        make_context(recorder), email_id="AAMkADhMGAAA=", body="Sounds good!", reply_all=reply_all
+    )
     request = recorder.only()
     assert request.method == "POST"
     assert request.url.path == f"/v1.0/me/messages/AAMkADhMGAAA=/{action}"
@@ -204,7 +220,9 @@ async def test_reply_to_email_needs_a_body() -> None:
 async def test_write_draft_email_creates_a_message_and_returns_its_id() -> None:
     recorder = Recorder(httpx2.Response(201, json=DRAFT))
     result = await write_draft_email(
-        make_context(recorder), subject="Did you see last night's game?", body="They were awesome!",
+        make_context(recorder),
+        subject="Did you see last night's game?",
+        body="They were awesome!",
         to=["AlexW@contoso.OnMicrosoft.com"],
     )
     request = recorder.only()
@@ -259,9 +277,13 @@ async def test_upstream_errors_map_to_authmcp_errors() -> None:
         await get_email(make_context(Recorder(graph_error(404, "ErrorItemNotFound"))), email_id="AAMkADhMGAAA=")
     assert caught.value.status_code == 404
     with pytest.raises(UpstreamError, match="refused access to sending the email"):
-        await send_email(make_context(Recorder(graph_error(403, "ErrorAccessDenied"))), to=["a@b.co"], subject="s", body="b")
+        await send_email(
+            make_context(Recorder(graph_error(403, "ErrorAccessDenied"))), to=["a@b.co"], subject="s", body="b"
+        )
     with pytest.raises(UpstreamRateLimitError, match="Retry in 12 s") as limited:
-        await search_emails(make_context(Recorder(graph_error(429, "TooManyRequests", {"Retry-After": "12"}))), query="x")
+        await search_emails(
+            make_context(Recorder(graph_error(429, "TooManyRequests", {"Retry-After": "12"}))), query="x"
+        )
     assert limited.value.retry_after == 12.0
 
 

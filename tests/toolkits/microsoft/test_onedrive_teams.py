@@ -67,7 +67,9 @@ SHAPED_NOTES = {
 
 
 async def test_search_files_calls_the_search_function_with_a_quoted_query() -> None:
-    recorder = Recorder(httpx2.Response(200, json={"value": [DRIVE_FOLDER, DRIVE_FILE], "@odata.nextLink": SEARCH_NEXT_LINK}))
+    recorder = Recorder(
+        httpx2.Response(200, json={"value": [DRIVE_FOLDER, DRIVE_FILE], "@odata.nextLink": SEARCH_NEXT_LINK})
+    )
     result = await search_files(make_context(recorder), query="Contoso's Project", max_results=2)
     request = recorder.only()  # two asked, two given: the next link is not followed
     assert request.method == "GET"
@@ -76,8 +78,17 @@ async def test_search_files_calls_the_search_function_with_a_quoted_query() -> N
     assert dict(request.url.params) == {"$top": "2", "$select": ITEM_FIELDS}
     assert result["truncated"] is True
     assert result["files"] == [
-        {"id": "0123456789abc!123", "name": "Contoso Project", "type": "folder", "mime_type": None, "size": None,
-         "child_count": 4, "modified": None, "path": None, "web_url": None},
+        {
+            "id": "0123456789abc!123",
+            "name": "Contoso Project",
+            "type": "folder",
+            "mime_type": None,
+            "size": None,
+            "child_count": 4,
+            "modified": None,
+            "path": None,
+            "web_url": None,
+        },
         SHAPED_NOTES,
     ]
 
@@ -101,7 +112,9 @@ async def test_get_file_content_follows_the_download_redirect_without_the_token(
     recorder = Recorder(
         httpx2.Response(200, json=DRIVE_FILE),
         httpx2.Response(302, headers={"Location": download}),
-        httpx2.Response(200, content="# Notes\r\n\r\nShip it.".encode(), headers={"Content-Type": "text/markdown; charset=utf-8"}),
+        httpx2.Response(
+            200, content=b"# Notes\r\n\r\nShip it.", headers={"Content-Type": "text/markdown; charset=utf-8"}
+        ),
     )
     result = await get_file_content(make_context(recorder), file_id="0123456789abc!789")
     metadata, content, redirected = recorder.requests
@@ -112,8 +125,13 @@ async def test_get_file_content_follows_the_download_redirect_without_the_token(
     assert str(redirected.url) == download
     assert "authorization" not in redirected.headers
     assert result == {
-        "id": "0123456789abc!789", "name": "notes.md", "mime_type": "text/markdown", "size": 1182,
-        "web_url": DRIVE_FILE["webUrl"], "content": "# Notes\n\nShip it.", "content_truncated": False,
+        "id": "0123456789abc!789",
+        "name": "notes.md",
+        "mime_type": "text/markdown",
+        "size": 1182,
+        "web_url": DRIVE_FILE["webUrl"],
+        "content": "# Notes\n\nShip it.",
+        "content_truncated": False,
     }
 
 
@@ -157,7 +175,9 @@ async def test_list_chats_expands_members() -> None:
     request = recorder.only()
     assert request.url.path == "/v1.0/me/chats"
     assert dict(request.url.params) == {
-        "$top": "10", "$expand": "members,lastMessagePreview", "$orderby": "lastMessagePreview/createdDateTime desc",
+        "$top": "10",
+        "$expand": "members,lastMessagePreview",
+        "$orderby": "lastMessagePreview/createdDateTime desc",
     }
     assert result["chats"][0] == {
         "id": "19:meeting_MjdhNjM4YzUtYzExZi00OTFkLTkzZTAtNTVlNmZmMDhkNGU2@thread.v2",
@@ -178,15 +198,25 @@ async def test_list_teams_and_channels() -> None:
     first, second = recorder.requests
     assert first.url.path == "/v1.0/me/joinedTeams" and first.url.query == b""
     assert second.url.path == f"/v1.0/teams/{TEAM_ID}/channels"
-    assert teams["teams"] == [{
-        "id": TEAM_ID, "name": "Contoso Team",
-        "description": "This is a Contoso team, used to showcase the range of properties supported by this API",
-        "is_archived": False,
-    }]
+    assert teams["teams"] == [
+        {
+            "id": TEAM_ID,
+            "name": "Contoso Team",
+            "description": "This is a Contoso team, used to showcase the range of properties supported by this API",
+            "is_archived": False,
+        }
+    ]
     assert channels == {
         "team_id": TEAM_ID,
-        "channels": [{"id": CHANNEL_ID, "name": "General", "description": "AutoTestTeam_20200527192224000",
-                      "membership": "standard", "web_url": CHANNELS["value"][0]["webUrl"]}],
+        "channels": [
+            {
+                "id": CHANNEL_ID,
+                "name": "General",
+                "description": "AutoTestTeam_20200527192224000",
+                "membership": "standard",
+                "web_url": CHANNELS["value"][0]["webUrl"],
+            }
+        ],
         "count": 1,
         "truncated": False,
     }
@@ -201,8 +231,15 @@ async def test_get_chat_messages_returns_plain_text_newest_first() -> None:
     assert dict(request.url.params) == {"$top": "3", "$orderby": "createdDateTime desc"}
     hello, image, event = result["messages"]
     assert hello == {
-        "id": "1616964509832", "reply_to_id": None, "from": "Robin Kline", "created": "2021-03-28T20:48:29+00:00",
-        "type": "message", "subject": None, "text": "Hello world", "text_truncated": False, "web_url": None,
+        "id": "1616964509832",
+        "reply_to_id": None,
+        "from": "Robin Kline",
+        "created": "2021-03-28T20:48:29+00:00",
+        "type": "message",
+        "subject": None,
+        "text": "Hello world",
+        "text_truncated": False,
+        "web_url": None,
     }
     assert image["text"] == ""  # an inline image only: no text
     assert event["from"] == "" and event["type"] == "unknownFutureValue"
@@ -253,12 +290,17 @@ async def test_send_channel_message_posts_or_replies(reply_to: str | None, path:
     [
         pytest.param(lambda c: send_chat_message(c, chat_id=CHAT_ID, text=" "), "text is empty", id="empty"),
         pytest.param(lambda c: send_chat_message(c, chat_id=CHAT_ID, text="x" * 28_001), "at most 28000", id="long"),
-        pytest.param(lambda c: send_chat_message(c, chat_id="19:x/../y", text="hi"), "not a Microsoft Graph id", id="chat"),
+        pytest.param(
+            lambda c: send_chat_message(c, chat_id="19:x/../y", text="hi"), "not a Microsoft Graph id", id="chat"
+        ),
         pytest.param(lambda c: get_chat_messages(c, chat_id=CHAT_ID, max_results=51), "from 1 to 50", id="count"),
         pytest.param(lambda c: list_channels(c, team_id=""), "not a Microsoft Graph id", id="team"),
         pytest.param(
-            lambda c: send_channel_message(c, team_id=TEAM_ID, channel_id=CHANNEL_ID, text="x", reply_to_message_id="a?b"),
-            "not a Microsoft Graph id", id="reply-to",
+            lambda c: send_channel_message(
+                c, team_id=TEAM_ID, channel_id=CHANNEL_ID, text="x", reply_to_message_id="a?b"
+            ),
+            "not a Microsoft Graph id",
+            id="reply-to",
         ),
     ],
 )
@@ -317,6 +359,9 @@ def test_every_tool_has_its_narrow_permission_and_annotations() -> None:
             assert schema.get("description"), (name, parameter)
     assert catalog["Microsoft_SendEmail"].hints["destructiveHint"] is True
     assert catalog["Microsoft_DeleteEvent"].hints == {
-        "readOnlyHint": False, "destructiveHint": True, "idempotentHint": True, "openWorldHint": True,
+        "readOnlyHint": False,
+        "destructiveHint": True,
+        "idempotentHint": True,
+        "openWorldHint": True,
     }
     assert catalog["Microsoft_WriteDraftEmail"].hints["destructiveHint"] is False

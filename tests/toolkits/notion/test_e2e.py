@@ -20,26 +20,42 @@ pytestmark = pytest.mark.anyio
 PLAY_NOTION = {"pkce": True}
 
 
-async def test_search_end_to_end(stack_factory: Any) -> None:  # noqa: F811
+async def test_search_end_to_end(stack_factory: Any) -> None:
     seen: list[tuple[str, str, dict[str, Any]]] = []
 
     async def search(request: Request) -> JSONResponse:
         # https://developers.notion.com/reference/post-search (200: a paginated list of pages and databases)
-        seen.append((request.headers.get("authorization", ""), request.headers.get("notion-version", ""),
-                     await request.json()))
+        seen.append(
+            (request.headers.get("authorization", ""), request.headers.get("notion-version", ""), await request.json())
+        )
         return JSONResponse(fixtures.page_of([fixtures.PAGE, fixtures.DATABASE]))
 
     app = Starlette(routes=[Route("/v1/search", search, methods=["POST"])])
     with standin(app) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="notion", toolkit="toolkits.notion", settings_name="notion",
-            base_url=base_url, tool="Notion_Search", arguments={"query": "kale", "limit": 2},
+            stack_factory,
+            provider_id="notion",
+            toolkit="toolkits.notion",
+            settings_name="notion",
+            base_url=base_url,
+            tool="Notion_Search",
+            arguments={"query": "kale", "limit": 2},
             provider_overrides=PLAY_NOTION,
         )
     assert not result.is_error, result.content
     content = result.structured_content
-    assert [(r["object"], r["title"]) for r in content["results"]] == [("page", "Tuscan kale"),
-                                                                      ("database", "Grocery List")]
-    assert seen == [(f"Bearer {token}", "2022-06-28", {
-        "sort": {"direction": "descending", "timestamp": "last_edited_time"}, "query": "kale", "page_size": 2,
-    })]
+    assert [(r["object"], r["title"]) for r in content["results"]] == [
+        ("page", "Tuscan kale"),
+        ("database", "Grocery List"),
+    ]
+    assert seen == [
+        (
+            f"Bearer {token}",
+            "2022-06-28",
+            {
+                "sort": {"direction": "descending", "timestamp": "last_edited_time"},
+                "query": "kale",
+                "page_size": 2,
+            },
+        )
+    ]

@@ -46,14 +46,21 @@ def make_context(handler: Handler) -> tuple[ToolContext, Standin]:
 
 
 def sent(request: httpx2.Request) -> tuple[str, str, dict[str, str], Any]:
-    return (request.method, request.url.path, dict(request.url.params),
-            json.loads(request.content) if request.content else None)
+    return (
+        request.method,
+        request.url.path,
+        dict(request.url.params),
+        json.loads(request.content) if request.content else None,
+    )
 
 
 def test_catalog_declares_no_scope_and_annotates_every_tool() -> None:
     catalog = load_catalog(["toolkits.notion"], ProviderRegistry({}))
-    hints = {t.mcp_name: (t.requirement.id, tuple(t.requirement.scopes), t.hints["readOnlyHint"])
-             for t in catalog if t.requirement}
+    hints = {
+        t.mcp_name: (t.requirement.id, tuple(t.requirement.scopes), t.hints["readOnlyHint"])
+        for t in catalog
+        if t.requirement
+    }
     assert hints == {
         "Notion_Search": ("notion", (), True),
         "Notion_GetPageContent": ("notion", (), True),
@@ -68,16 +75,34 @@ def test_catalog_declares_no_scope_and_annotates_every_tool() -> None:
 async def test_search_pages_by_title() -> None:
     context, standin = make_context(lambda r: httpx2.Response(200, json=page_of([fixtures.PAGE])))
     result = await search(context, query=" kale ", kind="page", limit=10)
-    assert sent(standin.requests[0]) == ("POST", "/v1/search", {}, {
-        "sort": {"direction": "descending", "timestamp": "last_edited_time"}, "query": "kale",
-        "filter": {"property": "object", "value": "page"}, "page_size": 10,
-    })
-    assert result == {"results": [{
-        "id": PAGE_ID, "object": "page", "title": "Tuscan kale", "url": fixtures.PAGE["url"],
-        "parent_type": "page_id", "parent_id": "b55c9c91-384d-452b-81db-d1ef79372b75",
-        "created_time": "2022-03-01T19:05:00+00:00", "last_edited_time": "2022-07-06T20:25:00+00:00",
-        "archived": False,
-    }], "count": 1, "more_available": False}
+    assert sent(standin.requests[0]) == (
+        "POST",
+        "/v1/search",
+        {},
+        {
+            "sort": {"direction": "descending", "timestamp": "last_edited_time"},
+            "query": "kale",
+            "filter": {"property": "object", "value": "page"},
+            "page_size": 10,
+        },
+    )
+    assert result == {
+        "results": [
+            {
+                "id": PAGE_ID,
+                "object": "page",
+                "title": "Tuscan kale",
+                "url": fixtures.PAGE["url"],
+                "parent_type": "page_id",
+                "parent_id": "b55c9c91-384d-452b-81db-d1ef79372b75",
+                "created_time": "2022-03-01T19:05:00+00:00",
+                "last_edited_time": "2022-07-06T20:25:00+00:00",
+                "archived": False,
+            }
+        ],
+        "count": 1,
+        "more_available": False,
+    }
 
 
 async def test_search_follows_the_cursor_in_the_body() -> None:
@@ -126,16 +151,20 @@ async def test_get_page_content_as_text_with_nested_blocks() -> None:
     ]
     assert result["title"] == "Tuscan kale" and result["id"] == PAGE_ID
     assert result["properties"] == {"title": "Tuscan kale"}
-    assert result["text"] == "\n".join([
-        "## Lacinato kale",
-        "Lacinato kale is a variety of kale with a long tradition in Italian cuisine.",
-        "- [x] Buy seeds",
-        "▸ Recipes",
-        "  - Kale chips",
-        "```python", "print('kale')", "```",
-        "---",
-        "[Page: Kale soup] (id c3c3c3c3-0000-4000-8000-000000000001)",
-    ])
+    assert result["text"] == "\n".join(
+        [
+            "## Lacinato kale",
+            "Lacinato kale is a variety of kale with a long tradition in Italian cuisine.",
+            "- [x] Buy seeds",
+            "▸ Recipes",
+            "  - Kale chips",
+            "```python",
+            "print('kale')",
+            "```",
+            "---",
+            "[Page: Kale soup] (id c3c3c3c3-0000-4000-8000-000000000001)",
+        ]
+    )
     assert result["complete"] is True
     assert result["last_edited_time"] == "2022-07-06T20:25:00+00:00"
 
@@ -144,8 +173,9 @@ async def test_the_block_limit_marks_the_text_incomplete() -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         if request.url.path.startswith("/v1/pages/"):
             return httpx2.Response(200, json=fixtures.PAGE)
-        return httpx2.Response(200, json=page_of([block("paragraph", "one"), block("paragraph", "two")],
-                                                  next_cursor="more"))
+        return httpx2.Response(
+            200, json=page_of([block("paragraph", "one"), block("paragraph", "two")], next_cursor="more")
+        )
 
     context, standin = make_context(handler)
     result = await get_page_content(context, page_id=PAGE_ID, max_blocks=2)
@@ -156,19 +186,31 @@ async def test_the_block_limit_marks_the_text_incomplete() -> None:
 async def test_create_page_under_a_page_with_formatted_content() -> None:
     created = fixtures.PAGE | {"id": "c3c3c3c3-0000-4000-8000-000000000002"}
     context, standin = make_context(lambda r: httpx2.Response(200, json=created))
-    result = await create_page(context, parent_id=PAGE_ID.replace("-", ""), title=" Kale notes ",
-                               content="# Kale\n\nGrows in winter.\n- Lacinato\n1. Sow\n- [ ] Water\n> Tasty")
+    result = await create_page(
+        context,
+        parent_id=PAGE_ID.replace("-", ""),
+        title=" Kale notes ",
+        content="# Kale\n\nGrows in winter.\n- Lacinato\n1. Sow\n- [ ] Water\n> Tasty",
+    )
     method, path, _, body = sent(standin.requests[0])
     assert (method, path) == ("POST", "/v1/pages")
     assert body["parent"] == {"page_id": PAGE_ID}
     assert body["properties"] == {"title": {"title": [{"type": "text", "text": {"content": "Kale notes"}}]}}
     assert [(b["type"], b[b["type"]]["rich_text"][0]["text"]["content"]) for b in body["children"]] == [
-        ("heading_1", "Kale"), ("paragraph", "Grows in winter."), ("bulleted_list_item", "Lacinato"),
-        ("numbered_list_item", "Sow"), ("to_do", "Water"), ("quote", "Tasty"),
+        ("heading_1", "Kale"),
+        ("paragraph", "Grows in winter."),
+        ("bulleted_list_item", "Lacinato"),
+        ("numbered_list_item", "Sow"),
+        ("to_do", "Water"),
+        ("quote", "Tasty"),
     ]
     assert body["children"][4]["to_do"]["checked"] is False
-    assert result == {"id": "c3c3c3c3-0000-4000-8000-000000000002", "url": fixtures.PAGE["url"],
-                      "title": "Tuscan kale", "blocks_written": 6}
+    assert result == {
+        "id": "c3c3c3c3-0000-4000-8000-000000000002",
+        "url": fixtures.PAGE["url"],
+        "title": "Tuscan kale",
+        "blocks_written": 6,
+    }
 
 
 async def test_a_database_row_uses_the_databases_title_property_and_long_content_is_appended() -> None:
@@ -183,10 +225,18 @@ async def test_a_database_row_uses_the_databases_title_property_and_long_content
 
     context, standin = make_context(handler)
     content = "\n".join(f"line {n}" for n in range(150)) + "\n" + "x" * 4500
-    result = await create_page(context, parent_id=DATABASE_ID, parent_type="database", title="Kale",
-                               content=content, database_properties={"Price": {"number": 2.5}})
+    result = await create_page(
+        context,
+        parent_id=DATABASE_ID,
+        parent_type="database",
+        title="Kale",
+        content=content,
+        database_properties={"Price": {"number": 2.5}},
+    )
     assert [sent(r)[:2] for r in standin.requests] == [
-        ("GET", f"/v1/databases/{DATABASE_ID}"), ("POST", "/v1/pages"), ("PATCH", f"/v1/blocks/{row['id']}/children"),
+        ("GET", f"/v1/databases/{DATABASE_ID}"),
+        ("POST", "/v1/pages"),
+        ("PATCH", f"/v1/blocks/{row['id']}/children"),
     ]
     created = sent(standin.requests[1])[3]
     assert created["parent"] == {"database_id": DATABASE_ID}
@@ -205,34 +255,58 @@ async def test_append_to_page_sends_code_and_dividers() -> None:
     result = await append_to_page(context, page_id=PAGE_ID, content="---\n```sql\nselect 1;\n```\nDone")
     method, path, _, body = sent(standin.requests[0])
     assert (method, path) == ("PATCH", f"/v1/blocks/{PAGE_ID}/children")
-    assert body == {"children": [
-        {"object": "block", "type": "divider", "divider": {}},
-        {"object": "block", "type": "code",
-         "code": {"rich_text": [{"type": "text", "text": {"content": "select 1;"}}], "language": "sql"}},
-        {"object": "block", "type": "paragraph",
-         "paragraph": {"rich_text": [{"type": "text", "text": {"content": "Done"}}]}},
-    ]}
+    assert body == {
+        "children": [
+            {"object": "block", "type": "divider", "divider": {}},
+            {
+                "object": "block",
+                "type": "code",
+                "code": {"rich_text": [{"type": "text", "text": {"content": "select 1;"}}], "language": "sql"},
+            },
+            {
+                "object": "block",
+                "type": "paragraph",
+                "paragraph": {"rich_text": [{"type": "text", "text": {"content": "Done"}}]},
+            },
+        ]
+    }
     assert result == {"id": PAGE_ID, "blocks_appended": 3}
 
 
 async def test_query_database_sends_filter_and_sorts_and_flattens_properties() -> None:
     context, standin = make_context(lambda r: httpx2.Response(200, json=page_of([fixtures.ROW], next_cursor="n")))
     result = await query_database(
-        context, database_id=DATABASE_ID, filter={"property": "In stock", "checkbox": {"equals": True}},
-        sorts=[{"property": "Price", "direction": "ascending"}], limit=1,
+        context,
+        database_id=DATABASE_ID,
+        filter={"property": "In stock", "checkbox": {"equals": True}},
+        sorts=[{"property": "Price", "direction": "ascending"}],
+        limit=1,
     )
-    assert sent(standin.requests[0]) == ("POST", f"/v1/databases/{DATABASE_ID}/query", {}, {
-        "filter": {"property": "In stock", "checkbox": {"equals": True}},
-        "sorts": [{"property": "Price", "direction": "ascending"}], "page_size": 1,
-    })
+    assert sent(standin.requests[0]) == (
+        "POST",
+        f"/v1/databases/{DATABASE_ID}/query",
+        {},
+        {
+            "filter": {"property": "In stock", "checkbox": {"equals": True}},
+            "sorts": [{"property": "Price", "direction": "ascending"}],
+            "page_size": 1,
+        },
+    )
     assert result["more_available"] is True
     row = result["rows"][0]
     assert row["id"] == "2e01e904-febd-43a0-ad02-8eedb903a82c" and row["title"] == "Tuscan kale"
     assert row["properties"] == {
-        "Name": "Tuscan kale", "In stock": True, "Price": 2.5, "Food group": "🥬 Vegetable",
-        "Store availability": ["Gus's Community Market", "Rainbow Grocery"], "Last ordered": "2022-02-22",
-        "Status": "In progress", "Photographer": ["Avocado Lovelace"], "Recipes": [PAGE_ID],
-        "Description": "A dark green leafy vegetable", "Cost of next trip": 0,
+        "Name": "Tuscan kale",
+        "In stock": True,
+        "Price": 2.5,
+        "Food group": "🥬 Vegetable",
+        "Store availability": ["Gus's Community Market", "Rainbow Grocery"],
+        "Last ordered": "2022-02-22",
+        "Status": "In progress",
+        "Photographer": ["Avocado Lovelace"],
+        "Recipes": [PAGE_ID],
+        "Description": "A dark green leafy vegetable",
+        "Cost of next trip": 0,
         "Last edited": "2022-07-06T20:25:00+00:00",
     }
 
@@ -262,8 +336,10 @@ async def test_429_is_retryable_after_the_wait() -> None:
         (lambda c: get_page_content(c, page_id=PAGE_ID, max_blocks=0), "max_blocks 0"),
         (lambda c: create_page(c, parent_id=PAGE_ID, title=" "), "title must be"),
         (lambda c: create_page(c, parent_id=PAGE_ID, title="t", parent_type="workspace"), "parent_type"),
-        (lambda c: create_page(c, parent_id=PAGE_ID, title="t", database_properties={"Price": {"number": 1}}),
-         "database_properties go with"),
+        (
+            lambda c: create_page(c, parent_id=PAGE_ID, title="t", database_properties={"Price": {"number": 1}}),
+            "database_properties go with",
+        ),
         (lambda c: create_page(c, parent_id=PAGE_ID, title="t", content="x" * 100_001), "at most 100000"),
         (lambda c: append_to_page(c, page_id=PAGE_ID, content="  "), "content is empty"),
         (lambda c: query_database(c, database_id=DATABASE_ID, filter={}), "filter must be"),

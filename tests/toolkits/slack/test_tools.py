@@ -69,27 +69,66 @@ CONVERSATIONS_LIST = {
     "ok": True,
     "channels": [
         {
-            "id": "C012AB3CD", "name": "general", "is_channel": True, "is_group": False, "is_im": False,
-            "created": 1449252889, "creator": "U012A3CDE", "is_archived": False, "is_general": True, "unlinked": 0,
-            "name_normalized": "general", "is_shared": False, "is_ext_shared": False, "is_org_shared": False,
-            "pending_shared": [], "is_pending_ext_shared": False, "is_member": True, "is_private": False,
-            "is_mpim": False, "updated": 1678229664302,
+            "id": "C012AB3CD",
+            "name": "general",
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "created": 1449252889,
+            "creator": "U012A3CDE",
+            "is_archived": False,
+            "is_general": True,
+            "unlinked": 0,
+            "name_normalized": "general",
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "pending_shared": [],
+            "is_pending_ext_shared": False,
+            "is_member": True,
+            "is_private": False,
+            "is_mpim": False,
+            "updated": 1678229664302,
             "topic": {"value": "Company-wide announcements and work-based matters", "creator": "", "last_set": 0},
-            "purpose": {"value": "This channel is for team-wide communication and announcements. All team "
-                                 "members are in this channel.", "creator": "", "last_set": 0},
-            "previous_names": [], "num_members": 4,
+            "purpose": {
+                "value": "This channel is for team-wide communication and announcements. All team "
+                "members are in this channel.",
+                "creator": "",
+                "last_set": 0,
+            },
+            "previous_names": [],
+            "num_members": 4,
         },
         {
-            "id": "C061EG9T2", "name": "random", "is_channel": True, "is_group": False, "is_im": False,
-            "created": 1449252889, "creator": "U061F7AUR", "is_archived": False, "is_general": False,
-            "unlinked": 0, "name_normalized": "random", "is_shared": False, "is_ext_shared": False,
-            "is_org_shared": False, "pending_shared": [], "is_pending_ext_shared": False, "is_member": True,
-            "is_private": False, "is_mpim": False, "updated": 1678229664302,
+            "id": "C061EG9T2",
+            "name": "random",
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "created": 1449252889,
+            "creator": "U061F7AUR",
+            "is_archived": False,
+            "is_general": False,
+            "unlinked": 0,
+            "name_normalized": "random",
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "pending_shared": [],
+            "is_pending_ext_shared": False,
+            "is_member": True,
+            "is_private": False,
+            "is_mpim": False,
+            "updated": 1678229664302,
             "topic": {"value": "Non-work banter and water cooler conversation", "creator": "", "last_set": 0},
-            "purpose": {"value": "A place for non-work-related flimflam, faffing, hodge-podge or jibber-jabber "
-                                 "you'd prefer to keep out of more focused work-related channels.",
-                        "creator": "", "last_set": 0},
-            "previous_names": [], "num_members": 4,
+            "purpose": {
+                "value": "A place for non-work-related flimflam, faffing, hodge-podge or jibber-jabber "
+                "you'd prefer to keep out of more focused work-related channels.",
+                "creator": "",
+                "last_set": 0,
+            },
+            "previous_names": [],
+            "num_members": 4,
         },
     ],
     "response_metadata": {"next_cursor": "dGVhbTpDMDYxRkE1UEI="},
@@ -99,10 +138,18 @@ CONVERSATIONS_LIST = {
 CONVERSATIONS_HISTORY = {
     "ok": True,
     "messages": [
-        {"type": "message", "user": "U123ABC456",
-         "text": "I find you punny and would like to smell your nose letter", "ts": "1512085950.000216"},
-        {"type": "message", "user": "U222BBB222", "text": "What, you want to smell my shoes better?",
-         "ts": "1512104434.000490"},
+        {
+            "type": "message",
+            "user": "U123ABC456",
+            "text": "I find you punny and would like to smell your nose letter",
+            "ts": "1512085950.000216",
+        },
+        {
+            "type": "message",
+            "user": "U222BBB222",
+            "text": "What, you want to smell my shoes better?",
+            "ts": "1512104434.000490",
+        },
     ],
     "has_more": True,
     "pin_count": 0,
@@ -112,17 +159,36 @@ CONVERSATIONS_HISTORY = {
 # https://docs.slack.dev/reference/methods/users.info (example response; users.lookupByEmail answers the same
 # shape: https://docs.slack.dev/reference/methods/users.lookupByEmail)
 SPENGLER = {
-    "id": "W012A3CDE", "team_id": "T012AB3C4", "name": "spengler", "deleted": False, "color": "9f69e7",
-    "real_name": "Egon Spengler", "tz": "America/Los_Angeles", "tz_label": "Pacific Daylight Time",
+    "id": "W012A3CDE",
+    "team_id": "T012AB3C4",
+    "name": "spengler",
+    "deleted": False,
+    "color": "9f69e7",
+    "real_name": "Egon Spengler",
+    "tz": "America/Los_Angeles",
+    "tz_label": "Pacific Daylight Time",
     "tz_offset": -25200,
     "profile": {
-        "avatar_hash": "ge3b51ca72de", "status_text": "Print is dead", "status_emoji": ":books:",
-        "real_name": "Egon Spengler", "display_name": "spengler", "real_name_normalized": "Egon Spengler",
-        "display_name_normalized": "spengler", "email": "spengler@ghostbusters.example.com",
-        "image_24": "https://.../avatar/e3b51ca72dee4ef87916ae2b9240df50.jpg", "team": "T012AB3C4",
+        "avatar_hash": "ge3b51ca72de",
+        "status_text": "Print is dead",
+        "status_emoji": ":books:",
+        "real_name": "Egon Spengler",
+        "display_name": "spengler",
+        "real_name_normalized": "Egon Spengler",
+        "display_name_normalized": "spengler",
+        "email": "spengler@ghostbusters.example.com",
+        "image_24": "https://.../avatar/e3b51ca72dee4ef87916ae2b9240df50.jpg",
+        "team": "T012AB3C4",
     },
-    "is_admin": True, "is_owner": False, "is_primary_owner": False, "is_restricted": False,
-    "is_ultra_restricted": False, "is_bot": False, "updated": 1502138686, "is_app_user": False, "has_2fa": False,
+    "is_admin": True,
+    "is_owner": False,
+    "is_primary_owner": False,
+    "is_restricted": False,
+    "is_ultra_restricted": False,
+    "is_bot": False,
+    "updated": 1502138686,
+    "is_app_user": False,
+    "has_2fa": False,
 }
 USERS_INFO = {"ok": True, "user": SPENGLER}
 
@@ -132,17 +198,36 @@ USERS_LIST = {
     "members": [
         SPENGLER,
         {
-            "id": "W07QCRPA4", "team_id": "T0G9PQBBK", "name": "glinda", "deleted": False, "color": "9f69e7",
-            "real_name": "Glinda Southgood", "tz": "America/Los_Angeles", "tz_label": "Pacific Daylight Time",
+            "id": "W07QCRPA4",
+            "team_id": "T0G9PQBBK",
+            "name": "glinda",
+            "deleted": False,
+            "color": "9f69e7",
+            "real_name": "Glinda Southgood",
+            "tz": "America/Los_Angeles",
+            "tz_label": "Pacific Daylight Time",
             "tz_offset": -25200,
             "profile": {
-                "avatar_hash": "8fbdd10b41c6", "first_name": "Glinda", "last_name": "Southgood",
-                "title": "Glinda the Good", "phone": "", "skype": "", "real_name": "Glinda Southgood",
-                "real_name_normalized": "Glinda Southgood", "display_name": "Glinda the Fairly Good",
-                "display_name_normalized": "Glinda the Fairly Good", "email": "glenda@south.oz.coven",
+                "avatar_hash": "8fbdd10b41c6",
+                "first_name": "Glinda",
+                "last_name": "Southgood",
+                "title": "Glinda the Good",
+                "phone": "",
+                "skype": "",
+                "real_name": "Glinda Southgood",
+                "real_name_normalized": "Glinda Southgood",
+                "display_name": "Glinda the Fairly Good",
+                "display_name_normalized": "Glinda the Fairly Good",
+                "email": "glenda@south.oz.coven",
             },
-            "is_admin": True, "is_owner": False, "is_primary_owner": False, "is_restricted": False,
-            "is_ultra_restricted": False, "is_bot": False, "updated": 1480527098, "has_2fa": False,
+            "is_admin": True,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            "updated": 1480527098,
+            "has_2fa": False,
         },
     ],
     "cache_ts": 1498777272,
@@ -151,8 +236,12 @@ USERS_LIST = {
 
 # https://docs.slack.dev/reference/methods/auth.test (example response, user token)
 AUTH_TEST = {
-    "ok": True, "url": "https://subarachnoid.slack.com/", "team": "Subarachnoid Workspace", "user": "grace",
-    "team_id": "T12345678", "user_id": "W12345678",
+    "ok": True,
+    "url": "https://subarachnoid.slack.com/",
+    "team": "Subarachnoid Workspace",
+    "user": "grace",
+    "team_id": "T12345678",
+    "user_id": "W12345678",
 }
 
 # https://docs.slack.dev/apis/web-api/ (error responses)
@@ -224,17 +313,35 @@ def test_catalog_loads_every_tool_with_its_scopes() -> None:
     catalog = load_catalog(["toolkits.slack"], ProviderRegistry({}))
     scopes = {t.mcp_name: set(t.requirement.scopes) for t in catalog if t.requirement is not None}
     assert scopes == {
-        "Slack_SendMessage": {"chat:write", "channels:read", "groups:read", "im:write", "users:read",
-                              "users:read.email"},
+        "Slack_SendMessage": {
+            "chat:write",
+            "channels:read",
+            "groups:read",
+            "im:write",
+            "users:read",
+            "users:read.email",
+        },
         "Slack_ListConversations": {"channels:read", "groups:read", "im:read", "mpim:read"},
-        "Slack_GetMessages": {"channels:history", "groups:history", "im:history", "mpim:history",
-                              "channels:read", "groups:read"},
+        "Slack_GetMessages": {
+            "channels:history",
+            "groups:history",
+            "im:history",
+            "mpim:history",
+            "channels:read",
+            "groups:read",
+        },
         "Slack_ListUsers": {"users:read"},
         "Slack_GetUserInfo": {"users:read", "users:read.email"},
         "Slack_WhoAmI": {"users:read"},
         "Slack_ReplyInThread": {"chat:write", "channels:read", "groups:read"},
-        "Slack_GetThreadReplies": {"channels:history", "groups:history", "im:history", "mpim:history",
-                                   "channels:read", "groups:read"},
+        "Slack_GetThreadReplies": {
+            "channels:history",
+            "groups:history",
+            "im:history",
+            "mpim:history",
+            "channels:read",
+            "groups:read",
+        },
         "Slack_GetConversationInfo": {"channels:read", "groups:read", "im:read", "mpim:read"},
         "Slack_GetConversationMembers": {"channels:read", "groups:read", "im:read", "mpim:read"},
         "Slack_InviteToChannel": {"channels:write.invites", "groups:write.invites", "channels:read", "groups:read"},
@@ -245,9 +352,16 @@ def test_catalog_loads_every_tool_with_its_scopes() -> None:
         assert definition.description
         for name, prop in definition.input_schema.get("properties", {}).items():
             assert prop.get("description"), f"{definition.mcp_name}.{name} has no description"
-    read_tools = {"Slack_ListConversations", "Slack_GetMessages", "Slack_ListUsers", "Slack_GetUserInfo",
-                  "Slack_WhoAmI", "Slack_GetThreadReplies", "Slack_GetConversationInfo",
-                  "Slack_GetConversationMembers"}
+    read_tools = {
+        "Slack_ListConversations",
+        "Slack_GetMessages",
+        "Slack_ListUsers",
+        "Slack_GetUserInfo",
+        "Slack_WhoAmI",
+        "Slack_GetThreadReplies",
+        "Slack_GetConversationInfo",
+        "Slack_GetConversationMembers",
+    }
     assert not any("write" in s for name in read_tools for s in scopes[name])
     hints = {t.mcp_name: dict(t.hints) for t in catalog}
     for definition in catalog:
@@ -255,9 +369,15 @@ def test_catalog_loads_every_tool_with_its_scopes() -> None:
         assert hints[definition.mcp_name]["openWorldHint"] is True
         assert hints[definition.mcp_name]["readOnlyHint"] is (definition.mcp_name in read_tools)
     assert {name for name, h in hints.items() if h.get("destructiveHint")} == {
-        "Slack_SendMessage", "Slack_ReplyInThread"}  # a sent message cannot be taken back by this toolkit
+        "Slack_SendMessage",
+        "Slack_ReplyInThread",
+    }  # a sent message cannot be taken back by this toolkit
     assert hints["Slack_InviteToChannel"] == {
-        "readOnlyHint": False, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True}
+        "readOnlyHint": False,
+        "destructiveHint": False,
+        "idempotentHint": True,
+        "openWorldHint": True,
+    }
 
 
 # --------------------------------------------------------------------------------------------- SendMessage
@@ -265,15 +385,20 @@ def test_catalog_loads_every_tool_with_its_scopes() -> None:
 
 async def test_send_message_to_conversation_id_posts_json() -> None:
     api = SlackStandin(chat_postMessage=POST_MESSAGE)
-    result = await send_message(api.context("chat:write"), message="Here's a message for you",
-                                conversation_id="C123ABC456")
+    result = await send_message(
+        api.context("chat:write"), message="Here's a message for you", conversation_id="C123ABC456"
+    )
     (request,) = api.requests
     assert_authorized(request)
     assert (request.method, request.url.path) == ("POST", "/chat.postMessage")
     assert request.headers["content-type"].startswith("application/json")
     assert body(request) == {"channel": "C123ABC456", "text": "Here's a message for you"}
-    assert result == {"conversation_id": "C123ABC456", "ts": "1503435956.000247",
-                      "time": "2017-08-22T21:05:56+00:00", "text": "Here's a message for you"}
+    assert result == {
+        "conversation_id": "C123ABC456",
+        "ts": "1503435956.000247",
+        "time": "2017-08-22T21:05:56+00:00",
+        "text": "Here's a message for you",
+    }
 
 
 async def test_send_message_to_channel_name_resolves_it_via_conversations_list() -> None:
@@ -294,10 +419,12 @@ async def test_send_message_to_unknown_channel_name_lists_close_matches_and_send
 
 
 async def test_send_message_to_email_opens_a_direct_message() -> None:
-    api = SlackStandin(users_lookupByEmail={"ok": True, "user": SPENGLER}, conversations_open=CONVERSATIONS_OPEN,
-                       chat_postMessage={**POST_MESSAGE, "channel": "D069C7QFK"})
-    result = await send_message(api.context(), message="Print is dead",
-                                user_email="spengler@ghostbusters.example.com")
+    api = SlackStandin(
+        users_lookupByEmail={"ok": True, "user": SPENGLER},
+        conversations_open=CONVERSATIONS_OPEN,
+        chat_postMessage={**POST_MESSAGE, "channel": "D069C7QFK"},
+    )
+    result = await send_message(api.context(), message="Print is dead", user_email="spengler@ghostbusters.example.com")
     lookup, opened, post = api.requests
     for request in api.requests:
         assert_authorized(request)
@@ -310,7 +437,7 @@ async def test_send_message_to_email_opens_a_direct_message() -> None:
 
 async def test_send_message_to_unknown_email_is_a_clear_not_found() -> None:
     api = SlackStandin(users_lookupByEmail=USERS_NOT_FOUND)
-    with pytest.raises(UpstreamError, match="the user with email nobody@example.com was not found") as caught:
+    with pytest.raises(UpstreamError, match=r"the user with email nobody@example\.com was not found") as caught:
         await send_message(api.context(), message="hi", user_email="nobody@example.com")
     assert caught.value.status_code == 404
     assert api.paths() == ["/users.lookupByEmail"]
@@ -352,8 +479,12 @@ async def test_other_slack_error_codes_are_named() -> None:
 
 
 async def test_list_conversations_follows_two_pages() -> None:
-    second = last_page({**CONVERSATIONS_LIST, "channels": [{"id": "D069C7QFK", "is_im": True,
-                                                           "user": "W012A3CDE", "created": 1449252889}]})
+    second = last_page(
+        {
+            **CONVERSATIONS_LIST,
+            "channels": [{"id": "D069C7QFK", "is_im": True, "user": "W012A3CDE", "created": 1449252889}],
+        }
+    )
     api = SlackStandin(conversations_list=[CONVERSATIONS_LIST, second])
     result = await list_conversations(api.context(), types=["public_channel", "im"])
     first_request, second_request = api.requests
@@ -363,14 +494,23 @@ async def test_list_conversations_follows_two_pages() -> None:
     assert query(second_request)["cursor"] == "dGVhbTpDMDYxRkE1UEI="
     assert result["count"] == 3 and result["truncated"] is False
     assert result["conversations"][0] == {
-        "id": "C012AB3CD", "type": "public_channel", "name": "general", "is_member": True, "is_archived": False,
-        "num_members": 4, "topic": "Company-wide announcements and work-based matters",
+        "id": "C012AB3CD",
+        "type": "public_channel",
+        "name": "general",
+        "is_member": True,
+        "is_archived": False,
+        "num_members": 4,
+        "topic": "Company-wide announcements and work-based matters",
         "purpose": "This channel is for team-wide communication and announcements. All team members are in this "
-                   "channel.",
+        "channel.",
         "created": "2015-12-04T18:14:49+00:00",
     }
-    assert result["conversations"][2] == {"id": "D069C7QFK", "type": "im", "user": "W012A3CDE",
-                                          "created": "2015-12-04T18:14:49+00:00"}
+    assert result["conversations"][2] == {
+        "id": "D069C7QFK",
+        "type": "im",
+        "user": "W012A3CDE",
+        "created": "2015-12-04T18:14:49+00:00",
+    }
 
 
 async def test_list_conversations_defaults_to_every_type() -> None:
@@ -398,20 +538,37 @@ async def test_list_conversations_rejects_unknown_types() -> None:
 
 async def test_get_messages_converts_iso_times_and_shapes_messages() -> None:
     api = SlackStandin(conversations_history=CONVERSATIONS_HISTORY)
-    result = await get_messages(api.context(), conversation_id="C012AB3CD", limit=2,
-                                oldest="2017-11-30T00:00:00Z", latest="2017-12-01T09:00:00+01:00")
+    result = await get_messages(
+        api.context(),
+        conversation_id="C012AB3CD",
+        limit=2,
+        oldest="2017-11-30T00:00:00Z",
+        latest="2017-12-01T09:00:00+01:00",
+    )
     (request,) = api.requests
     assert_authorized(request)
     assert (request.method, request.url.path) == ("GET", "/conversations.history")
-    assert query(request) == {"channel": "C012AB3CD", "oldest": "1512000000.000000",
-                              "latest": "1512115200.000000", "limit": "2"}
+    assert query(request) == {
+        "channel": "C012AB3CD",
+        "oldest": "1512000000.000000",
+        "latest": "1512115200.000000",
+        "limit": "2",
+    }
     assert result == {
         "conversation_id": "C012AB3CD",
         "messages": [
-            {"ts": "1512085950.000216", "user": "U123ABC456",
-             "text": "I find you punny and would like to smell your nose letter", "time": "2017-11-30T23:52:30+00:00"},
-            {"ts": "1512104434.000490", "user": "U222BBB222", "text": "What, you want to smell my shoes better?",
-             "time": "2017-12-01T05:00:34+00:00"},
+            {
+                "ts": "1512085950.000216",
+                "user": "U123ABC456",
+                "text": "I find you punny and would like to smell your nose letter",
+                "time": "2017-11-30T23:52:30+00:00",
+            },
+            {
+                "ts": "1512104434.000490",
+                "user": "U222BBB222",
+                "text": "What, you want to smell my shoes better?",
+                "time": "2017-12-01T05:00:34+00:00",
+            },
         ],
         "count": 2,
         "has_more": True,
@@ -432,27 +589,44 @@ async def test_get_messages_asks_for_one_page_of_at_most_15_and_never_follows_th
 
 async def test_get_messages_passes_the_cursor_back_for_the_next_page() -> None:
     api = SlackStandin(conversations_history=last_page({**CONVERSATIONS_HISTORY, "has_more": False}))
-    result = await get_messages(api.context(), conversation_id="C012AB3CD", limit=5,
-                                cursor="bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz")
+    result = await get_messages(
+        api.context(), conversation_id="C012AB3CD", limit=5, cursor="bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz"
+    )
     (request,) = api.requests
     assert query(request) == {"channel": "C012AB3CD", "limit": "5", "cursor": "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz"}
     assert result["has_more"] is False and "next_cursor" not in result
 
 
 async def test_get_messages_by_channel_name_and_thread_fields() -> None:
-    threaded = last_page({**CONVERSATIONS_HISTORY, "messages": [
-        {"type": "message", "user": "U123ABC456", "text": "see <@U222BBB222> in <#C012AB3CD|general> &amp; "
-         "<https://example.com|the doc>", "ts": "1512085950.000216", "thread_ts": "1512085950.000216",
-         "reply_count": 2}]})
+    threaded = last_page(
+        {
+            **CONVERSATIONS_HISTORY,
+            "messages": [
+                {
+                    "type": "message",
+                    "user": "U123ABC456",
+                    "text": "see <@U222BBB222> in <#C012AB3CD|general> &amp; <https://example.com|the doc>",
+                    "ts": "1512085950.000216",
+                    "thread_ts": "1512085950.000216",
+                    "reply_count": 2,
+                }
+            ],
+        }
+    )
     api = SlackStandin(conversations_list=last_page(CONVERSATIONS_LIST), conversations_history=threaded)
     result = await get_messages(api.context(), channel_name="general")
     assert api.paths() == ["/conversations.list", "/conversations.history"]
     assert query(api.requests[1])["channel"] == "C012AB3CD"
-    assert result["messages"] == [{
-        "ts": "1512085950.000216", "user": "U123ABC456",
-        "text": "see @U222BBB222 in #general & the doc (https://example.com)",
-        "time": "2017-11-30T23:52:30+00:00", "thread_ts": "1512085950.000216", "reply_count": 2,
-    }]
+    assert result["messages"] == [
+        {
+            "ts": "1512085950.000216",
+            "user": "U123ABC456",
+            "text": "see @U222BBB222 in #general & the doc (https://example.com)",
+            "time": "2017-11-30T23:52:30+00:00",
+            "thread_ts": "1512085950.000216",
+            "reply_count": 2,
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -487,8 +661,12 @@ async def test_get_messages_channel_not_found() -> None:
 
 
 async def test_list_users_shapes_members_across_pages() -> None:
-    api = SlackStandin(users_list=[USERS_LIST, last_page({**USERS_LIST, "members": [
-        {**SPENGLER, "id": "W0DELETED", "name": "gone", "deleted": True}]})])
+    api = SlackStandin(
+        users_list=[
+            USERS_LIST,
+            last_page({**USERS_LIST, "members": [{**SPENGLER, "id": "W0DELETED", "name": "gone", "deleted": True}]}),
+        ]
+    )
     result = await list_users(api.context())
     first, second = api.requests
     assert_authorized(first)
@@ -496,9 +674,16 @@ async def test_list_users_shapes_members_across_pages() -> None:
     assert query(second) == {"limit": "200", "cursor": "dXNlcjpVMEc5V0ZYTlo="}
     assert result["count"] == 2 and result["truncated"] is False
     assert result["users"][1] == {
-        "id": "W07QCRPA4", "name": "glinda", "real_name": "Glinda Southgood",
-        "display_name": "Glinda the Fairly Good", "email": "glenda@south.oz.coven", "title": "Glinda the Good",
-        "timezone": "America/Los_Angeles", "is_bot": False, "is_admin": True, "deleted": False,
+        "id": "W07QCRPA4",
+        "name": "glinda",
+        "real_name": "Glinda Southgood",
+        "display_name": "Glinda the Fairly Good",
+        "email": "glenda@south.oz.coven",
+        "title": "Glinda the Good",
+        "timezone": "America/Los_Angeles",
+        "is_bot": False,
+        "is_admin": True,
+        "deleted": False,
     }
 
 
@@ -509,9 +694,15 @@ async def test_get_user_info_by_id() -> None:
     assert_authorized(request)
     assert (request.method, request.url.path, query(request)) == ("GET", "/users.info", {"user": "W012A3CDE"})
     assert result == {
-        "id": "W012A3CDE", "name": "spengler", "real_name": "Egon Spengler", "display_name": "spengler",
-        "email": "spengler@ghostbusters.example.com", "timezone": "America/Los_Angeles", "is_bot": False,
-        "is_admin": True, "deleted": False,
+        "id": "W012A3CDE",
+        "name": "spengler",
+        "real_name": "Egon Spengler",
+        "display_name": "spengler",
+        "email": "spengler@ghostbusters.example.com",
+        "timezone": "America/Los_Angeles",
+        "is_bot": False,
+        "is_admin": True,
+        "deleted": False,
     }
 
 
@@ -530,8 +721,12 @@ async def test_get_user_info_user_not_found() -> None:
 
 @pytest.mark.parametrize(
     ("arguments", "complaint"),
-    [({}, "exactly one of user_id or email"), ({"user_id": "spengler"}, "not a Slack user id"),
-     ({"email": "x@"}, "not an email address"), ({"user_id": "W012A3CDE", "email": "a@b.co"}, "exactly one")],
+    [
+        ({}, "exactly one of user_id or email"),
+        ({"user_id": "spengler"}, "not a Slack user id"),
+        ({"email": "x@"}, "not an email address"),
+        ({"user_id": "W012A3CDE", "email": "a@b.co"}, "exactly one"),
+    ],
 )
 async def test_get_user_info_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
     api = SlackStandin()
@@ -551,7 +746,10 @@ async def test_who_am_i_combines_auth_test_and_users_info() -> None:
     assert result["user_id"] == "W12345678"
     assert result["real_name"] == "Egon Spengler"
     assert (result["team"], result["team_id"], result["url"]) == (
-        "Subarachnoid Workspace", "T12345678", "https://subarachnoid.slack.com/")
+        "Subarachnoid Workspace",
+        "T12345678",
+        "https://subarachnoid.slack.com/",
+    )
 
 
 # --------------------------------------------------------------------------------------------- error mapping
@@ -578,8 +776,11 @@ async def test_http_404_names_the_thing() -> None:
 
 
 async def test_http_429_is_retryable_with_the_wait() -> None:
-    api = SlackStandin(conversations_history=httpx2.Response(429, headers={"Retry-After": "30"},
-                                                             json={"ok": False, "error": "ratelimited"}))
+    api = SlackStandin(
+        conversations_history=httpx2.Response(
+            429, headers={"Retry-After": "30"}, json={"ok": False, "error": "ratelimited"}
+        )
+    )
     with pytest.raises(UpstreamRateLimitError, match="Retry in 30 s") as caught:
         await get_messages(api.context(), conversation_id="C012AB3CD")
     assert caught.value.retry_after == 30.0
@@ -607,15 +808,41 @@ def test_plain_text_of_slack_markup() -> None:
 # https://docs.slack.dev/reference/methods/conversations.replies (example response)
 CONVERSATIONS_REPLIES = {
     "messages": [
-        {"type": "message", "user": "U061F7AUR", "text": "island", "thread_ts": "1482960137.003543",
-         "reply_count": 3, "subscribed": True, "last_read": "1484678597.521003", "unread_count": 0,
-         "ts": "1482960137.003543"},
-        {"type": "message", "user": "U061F7AUR", "text": "one island", "thread_ts": "1482960137.003543",
-         "parent_user_id": "U061F7AUR", "ts": "1483037603.017503"},
-        {"type": "message", "user": "U061F7AUR", "text": "two island", "thread_ts": "1482960137.003543",
-         "parent_user_id": "U061F7AUR", "ts": "1483051909.018632"},
-        {"type": "message", "user": "U061F7AUR", "text": "three for the land", "thread_ts": "1482960137.003543",
-         "parent_user_id": "U061F7AUR", "ts": "1483125339.020269"},
+        {
+            "type": "message",
+            "user": "U061F7AUR",
+            "text": "island",
+            "thread_ts": "1482960137.003543",
+            "reply_count": 3,
+            "subscribed": True,
+            "last_read": "1484678597.521003",
+            "unread_count": 0,
+            "ts": "1482960137.003543",
+        },
+        {
+            "type": "message",
+            "user": "U061F7AUR",
+            "text": "one island",
+            "thread_ts": "1482960137.003543",
+            "parent_user_id": "U061F7AUR",
+            "ts": "1483037603.017503",
+        },
+        {
+            "type": "message",
+            "user": "U061F7AUR",
+            "text": "two island",
+            "thread_ts": "1482960137.003543",
+            "parent_user_id": "U061F7AUR",
+            "ts": "1483051909.018632",
+        },
+        {
+            "type": "message",
+            "user": "U061F7AUR",
+            "text": "three for the land",
+            "thread_ts": "1482960137.003543",
+            "parent_user_id": "U061F7AUR",
+            "ts": "1483125339.020269",
+        },
     ],
     "has_more": True,
     "ok": True,
@@ -625,25 +852,38 @@ CONVERSATIONS_REPLIES = {
 
 async def test_get_thread_replies_reads_one_page_of_the_thread() -> None:
     api = SlackStandin(conversations_replies=CONVERSATIONS_REPLIES)
-    result = await get_thread_replies(api.context(), conversation_id="C012AB3CD", thread_ts="1482960137.003543",
-                                      limit=4)
+    result = await get_thread_replies(
+        api.context(), conversation_id="C012AB3CD", thread_ts="1482960137.003543", limit=4
+    )
     (request,) = api.requests
     assert_authorized(request)
     assert (request.method, request.url.path) == ("GET", "/conversations.replies")
     assert query(request) == {"channel": "C012AB3CD", "ts": "1482960137.003543", "limit": "4"}
     assert result["conversation_id"] == "C012AB3CD" and result["thread_ts"] == "1482960137.003543"
     assert [m["text"] for m in result["messages"]] == ["island", "one island", "two island", "three for the land"]
-    assert result["messages"][1] == {"ts": "1483037603.017503", "user": "U061F7AUR", "text": "one island",
-                                     "time": "2016-12-29T18:53:23+00:00", "thread_ts": "1482960137.003543"}
+    assert result["messages"][1] == {
+        "ts": "1483037603.017503",
+        "user": "U061F7AUR",
+        "text": "one island",
+        "time": "2016-12-29T18:53:23+00:00",
+        "thread_ts": "1482960137.003543",
+    }
     assert (result["count"], result["has_more"], result["next_cursor"]) == (4, True, "bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx")
 
 
 async def test_get_thread_replies_429_is_a_retryable_error_with_the_wait() -> None:
-    api = SlackStandin(conversations_replies=httpx2.Response(429, headers={"Retry-After": "60"},
-                                                             json={"ok": False, "error": "ratelimited"}))
+    api = SlackStandin(
+        conversations_replies=httpx2.Response(
+            429, headers={"Retry-After": "60"}, json={"ok": False, "error": "ratelimited"}
+        )
+    )
     with pytest.raises(UpstreamRateLimitError, match="Retry in 60 s") as caught:
-        await get_thread_replies(api.context(), conversation_id="C012AB3CD", thread_ts="1482960137.003543",
-                                 cursor="bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx")
+        await get_thread_replies(
+            api.context(),
+            conversation_id="C012AB3CD",
+            thread_ts="1482960137.003543",
+            cursor="bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx",
+        )
     assert caught.value.retry_after == 60.0
     assert query(api.requests[0])["cursor"] == "bmV4dF90czoxNDg0Njc4MjkwNTE3MDkx"
 
@@ -656,7 +896,9 @@ async def test_get_thread_replies_429_is_a_retryable_error_with_the_wait() -> No
         ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "limit": 20}, "from 1 to 15"),
     ],
 )
-async def test_get_thread_replies_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
+async def test_get_thread_replies_rejects_bad_input_before_any_request(
+    arguments: dict[str, Any], complaint: str
+) -> None:
     api = SlackStandin()
     with pytest.raises(ToolExecutionError, match=complaint):
         await get_thread_replies(api.context(), **arguments)
@@ -666,15 +908,29 @@ async def test_get_thread_replies_rejects_bad_input_before_any_request(arguments
 async def test_reply_in_thread_posts_with_thread_ts() -> None:
     reply = {**POST_MESSAGE, "message": {**POST_MESSAGE["message"], "thread_ts": "1482960137.003543"}}
     api = SlackStandin(conversations_list=last_page(CONVERSATIONS_LIST), chat_postMessage=reply)
-    result = await reply_in_thread(api.context(), channel_name="random", thread_ts="1482960137.003543",
-                                   message="Here's a message for you", also_send_to_channel=True)
-    listing, post = api.requests
+    result = await reply_in_thread(
+        api.context(),
+        channel_name="random",
+        thread_ts="1482960137.003543",
+        message="Here's a message for you",
+        also_send_to_channel=True,
+    )
+    _listing, post = api.requests
     assert_authorized(post)
     assert (post.method, post.url.path) == ("POST", "/chat.postMessage")
-    assert body(post) == {"channel": "C061EG9T2", "text": "Here's a message for you",
-                          "thread_ts": "1482960137.003543", "reply_broadcast": True}
-    assert result == {"conversation_id": "C123ABC456", "ts": "1503435956.000247", "time": "2017-08-22T21:05:56+00:00",
-                      "text": "Here's a message for you", "thread_ts": "1482960137.003543"}
+    assert body(post) == {
+        "channel": "C061EG9T2",
+        "text": "Here's a message for you",
+        "thread_ts": "1482960137.003543",
+        "reply_broadcast": True,
+    }
+    assert result == {
+        "conversation_id": "C123ABC456",
+        "ts": "1503435956.000247",
+        "time": "2017-08-22T21:05:56+00:00",
+        "text": "Here's a message for you",
+        "thread_ts": "1482960137.003543",
+    }
 
 
 async def test_reply_in_thread_without_broadcast_sends_no_reply_broadcast() -> None:
@@ -688,10 +944,11 @@ async def test_reply_in_thread_without_broadcast_sends_no_reply_broadcast() -> N
     [
         ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137", "message": "hi"}, "not a Slack message timestamp"),
         ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "message": " "}, "message is empty"),
-        ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "message": "x" * 40_001},
-         "at most 40000"),
-        ({"channel_name": "no spaces please", "thread_ts": "1482960137.003543", "message": "hi"},
-         "not a Slack channel name"),
+        ({"conversation_id": "C012AB3CD", "thread_ts": "1482960137.003543", "message": "x" * 40_001}, "at most 40000"),
+        (
+            {"channel_name": "no spaces please", "thread_ts": "1482960137.003543", "message": "hi"},
+            "not a Slack channel name",
+        ),
     ],
 )
 async def test_reply_in_thread_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
@@ -708,17 +965,39 @@ async def test_reply_in_thread_rejects_bad_input_before_any_request(arguments: d
 CONVERSATIONS_INFO = {
     "ok": True,
     "channel": {
-        "id": "C012AB3CD", "name": "general", "is_channel": True, "is_group": False, "is_im": False,
-        "is_mpim": False, "is_private": False, "created": 1654868334, "is_archived": False, "is_general": True,
-        "unlinked": 0, "name_normalized": "general", "is_shared": False, "is_org_shared": False,
-        "is_pending_ext_shared": False, "pending_shared": [], "context_team_id": "T123ABC456",
-        "updated": 1723528245513, "parent_conversation": None, "creator": "U123ABC456", "is_ext_shared": False,
-        "shared_team_ids": ["T123ABC456"], "pending_connected_team_ids": [], "is_member": True,
+        "id": "C012AB3CD",
+        "name": "general",
+        "is_channel": True,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": False,
+        "created": 1654868334,
+        "is_archived": False,
+        "is_general": True,
+        "unlinked": 0,
+        "name_normalized": "general",
+        "is_shared": False,
+        "is_org_shared": False,
+        "is_pending_ext_shared": False,
+        "pending_shared": [],
+        "context_team_id": "T123ABC456",
+        "updated": 1723528245513,
+        "parent_conversation": None,
+        "creator": "U123ABC456",
+        "is_ext_shared": False,
+        "shared_team_ids": ["T123ABC456"],
+        "pending_connected_team_ids": [],
+        "is_member": True,
         "last_read": "1723528245.512309",
         "topic": {"value": "For public discussion of generalities", "creator": "W012A3BCD", "last_set": 1449709364},
-        "purpose": {"value": "This part of the workspace is for fun. Make fun here.", "creator": "W012A3BCD",
-                    "last_set": 1449709364},
-        "previous_names": ["specifics", "abstractions", "etc"], "num_members": 23,
+        "purpose": {
+            "value": "This part of the workspace is for fun. Make fun here.",
+            "creator": "W012A3BCD",
+            "last_set": 1449709364,
+        },
+        "previous_names": ["specifics", "abstractions", "etc"],
+        "num_members": 23,
     },
 }
 
@@ -733,12 +1012,25 @@ CONVERSATIONS_MEMBERS = {
 CONVERSATIONS_INVITE = {
     "ok": True,
     "channel": {
-        "id": "C012AB3CD", "name": "general", "is_channel": True, "is_group": False, "is_im": False,
-        "created": 1449252889, "creator": "W012A3BCD", "is_archived": False, "is_general": True,
-        "name_normalized": "general", "is_member": True, "is_private": False, "is_mpim": False,
+        "id": "C012AB3CD",
+        "name": "general",
+        "is_channel": True,
+        "is_group": False,
+        "is_im": False,
+        "created": 1449252889,
+        "creator": "W012A3BCD",
+        "is_archived": False,
+        "is_general": True,
+        "name_normalized": "general",
+        "is_member": True,
+        "is_private": False,
+        "is_mpim": False,
         "topic": {"value": "For public discussion of generalities", "creator": "W012A3BCD", "last_set": 1449709364},
-        "purpose": {"value": "This part of the workspace is for fun. Make fun here.", "creator": "W012A3BCD",
-                    "last_set": 1449709364},
+        "purpose": {
+            "value": "This part of the workspace is for fun. Make fun here.",
+            "creator": "W012A3BCD",
+            "last_set": 1449709364,
+        },
         "num_members": 23,
     },
 }
@@ -752,9 +1044,15 @@ async def test_get_conversation_info_asks_for_the_member_count() -> None:
     assert (request.method, request.url.path) == ("GET", "/conversations.info")
     assert query(request) == {"channel": "C012AB3CD", "include_num_members": "true"}
     assert result == {
-        "id": "C012AB3CD", "type": "public_channel", "name": "general", "is_member": True, "is_archived": False,
-        "num_members": 23, "topic": "For public discussion of generalities",
-        "purpose": "This part of the workspace is for fun. Make fun here.", "created": "2022-06-10T13:38:54+00:00",
+        "id": "C012AB3CD",
+        "type": "public_channel",
+        "name": "general",
+        "is_member": True,
+        "is_archived": False,
+        "num_members": 23,
+        "topic": "For public discussion of generalities",
+        "purpose": "This part of the workspace is for fun. Make fun here.",
+        "created": "2022-06-10T13:38:54+00:00",
     }
 
 
@@ -768,17 +1066,23 @@ async def test_get_conversation_info_not_found_names_the_conversation() -> None:
 async def test_get_conversation_members_returns_ids_and_the_cursor() -> None:
     api = SlackStandin(conversations_list=last_page(CONVERSATIONS_LIST), conversations_members=CONVERSATIONS_MEMBERS)
     result = await get_conversation_members(api.context(), channel_name="#general", limit=3)
-    listing, members = api.requests
+    _listing, members = api.requests
     assert (members.method, members.url.path) == ("GET", "/conversations.members")
     assert query(members) == {"channel": "C012AB3CD", "limit": "3"}
-    assert result == {"conversation_id": "C012AB3CD", "member_ids": ["U023BECGF", "U061F7AUR", "W012A3CDE"],
-                      "count": 3, "has_more": True, "next_cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="}
+    assert result == {
+        "conversation_id": "C012AB3CD",
+        "member_ids": ["U023BECGF", "U061F7AUR", "W012A3CDE"],
+        "count": 3,
+        "has_more": True,
+        "next_cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ==",
+    }
 
 
 async def test_get_conversation_members_next_page_and_limits() -> None:
     api = SlackStandin(conversations_members=last_page(CONVERSATIONS_MEMBERS))
-    result = await get_conversation_members(api.context(), conversation_id="C012AB3CD",
-                                            cursor="e3VzZXJfaWQ6IFcxMjM0NTY3fQ==")
+    result = await get_conversation_members(
+        api.context(), conversation_id="C012AB3CD", cursor="e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="
+    )
     assert query(api.requests[0]) == {"channel": "C012AB3CD", "limit": "100", "cursor": "e3VzZXJfaWQ6IFcxMjM0NTY3fQ=="}
     assert result["has_more"] is False and "next_cursor" not in result
     with pytest.raises(ToolExecutionError, match="limit must be a whole number from 1 to 200, not 500"):
@@ -788,8 +1092,9 @@ async def test_get_conversation_members_next_page_and_limits() -> None:
 
 async def test_invite_to_channel_posts_the_user_ids() -> None:
     api = SlackStandin(conversations_invite=CONVERSATIONS_INVITE)
-    result = await invite_to_channel(api.context(), conversation_id="C012AB3CD",
-                                     user_ids=["W1234567890", "U2345678901", "W1234567890"])
+    result = await invite_to_channel(
+        api.context(), conversation_id="C012AB3CD", user_ids=["W1234567890", "U2345678901", "W1234567890"]
+    )
     (request,) = api.requests
     assert_authorized(request)
     assert (request.method, request.url.path) == ("POST", "/conversations.invite")
@@ -814,7 +1119,9 @@ async def test_invite_to_channel_already_in_channel_is_named() -> None:
         ({"user_ids": ["W1234567890"]}, "exactly one of conversation_id or channel_name"),
     ],
 )
-async def test_invite_to_channel_rejects_bad_input_before_any_request(arguments: dict[str, Any], complaint: str) -> None:
+async def test_invite_to_channel_rejects_bad_input_before_any_request(
+    arguments: dict[str, Any], complaint: str
+) -> None:
     api = SlackStandin()
     with pytest.raises(ToolExecutionError, match=complaint):
         await invite_to_channel(api.context(), **arguments)

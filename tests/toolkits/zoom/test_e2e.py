@@ -17,7 +17,7 @@ from tests.toolkits.zoom.test_tools import MEETINGS_PAGE_1, MEETINGS_PAGE_2
 pytestmark = pytest.mark.anyio
 
 
-async def test_list_upcoming_meetings_through_the_gate(stack_factory: Any) -> None:  # noqa: F811
+async def test_list_upcoming_meetings_through_the_gate(stack_factory: Any) -> None:
     seen: list[tuple[str, dict[str, str]]] = []
 
     async def meetings(request: Request) -> JSONResponse:
@@ -28,8 +28,13 @@ async def test_list_upcoming_meetings_through_the_gate(stack_factory: Any) -> No
 
     with standin(Starlette(routes=[Route("/users/me/meetings", meetings)])) as base_url:
         result, token = await authorize_and_call(
-            stack_factory, provider_id="zoom", toolkit="toolkits.zoom", settings_name="zoom",
-            base_url=base_url, tool="Zoom_ListUpcomingMeetings", arguments={},
+            stack_factory,
+            provider_id="zoom",
+            toolkit="toolkits.zoom",
+            settings_name="zoom",
+            base_url=base_url,
+            tool="Zoom_ListUpcomingMeetings",
+            arguments={},
         )
 
     assert not result.is_error, result

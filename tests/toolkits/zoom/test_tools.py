@@ -299,7 +299,9 @@ async def test_list_upcoming_meetings_stops_after_a_bounded_number_of_pages() ->
 
 
 async def test_list_upcoming_meetings_with_no_meetings() -> None:
-    recorder = Recorder(httpx2.Response(200, json={"next_page_token": "", "page_size": 100, "total_records": 0, "meetings": []}))
+    recorder = Recorder(
+        httpx2.Response(200, json={"next_page_token": "", "page_size": 100, "total_records": 0, "meetings": []})
+    )
     assert await list_upcoming_meetings(make_context(recorder)) == {"meetings": [], "count": 0, "truncated": False}
 
 
@@ -383,7 +385,9 @@ async def test_404_names_the_meeting() -> None:
 
 
 async def test_403_says_the_authorization_does_not_allow_it() -> None:
-    recorder = Recorder(httpx2.Response(403, json={"code": 104, "message": "Invalid access token, does not contain scopes."}))
+    recorder = Recorder(
+        httpx2.Response(403, json={"code": 104, "message": "Invalid access token, does not contain scopes."})
+    )
     with pytest.raises(UpstreamError, match="refused access to the user's upcoming Zoom meetings"):
         await list_upcoming_meetings(make_context(recorder))
 
@@ -471,14 +475,21 @@ MEETING = {
     "join_url": "https://example.com/j/11111",
     "chat_join_url": "https://example.com/launch/jc/11111",
     "occurrences": [
-        {"duration": 60, "occurrence_id": "1648194360000", "start_time": "2022-03-25T07:46:00Z",
-         "status": "available"},
+        {"duration": 60, "occurrence_id": "1648194360000", "start_time": "2022-03-25T07:46:00Z", "status": "available"},
     ],
     "password": "123456",
     "pmi": "97891943927",
     "pre_schedule": False,
-    "recurrence": {"end_date_time": "2022-04-02T15:59:00Z", "end_times": 7, "monthly_day": 1, "monthly_week": 1,
-                   "monthly_week_day": 1, "repeat_interval": 1, "type": 1, "weekly_days": "1"},
+    "recurrence": {
+        "end_date_time": "2022-04-02T15:59:00Z",
+        "end_times": 7,
+        "monthly_day": 1,
+        "monthly_week": 1,
+        "monthly_week_day": 1,
+        "repeat_interval": 1,
+        "type": 1,
+        "weekly_days": "1",
+    },
     "start_time": "2022-03-25T07:29:29Z",
     "start_url": "https://example.com/s/11111",
     "status": "waiting",
@@ -494,11 +505,24 @@ async def test_get_meeting_shapes_the_meeting_and_its_occurrences() -> None:
     request = only_request(recorder)
     assert (request.method, str(request.url)) == ("GET", f"{BASE}/meetings/97763643886")
     assert result == {
-        "meeting_id": "97763643886", "topic": "My Meeting", "type": "recurring, fixed time",
-        "start_time": "2022-03-25T00:29:29-07:00", "duration_minutes": 60, "timezone": "America/Los_Angeles",
-        "join_url": "https://example.com/j/11111", "agenda": "My Meeting", "has_passcode": True, "status": "waiting",
-        "occurrences": [{"occurrence_id": "1648194360000", "start_time": "2022-03-25T00:46:00-07:00",
-                         "duration_minutes": 60, "status": "available"}],
+        "meeting_id": "97763643886",
+        "topic": "My Meeting",
+        "type": "recurring, fixed time",
+        "start_time": "2022-03-25T00:29:29-07:00",
+        "duration_minutes": 60,
+        "timezone": "America/Los_Angeles",
+        "join_url": "https://example.com/j/11111",
+        "agenda": "My Meeting",
+        "has_passcode": True,
+        "status": "waiting",
+        "occurrences": [
+            {
+                "occurrence_id": "1648194360000",
+                "start_time": "2022-03-25T00:46:00-07:00",
+                "duration_minutes": 60,
+                "status": "available",
+            }
+        ],
     }
     assert "123456" not in json.dumps(result)
 
@@ -517,15 +541,28 @@ async def test_get_meeting_404_names_the_meeting() -> None:
 
 async def test_update_meeting_patches_only_what_changes() -> None:
     recorder = Recorder(httpx2.Response(204))
-    result = await update_meeting(make_context(recorder), meeting_id="97763643886", start_time="2030-01-15T09:30:00",
-                                  timezone="Europe/Berlin", duration_minutes=45)
+    result = await update_meeting(
+        make_context(recorder),
+        meeting_id="97763643886",
+        start_time="2030-01-15T09:30:00",
+        timezone="Europe/Berlin",
+        duration_minutes=45,
+    )
     request = only_request(recorder)
     assert (request.method, str(request.url)) == ("PATCH", f"{BASE}/meetings/97763643886")
     assert request.headers["content-type"] == "application/json"
-    assert json.loads(request.content) == {"timezone": "Europe/Berlin", "start_time": "2030-01-15T08:30:00Z",
-                                           "duration": 45}
-    assert result == {"meeting_id": "97763643886", "updated": True, "timezone": "Europe/Berlin",
-                      "start_time": "2030-01-15T09:30:00+01:00", "duration_minutes": 45}
+    assert json.loads(request.content) == {
+        "timezone": "Europe/Berlin",
+        "start_time": "2030-01-15T08:30:00Z",
+        "duration": 45,
+    }
+    assert result == {
+        "meeting_id": "97763643886",
+        "updated": True,
+        "timezone": "Europe/Berlin",
+        "start_time": "2030-01-15T09:30:00+01:00",
+        "duration_minutes": 45,
+    }
 
 
 async def test_update_meeting_topic_and_cleared_agenda() -> None:
@@ -605,9 +642,18 @@ RECORDINGS_PAGE_1 = {
         }
     ],
 }
-RECORDINGS_PAGE_2 = {**RECORDINGS_PAGE_1, "next_page_token": "", "meetings": [
-    {**RECORDINGS_PAGE_1["meetings"][0], "id": 6840331991, "uuid": "CPKXuumlTAGXuqwr3bLyuQ==",  # type: ignore[index]
-     "recording_files": []}]}
+RECORDINGS_PAGE_2 = {
+    **RECORDINGS_PAGE_1,
+    "next_page_token": "",
+    "meetings": [
+        {
+            **RECORDINGS_PAGE_1["meetings"][0],
+            "id": 6840331991,
+            "uuid": "CPKXuumlTAGXuqwr3bLyuQ==",  # type: ignore[index]
+            "recording_files": [],
+        }
+    ],
+}
 
 
 async def test_list_recordings_sends_the_range_and_follows_next_page_token() -> None:
@@ -616,15 +662,32 @@ async def test_list_recordings_sends_the_range_and_follows_next_page_token() -> 
     first, second = recorder.requests
     assert (first.method, first.url.path) == ("GET", "/users/me/recordings")
     assert dict(first.url.params) == {"from": "2021-03-01", "to": "2021-03-31", "page_size": "100"}
-    assert dict(second.url.params) == {"from": "2021-03-01", "to": "2021-03-31", "page_size": "100",
-                                       "next_page_token": "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3"}
+    assert dict(second.url.params) == {
+        "from": "2021-03-01",
+        "to": "2021-03-31",
+        "page_size": "100",
+        "next_page_token": "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3",
+    }
     assert (result["count"], result["truncated"]) == (2, False)
     assert result["recordings"][0] == {
-        "meeting_id": "6840331990", "meeting_uuid": "BOKXuumlTAGXuqwr3bLyuQ==", "topic": "My Personal Meeting",
-        "type": "instant", "start_time": "2021-03-18T05:41:36+00:00", "duration_minutes": 20, "total_size_bytes": 22,
-        "files": [{"file_type": "MP4", "recording_type": "audio_only", "start": "2021-03-18T05:41:36+00:00",
-                   "end": "2021-03-18T05:41:56+00:00", "size_bytes": 7220, "status": "completed",
-                   "play_url": "https://example.com/rec/play/Qg75t7xZBtEbAkjdlgbfdngBBBB"}],
+        "meeting_id": "6840331990",
+        "meeting_uuid": "BOKXuumlTAGXuqwr3bLyuQ==",
+        "topic": "My Personal Meeting",
+        "type": "instant",
+        "start_time": "2021-03-18T05:41:36+00:00",
+        "duration_minutes": 20,
+        "total_size_bytes": 22,
+        "files": [
+            {
+                "file_type": "MP4",
+                "recording_type": "audio_only",
+                "start": "2021-03-18T05:41:36+00:00",
+                "end": "2021-03-18T05:41:56+00:00",
+                "size_bytes": 7220,
+                "status": "completed",
+                "play_url": "https://example.com/rec/play/Qg75t7xZBtEbAkjdlgbfdngBBBB",
+            }
+        ],
     }
     assert "yNYIS408" not in json.dumps(result) and "download" not in json.dumps(result)
 
