@@ -1,0 +1,48 @@
+"""Waiting until a call is asleep on a flow, so that finishing the flow then tests the wake-up.
+
+A test that finishes a flow a moment after starting a waiter proves little: if the waiter had not yet read the
+flow, it finds it finished on that first read and returns, wake-up or none. `parked` waits until the flow
+service says the waiter is past that read (`FlowService.waiting`). A waiter that is never woken re-reads the
+flow only every `exchange_bound / 4` seconds (8.75 s with the default 10 s HTTP timeout), so a waiter back
+within `WAKE_DEADLINE` of the flow finishing was woken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+
+from mcp_server.authorization.flows import FlowService
+from mcp_server.vault import Flow
+
+T = TypeVar("T")
+
+WAKE_DEADLINE = 5.0  # seconds; under a waiter's first re-read of its flow, far over a wake-up
+
+
+async def parked(flows: FlowService, flow_id: str, count: int = 1) -> None:
+    """Return once `count` calls here wait on the flow, each asleep until it finishes."""
+    with anyio.fail_after(10):
+        while flows.waiting(flow_id) < count:
+            await anyio.sleep(0.01)
+
+
+async def woken(flows: FlowService, flow_id: str, finish: Callable[[], Awaitable[T]]) -> tuple[Flow | None, T]:
+    """Park a waiter on the flow, then `finish()` it: the flow as the waiter got it, and what `finish` returned.
+    Fails unless the waiter is back within `WAKE_DEADLINE` of `finish` starting."""
+    got: list[Flow | None] = []
+    back = anyio.Event()
+
+    async def waiter() -> None:
+        got.append(await flows.wait(flow_id, timeout=30))
+        back.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter)
+        await parked(flows, flow_id)
+        with anyio.fail_after(WAKE_DEADLINE):
+            finished = await finish()
+            await back.wait()
+    return got[0], finished
