@@ -18,6 +18,7 @@ from mcp_server.authorization.flows import FlowService
 from mcp_server.vault import Flow
 
 T = TypeVar("T")
+W = TypeVar("W")
 
 WAKE_DEADLINE = 5.0  # seconds; under a waiter's first re-read of its flow, far over a wake-up
 
@@ -32,15 +33,23 @@ async def parked(flows: FlowService, flow_id: str, count: int = 1) -> None:
 async def woken(flows: FlowService, flow_id: str, finish: Callable[[], Awaitable[T]]) -> tuple[Flow | None, T]:
     """Park a waiter on the flow, then `finish()` it: the flow as the waiter got it, and what `finish` returned.
     Fails unless the waiter is back within `WAKE_DEADLINE` of `finish` starting."""
-    got: list[Flow | None] = []
+    return await woken_by(flows, flow_id, lambda: flows.wait(flow_id, timeout=30), finish)
+
+
+async def woken_by(
+    flows: FlowService, flow_id: str, waiter: Callable[[], Awaitable[W]], finish: Callable[[], Awaitable[T]]
+) -> tuple[W, T]:
+    """`woken` for any `waiter` that waits on the flow here (a long poll, a blocked tool call): what it and
+    `finish` returned."""
+    got: list[W] = []
     back = anyio.Event()
 
-    async def waiter() -> None:
-        got.append(await flows.wait(flow_id, timeout=30))
+    async def wait() -> None:
+        got.append(await waiter())
         back.set()
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(waiter)
+        tg.start_soon(wait)
         await parked(flows, flow_id)
         with anyio.fail_after(WAKE_DEADLINE):
             finished = await finish()
