@@ -9,12 +9,14 @@ within `WAKE_DEADLINE` of the flow finishing was woken.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import anyio
 
 from mcp_server.authorization.flows import FlowService
+from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
 
 T = TypeVar("T")
@@ -55,3 +57,37 @@ async def woken_by(
             finished = await finish()
             await back.wait()
     return got[0], finished
+
+
+# ---------------------------------------------------------------- other processes: their DEBUG log line
+
+
+def waiting_line(flow_id: str) -> str:
+    """What authmcp logs at DEBUG once a call is asleep on the flow (`FlowService._wait`)."""
+    return f"waiting for flow {flow_ref(flow_id)}"
+
+
+def log_text(log: IO[str]) -> str:
+    """What a process wrote so far to `log` (its stderr), read without moving the offset it writes at."""
+    log.flush()
+    return os.pread(log.fileno(), 1 << 24, 0).decode(errors="replace")
+
+
+async def finish_once_waiting(
+    log: Callable[[], str],
+    flow_id: str,
+    finish: Callable[[], Awaitable[object]],
+    answered: anyio.Event,
+    *,
+    waits: int = 1,
+) -> None:
+    """Once `log()` shows a call asleep on the flow (the `waits`-th time the flow is waited on), `finish()` the
+    flow; fails unless `answered` (set by the test when that call returns) is set within `WAKE_DEADLINE`. The
+    process must log at DEBUG, and its HTTP timeout be at least the default 10 s (the waiter's own re-read of
+    the flow comes after `WAKE_DEADLINE` then)."""
+    with anyio.fail_after(10):
+        while log().count(waiting_line(flow_id)) < waits:
+            await anyio.sleep(0.02)
+    with anyio.fail_after(WAKE_DEADLINE):
+        await finish()
+        await answered.wait()
