@@ -73,6 +73,13 @@ def log_text(log: IO[str]) -> str:
     return os.pread(log.fileno(), 1 << 24, 0).decode(errors="replace")
 
 
+async def logged_waiting(log: Callable[[], str], flow_id: str, waits: int = 1) -> None:
+    """Return once `log()` (a process's output, at DEBUG) shows `waits` calls asleep on the flow."""
+    with anyio.fail_after(10):
+        while log().count(waiting_line(flow_id)) < waits:
+            await anyio.sleep(0.02)
+
+
 async def finish_once_waiting(
     log: Callable[[], str],
     flow_id: str,
@@ -85,9 +92,7 @@ async def finish_once_waiting(
     flow; fails unless `answered` (set by the test when that call returns) is set within `WAKE_DEADLINE`. The
     process must log at DEBUG, and its HTTP timeout be at least the default 10 s (the waiter's own re-read of
     the flow comes after `WAKE_DEADLINE` then)."""
-    with anyio.fail_after(10):
-        while log().count(waiting_line(flow_id)) < waits:
-            await anyio.sleep(0.02)
+    await logged_waiting(log, flow_id, waits)
     with anyio.fail_after(WAKE_DEADLINE):
         await finish()
         await answered.wait()
