@@ -510,22 +510,26 @@ class FlowService(VerificationSteps, BrowserBinding):
         waiting = self._waiters.setdefault(flow_id, _Waiting())  # before reading: a finish in between wakes us
         waiting.count += 1
         try:
-            return await self._wait(flow_id, waiting.event, timeout)
+            return await self._wait(flow_id, waiting, timeout)
         finally:
             waiting.count -= 1
+            waiting.parked.discard(anyio.get_current_task().id)
             if waiting.count == 0 and self._waiters.get(flow_id) is waiting:
                 del self._waiters[flow_id]
 
-    async def _wait(self, flow_id: str, event: anyio.Event, timeout: float) -> Flow | None:
+    async def _wait(self, flow_id: str, waiting: _Waiting, timeout: float) -> Flow | None:
+        event = waiting.event
         flow = await self.vault.get_flow(flow_id)
         if flow is None or flow.status in ("completed", "failed"):
-            if (waiting := self._waiters.get(flow_id)) is not None and waiting.event is event:
+            if self._waiters.get(flow_id) is waiting:
                 del self._waiters[flow_id]
                 event.set()  # anyone else on it re-reads the flow too
             return flow
         until = time.monotonic() + min(timeout, max(0.0, flow.expires_at - time.time()))
         # a flow orphaned mid-exchange is failed by whoever looks: wake now and then to look
         look_every = max(1.0, self.connections.exchange_bound / 4)
+        waiting.parked.add(anyio.get_current_task().id)
+        logger.debug("waiting for flow %s", flow_ref(flow_id))  # what tests of other processes wait for
         while not event.is_set() and time.monotonic() < until:
             with anyio.move_on_after(min(look_every, until - time.monotonic())):
                 await event.wait()
@@ -534,6 +538,12 @@ class FlowService(VerificationSteps, BrowserBinding):
                 if latest is None or latest.status in ("completed", "failed"):
                     return latest
         return await self.vault.get_flow(flow_id)
+
+    def waiting(self, flow_id: str) -> int:
+        """How many calls here wait on the flow past their first read of it, asleep until it finishes: what a
+        test waits for before finishing the flow, so that the wake-up, not that read, is what it sees."""
+        waiting = self._waiters.get(flow_id)
+        return len(waiting.parked) if waiting is not None else 0
 
     async def flow_status(self, flow_id: str) -> Flow | None:
         flow = await self.vault.get_flow(flow_id)
@@ -544,6 +554,7 @@ class FlowService(VerificationSteps, BrowserBinding):
 class _Waiting:
     event: anyio.Event = field(default_factory=anyio.Event)
     count: int = 0  # tasks in `wait` on it
+    parked: set[int] = field(default_factory=set)  # of those, the ones asleep on `event` (see `waiting`)
 
 
 @dataclass

@@ -98,6 +98,9 @@ class JwtVerifier:
     `caller` keeps each accepted token's `Caller` (at most CACHE_SIZE, by digest) until the token's `exp`, while
     the keys that verified it are the current ones: keys older than JWKS_MAX_AGE, or a JWKS that changed, send
     the token through verification again. Refusals are not kept (a token with a new key may pass after a refetch).
+
+    `clock` (monotonic: the keys' age, the refetch limits) and `now` (wall time: a token's `exp`) are the real
+    ones unless given; a test moves its own instead of waiting.
     """
 
     JWKS_MAX_AGE = 300.0  # seconds before keys are fetched again
@@ -113,8 +116,10 @@ class JwtVerifier:
         audience: str,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
     ):
-        self._clock = clock
+        self.clock = clock
+        self.now = now
         self._issuer = issuer
         self._jwks_url = jwks_url
         self._audience = audience
@@ -131,7 +136,7 @@ class JwtVerifier:
         """The token's caller: kept from an earlier verification while still good, else verified now."""
         kept = self._cache.get(digest)
         if kept is not None:
-            if time.time() < kept.expires_at and kept.keys is self._keys and self._too_soon(self.JWKS_MAX_AGE):
+            if self.now() < kept.expires_at and kept.keys is self._keys and self._too_soon(self.JWKS_MAX_AGE):
                 return kept.caller
             self._cache.pop(digest, None)
         try:
@@ -143,7 +148,7 @@ class JwtVerifier:
             return None
         access, keys = verified
         assert access.expires_at is not None
-        if access.expires_at <= time.time():
+        if access.expires_at <= self.now():
             return None  # the verifier's leeway is for clock skew; an expired token is refused from its `exp` on
         if len(self._cache) >= self.CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)), None)
@@ -195,7 +200,7 @@ class JwtVerifier:
         ), keys
 
     def _too_soon(self, interval: float) -> bool:
-        return self._clock() - self._fetched_at < interval
+        return self.clock() - self._fetched_at < interval
 
     def _backoff(self) -> float:
         return float(min(self.JWKS_MAX_BACKOFF, self.JWKS_MIN_INTERVAL * 2 ** max(0, self._failures - 1)))
@@ -220,7 +225,7 @@ class JwtVerifier:
         from joserfc.jwk import KeySet
 
         self.fetches += 1
-        self._fetched_at = self._clock()
+        self._fetched_at = self.clock()
         try:
             async with provider_client(self._timeout) as client, deadline(self._timeout):
                 response = await client.get(self._jwks_url, headers={"Accept": "application/json"})

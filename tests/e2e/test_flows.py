@@ -6,6 +6,8 @@ elicitation."""
 
 from __future__ import annotations
 
+import tempfile
+from functools import partial
 from typing import Any
 
 import anyio
@@ -15,6 +17,7 @@ from mcp_types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
 from tests.e2e.clients import CompletionNotices, mcp_client, url_elicitation_required
 from tests.e2e.conftest import Stack, authorize_in_browser, texts
+from tests.support.waiting import finish_once_waiting, log_text
 
 pytestmark = pytest.mark.anyio
 
@@ -73,23 +76,26 @@ async def test_modern_client_with_url_elicitation_finishes_in_one_call(stack: St
     assert len(shown) == 1 and "/connect/" in shown[0]
 
 
-async def test_modern_retry_waits_for_a_consent_still_in_progress(stack: Stack) -> None:
+async def test_modern_retry_waits_for_a_consent_still_in_progress(stack_factory: Any) -> None:
     """The client accepts at once (as a real one does when it opens the browser); the retry blocks until
     the callback lands, then runs the tool: the same call returns the answer."""
-    async with anyio.create_task_group() as browser:
+    stack = stack_factory(log_level="DEBUG", http_timeout_seconds=10)  # see finish_once_waiting
+    answered = anyio.Event()
+    with tempfile.TemporaryFile("w+") as log:
+        async with anyio.create_task_group() as browser:
 
-        async def accept_and_open(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-            assert isinstance(params, ElicitRequestURLParams)
+            async def accept_and_open(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+                assert isinstance(params, ElicitRequestURLParams)
+                # the person consents once the gate waits for the flow, and the call must be woken by it
+                consent = partial(authorize_in_browser, stack.provider, params.url, "alice")
+                flow_id = params.url.rsplit("/", 1)[-1]
+                browser.start_soon(finish_once_waiting, partial(log_text, log), flow_id, consent, answered)
+                return ElicitResult(action="accept")
 
-            async def person() -> None:
-                await anyio.sleep(0.5)  # the person takes a moment; the gate must be waiting meanwhile
-                await authorize_in_browser(stack.provider, params.url, "alice")
-
-            browser.start_soon(person)
-            return ElicitResult(action="accept")
-
-        async with mcp_client(stack, "stdio", elicitation_callback=accept_and_open) as client:
-            assert_profile(await client.call_tool("Demo_WhoAmI", {}), "local-user", "alice")
+            async with mcp_client(stack, "stdio", elicitation_callback=accept_and_open, errlog=log) as client:
+                result = await client.call_tool("Demo_WhoAmI", {})
+                answered.set()
+                assert_profile(result, "local-user", "alice")
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -27,6 +27,7 @@ from mcp_server.vault import generate_key
 from tests.e2e.clients import CompletionNotices, call_concurrently, mcp_client, url_elicitation_required
 from tests.e2e.conftest import Stack, authorize_in_browser, texts
 from tests.support.postgres import postgres_url, run_pg  # noqa: F401 - a fixture
+from tests.support.waiting import finish_once_waiting
 
 pytestmark = pytest.mark.anyio
 
@@ -59,11 +60,11 @@ def assert_alice(result: Any) -> None:
 async def test_flow_started_on_a_completed_by_a_callback_to_b_wakes_the_call_waiting_on_a(
     stack_factory: Any, postgres_url: str
 ) -> None:
-    a, b = replicas(stack_factory, postgres_url)
+    a, b = replicas(stack_factory, postgres_url, log_level="DEBUG", http_timeout_seconds=10)  # finish_once_waiting
     a.start_http()
     b.start_http()
     landed: list[str] = []
-    consented: list[float] = []
+    answered = anyio.Event()
 
     async with anyio.create_task_group() as browser:
 
@@ -71,23 +72,21 @@ async def test_flow_started_on_a_completed_by_a_callback_to_b_wakes_the_call_wai
             assert isinstance(params, ElicitRequestURLParams)
             assert params.url.startswith(f"{a.base_url}/connect/")  # A handed out its own link
 
-            async def person() -> None:
-                await anyio.sleep(0.5)  # A's retried call is waiting meanwhile
+            async def person() -> None:  # once A's retried call waits; it must be woken by B's notice
                 page = await authorize_in_browser(a.provider, on_host(params.url, b), "alice")
                 assert page.status_code == 200, page.text
                 landed.append(str(page.url))
-                consented.append(time.monotonic())
 
-            browser.start_soon(person)
+            flow_id = params.url.rsplit("/", 1)[-1]
+            browser.start_soon(finish_once_waiting, a.output, flow_id, person, answered)
             return ElicitResult(action="accept")
 
         async with mcp_client(a, "http", elicitation_callback=accept_and_open) as client:
             assert client.protocol_version == "2026-07-28"
             result = await client.call_tool("Demo_WhoAmI", {})
-            answered = time.monotonic()
+            answered.set()
     assert_alice(result)
     assert landed and landed[0].startswith(b.base_url)  # the callback was B's
-    assert answered - consented[0] < 2.0  # woken by B's notice, not by a timeout
     assert a.provider.stats()["token_requests"]["authorization_code"] == 1
 
 
@@ -159,27 +158,33 @@ async def test_status_long_poll_on_a_wakes_when_the_callback_lands_on_b(
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
     a, b = replicas(
-        stack_factory, postgres_url, api={"keys": [API_KEY], "verification": "none"}, mcp_auth={"tokens": USERS}
+        stack_factory,
+        postgres_url,
+        api={"keys": [API_KEY], "verification": "none"},
+        mcp_auth={"tokens": USERS},
+        log_level="DEBUG",  # and the HTTP timeout: see finish_once_waiting
+        http_timeout_seconds=10,
     )
     a.start_http("--toolkit", API_TOOLKIT)
     b.start_http("--toolkit", API_TOOLKIT)
     async with AsyncArcade(api_key=API_KEY, base_url=a.base_url, max_retries=0) as client:
         pending = await client.tools.authorize(tool_name="Gmail.ListEmails", user_id="alice@example.com")
         assert pending.id and pending.url and pending.url.startswith(a.base_url)
-        answered: list[tuple[str | None, float]] = []
+        answered = anyio.Event()
+        statuses: list[str | None] = []
 
         async def long_poll() -> None:
-            answer = await client.auth.status(id=pending.id or "", wait=30)
-            answered.append((answer.status, time.monotonic()))
+            statuses.append((await client.auth.status(id=pending.id or "", wait=30)).status)
+            answered.set()
+
+        async def consent() -> None:  # once the long poll waits in A; B's notice must wake it, not the 30 s
+            page = await authorize_in_browser(a.provider, on_host(pending.url or "", b), "alice")
+            assert page.status_code == 200 and str(page.url).startswith(b.base_url)
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(long_poll)
-            await anyio.sleep(0.5)  # the long-poll is waiting in A now
-            page = await authorize_in_browser(a.provider, on_host(pending.url, b), "alice")
-            assert page.status_code == 200 and str(page.url).startswith(b.base_url)
-            landed = time.monotonic()
-    ((status, at),) = answered
-    assert status == "completed" and at - landed < 2.0  # B's notice, not the 30 s wait
+            await finish_once_waiting(a.output, pending.id, consent, answered)
+    assert statuses == ["completed"]
 
 
 async def test_a_revocation_on_b_reaches_a_holding_the_connection_in_memory(

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,7 @@ from mcp_types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser, stored_tokens, texts
+from tests.support.waiting import finish_once_waiting, log_text
 
 pytestmark = pytest.mark.anyio
 
@@ -85,29 +87,31 @@ def assert_profile(result: Any, username: str) -> None:
 async def test_a_second_client_gets_links_to_the_first_ones_pages_and_wakes_when_the_flow_finishes_there(
     stack_factory: Any, logs: Any
 ) -> None:
-    stack = stack_factory(flow_wait_seconds=120)  # a missed wake-up would show as a wait far past fail_after below
+    stack = stack_factory(flow_wait_seconds=120, log_level="DEBUG", http_timeout_seconds=10)  # finish_once_waiting
     first_log, second_log = logs(), logs()
     links: list[str] = []
+    answered = anyio.Event()
     async with anyio.create_task_group() as browser:
 
         async def accept_and_open(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
             assert isinstance(params, ElicitRequestURLParams)
             links.append(params.url)
 
-            async def person() -> None:
-                await anyio.sleep(0.5)  # the second process is waiting on the flow by now
+            async def person() -> None:  # once the second process waits on the flow; the first one's notice wakes it
                 page = await authorize_in_browser(stack.provider, params.url, "alice")
                 assert page.status_code == 200 and "Connected to Demo provider" in page.text
 
-            browser.start_soon(person)
+            flow_id = params.url.rsplit("/", 1)[-1]
+            browser.start_soon(finish_once_waiting, partial(log_text, second_log), flow_id, person, answered)
             return ElicitResult(action="accept")
 
         async with mcp_client(stack, "stdio", errlog=first_log) as first:
             await first.list_tools()
             await until(lambda: pages_answer(stack), "the first process serves the pages")
             async with mcp_client(stack, "stdio", elicitation_callback=accept_and_open, errlog=second_log) as second:
-                with anyio.fail_after(60):
-                    assert_profile(await second.call_tool("Demo_WhoAmI", {}), "alice")
+                result = await second.call_tool("Demo_WhoAmI", {})
+                answered.set()
+                assert_profile(result, "alice")
             assert_profile(await first.call_tool("Demo_WhoAmI", {}), "alice")  # one vault for both
     assert links and links[0].startswith(f"{stack.base_url}/connect/")
     first_text, second_text = read(first_log), read(second_log)

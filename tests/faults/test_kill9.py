@@ -29,6 +29,7 @@ from tests.faults.conftest import (
     proxied,
     rows,
 )
+from tests.support.waiting import logged_waiting
 
 pytestmark = pytest.mark.anyio
 
@@ -94,6 +95,7 @@ async def test_killed_mid_callback_the_flow_fails_with_a_reason_everyone_sees(
     assert rows(stack, "select status from flows where id = ?", flow_id) == [("exchanging",)]
 
     proxy.fault = "pass"
+    stack.settings["log_level"] = "DEBUG"  # its "waiting for flow" line
     stack.start_http()
     async with api_client(stack) as http:
         async with anyio.create_task_group() as tg:
@@ -103,7 +105,7 @@ async def test_killed_mid_callback_the_flow_fails_with_a_reason_everyone_sees(
                 waited.append((await http.get("/v1/auth/status", params={"id": flow_id, "wait": 50})).json())
 
             tg.start_soon(long_poll)
-            await anyio.sleep(0.5)
+            await logged_waiting(stack.output, flow_id)
             # the exchange bound (2 x deadline + margin) passes: as if the process had died that long ago
             with sqlite3.connect(database(stack), timeout=30) as db:
                 db.execute("update flows set claimed_at = ? where id = ?", (time.time() - 3600, flow_id))

@@ -25,6 +25,7 @@ from mcp_server.web.api import ALREADY_COMPLETED_ID, MAX_BODY_BYTES
 from tests.support import api_toolkit, sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, DEFAULT_REDIRECT_URI
 from tests.support.provider import AuthServer
+from tests.support.waiting import parked, woken_by
 
 pytestmark = pytest.mark.anyio
 
@@ -517,46 +518,40 @@ async def test_status_long_poll_returns_when_the_callback_lands(api: Api) -> Non
     pending = await api.authorize("alice")
     assert pending.url is not None and pending.id is not None
     callback = await api.callback_url(pending.url, "alice")
-    answered: list[tuple[AuthorizationResponse, float]] = []
-
-    async def long_poll() -> None:
-        answer = await api.status(pending.id or "", wait=30)
-        answered.append((answer, time.monotonic()))
-
-    with anyio.fail_after(25):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(long_poll)
-            await anyio.sleep(0.3)  # the poll is waiting now
-            landed = time.monotonic()
-            assert (await api.land(callback)).status_code == 303
-    ((answer, at),) = answered
-    assert answer.status == "completed"
-    assert at - landed < 10  # woken by the callback, long before the 30 s wait
+    answer, landing = await woken_by(  # woken by the callback, long before the 30 s wait
+        api.runtime.service.flows,
+        pending.id or "",
+        lambda: api.status(pending.id or "", wait=30),
+        lambda: api.land(callback),
+    )
+    assert answer.status == "completed" and landing.status_code == 303
 
 
 async def test_status_long_poll_answers_pending_when_the_wait_is_over(api: Api) -> None:
     pending = await api.authorize("alice")
-    started = time.monotonic()
-    answer = await api.status(pending.id or "", wait=1)
+    answers: list[AuthorizationResponse] = []
+
+    async def long_poll() -> None:
+        answers.append(await api.status(pending.id or "", wait=1))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(long_poll)
+        await parked(api.runtime.service.flows, pending.id or "")  # it waits on the flow, not answering at once
+    (answer,) = answers
     assert answer.status == "pending" and answer.url == pending.url
-    assert time.monotonic() - started >= 0.9
 
 
 async def test_a_declined_consent_answers_failed_and_a_later_poll_is_held(api: Api) -> None:
     pending = await api.authorize("alice")
     assert pending.url is not None
     declined = await api.callback_url(pending.url, "alice", allow=False)
-    answered: list[AuthorizationResponse] = []
-
-    async def long_poll() -> None:
-        answered.append(await api.status(pending.id or "", wait=30))
-
-    with anyio.fail_after(15):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(long_poll)
-            await anyio.sleep(0.3)
-            assert (await api.land(declined)).status_code == 400
-    assert answered[0].status == "failed"
+    answer, landing = await woken_by(
+        api.runtime.service.flows,
+        pending.id or "",
+        lambda: api.status(pending.id or "", wait=30),
+        lambda: api.land(declined),
+    )
+    assert answer.status == "failed" and landing.status_code == 400
     assert (await api.status(pending.id or "")).status == "failed"
     # wait_for_completion asks again until "completed": an already failed flow is answered after `wait`
     started = time.monotonic()

@@ -18,6 +18,7 @@ from mcp_server.toolkit.tool import OAuth2
 from tests.support import sample_toolkit
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, DEFAULT_REDIRECT_URI
 from tests.support.provider import AuthServer
+from tests.support.waiting import woken
 
 pytestmark = pytest.mark.anyio
 
@@ -90,17 +91,8 @@ async def test_mismatched_issuer_is_refused_before_any_exchange(runtime: Runtime
 async def test_waiters_wake_when_the_callback_lands(runtime: Runtime, auth_server: AuthServer) -> None:
     flow = await runtime.service.start_flow("alice", PROFILE)
     params, cookies = await consent(runtime, auth_server, flow.id)
-    result: list[Any] = []
-
-    async def waiter() -> None:
-        result.append(await runtime.service.wait(flow.id, timeout=30))
-
-    with anyio.fail_after(10):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(waiter)
-            await anyio.sleep(0.1)
-            await runtime.service.complete(params, cookies)
-    assert result[0].status == "completed"
+    woke, _ = await woken(runtime.service.flows, flow.id, lambda: runtime.service.complete(params, cookies))
+    assert woke is not None and woke.status == "completed"
 
 
 async def test_upstream_401_refreshes_once_and_retries_with_the_new_token(
@@ -208,14 +200,7 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
     with pytest.raises(FlowUnavailable):
         await rt.service.confirm_user(flow.id, "alice")  # the link's id confirms nothing
 
-    woken: list[Any] = []
-    async with anyio.create_task_group() as tg:
-
-        async def waiter() -> None:
-            woken.append(await rt.service.wait(flow.id, timeout=30))
-
-        tg.start_soon(waiter)
-        await anyio.sleep(0.1)
+    async def confirm_and_return() -> tuple[str, Any]:
         confirmed = await rt.service.confirm_user(confirmation, "alice")
         # confirming the user binds nothing yet: the browser that consented must come back to next_uri
         assert confirmed.flow.status == "awaiting_browser"
@@ -225,8 +210,10 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
         assert returning != confirmation and len(returning) >= 32
         with pytest.raises(FlowUnavailable):
             await rt.service.confirm_user(confirmation, "alice")  # the verifier's value is spent
-        done = await rt.service.finish_confirmation({"confirmation": returning}, cookies)
-    assert done.status == "completed" and woken[0].status == "completed"
+        return returning, await rt.service.finish_confirmation({"confirmation": returning}, cookies)
+
+    woke, (returning, done) = await woken(rt.service.flows, flow.id, confirm_and_return)
+    assert done.status == "completed" and woke is not None and woke.status == "completed"
     connection = await rt.service.connection_for("alice", PROFILE)
     assert connection is not None and connection.user_info["sub"] == "alice"
     again = await rt.service.finish_confirmation({"confirmation": returning}, cookies)

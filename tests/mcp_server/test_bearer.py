@@ -32,6 +32,7 @@ from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.shared_pages import bind
 from mcp_server.serving.web_app import create_http_app
+from tests.support.clock import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -244,11 +245,13 @@ async def test_a_jwt_is_kept_by_its_digest_and_never_served_after_its_exp(serve:
         lasting = issuer.mint("carol", audience)
         assert await served.whoami(lasting) == "carol"
         assert await served.whoami(lasting) == "carol"
+        verifier = served.runtime.identities.jwt  # type: ignore[union-attr]
+        assert verifier is not None
+        verifier.now = now = Clock(time.time())  # wall time, moved by hand below
         brief = issuer.mint("dave", audience, expires_in=5)
         assert await served.whoami(brief) == "dave"
         assert issuer.fetches == 1
 
-        verifier = served.runtime.identities.jwt  # type: ignore[union-attr]
         cache = verifier._cache
         assert set(cache) == {hashlib.sha256(t.encode()).digest() for t in (lasting, brief)}
         # everything an entry holds but the issuer's key set (public keys, and not picklable)
@@ -259,7 +262,7 @@ async def test_a_jwt_is_kept_by_its_digest_and_never_served_after_its_exp(serve:
         assert all(kept.caller.access_token.token == "" for kept in cache.values())
 
         # past its exp (the verifier allows 30 s of clock skew on exp; the bearer layer does not)
-        await anyio.sleep(max(0.0, cache[hashlib.sha256(brief.encode()).digest()].expires_at - time.time()) + 1.1)
+        now.now = cache[hashlib.sha256(brief.encode()).digest()].expires_at
         assert_challenged(await post_initialize(served.url, brief), served.url)
         assert hashlib.sha256(brief.encode()).digest() not in cache
         assert await served.whoami(lasting) == "carol"
@@ -317,16 +320,16 @@ async def test_a_rotated_jwks_admits_the_new_key_and_drops_tokens_of_a_removed_o
         assert_challenged(await post_initialize(served.url, new), served.url)
 
 
-async def test_kept_tokens_are_checked_again_once_the_keys_are_old(
-    serve: Any, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(JwtVerifier, "JWKS_MAX_AGE", 1.0)
+async def test_kept_tokens_are_checked_again_once_the_keys_are_old(serve: Any, issuer: Issuer) -> None:
     async with serve() as served:
+        verifier = served.runtime.identities.jwt  # type: ignore[union-attr]
+        assert verifier is not None
+        verifier.clock = clock = Clock()  # before the first fetch: the keys' age is counted on it
         token = issuer.mint("carol", f"{served.url}/mcp")
         assert await served.whoami(token) == "carol"
         issuer.rotate("k2", keep_old=False)  # nobody presents a new token: only the keys' age makes us look
         assert await served.whoami(token) == "carol"  # the keys are still fresh: served from what was kept
-        await anyio.sleep(1.2)
+        clock.now += JwtVerifier.JWKS_MAX_AGE
         assert_challenged(await post_initialize(served.url, token), served.url)
 
 

@@ -16,6 +16,7 @@ from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault.flow_store import REPLACED
 from tests.support import sample_toolkit
+from tests.support.waiting import woken
 
 pytestmark = pytest.mark.anyio
 
@@ -51,16 +52,9 @@ async def opened_flow(rt: Runtime, user: str, scope: str = "profile") -> str:
 async def test_past_the_cap_the_oldest_open_flow_is_replaced(runtime: Runtime) -> None:
     first = [await opened_flow(runtime, "alice") for _ in range(3)]
     bobs = await opened_flow(runtime, "bob")
-    waited: list[Any] = []
-    async with anyio.create_task_group() as tg:
-
-        async def wait_for_oldest() -> None:
-            waited.append(await runtime.service.wait(first[0], timeout=30))
-
-        tg.start_soon(wait_for_oldest)
-        await anyio.sleep(0.05)
-        newest = await opened_flow(runtime, "alice")  # the fourth: the oldest makes room, its waiter wakes
-    assert waited[0].status == "failed" and waited[0].error == REPLACED
+    # the fourth: the oldest makes room, its waiter wakes
+    waited, newest = await woken(runtime.service.flows, first[0], lambda: opened_flow(runtime, "alice"))
+    assert waited is not None and waited.status == "failed" and waited.error == REPLACED
     statuses = [(await runtime.service.flow_status(i)).status for i in [*first, newest, bobs]]  # type: ignore[union-attr]
     assert statuses == ["failed", "pending", "pending", "pending", "pending"]  # bob's flows are his own
 

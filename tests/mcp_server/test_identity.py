@@ -7,6 +7,7 @@ import anyio
 import pytest
 
 from mcp_server.calls.identity import JwtVerifier, StaticTokenVerifier
+from tests.support.clock import Clock
 from tests.support.provider import AuthServer
 
 pytestmark = pytest.mark.anyio
@@ -19,16 +20,6 @@ async def test_static_tokens_map_to_their_users_and_nothing_else() -> None:
     assert (await verifier.verify_token("tok-bob")).subject == "bob@example.com"  # type: ignore[union-attr]
     for wrong in ("", "tok-alic", "tok-alicex", "TOK-ALICE", "alice@example.com"):
         assert await verifier.verify_token(wrong) is None, wrong
-
-
-class Clock:
-    """Monotonic time the test moves by hand (the verifier's back-off is about time, not about waiting)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def closed_port() -> int:

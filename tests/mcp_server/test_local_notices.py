@@ -7,16 +7,16 @@ Two vaults and two authorization services on one database file stand for two `au
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import anyio
 import pytest
 
 from mcp_server.authorization.service import AuthorizationService
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.local_notices import LocalFlowNotices
+from tests.support.waiting import woken
 
 pytestmark = pytest.mark.anyio
 
@@ -35,17 +35,11 @@ async def processes(tmp_path: Path) -> AsyncIterator[tuple[AuthorizationService,
         await vault.aclose()
 
 
-async def wait_while(a: AuthorizationService, flow_id: str, finish: object, expected: str) -> None:
-    with anyio.fail_after(5):  # the waiter would sleep 60 s without a notice
-        async with anyio.create_task_group() as tg:
-
-            async def waiter() -> None:
-                done = await a.wait(flow_id, timeout=60)
-                assert done is not None and done.status == expected
-
-            tg.start_soon(waiter)
-            await anyio.sleep(0.1)  # A is asleep on its in-process event
-            await finish()  # type: ignore[operator]
+async def wait_while(
+    a: AuthorizationService, flow_id: str, finish: Callable[[], Awaitable[object]], expected: str
+) -> None:
+    done, _ = await woken(a.flows, flow_id, finish)  # a waiter never woken re-reads its flow only after 8.75 s
+    assert done is not None and done.status == expected
 
 
 async def test_a_flow_finished_in_one_process_wakes_the_waiter_in_the_other(
