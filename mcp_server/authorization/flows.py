@@ -22,18 +22,11 @@ from typing import Any, NoReturn
 
 import anyio
 
-from mcp_server.authorization.browser_binding import BrowserAdmission, BrowserBinding
+from mcp_server.authorization.browser_binding import BrowserBinding
 from mcp_server.authorization.connections import ConnectionService, log_background_failure
-from mcp_server.authorization.verification import (
-    CallbackError,
-    FlowUnavailable,
-    Mode,
-    UserMismatch,
-    VerificationSteps,
-    WrongBrowser,
-    digest,
-)
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
+from mcp_server.authorization.errors import CallbackError, FlowRefused, FlowUnavailable, WrongBrowser
+from mcp_server.authorization.verification import Mode, VerificationSteps, digest
+from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, ProviderRegistry, oauth2
@@ -43,16 +36,7 @@ from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.vault.flow_store import OPEN_STATUSES
 
-__all__ = [
-    "BrowserAdmission",
-    "CallbackError",
-    "FlowRefused",
-    "FlowService",
-    "FlowUnavailable",
-    "Landing",
-    "UserMismatch",
-    "WrongBrowser",
-]
+__all__ = ["FlowService", "Landing"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +46,6 @@ WITHDRAWN = (
     "This link was withdrawn: another program took the port of authmcp's pages. Go back to your app and try the "
     "tool again."
 )
-
-
-class FlowRefused(AuthmcpError):
-    """A flow that asks for more than a flow may (too many scopes)."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
+from mcp_server.authorization.errors import CallbackError, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
@@ -41,47 +42,14 @@ if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
 
 __all__ = [
-    "CallbackError",
     "Confirmed",
-    "FlowUnavailable",
-    "UserMismatch",
     "VerificationSteps",
-    "WrongBrowser",
     "digest",
 ]
 
 logger = logging.getLogger(__name__)
 
 Mode = Literal["none", "custom", "idp"]
-
-
-class FlowUnavailable(AuthmcpError):
-    """A `/connect/<id>` link, or a confirmation, that is unknown, finished or expired."""
-
-
-class UserMismatch(AuthmcpError):
-    """User verification named someone other than the flow's user."""
-
-
-class CallbackError(AuthmcpError):
-    """A redirect back to us cannot complete a flow. `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, *, status: int = 400, flow_id: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.flow_id = flow_id
-
-
-class WrongBrowser(CallbackError):
-    """The request comes from a browser other than the one that opened the flow's link: nothing is done."""
-
-    def __init__(self, flow_id: str) -> None:
-        super().__init__(
-            "This authorization was started in another browser. Finish it there, or go back to your app for a "
-            "new link.",
-            status=403,
-            flow_id=flow_id,
-        )
 
 
 @dataclass(frozen=True)

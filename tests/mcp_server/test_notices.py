@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_server.authorization.service import AuthorizationService
+from mcp_server.authorization.service import AuthorizationService, create_authorization_service
 from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Vault, generate_key, open_vault
 from mcp_server.vault.events import PostgresFlowNotices
@@ -31,7 +31,7 @@ async def replicas(
     for name in ("a", "b"):
         vault = await open_vault(postgres_url, env_keys=[key], key_file=tmp_path / "unused")
         vaults.append(vault)
-        service = AuthorizationService(vault=vault, providers=ProviderRegistry({}), public_url=f"http://{name}")
+        service = create_authorization_service(vault=vault, providers=ProviderRegistry({}), public_url=f"http://{name}")
         await vault.notices.start()
         services.append(service)
     yield services[0], services[1]
@@ -40,7 +40,7 @@ async def replicas(
 
 
 async def finish_on_b_while_a_waits(a: AuthorizationService, b: AuthorizationService, name: str) -> tuple[str, float]:
-    flow = await a.start_secret_flow("alice", name)
+    flow = await a.flows.start_secret_flow("alice", name)
     woke: list[float] = []
     completed: list[str] = []
 
@@ -53,20 +53,20 @@ async def finish_on_b_while_a_waits(a: AuthorizationService, b: AuthorizationSer
         assert owner is session
         completed.append(flow.id)
 
-    a.on_complete(flow, session, on_complete)
+    a.flows.on_complete(flow, session, on_complete)
     async with anyio.create_task_group() as tg:
 
         async def waiter() -> None:
-            done = await a.wait(flow.id, timeout=30)
+            done = await a.flows.wait(flow.id, timeout=30)
             assert done is not None and done.status == "completed"
             woke.append(time.monotonic())
 
         tg.start_soon(waiter)
         await anyio.sleep(0.2)  # A is asleep on its in-process event
         submitted = time.monotonic()
-        await b.submit_secret(flow.id, "s3cret")
+        await b.flows.submit_secret(flow.id, "s3cret")
     assert completed == [flow.id]  # A's completion callbacks ran (elicitation/complete for 2025 sessions)
-    assert await a.user_secret("alice", name) == "s3cret"
+    assert await a.connections.user_secret("alice", name) == "s3cret"
     return flow.id, woke[0] - submitted
 
 
@@ -82,12 +82,12 @@ async def test_a_failed_flow_wakes_the_other_replica_too(
     replicas: tuple[AuthorizationService, AuthorizationService],
 ) -> None:
     a, b = replicas
-    flow = await a.start_secret_flow("alice", "api_key")
+    flow = await a.flows.start_secret_flow("alice", "api_key")
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tg:
 
             async def waiter() -> None:
-                done = await a.wait(flow.id, timeout=30)
+                done = await a.flows.wait(flow.id, timeout=30)
                 assert done is not None and done.status == "failed"
 
             tg.start_soon(waiter)
@@ -101,19 +101,19 @@ async def test_the_listener_reconnects_and_rechecks_after_losing_its_connection(
     a, b = replicas
     notices = a.vault.notices
     assert isinstance(notices, PostgresFlowNotices)
-    flow = await a.start_secret_flow("alice", "api_key")
+    flow = await a.flows.start_secret_flow("alice", "api_key")
     with anyio.fail_after(20):
         async with anyio.create_task_group() as tg:
 
             async def waiter() -> None:
-                done = await a.wait(flow.id, timeout=30)
+                done = await a.flows.wait(flow.id, timeout=30)
                 assert done is not None and done.status == "completed"
 
             tg.start_soon(waiter)
             await anyio.sleep(0.2)
             pid = notices.connection.get_server_pid()
             await run_pg(postgres_url, "SELECT pg_terminate_backend($1)", pid)
-            await b.submit_secret(flow.id, "while A was not listening")  # A may miss this notice: it re-checks
+            await b.flows.submit_secret(flow.id, "while A was not listening")  # A may miss this notice: it re-checks
         while not notices.listening.is_set() or notices.connection is None:
             await anyio.sleep(0.05)
     assert notices.connection.get_server_pid() != pid

@@ -69,7 +69,7 @@ async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browse
     assert empty.status_code == 400 and "cannot be empty" in empty.text
 
     forged = await browser.post(link, data={"value": "x", "csrf": "0" * 32})
-    assert forged.status_code == 403 and await runtime.service.user_secret("alice", "SAMPLE_KEY") is None
+    assert forged.status_code == 403 and await runtime.service.connections.user_secret("alice", "SAMPLE_KEY") is None
 
     saved = await browser.post(link, data={"value": "CANARY-SECRET-6b1d", "csrf": csrf})
     assert saved.status_code == 303
@@ -89,8 +89,8 @@ async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browse
 async def test_secret_is_per_user(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
     link = await secret_link(runtime)
     await browser.post(link, data={"value": "alice-value", "csrf": await open_form(browser, link)})
-    assert await runtime.service.user_secret("alice", "SAMPLE_KEY") == "alice-value"
-    assert await runtime.service.user_secret("bob", "SAMPLE_KEY") is None
+    assert await runtime.service.connections.user_secret("alice", "SAMPLE_KEY") == "alice-value"
+    assert await runtime.service.connections.user_secret("bob", "SAMPLE_KEY") is None
 
 
 async def test_a_post_from_another_origin_is_refused(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
@@ -98,7 +98,7 @@ async def test_a_post_from_another_origin_is_refused(runtime: Runtime, browser: 
     csrf = await open_form(browser, link)
     forged = await browser.post(link, data={"value": "x", "csrf": csrf}, headers={"Origin": "https://evil.test"})
     assert forged.status_code == 403
-    assert await runtime.service.user_secret("alice", "SAMPLE_KEY") is None
+    assert await runtime.service.connections.user_secret("alice", "SAMPLE_KEY") is None
 
 
 async def test_unknown_links_and_wrong_methods_get_plain_pages(browser: httpx2.AsyncClient) -> None:
