@@ -121,7 +121,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         withdrawn = await self.vault.fail_open_flows(WITHDRAWN)
         for flow_id in withdrawn:
             logger.info("flow %s withdrawn: its link leads to a port another program holds", flow_ref(flow_id))
-            await self._finish(flow_id)
+            await self.finish(flow_id)
         return len(withdrawn)
 
     def done_url(self, flow: Flow) -> str:
@@ -177,7 +177,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         # at most max_open_flows open per user: the oldest make room, and their links say they were replaced
         for replaced in await self.vault.replace_oldest_flows(user_id, keep=self.max_open_flows - 1):
             logger.info("flow %s replaced by a newer one (user %r)", flow_ref(replaced), user_id)
-            await self._finish(replaced)
+            await self.finish(replaced)
         flow = await self.vault.create_flow(
             secrets.token_urlsafe(24), user_id, provider_id, scopes, ttl=self.flow_ttl, kind=kind, tool=tool
         )
@@ -243,17 +243,18 @@ class FlowService(VerificationSteps, BrowserBinding):
             return await self._exchange(flow, params)
         except CallbackError as exc:
             await self.vault.fail_flow(flow.id, str(exc))
-            self._audit_failure(flow, str(exc))
-            await self._finish(flow.id)
+            self.audit_failure(flow, str(exc))
+            await self.finish(flow.id)
             raise
         except Exception as exc:
             await self.vault.fail_flow(flow.id, "authmcp failed while completing the authorization")
-            self._audit_failure(flow, "authmcp failed while completing the authorization", type(exc).__name__)
-            await self._finish(flow.id)
+            self.audit_failure(flow, "authmcp failed while completing the authorization", type(exc).__name__)
+            await self.finish(flow.id)
             raise
 
-    def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
-        # `reason` is always our own words (CallbackError messages never carry a provider's text)
+    def audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
+        """Record that the flow failed. `reason` is always our own words (CallbackError messages never carry a
+        provider's text)."""
         if flow.kind == APPROVAL:  # its verification failed: the call was not approved
             self.audit.record(
                 "approval.declined",
@@ -298,8 +299,8 @@ class FlowService(VerificationSteps, BrowserBinding):
         ):
             return flow
         logger.warning("flow %s was left mid-exchange by a process that stopped; failed", flow_ref(flow.id))
-        self._audit_failure(flow, "the process completing it stopped mid-exchange")
-        await self._finish(flow.id)
+        self.audit_failure(flow, "the process completing it stopped mid-exchange")
+        await self.finish(flow.id)
         return await self.vault.get_flow(flow.id) or flow
 
     async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Landing:
@@ -351,10 +352,11 @@ class FlowService(VerificationSteps, BrowserBinding):
             # Whoever is in this browser must be shown to be the flow's user before anything is bound to them.
             url = await self.hold_for_verification(flow, connection, from_status="exchanging")
             return Landing(flow, url)
-        await self._bind(flow, connection)
+        await self.bind_connection(flow, connection)
         return Landing(flow, f"/connect/{flow.id}/done")
 
-    async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None:
+    async def bind_connection(self, flow: Flow, connection: dict[str, Any]) -> None:
+        """Store what the exchange obtained as the flow user's connection, and finish the flow."""
         saved = await self.vault.complete_flow(flow, **connection)
         self.connections.remember(saved)
         logger.info("flow %s completed: user %r connected to %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
@@ -367,7 +369,7 @@ class FlowService(VerificationSteps, BrowserBinding):
             actor="user",
             outcome="ok",
         )
-        await self._finish(flow.id)
+        await self.finish(flow.id)
 
     @traced("authmcp.flow.submit_secret")
     async def submit_secret(self, flow_id: str, value: str) -> Landing:
@@ -382,10 +384,15 @@ class FlowService(VerificationSteps, BrowserBinding):
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
         if self.verifies_users:
             return Landing(flow, await self.hold_for_verification(flow, {"secret": value}, from_status="pending"))
-        await self._store_secret(flow.id, value, from_status="pending")
+        await self.store_secret(flow.id, value, from_status="pending")
         return Landing(flow, f"/connect/{flow.id}/done")
 
-    async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow:
+    async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow:
+        """Store the typed secret (encrypted) for the flow's user, and finish the flow.
+
+        Raises:
+            FlowUnavailable: The flow is no longer in `from_status` (expired, or used meanwhile).
+        """
         flow = await self.vault.complete_secret_flow(flow_id, value, from_status=from_status)
         if flow is None:
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
@@ -399,7 +406,7 @@ class FlowService(VerificationSteps, BrowserBinding):
             actor="user",
             outcome="ok",
         )
-        await self._finish(flow.id)
+        await self.finish(flow.id)
         return flow
 
     async def purge(self) -> int:
@@ -425,7 +432,7 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     # ---------------------------------------------------------------- waiting
 
-    async def _finish(self, flow_id: str) -> None:
+    async def finish(self, flow_id: str) -> None:
         """Wake whoever waits on this flow and run the completion callbacks (e.g. elicitation/complete)."""
         waiting = self._waiters.pop(flow_id, None)
         if waiting is not None:
@@ -452,7 +459,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         if flow is not None:
             self.connections.forget(flow.user_id, flow.provider_id)
             self.connections.forget_secret(flow.user_id, flow.provider_id)
-        await self._finish(flow_id)
+        await self.finish(flow_id)
 
     async def _recheck_waiters(self) -> None:
         """Notices from other processes may have been missed (a lost LISTEN connection): re-read the flows."""

@@ -77,11 +77,11 @@ class VerificationSteps:
 
     if TYPE_CHECKING:
 
-        async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None: ...
-        async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
-        async def _finish(self, flow_id: str) -> None: ...
+        async def bind_connection(self, flow: Flow, connection: dict[str, Any]) -> None: ...
+        async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
+        async def finish(self, flow_id: str) -> None: ...
         def browser_matches(self, flow: Flow, cookies: Mapping[str, str]) -> bool: ...
-        def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None: ...
+        def audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None: ...
 
     @property
     def verifies_users(self) -> bool:
@@ -202,9 +202,9 @@ class VerificationSteps:
                 "have tried to connect their own account to yours. Go back to your app for a new link."
             )
         await self.vault.fail_flow(flow.id, told)
-        await self._finish(flow.id)
+        await self.finish(flow.id)
         logger.warning("flow %s: confirmed in a browser other than the consenting one; failed", flow_ref(flow.id))
-        self._audit_failure(flow, "the confirmation reached a browser other than the one that consented")
+        self.audit_failure(flow, "the confirmation reached a browser other than the one that consented")
         raise CallbackError(told, status=403, flow_id=flow.id)
 
     async def _check_user(self, flow: Flow, user_id: str) -> None:
@@ -229,9 +229,9 @@ class VerificationSteps:
                 "connected; the user must start again."
             )
         await self.vault.fail_flow(flow.id, error)
-        await self._finish(flow.id)
+        await self.finish(flow.id)
         logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
-        self._audit_failure(flow, reason)
+        self.audit_failure(flow, reason)
         raise UserMismatch(told)
 
     async def _verified(self, flow: Flow, user_id: str) -> Flow:
@@ -259,9 +259,9 @@ class VerificationSteps:
             )
             data = json.loads(payload)
             if held_flow.kind == "secret":
-                await self._store_secret(held_flow.id, data["secret"], from_status="exchanging")
+                await self.store_secret(held_flow.id, data["secret"], from_status="exchanging")
             else:
-                await self._bind(held_flow, data)
+                await self.bind_connection(held_flow, data)
         done = await self.vault.get_flow(held_flow.id)
         assert done is not None
         return done
@@ -280,7 +280,7 @@ class VerificationSteps:
             detail=f"on a page, verified ({self.verification})",
             flow_ref=flow_ref(flow.id),
         )
-        await self._finish(flow.id)
+        await self.finish(flow.id)
 
     @traced("authmcp.flow.sign_in")
     async def finish_sign_in(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Flow:
@@ -313,8 +313,8 @@ class VerificationSteps:
             raise CallbackError(told, status=403, flow_id=flow.id) from None
         except CallbackError as exc:
             await self.vault.fail_flow(flow.id, str(exc))
-            self._audit_failure(flow, str(exc))
-            await self._finish(flow.id)
+            self.audit_failure(flow, str(exc))
+            await self.finish(flow.id)
             raise
 
     async def _signed_in_subject(self, flow: Flow, params: Mapping[str, str]) -> str:
