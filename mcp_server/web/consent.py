@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from mcp_server.authorization.browser_binding import BrowserAdmission
 from mcp_server.authorization.errors import CallbackError, FlowUnavailable, WrongBrowser
-from mcp_server.authorization.flows import Landing
+from mcp_server.authorization.exchange import Landing
 from mcp_server.authorization.service import AuthorizationService
 from mcp_server.errors import ProviderNotConfigured
 from mcp_server.observability.audit import flow_ref
