@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from mcp_server.errors import AuthmcpError
 
-__all__ = ["CallbackError", "FlowRefused", "FlowUnavailable", "UserMismatch", "WrongBrowser"]
+__all__ = ["CallbackError", "CallbackReason", "FlowRefused", "FlowUnavailable", "UserMismatch", "WrongBrowser"]
 
 
 class FlowRefused(AuthmcpError):
@@ -19,13 +21,23 @@ class UserMismatch(AuthmcpError):
     """User verification named someone other than the flow's user."""
 
 
-class CallbackError(AuthmcpError):
-    """A redirect back to us cannot complete a flow. `status` is the HTTP status to answer."""
+CallbackReason = Literal["failed", "declined", "not_approved", "other_browser"]
+"""Why a redirect back to us completed nothing, as the page that says so is chosen: `declined` (the person
+said no at the provider or the issuer), `not_approved` (an approval whose confirmation or sign-in was not its
+user's, or not in its browser), `other_browser` (`WrongBrowser`), `failed` (anything else)."""
 
-    def __init__(self, message: str, *, status: int = 400, flow_id: str | None = None) -> None:
+
+class CallbackError(AuthmcpError):
+    """A redirect back to us cannot complete a flow. `status` is the HTTP status to answer, `reason` the kind of
+    failure (the page is chosen by it, never by the message's words)."""
+
+    def __init__(
+        self, message: str, *, status: int = 400, flow_id: str | None = None, reason: CallbackReason = "failed"
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.flow_id = flow_id
+        self.reason: CallbackReason = reason
 
 
 class WrongBrowser(CallbackError):
@@ -37,4 +49,5 @@ class WrongBrowser(CallbackError):
             "new link.",
             status=403,
             flow_id=flow_id,
+            reason="other_browser",
         )

@@ -142,7 +142,9 @@ class CodeExchange:
         error = params.get("error")
         if error:
             if error == "access_denied":
-                raise CallbackError(f"Access to {provider.name} was declined. Nothing was stored.", flow_id=flow.id)
+                raise CallbackError(
+                    f"Access to {provider.name} was declined. Nothing was stored.", flow_id=flow.id, reason="declined"
+                )
             raise CallbackError(f"{provider.name} could not authorize this request ({_code(error)}).", flow_id=flow.id)
         code = params.get("code")
         if not code:

@@ -205,7 +205,9 @@ class VerificationSteps:
         await self.finish(flow.id)
         logger.warning("flow %s: confirmed in a browser other than the consenting one; failed", flow_ref(flow.id))
         self.audit_failure(flow, "the confirmation reached a browser other than the one that consented")
-        raise CallbackError(told, status=403, flow_id=flow.id)
+        raise CallbackError(
+            told, status=403, flow_id=flow.id, reason="not_approved" if flow.kind == APPROVAL else "failed"
+        )
 
     async def _check_user(self, flow: Flow, user_id: str) -> None:
         """The verified user must be the flow's user; otherwise the flow is failed (UserMismatch)."""
@@ -308,8 +310,8 @@ class VerificationSteps:
                     "You signed in as someone other than the user this call acts for, so it was not approved "
                     "and the tool will not run."
                 )
-            else:
-                told = "You signed in as someone other than the user this link was made for. Nothing was connected."
+                raise CallbackError(told, status=403, flow_id=flow.id, reason="not_approved") from None
+            told = "You signed in as someone other than the user this link was made for. Nothing was connected."
             raise CallbackError(told, status=403, flow_id=flow.id) from None
         except CallbackError as exc:
             await self.vault.fail_flow(flow.id, str(exc))
@@ -325,7 +327,9 @@ class VerificationSteps:
                 "The sign-in response did not come from the expected issuer, so nothing was connected.", flow_id=flow.id
             )
         if params.get("error"):
-            raise CallbackError("The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id)
+            raise CallbackError(
+                "The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id, reason="declined"
+            )
         code = params.get("code")
         if not code:
             raise CallbackError("The sign-in response has no code. Start again from your app.", flow_id=flow.id)

@@ -180,9 +180,9 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
 
 def _callback_failure(exc: CallbackError) -> Response:
     message = str(exc)
-    if "not approved" in message:  # an approval whose sign-in named someone else
+    if exc.reason == "not_approved":  # an approval confirmed by someone else, or in another browser
         return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
-    if "declined" in message:
+    if exc.reason == "declined":
         return page(
             "Access declined", message, "If that was a mistake, try the tool again in your app.", status_code=exc.status
         )
