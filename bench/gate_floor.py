@@ -112,7 +112,7 @@ async def measure_pieces(runtime: Any, definition: Any, loops: int, bare: MCPSer
     gate = next(e for e in runtime.mcp._extensions if isinstance(e, AuthGate))
     tool = runtime.mcp._tool_manager.get_tool(definition.mcp_name)
     params = CallToolRequestParams(name=definition.mcp_name, arguments={"text": "ping"})
-    connection = await runtime.service.connection_for(USER, definition.requirement)
+    connection = await runtime.service.connections.connection_for(USER, definition.requirement)
     audit = runtime.service.audit
 
     async def call_next(ctx: Any) -> None:  # never reached: the gate runs its tools itself
@@ -157,7 +157,7 @@ async def measure_pieces(runtime: Any, definition: Any, loops: int, bare: MCPSer
     return {
         "the gate, whole (validation to result)": await per_call(loops, gated),
         "  connection lookup (cached)": await per_call(
-            loops, lambda: runtime.service.connection_for(USER, definition.requirement)
+            loops, lambda: runtime.service.connections.connection_for(USER, definition.requirement)
         ),
         "  ToolContext": await per_call(loops, context),
         "  audit record": await per_call(loops, record),

@@ -119,9 +119,11 @@ async def measure(database_url: str, rows: int, samples: int, work: Path) -> dic
         bare: list[int] = []
         for n in range(200 + 2 * samples):  # the first 200 warm the pool; then gate and vault alternate
             user = user_id(random.randrange(rows))
-            service.forget(user, "demo")
+            service.connections.forget(user, "demo")
             start = time.perf_counter_ns()
-            found = await (service.connection_for(user, REQUIREMENT) if n % 2 else vault.get_connection(user, "demo"))
+            found = await (
+                service.connections.connection_for(user, REQUIREMENT) if n % 2 else vault.get_connection(user, "demo")
+            )
             elapsed = time.perf_counter_ns() - start
             if found is None or found.access_token != f"access-{user}":
                 raise SystemExit(f"lookup of {user} found {'nothing' if found is None else 'another token'}")

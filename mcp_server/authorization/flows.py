@@ -3,7 +3,7 @@
 - `start_flow` / `redirect` / `complete` run the authorization code flow: an opaque flow record handed out as
   `<public_url>/connect/<flow id>`, bound to the first browser that opens it (a cookie of its own, see
   `browser_binding.py`), state and PKCE made when that browser arrives, the callback exchanging the code once and
-  only in that browser.
+  only in that browser (the exchange: `exchange.py`).
 - `start_secret_flow` / `submit_secret` do the same for a secret the user types on a page of ours.
 - With user verification (`verification.py`) what the browser obtained is held until the person is shown to be
   the flow's user.
@@ -16,43 +16,26 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 import anyio
 
-from mcp_server.authorization.browser_binding import BrowserAdmission, BrowserBinding
+from mcp_server.authorization.browser_binding import BrowserBinding
 from mcp_server.authorization.connections import ConnectionService, log_background_failure
-from mcp_server.authorization.verification import (
-    CallbackError,
-    FlowUnavailable,
-    Mode,
-    UserMismatch,
-    VerificationSteps,
-    WrongBrowser,
-    digest,
-)
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
+from mcp_server.authorization.errors import FlowRefused, FlowUnavailable
+from mcp_server.authorization.exchange import CodeExchange, Landing
+from mcp_server.authorization.verification import Mode, VerificationSteps
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
-from mcp_server.providers import Provider, ProviderRegistry, oauth2
-from mcp_server.providers.rfc9207 import issuer_matches
+from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.vault.flow_store import OPEN_STATUSES
 
-__all__ = [
-    "BrowserAdmission",
-    "CallbackError",
-    "FlowRefused",
-    "FlowService",
-    "FlowUnavailable",
-    "Landing",
-    "UserMismatch",
-    "WrongBrowser",
-]
+__all__ = ["FlowService"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,23 +47,7 @@ WITHDRAWN = (
 )
 
 
-class FlowRefused(AuthmcpError):
-    """A flow that asks for more than a flow may (too many scopes)."""
-
-
-@dataclass(frozen=True)
-class Landing:
-    """Where the browser goes next once a step of a flow is done."""
-
-    flow: Flow
-    url: str
-
-
-def hash_state(state: str) -> str:
-    return digest(state)
-
-
-class FlowService(VerificationSteps, BrowserBinding):
+class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
     def __init__(
         self,
         *,
@@ -141,7 +108,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         withdrawn = await self.vault.fail_open_flows(WITHDRAWN)
         for flow_id in withdrawn:
             logger.info("flow %s withdrawn: its link leads to a port another program holds", flow_ref(flow_id))
-            await self._finish(flow_id)
+            await self.finish(flow_id)
         return len(withdrawn)
 
     def done_url(self, flow: Flow) -> str:
@@ -197,7 +164,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         # at most max_open_flows open per user: the oldest make room, and their links say they were replaced
         for replaced in await self.vault.replace_oldest_flows(user_id, keep=self.max_open_flows - 1):
             logger.info("flow %s replaced by a newer one (user %r)", flow_ref(replaced), user_id)
-            await self._finish(replaced)
+            await self.finish(replaced)
         flow = await self.vault.create_flow(
             secrets.token_urlsafe(24), user_id, provider_id, scopes, ttl=self.flow_ttl, kind=kind, tool=tool
         )
@@ -217,63 +184,9 @@ class FlowService(VerificationSteps, BrowserBinding):
             )
         return flow
 
-    @traced("authmcp.flow.redirect")
-    async def redirect(self, flow_id: str) -> str:
-        """The provider URL for the flow's browser, with fresh state and PKCE (the previous ones stop working).
-
-        Raises:
-            FlowUnavailable: The flow is unknown, already finished, or expired.
-        """
-        flow = await self.vault.get_flow(flow_id)
-        if flow is None or flow.kind != "oauth":
-            raise FlowUnavailable("This authorization link is not known. Go back to your app and try the tool again.")
-        if flow.status == "completed":
-            raise FlowUnavailable("This authorization is already complete. You can close this tab.")
-        if flow.status != "pending" or flow.is_expired(time.time()):
-            raise FlowUnavailable("This authorization link has expired. Go back to your app and try the tool again.")
-        provider = self.provider(flow.provider_id)
-        state = secrets.token_urlsafe(32)  # 256 bits, single use, stored only as a hash
-        code_verifier = secrets.token_urlsafe(64)  # 86 characters (RFC 7636 §4.1: 43 to 128)
-        if not await self.vault.arm_flow(flow.id, hash_state(state), code_verifier):
-            raise FlowUnavailable("This authorization link has expired. Go back to your app and try the tool again.")
-        return oauth2.authorization_url(
-            provider, redirect_uri=self.redirect_uri, scopes=flow.scopes, state=state, code_verifier=code_verifier
-        )
-
-    # ---------------------------------------------------------------- completing
-
-    @traced("authmcp.flow.callback")
-    async def complete(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Landing:
-        """Handle the provider's redirect to `/oauth/callback`: check state and browser, exchange the code once.
-
-        Raises:
-            CallbackError: What went wrong, in words for the person in the browser. `WrongBrowser` when the
-                browser is not the flow's: then nothing was exchanged and the flow is left as it was.
-        """
-        state = params.get("state")
-        if not state:
-            raise CallbackError("The response from the provider has no state. Start again from your app.")
-        found = await self.vault.flow_by_state(hash_state(state))
-        if found is not None and found.status == "pending" and not self.browser_matches(found, cookies):
-            raise WrongBrowser(found.id)
-        flow = await self.vault.claim_flow(hash_state(state))
-        if flow is None:
-            return await self._repeated_callback(hash_state(state))
-        try:
-            return await self._exchange(flow, params)
-        except CallbackError as exc:
-            await self.vault.fail_flow(flow.id, str(exc))
-            self._audit_failure(flow, str(exc))
-            await self._finish(flow.id)
-            raise
-        except Exception as exc:
-            await self.vault.fail_flow(flow.id, "authmcp failed while completing the authorization")
-            self._audit_failure(flow, "authmcp failed while completing the authorization", type(exc).__name__)
-            await self._finish(flow.id)
-            raise
-
-    def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
-        # `reason` is always our own words (CallbackError messages never carry a provider's text)
+    def audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
+        """Record that the flow failed. `reason` is always our own words (CallbackError messages never carry a
+        provider's text)."""
         if flow.kind == APPROVAL:  # its verification failed: the call was not approved
             self.audit.record(
                 "approval.declined",
@@ -296,21 +209,6 @@ class FlowService(VerificationSteps, BrowserBinding):
             detail=reason,
         )
 
-    async def _repeated_callback(self, state_hash: str) -> NoReturn:
-        """A callback whose flow was already claimed (a reload, a retry after a crash): say where it stands."""
-        flow = await self.vault.flow_by_state(state_hash)
-        if flow is not None:
-            flow = await self._resolve(flow)
-        if flow is not None and flow.status == "failed":
-            raise CallbackError(flow.error or "This authorization did not complete. Start again from your app.")
-        if flow is not None and flow.status == "exchanging":
-            raise CallbackError(
-                "This authorization is still being completed. Wait a moment, then reload this page.", status=409
-            )
-        raise CallbackError(
-            "This authorization response is unknown, already used, or expired. Start again from your app."
-        )
-
     async def _resolve(self, flow: Flow) -> Flow:
         """`flow`, failed first if it is stuck in its exchange past the bound (its process died mid-exchange)."""
         if flow.status != "exchanging" or not await self.vault.fail_orphaned_flows(
@@ -318,76 +216,9 @@ class FlowService(VerificationSteps, BrowserBinding):
         ):
             return flow
         logger.warning("flow %s was left mid-exchange by a process that stopped; failed", flow_ref(flow.id))
-        self._audit_failure(flow, "the process completing it stopped mid-exchange")
-        await self._finish(flow.id)
+        self.audit_failure(flow, "the process completing it stopped mid-exchange")
+        await self.finish(flow.id)
         return await self.vault.get_flow(flow.id) or flow
-
-    async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Landing:
-        provider = self.provider(flow.provider_id)
-        # RFC 9207: a missing or mismatched issuer may be another provider's response (mix-up, RFC 9700 §4.4)
-        if not issuer_matches(provider, params):
-            told = f"The response did not come from {provider.name}, so nothing was stored."
-            raise CallbackError(told, flow_id=flow.id)
-        error = params.get("error")
-        if error:
-            if error == "access_denied":
-                raise CallbackError(f"Access to {provider.name} was declined. Nothing was stored.", flow_id=flow.id)
-            raise CallbackError(f"{provider.name} could not authorize this request ({_code(error)}).", flow_id=flow.id)
-        code = params.get("code")
-        if not code:
-            raise CallbackError(f"{provider.name} sent no authorization code.", flow_id=flow.id)
-        assert flow.code_verifier is not None
-        try:
-            tokens = await oauth2.exchange_code(
-                provider,
-                code=code,
-                redirect_uri=self.redirect_uri,
-                code_verifier=flow.code_verifier,
-                timeout=self.http_timeout,
-            )
-        except OAuthError as exc:
-            raise CallbackError(
-                f"{exc.description} ({exc.error}). Start again from your app.", flow_id=flow.id
-            ) from None
-        except ProviderUnavailable as exc:
-            raise CallbackError(f"{exc}. Start again from your app.", status=502, flow_id=flow.id) from None
-        user_info = await oauth2.fetch_user_info(provider, access_token=tokens.access_token, timeout=self.http_timeout)
-        previous = None
-        try:
-            previous = await self.vault.get_connection(flow.user_id, flow.provider_id)
-        except DecryptionError:
-            pass
-        connection = {
-            "access_token": tokens.access_token,
-            # a re-authorization may come without a refresh token (RFC 6749 §4.1.4 makes it optional)
-            "refresh_token": tokens.refresh_token or (previous.refresh_token if previous else None),
-            "token_type": tokens.token_type,
-            "expires_at": tokens.expires_at,
-            "scopes": list(tokens.scopes if tokens.scopes is not None else flow.scopes),
-            "user_info": user_info,
-            "token_extras": tokens.extras,
-        }
-        if self.verifies_users:
-            # Whoever is in this browser must be shown to be the flow's user before anything is bound to them.
-            url = await self.hold_for_verification(flow, connection, from_status="exchanging")
-            return Landing(flow, url)
-        await self._bind(flow, connection)
-        return Landing(flow, f"/connect/{flow.id}/done")
-
-    async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None:
-        saved = await self.vault.complete_flow(flow, **connection)
-        self.connections.remember(saved)
-        logger.info("flow %s completed: user %r connected to %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
-        self.audit.record(
-            "authorization.completed",
-            user_id=flow.user_id,
-            provider_id=flow.provider_id,
-            scopes=" ".join(saved.scopes),
-            flow_ref=flow_ref(flow.id),
-            actor="user",
-            outcome="ok",
-        )
-        await self._finish(flow.id)
 
     @traced("authmcp.flow.submit_secret")
     async def submit_secret(self, flow_id: str, value: str) -> Landing:
@@ -402,10 +233,15 @@ class FlowService(VerificationSteps, BrowserBinding):
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
         if self.verifies_users:
             return Landing(flow, await self.hold_for_verification(flow, {"secret": value}, from_status="pending"))
-        await self._store_secret(flow.id, value, from_status="pending")
+        await self.store_secret(flow.id, value, from_status="pending")
         return Landing(flow, f"/connect/{flow.id}/done")
 
-    async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow:
+    async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow:
+        """Store the typed secret (encrypted) for the flow's user, and finish the flow.
+
+        Raises:
+            FlowUnavailable: The flow is no longer in `from_status` (expired, or used meanwhile).
+        """
         flow = await self.vault.complete_secret_flow(flow_id, value, from_status=from_status)
         if flow is None:
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
@@ -419,7 +255,7 @@ class FlowService(VerificationSteps, BrowserBinding):
             actor="user",
             outcome="ok",
         )
-        await self._finish(flow.id)
+        await self.finish(flow.id)
         return flow
 
     async def purge(self) -> int:
@@ -445,7 +281,7 @@ class FlowService(VerificationSteps, BrowserBinding):
 
     # ---------------------------------------------------------------- waiting
 
-    async def _finish(self, flow_id: str) -> None:
+    async def finish(self, flow_id: str) -> None:
         """Wake whoever waits on this flow and run the completion callbacks (e.g. elicitation/complete)."""
         waiting = self._waiters.pop(flow_id, None)
         if waiting is not None:
@@ -472,7 +308,7 @@ class FlowService(VerificationSteps, BrowserBinding):
         if flow is not None:
             self.connections.forget(flow.user_id, flow.provider_id)
             self.connections.forget_secret(flow.user_id, flow.provider_id)
-        await self._finish(flow_id)
+        await self.finish(flow_id)
 
     async def _recheck_waiters(self) -> None:
         """Notices from other processes may have been missed (a lost LISTEN connection): re-read the flows."""
@@ -562,8 +398,3 @@ class _Notice:
     session: weakref.ref[Any]
     notify: Callable[[Any], Awaitable[None]]
     expires_at: float  # the flow's
-
-
-def _code(error: str) -> str:
-    """A provider's error code, shown only if it looks like one (never reflect arbitrary input)."""
-    return error if error.replace("_", "").isalnum() and len(error) <= 64 else "unknown error"

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
+from mcp_server.authorization.errors import CallbackError, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
@@ -41,47 +42,14 @@ if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
 
 __all__ = [
-    "CallbackError",
     "Confirmed",
-    "FlowUnavailable",
-    "UserMismatch",
     "VerificationSteps",
-    "WrongBrowser",
     "digest",
 ]
 
 logger = logging.getLogger(__name__)
 
 Mode = Literal["none", "custom", "idp"]
-
-
-class FlowUnavailable(AuthmcpError):
-    """A `/connect/<id>` link, or a confirmation, that is unknown, finished or expired."""
-
-
-class UserMismatch(AuthmcpError):
-    """User verification named someone other than the flow's user."""
-
-
-class CallbackError(AuthmcpError):
-    """A redirect back to us cannot complete a flow. `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, *, status: int = 400, flow_id: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.flow_id = flow_id
-
-
-class WrongBrowser(CallbackError):
-    """The request comes from a browser other than the one that opened the flow's link: nothing is done."""
-
-    def __init__(self, flow_id: str) -> None:
-        super().__init__(
-            "This authorization was started in another browser. Finish it there, or go back to your app for a "
-            "new link.",
-            status=403,
-            flow_id=flow_id,
-        )
 
 
 @dataclass(frozen=True)
@@ -109,11 +77,11 @@ class VerificationSteps:
 
     if TYPE_CHECKING:
 
-        async def _bind(self, flow: Flow, connection: dict[str, Any]) -> None: ...
-        async def _store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
-        async def _finish(self, flow_id: str) -> None: ...
+        async def bind_connection(self, flow: Flow, connection: dict[str, Any]) -> None: ...
+        async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
+        async def finish(self, flow_id: str) -> None: ...
         def browser_matches(self, flow: Flow, cookies: Mapping[str, str]) -> bool: ...
-        def _audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None: ...
+        def audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None: ...
 
     @property
     def verifies_users(self) -> bool:
@@ -234,10 +202,12 @@ class VerificationSteps:
                 "have tried to connect their own account to yours. Go back to your app for a new link."
             )
         await self.vault.fail_flow(flow.id, told)
-        await self._finish(flow.id)
+        await self.finish(flow.id)
         logger.warning("flow %s: confirmed in a browser other than the consenting one; failed", flow_ref(flow.id))
-        self._audit_failure(flow, "the confirmation reached a browser other than the one that consented")
-        raise CallbackError(told, status=403, flow_id=flow.id)
+        self.audit_failure(flow, "the confirmation reached a browser other than the one that consented")
+        raise CallbackError(
+            told, status=403, flow_id=flow.id, reason="not_approved" if flow.kind == APPROVAL else "failed"
+        )
 
     async def _check_user(self, flow: Flow, user_id: str) -> None:
         """The verified user must be the flow's user; otherwise the flow is failed (UserMismatch)."""
@@ -261,9 +231,9 @@ class VerificationSteps:
                 "connected; the user must start again."
             )
         await self.vault.fail_flow(flow.id, error)
-        await self._finish(flow.id)
+        await self.finish(flow.id)
         logger.warning("flow %s: verification named another user; nothing was bound", flow_ref(flow.id))
-        self._audit_failure(flow, reason)
+        self.audit_failure(flow, reason)
         raise UserMismatch(told)
 
     async def _verified(self, flow: Flow, user_id: str) -> Flow:
@@ -291,9 +261,9 @@ class VerificationSteps:
             )
             data = json.loads(payload)
             if held_flow.kind == "secret":
-                await self._store_secret(held_flow.id, data["secret"], from_status="exchanging")
+                await self.store_secret(held_flow.id, data["secret"], from_status="exchanging")
             else:
-                await self._bind(held_flow, data)
+                await self.bind_connection(held_flow, data)
         done = await self.vault.get_flow(held_flow.id)
         assert done is not None
         return done
@@ -312,7 +282,7 @@ class VerificationSteps:
             detail=f"on a page, verified ({self.verification})",
             flow_ref=flow_ref(flow.id),
         )
-        await self._finish(flow.id)
+        await self.finish(flow.id)
 
     @traced("authmcp.flow.sign_in")
     async def finish_sign_in(self, params: Mapping[str, str], cookies: Mapping[str, str]) -> Flow:
@@ -340,13 +310,13 @@ class VerificationSteps:
                     "You signed in as someone other than the user this call acts for, so it was not approved "
                     "and the tool will not run."
                 )
-            else:
-                told = "You signed in as someone other than the user this link was made for. Nothing was connected."
+                raise CallbackError(told, status=403, flow_id=flow.id, reason="not_approved") from None
+            told = "You signed in as someone other than the user this link was made for. Nothing was connected."
             raise CallbackError(told, status=403, flow_id=flow.id) from None
         except CallbackError as exc:
             await self.vault.fail_flow(flow.id, str(exc))
-            self._audit_failure(flow, str(exc))
-            await self._finish(flow.id)
+            self.audit_failure(flow, str(exc))
+            await self.finish(flow.id)
             raise
 
     async def _signed_in_subject(self, flow: Flow, params: Mapping[str, str]) -> str:
@@ -357,7 +327,9 @@ class VerificationSteps:
                 "The sign-in response did not come from the expected issuer, so nothing was connected.", flow_id=flow.id
             )
         if params.get("error"):
-            raise CallbackError("The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id)
+            raise CallbackError(
+                "The sign-in was declined or failed. Nothing was connected.", flow_id=flow.id, reason="declined"
+            )
         code = params.get("code")
         if not code:
             raise CallbackError("The sign-in response has no code. Start again from your app.", flow_id=flow.id)

@@ -191,7 +191,7 @@ class Approvals:
 
         # Where users are verified, a yes counts only from the verified person in a browser, never from a form
         # the client (or the agent behind it) answers in-band.
-        if _form_elicitation_supported(ctx) and self.service.verification == "none":
+        if _form_elicitation_supported(ctx) and self.service.flows.verification == "none":
             if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
                 response = (params.input_responses or {}).get(APPROVAL_KEY)
                 answered = _answered_question(params.request_state, digest) if response is not None else None
@@ -234,7 +234,7 @@ class Approvals:
         flow = await self.by_page(user_id, definition, arguments)
         if flow is None:
             return None
-        url = await self.service.link(flow)
+        url = await self.service.flows.link(flow)
         text = (
             f"Approval required: {definition.api_name} acts for the user, and they must approve this call first. "
             f"Ask them to open {url} in their browser, read what it will do and approve it, then call the tool "

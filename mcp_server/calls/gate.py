@@ -44,11 +44,18 @@ from mcp_types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
-from mcp_server.authorization.service import FlowRefused, ProviderNotConfigured
+from mcp_server.authorization.errors import FlowRefused
 from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.calls.identity import current_user_id
 from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, Ready, SecretNeeded, ToolCalls
-from mcp_server.errors import OAuthError, PagesUnavailable, ProviderUnavailable, StorageUnavailable, ToolExecutionError
+from mcp_server.errors import (
+    OAuthError,
+    PagesUnavailable,
+    ProviderNotConfigured,
+    ProviderUnavailable,
+    StorageUnavailable,
+    ToolExecutionError,
+)
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.vault import Flow
@@ -250,7 +257,7 @@ class AuthGate(Extension):
     def _authorization_need(self, definition: ToolDefinition, user_id: str) -> _Need:
         requirement = definition.requirement
         assert requirement is not None
-        provider = self.service.provider(requirement.id)
+        provider = self.service.connections.provider(requirement.id)
 
         def fallback(flow: Flow, url: str) -> tuple[str, dict[str, Any]]:
             text = (
@@ -264,7 +271,7 @@ class AuthGate(Extension):
             tool=definition.api_name,
             what=f"the authorization with {provider.name}",
             message=f"Sign in to {provider.name} to let {definition.api_name} act for you.",
-            start=lambda: self.service.start_flow(user_id, requirement),
+            start=lambda: self.service.flows.start_flow(user_id, requirement),
             fallback=fallback,
         )
 
@@ -282,7 +289,7 @@ class AuthGate(Extension):
             tool=definition.api_name,
             what=f"entering {name}",
             message=f"{definition.api_name} needs your {name}. Enter it on the page that opens.",
-            start=lambda: self.service.start_secret_flow(user_id, name, definition.api_name),
+            start=lambda: self.service.flows.start_secret_flow(user_id, name, definition.api_name),
             fallback=fallback,
         )
 
@@ -299,7 +306,11 @@ class AuthGate(Extension):
             return await self._answer(ctx, need)
         if isinstance(response, ElicitResult) and response.action != "accept":
             return _error(f"The user declined {need.what}, so the tool did not run.")
-        flow = await self.service.wait(params.request_state, self.flow_wait_seconds) if params.request_state else None
+        flow = (
+            await self.service.flows.wait(params.request_state, self.flow_wait_seconds)
+            if params.request_state
+            else None
+        )
         if flow is not None and flow.user_id == user_id:
             if flow.status == "completed":
                 return None
@@ -321,7 +332,7 @@ class AuthGate(Extension):
             outcome="authorization_required" if flow.kind == "oauth" else "secret_required",
             flow_ref=flow_ref(flow.id),
         )
-        url = await self.service.link(flow)
+        url = await self.service.flows.link(flow)
         url_ok = _url_elicitation_supported(ctx)
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             if url_ok:
@@ -335,12 +346,12 @@ class AuthGate(Extension):
             # held for the MCP session's connection, weakly: ctx.session is only this request's proxy to it
             # (the SDK names the connection no other way), and a closed session must not be kept alive
             connection = ctx.session._connection
-            self.service.on_complete(flow, connection, partial(_send_elicitation_complete, flow.id))
+            self.service.flows.on_complete(flow, connection, partial(_send_elicitation_complete, flow.id))
             raise UrlElicitationRequiredError(
                 [ElicitRequestURLParams(message=need.message, url=url, elicitation_id=flow.id)]
             )
         return _error(*need.fallback(flow, url))
 
     async def _fallback(self, need: _Need, flow: Flow, preface: str) -> CallToolResult:
-        text, meta = need.fallback(flow, await self.service.link(flow))
+        text, meta = need.fallback(flow, await self.service.flows.link(flow))
         return _error(preface + text, meta)

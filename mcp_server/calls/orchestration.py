@@ -62,7 +62,7 @@ async def secrets_for(
     for name in definition.secrets:
         value = server_secrets.get(name)
         if value is None:
-            value = await service.user_secret(user_id, name)
+            value = await service.connections.user_secret(user_id, name)
         if value is not None:
             values[name] = value
     return values
@@ -170,7 +170,7 @@ async def _run_with_retry(
         if connection is None:
             raise
     # RFC 9700 §4.14 / our threat model: an upstream 401 is authoritative; refresh once, retry once.
-    refreshed = await service.refresh(context.user_id, connection.provider_id, rejected=connection)
+    refreshed = await service.connections.refresh(context.user_id, connection.provider_id, rejected=connection)
     if refreshed is None:
         raise AuthorizationExpired("The authorization for this tool is no longer valid; authorize again.")
     provider = service.providers.get(refreshed.provider_id)
@@ -241,17 +241,17 @@ class ToolCalls:
                     return SecretNeeded(name, missing_secrets(definition, secrets) or "")
         connection: Connection | None = None
         if definition.requirement is not None:
-            connection = await self.service.connection_for(user_id, definition.requirement)
+            connection = await self.service.connections.connection_for(user_id, definition.requirement)
             if connection is None:
                 return AuthorizationNeeded(definition.requirement)
         return Ready(connection, secrets)
 
     async def authorize(self, user_id: str, requirement: OAuth2) -> Connection | Flow:
         """The user's connection if it covers `requirement`, else the flow started (or reused) for them."""
-        connection = await self.service.connection_for(user_id, requirement)
+        connection = await self.service.connections.connection_for(user_id, requirement)
         if connection is not None:
             return connection
-        return await self.service.start_flow(user_id, requirement)
+        return await self.service.flows.start_flow(user_id, requirement)
 
     def needs_approval(self, definition: ToolDefinition) -> bool:
         return self.approvals is not None and self.approvals.policy.requires(definition)

@@ -82,7 +82,7 @@ def connections_revoke(
     async def revoke() -> tuple[bool, int]:
         async with open_service(settings, public_url=settings.resolved_public_url()) as service:
             attach_outbox(service.audit, settings.webhooks)  # the revocation's webhook goes out from the outbox
-            removed = await service.disconnect(user_id, provider, by="admin")
+            removed = await service.connections.disconnect(user_id, provider, by="admin")
             return removed, await service.vault.count_revocations()
 
     removed, queued = run(revoke)

@@ -203,7 +203,7 @@ async def _client_side(base_url: str, runtime: Runtime, open_browser: bool, echo
             else:
                 echo(f"[4/5] Open this link in a browser on this computer:\n      {url}")
             echo("      At the provider, type any name and press Allow. Waiting for you...")
-            flow = await runtime.service.wait(first.meta["flow_id"], timeout=runtime.settings.flow_ttl_seconds)
+            flow = await runtime.service.flows.wait(first.meta["flow_id"], timeout=runtime.settings.flow_ttl_seconds)
             if flow is None or flow.status != "completed":
                 raise DemoError(f"The authorization did not complete ({flow.error if flow else 'unknown link'}).")
             second = await client.call_tool(TOOL, {})

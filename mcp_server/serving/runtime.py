@@ -14,7 +14,7 @@ from mcp.server.request_state import RequestStateSecurity
 
 from mcp_server._http import httpx2
 from mcp_server.authorization.instances import RunFile, new_instance_id
-from mcp_server.authorization.service import AuthorizationService
+from mcp_server.authorization.service import AuthorizationService, create_authorization_service
 from mcp_server.calls.approval import ApprovalPolicy, Approvals
 from mcp_server.calls.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.calls.gate import AuthGate, gated_tools
@@ -174,7 +174,7 @@ async def open_service(
             stack.callback(run_file.close)
             instance_id = run_file.instance_id
             await vault.notices.start()  # hear flows finished by other replicas (PostgreSQL); nothing on SQLite
-        service = AuthorizationService(
+        service = create_authorization_service(
             vault=vault,
             providers=providers or ProviderRegistry(settings.providers),
             public_url=public_url,

@@ -70,7 +70,7 @@ async def serve_stdio(runtime: Runtime, app: ASGIApp, shared: SharedPages, *, co
     _exit_on_signals(runtime)
     background = anyio.CancelScope()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(pages.run, shared.sock, runtime.service.withdraw_links)
+        tg.start_soon(pages.run, shared.sock, runtime.service.flows.withdraw_links)
         tg.start_soon(_run_in, background, runtime.service.maintain, runtime.observability.run)
         await runtime.mcp.run_stdio_async()
         # The client has gone (and may kill our process group in a moment): the links it showed must keep working.

@@ -35,8 +35,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.authorization.browser_binding import BrowserAdmission
+from mcp_server.authorization.errors import CallbackError
 from mcp_server.authorization.service import AuthorizationService
-from mcp_server.authorization.verification import CallbackError, digest
+from mcp_server.authorization.verification import digest
 from mcp_server.config import is_loopback
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow

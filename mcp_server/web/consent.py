@@ -16,14 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mcp_server.authorization.flows import BrowserAdmission, Landing
-from mcp_server.authorization.service import (
-    AuthorizationService,
-    CallbackError,
-    FlowUnavailable,
-    ProviderNotConfigured,
-    WrongBrowser,
-)
+from mcp_server.authorization.browser_binding import BrowserAdmission
+from mcp_server.authorization.errors import CallbackError, FlowUnavailable, WrongBrowser
+from mcp_server.authorization.exchange import Landing
+from mcp_server.authorization.service import AuthorizationService
+from mcp_server.errors import ProviderNotConfigured
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
@@ -60,7 +57,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         if len(flow_id) > 64:
             return _not_known()
         # only opening a link binds it to a browser; a POST from a browser without its cookie changes nothing
-        admission = await service.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
+        admission = await service.flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
         if admission is None:
             return _not_known()
         flow = admission.flow
@@ -83,7 +80,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
                 "Not allowed", "This link is opened, not posted to.", "Open it in your browser.", status_code=405
             )
         try:
-            url = await service.redirect(flow.id)
+            url = await service.flows.redirect(flow.id)
         except FlowUnavailable as exc:
             return page("Link not valid", str(exc), _BACK, status_code=410)
         except ProviderNotConfigured as exc:
@@ -122,7 +119,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
     async def callback(request: Request) -> Response:
         params = {key: value for key, value in request.query_params.items() if len(value) <= _MAX_PARAM}
         try:
-            return go(await service.complete(params, request.cookies))
+            return go(await service.flows.complete(params, request.cookies))
         except WrongBrowser as exc:
             logger.info("callback refused (flow %s): not the flow's browser", flow_ref(exc.flow_id or ""))
             return page("Opened in another browser", str(exc), "Nothing was connected.", status_code=exc.status)
@@ -147,18 +144,18 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
             except CallbackError as exc:
                 logger.info("%s refused (flow %s): %s", what, flow_ref(exc.flow_id) if exc.flow_id else "unknown", exc)
                 return _callback_failure(exc)
-            return go(service.done_url(flow))
+            return go(service.flows.done_url(flow))
 
         return endpoint
 
-    verify = back_from_verifying(service.finish_sign_in, "sign-in")
-    confirmed = back_from_verifying(service.finish_confirmation, "confirmation")
+    verify = back_from_verifying(service.flows.finish_sign_in, "sign-in")
+    confirmed = back_from_verifying(service.flows.finish_confirmation, "confirmation")
 
     async def done(request: Request) -> Response:
-        flow = await service.flow_status(request.path_params["flow_id"][:64])
+        flow = await service.flows.flow_status(request.path_params["flow_id"][:64])
         if flow is None:
             return _not_known()
-        if not service.browser_matches(flow, request.cookies):
+        if not service.flows.browser_matches(flow, request.cookies):
             # status pages tell the flow's own browser how it went, and nobody else anything
             return page(
                 "Nothing to show here",
@@ -183,9 +180,9 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
 
 def _callback_failure(exc: CallbackError) -> Response:
     message = str(exc)
-    if "not approved" in message:  # an approval whose sign-in named someone else
+    if exc.reason == "not_approved":  # an approval confirmed by someone else, or in another browser
         return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
-    if "declined" in message:
+    if exc.reason == "declined":
         return page(
             "Access declined", message, "If that was a mistake, try the tool again in your app.", status_code=exc.status
         )

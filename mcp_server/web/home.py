@@ -141,7 +141,9 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
                 status_code=403,
                 extra='<p><a href="/connections">Your connections</a></p>',
             )
-        await service.disconnect(user_id, provider_id)  # unusable at once; revoked at the provider, retried if down
+        await service.connections.disconnect(
+            user_id, provider_id
+        )  # unusable at once; revoked at the provider, retried if down
         return RedirectResponse(
             f"/connections?revoked={quote(provider_id, safe='')}", status_code=303, headers=BROWSER_HEADERS
         )

@@ -12,7 +12,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from mcp_server.authorization.service import CallbackError, FlowUnavailable
+from mcp_server.authorization.errors import CallbackError, FlowUnavailable
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.toolkit.tool import OAuth2
 from tests.support import sample_toolkit
@@ -50,48 +50,48 @@ async def consent(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The browser's part, without authmcp's HTTP layer: opening the link (which binds it to this browser's
     cookie), our redirect, the provider's consent. Returns the callback's parameters and the browser's cookies."""
-    admission = await rt.service.open_in_browser(flow_id, {})
+    admission = await rt.service.flows.open_in_browser(flow_id, {})
     assert admission is not None and admission.new_cookie is not None
-    cookies = {rt.service.browser_cookie(flow_id): admission.new_cookie}
+    cookies = {rt.service.flows.browser_cookie(flow_id): admission.new_cookie}
     async with httpx2.AsyncClient(timeout=10) as browser:
-        callback = await provider.aconsent(browser, await rt.service.redirect(flow_id), username, allow=allow)
+        callback = await provider.aconsent(browser, await rt.service.flows.redirect(flow_id), username, allow=allow)
     return {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}, cookies
 
 
 async def connect(rt: Runtime, provider: AuthServer, requirement: OAuth2 = PROFILE, user: str = "alice") -> None:
-    flow = await rt.service.start_flow(user, requirement)
-    landing = await rt.service.complete(*await consent(rt, provider, flow.id, user))
-    assert (await rt.service.flow_status(landing.flow.id)).status == "completed"  # type: ignore[union-attr]
+    flow = await rt.service.flows.start_flow(user, requirement)
+    landing = await rt.service.flows.complete(*await consent(rt, provider, flow.id, user))
+    assert (await rt.service.flows.flow_status(landing.flow.id)).status == "completed"  # type: ignore[union-attr]
 
 
 async def test_flow_stores_granted_scopes_and_the_providers_profile(runtime: Runtime, auth_server: AuthServer) -> None:
     await connect(runtime, auth_server)
-    connection = await runtime.service.connection_for("alice", PROFILE)
+    connection = await runtime.service.connections.connection_for("alice", PROFILE)
     assert connection is not None and connection.scopes == ("profile",)
     assert connection.user_info["sub"] == "alice" and connection.refresh_token
 
 
 async def test_declined_consent_fails_the_flow_and_stores_nothing(runtime: Runtime, auth_server: AuthServer) -> None:
-    flow = await runtime.service.start_flow("alice", PROFILE)
+    flow = await runtime.service.flows.start_flow("alice", PROFILE)
     with pytest.raises(CallbackError, match="declined"):
-        await runtime.service.complete(*await consent(runtime, auth_server, flow.id, allow=False))
-    assert (await runtime.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
+        await runtime.service.flows.complete(*await consent(runtime, auth_server, flow.id, allow=False))
+    assert (await runtime.service.flows.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
     assert await runtime.vault.get_connection("alice", "demo") is None
 
 
 async def test_mismatched_issuer_is_refused_before_any_exchange(runtime: Runtime, auth_server: AuthServer) -> None:
-    flow = await runtime.service.start_flow("alice", PROFILE)
+    flow = await runtime.service.flows.start_flow("alice", PROFILE)
     params, cookies = await consent(runtime, auth_server, flow.id)
     auth_server.reset_stats()
     with pytest.raises(CallbackError, match="did not come from"):
-        await runtime.service.complete({**params, "iss": "http://127.0.0.1:1"}, cookies)
+        await runtime.service.flows.complete({**params, "iss": "http://127.0.0.1:1"}, cookies)
     assert auth_server.stats()["token_requests"]["authorization_code"] == 0
 
 
 async def test_waiters_wake_when_the_callback_lands(runtime: Runtime, auth_server: AuthServer) -> None:
-    flow = await runtime.service.start_flow("alice", PROFILE)
+    flow = await runtime.service.flows.start_flow("alice", PROFILE)
     params, cookies = await consent(runtime, auth_server, flow.id)
-    woke, _ = await woken(runtime.service.flows, flow.id, lambda: runtime.service.complete(params, cookies))
+    woke, _ = await woken(runtime.service.flows, flow.id, lambda: runtime.service.flows.complete(params, cookies))
     assert woke is not None and woke.status == "completed"
 
 
@@ -137,7 +137,7 @@ async def test_concurrent_calls_with_a_stale_token_refresh_once(runtime: Runtime
         expires_at=time.time() - 5,
         scopes=stored.scopes,
     )
-    runtime.service.forget("alice", "demo")
+    runtime.service.connections.forget("alice", "demo")
     auth_server.reset_stats()
     results: list[Any] = []
     async with Client(runtime.mcp) as client:
@@ -158,12 +158,12 @@ async def test_more_scopes_keep_the_old_connection_until_the_new_one_completes(
 ) -> None:
     await connect(runtime, auth_server)
     wider = OAuth2(id="demo", scopes=["profile", "email"])
-    assert await runtime.service.connection_for("alice", wider) is None
-    flow = await runtime.service.start_flow("alice", wider)
+    assert await runtime.service.connections.connection_for("alice", wider) is None
+    flow = await runtime.service.flows.start_flow("alice", wider)
     assert flow.scopes == ("profile", "email")
-    assert await runtime.service.connection_for("alice", PROFILE) is not None  # still usable meanwhile
-    await runtime.service.complete(*await consent(runtime, auth_server, flow.id))
-    connection = await runtime.service.connection_for("alice", wider)
+    assert await runtime.service.connections.connection_for("alice", PROFILE) is not None  # still usable meanwhile
+    await runtime.service.flows.complete(*await consent(runtime, auth_server, flow.id))
+    connection = await runtime.service.connections.connection_for("alice", wider)
     assert connection is not None and set(connection.scopes) == {"profile", "email"}
 
 
@@ -189,19 +189,19 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
     verifying_runtime: Runtime, auth_server: AuthServer
 ) -> None:
     rt = verifying_runtime
-    flow = await rt.service.start_flow("alice", PROFILE)
+    flow = await rt.service.flows.start_flow("alice", PROFILE)
     params, cookies = await consent(rt, auth_server, flow.id, "alice")
-    landing = await rt.service.complete(params, cookies)
-    assert (await rt.service.flow_status(flow.id)).status == "awaiting_verification"  # type: ignore[union-attr]
+    landing = await rt.service.flows.complete(params, cookies)
+    assert (await rt.service.flows.flow_status(flow.id)).status == "awaiting_verification"  # type: ignore[union-attr]
     assert landing.url.startswith("https://app.example/verify?from=authmcp&flow_id=")
     confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
     assert confirmation != flow.id and len(confirmation) >= 32  # a value of its own, not the link's id
     assert await rt.vault.get_connection("alice", "demo") is None  # nothing bound before verification
     with pytest.raises(FlowUnavailable):
-        await rt.service.confirm_user(flow.id, "alice")  # the link's id confirms nothing
+        await rt.service.flows.confirm_user(flow.id, "alice")  # the link's id confirms nothing
 
     async def confirm_and_return() -> tuple[str, Any]:
-        confirmed = await rt.service.confirm_user(confirmation, "alice")
+        confirmed = await rt.service.flows.confirm_user(confirmation, "alice")
         # confirming the user binds nothing yet: the browser that consented must come back to next_uri
         assert confirmed.flow.status == "awaiting_browser"
         assert await rt.vault.get_connection("alice", "demo") is None
@@ -209,14 +209,14 @@ async def test_verification_holds_tokens_until_the_app_confirms_the_right_user(
         returning = parse_qs(urlsplit(confirmed.next_uri).query)["confirmation"][0]
         assert returning != confirmation and len(returning) >= 32
         with pytest.raises(FlowUnavailable):
-            await rt.service.confirm_user(confirmation, "alice")  # the verifier's value is spent
-        return returning, await rt.service.finish_confirmation({"confirmation": returning}, cookies)
+            await rt.service.flows.confirm_user(confirmation, "alice")  # the verifier's value is spent
+        return returning, await rt.service.flows.finish_confirmation({"confirmation": returning}, cookies)
 
     woke, (returning, done) = await woken(rt.service.flows, flow.id, confirm_and_return)
     assert done.status == "completed" and woke is not None and woke.status == "completed"
-    connection = await rt.service.connection_for("alice", PROFILE)
+    connection = await rt.service.connections.connection_for("alice", PROFILE)
     assert connection is not None and connection.user_info["sub"] == "alice"
-    again = await rt.service.finish_confirmation({"confirmation": returning}, cookies)
+    again = await rt.service.flows.finish_confirmation({"confirmation": returning}, cookies)
     assert again.status == "completed"  # the same browser reloading the page
 
 
@@ -225,35 +225,35 @@ async def test_a_confirmation_relayed_to_another_browser_binds_nothing(
 ) -> None:
     """Mallory opens alice's link and consents with his own account, then gets alice (signed in to the app) to
     open the verifier URL: her confirmation reaches authmcp, but her browser is not the one that consented."""
-    from mcp_server.authorization.service import CallbackError
+    from mcp_server.authorization.errors import CallbackError
 
     rt = verifying_runtime
-    flow = await rt.service.start_flow("alice", PROFILE)
-    landing = await rt.service.complete(*await consent(rt, auth_server, flow.id, "mallory"))
+    flow = await rt.service.flows.start_flow("alice", PROFILE)
+    landing = await rt.service.flows.complete(*await consent(rt, auth_server, flow.id, "mallory"))
     confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
-    confirmed = await rt.service.confirm_user(confirmation, "alice")  # alice is signed in to the app
+    confirmed = await rt.service.flows.confirm_user(confirmation, "alice")  # alice is signed in to the app
     returning = parse_qs(urlsplit(confirmed.next_uri).query)["confirmation"][0]
     with pytest.raises(CallbackError) as refused:
-        await rt.service.finish_confirmation({"confirmation": returning}, {})  # alice's browser: no flow cookie
+        await rt.service.flows.finish_confirmation({"confirmation": returning}, {})  # alice's browser: no flow cookie
     assert refused.value.status == 403 and "other than the one that signed in" in str(refused.value)
-    assert (await rt.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
+    assert (await rt.service.flows.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
     assert await rt.vault.get_connection("alice", "demo") is None
 
 
 async def test_verification_naming_another_user_binds_nothing(
     verifying_runtime: Runtime, auth_server: AuthServer
 ) -> None:
-    from mcp_server.authorization.service import UserMismatch
+    from mcp_server.authorization.errors import UserMismatch
 
     rt = verifying_runtime
-    flow = await rt.service.start_flow("alice", PROFILE)
-    landing = await rt.service.complete(*await consent(rt, auth_server, flow.id, "mallory"))  # someone else
+    flow = await rt.service.flows.start_flow("alice", PROFILE)
+    landing = await rt.service.flows.complete(*await consent(rt, auth_server, flow.id, "mallory"))  # someone else
     confirmation = parse_qs(urlsplit(landing.url).query)["flow_id"][0]
     with pytest.raises(UserMismatch):
-        await rt.service.confirm_user(confirmation, "mallory")
-    assert (await rt.service.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
+        await rt.service.flows.confirm_user(confirmation, "mallory")
+    assert (await rt.service.flows.flow_status(flow.id)).status == "failed"  # type: ignore[union-attr]
     with pytest.raises(FlowUnavailable):
-        await rt.service.confirm_user(confirmation, "alice")
+        await rt.service.flows.confirm_user(confirmation, "alice")
     assert await rt.vault.get_connection("alice", "demo") is None
     assert await rt.vault.get_connection("mallory", "demo") is None
 
@@ -270,11 +270,11 @@ async def test_a_provider_configured_by_discovery_works_end_to_end(make_settings
         }
     )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
-        provider = rt.service.provider("demo")
+        provider = rt.service.connections.provider("demo")
         assert provider.token_url == auth_server.token_endpoint and provider.pkce
         assert provider.revocation_url == auth_server.revocation_endpoint
         await connect(rt, auth_server)
-        assert await rt.service.connection_for("alice", PROFILE) is not None
+        assert await rt.service.connections.connection_for("alice", PROFILE) is not None
 
 
 async def test_discovery_refuses_metadata_naming_another_issuer(make_settings: Any, auth_server: AuthServer) -> None:
@@ -316,6 +316,6 @@ async def test_token_extras_are_kept_with_the_connection_and_through_a_refresh(
         await connect(rt, auth_server)
         connection = await rt.vault.get_connection("alice", "demo")
         assert connection is not None and connection.token_extras == {"scope": "profile"}
-        refreshed = await rt.service.refresh("alice", "demo", rejected=connection)
+        refreshed = await rt.service.connections.refresh("alice", "demo", rejected=connection)
         assert refreshed is not None and refreshed.access_token != connection.access_token
         assert refreshed.token_extras == {"scope": "profile"}

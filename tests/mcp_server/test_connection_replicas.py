@@ -124,8 +124,8 @@ async def test_an_absent_secret_is_seen_when_the_other_replica_stores_it(replica
     assert await connections(a).user_secret("alice", "api_key") is None
     assert await connections(a).user_secret("alice", "api_key") is None
     assert connections(a).secret_cache.loads == 1
-    flow = await b.service.start_secret_flow("alice", "api_key")
-    await b.service.submit_secret(flow.id, "s3cret")
+    flow = await b.service.flows.start_secret_flow("alice", "api_key")
+    await b.service.flows.submit_secret(flow.id, "s3cret")
 
     async def a_has_it() -> bool:
         return await connections(a).user_secret("alice", "api_key") == "s3cret"

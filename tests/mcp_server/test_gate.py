@@ -60,7 +60,7 @@ async def connect(
         scopes=scopes,
         user_info={"sub": user},
     )
-    rt.service.forget(user, "demo")
+    rt.service.connections.forget(user, "demo")
 
 
 def text(result: Any) -> str:
@@ -175,7 +175,7 @@ async def test_missing_secret_asks_the_user_and_says_how_the_operator_could_set_
             assert result.is_error and meta["secret"] == "SAMPLE_KEY"
             assert "SAMPLE_KEY" in text(result) and "AUTHMCP_SECRETS__SAMPLE_KEY" in text(result)
             assert meta["url"] == f"{PUBLIC_URL}/connect/{meta['flow_id']}" and meta["url"] in text(result)
-            await rt.service.submit_secret(meta["flow_id"], "users-own-value")
+            await rt.service.flows.submit_secret(meta["flow_id"], "users-own-value")
             after = await client.call_tool("Sample_ReadSecret", {})
     assert after.structured_content == {"result": len("users-own-value")}
 
@@ -227,7 +227,7 @@ async def test_modern_client_gives_a_secret_through_url_elicitation_in_one_call(
 
         async def type_it(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
             assert isinstance(params, ElicitRequestURLParams) and "SAMPLE_KEY" in params.message
-            await rt.service.submit_secret(params.url.rsplit("/", 1)[-1], "typed-in-the-browser")
+            await rt.service.flows.submit_secret(params.url.rsplit("/", 1)[-1], "typed-in-the-browser")
             return ElicitResult(action="accept")
 
         async with Client(rt.mcp, elicitation_callback=type_it) as client:

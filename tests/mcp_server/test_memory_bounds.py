@@ -147,12 +147,12 @@ async def test_many_users_refreshing_and_touching_leave_no_per_user_entries(
             scopes=("openid", "profile"),
             user_info={"sub": user},
         )
-        runtime.service.forget(user, "demo")
+        runtime.service.connections.forget(user, "demo")
     for token in TOKENS:
         async with session(url, token, "legacy") as client:
             await client.call_tool("Sample_ShowToken", {})  # an error result for the stale half
     assert held(runtime)["refresh locks"] == 0
     assert held(runtime)["last touches"] == USERS // 2
     await anyio.sleep(0.25)  # past the (shortened) touch interval: the entries no longer decide anything
-    await runtime.service.flush_touches()
+    await runtime.service.connections.flush_touches()
     assert held(runtime)["last touches"] == 0

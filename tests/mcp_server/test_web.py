@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
@@ -13,6 +14,7 @@ from mcp import Client
 
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.web_app import create_web_app
+from mcp_server.toolkit.tool import OAuth2
 from tests.support import sample_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -23,7 +25,14 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 @pytest.fixture
 async def runtime(make_settings: Any) -> AsyncIterator[Runtime]:
     settings = make_settings(
-        providers={"demo": {"authorize_url": "https://a.example/x", "token_url": "https://a.example/t"}}
+        providers={
+            "demo": {
+                "authorize_url": "https://a.example/x",
+                "token_url": "https://a.example/t",
+                "client_id": "authmcp-test",
+                "client_secret": "not-a-secret",
+            }
+        }
     )
     async with open_runtime(settings, public_url=PUBLIC_URL, toolkits=[sample_toolkit.__name__]) as rt:
         yield rt
@@ -69,7 +78,7 @@ async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browse
     assert empty.status_code == 400 and "cannot be empty" in empty.text
 
     forged = await browser.post(link, data={"value": "x", "csrf": "0" * 32})
-    assert forged.status_code == 403 and await runtime.service.user_secret("alice", "SAMPLE_KEY") is None
+    assert forged.status_code == 403 and await runtime.service.connections.user_secret("alice", "SAMPLE_KEY") is None
 
     saved = await browser.post(link, data={"value": "CANARY-SECRET-6b1d", "csrf": csrf})
     assert saved.status_code == 303
@@ -89,8 +98,8 @@ async def test_user_types_a_secret_and_the_tool_gets_it(runtime: Runtime, browse
 async def test_secret_is_per_user(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
     link = await secret_link(runtime)
     await browser.post(link, data={"value": "alice-value", "csrf": await open_form(browser, link)})
-    assert await runtime.service.user_secret("alice", "SAMPLE_KEY") == "alice-value"
-    assert await runtime.service.user_secret("bob", "SAMPLE_KEY") is None
+    assert await runtime.service.connections.user_secret("alice", "SAMPLE_KEY") == "alice-value"
+    assert await runtime.service.connections.user_secret("bob", "SAMPLE_KEY") is None
 
 
 async def test_a_post_from_another_origin_is_refused(runtime: Runtime, browser: httpx2.AsyncClient) -> None:
@@ -98,7 +107,7 @@ async def test_a_post_from_another_origin_is_refused(runtime: Runtime, browser: 
     csrf = await open_form(browser, link)
     forged = await browser.post(link, data={"value": "x", "csrf": csrf}, headers={"Origin": "https://evil.test"})
     assert forged.status_code == 403
-    assert await runtime.service.user_secret("alice", "SAMPLE_KEY") is None
+    assert await runtime.service.connections.user_secret("alice", "SAMPLE_KEY") is None
 
 
 async def test_unknown_links_and_wrong_methods_get_plain_pages(browser: httpx2.AsyncClient) -> None:
@@ -109,3 +118,22 @@ async def test_unknown_links_and_wrong_methods_get_plain_pages(browser: httpx2.A
     assert (await browser.post("/connect/nope", data={"value": "x"})).status_code == 404
     reflected = await browser.get("/oauth/callback", params={"state": "<script>alert(1)</script>", "code": "c"})
     assert reflected.status_code == 400 and "<script>" not in reflected.text
+
+
+@pytest.mark.parametrize(
+    ("error", "title"),
+    [
+        pytest.param("access_denied", "Access declined", id="the-person-said-no"),
+        # the provider's own code, shown in the message, must not pick the page: it did not say the person said no
+        pytest.param("declined", "Authorization failed", id="a-providers-code"),
+    ],
+)
+async def test_the_callback_page_is_chosen_by_what_happened_not_by_words(
+    runtime: Runtime, browser: httpx2.AsyncClient, error: str, title: str
+) -> None:
+    flow = await runtime.service.flows.start_flow("alice", OAuth2(id="demo"))
+    to_provider = await browser.get(f"/connect/{flow.id}")  # binds this browser, then off to the provider
+    assert to_provider.status_code in (302, 303, 307), to_provider.text
+    state = parse_qs(urlsplit(to_provider.headers["location"]).query)["state"][0]
+    answer = await browser.get("/oauth/callback", params={"state": state, "error": error})
+    assert answer.status_code == 400 and f"<title>{title}" in answer.text, answer.text

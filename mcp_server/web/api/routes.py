@@ -19,17 +19,13 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, Router
 
-from mcp_server.authorization.service import (
-    FlowRefused,
-    FlowUnavailable,
-    ProviderNotConfigured,
-    UserMismatch,
-)
+from mcp_server.authorization.errors import FlowRefused, FlowUnavailable, UserMismatch
 from mcp_server.calls.catalog import Catalog, ToolDefinition
 from mcp_server.calls.orchestration import AuthorizationExpired, AuthorizationNeeded, SecretNeeded, ToolCalls
 from mcp_server.config import Settings
 from mcp_server.errors import (
     OAuthError,
+    ProviderNotConfigured,
     ProviderUnavailable,
     StorageUnavailable,
     ToolExecutionError,
@@ -160,7 +156,7 @@ class _Api:
             status="active",
         )
         try:
-            self.service.provider(requirement.id)
+            self.service.connections.provider(requirement.id)
         except ProviderNotConfigured as exc:
             answer.status, answer.status_reason = "inactive", str(exc)
             return answer
@@ -216,7 +212,7 @@ class _Api:
         return AuthorizationResponse(
             id=flow.id,
             status=status,
-            url=self.service.connect_url(flow) if waiting_for_user else None,
+            url=self.service.flows.connect_url(flow) if waiting_for_user else None,
             provider_id=flow.provider_id if flow.kind != "approval" else None,
             scopes=list(flow.scopes) if flow.kind != "approval" else [],  # an approval's "scope" is its call digest
             user_id=flow.user_id,
@@ -229,7 +225,7 @@ class _Api:
         query = read_query(request, StatusQuery)
         if query.id == ALREADY_COMPLETED_ID:
             return AuthorizationResponse(id=ALREADY_COMPLETED_ID, status="completed")
-        flow = await self.service.flow_status(query.id)
+        flow = await self.service.flows.flow_status(query.id)
         if flow is None:
             raise ApiError(
                 404,
@@ -238,7 +234,7 @@ class _Api:
             )
         wait = min(query.wait, MAX_WAIT_SECONDS)
         if wait and flow_status(flow) == "pending":
-            flow = await self.service.wait(flow.id, timeout=wait) or flow  # woken by the callback, not by polling
+            flow = await self.service.flows.wait(flow.id, timeout=wait) or flow  # woken by the callback, not by polling
         elif wait and flow_status(flow) == "failed":
             # Already over when asked. `wait_for_completion` asks again until "completed"; holding the answer
             # for `wait` keeps that loop at one request per `wait` instead of spinning.
@@ -250,7 +246,7 @@ class _Api:
     async def confirm_user(self, request: Request) -> BaseModel:
         body = await read_body(request, ConfirmUserRequest)
         try:
-            confirmed = await self.service.confirm_user(body.flow_id, body.user_id)
+            confirmed = await self.service.flows.confirm_user(body.flow_id, body.user_id)
         except UserMismatch as exc:
             raise ApiError(403, "user_mismatch", str(exc)) from None  # what was refused, and what to do
         except FlowUnavailable as exc:
@@ -293,7 +289,7 @@ class _Api:
             if isinstance(step, SecretNeeded):
                 return failure("TOOL_REQUIREMENTS_NOT_MET", step.refusal)
             if isinstance(step, AuthorizationNeeded):
-                provider = self.service.provider(step.requirement.id)
+                provider = self.service.connections.provider(step.requirement.id)
                 self.service.audit.record(
                     "tool.call",
                     user_id=user_id,
@@ -358,7 +354,7 @@ class _Api:
     async def authorization_required(
         self, user_id: str, requirement: OAuth2, kind: ErrorKind, message: str
     ) -> ToolOutput:
-        flow = await self.service.start_flow(user_id, requirement)
+        flow = await self.service.flows.start_flow(user_id, requirement)
         return ToolOutput(
             authorization=self.flow_answer(flow), error=ToolError(kind=kind, message=message, can_retry=True)
         )
@@ -396,7 +392,7 @@ class _Api:
         owner = await self.service.vault.connection_owner(int(raw)) if raw.isdigit() and len(raw) < 19 else None
         if owner is None:
             raise ApiError(404, "not_found", "No connection has this id; GET /v1/admin/user_connections lists them.")
-        await self.service.disconnect(*owner, by="admin")
+        await self.service.connections.disconnect(*owner, by="admin")
 
     # -- GET /v1/admin/audit
 
@@ -425,7 +421,7 @@ class _StatusCache:
         key = (user_id, requirement)
         if key not in self.seen:
             try:
-                connection = await self.api.service.connection_for(user_id, requirement)
+                connection = await self.api.service.connections.connection_for(user_id, requirement)
                 self.seen[key] = "completed" if connection is not None else "not_started"
             except (ProviderUnavailable, OAuthError):  # a stored grant that cannot be renewed right now
                 self.seen[key] = "failed"
