@@ -92,7 +92,10 @@ class SameUserOnly:
             client, server = scope.get("client"), scope.get("server")
             owner = peer_uid((client[0], client[1]), (server[0], server[1])) if client and server else None
             if owner not in self.allowed:
-                logger.warning("refused a connection from another OS user (uid %s)", owner)
+                if owner is None:
+                    logger.warning("refused a connection whose peer socket could not be found")
+                else:
+                    logger.warning("refused a connection from another OS user (uid %s)", owner)
                 if scope["type"] == "http":
                     await send_plain(send, 403, _REFUSED)
                 else:
