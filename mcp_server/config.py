@@ -233,6 +233,11 @@ class Settings(BaseSettings):
     # how often a connection held in memory is re-read (in the background: no call waits); changes are announced
     connection_cache_seconds: float = Field(default=60.0, ge=0, le=300)
     revocation_retry_seconds: float = Field(default=60.0, gt=0, le=3600)  # a down revocation endpoint
+    # SIGTERM over HTTP: how long calls in flight may go on before they are cut (callers waiting on consent: at once)
+    shutdown_grace: float = Field(default=20.0, ge=0, le=3600)
+    # the schema at start: None creates it in an empty embedded SQLite database only (replicas on PostgreSQL never
+    # migrate: `authmcp db upgrade` does); true creates or upgrades it at start; false never touches it
+    migrate_on_start: bool | None = None
     allowed_hosts: list[str] = Field(default_factory=list)  # extra Host header values, e.g. behind a proxy
     mcp_auth: McpAuthSettings = Field(default_factory=McpAuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -271,6 +276,12 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'authmcp.db'}"
+
+    def schema_at_start(self) -> tuple[bool, bool]:
+        """(create the schema in an empty database, upgrade an older one) when a process opens the database."""
+        if self.migrate_on_start is None:
+            return self.resolved_database_url().startswith("sqlite"), False
+        return self.migrate_on_start, self.migrate_on_start
 
     def key_file(self) -> Path:
         return self.data_dir / "keys"

@@ -9,6 +9,7 @@
     ├── PagesUnavailable         the pages a link would lead to are held by a program that is not authmcp's
     ├── ProviderUnavailable      a provider could not be reached or timed out (never a revocation)
     ├── StorageUnavailable       the database is locked, full, read-only or unreachable: retry shortly
+    │   └── ServerStopping       this process is shutting down (SIGTERM): the same call, retried, reaches another
     └── ToolExecutionError       an expected failure inside a tool; its message reaches the model
         ├── RetryableToolError   the same call may succeed later (rate limit, upstream outage)
         └── UpstreamError        a provider's API answered with an error status
@@ -31,6 +32,7 @@ __all__ = [
     "ProviderNotConfigured",
     "ProviderUnavailable",
     "RetryableToolError",
+    "ServerStopping",
     "StorageUnavailable",
     "ToolExecutionError",
     "UpstreamAuthError",
@@ -85,6 +87,11 @@ class ProviderUnavailable(AuthmcpError):
 class StorageUnavailable(AuthmcpError):
     """The database cannot serve this request now (locked, full, read-only, unreachable); nothing was lost, and the
     same request may succeed in a moment. The message names the condition, never a query or a value."""
+
+
+class ServerStopping(StorageUnavailable):
+    """This process stops (SIGTERM) while the request waits on someone's consent: it answers at once, as
+    retryable as a busy database, so the caller asks again (of a replica that stays, or of this one restarted)."""
 
 
 class ToolExecutionError(AuthmcpError):

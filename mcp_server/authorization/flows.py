@@ -27,6 +27,7 @@ from mcp_server.authorization.connections import ConnectionService, log_backgrou
 from mcp_server.authorization.errors import FlowRefused, FlowUnavailable
 from mcp_server.authorization.exchange import CodeExchange, Landing
 from mcp_server.authorization.verification import Mode, VerificationSteps
+from mcp_server.errors import ServerStopping
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, ProviderRegistry
@@ -81,6 +82,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         # both removed when the flow finishes; a waiter's entry also when its last waiter leaves, a notice's when
         # its session is gone or its flow expired (see `on_complete`), so neither outgrows what is live
         self._waiters: dict[str, _Waiting] = {}
+        self._stopping = False  # set by `stop_waiting`: the process shuts down
         self._on_complete: dict[str, list[_Notice]] = {}
         # flows finished by other processes on the same database (replicas): wake our waiters too
         self.vault.notices.subscribe(self._finished_elsewhere, self._recheck_waiters)
@@ -353,6 +355,12 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
             if waiting.count == 0 and self._waiters.get(flow_id) is waiting:
                 del self._waiters[flow_id]
 
+    def stop_waiting(self) -> None:
+        """The process stops: every call waiting on a flow (and any that would start to) is told to retry."""
+        self._stopping = True
+        for waiting in self._waiters.values():
+            waiting.event.set()
+
     async def _wait(self, flow_id: str, waiting: _Waiting, timeout: float) -> Flow | None:
         event = waiting.event
         flow = await self.vault.get_flow(flow_id)
@@ -366,14 +374,17 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         look_every = max(1.0, self.connections.exchange_bound / 4)
         waiting.parked.add(anyio.get_current_task().id)
         logger.debug("waiting for flow %s", flow_ref(flow_id))  # what tests of other processes wait for
-        while not event.is_set() and time.monotonic() < until:
+        while not event.is_set() and not self._stopping and time.monotonic() < until:
             with anyio.move_on_after(min(look_every, until - time.monotonic())):
                 await event.wait()
             if not event.is_set():
                 latest = await self.flow_status(flow_id)
                 if latest is None or latest.status in ("completed", "failed"):
                     return latest
-        return await self.vault.get_flow(flow_id)
+        flow = await self.vault.get_flow(flow_id)
+        if self._stopping and (flow is None or flow.status not in ("completed", "failed")):
+            raise ServerStopping("This server is restarting and stopped waiting for the authorization")
+        return flow
 
     def waiting(self, flow_id: str) -> int:
         """How many calls here wait on the flow past their first read of it, asleep until it finishes: what a

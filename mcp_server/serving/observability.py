@@ -48,12 +48,12 @@ class Observability:
         """The metrics listener and the webhook sender, until cancelled (returns at once when neither is on)."""
         async with anyio.create_task_group() as tg:
             if self.metrics is not None and (metrics_socket := self.metrics_socket) is not None:
-                from mcp_server.serving.listeners import http_server
+                from mcp_server.serving.listeners import QuietServer
 
                 # the same DNS-rebinding defence as the main app: loopback names, allowed_hosts, or an
                 # address; no other site's Origin (a scraper sends none)
                 app = HostCheck(self.metrics.own_app(), hosts=self.metrics_hosts, origins=[], ip_literals=True)
-                server = http_server(app, self.log_level)
+                server = QuietServer.for_app(app, self.log_level)  # SIGTERM is the main server's to handle
                 server.config.lifespan = "off"
                 tg.start_soon(lambda: server.serve(sockets=[metrics_socket]))
             if self.webhooks is not None:

@@ -12,7 +12,8 @@ import anyio
 from mcp_server.calls.readiness import log_unconfigured
 from mcp_server.config import Settings, is_loopback
 from mcp_server.errors import ConfigError
-from mcp_server.serving.listeners import http_server
+from mcp_server.serving.listeners import GracefulServer
+from mcp_server.serving.probes import wait_for_schema
 from mcp_server.serving.runtime import open_runtime, toolkit_specs
 from mcp_server.serving.shared_pages import SharedPages, bind
 from mcp_server.serving.stdio import serve_pages_while_flows_wait, serve_stdio
@@ -33,7 +34,8 @@ async def serve(
     stateless: bool = False,
     config_file: Path | None = None,
 ) -> None:
-    """Run authmcp until stdin closes (stdio) or the process is interrupted (http).
+    """Run authmcp until stdin closes (stdio) or the process is interrupted (http: SIGTERM stops it gracefully,
+    see listeners.py; a database whose schema is behind is waited for, see probes.py).
 
     With stdio, the authorization pages on host:port are shared by every process on the same data dir, and
     outlive a client that goes while flows wait for a browser (see stdio.py and shared_pages.py).
@@ -51,6 +53,8 @@ async def serve(
     try:
         actual_port = sock.getsockname()[1] if sock is not None else port
         public_url = settings.resolved_public_url(host, actual_port)
+        if sock is not None and pages is None and not await wait_for_schema(settings, sock):
+            return  # stopped while waiting
         async with open_runtime(
             settings, public_url=public_url, toolkits=toolkits, pages_ready=pages.ready if pages else None
         ) as runtime:
@@ -81,7 +85,13 @@ async def serve(
                         "process. Behind a load balancer give every replica the same request_state_keys."
                     )
                 app = on_a_socket(create_http_app(runtime, stateless=stateless), runtime)
-                server = http_server(app, settings.log_level)
+
+                def stop() -> None:
+                    logger.info("stopping: no new connections; calls in flight have %g s", settings.shutdown_grace)
+                    runtime.stopping = True
+                    runtime.service.flows.stop_waiting()
+
+                server = GracefulServer.for_app(app, settings.log_level, grace=settings.shutdown_grace, on_stop=stop)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(runtime.service.maintain)
                     tg.start_soon(runtime.observability.run)

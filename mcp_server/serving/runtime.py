@@ -62,6 +62,7 @@ class Runtime:
     environment: ToolEnvironment
     calls: ToolCalls  # the one orchestration, shared by the MCP gate and the /v1 API
     observability: Observability = field(default_factory=Observability)
+    stopping: bool = False  # SIGTERM arrived: `/readyz` answers 503 while calls in flight finish
 
     @property
     def multi_user(self) -> bool:
@@ -155,7 +156,10 @@ async def open_service(
         ConfigError: The database or the keys cannot be used.
     """
     vault = await open_vault(
-        settings.resolved_database_url(), env_keys=settings.encryption_key_list(), key_file=settings.key_file()
+        settings.resolved_database_url(),
+        env_keys=settings.encryption_key_list(),
+        key_file=settings.key_file(),
+        schema=settings.schema_at_start(),
     )
     stack = contextlib.AsyncExitStack()
     stack.push_async_callback(vault.aclose)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from mcp_server.calls.identity import Identities
 from mcp_server.errors import ConfigError
+from mcp_server.serving.probes import readiness_routes
 from mcp_server.serving.shared_pages import identity_route, instance_secret
 from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
@@ -63,7 +64,8 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
         async with mcp.session_manager.run():
             yield
 
-    return Starlette(routes=[*transports, *_web_routes(runtime)], middleware=_middleware(runtime), lifespan=lifespan)
+    routes = [*transports, *_web_routes(runtime), *readiness_routes(runtime)]
+    return Starlette(routes=routes, middleware=_middleware(runtime), lifespan=lifespan)
 
 
 def create_web_app(runtime: Runtime) -> Starlette:

@@ -17,8 +17,10 @@ __all__ = ["open_vault"]
 logger = logging.getLogger(__name__)
 
 
-async def open_vault(database_url: str, *, env_keys: Sequence[str], key_file: Path) -> Vault:
-    """Open the database and the keys that read it, failing closed.
+async def open_vault(
+    database_url: str, *, env_keys: Sequence[str], key_file: Path, schema: tuple[bool, bool] = (True, False)
+) -> Vault:
+    """Open the database and the keys that read it, failing closed. `schema`: as `Vault.open` takes it.
 
     A key file is created (mode 0600) only when no key is configured and the database holds no encrypted
     data: a missing key is never silently replaced by a new one.
@@ -33,15 +35,15 @@ async def open_vault(database_url: str, *, env_keys: Sequence[str], key_file: Pa
         elif key_file.exists():
             keyring = FileKeyring(key_file)
         else:
-            keyring = await _first_run_keyring(engine, key_file)
-        return await Vault.open(engine, keyring)
+            keyring = await _first_run_keyring(engine, key_file, schema)
+        return await Vault.open(engine, keyring, schema=schema)
     except BaseException:
         await engine.dispose()
         raise
 
 
-async def _first_run_keyring(engine: AsyncEngine, key_file: Path) -> Keyring:
-    probe = await Vault.open(engine, Keyring([generate_key()]), check_keys=False)
+async def _first_run_keyring(engine: AsyncEngine, key_file: Path, schema: tuple[bool, bool]) -> Keyring:
+    probe = await Vault.open(engine, Keyring([generate_key()]), check_keys=False, schema=schema)
     if await probe.stored_key_ids():
         raise KeyringError(
             f"The database holds encrypted tokens but there is no key: {key_file} is missing and "

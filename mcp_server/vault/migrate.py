@@ -1,10 +1,11 @@
 """Schema migrations (Alembic), run from async code on one connection of the vault's engine.
 
 `schema.py` is the source of truth; every change to it comes with a revision in `migrations/versions/`.
-Start-up (`Vault.open`) calls `check_schema`: an empty database is brought to the newest revision (so the
-quick start needs no extra command); a database at an older revision refuses to start until
-`authmcp db upgrade` runs `upgrade`. Several processes starting at once on PostgreSQL take an advisory lock,
-so only one creates the tables.
+Start-up (`Vault.open`) calls `check_schema`: an empty database is brought to the newest revision when the
+process may create it (the embedded SQLite default, so the quick start needs no extra command; on PostgreSQL
+only with `migrate_on_start`); a database at an older revision refuses to start until `authmcp db upgrade` runs
+`upgrade`. `stored_revision` is what `/readyz` reads. Several processes starting at once on PostgreSQL take an
+advisory lock, so only one creates the tables.
 
 Alembic is imported only when a migration runs or a revision must be explained: a start on a database at
 `HEAD` reads the revision with one query (Alembic and its templates cost a tenth of a second to import).
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["HEAD", "check_schema", "head_revision", "upgrade"]
+__all__ = ["HEAD", "check_schema", "head_revision", "schema_behind", "stored_revision", "upgrade"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +59,35 @@ def _state(conn: SyncConnection) -> tuple[str | None, bool]:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
     tables = set(inspect(conn).get_table_names())
-    revision = None
-    if _VERSION_TABLE in tables:  # what Alembic's get_current_revision reads, without importing Alembic
-        rows = conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()
-        if len(rows) > 1:
-            raise ConfigError(f"The database records several schema revisions ({', '.join(rows)}): {UPGRADE_HINT}.")
-        revision = rows[0] if rows else None
+    revision = _revision(conn) if _VERSION_TABLE in tables else None
     return revision, bool(tables & set(metadata.tables))
+
+
+def _revision(conn: SyncConnection) -> str | None:
+    """What Alembic's get_current_revision reads, without importing Alembic."""
+    rows = conn.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()
+    if len(rows) > 1:
+        raise ConfigError(f"The database records several schema revisions ({', '.join(rows)}): {UPGRADE_HINT}.")
+    return rows[0] if rows else None
+
+
+def stored_revision(conn: SyncConnection) -> str | None:
+    """The schema revision the database records (None: no authmcp schema), in one query and no lock."""
+    if conn.dialect.name == "postgresql":
+        found = conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": _VERSION_TABLE}).scalar()
+    else:
+        found = conn.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": _VERSION_TABLE}
+        ).scalar()
+    return _revision(conn) if found else None
+
+
+def schema_behind(revision: str | None) -> str | None:
+    """Why a database at `revision` cannot be served by this authmcp (None: it can)."""
+    if revision == HEAD:
+        return None
+    found = f"at revision {revision}" if revision else "empty (no authmcp schema)"
+    return f"the database schema is {found}; this authmcp needs {HEAD}: run `authmcp db upgrade`"
 
 
 def _run(conn: SyncConnection, destination: str, *, stamp: str | None = None) -> None:
@@ -85,11 +108,16 @@ def _run(conn: SyncConnection, destination: str, *, stamp: str | None = None) ->
             env.run_migrations()
 
 
-def _check_sync(conn: SyncConnection) -> None:
+def _check_sync(conn: SyncConnection, create: bool) -> None:
     revision, has_tables = _state(conn)
     if revision == HEAD:
         return
     head = head_revision()
+    if revision is None and not has_tables and not create:
+        raise ConfigError(
+            "The database has no authmcp schema yet: run `authmcp db upgrade` (with the same --config) first, "
+            "or set migrate_on_start = true."
+        )
     if revision is None and not has_tables:
         logger.info("empty database: creating the schema (revision %s)", head)
         _run(conn, head)
@@ -116,9 +144,13 @@ def _upgrade_sync(conn: SyncConnection) -> tuple[str | None, str]:
     return revision or ("an unversioned schema" if has_tables else None), head
 
 
-async def check_schema(conn: AsyncConnection) -> None:
-    """Create the schema in an empty database; refuse (ConfigError) one that needs `authmcp db upgrade`."""
-    await conn.run_sync(_check_sync)
+async def check_schema(conn: AsyncConnection, *, create: bool = True, upgrade: bool = False) -> None:
+    """Create the schema in an empty database (if `create`) or bring an older one to the newest revision (if
+    `upgrade`); otherwise refuse (ConfigError) a database that needs `authmcp db upgrade`."""
+    if upgrade:
+        await conn.run_sync(_upgrade_sync)
+    else:
+        await conn.run_sync(_check_sync, create)
 
 
 async def upgrade(conn: AsyncConnection) -> tuple[str | None, str]:

@@ -87,15 +87,23 @@ class Vault(Bookkeeping, FlowStore, RevocationQueue, KeyUpkeep):
         return create_async_engine(url, pool_pre_ping=True)
 
     @classmethod
-    async def open(cls, engine: AsyncEngine, keyring: Keyring, *, check_keys: bool = True) -> Vault:
-        """Check the schema (creating it in an empty database) and that `keyring` can read what is stored.
+    async def open(
+        cls,
+        engine: AsyncEngine,
+        keyring: Keyring,
+        *,
+        check_keys: bool = True,
+        schema: tuple[bool, bool] = (True, False),
+    ) -> Vault:
+        """Check the schema and that `keyring` can read what is stored. `schema`: (create it in an empty database,
+        upgrade an older one), as `Settings.schema_at_start` says.
 
         Raises:
             ConfigError: The schema needs `authmcp db upgrade` (or was written by a newer authmcp).
             KeyringError: The stored data needs keys that are not configured.
         """
         async with engine.begin() as conn:
-            await check_schema(conn)
+            await check_schema(conn, create=schema[0], upgrade=schema[1])
         vault = cls(engine, keyring)
         if not check_keys:
             return vault

@@ -18,6 +18,9 @@ __all__ = ["HostCheck", "allowed_hosts", "send_plain"]
 logger = logging.getLogger(__name__)
 
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+# probes answer a Host that is an address (kubelet and load balancers call the pod's IP): a rebound name cannot
+# be one, and they tell nothing worth reading
+PROBES = frozenset({"/healthz", "/readyz"})
 
 
 def allowed_hosts(public_url: str, extra: Sequence[str] = ()) -> tuple[list[str], list[str]]:
@@ -61,7 +64,8 @@ class HostCheck:
                     host = value.decode("latin-1")
                 elif key == b"origin":
                     origin = value.decode("latin-1")
-            if not _matches(host, self.hosts) and not (self.ip_literals and _is_ip_literal(host)):
+            by_address = self.ip_literals or scope["path"] in PROBES
+            if not _matches(host, self.hosts) and not (by_address and _is_ip_literal(host)):
                 logger.warning("refused a request for host %r", host[:100])
                 await send_plain(send, 421, b"Misdirected request: this server does not answer for that host.")
                 return

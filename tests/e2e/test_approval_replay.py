@@ -49,7 +49,8 @@ async def say_yes(context: ClientRequestContext, params: ElicitRequestParams) ->
 
 
 def two_replicas(stack_factory: Any, outbox: Receiver, database_url: str | None) -> tuple[Stack, Stack]:
-    database = {"database_url": database_url} if database_url else {}
+    # replicas on PostgreSQL create the schema only when told to
+    database = {"database_url": database_url, "migrate_on_start": True} if database_url else {}
     stack: Stack = stack_factory(
         replicas=1,
         encryption_keys=generate_key(),

@@ -38,6 +38,7 @@ def replicas(stack_factory: Any, database_url: str, **settings: Any) -> tuple[St
     stack: Stack = stack_factory(
         replicas=1,
         database_url=database_url,
+        migrate_on_start=True,  # replicas on PostgreSQL create the schema only when told to
         encryption_keys=generate_key(),  # shared by configuration, as in production
         request_state_keys=generate_key(),
         flow_wait_seconds=FLOW_WAIT,

@@ -31,7 +31,14 @@ pytestmark = pytest.mark.anyio
 async def replicas(
     request: pytest.FixtureRequest, make_settings: Any, auth_server: AuthServer
 ) -> AsyncIterator[tuple[Runtime, Runtime]]:
-    database = {} if request.param == "sqlite" else {"database_url": request.getfixturevalue("postgres_url")}
+    database = (
+        {}
+        if request.param == "sqlite"
+        else {
+            "database_url": request.getfixturevalue("postgres_url"),
+            "migrate_on_start": True,  # replicas on PostgreSQL create the schema only when told to
+        }
+    )
     settings = make_settings(
         **database,
         encryption_keys=generate_key(),
