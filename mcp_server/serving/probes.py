@@ -99,7 +99,7 @@ async def wait_for_schema(settings: Settings, sock: socket.socket) -> bool:
             return state["reason"]
 
         app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *_probe_routes(readiness)])
-        server = GracefulServer.for_app(app, settings.log_level, grace=settings.shutdown_grace)
+        server = GracefulServer(app, settings.log_level, grace=settings.shutdown_grace)
         async with anyio.create_task_group() as tg:
 
             async def watch() -> None:

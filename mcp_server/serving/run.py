@@ -91,7 +91,7 @@ async def serve(
                     runtime.stopping = True
                     runtime.service.flows.stop_waiting()
 
-                server = GracefulServer.for_app(app, settings.log_level, grace=settings.shutdown_grace, on_stop=stop)
+                server = GracefulServer(app, settings.log_level, grace=settings.shutdown_grace, on_stop=stop)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(runtime.service.maintain)
                     tg.start_soon(runtime.observability.run)

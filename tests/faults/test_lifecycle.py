@@ -3,7 +3,8 @@
 - started on a PostgreSQL database whose schema is behind (empty), it serves `/healthz` and a 503 `/readyz` naming
   `authmcp db upgrade`, and opens once that has run; `/readyz` turns 503 while PostgreSQL cannot be reached (a
   relay in front of it is cut) and 200 when it is back;
-- SIGTERM during a slow tool call: no new connection is accepted, the call finishes, the process exits 0;
+- SIGTERM during slow tool calls (one from `/v1`, one over Streamable HTTP, whose answer is an event stream): no
+  new connection is accepted, both calls finish and answer, the process exits 0;
 - SIGTERM while a caller waits on a consent (`/v1/auth/status?wait=`): it is told at once to retry (a 503 with
   Retry-After, not a dropped connection), and the process exits 0.
 """
@@ -55,6 +56,30 @@ def exit_code(process: subprocess.Popen[bytes]) -> int:
     return process.wait(30)
 
 
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
+
+
+async def mcp_session(http: httpx2.AsyncClient) -> dict[str, str]:
+    """A 2025-11-25 session opened with raw requests; the headers that carry it."""
+    opened = await http.post(
+        "/mcp",
+        headers=MCP_HEADERS,
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+    )
+    headers = {**MCP_HEADERS, "Mcp-Session-Id": opened.headers["mcp-session-id"]}
+    await http.post("/mcp", headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return headers
+
+
 async def test_readyz_follows_the_schema_and_the_database(stack_factory: Any, postgres_url: str) -> None:
     upstream = make_url(postgres_url)
     relay = TcpRelay(upstream.host or "127.0.0.1", upstream.port or 5432)
@@ -97,10 +122,12 @@ async def test_sigterm_lets_a_slow_call_finish_then_exits_0(stack_factory: Any, 
     stack: Stack = stack_factory(api={"keys": [API_KEY], "verification": "none"}, shutdown_grace=30)
     process = stack.start_http("--toolkit", SLOW)
     assert ready(stack)
-    folder = tmp_path / "call"
+    folder, mcp_folder = tmp_path / "call", tmp_path / "mcp-call"
     folder.mkdir()
+    mcp_folder.mkdir()
     answer: dict[str, Any] = {}
     async with api_client(stack, timeout=60) as http:
+        session = await mcp_session(http)  # an MCP call streams its answer: it must not be cut either
         async with anyio.create_task_group() as tg:
 
             async def call() -> None:
@@ -109,13 +136,29 @@ async def test_sigterm_lets_a_slow_call_finish_then_exits_0(stack_factory: Any, 
                     json={"tool_name": "Slow.Hold", "user_id": "alice", "input": {"folder": str(folder)}},
                 )
 
+            async def mcp_call() -> None:
+                answer["mcp"] = await http.post(
+                    "/mcp",
+                    headers=session,
+                    json={
+                        "jsonrpc": "2.0",
+                        "id": 2,
+                        "method": "tools/call",
+                        "params": {"name": "Slow_Hold", "arguments": {"folder": str(mcp_folder)}},
+                    },
+                )
+
             tg.start_soon(call)
-            await wait_until(lambda: (folder / "started").exists(), what="the call in flight")
+            tg.start_soon(mcp_call)
+            for started in (folder / "started", mcp_folder / "started"):
+                await wait_until(started.exists, what="the calls in flight")
             process.send_signal(signal.SIGTERM)
             await wait_until(lambda: "stopping: no new connections" in stack.output(), what="the signal handled")
             await wait_until(lambda: refused(stack), what="the listener closed")
-            assert process.poll() is None  # the call is still in flight: the process waits for it
+            assert process.poll() is None  # the calls are still in flight: the process waits for them
             (folder / "release").write_text("go")
+            (mcp_folder / "release").write_text("go")
+    assert '"text":"finished"' in answer["mcp"].text and '"isError":false' in answer["mcp"].text, answer["mcp"].text
     body = answer["response"].json()
     assert body["success"] and body["output"]["value"] == "finished", body
     assert exit_code(process) == 0
