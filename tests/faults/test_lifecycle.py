@@ -59,22 +59,16 @@ def exit_code(process: subprocess.Popen[bytes]) -> int:
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": "2025-11-25"}
 
 
+def rpc(number: int, method: str, **params: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": number, "method": method, "params": params}
+
+
 async def mcp_session(http: httpx2.AsyncClient) -> dict[str, str]:
     """A 2025-11-25 session opened with raw requests; the headers that carry it."""
-    opened = await http.post(
-        "/mcp",
-        headers=MCP_HEADERS,
-        json={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+    hello = rpc(
+        1, "initialize", protocolVersion="2025-11-25", capabilities={}, clientInfo={"name": "t", "version": "1"}
     )
+    opened = await http.post("/mcp", headers=MCP_HEADERS, json=hello)
     headers = {**MCP_HEADERS, "Mcp-Session-Id": opened.headers["mcp-session-id"]}
     await http.post("/mcp", headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
     return headers
@@ -140,12 +134,7 @@ async def test_sigterm_lets_a_slow_call_finish_then_exits_0(stack_factory: Any, 
                 answer["mcp"] = await http.post(
                     "/mcp",
                     headers=session,
-                    json={
-                        "jsonrpc": "2.0",
-                        "id": 2,
-                        "method": "tools/call",
-                        "params": {"name": "Slow_Hold", "arguments": {"folder": str(mcp_folder)}},
-                    },
+                    json=rpc(2, "tools/call", name="Slow_Hold", arguments={"folder": str(mcp_folder)}),
                 )
 
             tg.start_soon(call)
