@@ -2,8 +2,9 @@
 not ready, until `authmcp db upgrade` has run, then opens.
 
 `/healthz` answers 200 while the process lives (web/consent.py). `/readyz` answers 200 only when the database
-answers within `READY_TIMEOUT`, its schema is at this authmcp's revision and the keys are loaded; otherwise 503
-with `{"status": "not_ready", "reason": ...}`, a sentence naming the condition (never a URL, a query or a value).
+answers within `READY_TIMEOUT`, its schema is at this authmcp's revision (or a newer one, as during a rolling
+upgrade) and the keys are loaded; otherwise 503 with `{"status": "not_ready", "reason": ...}`, a sentence naming
+the condition (never a URL, a query or a value).
 """
 
 from __future__ import annotations

@@ -83,8 +83,10 @@ def stored_revision(conn: SyncConnection) -> str | None:
 
 
 def schema_behind(revision: str | None) -> str | None:
-    """Why a database at `revision` cannot be served by this authmcp (None: it can)."""
-    if revision == HEAD:
+    """Why a database at `revision` cannot be served by this authmcp (None: it can). A newer revision than this
+    version's can: during a rolling upgrade the old replicas keep serving once the new version's upgrade ran.
+    (Revisions are numbered in order, "0001", "0002", ..., so they compare as strings.)"""
+    if revision is not None and revision >= HEAD:
         return None
     found = f"at revision {revision}" if revision else "empty (no authmcp schema)"
     return f"the database schema is {found}; this authmcp needs {HEAD}: run `authmcp db upgrade`"

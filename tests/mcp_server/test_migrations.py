@@ -181,3 +181,14 @@ async def test_upgrading_to_token_extras_keeps_the_connections(
         assert again is not None and again.token_extras == extras and again.user_info == {"sub": "005x"}
     finally:
         await vault.aclose()
+
+
+def test_readiness_refuses_a_schema_behind_and_accepts_this_or_a_newer_one() -> None:
+    from mcp_server.vault.migrate import HEAD, schema_behind
+
+    assert schema_behind(HEAD) is None
+    assert schema_behind(f"{int(HEAD) + 1:04d}") is None  # the old replicas of a rolling upgrade stay ready
+    older = schema_behind(f"{int(HEAD) - 1:04d}")
+    assert older is not None and "authmcp db upgrade" in older and f"at revision {int(HEAD) - 1:04d}" in older
+    empty = schema_behind(None)
+    assert empty is not None and "empty" in empty
