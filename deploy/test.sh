@@ -44,16 +44,22 @@ runtime = "runc"
 CONF
 export CONTAINERS_CONF=$WORK/containers.conf
 
+# every container (with its anonymous volumes), pod, network and volume this run made
+remove_ours() {
+    local label c
+    for label in "authmcp.test=$RUN" "io.podman.compose.project=$RUN"; do
+        for c in $(podman ps -a --filter "label=$label" --format '{{.ID}}'); do podman rm -f -v -t 0 "$c" >/dev/null 2>&1; done
+    done
+    podman pod ls --format '{{.Name}}' 2>/dev/null | grep -E "^(pod_)?$RUN" | xargs -r podman pod rm -f >/dev/null 2>&1
+    podman network ls --format '{{.Name}}' | grep "^$RUN" | xargs -r podman network rm -f >/dev/null 2>&1
+    podman volume ls --format '{{.Name}}' | grep "^$RUN" | xargs -r podman volume rm -f >/dev/null 2>&1
+    return 0
+}
+
 cleanup() {
     local status=$?
     set +e
-    for label in "authmcp.test=$RUN" "io.podman.compose.project=$RUN"; do
-        for c in $(podman ps -a --filter "label=$label" --format '{{.ID}}'); do podman rm -f -t 0 "$c" >/dev/null 2>&1; done
-    done
-    for p in $(podman pod ls --filter "label=authmcp.test=$RUN" --format '{{.ID}}' 2>/dev/null); do podman pod rm -f "$p" >/dev/null 2>&1; done
-    podman network ls --format '{{.Name}}' | grep "^$RUN" | xargs -r podman network rm -f >/dev/null 2>&1
-    podman volume ls --format '{{.Name}}' | grep "^$RUN" | xargs -r podman volume rm -f >/dev/null 2>&1
-    podman rmi -f "localhost/$RUN/authmcp:test" >/dev/null 2>&1
+    remove_ours
     rm -rf "$WORK"
     [ $status -eq 0 ] && echo "deploy/test.sh: all stages passed (${STAGES[*]})" >&2
     exit $status
@@ -85,7 +91,7 @@ debian_image() {
 build_image() {
     local ref=$1 context=$2
     shift 2
-    podman build --quiet --network host --label "authmcp.test=$RUN" \
+    podman build --quiet --network host \
         --volume "$HOST_CA:/etc/ssl/certs/ca-certificates.crt:ro" \
         --build-arg PIP_CERT=/etc/ssl/certs/ca-certificates.crt "$@" -t "$ref" "$context" >/dev/null
 }
@@ -124,12 +130,19 @@ mcp() {
 
 TOKEN=tok-deploy-$$
 PYTHON_BASE=
+# the image, built once for what its build reads (cached: the test changes nothing in it); older builds removed
 authmcp_image() {
-    IMAGE=localhost/$RUN/authmcp:test
+    local key old
+    key=$(cd "$ROOT" && find Dockerfile .dockerignore pyproject.toml README.md LICENSE mcp_server toolkits -type f \
+        -not -path '*/__pycache__/*' -not -name '*.pyc' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+    IMAGE=localhost/authmcp-deploy/authmcp:$key
     if ! podman image exists "$IMAGE"; then
         PYTHON_BASE=$(debian_image python "ca-certificates python3 python3-pip python3-venv")
         say "building the authmcp image on $PYTHON_BASE"
         build_image "$IMAGE" "$ROOT" --build-arg "BASE=$PYTHON_BASE" || fail "podman build"
+        for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/authmcp-deploy/authmcp:'); do
+            [ "$old" = "$IMAGE" ] || podman rmi -f "$old" >/dev/null 2>&1 || true
+        done
     fi
 }
 
@@ -176,7 +189,7 @@ TOML
     wait_for "the container exits" 30 exited "$app"
     [ "$(podman inspect -f '{{.State.ExitCode}}' "$app")" = 0 ] || { logs_of "$app"; fail "exit code not 0"; }
     ! podman logs "$app" 2>&1 | grep -q Traceback || fail "a traceback in the log"
-    podman rm -f "$app" >/dev/null
+    podman rm -f -v "$app" >/dev/null
 }
 # ---------------------------------------------------------------- images standing in for postgres and nginx
 # service_image NAME: Debian's package behind the official image's conventions (env, paths, command)
@@ -206,8 +219,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     rm -f "$pwfile"
     echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
     "$BIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
-    if [ -n "$POSTGRES_DB" ] && [ "$POSTGRES_DB" != "$USER_NAME" ]; then
-        "$BIN/psql" -v ON_ERROR_STOP=1 -U "$USER_NAME" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
+    DB_NAME=${POSTGRES_DB:-$USER_NAME}
+    if [ "$DB_NAME" != postgres ]; then
+        "$BIN/psql" -v ON_ERROR_STOP=1 -U "$USER_NAME" -d postgres -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null
     fi
     "$BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
 fi
@@ -295,17 +309,17 @@ YAML
     printf '%s' "$answer" | grep -q "the code has 11 characters" || fail "replica 1 did not see the flow: $answer"
 
     say "compose: /readyz turns 503 when PostgreSQL stops and 200 when it is back"
-    podman stop -t 10 "$pg" >/dev/null
+    podman stop -t 10 "$pg" >/dev/null 2>&1  # podman 4.3 says it cannot reach systemd for health checks
     wait_for "replica 1 not ready" 30 status_is 503 "http://127.0.0.1:$p1/readyz"
     wait_for "the stack not ready" 30 status_is 503 "http://127.0.0.1:$lb_port/readyz"
     status_is 200 "http://127.0.0.1:$p1/healthz" || fail "/healthz must stay 200"
-    podman start "$pg" >/dev/null
+    podman start "$pg" >/dev/null 2>&1
     wait_for "replica 1 ready again" 90 status_is 200 "http://127.0.0.1:$p1/readyz"
     wait_for "replica 2 ready again" 90 status_is 200 "http://127.0.0.1:$p2/readyz"
     for c in $(podman ps -a --filter "label=io.podman.compose.project=$project" --format '{{.Names}}'); do
         ! podman logs "$c" 2>&1 | grep -q Traceback || { logs_of "$c"; fail "a traceback in $c"; }
     done
-    compose down -v >/dev/null 2>&1 || true
+    remove_ours
 }
 
 # ---------------------------------------------------------------- stage: the Helm chart
