@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 from collections.abc import Sequence
@@ -85,6 +86,9 @@ async def serve(
                         "process. Behind a load balancer give every replica the same request_state_keys."
                     )
                 app = on_a_socket(create_http_app(runtime, stateless=stateless), runtime)
+                # what is loaded by now lives as long as the process: out of the collector's sight, so that the
+                # exit after SIGTERM does not spend seconds of CPU collecting it
+                gc.freeze()
 
                 def stop() -> None:
                     logger.info("stopping: no new connections; calls in flight have %g s", settings.shutdown_grace)
