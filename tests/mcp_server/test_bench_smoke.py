@@ -87,6 +87,18 @@ def test_lookup_prints_the_gate_and_vault_percentiles() -> None:
     assert sorted(rows) == (["postgres", "sqlite"] if POSTGRES_URL else ["sqlite"])
 
 
+def test_capacity_prints_cpu_and_statements_for_each_path() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("bench/capacity.py runs on PostgreSQL: set AUTHMCP_TEST_POSTGRES_URL")
+    lines = run_bench("capacity.py", "--calls", "5", "--postgres-url", POSTGRES_URL)
+    rows = {
+        words[0]: figures(words, 2) for words in lines if words and words[0] in ("hit", "miss", "refresh", "consent")
+    }
+    assert set(rows) == {"hit", "miss", "refresh", "consent"}, lines
+    assert rows["hit"][1] < 1 <= rows["miss"][1]  # a hit reads nothing; a miss reads its connection
+    assert rows["refresh"][1] > rows["miss"][1] and rows["consent"][1] > rows["miss"][1]
+
+
 async def test_the_load_generator_refuses_to_time_a_wrong_answer(tmp_path: Path) -> None:
     async with authmcp_server(tmp_path, f"sqlite:///{tmp_path / 'authmcp.db'}", 1) as server:
         good = server.target(0, "2026-07-28")
