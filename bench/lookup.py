@@ -104,6 +104,7 @@ async def measure(database_url: str, rows: int, samples: int, work: Path) -> dic
         None,
         data_dir=work,
         database_url=database_url,
+        migrate_on_start=True,  # a fresh database: this process creates its schema (replicas leave it to db upgrade)
         encryption_keys=generate_key(),
         user_id="local",
         toolkits=[],
