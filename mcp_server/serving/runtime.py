@@ -22,12 +22,15 @@ from mcp_server.calls.identity import Identities, JwtVerifier, StaticTokenVerifi
 from mcp_server.calls.orchestration import ToolCalls, ToolEnvironment
 from mcp_server.config import Settings, package_version
 from mcp_server.errors import ConfigError
+from mcp_server.front_door.provider import FrontDoor
+from mcp_server.front_door.sign_in import SignIn
 from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
 from mcp_server.serving.observability import Observability, open_observability
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
+from mcp_server.vault.front_door import FrontDoorStore
 
 __all__ = ["Runtime", "load_tools", "open_runtime", "open_service", "several_users", "toolkit_specs"]
 
@@ -62,15 +65,16 @@ class Runtime:
     environment: ToolEnvironment
     calls: ToolCalls  # the one orchestration, shared by the MCP gate and the /v1 API
     observability: Observability = field(default_factory=Observability)
+    front_door: tuple[FrontDoor, SignIn] | None = None  # with `[front_door]`: the authorization server, its sign-in
 
     @property
     def multi_user(self) -> bool:
         return self.identities is not None
 
 
-def _identities(settings: Settings, public_url: str) -> Identities | None:
+def _identities(settings: Settings, public_url: str, door: FrontDoor | None = None) -> Identities | None:
     auth = settings.mcp_auth
-    if not auth.configured:
+    if not auth.configured and door is None:
         return None
     resource = f"{public_url}/mcp"
     jwt = None
@@ -85,7 +89,8 @@ def _identities(settings: Settings, public_url: str) -> Identities | None:
         )
     return Identities(
         resource=resource,
-        issuer=auth.jwt_issuer,
+        issuer=door.issuer if door is not None else auth.jwt_issuer,
+        own=door,
         static=StaticTokenVerifier(auth.tokens, resource=resource) if auth.tokens else None,
         jwt=jwt,
     )
@@ -93,7 +98,7 @@ def _identities(settings: Settings, public_url: str) -> Identities | None:
 
 def several_users(settings: Settings) -> bool:
     """Several people can start flows: MCP callers are authenticated, or the `/v1` API is on."""
-    return settings.mcp_auth.configured or bool(settings.api.keys)
+    return settings.mcp_auth.configured or bool(settings.api.keys) or settings.front_door is not None
 
 
 async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "idp"], Provider | None]:
@@ -258,7 +263,8 @@ async def open_runtime(
         gate = AuthGate(
             catalog=catalog, calls=calls, local_user=settings.user_id, flow_wait_seconds=settings.flow_wait_seconds
         )
-        identities = _identities(settings, public_url)
+        front_door = _front_door(settings, public_url, vault, providers)
+        identities = _identities(settings, public_url, front_door[0] if front_door else None)
         mcp: MCPServer[Any] = MCPServer(
             SERVER_NAME,
             version=package_version(),
@@ -286,9 +292,31 @@ async def open_runtime(
             environment=environment,
             calls=calls,
             observability=observability,
+            front_door=front_door,
         )
     finally:
         await stack.aclose()
+
+
+def _front_door(
+    settings: Settings, public_url: str, vault: Vault, providers: ProviderRegistry
+) -> tuple[FrontDoor, SignIn] | None:
+    door = settings.front_door
+    if door is None:
+        return None
+    provider = providers.get(door.sign_in)
+    if provider is None or provider.missing_settings():
+        raise ConfigError(f"[front_door] sign_in = {door.sign_in!r}: that provider cannot sign anyone in yet.")
+    store = FrontDoorStore(vault)
+    sign_in = SignIn(
+        provider,
+        store,
+        public_url=public_url,
+        user_claim=door.user_claim,
+        allowed_domains=door.allowed_domains,
+        timeout=settings.http_timeout_seconds,
+    )
+    return FrontDoor(store, public_url=public_url, access_token_ttl=door.access_token_ttl), sign_in
 
 
 def _request_state_security(settings: Settings) -> RequestStateSecurity | None:

@@ -25,6 +25,7 @@ from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.consent import create_web_routes
+from mcp_server.web.front_door import create_front_door_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.local_user import SameUserOnly, peer_check_available
@@ -57,6 +58,9 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
     if runtime.identities is not None:
         transports = [_behind_bearer(route, runtime.identities) for route in transports]
         transports += metadata_routes(runtime.identities)
+    if runtime.front_door is not None:
+        door, sign_in = runtime.front_door
+        transports += create_front_door_routes(door, sign_in, csrf_key=runtime.vault.keyring.derive("front door csrf"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
