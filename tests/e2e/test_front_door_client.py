@@ -1,0 +1,109 @@
+"""The MCP SDK's own OAuth client (`OAuthClientProvider`) connects through the front door with the URL alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from tests.e2e.conftest import Stack, authorize_in_browser, texts
+from tests.e2e.front_door_steps import REDIRECT_URI, front_door_stack
+
+
+class MemoryStorage:
+    """The SDK's `TokenStorage`, in memory."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+class Person:
+    """The browser the client opens: signs in at the provider as `user` and approves on authmcp's page."""
+
+    def __init__(self, stack: Stack, browser: httpx2.AsyncClient, user: str) -> None:
+        self.stack, self.browser, self.user = stack, browser, user
+        self.result: AuthorizationCodeResult | None = None
+
+    async def open(self, url: str) -> None:
+        answer = await self.browser.get(url)
+        for _ in range(8):
+            if not answer.is_redirect:
+                break
+            location = str(answer.url.join(answer.headers["location"]))
+            if location.startswith(REDIRECT_URI):
+                self.came_back(httpx2.URL(location))
+                return
+            if location.startswith(self.stack.provider.base_url):
+                location = await self.stack.provider.aconsent(self.browser, location, self.user)
+            answer = await self.browser.get(location)
+        request = answer.text.split('name="request" value="')[1].split('"')[0]
+        csrf = answer.text.split('name="csrf" value="')[1].split('"')[0]
+        await self.open_decision(request, csrf)
+
+    async def open_decision(self, request: str, csrf: str) -> None:
+        answer = await self.browser.post(
+            f"{self.stack.base_url}/authorize/decide",
+            data={"request": request, "csrf": csrf, "decision": "approve"},
+            headers={"Origin": self.stack.base_url},
+        )
+        self.came_back(httpx2.URL(answer.headers["location"]))
+
+    def came_back(self, location: httpx2.URL) -> None:
+        params = location.params
+        self.result = AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
+
+    async def callback(self) -> AuthorizationCodeResult:
+        assert self.result is not None, "the browser never came back to the client"
+        return self.result
+
+
+@pytest.mark.anyio
+async def test_the_sdk_client_connects_by_dynamic_registration(stack_factory: Any) -> None:
+    stack = front_door_stack(stack_factory)
+    storage = MemoryStorage()
+    async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
+        person = Person(stack, browser, "alice")
+        auth = OAuthClientProvider(
+            server_url=f"{stack.base_url}/mcp",
+            client_metadata=OAuthClientMetadata(
+                client_name="SDK test client",
+                redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+                token_endpoint_auth_method="none",
+            ),
+            storage=storage,
+            redirect_handler=person.open,
+            callback_handler=person.callback,
+        )
+        async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
+            async with Client(streamable_http_client(f"{stack.base_url}/mcp", http_client=http)) as client:  # type: ignore[arg-type]
+                tools = await client.list_tools()
+                assert "Demo_WhoAmI" in [t.name for t in tools.tools]
+                first = await client.call_tool("Demo_WhoAmI", {})
+                assert first.is_error and first.meta is not None
+                landed = await authorize_in_browser(stack.provider, str(first.meta["url"]), "alice")
+                assert landed.status_code == 200, landed.text[:300]
+                second = await client.call_tool("Demo_WhoAmI", {})
+                assert not second.is_error, texts(second)
+                assert "alice" in texts(second)
+    assert storage.client is not None and storage.tokens is not None
+    assert storage.tokens.access_token not in stack.output()
