@@ -113,7 +113,7 @@ class FrontDoor:
     async def approve(self, request_id: str, user_id: str) -> str | None:
         """The person approved: a grant and its code; the client's redirect URL, or None if the request is gone."""
         found = await self.store.get_request(request_id)
-        if found is None or not await self.store.delete_request(request_id):
+        if found is None or not found[0] or not await self.store.delete_request(request_id):
             return None
         client_id, params = found
         code = secrets.token_urlsafe(32)
@@ -135,7 +135,7 @@ class FrontDoor:
     async def deny(self, request_id: str) -> str | None:
         """The person said no: the client's redirect URL with `error=access_denied`, or None if the request is gone."""
         found = await self.store.get_request(request_id)
-        if found is None or not await self.store.delete_request(request_id):
+        if found is None or not found[0] or not await self.store.delete_request(request_id):
             return None
         params = found[1]
         return construct_redirect_uri(

@@ -109,7 +109,7 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
     """
     mode = settings.api.verification
     if mode is None:
-        if several_users(settings):
+        if several_users(settings) and settings.front_door is None:
             raise ConfigError(
                 "Several users can start authorizations here ([mcp_auth] or [api] keys is set), so authmcp must "
                 'check that whoever finishes one is its user. Set [api] verification = "custom" (with '
@@ -275,7 +275,7 @@ async def open_runtime(
             log_level=settings.log_level,
             request_state_security=_request_state_security(settings),
         )
-        if several_users(settings) and verification == "none":
+        if several_users(settings) and verification == "none" and front_door is None:
             logger.warning(
                 'user verification is OFF ([api] verification = "none"): whoever opens an authorization link '
                 "connects their account to the user it was made for. For production set [api] verification = "

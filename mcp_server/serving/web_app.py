@@ -25,7 +25,7 @@ from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.consent import create_web_routes
-from mcp_server.web.front_door import create_front_door_routes
+from mcp_server.web.front_door import create_front_door_routes, session_gate
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.local_user import SameUserOnly, peer_check_available
@@ -104,7 +104,9 @@ def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
 
 def _web_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
-        *create_web_routes(runtime.service),
+        *create_web_routes(
+            runtime.service, gate=session_gate(*runtime.front_door) if runtime.front_door is not None else None
+        ),
         *create_approval_routes(runtime.service),
         *_local_routes(runtime),
         *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),

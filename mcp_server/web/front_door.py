@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,12 +27,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.front_door.clients import registration_source
-from mcp_server.front_door.provider import FrontDoor
+from mcp_server.front_door.provider import REQUEST_TTL, FrontDoor
 from mcp_server.front_door.sign_in import CALLBACK_PATH, SignIn, SignInError
+from mcp_server.vault import Flow
 from mcp_server.web.hosts import send_plain
 from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
-__all__ = ["create_front_door_routes", "session_cookie_name"]
+__all__ = ["create_front_door_routes", "session_cookie_name", "session_gate"]
 
 MAX_REGISTRATION_BYTES = 16 * 1024
 SESSION_TTL = 12 * 3600.0
@@ -101,6 +103,31 @@ def metadata_document(issuer: str) -> dict[str, Any]:
     return document
 
 
+def session_gate(door: FrontDoor, sign_in: SignIn) -> Callable[[Request, Flow], Awaitable[Response | None]]:
+    """A flow's link opens only in a browser signed in as the flow's user: one with no session signs in first and
+    comes back; one signed in as someone else is refused. So the browser that goes on to the provider is shown to
+    be the user's, and no verification step follows the consent."""
+    cookie = session_cookie_name(door.issuer)
+
+    async def gate(request: Request, flow: Flow) -> Response | None:
+        session = request.cookies.get(cookie)
+        user = await door.store.session_user(session) if session else None
+        if user == flow.user_id:
+            return None
+        if user is None and request.method == "GET":
+            request_id = secrets.token_urlsafe(32)
+            await door.store.create_request(request_id, "", {"return_to": f"/connect/{flow.id}"}, ttl=REQUEST_TTL)
+            return RedirectResponse(await sign_in.start(request_id), status_code=303, headers=BROWSER_HEADERS)
+        return page(
+            "Signed in as someone else",
+            "This link is for another person than the one signed in to authmcp in this browser. Nothing was changed.",
+            "Open the link in the browser where that person is signed in, or sign out first.",
+            status_code=403,
+        )
+
+    return gate
+
+
 def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: bytes) -> list[Route]:
     secure = urlsplit(door.issuer).scheme == "https"  # [front_door] takes http only on loopback
     cookie = session_cookie_name(door.issuer)
@@ -126,7 +153,7 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
     async def proceed(request: Request) -> Response:
         request_id = request.query_params.get("request", "")[:128]
         found = await door.store.get_request(request_id) if request_id else None
-        if found is None:
+        if found is None or not found[0]:  # unknown, or a sign-in for a tool's link (no client)
             return gone()
         session = request.cookies.get(cookie)
         user = await door.store.session_user(session) if session else None
@@ -184,9 +211,14 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
             return page("Not signed in", str(exc), status_code=exc.status)
         value = secrets.token_urlsafe(32)
         await door.store.create_session(value, signed_in.user_id, signed_in.email, ttl=SESSION_TTL)
-        response = RedirectResponse(
-            f"/authorize/continue?request={signed_in.request_id}", status_code=303, headers=BROWSER_HEADERS
-        )
+        found = await door.store.get_request(signed_in.request_id)
+        return_to = found[1].get("return_to") if found is not None else None
+        if isinstance(return_to, str) and return_to.startswith("/connect/"):  # a sign-in for a tool's link
+            await door.store.delete_request(signed_in.request_id)
+            next_url = return_to
+        else:
+            next_url = f"/authorize/continue?request={signed_in.request_id}"
+        response = RedirectResponse(next_url, status_code=303, headers=BROWSER_HEADERS)
         response.set_cookie(
             cookie, value, max_age=int(SESSION_TTL), httponly=True, secure=secure, samesite="lax", path="/"
         )

@@ -34,7 +34,6 @@ def front_door_stack(stack_factory: Any, **settings: Any) -> Stack:
         "scopes": ["profile"],
     }
     stack.settings["front_door"] = {"sign_in": "signin", **stack.settings.get("front_door", {})}
-    stack.settings.setdefault("api", {"verification": "none"})
     stack.start_http()
     return stack
 
@@ -151,3 +150,17 @@ def connected(stack: Stack, browser: httpx2.Client, **settings: Any) -> tuple[st
     answer = exchange(stack, client_id, code, verifier)
     assert answer.status_code == 200, answer.text
     return client_id, answer.json()
+
+
+async def follow_link(stack: Stack, browser: httpx2.AsyncClient, url: str, user: str) -> httpx2.Response:
+    """Open a tool's link in `browser`: sign in at the provider as `user` whenever sent there, and follow every
+    redirect back; the page the browser lands on."""
+    answer = await browser.get(url)
+    for _ in range(10):
+        if not answer.is_redirect:
+            return answer
+        location = str(answer.url.join(answer.headers["location"]))
+        if location.startswith(stack.provider.base_url):
+            location = await stack.provider.aconsent(browser, location, user)
+        answer = await browser.get(location)
+    raise AssertionError(f"still redirected after 10 hops: {answer.headers.get('location')}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -11,8 +13,8 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from tests.e2e.conftest import Stack, authorize_in_browser, texts
-from tests.e2e.front_door_steps import REDIRECT_URI, front_door_stack
+from tests.e2e.conftest import Stack, texts
+from tests.e2e.front_door_steps import REDIRECT_URI, follow_link, front_door_stack
 
 
 class MemoryStorage:
@@ -75,35 +77,85 @@ class Person:
         return self.result
 
 
+@contextlib.asynccontextmanager
+async def sdk_client(
+    stack: Stack, browser: httpx2.AsyncClient, user: str
+) -> AsyncIterator[tuple[Client, MemoryStorage]]:
+    """The SDK's client connected with the URL alone, the person `user` signing in and approving in `browser`."""
+    storage = MemoryStorage()
+    person = Person(stack, browser, user)
+    auth = OAuthClientProvider(
+        server_url=f"{stack.base_url}/mcp",
+        client_metadata=OAuthClientMetadata(
+            client_name="SDK test client",
+            redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        storage=storage,
+        redirect_handler=person.open,
+        callback_handler=person.callback,
+    )
+    async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
+        async with Client(streamable_http_client(f"{stack.base_url}/mcp", http_client=http)) as client:  # type: ignore[arg-type]
+            yield client, storage
+
+
+async def tool_link(client: Client) -> str:
+    result = await client.call_tool("Demo_WhoAmI", {})
+    assert result.is_error and result.meta is not None, texts(result)
+    return str(result.meta["url"])
+
+
 @pytest.mark.anyio
 async def test_the_sdk_client_connects_by_dynamic_registration(stack_factory: Any) -> None:
     stack = front_door_stack(stack_factory)
-    storage = MemoryStorage()
     async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
-        person = Person(stack, browser, "alice")
-        auth = OAuthClientProvider(
-            server_url=f"{stack.base_url}/mcp",
-            client_metadata=OAuthClientMetadata(
-                client_name="SDK test client",
-                redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
-                grant_types=["authorization_code", "refresh_token"],
-                response_types=["code"],
-                token_endpoint_auth_method="none",
-            ),
-            storage=storage,
-            redirect_handler=person.open,
-            callback_handler=person.callback,
-        )
-        async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
-            async with Client(streamable_http_client(f"{stack.base_url}/mcp", http_client=http)) as client:  # type: ignore[arg-type]
-                tools = await client.list_tools()
-                assert "Demo_WhoAmI" in [t.name for t in tools.tools]
-                first = await client.call_tool("Demo_WhoAmI", {})
-                assert first.is_error and first.meta is not None
-                landed = await authorize_in_browser(stack.provider, str(first.meta["url"]), "alice")
-                assert landed.status_code == 200, landed.text[:300]
-                second = await client.call_tool("Demo_WhoAmI", {})
-                assert not second.is_error, texts(second)
-                assert "alice" in texts(second)
+        async with sdk_client(stack, browser, "alice") as (client, storage):
+            tools = await client.list_tools()
+            assert "Demo_WhoAmI" in [t.name for t in tools.tools]
+            # the same browser, signed in as alice: the tool's link needs no sign-in and no verification step
+            landed = await follow_link(stack, browser, await tool_link(client), "alice")
+            assert landed.status_code == 200, landed.text[:300]
+            assert "/sign-in/callback" not in str(landed.url)
+            second = await client.call_tool("Demo_WhoAmI", {})
+            assert not second.is_error, texts(second)
+            assert "alice" in texts(second)
     assert storage.client is not None and storage.tokens is not None
     assert storage.tokens.access_token not in stack.output()
+
+
+@pytest.mark.anyio
+async def test_the_tool_link_in_another_users_browser_is_refused(stack_factory: Any) -> None:
+    stack = front_door_stack(stack_factory)
+    async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
+        async with sdk_client(stack, browser, "alice") as (client, _):
+            link = await tool_link(client)
+            async with httpx2.AsyncClient(timeout=15, trust_env=False) as bobs:
+                async with sdk_client(stack, bobs, "bob"):  # bob's browser is signed in as bob
+                    pass
+                refused = await follow_link(stack, bobs, link, "bob")
+            assert refused.status_code == 403 and "someone else" in refused.text
+            # the link was not used up by the refusal: alice's own browser still completes it
+            landed = await follow_link(stack, browser, link, "alice")
+            assert landed.status_code == 200, landed.text[:300]
+            assert not (await client.call_tool("Demo_WhoAmI", {})).is_error
+
+
+@pytest.mark.anyio
+async def test_a_browser_with_no_session_signs_in_first(stack_factory: Any) -> None:
+    stack = front_door_stack(stack_factory)
+    async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
+        async with sdk_client(stack, browser, "alice") as (client, _):
+            link = await tool_link(client)
+            async with httpx2.AsyncClient(timeout=15, trust_env=False) as fresh:
+                first = await fresh.get(link)
+                assert (
+                    first.status_code == 303
+                    and "/sign-in/callback" in httpx2.URL(first.headers["location"]).params["redirect_uri"]
+                )
+                landed = await follow_link(stack, fresh, link, "alice")
+            assert landed.status_code == 200, landed.text[:300]
+            result = await client.call_tool("Demo_WhoAmI", {})
+            assert not result.is_error and "alice" in texts(result)
