@@ -86,6 +86,39 @@ class _TooLarge(Exception):
     pass
 
 
+class _PublicRevocation:
+    """Pure ASGI in front of `/revoke`: the SDK's revocation request requires a `client_secret` field, which a
+    public client (RFC 7009 §2.1 with `token_endpoint_auth_method = "none"`) does not send; an empty one is added
+    (client authentication is still the SDK's: a confidential client without its secret is refused)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_REGISTRATION_BYTES:
+                await send_plain(send, 413, b"A revocation request is at most 16 KiB.")
+                return
+        if b"client_secret=" not in body:
+            body += b"&client_secret=" if body else b"client_secret="
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        sent = False
+
+        async def replay() -> Any:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app({**scope, "headers": headers}, replay, send)
+
+
 def metadata_document(issuer: str) -> dict[str, Any]:
     """RFC 8414: the SDK's document, for public clients (PKCE, no secret) and Client ID Metadata Documents too."""
     metadata = build_metadata(
@@ -235,6 +268,8 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
             route = Route(route.path, cors_middleware(metadata, ["GET", "OPTIONS"]), methods=["GET", "OPTIONS"])
         elif route.path == "/register":
             route = Route(route.path, _BoundedRegistration(route.app), methods=["POST", "OPTIONS"])
+        elif route.path == "/revoke":
+            route = Route(route.path, _PublicRevocation(route.app), methods=["POST", "OPTIONS"])
         routes.append(route)
     return [
         *routes,
