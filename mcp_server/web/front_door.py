@@ -47,6 +47,11 @@ _CONSENT_FORM = """<p>{details}</p>
 <button type="submit" name="decision" value="deny">Deny</button></p></form>"""
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def session_cookie_name(public_url: str) -> str:
     return _LOOPBACK_COOKIE if urlsplit(public_url).scheme == "http" else _SECURE_COOKIE
 
@@ -214,6 +219,7 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
                 details=details, request=escape(request_id), csrf=csrf_token(session, request_id)
             ),
             tone="wait",
+            form_targets=[_origin(str(found[1]["redirect_uri"]))],  # the answer redirects there (CSP form-action)
         )
         # keep the Origin on the post (no-referrer would make it "null", which the Host/Origin check refuses)
         response.headers["Referrer-Policy"] = "same-origin"

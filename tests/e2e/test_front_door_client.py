@@ -12,9 +12,12 @@ from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from playwright.async_api import Browser, BrowserContext, Route
 
+from tests.e2e.browser_steps import answer_consent, open_page
 from tests.e2e.conftest import Stack, texts
 from tests.e2e.front_door_steps import REDIRECT_URI, follow_link, front_door_stack
+from tests.support.browser import page_text
 
 
 class MemoryStorage:
@@ -159,3 +162,68 @@ async def test_a_browser_with_no_session_signs_in_first(stack_factory: Any) -> N
             assert landed.status_code == 200, landed.text[:300]
             result = await client.call_tool("Demo_WhoAmI", {})
             assert not result.is_error and "alice" in texts(result)
+
+
+class ChromiumPerson:
+    """The person in Chromium: the client opens the authorization URL in a tab; they sign in at the provider and
+    press Approve; the redirect to the client's (loopback) redirect URI is caught, as the client would catch it."""
+
+    def __init__(self, stack: Stack, context: BrowserContext, user: str) -> None:
+        self.stack, self.context, self.user = stack, context, user
+        self.result: AuthorizationCodeResult | None = None
+        self.consent_text = ""
+
+    async def open(self, url: str) -> None:
+        async def caught(route: Route) -> None:
+            params = httpx2.URL(route.request.url).params
+            self.result = AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
+            await route.fulfill(status=200, body="You may close this tab.")
+
+        await self.context.route(f"{REDIRECT_URI}*", caught)
+        page = await self.context.new_page()
+        await page.goto(url)
+        if page.url.startswith(self.stack.provider.base_url):
+            await answer_consent(page, self.user)
+        self.consent_text = await page_text(page)
+        async with page.expect_response(lambda r: r.url.startswith(REDIRECT_URI)):  # after `caught` answered
+            await page.click('button[value="approve"]')
+
+    async def callback(self) -> AuthorizationCodeResult:
+        assert self.result is not None, "the browser never came back to the client"
+        return self.result
+
+
+@pytest.mark.anyio
+async def test_in_chromium_the_sdk_client_connects_and_a_tool_consent_completes(
+    stack_factory: Any, chromium: Browser
+) -> None:
+    stack = front_door_stack(stack_factory)
+    context = await chromium.new_context()
+    person = ChromiumPerson(stack, context, "alice")
+    storage = MemoryStorage()
+    auth = OAuthClientProvider(
+        server_url=f"{stack.base_url}/mcp",
+        client_metadata=OAuthClientMetadata(
+            client_name="Chromium test client",
+            redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        storage=storage,
+        redirect_handler=person.open,
+        callback_handler=person.callback,
+    )
+    async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
+        async with Client(streamable_http_client(f"{stack.base_url}/mcp", http_client=http)) as client:  # type: ignore[arg-type]
+            assert "Chromium test client" in person.consent_text and "127.0.0.1:33418" in person.consent_text
+            assert "Demo_WhoAmI" in [t.name for t in (await client.list_tools()).tools]
+            page = await open_page(context, await tool_link(client))  # the same browser: signed in as alice
+            landed = await answer_consent(page, "alice")
+            assert "connected" in landed.lower(), landed
+            result = await client.call_tool("Demo_WhoAmI", {})
+            assert not result.is_error and "alice" in texts(result)
+    cookies = {c["name"]: c for c in await context.cookies()}
+    session = cookies["authmcp_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and not session["domain"].startswith(".")
+    await context.close()
