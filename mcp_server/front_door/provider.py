@@ -33,6 +33,7 @@ from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 from mcp_server.calls.identity import Caller
 from mcp_server.front_door.clients import LoopbackPortClient, registration_source
+from mcp_server.front_door.documents import DocumentClients, is_document_url
 from mcp_server.vault.front_door import FrontDoorStore, GrantRow
 
 __all__ = ["CODE_TTL", "FrontDoor", "GrantedAccess", "GrantedCode", "GrantedRefresh"]
@@ -65,11 +66,17 @@ class FrontDoor:
         self.issuer = public_url
         self.resource = f"{public_url}/mcp"
         self.access_token_ttl = access_token_ttl
-        self.loopback_development = urlsplit(public_url).scheme == "http"
+        self.loopback_development = urlsplit(public_url).scheme == "http"  # [front_door] takes http on loopback only
+        self.documents = DocumentClients(development=self.loopback_development)
 
     # ---------------------------------------------------------------- clients
 
+    def is_document_client(self, client_id: str) -> bool:
+        return is_document_url(client_id, development=self.loopback_development)
+
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if self.is_document_client(client_id):
+            return await self.documents.get(client_id)
         found = await self.store.get_client(client_id)
         if found is None:
             return None

@@ -206,8 +206,13 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
             return gone()
         redirect_host = urlsplit(str(found[1]["redirect_uri"])).netloc
         named = client.client_name or "An app without a name"
+        described_at = (
+            f" (described at <strong>{escape(urlsplit(client_id).netloc)}</strong>)"
+            if door.is_document_client(client_id)
+            else ""
+        )
         details = (
-            f"<strong>{escape(named)}</strong> wants to use the tools of this server as you, "
+            f"<strong>{escape(named)}</strong>{described_at} wants to use the tools of this server as you, "
             f"<strong>{escape(user)}</strong>. After you approve, it is sent back to "
             f"<strong>{escape(redirect_host)}</strong>. Approve only an app you are connecting right now."
         )

@@ -7,10 +7,12 @@ import hashlib
 import html
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
+import pytest
 
 from tests.e2e.conftest import FRONT_DOOR_CLIENT_ID, FRONT_DOOR_CLIENT_SECRET, Stack
 
@@ -36,6 +38,18 @@ def front_door_stack(stack_factory: Any, **settings: Any) -> Stack:
     stack.settings["front_door"] = {"sign_in": "signin", **stack.settings.get("front_door", {})}
     stack.start_http()
     return stack
+
+
+@pytest.fixture
+def door(stack_factory: Any) -> Stack:
+    return front_door_stack(stack_factory)
+
+
+@pytest.fixture
+def browser() -> Iterator[httpx2.Client]:
+    """A browser: keeps cookies, follows no redirect by itself."""
+    with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as client:
+        yield client
 
 
 def pkce() -> tuple[str, str]:

@@ -7,18 +7,16 @@ client that keeps cookies.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx2
-import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.front_door_steps import (
+from tests.e2e.front_door_steps import (  # noqa: F401 - door and browser are fixtures
     REDIRECT_URI,
     authorize,
     back_at_client,
+    browser,
     connected,
+    door,
     exchange,
     front_door_stack,
     initialize,
@@ -26,17 +24,6 @@ from tests.e2e.front_door_steps import (
     register,
     token,
 )
-
-
-@pytest.fixture
-def door(stack_factory: Any) -> Stack:
-    return front_door_stack(stack_factory)
-
-
-@pytest.fixture
-def browser() -> Iterator[httpx2.Client]:
-    with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as client:
-        yield client
 
 
 def test_metadata_names_this_server(door: Stack) -> None:
