@@ -26,6 +26,7 @@ from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.consent import create_web_routes
 from mcp_server.web.front_door import create_front_door_routes, session_gate
+from mcp_server.web.front_door_home import create_signed_in_home_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.local_user import SameUserOnly, peer_check_available
@@ -60,7 +61,9 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
         transports += metadata_routes(runtime.identities)
     if runtime.front_door is not None:
         door, sign_in = runtime.front_door
-        transports += create_front_door_routes(door, sign_in, csrf_key=runtime.vault.keyring.derive("front door csrf"))
+        key = runtime.vault.keyring.derive("front door csrf")
+        transports += create_front_door_routes(door, sign_in, csrf_key=key)
+        transports += create_signed_in_home_routes(runtime.service, door, sign_in, csrf_key=key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -119,7 +122,8 @@ def _local_routes(runtime: Runtime) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     with contextlib.suppress(ConfigError):  # e.g. a read-only data dir beside PostgreSQL: nobody to share with
         routes.append(identity_route(instance_secret(runtime.settings.data_dir)))
-    # Multi-user: these pages need to know who is in the browser, a sign-in they do not have (yet).
+    # Multi-user: these pages need to know who is in the browser: with [front_door] they are served behind its
+    # sign-in (web/front_door_home.py); otherwise not at all.
     if not runtime.multi_user and not runtime.settings.api.keys:
         routes += create_home_routes(runtime.service, runtime.settings.user_id)
     return routes

@@ -33,7 +33,7 @@ from mcp_server.vault import Flow
 from mcp_server.web.hosts import send_plain
 from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
-__all__ = ["create_front_door_routes", "session_cookie_name", "session_gate"]
+__all__ = ["SignInFirst", "create_front_door_routes", "session_cookie_name", "session_gate"]
 
 MAX_REGISTRATION_BYTES = 16 * 1024
 SESSION_TTL = 12 * 3600.0
@@ -141,11 +141,28 @@ def metadata_document(issuer: str) -> dict[str, Any]:
     return document
 
 
+class SignInFirst:
+    """The answer to a browser with no session on a page of ours: the sign-in, then back to `return_to`."""
+
+    def __init__(self, door: FrontDoor, sign_in: SignIn) -> None:
+        self.door, self.sign_in = door, sign_in
+
+    async def __call__(self, return_to: str) -> Response:
+        request_id = secrets.token_urlsafe(32)
+        await self.door.store.create_request(request_id, "", {"return_to": return_to}, ttl=REQUEST_TTL)
+        return RedirectResponse(await self.sign_in.start(request_id), status_code=303, headers=BROWSER_HEADERS)
+
+
+def _may_return_to(path: object) -> bool:
+    return isinstance(path, str) and (path.startswith("/connect/") or path in ("/", "/connections"))
+
+
 def session_gate(door: FrontDoor, sign_in: SignIn) -> Callable[[Request, Flow], Awaitable[Response | None]]:
     """A flow's link opens only in a browser signed in as the flow's user: one with no session signs in first and
     comes back; one signed in as someone else is refused. So the browser that goes on to the provider is shown to
     be the user's, and no verification step follows the consent."""
     cookie = session_cookie_name(door.issuer)
+    sign_in_first = SignInFirst(door, sign_in)
 
     async def gate(request: Request, flow: Flow) -> Response | None:
         session = request.cookies.get(cookie)
@@ -153,9 +170,7 @@ def session_gate(door: FrontDoor, sign_in: SignIn) -> Callable[[Request, Flow], 
         if user == flow.user_id:
             return None
         if user is None and request.method == "GET":
-            request_id = secrets.token_urlsafe(32)
-            await door.store.create_request(request_id, "", {"return_to": f"/connect/{flow.id}"}, ttl=REQUEST_TTL)
-            return RedirectResponse(await sign_in.start(request_id), status_code=303, headers=BROWSER_HEADERS)
+            return await sign_in_first(f"/connect/{flow.id}")
         return page(
             "Signed in as someone else",
             "This link is for another person than the one signed in to authmcp in this browser. Nothing was changed.",
@@ -257,7 +272,8 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
         await door.store.create_session(value, signed_in.user_id, signed_in.email, ttl=SESSION_TTL)
         found = await door.store.get_request(signed_in.request_id)
         return_to = found[1].get("return_to") if found is not None else None
-        if isinstance(return_to, str) and return_to.startswith("/connect/"):  # a sign-in for a tool's link
+        if _may_return_to(return_to):  # a sign-in for a tool's link or one of the person's pages
+            assert isinstance(return_to, str)
             await door.store.delete_request(signed_in.request_id)
             next_url = return_to
         else:

@@ -227,3 +227,31 @@ async def test_in_chromium_the_sdk_client_connects_and_a_tool_consent_completes(
     session = cookies["authmcp_session"]
     assert session["httpOnly"] and session["sameSite"] == "Lax" and not session["domain"].startswith(".")
     await context.close()
+
+
+@pytest.mark.anyio
+async def test_your_connections_lists_the_approved_clients_each_revocable(stack_factory: Any) -> None:
+    stack = front_door_stack(stack_factory)
+    async with httpx2.AsyncClient(timeout=15, trust_env=False) as browser:
+        async with sdk_client(stack, browser, "alice") as (client, storage):
+            await follow_link(stack, browser, await tool_link(client), "alice")
+            listed = await browser.get(f"{stack.base_url}/connections")
+            assert listed.status_code == 200
+            assert "SDK test client" in listed.text and "127.0.0.1:33418" in listed.text
+            assert "Demo provider" in listed.text  # the downstream account too
+            assert storage.tokens is not None
+            csrf = listed.text.split('action="/connections/clients/revoke"')[1].split('name="csrf" value="')[1]
+            client_id = listed.text.split('name="client_id" value="')[1].split('"')[0]
+            revoked = await browser.post(
+                f"{stack.base_url}/connections/clients/revoke",
+                data={"client_id": client_id, "csrf": csrf.split('"')[0]},
+                headers={"Origin": stack.base_url},
+            )
+            assert revoked.status_code == 303
+            after = await browser.get(f"{stack.base_url}/connections")
+            assert "SDK test client" not in after.text
+            bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+            assert (await browser.post(f"{stack.base_url}/mcp", headers=bearer, json={})).status_code == 401
+        async with httpx2.AsyncClient(timeout=15, trust_env=False) as stranger:
+            first = await stranger.get(f"{stack.base_url}/connections")
+            assert first.status_code == 303 and first.headers["location"].startswith(stack.provider.base_url)
