@@ -169,7 +169,28 @@ class JwtVerifier:
         verified = await self._verify(token)
         return verified[0] if verified is not None else None
 
+    async def verified_claims(self, token: str) -> dict[str, Any] | None:
+        """A JWT's claims once its signature, `iss`, `aud`, `exp` and `sub` are checked (an ID token), or None."""
+        verified = await self._checked(token)
+        return verified[0] if verified is not None else None
+
     async def _verify(self, token: str) -> tuple[AccessToken, KeySet] | None:
+        checked = await self._checked(token)
+        if checked is None:
+            return None
+        claims, keys = checked
+        scope = claims.get("scope") or claims.get("scp") or []
+        return AccessToken(
+            token="",
+            client_id=str(claims.get("client_id") or claims.get("azp") or "jwt"),
+            scopes=scope.split() if isinstance(scope, str) else [str(s) for s in scope],
+            subject=str(claims["sub"]),
+            expires_at=int(claims["exp"]),
+            resource=self._audience,
+            claims={"iss": claims.get("iss")},
+        ), keys
+
+    async def _checked(self, token: str) -> tuple[dict[str, Any], KeySet] | None:
         from joserfc import jwt  # here, not at import: only a configured issuer needs it
         from joserfc.errors import JoseError
 
@@ -196,16 +217,7 @@ class JwtVerifier:
             return None
         except _JwksUnavailable:
             return None
-        scope = claims.get("scope") or claims.get("scp") or []
-        return AccessToken(
-            token="",
-            client_id=str(claims.get("client_id") or claims.get("azp") or "jwt"),
-            scopes=scope.split() if isinstance(scope, str) else [str(s) for s in scope],
-            subject=str(claims["sub"]),
-            expires_at=int(claims["exp"]),
-            resource=self._audience,
-            claims={"iss": claims.get("iss")},
-        ), keys
+        return dict(claims), keys
 
     def _too_soon(self, interval: float) -> bool:
         return self.clock() - self._fetched_at < interval

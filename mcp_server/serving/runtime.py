@@ -12,7 +12,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
-from mcp_server._http import httpx2
+from mcp_server._http import deadline, httpx2, provider_client
 from mcp_server.authorization.instances import RunFile, new_instance_id
 from mcp_server.authorization.service import AuthorizationService, create_authorization_service
 from mcp_server.calls.approval import ApprovalPolicy, Approvals
@@ -23,7 +23,7 @@ from mcp_server.calls.orchestration import ToolCalls, ToolEnvironment
 from mcp_server.config import Settings, package_version
 from mcp_server.errors import ConfigError
 from mcp_server.front_door.provider import FrontDoor
-from mcp_server.front_door.sign_in import SignIn
+from mcp_server.front_door.sign_in import SignIn, sign_in_scopes
 from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
@@ -263,7 +263,7 @@ async def open_runtime(
         gate = AuthGate(
             catalog=catalog, calls=calls, local_user=settings.user_id, flow_wait_seconds=settings.flow_wait_seconds
         )
-        front_door = _front_door(settings, public_url, vault, providers)
+        front_door = await _front_door(settings, public_url, vault, providers)
         identities = _identities(settings, public_url, front_door[0] if front_door else None)
         mcp: MCPServer[Any] = MCPServer(
             SERVER_NAME,
@@ -298,7 +298,7 @@ async def open_runtime(
         await stack.aclose()
 
 
-def _front_door(
+async def _front_door(
     settings: Settings, public_url: str, vault: Vault, providers: ProviderRegistry
 ) -> tuple[FrontDoor, SignIn] | None:
     door = settings.front_door
@@ -315,8 +315,32 @@ def _front_door(
         user_claim=door.user_claim,
         allowed_domains=door.allowed_domains,
         timeout=settings.http_timeout_seconds,
+        id_tokens=await _id_token_verifier(provider, settings.http_timeout_seconds),
     )
     return FrontDoor(store, public_url=public_url, access_token_ttl=door.access_token_ttl), sign_in
+
+
+async def _id_token_verifier(provider: Provider, timeout: float) -> JwtVerifier | None:
+    """An OpenID sign-in provider's ID tokens are verified against the JWKS its metadata names.
+
+    Raises:
+        ConfigError: An OpenID provider whose metadata cannot be read or names no JWKS.
+    """
+    if provider.issuer is None or "openid" not in sign_in_scopes(provider):
+        return None
+    try:
+        async with provider_client(timeout) as client, deadline(timeout):
+            response = await client.get(provider.issuer.rstrip("/") + "/.well-known/openid-configuration")
+        jwks_url = response.json().get("jwks_uri") if response.status_code == 200 else None
+    except (httpx2.HTTPError, ValueError):
+        jwks_url = None
+    if not isinstance(jwks_url, str):
+        raise ConfigError(
+            f"[front_door] sign_in = {provider.id!r} is an OpenID provider (issuer and the openid scope), but its "
+            f"metadata at {provider.issuer} names no jwks_uri to verify ID tokens with; check its issuer."
+        )
+    assert provider.client_id is not None
+    return JwtVerifier(issuer=provider.issuer, jwks_url=jwks_url, audience=provider.client_id, timeout=timeout)
 
 
 def _request_state_security(settings: Settings) -> RequestStateSecurity | None:

@@ -20,8 +20,11 @@ REDIRECT_URI = "http://127.0.0.1:33418/callback"
 _HIDDEN = re.compile(r'<input type="hidden" name="(request|csrf)" value="([^"]*)">')
 
 
-def front_door_stack(stack_factory: Any, **settings: Any) -> Stack:
-    """authmcp with `[front_door]` signing people in at the test provider, running."""
+def front_door_stack(
+    stack_factory: Any, *, sign_in_scopes: tuple[str, ...] = ("openid", "profile"), **settings: Any
+) -> Stack:
+    """authmcp with `[front_door]` signing people in at the test provider, running: as an OpenID provider (its ID
+    token verified) unless `sign_in_scopes` leaves out `openid` (a plain OAuth2 provider, read through userinfo)."""
     stack: Stack = stack_factory(provider_options={"front_door_client": True}, **settings)
     provider = stack.provider
     stack.settings["public_url"] = stack.base_url
@@ -33,7 +36,7 @@ def front_door_stack(stack_factory: Any, **settings: Any) -> Stack:
         "issuer": provider.issuer,
         "client_id": FRONT_DOOR_CLIENT_ID,
         "client_secret": FRONT_DOOR_CLIENT_SECRET,
-        "scopes": ["profile"],
+        "scopes": list(sign_in_scopes),
     }
     stack.settings["front_door"] = {"sign_in": "signin", **stack.settings.get("front_door", {})}
     stack.start_http()

@@ -7,6 +7,8 @@ client that keeps cookies.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx2
 
 from tests.e2e.conftest import Stack
@@ -45,12 +47,15 @@ def test_metadata_names_this_server(door: Stack) -> None:
 
 
 def test_sign_in_consent_and_a_token_for_mcp(door: Stack, browser: httpx2.Client) -> None:
+    userinfo_before = door.provider.stats()["userinfo_requests"]
     client_id = register(door)
     verifier, challenge = pkce()
     answer = authorize(door, browser, client_id, challenge, resource=f"{door.base_url}/mcp")
     back = back_at_client(answer)
     assert back.params["state"] == "st-1"
     assert back.params["iss"] == door.base_url
+    # an OpenID provider: who signed in came from its verified ID token (with our nonce), not from userinfo
+    assert door.provider.stats()["userinfo_requests"] == userinfo_before
     cookie = next(c for c in browser.cookies.jar if c.name == "authmcp_session")
     assert cookie.has_nonstandard_attr("HttpOnly") and cookie.domain_specified is False
     tokens = exchange(door, client_id, back.code, verifier)
@@ -59,6 +64,14 @@ def test_sign_in_consent_and_a_token_for_mcp(door: Stack, browser: httpx2.Client
     assert body["token_type"].lower() == "bearer" and body["refresh_token"]
     assert initialize(door, body["access_token"]).status_code == 200
     assert body["access_token"] not in door.output() and back.code not in door.output()
+
+
+def test_a_plain_oauth2_sign_in_provider_is_read_through_userinfo(stack_factory: Any, browser: httpx2.Client) -> None:
+    door = front_door_stack(stack_factory, sign_in_scopes=("profile",))
+    before = door.provider.stats()["userinfo_requests"]
+    _, tokens = connected(door, browser)
+    assert door.provider.stats()["userinfo_requests"] == before + 1
+    assert initialize(door, tokens["access_token"]).status_code == 200
 
 
 def test_an_approved_client_is_not_asked_about_again(door: Stack, browser: httpx2.Client) -> None:
