@@ -308,6 +308,8 @@ class FrontDoorStore:
             ).first()
             if live is None:
                 return False
+            # expired codes and tokens are of no more use (a reused one past its expiry is refused as unknown)
+            await conn.execute(delete(oauth_tokens).where(oauth_tokens.c.expires_at < time.time()))
             for value, kind, expires_at in tokens:
                 await conn.execute(
                     insert(oauth_tokens).values(id=digest(value), kind=kind, grant_id=grant_id, expires_at=expires_at)

@@ -192,6 +192,7 @@ oauth_tokens = Table(
 )
 
 Index("ix_oauth_tokens_grant", oauth_tokens.c.grant_id)
+Index("ix_oauth_tokens_expires", oauth_tokens.c.expires_at)
 
 # an /authorize request waiting for the browser to sign in and approve; a browser session after sign-in
 front_door_requests = Table(

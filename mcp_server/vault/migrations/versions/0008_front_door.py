@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("used_at", sa.Float, nullable=True),
     )
     op.create_index("ix_oauth_tokens_grant", "oauth_tokens", ["grant_id"])
+    op.create_index("ix_oauth_tokens_expires", "oauth_tokens", ["expires_at"])
     op.create_table(
         "front_door_requests",
         sa.Column("id", sa.String(64), primary_key=True),
@@ -75,6 +76,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("browser_sessions")
     op.drop_table("front_door_requests")
+    op.drop_index("ix_oauth_tokens_expires", "oauth_tokens")
     op.drop_index("ix_oauth_tokens_grant", "oauth_tokens")
     op.drop_table("oauth_tokens")
     op.drop_index("ix_oauth_grants_user", "oauth_grants")
