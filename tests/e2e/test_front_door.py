@@ -204,3 +204,18 @@ def test_redirect_uris_match_exactly_but_for_a_loopback_port(door: Stack, browse
         },
     )
     assert elsewhere.status_code == 400 and "code=" not in elsewhere.headers.get("location", "")
+
+
+def test_allowed_domains_refuse_other_people(stack_factory: Any, browser: httpx2.Client) -> None:
+    door = front_door_stack(stack_factory, front_door={"allowed_domains": ["other.test"]})
+    _, challenge = pkce()
+    page = authorize(door, browser, register(door), challenge)
+    assert page.status_code == 403 and "email domain" in page.text
+    assert not [c for c in browser.cookies.jar if c.name == "authmcp_session"]
+
+
+def test_user_claim_email_makes_the_email_the_user_id(stack_factory: Any, browser: httpx2.Client) -> None:
+    door = front_door_stack(stack_factory, front_door={"user_claim": "email", "allowed_domains": ["example.test"]})
+    connected(door, browser)
+    home = browser.get(f"{door.base_url}/")
+    assert home.status_code == 200 and "signed in as &#x27;alice@example.test&#x27;" in home.text
