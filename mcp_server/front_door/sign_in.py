@@ -10,6 +10,7 @@ authmcp user id; `allowed_domains` limits who may sign in by the domain of their
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.providers import oauth2
 from mcp_server.providers.registry import Provider
 from mcp_server.providers.rfc9207 import issuer_matches
-from mcp_server.vault.front_door import FrontDoorStore
+from mcp_server.vault.front_door import FrontDoorStore, digest
 
 __all__ = ["SignIn", "SignInError", "SignedIn", "sign_in_scopes"]
 
@@ -63,17 +64,19 @@ class SignIn:
         self.allowed_domains = {d.lower().lstrip("@") for d in allowed_domains}
         self.timeout = timeout
 
-    async def start(self, request_id: str) -> str:
-        """The provider's authorization URL for signing in to finish the pending request `request_id`."""
+    async def start(self, request_id: str, browser: str) -> str:
+        """The provider's authorization URL for signing in to finish the pending request `request_id`, in the
+        browser holding the cookie value `browser` (only that browser may finish it: no login CSRF)."""
         state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(24)
-        await self.store.start_sign_in(request_id, state, {"request": request_id, "verifier": verifier, "nonce": nonce})
+        secrets_ = {"request": request_id, "verifier": verifier, "nonce": nonce, "browser": digest(browser)}
+        await self.store.start_sign_in(request_id, state, secrets_)
         scopes = sign_in_scopes(self.provider)
         url = oauth2.authorization_url(
             self.provider, redirect_uri=self.redirect_uri, scopes=scopes, state=state, code_verifier=verifier
         )
         return f"{url}&{urlencode({'nonce': nonce})}" if "openid" in scopes else url
 
-    async def finish(self, params: Mapping[str, str]) -> SignedIn:
+    async def finish(self, params: Mapping[str, str], browser: str | None) -> SignedIn:
         """The browser is back from the provider: who signed in, for which pending request.
 
         Raises:
@@ -84,6 +87,8 @@ class SignIn:
         if taken is None:
             raise SignInError("This sign-in response is unknown, expired or already used. Connect your app again.")
         sealed = taken[1]
+        if not browser or not hmac.compare_digest(digest(browser), sealed.get("browser", "")):
+            raise SignInError("This sign-in was started in another browser. Connect your app again here.", status=403)
         if not issuer_matches(self.provider, params):  # mix-up: another server's response passed off as this one's
             raise SignInError("The sign-in response did not come from the expected provider. Nothing was connected.")
         if params.get("error") or not params.get("code"):

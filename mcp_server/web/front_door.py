@@ -39,6 +39,7 @@ MAX_REGISTRATION_BYTES = 16 * 1024
 SESSION_TTL = 12 * 3600.0
 _SECURE_COOKIE = "__Host-authmcp_session"
 _LOOPBACK_COOKIE = "authmcp_session"
+_SIGN_IN_COOKIE = "authmcp_sign_in"  # binds a sign-in to the browser that started it
 
 _CONSENT_FORM = """<p>{details}</p>
 <form method="post" action="/authorize/decide">
@@ -141,6 +142,23 @@ def metadata_document(issuer: str) -> dict[str, Any]:
     return document
 
 
+async def to_sign_in(door: FrontDoor, sign_in: SignIn, request_id: str) -> Response:
+    """The browser off to the sign-in, with a cookie of its own that the sign-in's callback must see again."""
+    browser = secrets.token_urlsafe(32)
+    response = RedirectResponse(await sign_in.start(request_id, browser), status_code=303, headers=BROWSER_HEADERS)
+    secure = urlsplit(door.issuer).scheme == "https"
+    response.set_cookie(
+        _SIGN_IN_COOKIE if not secure else f"__Host-{_SIGN_IN_COOKIE}",
+        browser,
+        max_age=int(REQUEST_TTL),
+        httponly=True,
+        secure=secure,
+        samesite="lax",  # the provider's redirect back is a cross-site navigation that must carry it
+        path="/",
+    )
+    return response
+
+
 class SignInFirst:
     """The answer to a browser with no session on a page of ours: the sign-in, then back to `return_to`."""
 
@@ -150,7 +168,7 @@ class SignInFirst:
     async def __call__(self, return_to: str) -> Response:
         request_id = secrets.token_urlsafe(32)
         await self.door.store.create_request(request_id, "", {"return_to": return_to}, ttl=REQUEST_TTL)
-        return RedirectResponse(await self.sign_in.start(request_id), status_code=303, headers=BROWSER_HEADERS)
+        return await to_sign_in(self.door, self.sign_in, request_id)
 
 
 def _may_return_to(path: object) -> bool:
@@ -184,6 +202,7 @@ def session_gate(door: FrontDoor, sign_in: SignIn) -> Callable[[Request, Flow], 
 def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: bytes) -> list[Route]:
     secure = urlsplit(door.issuer).scheme == "https"  # [front_door] takes http only on loopback
     cookie = session_cookie_name(door.issuer)
+    sign_in_cookie = _SIGN_IN_COOKIE if not secure else f"__Host-{_SIGN_IN_COOKIE}"
     document = metadata_document(door.issuer)
 
     def csrf_token(session: str, request_id: str) -> str:
@@ -211,7 +230,7 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
         session = request.cookies.get(cookie)
         user = await door.store.session_user(session) if session else None
         if session is None or user is None:
-            return RedirectResponse(await sign_in.start(request_id), status_code=303, headers=BROWSER_HEADERS)
+            return await to_sign_in(door, sign_in, request_id)
         client_id = found[0]
         if await door.store.approved(user, client_id):
             url = await door.approve(request_id, user)
@@ -265,7 +284,7 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
 
     async def callback(request: Request) -> Response:
         try:
-            signed_in = await sign_in.finish(request.query_params)
+            signed_in = await sign_in.finish(request.query_params, request.cookies.get(sign_in_cookie))
         except SignInError as exc:
             return page("Not signed in", str(exc), status_code=exc.status)
         value = secrets.token_urlsafe(32)
@@ -282,6 +301,7 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
         response.set_cookie(
             cookie, value, max_age=int(SESSION_TTL), httponly=True, secure=secure, samesite="lax", path="/"
         )
+        response.delete_cookie(sign_in_cookie, path="/", secure=secure, httponly=True, samesite="lax")
         return response
 
     routes: list[Route] = []

@@ -219,3 +219,16 @@ def test_user_claim_email_makes_the_email_the_user_id(stack_factory: Any, browse
     connected(door, browser)
     home = browser.get(f"{door.base_url}/")
     assert home.status_code == 200 and "signed in as &#x27;alice@example.test&#x27;" in home.text
+
+
+def test_a_sign_in_finished_in_another_browser_signs_nobody_in(door: Stack, browser: httpx2.Client) -> None:
+    """Login CSRF: the attacker signs in as himself but hands his callback URL to the victim's browser."""
+    _, challenge = pkce()
+    query = {"response_type": "code", "client_id": register(door), "redirect_uri": REDIRECT_URI}
+    with httpx2.Client(timeout=15, trust_env=False) as attacker:
+        answer = attacker.get(f"{door.base_url}/authorize", params={**query, "code_challenge": challenge})
+        answer = attacker.get(answer.url.join(answer.headers["location"]))  # /authorize/continue: to the sign-in
+        callback = door.provider.consent(attacker, answer.headers["location"], "mallory")
+    planted = browser.get(callback)
+    assert planted.status_code == 403 and "another browser" in planted.text
+    assert not [c for c in browser.cookies.jar if c.name == "authmcp_session"]
