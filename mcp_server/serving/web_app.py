@@ -59,11 +59,6 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
     if runtime.identities is not None:
         transports = [_behind_bearer(route, runtime.identities) for route in transports]
         transports += metadata_routes(runtime.identities)
-    if runtime.front_door is not None:
-        door, sign_in = runtime.front_door
-        key = runtime.vault.keyring.derive("front door csrf")
-        transports += create_front_door_routes(door, sign_in, csrf_key=key)
-        transports += create_signed_in_home_routes(runtime.service, door, sign_in, csrf_key=key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -107,6 +102,7 @@ def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
 
 def _web_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
+        *_front_door_routes(runtime),
         *create_web_routes(
             runtime.service, gate=session_gate(*runtime.front_door) if runtime.front_door is not None else None
         ),
@@ -114,6 +110,18 @@ def _web_routes(runtime: Runtime) -> list[BaseRoute]:
         *_local_routes(runtime),
         *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
         *runtime.observability.routes(),
+    ]
+
+
+def _front_door_routes(runtime: Runtime) -> list[BaseRoute]:
+    """With `[front_door]`: the authorization server's routes, its sign-in, and the signed-in person's pages."""
+    if runtime.front_door is None:
+        return []
+    door, sign_in = runtime.front_door
+    key = runtime.vault.keyring.derive("front door csrf")
+    return [
+        *create_front_door_routes(door, sign_in, csrf_key=key),
+        *create_signed_in_home_routes(runtime.service, door, sign_in, csrf_key=key),
     ]
 
 
