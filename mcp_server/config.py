@@ -24,7 +24,15 @@ from pydantic_settings import (
 
 from mcp_server.errors import ConfigError
 
-__all__ = ["ApiSettings", "McpAuthSettings", "ProviderSettings", "Settings", "config_file_path", "load_settings"]
+__all__ = [
+    "ApiSettings",
+    "FrontDoorSettings",
+    "McpAuthSettings",
+    "ProviderSettings",
+    "Settings",
+    "config_file_path",
+    "load_settings",
+]
 
 DEFAULT_CONFIG_FILE = Path("authmcp.toml")
 DEFAULT_HOST = "127.0.0.1"  # where `authmcp serve` listens unless told otherwise
@@ -111,6 +119,17 @@ class ApiSettings(BaseModel):
                 "[mcp_auth] jwt_issuer whose redirect URI is <public_url>/oauth/verify"
             )
         return self
+
+
+class FrontDoorSettings(BaseModel):
+    """authmcp as the OAuth 2.1 authorization server of its MCP clients (mcp_server/authorization/front_door.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sign_in: str  # the [providers.<name>] people sign in with
+    user_claim: Literal["sub", "email"] = "sub"  # which claim becomes the authmcp user id
+    allowed_domains: list[str] = Field(default_factory=list)  # only emails in these domains may sign in
+    access_token_ttl: int = Field(default=3600, ge=60, le=86400)  # seconds
 
 
 class AuditSettings(BaseModel):
@@ -240,6 +259,7 @@ class Settings(BaseSettings):
     migrate_on_start: bool | None = None
     allowed_hosts: list[str] = Field(default_factory=list)  # extra Host header values, e.g. behind a proxy
     mcp_auth: McpAuthSettings = Field(default_factory=McpAuthSettings)
+    front_door: FrontDoorSettings | None = None
     api: ApiSettings = Field(default_factory=ApiSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
@@ -266,6 +286,18 @@ class Settings(BaseSettings):
                 f"public_url must be an absolute http(s) URL such as https://mcp.example.com, not {value!r}"
             )
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _front_door_needs_its_settings(self) -> Settings:
+        door = self.front_door
+        if door is None:
+            return self
+        if door.sign_in not in self.providers:
+            raise ValueError(f"[front_door] sign_in = {door.sign_in!r} must name a configured [providers.<name>]")
+        parts = urlsplit(self.public_url or "")
+        if not self.public_url or (parts.scheme == "http" and not is_loopback(parts.hostname or "")):
+            raise ValueError("[front_door] needs public_url, an https URL (http only on 127.0.0.1 or localhost)")
+        return self
 
     def resolved_public_url(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
         """`public_url`, else the address `authmcp serve` listens on (its defaults unless given)."""

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -29,7 +29,15 @@ from mcp_server.observability.telemetry import traced
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet
 
-__all__ = ["Caller", "Identities", "JwtVerifier", "StaticTokenVerifier", "current_user_id", "token_digest"]
+__all__ = [
+    "Caller",
+    "Identities",
+    "JwtVerifier",
+    "StaticTokenVerifier",
+    "TokenSource",
+    "current_user_id",
+    "token_digest",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +169,28 @@ class JwtVerifier:
         verified = await self._verify(token)
         return verified[0] if verified is not None else None
 
+    async def verified_claims(self, token: str) -> dict[str, Any] | None:
+        """A JWT's claims once its signature, `iss`, `aud`, `exp` and `sub` are checked (an ID token), or None."""
+        verified = await self._checked(token)
+        return verified[0] if verified is not None else None
+
     async def _verify(self, token: str) -> tuple[AccessToken, KeySet] | None:
+        checked = await self._checked(token)
+        if checked is None:
+            return None
+        claims, keys = checked
+        scope = claims.get("scope") or claims.get("scp") or []
+        return AccessToken(
+            token="",
+            client_id=str(claims.get("client_id") or claims.get("azp") or "jwt"),
+            scopes=scope.split() if isinstance(scope, str) else [str(s) for s in scope],
+            subject=str(claims["sub"]),
+            expires_at=int(claims["exp"]),
+            resource=self._audience,
+            claims={"iss": claims.get("iss")},
+        ), keys
+
+    async def _checked(self, token: str) -> tuple[dict[str, Any], KeySet] | None:
         from joserfc import jwt  # here, not at import: only a configured issuer needs it
         from joserfc.errors import JoseError
 
@@ -188,16 +217,7 @@ class JwtVerifier:
             return None
         except _JwksUnavailable:
             return None
-        scope = claims.get("scope") or claims.get("scp") or []
-        return AccessToken(
-            token="",
-            client_id=str(claims.get("client_id") or claims.get("azp") or "jwt"),
-            scopes=scope.split() if isinstance(scope, str) else [str(s) for s in scope],
-            subject=str(claims["sub"]),
-            expires_at=int(claims["exp"]),
-            resource=self._audience,
-            claims={"iss": claims.get("iss")},
-        ), keys
+        return dict(claims), keys
 
     def _too_soon(self, interval: float) -> bool:
         return self.clock() - self._fetched_at < interval
@@ -257,12 +277,19 @@ class _JwksUnavailable(Exception):
     """No keys to check a token with (the JWKS fetch failed and is backing off)."""
 
 
+class TokenSource(Protocol):
+    """Whatever issues bearer tokens of its own (the front door, mcp_server/front_door/provider.py)."""
+
+    async def caller(self, token: bytes, digest: bytes) -> Caller | None: ...
+
+
 class Identities:
-    """Bearer token -> `Caller`: the static tokens first (a dictionary lookup), then the issuer's JWTs.
+    """Bearer token -> `Caller`: the static tokens first (a dictionary lookup), then the front door's own tokens,
+    then the issuer's JWTs.
 
     `resource` is this server's MCP URL (the audience JWTs must name); `issuer` the authorization server
-    announced in the protected resource metadata (RFC 9728): the JWTs' issuer, or None where only static tokens
-    are taken (no authorization server issues those).
+    announced in the protected resource metadata (RFC 9728): this server with `[front_door]`, else the JWTs'
+    issuer, or None where only static tokens are taken (no authorization server issues those).
     """
 
     def __init__(
@@ -272,17 +299,23 @@ class Identities:
         issuer: str | None,
         static: StaticTokenVerifier | None = None,
         jwt: JwtVerifier | None = None,
+        own: TokenSource | None = None,
     ):
         self.resource = resource
         self.issuer = issuer
         self.static = static
         self.jwt = jwt
+        self.own = own
 
     @traced("authmcp.identity")
     async def identify(self, token: bytes) -> Caller | None:
         digest = token_digest(token)
         if self.static is not None:
             caller = self.static.caller(token, digest)
+            if caller is not None:
+                return caller
+        if self.own is not None:
+            caller = await self.own.caller(token, digest)
             if caller is not None:
                 return caller
         if self.jwt is not None:

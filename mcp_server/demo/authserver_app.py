@@ -30,6 +30,7 @@ from mcp_server.demo.authserver_oauth import (
     AccessToken,
     AuthorizationCodeGrant,
     Client,
+    IdTokens,
     Incoming,
     RefreshTokenGrant,
     Revocation,
@@ -115,13 +116,19 @@ def _with_issuer(answer: Response, issuer: str, behavior: str) -> Response:
 def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlette, Store]:
     store = Store(clients)
     server = Server(store, settings)
-    server.register_grant(AuthorizationCodeGrant, [StrictCodeChallenge(required=True)])
+    key = jwk.RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True, auto_kid=True)
+
+    def sign_id_token(claims: dict[str, Any]) -> str:
+        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
+
+    server.register_grant(
+        AuthorizationCodeGrant, [StrictCodeChallenge(required=True), IdTokens(sign_id_token, settings.issuer)]
+    )
     refresh_grant = type(
         "RefreshTokenGrant", (RefreshTokenGrant,), {"INCLUDE_NEW_REFRESH_TOKEN": settings.rotate_refresh}
     )
     server.register_grant(refresh_grant)
     server.register_endpoint(Revocation)
-    key = jwk.RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True, auto_kid=True)
     base = settings.base_url
     metadata = {
         "issuer": settings.issuer,

@@ -55,6 +55,7 @@ class TokenSet:
     expires_at: float | None = None
     scopes: tuple[str, ...] | None = None  # None: the provider did not say (RFC 6749 §5.1: as requested)
     extras: dict[str, str] = field(default_factory=dict)  # the provider's `token_extras` found in the answer
+    id_token: str | None = field(default=None, repr=False)  # OpenID Connect: for the sign-in to verify, never stored
 
 
 def parse_scopes(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -176,6 +177,7 @@ def _token_set(provider: Provider, raw: dict[str, Any], received_at: float) -> T
         expires_at=expires_at,
         scopes=parse_scopes(scope) if isinstance(scope, (str, list)) else None,
         extras={name: value[:2048] for name, value in extras.items()},
+        id_token=raw["id_token"] if isinstance(raw.get("id_token"), str) else None,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
-from mcp_server._http import httpx2
+from mcp_server._http import deadline, httpx2, provider_client
 from mcp_server.authorization.instances import RunFile, new_instance_id
 from mcp_server.authorization.service import AuthorizationService, create_authorization_service
 from mcp_server.calls.approval import ApprovalPolicy, Approvals
@@ -22,12 +22,15 @@ from mcp_server.calls.identity import Identities, JwtVerifier, StaticTokenVerifi
 from mcp_server.calls.orchestration import ToolCalls, ToolEnvironment
 from mcp_server.config import Settings, package_version
 from mcp_server.errors import ConfigError
+from mcp_server.front_door.provider import FrontDoor
+from mcp_server.front_door.sign_in import SignIn, sign_in_scopes
 from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.providers.registry import discover_endpoints
 from mcp_server.serving.observability import Observability, open_observability
 from mcp_server.vault import Vault, open_vault
 from mcp_server.vault.digest_keys import APPROVAL_CALL, AUDIT_ARGUMENTS, digest_key
+from mcp_server.vault.front_door import FrontDoorStore
 
 __all__ = ["Runtime", "load_tools", "open_runtime", "open_service", "several_users", "toolkit_specs"]
 
@@ -63,15 +66,16 @@ class Runtime:
     calls: ToolCalls  # the one orchestration, shared by the MCP gate and the /v1 API
     observability: Observability = field(default_factory=Observability)
     stopping: bool = False  # SIGTERM arrived: `/readyz` answers 503 while calls in flight finish
+    front_door: tuple[FrontDoor, SignIn] | None = None  # with `[front_door]`: the authorization server, its sign-in
 
     @property
     def multi_user(self) -> bool:
         return self.identities is not None
 
 
-def _identities(settings: Settings, public_url: str) -> Identities | None:
+def _identities(settings: Settings, public_url: str, door: FrontDoor | None = None) -> Identities | None:
     auth = settings.mcp_auth
-    if not auth.configured:
+    if not auth.configured and door is None:
         return None
     resource = f"{public_url}/mcp"
     jwt = None
@@ -86,7 +90,8 @@ def _identities(settings: Settings, public_url: str) -> Identities | None:
         )
     return Identities(
         resource=resource,
-        issuer=auth.jwt_issuer,
+        issuer=door.issuer if door is not None else auth.jwt_issuer,
+        own=door,
         static=StaticTokenVerifier(auth.tokens, resource=resource) if auth.tokens else None,
         jwt=jwt,
     )
@@ -94,7 +99,7 @@ def _identities(settings: Settings, public_url: str) -> Identities | None:
 
 def several_users(settings: Settings) -> bool:
     """Several people can start flows: MCP callers are authenticated, or the `/v1` API is on."""
-    return settings.mcp_auth.configured or bool(settings.api.keys)
+    return settings.mcp_auth.configured or bool(settings.api.keys) or settings.front_door is not None
 
 
 async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "idp"], Provider | None]:
@@ -105,7 +110,7 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
     """
     mode = settings.api.verification
     if mode is None:
-        if several_users(settings):
+        if several_users(settings) and settings.front_door is None:
             raise ConfigError(
                 "Several users can start authorizations here ([mcp_auth] or [api] keys is set), so authmcp must "
                 'check that whoever finishes one is its user. Set [api] verification = "custom" (with '
@@ -262,7 +267,8 @@ async def open_runtime(
         gate = AuthGate(
             catalog=catalog, calls=calls, local_user=settings.user_id, flow_wait_seconds=settings.flow_wait_seconds
         )
-        identities = _identities(settings, public_url)
+        front_door = await _front_door(settings, public_url, vault, providers)
+        identities = _identities(settings, public_url, front_door[0] if front_door else None)
         mcp: MCPServer[Any] = MCPServer(
             SERVER_NAME,
             version=package_version(),
@@ -273,7 +279,7 @@ async def open_runtime(
             log_level=settings.log_level,
             request_state_security=_request_state_security(settings),
         )
-        if several_users(settings) and verification == "none":
+        if several_users(settings) and verification == "none" and front_door is None:
             logger.warning(
                 'user verification is OFF ([api] verification = "none"): whoever opens an authorization link '
                 "connects their account to the user it was made for. For production set [api] verification = "
@@ -290,9 +296,55 @@ async def open_runtime(
             environment=environment,
             calls=calls,
             observability=observability,
+            front_door=front_door,
         )
     finally:
         await stack.aclose()
+
+
+async def _front_door(
+    settings: Settings, public_url: str, vault: Vault, providers: ProviderRegistry
+) -> tuple[FrontDoor, SignIn] | None:
+    door = settings.front_door
+    if door is None:
+        return None
+    provider = providers.get(door.sign_in)
+    if provider is None or provider.missing_settings():
+        raise ConfigError(f"[front_door] sign_in = {door.sign_in!r}: that provider cannot sign anyone in yet.")
+    store = FrontDoorStore(vault)
+    sign_in = SignIn(
+        provider,
+        store,
+        public_url=public_url,
+        user_claim=door.user_claim,
+        allowed_domains=door.allowed_domains,
+        timeout=settings.http_timeout_seconds,
+        id_tokens=await _id_token_verifier(provider, settings.http_timeout_seconds),
+    )
+    return FrontDoor(store, public_url=public_url, access_token_ttl=door.access_token_ttl), sign_in
+
+
+async def _id_token_verifier(provider: Provider, timeout: float) -> JwtVerifier | None:
+    """An OpenID sign-in provider's ID tokens are verified against the JWKS its metadata names.
+
+    Raises:
+        ConfigError: An OpenID provider whose metadata cannot be read or names no JWKS.
+    """
+    if provider.issuer is None or "openid" not in sign_in_scopes(provider):
+        return None
+    try:
+        async with provider_client(timeout) as client, deadline(timeout):
+            response = await client.get(provider.issuer.rstrip("/") + "/.well-known/openid-configuration")
+        jwks_url = response.json().get("jwks_uri") if response.status_code == 200 else None
+    except (httpx2.HTTPError, ValueError):
+        jwks_url = None
+    if not isinstance(jwks_url, str):
+        raise ConfigError(
+            f"[front_door] sign_in = {provider.id!r} is an OpenID provider (issuer and the openid scope), but its "
+            f"metadata at {provider.issuer} names no jwks_uri to verify ID tokens with; check its issuer."
+        )
+    assert provider.client_id is not None
+    return JwtVerifier(issuer=provider.issuer, jwks_url=jwks_url, audience=provider.client_id, timeout=timeout)
 
 
 def _request_state_security(settings: Settings) -> RequestStateSecurity | None:

@@ -26,6 +26,8 @@ from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.consent import create_web_routes
+from mcp_server.web.front_door import create_front_door_routes, session_gate
+from mcp_server.web.front_door_home import create_signed_in_home_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.local_user import SameUserOnly, peer_check_available
@@ -102,11 +104,26 @@ def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
 
 def _web_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
-        *create_web_routes(runtime.service),
+        *_front_door_routes(runtime),
+        *create_web_routes(
+            runtime.service, gate=session_gate(*runtime.front_door) if runtime.front_door is not None else None
+        ),
         *create_approval_routes(runtime.service),
         *_local_routes(runtime),
         *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
         *runtime.observability.routes(),
+    ]
+
+
+def _front_door_routes(runtime: Runtime) -> list[BaseRoute]:
+    """With `[front_door]`: the authorization server's routes, its sign-in, and the signed-in person's pages."""
+    if runtime.front_door is None:
+        return []
+    door, sign_in = runtime.front_door
+    key = runtime.vault.keyring.derive("front door csrf")
+    return [
+        *create_front_door_routes(door, sign_in, csrf_key=key),
+        *create_signed_in_home_routes(runtime.service, door, sign_in, csrf_key=key),
     ]
 
 
@@ -115,7 +132,8 @@ def _local_routes(runtime: Runtime) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     with contextlib.suppress(ConfigError):  # e.g. a read-only data dir beside PostgreSQL: nobody to share with
         routes.append(identity_route(instance_secret(runtime.settings.data_dir)))
-    # Multi-user: these pages need to know who is in the browser, a sign-in they do not have (yet).
+    # Multi-user: these pages need to know who is in the browser: with [front_door] they are served behind its
+    # sign-in (web/front_door_home.py); otherwise not at all.
     if not runtime.multi_user and not runtime.settings.api.keys:
         routes += create_home_routes(runtime.service, runtime.settings.user_id)
     return routes

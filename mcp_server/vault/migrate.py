@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema authmcp created with `create_all` before it had migrations
 _LOCK_ID = 0x61757468  # pg_advisory_xact_lock key: "auth"
-HEAD = "0007"  # the newest revision in migrations/versions/ (a test holds it to Alembic's own head)
+HEAD = "0008"  # the newest revision in migrations/versions/ (a test holds it to Alembic's own head)
 _VERSION_TABLE = "alembic_version"
 UPGRADE_HINT = "run `authmcp db upgrade` (with the same --config) and start again; back up the database first"
 

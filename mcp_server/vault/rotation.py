@@ -16,11 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.outages import translate_outages
-from mcp_server.vault.schema import connections, digest_keys, flows, revocations, user_secrets
+from mcp_server.vault.schema import (
+    connections,
+    digest_keys,
+    flows,
+    front_door_requests,
+    oauth_clients,
+    revocations,
+    user_secrets,
+)
 from mcp_server.vault.sealing import (
+    client_context,
     connection_context,
     digest_key_context,
     flow_context,
+    request_context,
     revocation_context,
     secret_context,
 )
@@ -43,6 +53,8 @@ _SEALED: list[tuple[Table, tuple[str, ...], Context]] = [
     (user_secrets, ("value",), lambda r, _c: secret_context(r["user_id"], r["name"])),
     (revocations, ("token",), lambda r, _c: revocation_context(r["id"])),
     (digest_keys, ("value",), lambda r, _c: digest_key_context(r["id"])),
+    (oauth_clients, ("client_secret",), lambda r, _c: client_context(r["id"])),
+    (front_door_requests, ("secrets",), lambda r, _c: request_context(r["id"])),
 ]
 
 
@@ -119,6 +131,8 @@ class KeyUpkeep:
                 (revocations, None),
                 (user_secrets, None),
                 (digest_keys, None),
+                (oauth_clients, oauth_clients.c.client_secret.is_not(None)),
+                (front_door_requests, front_door_requests.c.secrets.is_not(None)),
             ):
                 query = select(table.c.key_id, func.count()).group_by(table.c.key_id)
                 if sealed is not None:

@@ -146,3 +146,74 @@ digest_keys = Table(
     Column("key_id", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# The front door (mcp_server/authorization/front_door.py): authmcp as the authorization server of MCP clients.
+# Codes and tokens are kept as SHA-256 digests only; a client's secret is sealed like any token.
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the client_id handed out at registration
+    Column("client_metadata", Text, nullable=False),  # JSON (RFC 7591), without the secret
+    Column("client_secret", Text, nullable=True),  # ciphertext
+    Column("key_id", String(16), nullable=True),
+    Column("registered_from", String(64), nullable=True),  # sha256 of the address that registered it
+    Column("created_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),  # its first approval: a registration never used expires
+)
+
+Index("ix_oauth_clients_created", oauth_clients.c.created_at)
+
+# a grant: one person's approval of one client, from its authorization code to its last refresh token
+oauth_grants = Table(
+    "oauth_grants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("client_id", String(2048), nullable=False),  # a registered id, or a metadata document's URL
+    Column("user_id", String(255), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("resource", String(2048), nullable=False),  # the audience its access tokens are bound to
+    Column("redirect_uri", Text, nullable=False),
+    Column("redirect_uri_explicit", Integer, nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+Index("ix_oauth_grants_user", oauth_grants.c.user_id, oauth_grants.c.client_id)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the code or token
+    Column("kind", String(10), nullable=False),  # code | access | refresh
+    Column("grant_id", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),  # a code exchanged, a refresh token rotated: its reuse revokes the grant
+)
+
+Index("ix_oauth_tokens_grant", oauth_tokens.c.grant_id)
+Index("ix_oauth_tokens_expires", oauth_tokens.c.expires_at)
+
+# an /authorize request waiting for the browser to sign in and approve; a browser session after sign-in
+front_door_requests = Table(
+    "front_door_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the value in the browser's URL
+    Column("client_id", String(2048), nullable=False),
+    Column("params", Text, nullable=False),  # JSON: redirect_uri, state, scopes, code_challenge, resource
+    Column("sign_in_state", String(64), nullable=True, unique=True),  # sha256 of the state sent to sign_in
+    Column("secrets", Text, nullable=True),  # ciphertext: the sign-in's PKCE verifier and nonce
+    Column("key_id", String(16), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+browser_sessions = Table(
+    "browser_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the session cookie
+    Column("user_id", String(255), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)

@@ -7,7 +7,15 @@ every column listed here (vault/rotation.py).
 
 from __future__ import annotations
 
-__all__ = ["connection_context", "digest_key_context", "flow_context", "revocation_context", "secret_context"]
+__all__ = [
+    "client_context",
+    "connection_context",
+    "digest_key_context",
+    "flow_context",
+    "request_context",
+    "revocation_context",
+    "secret_context",
+]
 
 
 def connection_context(user_id: str, provider_id: str, column: str) -> str:
@@ -28,3 +36,11 @@ def secret_context(user_id: str, name: str) -> str:
 
 def digest_key_context(purpose: str) -> str:
     return f"digest_key|{purpose}"
+
+
+def client_context(client_id: str) -> str:
+    return f"oauth_clients|{client_id}|client_secret"
+
+
+def request_context(request_id: str) -> str:
+    return f"front_door_requests|{request_id}|secrets"

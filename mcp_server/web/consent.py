@@ -38,7 +38,12 @@ def _not_known() -> Response:
     return page("Link not valid", "This authorization link is not known here.", _BACK, status_code=404)
 
 
-def create_web_routes(service: AuthorizationService) -> list[Route]:
+# who may open a flow's link, when the browser says who it is (the front door's session, web/front_door.py):
+# None lets the browser in; else the answer it gets instead (a sign-in first, or a refusal)
+BrowserGate = Callable[[Request, Flow], Awaitable[Response | None]]
+
+
+def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None = None) -> list[Route]:
     flows = service.flows
     form_targets = flows.verification_origins  # where a secret form's answer may redirect (CSP form-action)
 
@@ -56,6 +61,11 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
         flow_id = request.path_params["flow_id"]
         if len(flow_id) > 64:
             return _not_known()
+        if gate is not None:
+            known = await service.vault.get_flow(flow_id)
+            instead = await gate(request, known) if known is not None else None
+            if instead is not None:
+                return instead
         # only opening a link binds it to a browser; a POST from a browser without its cookie changes nothing
         admission = await service.flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
         if admission is None:

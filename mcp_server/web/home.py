@@ -28,7 +28,7 @@ from starlette.routing import Route
 from mcp_server.authorization.service import AuthorizationService
 from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
-__all__ = ["create_home_routes"]
+__all__ = ["connections_section", "create_home_routes"]
 
 CSRF_COOKIE = "authmcp_csrf"  # "__Host-authmcp_csrf" under https
 _MAX_PROVIDER_ID = 100
@@ -64,6 +64,37 @@ def _when(ts: float | None) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+async def connections_section(service: AuthorizationService, user_id: str, csrf: str, revoked: str) -> tuple[str, str]:
+    """What Your connections says of `user_id`'s accounts: (the sentence, the table with a Revoke form per row)."""
+    await service.connections.flush_touches()  # "last used" as of now, not as of the last periodic write
+    rows, _ = await service.vault.list_connections(user_id)
+    cells = []
+    for row in rows:
+        provider = service.providers.get(row["provider_id"])
+        cells.append(
+            _ROW.format(
+                name=escape(provider.name if provider else row["provider_id"]),
+                account=escape(_account(row["user_info"])),
+                provider=escape(row["provider_id"]),
+                scopes=escape(row["scopes"] or "-"),
+                since=_when(row["created_at"]),
+                used=_when(row["last_used_at"]),
+                status="active" if row["status"] == "active" else "needs authorization again",
+                csrf=escape(csrf),
+            )
+        )
+    done = service.providers.get(revoked[:_MAX_PROVIDER_ID])
+    note = (  # only a provider we know is named back
+        f'<p role="status"><strong>Revoked {escape(done.name)}</strong>: authmcp can no longer act on it.</p>'
+        if done is not None
+        else ""
+    )
+    if not cells:
+        return "You have not connected any account yet. A tool that needs one will give you a link.", note
+    message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
+    return message, note + _TABLE_STYLE + _TABLE.format(rows="".join(cells))
+
+
 def create_home_routes(service: AuthorizationService, user_id: str) -> list[Route]:
     """The pages of the single local user `user_id`."""
     key = secrets.token_bytes(32)  # a new process: old forms have expired, the page says to open it again
@@ -86,37 +117,8 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
     async def connections(request: Request) -> Response:
         session = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
         csrf = form_token(session)
-        await service.connections.flush_touches()  # "last used" as of now, not as of the last periodic write
-        rows, _ = await service.vault.list_connections(user_id)
-        cells = []
-        for row in rows:
-            provider = service.providers.get(row["provider_id"])
-            cells.append(
-                _ROW.format(
-                    name=escape(provider.name if provider else row["provider_id"]),
-                    account=escape(_account(row["user_info"])),
-                    provider=escape(row["provider_id"]),
-                    scopes=escape(row["scopes"] or "-"),
-                    since=_when(row["created_at"]),
-                    used=_when(row["last_used_at"]),
-                    status="active" if row["status"] == "active" else "needs authorization again",
-                    csrf=escape(csrf),
-                )
-            )
-        done = service.providers.get(request.query_params.get("revoked", "")[:_MAX_PROVIDER_ID])
-        if done is not None:  # only a provider we know is named back
-            extra_note = (
-                f'<p role="status"><strong>Revoked {escape(done.name)}</strong>: authmcp can no longer act on it.</p>'
-            )
-        else:
-            extra_note = ""
-        if cells:
-            message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
-            extra = _TABLE_STYLE + _TABLE.format(rows="".join(cells))
-        else:
-            message = "You have not connected any account yet. A tool that needs one will give you a link."
-            extra = ""
-        response = page("Your connections", message, extra=extra_note + extra + '<p><a href="/">authmcp</a></p>')
+        message, extra = await connections_section(service, user_id, csrf, request.query_params.get("revoked", ""))
+        response = page("Your connections", message, extra=extra + '<p><a href="/">authmcp</a></p>')
         # Keep the Origin on the Revoke post (no-referrer would make it "null", which the Host/Origin check
         # refuses); nothing in this page's URL is worth hiding from our own origin.
         response.headers["Referrer-Policy"] = "same-origin"

@@ -91,10 +91,17 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+# the front door's endpoints for OAuth clients, which browser-based clients (the MCP Inspector) call from their
+# own origin: they take no cookie, so another origin gains nothing a direct request would not
+_OAUTH_ENDPOINTS = frozenset({"/token", "/register", "/revoke", "/.well-known/oauth-authorization-server"})
+
+
 def _own_form(origin: str, scope: Scope) -> bool:
     """Our pages send `Referrer-Policy: no-referrer`, so a browser posts the secret form on `/connect/<id>` with
     `Origin: null`. That route does not rely on Origin: it needs the flow's SameSite=Lax, HttpOnly cookie (which a
     cross-site POST does not carry) and a CSRF token derived from it. The Host check above still applies."""
+    if scope["path"] in _OAUTH_ENDPOINTS:
+        return True
     return origin == "null" and scope["method"] == "POST" and scope["path"].startswith("/connect/")
 
 

@@ -25,6 +25,8 @@ from tests.support.provider import AuthServer
 WHOAMI = str(REPO / "examples" / "whoami.py")
 SIGN_IN_CLIENT_ID = "authmcp-sign-in"  # authmcp's own client at the issuer, for [api] verification = "idp"
 SIGN_IN_CLIENT_SECRET = "sign-in-secret"
+FRONT_DOOR_CLIENT_ID = "authmcp-front-door"  # authmcp's own client at the provider people sign in with
+FRONT_DOOR_CLIENT_SECRET = "front-door-secret"
 
 
 def free_port() -> int:
@@ -172,6 +174,14 @@ def stack_factory(tmp_path: Path, auth_server_factory: AuthServerFactory) -> Ite
             options["extra_clients"] = [
                 (SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, f"http://127.0.0.1:{p}/oauth/verify")
                 for p in (port, *replica_ports)
+            ]
+        if options.pop("front_door_client", False):  # people sign in at the provider ([front_door] sign_in)
+            options["extra_clients"] = [
+                *options.get("extra_clients", []),
+                *(
+                    (FRONT_DOOR_CLIENT_ID, FRONT_DOOR_CLIENT_SECRET, f"http://127.0.0.1:{p}/sign-in/callback")
+                    for p in (port, *replica_ports)
+                ),
             ]
         provider = auth_server_factory(callbacks, **options)
         base = {

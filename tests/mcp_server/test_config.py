@@ -64,3 +64,52 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
 def test_encryption_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHMCP_ENCRYPTION_KEYS", " k1 , k2,")
     assert load_settings().encryption_key_list() == ["k1", "k2"]
+
+
+_SIGN_IN = '[providers.google]\nclient_id = "c"\nclient_secret = "s"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        pytest.param(
+            'public_url = "https://mcp.example.com"\n[front_door]\nsign_in = "okta"\n' + _SIGN_IN,
+            "sign_in = 'okta' must name a configured [providers.<name>]",
+            id="unknown-provider",
+        ),
+        pytest.param('[front_door]\nsign_in = "google"\n' + _SIGN_IN, "[front_door] needs public_url", id="no-url"),
+        pytest.param(
+            'public_url = "http://mcp.example.com"\n[front_door]\nsign_in = "google"\n' + _SIGN_IN,
+            "http only on 127.0.0.1 or localhost",
+            id="http-off-loopback",
+        ),
+        pytest.param(
+            'public_url = "https://mcp.example.com"\n[front_door]\nsign_in = "google"\nuser_claim = "name"\n'
+            + _SIGN_IN,
+            "front_door.user_claim",
+            id="bad-claim",
+        ),
+    ],
+)
+def test_front_door_settings_are_checked(tmp_path: Path, text: str, fragment: str) -> None:
+    config = tmp_path / "door.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["https://mcp.example.com", "http://127.0.0.1:8000", "http://localhost:9000"])
+def test_front_door_takes_https_or_loopback_http(tmp_path: Path, url: str) -> None:
+    config = tmp_path / "door.toml"
+    config.write_text(
+        f'public_url = "{url}"\n[front_door]\nsign_in = "google"\nallowed_domains = ["example.com"]\n' + _SIGN_IN
+    )
+    door = load_settings(config).front_door
+    assert door is not None
+    assert (door.sign_in, door.user_claim, door.allowed_domains, door.access_token_ttl) == (
+        "google",
+        "sub",
+        ["example.com"],
+        3600,
+    )
