@@ -98,11 +98,15 @@ async def main(events: int, rounds: int) -> None:
     print(f"{'longest stretch holding the loop, ms':<44}{statistics.median(longest):>8.2f}")
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=500, help="events recorded and flushed a round")
-    parser.add_argument("--rounds", type=int, default=15, help="rounds; figures are medians")
-    args = parser.parse_args()
-    if args.events < 1 or args.rounds < 1:
-        parser.error("--events and --rounds must be at least 1")
-    anyio.run(main, args.events, args.rounds)
+    parser.add_argument("--events", type=_at_least_one, default=500, help="events recorded and flushed a round")
+    parser.add_argument("--rounds", type=_at_least_one, default=15, help="rounds; figures are medians")
+    options = parser.parse_args()
+    anyio.run(main, options.events, options.rounds)
