@@ -26,7 +26,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.shared.inbound import find_invalid_x_mcp_header
 from pydantic import Field, PydanticUserError, create_model
 
-from mcp_server.calls.schema_cache import FILE_NAME, SchemaCache
+from mcp_server.calls.schema_cache import FILE_NAME, SchemaCache, ToolkitSchemas
 from mcp_server.errors import DeclarationError
 from mcp_server.providers import ProviderRegistry
 from mcp_server.toolkit.tool import OAuth2, ToolContext, ToolDeclaration, declaration_of
@@ -35,7 +35,6 @@ __all__ = ["Catalog", "ToolDefinition", "load_catalog", "pascal_case", "unknown_
 
 META_KEY = "authmcp/requirements"
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-Refuse = Callable[[str], DeclarationError]  # the refusal naming the toolkit and the tool
 
 
 def pascal_case(name: str) -> str:
@@ -175,7 +174,7 @@ def load_catalog(
     cache = SchemaCache(cache_dir / FILE_NAME) if cache_dir is not None else None
     for spec in specs:
         module = _import_toolkit(spec)
-        schemas = _Schemas(cache, cache.toolkit_key(module)) if cache is not None else _Schemas(None, "")
+        schemas = ToolkitSchemas(cache, module)
         toolkit = getattr(module, "TOOLKIT_NAME", None) or pascal_case(module.__name__.rsplit(".", 1)[-1])
         if not isinstance(toolkit, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", toolkit):
             raise DeclarationError(
@@ -191,26 +190,6 @@ def load_catalog(
     if cache is not None:
         cache.save()
     return catalog
-
-
-@dataclass(frozen=True)
-class _Schemas:
-    """Where one toolkit's schemas come from: the cache under the toolkit's key, else derived (and stored)."""
-
-    cache: SchemaCache | None
-    key: str
-
-    def of(
-        self, tool: str, fn_name: str, signature: inspect.Signature, fields: dict[str, Any], refuse: Refuse
-    ) -> tuple[FuncMetadata | None, dict[str, Any], dict[str, Any] | None]:
-        """The SDK's metadata (None when the schemas came from the cache), the input and the output schema."""
-        shape = f"{fn_name}{signature}"
-        if self.cache is not None and (found := self.cache.get(self.key, tool, shape)) is not None:
-            return None, *found
-        metadata, input_schema = _derive(fn_name, signature, fields, refuse)
-        if self.cache is not None:
-            self.cache.put(self.key, tool, shape, (input_schema, metadata.output_schema))
-        return metadata, input_schema, metadata.output_schema
 
 
 def _import_toolkit(spec: str) -> ModuleType:
@@ -239,7 +218,11 @@ def _import_toolkit(spec: str) -> ModuleType:
 
 
 def _define(
-    toolkit: str, declaration: ToolDeclaration, providers: ProviderRegistry, unknown_providers: bool, schemas: _Schemas
+    toolkit: str,
+    declaration: ToolDeclaration,
+    providers: ProviderRegistry,
+    unknown_providers: bool,
+    schemas: ToolkitSchemas,
 ) -> ToolDefinition:
     fn = declaration.fn
     name = declaration.name or pascal_case(fn.__name__)
@@ -279,7 +262,9 @@ def _define(
             raise refuse(f"secret name {secret!r} must be letters, digits and underscores, like SERPAPI_KEY.")
 
     signature, context_parameter, fields = _parameters(fn, refuse)
-    metadata, schema, output_schema = schemas.of(f"{toolkit}_{name}", fn.__name__, signature, fields, refuse)
+    metadata, schema, output_schema = schemas.of(
+        f"{toolkit}_{name}", f"{fn.__name__}{signature}", lambda: _derive(fn.__name__, signature, fields, refuse)
+    )
     if (reason := find_invalid_x_mcp_header(schema)) is not None:
         raise refuse(f"its parameters carry an invalid x-mcp-header annotation: {reason}")
     title, hints = _annotations(declaration, refuse)
@@ -365,9 +350,9 @@ def _parameters(
 
 def _derive(
     name: str, signature: inspect.Signature, fields: dict[str, Any], refuse: Callable[[str], DeclarationError]
-) -> tuple[FuncMetadata, dict[str, Any]]:
-    """The SDK's metadata for the signature (arguments model, output schema) and the input schema: what
-    `MCPServer.add_tool` would derive from the same signature."""
+) -> tuple[FuncMetadata, dict[str, Any], dict[str, Any] | None]:
+    """The SDK's metadata for the signature (arguments model, output schema), the input and the output schema:
+    what `MCPServer.add_tool` would derive from the same signature."""
     try:
         metadata = func_metadata(_carrying(name, signature))
         schema = metadata.arg_model.model_json_schema(by_alias=True)
@@ -377,7 +362,7 @@ def _derive(
         raise refuse(
             f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types."
         ) from None
-    return metadata, schema
+    return metadata, schema, metadata.output_schema
 
 
 def _carrying(name: str, signature: inspect.Signature) -> Callable[..., Any]:

@@ -20,17 +20,19 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["FILE_NAME", "SchemaCache"]
+__all__ = ["FILE_NAME", "SchemaCache", "ToolkitSchemas"]
 
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "tool-schemas.json"
 _FORMAT = 1
 Schemas = tuple[dict[str, Any], dict[str, Any] | None]  # input schema, output schema
+Derived = TypeVar("Derived")  # what deriving the schemas also gives (the SDK's metadata, which a file cannot hold)
 
 
 def _sources(module: ModuleType) -> list[Path]:
@@ -133,3 +135,23 @@ class SchemaCache:
             logger.debug("tool schema cache not written to %s (%s)", self.path, exc.strerror)
             return
         self.changed = False
+
+
+class ToolkitSchemas:
+    """Where one toolkit's schemas come from: `cache` (if any) under the toolkit's key, else derived and stored."""
+
+    def __init__(self, cache: SchemaCache | None, module: ModuleType) -> None:
+        self.cache = cache
+        self.key = cache.toolkit_key(module) if cache is not None else ""
+
+    def of(
+        self, tool: str, signature: str, derive: Callable[[], tuple[Derived, dict[str, Any], dict[str, Any] | None]]
+    ) -> tuple[Derived | None, dict[str, Any], dict[str, Any] | None]:
+        """What `derive` gives for tool `tool` with this `signature`: from the cache (then no metadata), else
+        derived now (and stored)."""
+        if self.cache is not None and (found := self.cache.get(self.key, tool, signature)) is not None:
+            return None, *found
+        derived, input_schema, output_schema = derive()
+        if self.cache is not None:
+            self.cache.put(self.key, tool, signature, (input_schema, output_schema))
+        return derived, input_schema, output_schema
