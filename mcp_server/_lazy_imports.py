@@ -58,12 +58,16 @@ class _CoreFirst(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None  # the default module object
 
     def exec_module(self, module: ModuleType) -> None:
-        for submodule, names in _CORE.items():
-            imported = importlib.import_module(f"{_PACKAGE}.{submodule}")
-            for name in names:
-                setattr(module, name, getattr(imported, name))
         package_loader = self._package_loader
         assert package_loader is not None
+        try:
+            for submodule, names in _CORE.items():
+                imported = importlib.import_module(f"{_PACKAGE}.{submodule}")
+                for name in names:
+                    setattr(module, name, getattr(imported, name))
+        except (ImportError, AttributeError):  # a SQLAlchemy laid out otherwise: its package as it is
+            package_loader.exec_module(module)
+            return
 
         def rest_of_the_package(name: str) -> Any:
             del module.__dict__["__getattr__"]
