@@ -4,16 +4,21 @@ when corrupt, and a tool whose schemas came from it still validates its argument
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.server.mcpserver import MCPServer
 
 from mcp_server.calls.catalog import Catalog, bundled_toolkits, load_catalog
 from mcp_server.calls.gate import gated_tools
 from mcp_server.calls.schema_cache import FILE_NAME
 from mcp_server.providers import ProviderRegistry
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.anyio
 
@@ -107,3 +112,37 @@ def test_an_unwritable_cache_folder_only_means_no_cache(tmp_path: Path) -> None:
     blocker.write_text("a file where the cache folder would be")
     catalog = load_catalog([kit(tmp_path)], ProviderRegistry({}), cache_dir=blocker / "cache")
     assert description(catalog) == "How far"
+
+
+async def calls_over_stdio(config: Path) -> list[tuple[bool, Any]]:
+    """One start of `authmcp serve` over stdio: a call whose arguments need converting, and one missing one."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mcp_server", "serve", "--port", "0", "--config", str(config)],
+        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    answers = []
+    async with Client(stdio_client(params), mode="legacy") as client:  # type: ignore[arg-type]
+        for arguments in ({"recipient": "a@example.com", "subject": "s", "urgent": "true"}, {"subject": "s"}):
+            result = await client.call_tool("Gmail_SendEmail", arguments)
+            answers.append((result.is_error, result.structured_content or result.content[0].text))  # type: ignore[union-attr]
+    return answers
+
+
+async def test_a_server_whose_schemas_come_from_the_cache_answers_calls_as_the_one_that_wrote_it(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "authmcp.toml"
+    toolkit = REPO / "tests" / "support" / "api_toolkit.py"
+    config.write_text(
+        f'data_dir = "{tmp_path / "data"}"\nlog_level = "WARNING"\nuser_id = "cache"\ntoolkits = ["{toolkit}"]\n'
+        '[providers.demo]\nauthorize_url = "https://demo.example/authorize"\ntoken_url = "https://demo.example/token"\n'
+        'client_id = "cache-test"\nclient_secret = "not-used"\n'
+    )
+    writing = await calls_over_stdio(config)
+    assert (tmp_path / "data" / "cache" / FILE_NAME).is_file()
+    reading = await calls_over_stdio(config)
+    assert reading == writing
+    (failed, sent), (refused, message) = writing
+    assert not failed and sent["urgent"] is True and sent["sent_to"] == ["a@example.com"]
+    assert refused and "recipient" in message
