@@ -26,6 +26,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.shared.inbound import find_invalid_x_mcp_header
 from pydantic import Field, PydanticUserError, create_model
 
+from mcp_server.calls.schema_cache import FILE_NAME, SchemaCache, ToolkitSchemas
 from mcp_server.errors import DeclarationError
 from mcp_server.providers import ProviderRegistry
 from mcp_server.toolkit.tool import OAuth2, ToolContext, ToolDeclaration, declaration_of
@@ -53,15 +54,21 @@ class ToolDefinition:
     context_parameter: str | None
     requirement: OAuth2 | None
     secrets: tuple[str, ...]
-    # the SDK's view of the parameters and the result, derived once here and served as is (see gate.py)
-    metadata: FuncMetadata
+    # what `tools/list` serves, derived at load time or read from the schema cache (schema_cache.py)
     input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
     title: str | None = None
     hints: Mapping[str, bool] = field(default_factory=dict)  # MCP tool annotations, by their protocol names
 
     @cached_property
     def _is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.fn)
+
+    @cached_property
+    def metadata(self) -> FuncMetadata:
+        """The SDK's view of the parameters and the result (arguments model, result conversion), as the gate
+        uses it: derived at load time, or on the tool's first call when its schemas came from the cache."""
+        return func_metadata(_carrying(self.fn.__name__, self.signature))
 
     @property
     def arguments_model(self) -> type[ArgModelBase]:
@@ -147,18 +154,27 @@ def bundled_toolkits() -> list[str]:
     return sorted(f"toolkits.{m.name}" for m in pkgutil.iter_modules(toolkits.__path__) if not m.name.startswith("_"))
 
 
-def load_catalog(specs: Iterable[str], providers: ProviderRegistry, *, unknown_providers: bool = False) -> Catalog:
+def load_catalog(
+    specs: Iterable[str],
+    providers: ProviderRegistry,
+    *,
+    unknown_providers: bool = False,
+    cache_dir: Path | None = None,
+) -> Catalog:
     """Import each toolkit (a module name or a path to a `.py` file) and validate its tools.
 
     `unknown_providers`: keep a tool whose provider is neither catalogued nor configured (for `authmcp tools`,
-    which lists it as not ready) instead of refusing the toolkit, as serving does.
+    which lists it as not ready) instead of refusing the toolkit, as serving does. `cache_dir`: where the tools'
+    schemas are kept between starts (schema_cache.py); without it every schema is derived.
 
     Raises:
         DeclarationError: A toolkit cannot be imported or declares a tool that cannot be served.
     """
     catalog = Catalog()
+    cache = SchemaCache(cache_dir / FILE_NAME) if cache_dir is not None else None
     for spec in specs:
         module = _import_toolkit(spec)
+        schemas = ToolkitSchemas(cache, module)
         toolkit = getattr(module, "TOOLKIT_NAME", None) or pascal_case(module.__name__.rsplit(".", 1)[-1])
         if not isinstance(toolkit, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", toolkit):
             raise DeclarationError(
@@ -170,7 +186,9 @@ def load_catalog(specs: Iterable[str], providers: ProviderRegistry, *, unknown_p
             if declaration is None or id(declaration.fn) in seen:
                 continue
             seen.add(id(declaration.fn))
-            catalog.add(_define(toolkit, declaration, providers, unknown_providers))
+            catalog.add(_define(toolkit, declaration, providers, unknown_providers, schemas))
+    if cache is not None:
+        cache.save()
     return catalog
 
 
@@ -200,7 +218,11 @@ def _import_toolkit(spec: str) -> ModuleType:
 
 
 def _define(
-    toolkit: str, declaration: ToolDeclaration, providers: ProviderRegistry, unknown_providers: bool
+    toolkit: str,
+    declaration: ToolDeclaration,
+    providers: ProviderRegistry,
+    unknown_providers: bool,
+    schemas: ToolkitSchemas,
 ) -> ToolDefinition:
     fn = declaration.fn
     name = declaration.name or pascal_case(fn.__name__)
@@ -239,9 +261,14 @@ def _define(
         if not isinstance(secret, str) or not _SECRET_NAME.fullmatch(secret):
             raise refuse(f"secret name {secret!r} must be letters, digits and underscores, like SERPAPI_KEY.")
 
-    signature, context_parameter, metadata, schema = _parameters(fn, refuse)
+    signature, context_parameter, fields = _parameters(fn, refuse)
+    metadata, schema, output_schema = schemas.of(
+        f"{toolkit}_{name}", f"{fn.__name__}{signature}", lambda: _derive(fn.__name__, signature, fields, refuse)
+    )
+    if (reason := find_invalid_x_mcp_header(schema)) is not None:
+        raise refuse(f"its parameters carry an invalid x-mcp-header annotation: {reason}")
     title, hints = _annotations(declaration, refuse)
-    return ToolDefinition(
+    definition = ToolDefinition(
         toolkit=toolkit,
         name=name,
         description=description,
@@ -250,11 +277,14 @@ def _define(
         context_parameter=context_parameter,
         requirement=requirement,
         secrets=tuple(dict.fromkeys(declaration.requires_secrets)),
-        metadata=metadata,
         input_schema=schema,
+        output_schema=output_schema,
         title=title,
         hints=hints,
     )
+    if metadata is not None:  # derived just now: the first call need not derive it again
+        definition.__dict__["metadata"] = metadata
+    return definition
 
 
 _HINTS = {
@@ -287,13 +317,9 @@ def _annotations(
 
 def _parameters(
     fn: Callable[..., Any], refuse: Callable[[str], DeclarationError]
-) -> tuple[inspect.Signature, str | None, FuncMetadata, dict[str, Any]]:
-    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, the SDK's metadata
-    for that signature (arguments model, output schema) and the input schema.
-
-    The metadata is what `MCPServer.add_tool` would derive from the same signature: deriving it here, once,
-    spares a second pydantic model and JSON schema per tool at every start.
-    """
+) -> tuple[inspect.Signature, str | None, dict[str, Any]]:
+    """The caller-facing signature (descriptions as pydantic Fields), the context parameter, and the
+    parameters' annotations by name."""
     try:
         hints = get_type_hints(fn, include_extras=True)
     except Exception as exc:
@@ -319,9 +345,16 @@ def _parameters(
         fields[param.name] = annotation
         parameters.append(param.replace(annotation=annotation))
     return_annotation = hints.get("return", signature.return_annotation)
-    signature = signature.replace(parameters=parameters, return_annotation=return_annotation)
+    return signature.replace(parameters=parameters, return_annotation=return_annotation), context_parameter, fields
+
+
+def _derive(
+    name: str, signature: inspect.Signature, fields: dict[str, Any], refuse: Callable[[str], DeclarationError]
+) -> tuple[FuncMetadata, dict[str, Any], dict[str, Any] | None]:
+    """The SDK's metadata for the signature (arguments model, output schema), the input and the output schema:
+    what `MCPServer.add_tool` would derive from the same signature."""
     try:
-        metadata = func_metadata(_carrying(fn.__name__, signature))
+        metadata = func_metadata(_carrying(name, signature))
         schema = metadata.arg_model.model_json_schema(by_alias=True)
     except (InvalidSignature, PydanticUserError, TypeError, ValueError) as exc:
         bad = next((n for n, t in fields.items() if not _expressible(t)), None)
@@ -329,9 +362,7 @@ def _parameters(
         raise refuse(
             f"{subject} cannot be expressed as JSON schema ({type(exc).__name__}); use JSON-like types."
         ) from None
-    if (reason := find_invalid_x_mcp_header(schema)) is not None:
-        raise refuse(f"its parameters carry an invalid x-mcp-header annotation: {reason}")
-    return signature, context_parameter, metadata, schema
+    return metadata, schema, metadata.output_schema
 
 
 def _carrying(name: str, signature: inspect.Signature) -> Callable[..., Any]:

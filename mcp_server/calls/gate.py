@@ -29,6 +29,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Extension
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import (
     CallToolRequestParams,
     CallToolResult,
@@ -114,11 +115,16 @@ def _entrypoint(definition: ToolDefinition) -> Callable[..., Any]:
     return entrypoint
 
 
+class _ThroughTheGate(ArgModelBase):
+    """The arguments model the SDK holds for a catalogued tool: the gate runs every one itself."""
+
+
 def gated_tools(catalog: Catalog) -> list[Tool]:
     """Every catalogued tool as the MCP server lists and calls it: its MCP name, requirements in `_meta`.
 
-    Built from what the catalog derived (arguments model, schemas), which is what `MCPServer.add_tool` would
-    derive again from the same signature (names are already valid, no `Context` or `Resolve` parameters).
+    Built from the schemas the catalog holds, which are what `MCPServer.add_tool` would derive again from the
+    same signature (names are already valid, no `Context` or `Resolve` parameters). The SDK's metadata carries
+    only the output schema: the gate validates and converts with the tool's own (`ToolDefinition.metadata`).
     """
     return [
         Tool(
@@ -127,7 +133,7 @@ def gated_tools(catalog: Catalog) -> list[Tool]:
             title=definition.title,
             description=definition.description,
             parameters=definition.input_schema,
-            fn_metadata=definition.metadata,
+            fn_metadata=FuncMetadata(arg_model=_ThroughTheGate, output_schema=definition.output_schema),
             is_async=True,
             context_kwarg=None,  # our entrypoint takes none: the gate passes the context itself
             annotations=ToolAnnotations(title=definition.title, **definition.hints)

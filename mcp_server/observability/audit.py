@@ -1,7 +1,10 @@
 """The audit trail: who authorized what, which tool used whose grant when, who revoked what.
 
-`AuditLog.record` is called on the call path and never waits and never fails: events go into a bounded
-in-memory queue that a background task writes in batches. When the queue is full an event is dropped and
+`AuditLog.record` is called on the call path and never waits and never fails: it builds one `AuditEvent` and
+appends it, with a reference to the call's arguments, to a bounded in-memory queue. Everything else happens in
+the background task that writes the queue in batches: the arguments' digests and the rows are made there, a
+chunk at a time with the event loop given back between chunks, so a batch of hundreds of events never holds the
+loop that serves calls for more than a chunk's worth. When the queue is full an event is dropped and
 counted; the count is logged and written to the trail itself (`audit.dropped`, which is also a webhook), so a
 gap is never silent. The events webhooks carry (a person's or a provider's act, not a call each) have a reserve
 as large again: a flood of tool calls while the database is slow cannot crowd them out of the outbox.
@@ -69,9 +72,12 @@ class AuditEvent:
 _COLUMNS = tuple(f.name for f in fields(AuditEvent))
 
 
+_CHUNK = 64  # events made into rows and written at a time; the event loop runs other work between two chunks
+_INSERT = insert(audit_events)
+
+
 def _row(event: AuditEvent, digest: str | None) -> dict[str, Any]:
-    # what `dataclasses.asdict` gives, at a tenth of its cost (it deep-copies every value): a flush turns
-    # hundreds of events into rows at once, on the event loop
+    # what `dataclasses.asdict` gives, at a tenth of its cost (it deep-copies every value)
     row = {name: getattr(event, name) for name in _COLUMNS}
     if digest is not None:
         row["args_digest"] = digest
@@ -96,7 +102,9 @@ class AuditLog:
         retention_days: float = 90.0,
     ) -> None:
         self._engine = engine
-        self._digest_key = digest_key
+        # the key's HMAC state, computed once and copied for each digest; the canonical form's encoder, made once
+        self._keyed = hmac.new(digest_key, digestmod=hashlib.sha256)
+        self._canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
         # an event, and the arguments whose digest it gets when written (hashed off the call path)
         self._queue: deque[tuple[AuditEvent, Mapping[str, Any] | None]] = deque()
         self.queue_size = queue_size
@@ -142,8 +150,9 @@ class AuditLog:
     def args_digest(self, arguments: Mapping[str, Any]) -> str:
         """A keyed digest of a call's arguments: equal calls match, the values cannot be read back or guessed
         without the key."""
-        canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
-        return hmac.digest(self._digest_key, canonical.encode(), hashlib.sha256).hex()[:32]
+        keyed = self._keyed.copy()
+        keyed.update(self._canonical.encode(arguments).encode())
+        return keyed.hexdigest()[:32]
 
     @property
     def queued(self) -> int:
@@ -178,12 +187,17 @@ class AuditLog:
         self._note_drops()
         while self._queue:
             batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
-            rows = [
-                _row(event, None if arguments is None else self.args_digest(arguments)) for event, arguments in batch
-            ]
             try:
                 async with self._engine.begin() as conn:
-                    await conn.execute(insert(audit_events), rows)
+                    # a chunk's rows and digests are made, then written: the loop serves calls while the driver
+                    # writes, and no stretch of this work holds it for more than a chunk
+                    digest = self.args_digest
+                    for start in range(0, len(batch), _CHUNK):
+                        rows = [
+                            _row(event, None if arguments is None else digest(arguments))
+                            for event, arguments in batch[start : start + _CHUNK]
+                        ]
+                        await conn.execute(_INSERT, rows)
                     if self.on_write is not None:
                         await self.on_write(conn, [event for event, _ in batch])
             except BaseException:

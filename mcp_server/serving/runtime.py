@@ -45,10 +45,13 @@ def toolkit_specs(settings: Settings, extra: Sequence[str] = ()) -> list[str]:
 
 
 def load_tools(
-    settings: Settings, extra: Sequence[str] = (), *, unknown_providers: bool = False
+    settings: Settings, extra: Sequence[str] = (), *, unknown_providers: bool = False, cache: bool = False
 ) -> tuple[ProviderRegistry, Catalog]:
+    """The providers and the catalog; `cache`: keep the tools' schemas in the data dir between starts."""
     providers = ProviderRegistry(settings.providers)
-    return providers, load_catalog(toolkit_specs(settings, extra), providers, unknown_providers=unknown_providers)
+    specs = toolkit_specs(settings, extra)
+    cache_dir = settings.data_dir / "cache" if cache else None
+    return providers, load_catalog(specs, providers, unknown_providers=unknown_providers, cache_dir=cache_dir)
 
 
 @dataclass
@@ -224,7 +227,7 @@ async def open_runtime(
     Raises:
         ConfigError: The configuration, a toolkit, or the keys cannot work.
     """
-    providers, catalog = load_tools(settings, toolkits)
+    providers, catalog = load_tools(settings, toolkits, cache=True)
     verification, idp = await _verification(settings)
     await providers.discover(timeout=settings.http_timeout_seconds)
     stack = contextlib.AsyncExitStack()

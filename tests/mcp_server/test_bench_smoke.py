@@ -81,6 +81,12 @@ def test_coldstart_prints_both_servers_and_their_ratio() -> None:
     assert any(w[:2] == ["ratio", "authmcp/bare:"] for w in lines)
 
 
+def test_audit_writer_prints_the_call_paths_cost_the_flushs_and_the_longest_stretch() -> None:
+    lines = run_bench("audit_writer.py", "--events", "100", "--rounds", "2")
+    rows = {w[0]: figures(w, 1)[0] for w in lines if w and w[0] in ("record,", "flush,", "longest")}
+    assert sorted(rows) == ["flush,", "longest", "record,"] and all(value >= 0 for value in rows.values())
+
+
 def test_lookup_prints_the_gate_and_vault_percentiles() -> None:
     lines = run_bench("lookup.py", "--rows", "1000", "--samples", "20", *DATABASES)
     rows = {w[0]: figures(w, 4) for w in lines if w and w[0] in ("sqlite", "postgres")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,8 +27,9 @@ from tests.mcp_server.test_migrations import downgrade_to
 pytestmark = pytest.mark.anyio
 
 # Not needed to serve a tool list on SQLite: Alembic (and its templates) run only when the schema changes;
-# the PostgreSQL dialect and driver only when configured; authlib and its JOSE library with the first token request.
-NOT_AT_START = ("alembic", "mako", "sqlalchemy.dialects.postgresql", "asyncpg", "authlib")
+# the PostgreSQL dialect and driver only when configured; authlib and its JOSE library with the first token request;
+# SQLAlchemy's ORM never (the async engine is SQLAlchemy Core; see mcp_server/_lazy_imports.py).
+NOT_AT_START = ("alembic", "mako", "sqlalchemy.dialects.postgresql", "asyncpg", "authlib", "sqlalchemy.orm")
 ENV = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}  # no AUTHMCP_* settings
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
 
@@ -103,3 +105,28 @@ async def test_a_database_at_an_older_revision_is_upgraded_and_then_starts_witho
     tools, modules = await serve_and_list(tmp_path)
     assert tools > 0
     assert not top_level(modules, "alembic")
+
+
+def test_the_async_engine_comes_without_the_orm_and_the_rest_of_its_package_on_first_use() -> None:
+    # in a process of its own: the command line's import finder, then the package used as SQLAlchemy documents it
+    script = """
+import sys
+import mcp_server.cli
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+assert "sqlalchemy.orm" not in sys.modules, "the ORM was imported with the async engine"
+engine = create_async_engine("sqlite+aiosqlite://")
+assert isinstance(engine, AsyncEngine)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+assert "sqlalchemy.orm" in sys.modules and isinstance(async_sessionmaker(engine)(), AsyncSession)
+import sqlalchemy.ext.asyncio as package
+try:
+    package.no_such_name
+except AttributeError as exc:
+    assert "no_such_name" in str(exc)
+else:
+    raise AssertionError("a missing name was found")
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
