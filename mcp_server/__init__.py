@@ -19,6 +19,7 @@ from mcp_server.errors import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
+from mcp_server.toolkit.hints import ACTS, ADDS, OVERWRITES, READS, SETS, ToolHints
 from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
 from mcp_server.toolkit.plain_text import html_to_text
 from mcp_server.toolkit.provider_api import Page, ProviderAPI, RequestOptions, collect_pages
@@ -26,6 +27,11 @@ from mcp_server.toolkit.tool import ToolAuthorization, ToolContext, tool
 from mcp_server.toolkit.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
+    "ACTS",
+    "ADDS",
+    "OVERWRITES",
+    "READS",
+    "SETS",
     "Page",
     "ProviderAPI",
     "RequestOptions",
@@ -33,6 +39,7 @@ __all__ = [
     "ToolAuthorization",
     "ToolContext",
     "ToolExecutionError",
+    "ToolHints",
     "UpstreamAuthError",
     "UpstreamError",
     "UpstreamRateLimitError",
