@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, tool
 from toolkits.github.checks import check_branch, check_path, check_sha, check_text, quote_path
 from toolkits.github.client import GitHubAPI, get_any, not_found_hint
 from toolkits.github.repositories import Owner, Repo, repo_args
@@ -37,13 +37,7 @@ def _file_text(data: dict[str, Any]) -> dict[str, Any]:
     return {"text": text[:MAX_TEXT_CHARS], "truncated": truncated}
 
 
-@tool(
-    requires_auth=PUBLIC_READ,
-    title="Read a file or folder in a repository",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_READ, title="Read a file or folder in a repository", hints=READS)
 async def get_file_contents(
     context: ToolContext,
     owner: Owner,
@@ -102,14 +96,7 @@ async def get_file_contents(
     return result
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Create or update a file (commit)",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Create or update a file (commit)", hints=ACTS)
 async def create_or_update_file(
     context: ToolContext,
     owner: Owner,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_choice,
@@ -37,7 +37,7 @@ MAX_TITLE_CHARS = 256
 IssueNumber = Annotated[int, "The issue's number (shown as #1347 on GitHub)."]
 
 
-@tool(requires_auth=PUBLIC_READ, title="List issues", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List issues", hints=READS)
 async def list_issues(
     context: ToolContext,
     owner: Owner,
@@ -74,7 +74,7 @@ async def list_issues(
     )
 
 
-@tool(requires_auth=PUBLIC_READ, title="Get an issue", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="Get an issue", hints=READS)
 async def get_issue(context: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber) -> dict[str, Any]:
     """Get one issue with its full Markdown body, labels, assignees, milestone, state and ISO 8601 times.
 
@@ -91,14 +91,7 @@ async def get_issue(context: ToolContext, owner: Owner, repo: Repo, issue_number
     return shapes.issue(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Open an issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Open an issue", hints=ADDS)
 async def create_issue(
     context: ToolContext,
     owner: Owner,
@@ -136,14 +129,7 @@ async def create_issue(
     return shapes.issue(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Edit, close or reopen an issue",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Edit, close or reopen an issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
     owner: Owner,
@@ -199,14 +185,7 @@ async def update_issue(
     return shapes.issue(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Comment on an issue or pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Comment on an issue or pull request", hints=ADDS)
 async def comment_on_issue(
     context: ToolContext,
     owner: Owner,
@@ -231,7 +210,7 @@ async def comment_on_issue(
     return {"issue_number": number, **shapes.comment(data)}
 
 
-@tool(requires_auth=PUBLIC_READ, title="List an issue's comments", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List an issue's comments", hints=READS)
 async def list_issue_comments(
     context: ToolContext,
     owner: Owner,

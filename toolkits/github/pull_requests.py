@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, ADDS, OVERWRITES, READS, SETS, ToolContext, ToolExecutionError, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_branch,
@@ -38,7 +38,7 @@ _TEAM_SLUG = re.compile(r"[a-z0-9_][a-z0-9_-]{0,254}")
 PullNumber = Annotated[int, "The pull request's number (shown as #1347 on GitHub)."]
 
 
-@tool(requires_auth=PUBLIC_READ, title="List pull requests", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List pull requests", hints=READS)
 async def list_pull_requests(
     context: ToolContext,
     owner: Owner,
@@ -68,13 +68,7 @@ async def list_pull_requests(
     )
 
 
-@tool(
-    requires_auth=PUBLIC_READ,
-    title="Get a pull request with its changed files",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_READ, title="Get a pull request with its changed files", hints=READS)
 async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> dict[str, Any]:
     """Get one pull request with its full body, merge state and the files it changes.
 
@@ -117,14 +111,7 @@ def _head(value: Any) -> str:
     return check_branch(value, "head")
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Open a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Open a pull request", hints=ADDS)
 async def create_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -169,14 +156,7 @@ async def create_pull_request(
     return shapes.pull_request(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Edit or close a pull request",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Edit or close a pull request", hints=OVERWRITES)
 async def update_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -215,14 +195,7 @@ async def update_pull_request(
     return shapes.pull_request(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Merge a pull request",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Merge a pull request", hints=ACTS)
 async def merge_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -287,14 +260,7 @@ def _team_slugs(value: Any) -> list[str]:
     return list(value)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Request reviewers for a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Request reviewers for a pull request", hints=SETS)
 async def request_reviewers(
     context: ToolContext,
     owner: Owner,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, tool
+from mcp_server import ADDS, OVERWRITES, READS, SETS, ToolContext, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_branch,
@@ -47,9 +47,7 @@ async def default_branch(context: ToolContext, owner: str, repo: str) -> str:
     return str(data.get("default_branch") or "main")
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", read_only=True, idempotent=True, open_world=True
-)
+@tool(requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", hints=READS)
 async def list_repositories(
     context: ToolContext,
     visibility: Annotated[
@@ -84,7 +82,7 @@ async def list_repositories(
     )
 
 
-@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", hints=READS)
 async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Get one GitHub repository's details: description, visibility, default branch, language, topics, stars,
     forks, open issue count and ISO 8601 creation/update/push times.
@@ -99,7 +97,7 @@ async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict
     return shapes.repository(data)
 
 
-@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", hints=READS)
 async def list_branches(
     context: ToolContext,
     owner: Owner,
@@ -124,14 +122,7 @@ async def list_branches(
     )
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Create a branch",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Create a branch", hints=ADDS)
 async def create_branch(
     context: ToolContext,
     owner: Owner,
@@ -172,7 +163,7 @@ async def create_branch(
     return {**shapes.git_ref(created), "from_branch": start}
 
 
-@tool(requires_auth=PUBLIC_READ, title="List commits", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List commits", hints=READS)
 async def list_commits(
     context: ToolContext,
     owner: Owner,
@@ -211,14 +202,7 @@ async def list_commits(
     )
 
 
-@tool(
-    requires_auth=PUBLIC_REPO_WRITE,
-    title="Star a repository",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_REPO_WRITE, title="Star a repository", hints=SETS)
 async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Star a repository as the signed-in user (starring one already starred changes nothing).
 
@@ -231,14 +215,7 @@ async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dic
     return {"repository": f"{owner}/{repo}", "starred": True}
 
 
-@tool(
-    requires_auth=PUBLIC_REPO_WRITE,
-    title="Unstar a repository",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_REPO_WRITE, title="Unstar a repository", hints=OVERWRITES)
 async def unstar_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Remove the signed-in user's star from a repository. Needs the `public_repo` scope."""
     owner, repo = repo_args(owner, repo)

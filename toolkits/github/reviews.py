@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_choice,
@@ -27,9 +27,7 @@ MAX_INLINE_COMMENTS = 50
 SIDES = ("RIGHT", "LEFT")
 
 
-@tool(
-    requires_auth=PUBLIC_READ, title="List a pull request's reviews", read_only=True, idempotent=True, open_world=True
-)
+@tool(requires_auth=PUBLIC_READ, title="List a pull request's reviews", hints=READS)
 async def list_reviews(
     context: ToolContext,
     owner: Owner,
@@ -93,14 +91,7 @@ def _inline_comments(comments: Any) -> list[dict[str, Any]]:
     return result
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Review a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Review a pull request", hints=ADDS)
 async def create_review(
     context: ToolContext,
     owner: Owner,
@@ -150,13 +141,7 @@ async def create_review(
     return shapes.review(data)
 
 
-@tool(
-    requires_auth=PUBLIC_READ,
-    title="List review comments on a pull request's diff",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_READ, title="List review comments on a pull request's diff", hints=READS)
 async def list_review_comments(
     context: ToolContext,
     owner: Owner,
@@ -184,14 +169,7 @@ async def list_review_comments(
     )
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Comment on a line of a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Comment on a line of a pull request", hints=ADDS)
 async def create_review_comment(
     context: ToolContext,
     owner: Owner,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, READONLY
@@ -28,13 +28,7 @@ def _shape_draft(draft: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="List draft emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="List draft emails", hints=READS)
 async def list_drafts(
     context: ToolContext,
     max_results: Annotated[int, "How many drafts to return at most, 1 to 25."] = 10,
@@ -56,14 +50,7 @@ async def list_drafts(
     return {"drafts": drafts, "count": len(drafts)}
 
 
-@tool(
-    requires_auth=Google(scopes=[COMPOSE]),
-    title="Rewrite a draft email",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[COMPOSE]), title="Rewrite a draft email", hints=OVERWRITES)
 async def update_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id of the draft to rewrite, from WriteDraftEmail or ListDrafts."],
@@ -96,14 +83,7 @@ async def update_draft_email(
     return {"draft_id": draft.get("id", draft_id), "message_id": saved.get("id"), "thread_id": saved.get("threadId")}
 
 
-@tool(
-    requires_auth=Google(scopes=[COMPOSE]),
-    title="Delete a draft email",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[COMPOSE]), title="Delete a draft email", hints=OVERWRITES)
 async def delete_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id of the draft to delete, from WriteDraftEmail or ListDrafts."],
@@ -117,14 +97,7 @@ async def delete_draft_email(
     return {"draft_id": draft_id, "deleted": True}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY, COMPOSE]),
-    title="Draft a reply to an email",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY, COMPOSE]), title="Draft a reply to an email", hints=ADDS)
 async def write_draft_reply_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 
 from .client import CalendarAPI, check_calendar_id, check_event_id, path_segment, send_updates, shape_event
@@ -28,13 +28,7 @@ def _meeting_link(item: dict[str, Any]) -> str | None:
     return None
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
-    title="Get a calendar event",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]), title="Get a calendar event", hints=READS)
 async def get_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event, from ListEvents or CreateEvent"],
@@ -62,14 +56,7 @@ async def get_event(
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Quick-add a calendar event",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Quick-add a calendar event", hints=ADDS)
 async def quick_add_event(
     context: ToolContext,
     text: Annotated[str, "The event in words, e.g. 'Lunch with Ana at Chez Paul tomorrow 12:30-13:30'"],
@@ -96,14 +83,7 @@ async def quick_add_event(
     return shape_event(created, calendar)
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Respond to a calendar invitation",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Respond to a calendar invitation", hints=SETS)
 async def respond_to_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event the user is invited to, from ListEvents"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
 from .client import (
@@ -30,13 +30,7 @@ _EVENT_PAGE = 250
 _MAX_EVENTS = 250
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_CALENDAR_LIST_READONLY]),
-    title="List calendars",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_CALENDAR_LIST_READONLY]), title="List calendars", hints=READS)
 async def list_calendars(context: ToolContext) -> dict[str, Any]:
     """List the calendars on the user's Google Calendar list (their own, shared and subscribed ones).
 
@@ -59,13 +53,7 @@ async def list_calendars(context: ToolContext) -> dict[str, Any]:
     return result
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
-    title="List calendar events",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]), title="List calendar events", hints=READS)
 async def list_events(
     context: ToolContext,
     min_datetime: Annotated[str, "Start of the time window, ISO 8601 with time zone, e.g. 2026-12-01T00:00:00+01:00"],
@@ -109,14 +97,7 @@ async def list_events(
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Create a calendar event",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Create a calendar event", hints=ADDS)
 async def create_event(
     context: ToolContext,
     summary: Annotated[str, "Title of the event"],
@@ -165,14 +146,7 @@ async def create_event(
     return shape_event(created, calendar)
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Update a calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Update a calendar event", hints=OVERWRITES)
 async def update_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to change, from ListEvents or CreateEvent"],
@@ -232,14 +206,7 @@ async def update_event(
     return shape_event(updated, calendar)
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Delete a calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Delete a calendar event", hints=OVERWRITES)
 async def delete_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to delete, from ListEvents or CreateEvent"],

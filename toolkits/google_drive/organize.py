@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.google_drive.client import (
     FILE_FIELDS,
@@ -25,14 +25,7 @@ FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 METADATA_SCOPE = "https://www.googleapis.com/auth/drive.metadata"
 
 
-@tool(
-    requires_auth=Google(scopes=[FILE_SCOPE]),
-    title="Create a Drive folder",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[FILE_SCOPE]), title="Create a Drive folder", hints=ADDS)
 async def create_folder(
     context: ToolContext,
     name: Annotated[str, "The new folder's name, e.g. 'Invoices 2026'."],
@@ -61,14 +54,7 @@ async def create_folder(
     return shape_file(created)
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Rename a Drive file",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Rename a Drive file", hints=SETS)
 async def rename_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to rename."],
@@ -91,14 +77,7 @@ async def rename_file(
     return shape_file(updated)
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Move a Drive file",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Move a Drive file", hints=SETS)
 async def move_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to move."],
@@ -123,14 +102,7 @@ async def move_file(
     return {**shape_file(moved), "parent_ids": list(moved.get("parents") or [])}
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Move a Drive file to the trash",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Move a Drive file to the trash", hints=OVERWRITES)
 async def trash_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to move to the trash."],

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Atlassian
 from toolkits.jira import client, sites
 from toolkits.jira.adf import adf_to_text, text_to_adf
@@ -99,13 +99,7 @@ def _optional_fields(
     return fields
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="List Jira sites",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="List Jira sites", hints=READS)
 async def list_sites(context: ToolContext) -> dict[str, Any]:
     """List the Jira Cloud sites the user connected, to choose one with the `site` parameter of the other Jira
     tools when there are several.
@@ -116,13 +110,7 @@ async def list_sites(context: ToolContext) -> dict[str, Any]:
     return {"sites": [{"url": s.url, "name": s.name, "cloud_id": s.cloud_id} for s in found], "count": len(found)}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="List Jira projects",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="List Jira projects", hints=READS)
 async def list_projects(
     context: ToolContext,
     query: Annotated[str | None, "Only projects whose key or name contains this text."] = None,
@@ -161,13 +149,7 @@ async def list_projects(
     return {"projects": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="Search Jira issues",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="Search Jira issues", hints=READS)
 async def search_issues(
     context: ToolContext,
     jql: Annotated[
@@ -211,13 +193,7 @@ async def search_issues(
     return {"issues": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="Read a Jira issue",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="Read a Jira issue", hints=READS)
 async def get_issue(
     context: ToolContext,
     issue: Annotated[str, "The issue key, e.g. 'PROJ-123', or its numeric id."],
@@ -255,14 +231,7 @@ async def get_issue(
     }
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[WRITE]),
-    title="Create a Jira issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[WRITE]), title="Create a Jira issue", hints=ADDS)
 async def create_issue(
     context: ToolContext,
     project: Annotated[str, "The project key, e.g. 'PROJ' (see ListProjects)."],
@@ -316,14 +285,7 @@ async def create_issue(
     }
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[WRITE]),
-    title="Update a Jira issue",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[WRITE]), title="Update a Jira issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
     issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
@@ -369,13 +331,7 @@ def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(transition.get("id", "")), "name": transition.get("name") or "", "to_status": to.get("name")}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="List a Jira issue's transitions",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="List a Jira issue's transitions", hints=READS)
 async def list_transitions(
     context: ToolContext,
     issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
@@ -392,14 +348,7 @@ async def list_transitions(
     return {"key": key, "transitions": transitions}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ, WRITE]),
-    title="Move a Jira issue through its workflow",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ, WRITE]), title="Move a Jira issue through its workflow", hints=ADDS)
 async def transition_issue(
     context: ToolContext,
     issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
@@ -438,14 +387,7 @@ async def transition_issue(
     return {"key": key, "transition": match["name"], "status": match["to_status"]}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[WRITE]),
-    title="Comment on a Jira issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[WRITE]), title="Comment on a Jira issue", hints=ADDS)
 async def comment_on_issue(
     context: ToolContext,
     issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],

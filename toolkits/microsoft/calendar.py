@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, date_time, email_addresses, time_zone, tool, whole_number
+from mcp_server import (
+    ADDS,
+    OVERWRITES,
+    READS,
+    ToolContext,
+    ToolExecutionError,
+    date_time,
+    email_addresses,
+    time_zone,
+    tool,
+    whole_number,
+)
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -74,13 +85,7 @@ def _event_fields(
     return fields
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READ]),
-    title="List Outlook calendar events",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READ]), title="List Outlook calendar events", hints=READS)
 async def list_events(
     context: ToolContext,
     start: Annotated[
@@ -117,14 +122,7 @@ async def list_events(
     return {"events": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Create an Outlook calendar event",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Create an Outlook calendar event", hints=ADDS)
 async def create_event(
     context: ToolContext,
     subject: Annotated[str, "The event's title."],
@@ -161,14 +159,7 @@ async def create_event(
     return _shape(created)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Update an Outlook calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Update an Outlook calendar event", hints=OVERWRITES)
 async def update_event(
     context: ToolContext,
     event_id: Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."],
@@ -207,14 +198,7 @@ async def update_event(
     return _shape(updated)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Delete an Outlook calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Delete an Outlook calendar event", hints=OVERWRITES)
 async def delete_event(
     context: ToolContext,
     event_id: Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."],
@@ -252,13 +236,7 @@ def _free_slots(
     return slots
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READ]),
-    title="Get Outlook free/busy times",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READ]), title="Get Outlook free/busy times", hints=READS)
 async def get_free_busy(
     context: ToolContext,
     attendees: Annotated[

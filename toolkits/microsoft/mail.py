@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import ACTS, ADDS, READS, ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -60,13 +60,7 @@ def _message(
     return message
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="List Outlook emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="List Outlook emails", hints=READS)
 async def list_emails(
     context: ToolContext,
     n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 10,
@@ -98,13 +92,7 @@ async def list_emails(
     return {"emails": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="Search Outlook emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="Search Outlook emails", hints=READS)
 async def search_emails(
     context: ToolContext,
     query: Annotated[
@@ -144,13 +132,7 @@ async def search_emails(
     return {"search": search, "emails": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="Read an Outlook email",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="Read an Outlook email", hints=READS)
 async def get_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email, as ListEmails or SearchEmails returned it."],
@@ -167,14 +149,7 @@ async def get_email(
     return _shape(message, with_body=True)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Send an Outlook email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Send an Outlook email", hints=ACTS)
 async def send_email(
     context: ToolContext,
     to: Annotated[list[str], "The addresses to send to, e.g. ['ana@example.com']."],
@@ -199,14 +174,7 @@ async def send_email(
     }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Reply to an Outlook email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Reply to an Outlook email", hints=ACTS)
 async def reply_to_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetEmail returned it."],
@@ -228,14 +196,7 @@ async def reply_to_email(
     return {"replied_to": email_id, "reply_all": reply_all}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READWRITE]),
-    title="Write an Outlook draft",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READWRITE]), title="Write an Outlook draft", hints=ADDS)
 async def write_draft_email(
     context: ToolContext,
     subject: Annotated[str, "The subject line."],
@@ -259,14 +220,7 @@ async def write_draft_email(
     }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Send an Outlook draft",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Send an Outlook draft", hints=ACTS)
 async def send_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, tool, whole_number
+from mcp_server import ACTS, READS, ToolContext, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -63,13 +63,7 @@ def _check_text(text: str) -> dict[str, Any]:
     return {"body": {"contentType": "text", "content": client.check_text(text, "text", maximum=MAX_MESSAGE_CHARS)}}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHAT_READBASIC]),
-    title="List Teams chats",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHAT_READBASIC]), title="List Teams chats", hints=READS)
 async def list_chats(
     context: ToolContext,
     max_results: Annotated[int, "How many chats to return at most, 1 to 50."] = 20,
@@ -105,13 +99,7 @@ async def list_chats(
     return {"chats": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[TEAM_READBASIC]),
-    title="List my Teams teams",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[TEAM_READBASIC]), title="List my Teams teams", hints=READS)
 async def list_teams(context: ToolContext) -> dict[str, Any]:
     """List the Microsoft Teams teams the user is a member of.
 
@@ -130,13 +118,7 @@ async def list_teams(context: ToolContext) -> dict[str, Any]:
     return {"teams": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]),
-    title="List Teams channels",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]), title="List Teams channels", hints=READS)
 async def list_channels(
     context: ToolContext,
     team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
@@ -163,13 +145,7 @@ async def list_channels(
     return {"team_id": team_id, "channels": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHAT_READ]),
-    title="Read Teams chat messages",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHAT_READ]), title="Read Teams chat messages", hints=READS)
 async def get_chat_messages(
     context: ToolContext,
     chat_id: Annotated[str, "The id of the chat, as ListChats returned it, e.g. '19:2da4c29f...@thread.v2'."],
@@ -193,13 +169,7 @@ async def get_chat_messages(
     return {"chat_id": chat_id, "messages": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]),
-    title="Read Teams channel messages",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]), title="Read Teams channel messages", hints=READS)
 async def get_channel_messages(
     context: ToolContext,
     team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
@@ -231,14 +201,7 @@ async def get_channel_messages(
     }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]),
-    title="Send a Teams chat message",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]), title="Send a Teams chat message", hints=ACTS)
 async def send_chat_message(
     context: ToolContext,
     chat_id: Annotated[str, "The id of the chat, as ListChats returned it."],
@@ -257,14 +220,7 @@ async def send_chat_message(
     return _shape_message(sent)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]),
-    title="Send a Teams channel message",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]), title="Send a Teams channel message", hints=ACTS)
 async def send_channel_message(
     context: ToolContext,
     team_id: Annotated[str, "The id of the team, as ListTeams returned it."],

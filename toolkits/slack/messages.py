@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_address, tool, whole_number
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_address, tool, whole_number
 from mcp_server.auth import Slack
 from toolkits.slack.client import SlackAPI, ts_to_iso
 from toolkits.slack.inputs import (
@@ -80,10 +80,7 @@ async def _page(context: ToolContext, method: str, params: dict[str, Any], *, wh
 @tool(
     requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES, "im:write", "users:read", "users:read.email"]),
     title="Send a Slack message",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
+    hints=ACTS,
 )
 async def send_message(
     context: ToolContext,
@@ -116,14 +113,7 @@ async def send_message(
     return await _post(context, {"channel": channel, "text": text})
 
 
-@tool(
-    requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES]),
-    title="Reply in a Slack thread",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES]), title="Reply in a Slack thread", hints=ACTS)
 async def reply_in_thread(
     context: ToolContext,
     thread_ts: Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."],
@@ -148,13 +138,7 @@ async def reply_in_thread(
     return await _post(context, body)
 
 
-@tool(
-    requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]),
-    title="Read Slack messages",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]), title="Read Slack messages", hints=READS)
 async def get_messages(
     context: ToolContext,
     conversation_id: ConversationId = None,
@@ -183,13 +167,7 @@ async def get_messages(
     return {"conversation_id": channel, **page}
 
 
-@tool(
-    requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]),
-    title="Read a Slack thread",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]), title="Read a Slack thread", hints=READS)
 async def get_thread_replies(
     context: ToolContext,
     thread_ts: Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."],
