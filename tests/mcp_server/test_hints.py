@@ -51,6 +51,7 @@ def test_the_sets_differ_in_what_the_tool_does() -> None:
     assert OVERWRITES.destructive and OVERWRITES.idempotent
     assert ACTS.destructive and not ACTS.idempotent
     assert len({READS, ADDS, SETS, OVERWRITES, ACTS}) == 5
+    assert ToolHints(read_only=True, idempotent=True, open_world=True) == READS
 
 
 def test_hints_of_its_own_send_only_what_they_set(tmp_path: Path) -> None:
