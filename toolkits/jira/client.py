@@ -148,3 +148,15 @@ def shape_comment(comment: dict[str, Any]) -> dict[str, Any]:
         "text": text,
         "text_truncated": truncated,
     }
+
+
+def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
+    raw = transition.get("to")
+    to: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return {"id": str(transition.get("id", "")), "name": transition.get("name") or "", "to_status": to.get("name")}
+
+
+async def transitions(context: ToolContext, site: Site, key: str) -> list[dict[str, Any]]:
+    """The workflow transitions the user can make on issue `key` now: id, name and to_status."""
+    found = await request(context, site, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
+    return [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]
