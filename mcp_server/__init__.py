@@ -23,6 +23,7 @@ from mcp_server.toolkit.hints import ACTS, ADDS, OVERWRITES, READS, SETS, ToolHi
 from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
 from mcp_server.toolkit.plain_text import html_to_text
 from mcp_server.toolkit.provider_api import Page, ProviderAPI, RequestOptions, collect_pages
+from mcp_server.toolkit.shaping import iso_datetime, pick
 from mcp_server.toolkit.tool import ToolAuthorization, ToolContext, tool
 from mcp_server.toolkit.upstream import raise_for_upstream_status, retry_after_seconds
 
@@ -49,6 +50,8 @@ __all__ = [
     "email_address",
     "email_addresses",
     "html_to_text",
+    "iso_datetime",
+    "pick",
     "raise_for_upstream_status",
     "retry_after_seconds",
     "time_zone",
