@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mcp_server import ProviderAPI, ToolContext, UpstreamRateLimitError
@@ -24,7 +23,6 @@ __all__ = [
     "get_any",
     "get_json",
     "get_paginated",
-    "iso",
     "listing",
     "login",
     "not_found_hint",
@@ -164,16 +162,6 @@ async def listing(
 
 
 # --- shaping -----------------------------------------------------------------------------------------------
-
-
-def iso(value: Any) -> str | None:
-    """GitHub's `2011-01-26T19:01:12Z` as ISO 8601 with an explicit offset; None stays None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return value
 
 
 def login(user: Any) -> str | None:

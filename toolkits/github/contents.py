@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, pick, tool
 from toolkits.github.checks import check_branch, check_path, check_sha, check_text, quote_path
 from toolkits.github.client import GitHubAPI, get_any, not_found_hint
 from toolkits.github.repositories import Owner, Repo, repo_args
@@ -67,11 +67,7 @@ async def get_file_contents(
     if isinstance(data, list):
         entries = [
             {
-                "name": e.get("name"),
-                "path": e.get("path"),
-                "type": e.get("type"),
-                "size": e.get("size"),
-                "sha": e.get("sha"),
+                **pick(e, "name", "path", "type", "size", "sha"),
             }
             for e in data[:MAX_ENTRIES]
             if isinstance(e, dict)
@@ -80,12 +76,7 @@ async def get_file_contents(
     if not isinstance(data, dict):
         raise ToolExecutionError(f"GitHub answered {what} with an unexpected response.")
     result: dict[str, Any] = {
-        "type": data.get("type"),
-        "path": data.get("path"),
-        "name": data.get("name"),
-        "sha": data.get("sha"),
-        "size": data.get("size"),
-        "html_url": data.get("html_url"),
+        **pick(data, "type", "path", "name", "sha", "size", "html_url"),
     }
     if data.get("type") == "file":
         result.update(_file_text(data))
@@ -152,9 +143,7 @@ async def create_or_update_file(
     commit = data.get("commit") or {}
     return {
         "created": response.status_code == 201,
-        "path": file.get("path"),
-        "sha": file.get("sha"),
-        "html_url": file.get("html_url"),
+        **pick(file, "path", "sha", "html_url"),
         "commit_sha": commit.get("sha"),
         "commit_message": commit.get("message"),
         "commit_html_url": commit.get("html_url"),

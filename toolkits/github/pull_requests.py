@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from mcp_server import ACTS, ADDS, OVERWRITES, READS, SETS, ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, ADDS, OVERWRITES, READS, SETS, ToolContext, ToolExecutionError, pick, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_branch,
@@ -91,10 +91,7 @@ async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_
     result = shapes.pull_request_details(data)
     result["files"] = [
         {
-            "filename": item.get("filename"),
-            "status": item.get("status"),
-            "additions": item.get("additions"),
-            "deletions": item.get("deletions"),
+            **pick(item, "filename", "status", "additions", "deletions"),
             **({"previous_filename": item["previous_filename"]} if item.get("previous_filename") else {}),
         }
         for item in files
@@ -299,8 +296,7 @@ async def request_reviewers(
         },
     )
     return {
-        "number": data.get("number"),
-        "html_url": data.get("html_url"),
+        **pick(data, "number", "html_url"),
         "requested_reviewers": [login(user) for user in data.get("requested_reviewers") or []],
         "requested_teams": [team.get("slug") for team in data.get("requested_teams") or [] if isinstance(team, dict)],
     }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_addresses, iso_datetime, pick, tool
 from mcp_server.auth import Google
-from toolkits.google_drive.client import SUPPORTS_ALL_DRIVES, check_file_id, iso_time, request_json
+from toolkits.google_drive.client import SUPPORTS_ALL_DRIVES, check_file_id, request_json
 
 __all__ = ["list_permissions", "share_file"]
 
@@ -26,13 +26,11 @@ MAX_PAGES = 5
 
 def _shape_permission(raw: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": raw.get("id"),
-        "type": raw.get("type"),
-        "role": raw.get("role"),
+        **pick(raw, "id", "type", "role"),
         "email": raw.get("emailAddress"),
         "domain": raw.get("domain"),
         "name": raw.get("displayName"),
-        "expiration_time": iso_time(raw.get("expirationTime")),
+        "expiration_time": iso_datetime(raw.get("expirationTime")),
     }
 
 

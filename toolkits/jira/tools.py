@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, iso_datetime, tool, whole_number
 from mcp_server.auth import Atlassian
 from toolkits.jira import client, inputs, sites
 from toolkits.jira.adf import adf_to_text, text_to_adf
@@ -334,5 +334,5 @@ async def comment_on_issue(
         "key": key,
         "comment_id": created.get("id"),
         "author": client.person(created.get("author")),
-        "created": client.iso_time(created.get("created")),
+        "created": iso_datetime(created.get("created"), whole_seconds=True),
     }

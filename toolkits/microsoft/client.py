@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ProviderAPI, ToolExecutionError, email_addresses, html_to_text
+from mcp_server import ProviderAPI, ToolExecutionError, email_addresses, html_to_text, iso_datetime
 
 API_BASE_URL = "https://graph.microsoft.com/v1.0"
 
@@ -128,12 +128,7 @@ def iso_time(value: object) -> str | None:
             except (ZoneInfoNotFoundError, ValueError):
                 return f"{parsed.replace(microsecond=0).isoformat()} ({zone_name})"  # a Windows zone name
         return parsed.replace(microsecond=0).isoformat()
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value).replace(microsecond=0).isoformat()
-        except ValueError:
-            return value
-    return None
+    return iso_datetime(value, whole_seconds=True)
 
 
 def address_of(recipient: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, pick, tool
 from mcp_server.auth import Notion
 from toolkits.notion.blocks import block_lines, properties, rich_text, text_to_blocks, title_of
 from toolkits.notion.client import MAX_PAGE_SIZE, NotionAPI, check_id, check_limit, iso
@@ -32,8 +32,7 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
     parent = item.get("parent") or {}
     parent_type = parent.get("type")
     return {
-        "id": item.get("id"),
-        "object": item.get("object"),
+        **pick(item, "id", "object"),
         "title": title_of(item),
         "url": item.get("url"),
         "parent_type": parent_type,
