@@ -15,17 +15,6 @@ from mcp_server.auth import Linear
 from toolkits.linear import queries
 from toolkits.linear.client import LinearAPI, check_date, check_id, check_ids, check_limit, check_text
 
-__all__ = [
-    "comment_on_issue",
-    "create_issue",
-    "get_issue",
-    "list_issues",
-    "list_projects",
-    "list_teams",
-    "search_issues",
-    "update_issue",
-]
-
 READ = Linear(scopes=["read"])
 MAX_LIST = 250
 MAX_TITLE_CHARS = 255
