@@ -20,7 +20,17 @@ from mcp_server.errors import (
     UpstreamServerError,
 )
 from mcp_server.toolkit.hints import ACTS, ADDS, OVERWRITES, READS, SETS, ToolHints
-from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
+from mcp_server.toolkit.inputs import (
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailSubject,
+    date_time,
+    email_address,
+    email_addresses,
+    time_zone,
+    whole_number,
+)
 from mcp_server.toolkit.plain_text import html_to_text
 from mcp_server.toolkit.provider_api import Page, ProviderAPI, RequestOptions, collect_pages
 from mcp_server.toolkit.shaping import iso_datetime, pick
@@ -33,6 +43,10 @@ __all__ = [
     "OVERWRITES",
     "READS",
     "SETS",
+    "EmailBcc",
+    "EmailBody",
+    "EmailCc",
+    "EmailSubject",
     "Page",
     "ProviderAPI",
     "RequestOptions",

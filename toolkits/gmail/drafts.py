@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
+from mcp_server import (
+    ADDS,
+    OVERWRITES,
+    READS,
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailSubject,
+    ToolContext,
+    ToolExecutionError,
+    tool,
+)
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, READONLY
@@ -54,11 +65,11 @@ async def list_drafts(
 async def update_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id of the draft to rewrite, from WriteDraftEmail or ListDrafts."],
-    recipient: Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    recipient: compose.DraftRecipient,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Replace the content of one of the user's Gmail drafts (recipients, subject and body; the old content is
     overwritten). A draft reply stays in its conversation.
@@ -100,8 +111,8 @@ async def delete_draft_email(
 @tool(requires_auth=Google(scopes=[READONLY, COMPOSE]), title="Draft a reply to an email", hints=ADDS)
 async def write_draft_reply_email(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],
-    body: Annotated[str, "The plain-text body of the reply."],
+    email_id: compose.AnsweredEmail,
+    body: compose.ReplyBody,
     reply_all: Annotated[
         bool, "True to address the sender and everyone else in To and Cc; False for the sender only."
     ] = False,

@@ -6,7 +6,19 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ACTS, ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
+from mcp_server import (
+    ACTS,
+    ADDS,
+    OVERWRITES,
+    READS,
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailSubject,
+    ToolContext,
+    ToolExecutionError,
+    tool,
+)
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
@@ -119,10 +131,10 @@ async def get_thread(
 async def send_email(
     context: ToolContext,
     recipient: Annotated[str, "The email address to send to, e.g. 'ana@example.com'."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Send a new plain-text email from the user's Gmail account right away.
 
@@ -137,11 +149,11 @@ async def send_email(
 @tool(requires_auth=Google(scopes=[COMPOSE]), title="Write a draft email", hints=ADDS)
 async def write_draft_email(
     context: ToolContext,
-    recipient: Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    recipient: compose.DraftRecipient,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Save a new plain-text email as a draft in the user's Gmail, without sending it.
 
@@ -176,8 +188,8 @@ async def send_draft_email(
 @tool(requires_auth=Google(scopes=[READONLY, SEND]), title="Reply to an email", hints=ACTS)
 async def reply_to_email(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],
-    body: Annotated[str, "The plain-text body of the reply."],
+    email_id: compose.AnsweredEmail,
+    body: compose.ReplyBody,
     reply_all: Annotated[
         bool, "True to reply to the sender and everyone else in To and Cc; False for the sender only."
     ] = False,

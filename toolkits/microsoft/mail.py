@@ -5,7 +5,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from mcp_server import ACTS, ADDS, READS, ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import (
+    ACTS,
+    ADDS,
+    READS,
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailSubject,
+    ToolContext,
+    ToolExecutionError,
+    tool,
+    whole_number,
+)
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -153,10 +165,10 @@ async def get_email(
 async def send_email(
     context: ToolContext,
     to: Annotated[list[str], "The addresses to send to, e.g. ['ana@example.com']."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Send a new plain-text email from the user's Outlook account right away (a copy goes to Sent Items).
 
@@ -199,11 +211,11 @@ async def reply_to_email(
 @tool(requires_auth=Microsoft(scopes=[MAIL_READWRITE]), title="Write an Outlook draft", hints=ADDS)
 async def write_draft_email(
     context: ToolContext,
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
+    subject: EmailSubject,
+    body: EmailBody,
     to: Annotated[list[str] | None, "The addresses the draft is for; may be left for later."] = None,
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Save a new plain-text email as a draft in the user's Outlook Drafts folder, without sending it.
 
