@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp_server import ADDS, READS, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 
-from .client import CalendarAPI, check_calendar_id, check_event_id, path_segment, send_updates, shape_event
+from .client import CalendarAPI, check_calendar_id, check_event_id, path_segment, shape_event
 from .scopes import SCOPE_EVENTS, SCOPE_EVENTS_READONLY
 
 __all__ = ["get_event", "quick_add_event", "respond_to_event"]
@@ -43,11 +43,7 @@ async def get_event(
     """
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
-    item = await CalendarAPI(context).request(
-        "GET",
-        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
-        what=f"the event {event!r} in calendar {calendar!r}",
-    )
+    item = await CalendarAPI(context).get_event(calendar, event)
     return {
         **shape_event(item, calendar),
         "meeting_link": _meeting_link(item),
@@ -106,9 +102,8 @@ async def respond_to_event(
     note = comment.strip() if isinstance(comment, str) else ""
     if len(note) > MAX_COMMENT:
         raise ToolExecutionError(f"comment is {len(note)} characters long; keep it to {MAX_COMMENT} at most.")
-    path = f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}"
-    what = f"the event {event!r} in calendar {calendar!r}"
-    current = await CalendarAPI(context).request("GET", path, what=what)
+    api = CalendarAPI(context)
+    current = await api.get_event(calendar, event)
     attendees = [dict(a) for a in current.get("attendees") or [] if isinstance(a, dict)]
     mine = next((a for a in attendees if a.get("self")), None)
     if mine is None:
@@ -120,12 +115,6 @@ async def respond_to_event(
     if note:
         mine["comment"] = note
     # events.patch replaces the whole attendees array, so every guest is sent back unchanged but the user.
-    updated = await CalendarAPI(context).request(
-        "PATCH",
-        path,
-        what=what,
-        params={"sendUpdates": send_updates(notify_organizer)},
-        json={"attendees": attendees},
-    )
+    updated = await api.change_event("PATCH", calendar, event, notify=notify_organizer, json={"attendees": attendees})
     me = next((a for a in updated.get("attendees") or [] if isinstance(a, dict) and a.get("self")), {})
     return {**shape_event(updated, calendar), "response_status": me.get("responseStatus", answer)}

@@ -14,7 +14,6 @@ from .client import (
     check_order,
     parse_datetime,
     path_segment,
-    send_updates,
     shape_calendar,
     shape_event,
 )
@@ -136,13 +135,7 @@ async def create_event(
         body["location"] = location
     if emails:
         body["attendees"] = [{"email": email} for email in emails]
-    created = await CalendarAPI(context).request(
-        "POST",
-        f"/calendars/{path_segment(calendar)}/events",
-        what=f"the calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)},
-        json=body,
-    )
+    created = await CalendarAPI(context).change_event("POST", calendar, notify=notify_attendees, json=body)
     return shape_event(created, calendar)
 
 
@@ -196,13 +189,7 @@ async def update_event(
             "Nothing to change: give at least one of summary, start_datetime, end_datetime, description, "
             "location or attendee_emails."
         )
-    updated = await CalendarAPI(context).request(
-        "PATCH",
-        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
-        what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)},
-        json=body,
-    )
+    updated = await CalendarAPI(context).change_event("PATCH", calendar, event, notify=notify_attendees, json=body)
     return shape_event(updated, calendar)
 
 
@@ -221,10 +208,5 @@ async def delete_event(
     """
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
-    await CalendarAPI(context).request(
-        "DELETE",
-        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
-        what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)},
-    )
+    await CalendarAPI(context).change_event("DELETE", calendar, event, notify=notify_attendees)
     return {"deleted": True, "event_id": event, "calendar_id": calendar}
