@@ -26,13 +26,13 @@ __all__ = [
 ]
 
 # name@domain.tld, with nothing that would split or quote an address in a header (spaces, commas, <>, quotes)
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
+
 #: The parameters every tool that writes an email takes alike, described the same way in every toolkit.
 EmailSubject = Annotated[str, "The subject line."]
 EmailBody = Annotated[str, "The plain-text body."]
 EmailCc = Annotated[list[str] | None, "Addresses to copy."]
 EmailBcc = Annotated[list[str] | None, "Addresses to blind-copy."]
-
-_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 
 
 def email_address(value: object, *, name: str) -> str:

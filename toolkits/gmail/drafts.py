@@ -5,19 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import (
-    ADDS,
-    OVERWRITES,
-    READS,
-    EmailBcc,
-    EmailBody,
-    EmailCc,
-    EmailSubject,
-    ToolContext,
-    ToolExecutionError,
-    tool,
-)
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
+from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, READONLY
 

@@ -6,20 +6,9 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import (
-    ACTS,
-    ADDS,
-    OVERWRITES,
-    READS,
-    EmailBcc,
-    EmailBody,
-    EmailCc,
-    EmailSubject,
-    ToolContext,
-    ToolExecutionError,
-    tool,
-)
+from mcp_server import ACTS, ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
+from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
 

@@ -5,20 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from mcp_server import (
-    ACTS,
-    ADDS,
-    READS,
-    EmailBcc,
-    EmailBody,
-    EmailCc,
-    EmailSubject,
-    ToolContext,
-    ToolExecutionError,
-    tool,
-    whole_number,
-)
+from mcp_server import ACTS, ADDS, READS, ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Microsoft
+from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
 from toolkits.microsoft import client
 
 MAIL_READ = "Mail.Read"
