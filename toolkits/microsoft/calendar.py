@@ -105,7 +105,7 @@ async def list_events(
     begin = date_time(start, name="start") if start and start.strip() else datetime.now(UTC).replace(microsecond=0)
     finish = date_time(end, name="end") if end and end.strip() else begin + timedelta(days=7)
     client.check_window(begin, finish, max_days=MAX_RANGE_DAYS)
-    events, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         "/me/calendarView",
         what="the user's calendar",
         limit=max_results,
@@ -117,9 +117,9 @@ async def list_events(
             "$orderby": "start/dateTime",
         },
         headers=client.PREFER_UTC,
+        key="events",
+        shape=_shape,
     )
-    shaped = [_shape(e) for e in events]
-    return {"events": shaped, "count": len(shaped), "truncated": truncated}
 
 
 @tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Create an Outlook calendar event", hints=ADDS)

@@ -7,7 +7,7 @@ properties are those of Graph's metadata, https://github.com/microsoftgraph/msgr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,6 +62,24 @@ class GraphAPI(ProviderAPI):
             items_key="value",
             next_key="@odata.nextLink",
         )
+
+    async def listing(
+        self,
+        path: str,
+        *,
+        key: str,
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+        what: str,
+        limit: int,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        about: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A list tool's answer: `about` (what was listed, e.g. the chat's id), then up to `limit` items of a
+        collection, each shaped, under `key`, their `count`, and `truncated` when more were left behind."""
+        items, truncated = await self.list_items(path, what=what, limit=limit, params=params, headers=headers)
+        shaped = [shape(item) for item in items]
+        return {**(about or {}), key: shaped, "count": len(shaped), "truncated": truncated}
 
 
 # ---- validation -------------------------------------------------------------------------------------------

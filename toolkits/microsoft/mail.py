@@ -83,14 +83,14 @@ async def list_emails(
         folder = folder.lower()
     else:
         folder = client.check_id(folder, "folder", f"one of {', '.join(WELL_KNOWN_FOLDERS)} or a folder id")
-    emails, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         f"/me/mailFolders/{folder}/messages",
         what=f"the user's {folder} mail folder",
         limit=n_emails,
         params={"$top": n_emails, "$select": _LIST_FIELDS, "$orderby": "receivedDateTime desc"},
+        key="emails",
+        shape=_shape,
     )
-    shaped = [_shape(m) for m in emails]
-    return {"emails": shaped, "count": len(shaped), "truncated": truncated}
 
 
 @tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="Search Outlook emails", hints=READS)
@@ -123,14 +123,15 @@ async def search_emails(
     search = _SEARCH_QUOTES.sub(" ", " ".join(terms)).strip()
     if len(search) > 500:
         raise ToolExecutionError("The search is longer than 500 characters; use fewer words.")
-    emails, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         "/me/messages",
         what="the email search",
         limit=max_results,
         params={"$search": f'"{search}"', "$top": max_results, "$select": _LIST_FIELDS},
+        key="emails",
+        shape=_shape,
+        about={"search": search},
     )
-    shaped = [_shape(m) for m in emails]
-    return {"search": search, "emails": shaped, "count": len(shaped), "truncated": truncated}
 
 
 @tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="Read an Outlook email", hints=READS)

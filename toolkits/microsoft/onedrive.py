@@ -86,14 +86,14 @@ async def search_files(
     text = client.check_text(query, "query", maximum=200)
     max_results = whole_number(max_results, name="max_results", maximum=MAX_FILES)
     quoted = text.replace("'", "''")  # OData string literal: a quote is written twice
-    items, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         f"/me/drive/root/search(q='{quoted}')",
         what="the OneDrive search",
         limit=max_results,
         params={"$top": max_results, "$select": _ITEM_FIELDS},
+        key="files",
+        shape=_shape,
     )
-    shaped = [_shape(i) for i in items]
-    return {"files": shaped, "count": len(shaped), "truncated": truncated}
 
 
 @tool(requires_auth=Microsoft(scopes=[FILES_READ]), title="List OneDrive files", hints=READS)
@@ -116,11 +116,14 @@ async def list_files(
     else:
         folder_id = client.check_id(folder_id, "folder_id", "SearchFiles or ListFiles")
         path, what = f"/me/drive/items/{folder_id}/children", f"the OneDrive folder {folder_id}"
-    items, truncated = await client.GraphAPI(context).list_items(
-        path, what=what, limit=max_results, params={"$top": max_results, "$select": _ITEM_FIELDS}
+    return await client.GraphAPI(context).listing(
+        path,
+        what=what,
+        limit=max_results,
+        params={"$top": max_results, "$select": _ITEM_FIELDS},
+        key="files",
+        shape=_shape,
     )
-    shaped = [_shape(i) for i in items]
-    return {"files": shaped, "count": len(shaped), "truncated": truncated}
 
 
 def _is_text(name: str, mime_type: str) -> bool:

@@ -75,7 +75,7 @@ async def list_chats(
     of its text) and web_url.
     """
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    chats, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         "/me/chats",
         what="the user's Teams chats",
         limit=max_results,
@@ -84,19 +84,20 @@ async def list_chats(
             "$expand": "members,lastMessagePreview",
             "$orderby": "lastMessagePreview/createdDateTime desc",
         },
+        key="chats",
+        shape=_shape_chat,
     )
-    shaped = [
-        {
-            "id": chat.get("id"),
-            "topic": chat.get("topic"),
-            "type": chat.get("chatType"),
-            "members": [str(m.get("displayName") or "") for m in chat.get("members") or [] if isinstance(m, dict)],
-            "last_message": _preview(chat.get("lastMessagePreview")),
-            "web_url": chat.get("webUrl"),
-        }
-        for chat in chats
-    ]
-    return {"chats": shaped, "count": len(shaped), "truncated": truncated}
+
+
+def _shape_chat(chat: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": chat.get("id"),
+        "topic": chat.get("topic"),
+        "type": chat.get("chatType"),
+        "members": [str(m.get("displayName") or "") for m in chat.get("members") or [] if isinstance(m, dict)],
+        "last_message": _preview(chat.get("lastMessagePreview")),
+        "web_url": chat.get("webUrl"),
+    }
 
 
 @tool(requires_auth=Microsoft(scopes=[TEAM_READBASIC]), title="List my Teams teams", hints=READS)
@@ -105,17 +106,18 @@ async def list_teams(context: ToolContext) -> dict[str, Any]:
 
     Returns `teams`, each with `id` (for ListChannels), name, description and is_archived.
     """
-    teams, truncated = await client.GraphAPI(context).list_items("/me/joinedTeams", what="the user's teams", limit=200)
-    shaped = [
-        {
-            "id": team.get("id"),
-            "name": team.get("displayName") or "",
-            "description": team.get("description") or "",
-            "is_archived": bool(team.get("isArchived")),
-        }
-        for team in teams
-    ]
-    return {"teams": shaped, "count": len(shaped), "truncated": truncated}
+    return await client.GraphAPI(context).listing(
+        "/me/joinedTeams", what="the user's teams", limit=200, key="teams", shape=_shape_team
+    )
+
+
+def _shape_team(team: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": team.get("id"),
+        "name": team.get("displayName") or "",
+        "description": team.get("description") or "",
+        "is_archived": bool(team.get("isArchived")),
+    }
 
 
 @tool(requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]), title="List Teams channels", hints=READS)
@@ -129,20 +131,24 @@ async def list_channels(
     description, membership (standard, private or shared) and web_url.
     """
     team_id = client.check_id(team_id, "team_id", "ListTeams")
-    channels, truncated = await client.GraphAPI(context).list_items(
-        f"/teams/{team_id}/channels", what=f"the channels of the team {team_id}", limit=200
+    return await client.GraphAPI(context).listing(
+        f"/teams/{team_id}/channels",
+        what=f"the channels of the team {team_id}",
+        limit=200,
+        key="channels",
+        shape=_shape_channel,
+        about={"team_id": team_id},
     )
-    shaped = [
-        {
-            "id": channel.get("id"),
-            "name": channel.get("displayName") or "",
-            "description": channel.get("description") or "",
-            "membership": channel.get("membershipType"),
-            "web_url": channel.get("webUrl"),
-        }
-        for channel in channels
-    ]
-    return {"team_id": team_id, "channels": shaped, "count": len(shaped), "truncated": truncated}
+
+
+def _shape_channel(channel: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": channel.get("id"),
+        "name": channel.get("displayName") or "",
+        "description": channel.get("description") or "",
+        "membership": channel.get("membershipType"),
+        "web_url": channel.get("webUrl"),
+    }
 
 
 @tool(requires_auth=Microsoft(scopes=[CHAT_READ]), title="Read Teams chat messages", hints=READS)
@@ -159,14 +165,15 @@ async def get_chat_messages(
     """
     chat_id = client.check_id(chat_id, "chat_id", "ListChats")
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    messages, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         f"/chats/{chat_id}/messages",
         what=f"the messages of the chat {chat_id}",
         limit=max_results,
         params={"$top": max_results, "$orderby": "createdDateTime desc"},
+        key="messages",
+        shape=_shape_message,
+        about={"chat_id": chat_id},
     )
-    shaped = [_shape_message(m) for m in messages]
-    return {"chat_id": chat_id, "messages": shaped, "count": len(shaped), "truncated": truncated}
 
 
 @tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]), title="Read Teams channel messages", hints=READS)
@@ -185,20 +192,15 @@ async def get_channel_messages(
     team_id = client.check_id(team_id, "team_id", "ListTeams")
     channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    messages, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         f"/teams/{team_id}/channels/{channel_id}/messages",
         what=f"the messages of the channel {channel_id}",
         limit=max_results,
         params={"$top": max_results},
+        key="messages",
+        shape=_shape_message,
+        about={"team_id": team_id, "channel_id": channel_id},
     )
-    shaped = [_shape_message(m) for m in messages]
-    return {
-        "team_id": team_id,
-        "channel_id": channel_id,
-        "messages": shaped,
-        "count": len(shaped),
-        "truncated": truncated,
-    }
 
 
 @tool(requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]), title="Send a Teams chat message", hints=ACTS)
