@@ -37,6 +37,12 @@ MAX_TITLE_CHARS = 256
 IssueNumber = Annotated[int, "The issue's number (shown as #1347 on GitHub)."]
 
 
+#: Parameters several of these tools take alike.
+NewTitle = Annotated[str | None, "A new title; omit to keep it."]
+IssueOrPullNumber = Annotated[int, "The issue's or pull request's number (shown as #1347 on GitHub)."]
+CommentBody = Annotated[str, "The comment in Markdown."]
+
+
 @tool(requires_auth=PUBLIC_READ, title="List issues", hints=READS)
 async def list_issues(
     context: ToolContext,
@@ -129,13 +135,26 @@ async def create_issue(
     return shapes.issue(data)
 
 
+def edit_payload(title: str | None, body: str | None, state: str | None, *, example: str) -> dict[str, Any]:
+    """What an edit of an issue or of a pull request sets of the fields they share, checked: title, body, state.
+    `example` is a title to show when the one given is not right."""
+    payload: dict[str, Any] = {}
+    if title is not None:
+        payload["title"] = check_text(title, "title", maximum=MAX_TITLE_CHARS, example=example).strip()
+    if body is not None:
+        payload["body"] = check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
+    if state is not None:
+        payload["state"] = check_choice(state, "state", ("open", "closed"))
+    return payload
+
+
 @tool(requires_auth=PRIVATE_REPOS, title="Edit, close or reopen an issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
     issue_number: IssueNumber,
-    title: Annotated[str | None, "A new title; omit to keep it."] = None,
+    title: NewTitle = None,
     body: Annotated[str | None, "A new Markdown body, replacing the old one; omit to keep it."] = None,
     state: Annotated[Literal["open", "closed"] | None, "'closed' to close the issue, 'open' to reopen it."] = None,
     state_reason: Annotated[
@@ -154,13 +173,7 @@ async def update_issue(
     """
     owner, repo = repo_args(owner, repo)
     number = check_number(issue_number, "issue_number")
-    payload: dict[str, Any] = {}
-    if title is not None:
-        payload["title"] = check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Crash when saving").strip()
-    if body is not None:
-        payload["body"] = check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
-    if state is not None:
-        payload["state"] = check_choice(state, "state", ("open", "closed"))
+    payload = edit_payload(title, body, state, example="Crash when saving")
     if state_reason is not None:
         reason = check_choice(state_reason, "state_reason", ("completed", "not_planned", "reopened"))
         if (reason == "reopened") != (state == "open"):
@@ -190,8 +203,8 @@ async def comment_on_issue(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
-    issue_number: Annotated[int, "The issue's or pull request's number (shown as #1347 on GitHub)."],
-    body: Annotated[str, "The comment in Markdown."],
+    issue_number: IssueOrPullNumber,
+    body: CommentBody,
 ) -> dict[str, Any]:
     """Add a comment to an issue or pull request as the signed-in user.
 
@@ -215,7 +228,7 @@ async def list_issue_comments(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
-    issue_number: Annotated[int, "The issue's or pull request's number (shown as #1347 on GitHub)."],
+    issue_number: IssueOrPullNumber,
     limit: Annotated[int, "How many comments to return, oldest first, 1-300 (default 50)."] = 50,
 ) -> dict[str, Any]:
     """List the comments on an issue or pull request (the conversation, not the review comments on its

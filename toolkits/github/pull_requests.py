@@ -19,7 +19,7 @@ from toolkits.github.checks import (
     check_usernames,
 )
 from toolkits.github.client import get_json, get_paginated, listing, login, not_found_hint, send_json
-from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS
+from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS, NewTitle, edit_payload
 from toolkits.github.repositories import Owner, Repo, default_branch, repo_args
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
@@ -159,7 +159,7 @@ async def update_pull_request(
     owner: Owner,
     repo: Repo,
     pull_number: PullNumber,
-    title: Annotated[str | None, "A new title; omit to keep it."] = None,
+    title: NewTitle = None,
     body: Annotated[str | None, "A new Markdown description, replacing the old one; omit to keep it."] = None,
     state: Annotated[Literal["open", "closed"] | None, "'closed' to close without merging, 'open' to reopen."] = None,
     base: Annotated[str | None, "A new branch to merge into, e.g. 'main'; omit to keep it."] = None,
@@ -171,13 +171,7 @@ async def update_pull_request(
     """
     owner, repo = repo_args(owner, repo)
     number = check_number(pull_number, "pull_number")
-    payload: dict[str, Any] = {}
-    if title is not None:
-        payload["title"] = check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Fix the crash").strip()
-    if body is not None:
-        payload["body"] = check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
-    if state is not None:
-        payload["state"] = check_choice(state, "state", ("open", "closed"))
+    payload = edit_payload(title, body, state, example="Fix the crash")
     if base is not None:
         payload["base"] = check_branch(base, "base")
     if not payload:

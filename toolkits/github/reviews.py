@@ -16,7 +16,7 @@ from toolkits.github.checks import (
     check_text,
 )
 from toolkits.github.client import get_json, listing, not_found_hint, send_json
-from toolkits.github.issues import MAX_BODY_CHARS
+from toolkits.github.issues import MAX_BODY_CHARS, CommentBody
 from toolkits.github.pull_requests import PullNumber
 from toolkits.github.repositories import Owner, Repo, repo_args
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
@@ -175,7 +175,7 @@ async def create_review_comment(
     owner: Owner,
     repo: Repo,
     pull_number: PullNumber,
-    body: Annotated[str, "The comment in Markdown."],
+    body: CommentBody,
     path: Annotated[str | None, "The file to comment on, e.g. 'src/app.py'; omit when replying."] = None,
     line: Annotated[
         int | None, "The line of the file to comment on, as numbered in the diff; omit when replying."
