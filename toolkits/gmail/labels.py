@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from mcp_server import ADDS, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client
+from toolkits.gmail.client import EmailId
 from toolkits.gmail.scopes import LABELS, MODIFY
 
 MAX_LABEL_CHANGES = 20
@@ -57,7 +58,7 @@ async def _modify(context: ToolContext, email_id: str, add: list[str], remove: l
 @tool(requires_auth=Google(scopes=[MODIFY]), title="Change an email's labels", hints=SETS)
 async def change_email_labels(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email, as ListEmails, SearchEmails or GetThread returned it."],
+    email_id: EmailId,
     add_labels: Annotated[
         list[str] | None, "Label names or ids to add, e.g. ['Work'], ['STARRED'], ['IMPORTANT']."
     ] = None,

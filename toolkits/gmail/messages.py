@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
+from toolkits.gmail.client import EmailId
 from toolkits.gmail.scopes import READONLY, SEND
 
 MAX_THREADS = 25
@@ -74,7 +75,7 @@ async def list_threads(
 @tool(requires_auth=Google(scopes=[READONLY]), title="List an email's attachments", hints=READS)
 async def list_attachments(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email, as ListEmails, SearchEmails or GetThread returned it."],
+    email_id: EmailId,
 ) -> dict[str, Any]:
     """List the files attached to an email: names, types and sizes (not their content).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,11 @@ __all__ = [
 DEFAULT_API_BASE_URL = "https://www.googleapis.com/calendar/v3"
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
+
+
+#: Parameters several of these tools take alike.
+EventCalendar = Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"]
+TargetCalendar = Annotated[str, "Calendar to add it to: 'primary' or an id from ListCalendars"]
 
 
 def event_target(calendar: str, event: str | None = None) -> tuple[str, str]:

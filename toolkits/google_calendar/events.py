@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from mcp_server import ADDS, READS, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 
-from .client import CalendarAPI, check_calendar_id, check_event_id, path_segment, shape_event
+from .client import (
+    CalendarAPI,
+    EventCalendar,
+    TargetCalendar,
+    check_calendar_id,
+    check_event_id,
+    path_segment,
+    shape_event,
+)
 from .scopes import SCOPE_EVENTS, SCOPE_EVENTS_READONLY
 
 __all__ = ["get_event", "quick_add_event", "respond_to_event"]
@@ -32,7 +40,7 @@ def _meeting_link(item: dict[str, Any]) -> str | None:
 async def get_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event, from ListEvents or CreateEvent"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
 ) -> dict[str, Any]:
     """Get one event in full: its times, attendees and their answers, description, video meeting link and
     recurrence rule.
@@ -56,7 +64,7 @@ async def get_event(
 async def quick_add_event(
     context: ToolContext,
     text: Annotated[str, "The event in words, e.g. 'Lunch with Ana at Chez Paul tomorrow 12:30-13:30'"],
-    calendar_id: Annotated[str, "Calendar to add it to: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: TargetCalendar = "primary",
 ) -> dict[str, Any]:
     """Create an event from a sentence, the way Google Calendar's quick add reads it (title, day, time, place).
 
@@ -84,7 +92,7 @@ async def respond_to_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event the user is invited to, from ListEvents"],
     response: Annotated[str, "The answer: 'accepted', 'declined' or 'tentative'"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
     comment: Annotated[str | None, "A note to the organizer with the answer"] = None,
     notify_organizer: Annotated[bool, "Email the organizer the answer"] = True,
 ) -> dict[str, Any]:

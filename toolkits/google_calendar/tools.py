@@ -9,6 +9,8 @@ from mcp_server.auth import Google
 
 from .client import (
     CalendarAPI,
+    EventCalendar,
+    TargetCalendar,
     check_calendar_id,
     check_event_id,
     check_order,
@@ -105,7 +107,7 @@ async def create_event(
     attendee_emails: Annotated[list[str] | None, "Email addresses of the people to invite"] = None,
     description: Annotated[str | None, "Plain-text description / agenda"] = None,
     location: Annotated[str | None, "Where it takes place (address, room, or video link)"] = None,
-    calendar_id: Annotated[str, "Calendar to add it to: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: TargetCalendar = "primary",
     notify_attendees: Annotated[bool, "Email the invitation to the attendees"] = True,
 ) -> dict[str, Any]:
     """Create an event on one of the user's calendars, optionally inviting attendees by email.
@@ -143,7 +145,7 @@ async def create_event(
 async def update_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to change, from ListEvents or CreateEvent"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
     summary: Annotated[str | None, "New title; omit to keep"] = None,
     start_datetime: Annotated[str | None, "New start, ISO 8601 with time zone; omit to keep"] = None,
     end_datetime: Annotated[str | None, "New end, ISO 8601 with time zone; omit to keep"] = None,
@@ -197,7 +199,7 @@ async def update_event(
 async def delete_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to delete, from ListEvents or CreateEvent"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
     notify_attendees: Annotated[bool, "Email the attendees that the event is cancelled"] = True,
 ) -> dict[str, Any]:
     """Delete (cancel) an event from a calendar.

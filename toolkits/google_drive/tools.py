@@ -56,6 +56,10 @@ TEXT_LIKE_TYPES = {
 }
 
 
+#: Parameters several of these tools take alike.
+FileLimit = Annotated[int, "How many files to return at most, 1 to 100."]
+
+
 def _is_text_like(mime_type: str) -> bool:
     return mime_type.startswith("text/") or mime_type in TEXT_LIKE_TYPES or mime_type.endswith(("+json", "+xml"))
 
@@ -64,7 +68,7 @@ def _is_text_like(mime_type: str) -> bool:
 async def search_files(
     context: ToolContext,
     query: Annotated[str, "Words to look for in file names and contents, e.g. 'quarterly budget'."],
-    limit: Annotated[int, "How many files to return at most, 1 to 100."] = 10,
+    limit: FileLimit = 10,
 ) -> dict[str, Any]:
     """Search the user's Google Drive (names, descriptions and file contents) for files matching some words.
 
@@ -92,7 +96,7 @@ async def search_files(
 @tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]), title="List recent Drive files", hints=READS)
 async def list_recent_files(
     context: ToolContext,
-    limit: Annotated[int, "How many files to return at most, 1 to 100."] = 10,
+    limit: FileLimit = 10,
 ) -> dict[str, Any]:
     """List the files in the user's Google Drive that were modified most recently, newest first.
 

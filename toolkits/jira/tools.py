@@ -37,6 +37,10 @@ SiteParameter = Annotated[
 ]
 
 
+#: Parameters several of these tools take alike.
+IssueKey = Annotated[str, "The issue key, e.g. 'PROJ-123'."]
+
+
 @tool(requires_auth=Atlassian(scopes=[READ]), title="List Jira sites", hints=READS)
 async def list_sites(context: ToolContext) -> dict[str, Any]:
     """List the Jira Cloud sites the user connected, to choose one with the `site` parameter of the other Jira
@@ -222,7 +226,7 @@ async def create_issue(
 @tool(requires_auth=Atlassian(scopes=[WRITE]), title="Update a Jira issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     summary: Annotated[str | None, "A new one-line title."] = None,
     description: Annotated[str | None, "A new plain-text description (replaces the old one)."] = None,
     labels: Annotated[list[str] | None, "The full new list of labels (replaces the old one); [] removes all."] = None,
@@ -262,7 +266,7 @@ async def update_issue(
 @tool(requires_auth=Atlassian(scopes=[READ]), title="List a Jira issue's transitions", hints=READS)
 async def list_transitions(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     site: SiteParameter = None,
 ) -> dict[str, Any]:
     """List the workflow transitions the user can make on a Jira issue now (e.g. 'Start progress', 'Done').
@@ -278,7 +282,7 @@ async def list_transitions(
 @tool(requires_auth=Atlassian(scopes=[READ, WRITE]), title="Move a Jira issue through its workflow", hints=ADDS)
 async def transition_issue(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     transition: Annotated[str, "The transition's name or id, or the status to move to, e.g. 'In Progress' or 'Done'."],
     comment: Annotated[str | None, "A plain-text comment to add with the transition."] = None,
     site: SiteParameter = None,
@@ -316,7 +320,7 @@ async def transition_issue(
 @tool(requires_auth=Atlassian(scopes=[WRITE]), title="Comment on a Jira issue", hints=ADDS)
 async def comment_on_issue(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     text: Annotated[str, "The comment, in plain text; blank lines separate paragraphs."],
     site: SiteParameter = None,
 ) -> dict[str, Any]:

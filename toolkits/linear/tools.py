@@ -24,6 +24,10 @@ Priority = Literal["none", "urgent", "high", "medium", "low"]
 IssueId = Annotated[str, "The issue's identifier, e.g. 'ENG-123' (or its UUID)."]
 
 
+#: Parameters several of these tools take alike.
+DueDate = Annotated[str | None, "Due date, YYYY-MM-DD."]
+
+
 def _team_ref(value: Any) -> tuple[str, str]:
     """('id', uuid) or ('key', 'ENG') for a team given either way."""
     text = value.strip() if isinstance(value, str) else ""
@@ -197,7 +201,7 @@ async def create_issue(
     state: Annotated[str | None, "The workflow state's name, e.g. 'Todo'; omit for the team's default."] = None,
     project_id: Annotated[str | None, "A project's id (from Linear_ListProjects)."] = None,
     label_ids: Annotated[list[str] | None, "Label ids to set."] = None,
-    due_date: Annotated[str | None, "Due date, YYYY-MM-DD."] = None,
+    due_date: DueDate = None,
 ) -> dict[str, Any]:
     """Create an issue in a Linear team as the signed-in user.
 
@@ -249,7 +253,7 @@ async def update_issue(
     priority: Annotated[Priority | None, "'urgent', 'high', 'medium', 'low' or 'none'."] = None,
     project_id: Annotated[str | None, "Move to this project (its id)."] = None,
     label_ids: Annotated[list[str] | None, "The issue's label ids from now on (replaces them)."] = None,
-    due_date: Annotated[str | None, "Due date, YYYY-MM-DD."] = None,
+    due_date: DueDate = None,
 ) -> dict[str, Any]:
     """Change a Linear issue: title, description, state (e.g. to 'Done'), assignee, priority, project, labels
     or due date. Only the fields given change.

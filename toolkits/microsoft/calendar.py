@@ -35,6 +35,10 @@ _EVENT_FIELDS = (
 _FREE = {"free", "workingelsewhere"}
 
 
+#: Parameters several of these tools take alike.
+EventId = Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."]
+
+
 def _shape(event: dict[str, Any]) -> dict[str, Any]:
     online = event.get("onlineMeeting") or {}
     return {
@@ -162,7 +166,7 @@ async def create_event(
 @tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Update an Outlook calendar event", hints=OVERWRITES)
 async def update_event(
     context: ToolContext,
-    event_id: Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."],
+    event_id: EventId,
     subject: Annotated[str | None, "A new title."] = None,
     start: Annotated[str | None, "A new start, ISO 8601 with offset or local time with timezone."] = None,
     end: Annotated[str | None, "A new end, in the same form as start."] = None,
@@ -201,7 +205,7 @@ async def update_event(
 @tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Delete an Outlook calendar event", hints=OVERWRITES)
 async def delete_event(
     context: ToolContext,
-    event_id: Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."],
+    event_id: EventId,
 ) -> dict[str, Any]:
     """Delete an event from the user's Outlook calendar (it goes to Deleted Items). If the user organizes a
     meeting with attendees, Outlook sends them a cancellation.

@@ -23,6 +23,13 @@ MAX_ITEMS = 50  # the largest $top Graph allows for chats and chat and channel m
 MAX_MESSAGE_CHARS = 28_000  # Teams refuses messages much over 28 KB
 
 
+#: Parameters several of these tools take alike.
+TeamId = Annotated[str, "The id of the team, as ListTeams returned it."]
+LatestMessages = Annotated[int, "How many of the latest messages to return, 1 to 50."]
+ChannelId = Annotated[str, "The id of the channel, as ListChannels returned it."]
+MessageText = Annotated[str, "The plain-text message."]
+
+
 def _sender(message: dict[str, Any]) -> str:
     origin = message.get("from") or {}
     for kind in ("user", "application", "device"):
@@ -123,7 +130,7 @@ def _shape_team(team: dict[str, Any]) -> dict[str, Any]:
 @tool(requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]), title="List Teams channels", hints=READS)
 async def list_channels(
     context: ToolContext,
-    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
+    team_id: TeamId,
 ) -> dict[str, Any]:
     """List the channels of a Microsoft Teams team the user belongs to.
 
@@ -155,7 +162,7 @@ def _shape_channel(channel: dict[str, Any]) -> dict[str, Any]:
 async def get_chat_messages(
     context: ToolContext,
     chat_id: Annotated[str, "The id of the chat, as ListChats returned it, e.g. '19:2da4c29f...@thread.v2'."],
-    max_results: Annotated[int, "How many of the latest messages to return, 1 to 50."] = 20,
+    max_results: LatestMessages = 20,
 ) -> dict[str, Any]:
     """Read the latest messages of one of the user's Microsoft Teams chats, newest first, as plain text.
 
@@ -179,9 +186,9 @@ async def get_chat_messages(
 @tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]), title="Read Teams channel messages", hints=READS)
 async def get_channel_messages(
     context: ToolContext,
-    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
-    channel_id: Annotated[str, "The id of the channel, as ListChannels returned it."],
-    max_results: Annotated[int, "How many of the latest messages to return, 1 to 50."] = 20,
+    team_id: TeamId,
+    channel_id: ChannelId,
+    max_results: LatestMessages = 20,
 ) -> dict[str, Any]:
     """Read the latest top-level messages (not the replies) of a Microsoft Teams channel, as plain text.
 
@@ -207,7 +214,7 @@ async def get_channel_messages(
 async def send_chat_message(
     context: ToolContext,
     chat_id: Annotated[str, "The id of the chat, as ListChats returned it."],
-    text: Annotated[str, "The plain-text message."],
+    text: MessageText,
 ) -> dict[str, Any]:
     """Send a plain-text message as the user to one of their Microsoft Teams chats. Everyone in the chat sees
     it at once.
@@ -225,9 +232,9 @@ async def send_chat_message(
 @tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]), title="Send a Teams channel message", hints=ACTS)
 async def send_channel_message(
     context: ToolContext,
-    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
-    channel_id: Annotated[str, "The id of the channel, as ListChannels returned it."],
-    text: Annotated[str, "The plain-text message."],
+    team_id: TeamId,
+    channel_id: ChannelId,
+    text: MessageText,
     reply_to_message_id: Annotated[
         str | None, "To reply in a thread: the id of the channel message, as GetChannelMessages returned it."
     ] = None,

@@ -39,6 +39,10 @@ MAX_TEXT = 40_000
 READ_HISTORY = ["channels:history", "groups:history", "im:history", "mpim:history"]
 
 
+#: Parameters several of these tools take alike.
+ThreadTs = Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."]
+
+
 def _text(message: str) -> str:
     if not isinstance(message, str) or not message.strip():
         raise ToolExecutionError("The message is empty; give the text to send.")
@@ -116,7 +120,7 @@ async def send_message(
 @tool(requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES]), title="Reply in a Slack thread", hints=ACTS)
 async def reply_in_thread(
     context: ToolContext,
-    thread_ts: Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."],
+    thread_ts: ThreadTs,
     message: Annotated[str, "The text of the reply (Slack markup works)."],
     conversation_id: ConversationId = None,
     channel_name: ChannelName = None,
@@ -170,7 +174,7 @@ async def get_messages(
 @tool(requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]), title="Read a Slack thread", hints=READS)
 async def get_thread_replies(
     context: ToolContext,
-    thread_ts: Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."],
+    thread_ts: ThreadTs,
     conversation_id: ConversationId = None,
     channel_name: ChannelName = None,
     limit: Annotated[int, f"How many messages at most (1-{HISTORY_LIMIT}), oldest first."] = HISTORY_LIMIT,
