@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, pick, tool
 from toolkits.github.checks import check_branch, check_path, check_sha, check_text, quote_path
-from toolkits.github.client import GitHubAPI, get_any, not_found_hint
-from toolkits.github.repositories import Owner, Repo, repo_args
+from toolkits.github.client import GitHubAPI, Repository
+from toolkits.github.repositories import Owner, Repo
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = ["create_or_update_file", "get_file_contents"]
@@ -54,16 +54,16 @@ async def get_file_contents(
     files over 1 MB). For a folder: `type` "dir" and `entries` (name, path, type: file, dir, symlink or
     submodule, size, sha).
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     file_path = check_path(path, allow_root=True)
     params: dict[str, Any] = {}
     if ref is not None:
         if not isinstance(ref, str) or not ref.strip():
             raise ToolExecutionError("ref is empty: give a branch, tag or commit SHA, e.g. 'main', or omit it.")
         params["ref"] = check_branch(ref, "ref")
-    what = not_found_hint(context, f"the path {file_path or '/'!r} in {owner}/{repo}" + (f" at {ref}" if ref else ""))
+    what = repository.hint(f"the path {file_path or '/'!r} in {repository.full_name}" + (f" at {ref}" if ref else ""))
     # an object for a file, an array for a folder
-    data = await get_any(context, f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}", params, what=what)
+    data = await repository.get_any(f"contents/{quote_path(file_path)}", params, what=what)
     if isinstance(data, list):
         entries = [
             {
@@ -107,7 +107,7 @@ async def create_or_update_file(
     `commit_message` and html_url. Files under .github/workflows/ also need the `workflow` scope, which this
     tool does not ask for. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     file_path = check_path(path)
     if not isinstance(content, str):
         raise ToolExecutionError("content must be the file's text.")
@@ -122,7 +122,7 @@ async def create_or_update_file(
         payload["branch"] = check_branch(branch)
     if sha is not None:
         payload["sha"] = check_sha(sha, "sha")
-    where = f"{file_path!r} in {owner}/{repo}" + (f" on {payload['branch']}" if branch else "")
+    where = f"{file_path!r} in {repository.full_name}" + (f" on {payload['branch']}" if branch else "")
     stale = f"GitHub refused to write {where} (HTTP {{status}}): " + (
         "its sha is no longer the file's current one; read it again with GitHub_GetFileContents."
         if sha is not None
@@ -130,10 +130,10 @@ async def create_or_update_file(
     )
     response = await GitHubAPI(context).send(
         "PUT",
-        f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}",
+        repository.path(f"contents/{quote_path(file_path)}"),
         json=payload,
-        what=not_found_hint(
-            context, f"the repository {owner}/{repo}" + (f" or its branch {branch!r}" if branch else "")
+        what=repository.hint(
+            f"the repository {repository.full_name}" + (f" or its branch {branch!r}" if branch else "")
         ),
         refusals={409: stale.format(status=409), 422: stale.format(status=422)},
     )

@@ -18,9 +18,9 @@ from toolkits.github.checks import (
     check_text,
     check_usernames,
 )
-from toolkits.github.client import get_json, get_paginated, listing, login, not_found_hint, send_json
-from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS, NewTitle, edit_payload
-from toolkits.github.repositories import Owner, Repo, default_branch, repo_args
+from toolkits.github.client import Repository, login
+from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS, NewTitle, edit_payload, send_edit
+from toolkits.github.repositories import Owner, Repo, default_branch
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "list_pull_requests",
     "merge_pull_request",
     "request_reviewers",
+    "send_to_pull_request",
     "update_pull_request",
 ]
 
@@ -36,6 +37,24 @@ MAX_PR_FILES = 300
 # Team slugs: the team name lowercased, with anything but letters, digits, '_' and '-' turned into '-'.
 _TEAM_SLUG = re.compile(r"[a-z0-9_][a-z0-9_-]{0,254}")
 PullNumber = Annotated[int, "The pull request's number (shown as #1347 on GitHub)."]
+
+
+async def send_to_pull_request(
+    repository: Repository, number: int, tail: str, payload: dict[str, Any], *, refused: str, because: str
+) -> dict[str, Any]:
+    """POST `payload` to `tail` of pull request `number` (`reviews`, `comments`, `requested_reviewers`).
+
+    GitHub answers 422 when it refuses what was sent; the message then reads "GitHub refused `refused` pull
+    request #3 of owner/repo (HTTP 422): `because`", e.g. refused "the review of".
+    """
+    pull = f"pull request #{number} of {repository.full_name}"
+    return await repository.send(
+        "POST",
+        f"pulls/{number}/{tail}",
+        payload,
+        what=repository.of(f"the pull request #{number}"),
+        refusals={422: f"GitHub refused {refused} {pull} (HTTP 422): {because}"},
+    )
 
 
 @tool(requires_auth=PUBLIC_READ, title="List pull requests", hints=READS)
@@ -54,14 +73,13 @@ async def list_pull_requests(
     reviewers, ISO 8601 times, html_url and the start of the body), `count` and `more_available`. Pass a
     `number` to GitHub_GetPullRequest for its changed files.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     check_choice(state, "state", ("open", "closed", "all"))
     check_limit(limit, maximum=100)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/pulls",
+    return await repository.listing(
+        "pulls",
         {"state": state},
-        what=not_found_hint(context, f"the pull requests of {owner}/{repo}"),
+        what=repository.of("the pull requests"),
         limit=limit,
         key="pull_requests",
         shape=lambda item: shapes.pull_request(item, body_chars=LIST_BODY_CHARS),
@@ -77,17 +95,11 @@ async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_
     status (added, modified, removed, renamed, ...), additions and deletions (at most 300 files;
     `files_truncated` says when there were more).
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    what = not_found_hint(context, f"the pull request #{number} of {owner}/{repo}")
-    data = await get_json(context, f"/repos/{owner}/{repo}/pulls/{number}", what=what)
-    files, more = await get_paginated(
-        context,
-        f"/repos/{owner}/{repo}/pulls/{number}/files",
-        None,
-        what=f"the files of pull request #{number} of {owner}/{repo}",
-        limit=MAX_PR_FILES,
-    )
+    data = await repository.get(f"pulls/{number}", what=repository.of(f"the pull request #{number}"))
+    what = f"the files of pull request #{number} of {repository.full_name}"
+    files, more = await repository.paginated(f"pulls/{number}/files", None, what=what, limit=MAX_PR_FILES)
     result = shapes.pull_request_details(data)
     result["files"] = [
         {
@@ -126,7 +138,7 @@ async def create_pull_request(
     Returns the pull request: its `number` (for GitHub_RequestReviewers, GitHub_MergePullRequest and the
     others), html_url, head and base branches and ISO 8601 creation time. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Fix the crash on login")
     head_ref = _head(head)
     base_ref = check_branch(base, "base") if base is not None else None
@@ -134,16 +146,15 @@ async def create_pull_request(
     if not isinstance(draft, bool):
         raise ToolExecutionError(f"draft {draft!r} is not valid: use true or false.")
     if base_ref is None:
-        base_ref = await default_branch(context, owner, repo)
+        base_ref = await default_branch(repository)
     payload: dict[str, Any] = {"title": title.strip(), "head": head_ref, "base": base_ref, "draft": draft}
     if body:
         payload["body"] = body
-    data = await send_json(
-        context,
+    data = await repository.send(
         "POST",
-        f"/repos/{owner}/{repo}/pulls",
+        "pulls",
         payload,
-        what=f"opening a pull request from {head_ref} into {base_ref} in {owner}/{repo}",
+        what=f"opening a pull request from {head_ref} into {base_ref} in {repository.full_name}",
         refusals={
             422: f"GitHub refused the pull request from {head_ref!r} into {base_ref!r} (HTTP 422): the head "
             f"branch may not exist, have no commits beyond the base, or already have an open pull "
@@ -169,20 +180,13 @@ async def update_pull_request(
 
     Returns the pull request as it is now. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     payload = edit_payload(title, body, state, example="Fix the crash")
     if base is not None:
         payload["base"] = check_branch(base, "base")
-    if not payload:
-        raise ToolExecutionError("Nothing to change: give at least one of title, body, state or base.")
-    data = await send_json(
-        context,
-        "PATCH",
-        f"/repos/{owner}/{repo}/pulls/{number}",
-        payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-    )
+    fields = "title, body, state or base"
+    data = await send_edit(repository, "pulls", number, payload, thing="the pull request", fields=fields)
     return shapes.pull_request(data)
 
 
@@ -208,7 +212,7 @@ async def merge_pull_request(
     not mergeable (conflicts, required reviews or checks missing, a draft) or when its head moved past
     `expected_head_sha`. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     payload: dict[str, Any] = {
         "merge_method": check_choice(merge_method, "merge_method", ("merge", "squash", "rebase"))
@@ -219,13 +223,12 @@ async def merge_pull_request(
         payload["commit_message"] = check_optional_text(commit_message, "commit_message", maximum=MAX_BODY_CHARS)
     if expected_head_sha is not None:
         payload["sha"] = check_sha(expected_head_sha, "expected_head_sha")
-    thing = f"the pull request #{number} of {owner}/{repo}"
-    data = await send_json(
-        context,
+    thing = f"the pull request #{number} of {repository.full_name}"
+    data = await repository.send(
         "PUT",
-        f"/repos/{owner}/{repo}/pulls/{number}/merge",
+        f"pulls/{number}/merge",
         payload,
-        what=not_found_hint(context, thing),
+        what=repository.of(f"the pull request #{number}"),
         refusals={
             405: f"GitHub says {thing} cannot be merged now (HTTP 405): it may have conflicts, miss required "
             f"reviews or checks, be a draft, or the repository may not allow {merge_method!r} merges.",
@@ -267,7 +270,7 @@ async def request_reviewers(
     Returns the pull request's `number`, html_url and everyone now requested (`requested_reviewers`,
     `requested_teams`). Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     users = check_usernames(reviewers, "reviewers")
     teams = _team_slugs(team_reviewers)
@@ -278,16 +281,13 @@ async def request_reviewers(
         payload["reviewers"] = users
     if teams:
         payload["team_reviewers"] = teams
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/pulls/{number}/requested_reviewers",
+    data = await send_to_pull_request(
+        repository,
+        number,
+        "requested_reviewers",
         payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={
-            422: f"GitHub refused a reviewer for pull request #{number} of {owner}/{repo} (HTTP 422): "
-            f"each must be a collaborator on the repository, and the author cannot review their own."
-        },
+        refused="a reviewer for",
+        because="each must be a collaborator on the repository, and the author cannot review their own.",
     )
     return {
         **pick(data, "number", "html_url"),

@@ -15,10 +15,10 @@ from toolkits.github.checks import (
     check_sha,
     check_text,
 )
-from toolkits.github.client import get_json, listing, not_found_hint, send_json
+from toolkits.github.client import Repository
 from toolkits.github.issues import MAX_BODY_CHARS, CommentBody
-from toolkits.github.pull_requests import PullNumber
-from toolkits.github.repositories import Owner, Repo, repo_args
+from toolkits.github.pull_requests import PullNumber, send_to_pull_request
+from toolkits.github.repositories import Owner, Repo
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = ["create_review", "create_review_comment", "list_review_comments", "list_reviews"]
@@ -40,14 +40,12 @@ async def list_reviews(
     Returns `reviews` (id, author, state: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING, the
     commit reviewed, ISO 8601 submission time, html_url, body), `count` and `more_available`.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     check_limit(limit, maximum=100)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/pulls/{number}/reviews",
-        None,
-        what=not_found_hint(context, f"the reviews of pull request #{number} of {owner}/{repo}"),
+    return await repository.listing(
+        f"pulls/{number}/reviews",
+        what=repository.of(f"the reviews of pull request #{number}"),
         limit=limit,
         key="reviews",
         shape=shapes.review,
@@ -114,7 +112,7 @@ async def create_review(
     Returns the review's `id`, `state`, the commit reviewed, ISO 8601 submission time and html_url. GitHub
     does not let the author approve or request changes on their own pull request. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     verdict = check_choice(event, "event", ("APPROVE", "REQUEST_CHANGES", "COMMENT"))
     payload: dict[str, Any] = {"event": verdict}
@@ -126,17 +124,14 @@ async def create_review(
     inline = _inline_comments(comments)
     if inline:
         payload["comments"] = inline
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/pulls/{number}/reviews",
+    data = await send_to_pull_request(
+        repository,
+        number,
+        "reviews",
         payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={
-            422: f"GitHub refused the review of pull request #{number} of {owner}/{repo} (HTTP 422): the "
-            f"author cannot approve or request changes on their own pull request, and each comment's "
-            f"line must be part of the diff."
-        },
+        refused="the review of",
+        because="the author cannot approve or request changes on their own pull request, and each comment's "
+        "line must be part of the diff.",
     )
     return shapes.review(data)
 
@@ -155,14 +150,12 @@ async def list_review_comments(
     Returns `comments` (id, review_id, in_reply_to_id, author, path, line, side, commit_id, ISO 8601 time,
     html_url, body), `count` and `more_available`. Reply to one with GitHub_CreateReviewComment and its `id`.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     check_limit(limit, maximum=300)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/pulls/{number}/comments",
-        None,
-        what=not_found_hint(context, f"the review comments of pull request #{number} of {owner}/{repo}"),
+    return await repository.listing(
+        f"pulls/{number}/comments",
+        what=repository.of(f"the review comments of pull request #{number}"),
         limit=limit,
         key="comments",
         shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
@@ -192,7 +185,7 @@ async def create_review_comment(
 
     Returns the comment's `id`, path, line, author, ISO 8601 time and html_url. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     check_text(body, "body", maximum=MAX_BODY_CHARS, example="Could this be a constant?")
     payload: dict[str, Any] = {"body": body}
@@ -210,21 +203,14 @@ async def create_review_comment(
         if commit_id is not None:
             payload["commit_id"] = check_sha(commit_id, "commit_id")
         else:
-            pull = await get_json(
-                context,
-                f"/repos/{owner}/{repo}/pulls/{number}",
-                what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-            )
+            pull = await repository.get(f"pulls/{number}", what=repository.of(f"the pull request #{number}"))
             payload["commit_id"] = (pull.get("head") or {}).get("sha")
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/pulls/{number}/comments",
+    data = await send_to_pull_request(
+        repository,
+        number,
+        "comments",
         payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={
-            422: f"GitHub refused the comment on pull request #{number} of {owner}/{repo} (HTTP 422): the "
-            f"line must be part of the diff of that file (see GitHub_GetPullRequest's files)."
-        },
+        refused="the comment on",
+        because="the line must be part of the diff of that file (see GitHub_GetPullRequest's files).",
     )
     return shapes.review_comment(data)
