@@ -28,6 +28,7 @@ __all__ = [
     "quote_query_value",
     "request_json",
     "shape_file",
+    "update_file",
     "upload_url",
 ]
 
@@ -79,6 +80,20 @@ async def request_json(
     return await DriveAPI(context).request(
         method, url or path, what=what, params=params, json=json, content=content, headers=headers
     )
+
+
+async def update_file(
+    context: ToolContext,
+    fid: str,
+    change: dict[str, Any],
+    *,
+    fields: str = FILE_FIELDS,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`files.update` without content: PATCH the metadata of the Drive file `fid` with `change` (and the query
+    `params`, e.g. `addParents`), and return the file's `fields` as Drive answers them."""
+    query = {**(params or {}), "fields": fields, **SUPPORTS_ALL_DRIVES}
+    return await request_json(context, "PATCH", f"/files/{fid}", query, what=f"the Drive file {fid}", json=change)
 
 
 async def get_json(context: ToolContext, path: str, params: dict[str, Any], *, what: str) -> dict[str, Any]:

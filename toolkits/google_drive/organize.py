@@ -15,6 +15,7 @@ from toolkits.google_drive.client import (
     get_json,
     request_json,
     shape_file,
+    update_file,
 )
 
 __all__ = ["create_folder", "move_file", "rename_file", "trash_file"]
@@ -66,15 +67,7 @@ async def rename_file(
     """
     fid = check_file_id(file_id)
     title = check_name(new_name, what="new_name")
-    updated = await request_json(
-        context,
-        "PATCH",
-        f"/files/{fid}",
-        {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
-        what=f"the Drive file {fid}",
-        json={"name": title},
-    )
-    return shape_file(updated)
+    return shape_file(await update_file(context, fid, {"name": title}))
 
 
 @tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Move a Drive file", hints=SETS)
@@ -95,10 +88,10 @@ async def move_file(
     what = f"the Drive file {fid}"
     current = await get_json(context, f"/files/{fid}", {"fields": "id,parents", **SUPPORTS_ALL_DRIVES}, what=what)
     old = [p for p in current.get("parents") or [] if isinstance(p, str) and p != target]
-    params: dict[str, Any] = {"addParents": target, "fields": f"{FILE_FIELDS},parents", **SUPPORTS_ALL_DRIVES}
+    params: dict[str, Any] = {"addParents": target}
     if old:
         params["removeParents"] = ",".join(old)
-    moved = await request_json(context, "PATCH", f"/files/{fid}", params, what=what, json={})
+    moved = await update_file(context, fid, {}, fields=f"{FILE_FIELDS},parents", params=params)
     return {**shape_file(moved), "parent_ids": list(moved.get("parents") or [])}
 
 
@@ -113,12 +106,5 @@ async def trash_file(
     Returns {id, name, trashed}.
     """
     fid = check_file_id(file_id)
-    trashed = await request_json(
-        context,
-        "PATCH",
-        f"/files/{fid}",
-        {"fields": "id,name,trashed", **SUPPORTS_ALL_DRIVES},
-        what=f"the Drive file {fid}",
-        json={"trashed": True},
-    )
+    trashed = await update_file(context, fid, {"trashed": True}, fields="id,name,trashed")
     return {"id": trashed.get("id", fid), "name": trashed.get("name"), "trashed": trashed.get("trashed") is True}
