@@ -116,11 +116,11 @@ async def list_events(
         params={
             "startDateTime": client.graph_query_time(begin),
             "endDateTime": client.graph_query_time(finish),
-            "$top": min(max_results, 50),
             "$select": _EVENT_FIELDS,
             "$orderby": "start/dateTime",
         },
         headers=client.PREFER_UTC,
+        page_size=50,
         key="events",
         shape=_shape,
     )

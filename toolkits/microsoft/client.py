@@ -74,10 +74,17 @@ class GraphAPI(ProviderAPI):
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         about: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        top: bool = True,
     ) -> dict[str, Any]:
         """A list tool's answer: `about` (what was listed, e.g. the chat's id), then up to `limit` items of a
-        collection, each shaped, under `key`, their `count`, and `truncated` when more were left behind."""
-        items, truncated = await self.list_items(path, what=what, limit=limit, params=params, headers=headers)
+        collection, each shaped, under `key`, their `count`, and `truncated` when more were left behind.
+
+        Pages are asked for `limit` items (`$top`), or `page_size` when the collection pages fewer; `top=False`
+        for a collection that takes no `$top` (the user's teams, a team's channels)."""
+        size = min(limit, page_size) if page_size is not None else limit
+        query = {**(params or {}), "$top": size} if top else params
+        items, truncated = await self.list_items(path, what=what, limit=limit, params=query, headers=headers)
         shaped = [shape(item) for item in items]
         return {**(about or {}), key: shaped, "count": len(shaped), "truncated": truncated}
 

@@ -87,7 +87,7 @@ async def list_emails(
         f"/me/mailFolders/{folder}/messages",
         what=f"the user's {folder} mail folder",
         limit=n_emails,
-        params={"$top": n_emails, "$select": _LIST_FIELDS, "$orderby": "receivedDateTime desc"},
+        params={"$select": _LIST_FIELDS, "$orderby": "receivedDateTime desc"},
         key="emails",
         shape=_shape,
     )
@@ -127,7 +127,7 @@ async def search_emails(
         "/me/messages",
         what="the email search",
         limit=max_results,
-        params={"$search": f'"{search}"', "$top": max_results, "$select": _LIST_FIELDS},
+        params={"$search": f'"{search}"', "$select": _LIST_FIELDS},
         key="emails",
         shape=_shape,
         about={"search": search},

@@ -90,7 +90,7 @@ async def search_files(
         f"/me/drive/root/search(q='{quoted}')",
         what="the OneDrive search",
         limit=max_results,
-        params={"$top": max_results, "$select": _ITEM_FIELDS},
+        params={"$select": _ITEM_FIELDS},
         key="files",
         shape=_shape,
     )
@@ -120,7 +120,7 @@ async def list_files(
         path,
         what=what,
         limit=max_results,
-        params={"$top": max_results, "$select": _ITEM_FIELDS},
+        params={"$select": _ITEM_FIELDS},
         key="files",
         shape=_shape,
     )

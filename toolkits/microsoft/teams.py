@@ -87,7 +87,6 @@ async def list_chats(
         what="the user's Teams chats",
         limit=max_results,
         params={
-            "$top": max_results,
             "$expand": "members,lastMessagePreview",
             "$orderby": "lastMessagePreview/createdDateTime desc",
         },
@@ -114,7 +113,7 @@ async def list_teams(context: ToolContext) -> dict[str, Any]:
     Returns `teams`, each with `id` (for ListChannels), name, description and is_archived.
     """
     return await client.GraphAPI(context).listing(
-        "/me/joinedTeams", what="the user's teams", limit=200, key="teams", shape=_shape_team
+        "/me/joinedTeams", what="the user's teams", limit=200, key="teams", shape=_shape_team, top=False
     )
 
 
@@ -142,6 +141,7 @@ async def list_channels(
         f"/teams/{team_id}/channels",
         what=f"the channels of the team {team_id}",
         limit=200,
+        top=False,
         key="channels",
         shape=_shape_channel,
         about={"team_id": team_id},
@@ -176,7 +176,7 @@ async def get_chat_messages(
         f"/chats/{chat_id}/messages",
         what=f"the messages of the chat {chat_id}",
         limit=max_results,
-        params={"$top": max_results, "$orderby": "createdDateTime desc"},
+        params={"$orderby": "createdDateTime desc"},
         key="messages",
         shape=_shape_message,
         about={"chat_id": chat_id},
@@ -203,7 +203,6 @@ async def get_channel_messages(
         f"/teams/{team_id}/channels/{channel_id}/messages",
         what=f"the messages of the channel {channel_id}",
         limit=max_results,
-        params={"$top": max_results},
         key="messages",
         shape=_shape_message,
         about={"team_id": team_id, "channel_id": channel_id},
