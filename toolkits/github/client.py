@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mcp_server import ProviderAPI, ToolContext, UpstreamRateLimitError
-from toolkits.github.checks import check_owner, check_repo
+from toolkits.github.checks import check_limit, check_owner, check_repo
 
 if TYPE_CHECKING:
     import httpx2
@@ -237,9 +237,11 @@ class Repository:
         key: str,
         shape: Callable[[dict[str, Any]], dict[str, Any]],
         limit: int,
+        maximum: int,
         keep: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
-        """`listing` of `tail` in this repository."""
+        """`listing` of `tail` in this repository, after checking `limit` is 1 to the tool's `maximum`."""
+        check_limit(limit, maximum=maximum)
         return await listing(
             self.context, self.path(tail), params, key=key, shape=shape, what=what, limit=limit, keep=keep
         )

@@ -9,7 +9,6 @@ from toolkits.github import shapes
 from toolkits.github.checks import (
     check_choice,
     check_labels,
-    check_limit,
     check_number,
     check_optional_text,
     check_text,
@@ -65,7 +64,6 @@ async def list_issues(
     repository = Repository(context, owner, repo)
     check_choice(state, "state", ("open", "closed", "all"))
     wanted = check_labels(labels)
-    check_limit(limit, maximum=100)
     params: dict[str, Any] = {"state": state}
     if wanted:
         params["labels"] = ",".join(wanted)
@@ -74,6 +72,7 @@ async def list_issues(
         params,
         what=repository.of("the issues"),
         limit=limit,
+        maximum=100,
         key="issues",
         shape=lambda item: shapes.issue(item, body_chars=LIST_BODY_CHARS),
         keep=lambda item: isinstance(item, dict) and "pull_request" not in item,
@@ -227,11 +226,11 @@ async def list_issue_comments(
     """
     repository = Repository(context, owner, repo)
     number = check_number(issue_number, "issue_number")
-    check_limit(limit, maximum=300)
     return await repository.listing(
         f"issues/{number}/comments",
         what=repository.of(f"the comments of issue #{number}"),
         limit=limit,
+        maximum=300,
         key="comments",
         shape=lambda item: shapes.comment(item, body_chars=MAX_BODY_CHARS),
     )

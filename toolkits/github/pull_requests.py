@@ -10,7 +10,6 @@ from toolkits.github import shapes
 from toolkits.github.checks import (
     check_branch,
     check_choice,
-    check_limit,
     check_number,
     check_optional_text,
     check_owner,
@@ -75,12 +74,12 @@ async def list_pull_requests(
     """
     repository = Repository(context, owner, repo)
     check_choice(state, "state", ("open", "closed", "all"))
-    check_limit(limit, maximum=100)
     return await repository.listing(
         "pulls",
         {"state": state},
         what=repository.of("the pull requests"),
         limit=limit,
+        maximum=100,
         key="pull_requests",
         shape=lambda item: shapes.pull_request(item, body_chars=LIST_BODY_CHARS),
     )

@@ -99,9 +99,10 @@ async def list_branches(
     `from_branch` to the other GitHub tools.
     """
     repository = Repository(context, owner, repo)
-    check_limit(limit, maximum=300)
     what = repository.of("the branches")
-    return await repository.listing("branches", what=what, limit=limit, key="branches", shape=shapes.branch)
+    return await repository.listing(
+        "branches", what=what, limit=limit, maximum=300, key="branches", shape=shapes.branch
+    )
 
 
 @tool(requires_auth=PRIVATE_REPOS, title="Create a branch", hints=ADDS)
@@ -167,9 +168,10 @@ async def list_commits(
     for name, value in (("since", since), ("until", until)):
         if value is not None:
             params[name] = check_time(value, name)
-    check_limit(limit, maximum=100)
     what = repository.of("the commits")
-    return await repository.listing("commits", params, what=what, limit=limit, key="commits", shape=shapes.commit)
+    return await repository.listing(
+        "commits", params, what=what, limit=limit, maximum=100, key="commits", shape=shapes.commit
+    )
 
 
 @tool(requires_auth=PUBLIC_REPO_WRITE, title="Star a repository", hints=SETS)

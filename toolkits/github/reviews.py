@@ -8,7 +8,6 @@ from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_choice,
-    check_limit,
     check_number,
     check_optional_text,
     check_path,
@@ -42,11 +41,11 @@ async def list_reviews(
     """
     repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    check_limit(limit, maximum=100)
     return await repository.listing(
         f"pulls/{number}/reviews",
         what=repository.of(f"the reviews of pull request #{number}"),
         limit=limit,
+        maximum=100,
         key="reviews",
         shape=shapes.review,
     )
@@ -152,11 +151,11 @@ async def list_review_comments(
     """
     repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    check_limit(limit, maximum=300)
     return await repository.listing(
         f"pulls/{number}/comments",
         what=repository.of(f"the review comments of pull request #{number}"),
         limit=limit,
+        maximum=300,
         key="comments",
         shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
     )

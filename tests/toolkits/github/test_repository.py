@@ -42,7 +42,12 @@ async def test_listing_asks_below_the_repository_and_shapes_each_item() -> None:
     context, standin = make_context(answer([{"name": "main"}, {"name": "dev"}]))
     repository = Repository(context, "octocat", "Hello-World")
     listed = await repository.listing(
-        "branches", what=repository.of("the branches"), key="names", shape=lambda item: {"n": item["name"]}, limit=5
+        "branches",
+        what=repository.of("the branches"),
+        key="names",
+        shape=lambda item: {"n": item["name"]},
+        limit=5,
+        maximum=300,
     )
     assert listed == {"names": [{"n": "main"}, {"n": "dev"}], "count": 2, "more_available": False}
     assert_github_request(standin.requests[0], "GET", "/repos/octocat/Hello-World/branches", {"per_page": "5"})
@@ -76,3 +81,11 @@ async def test_send_to_pull_request_words_a_422_refusal() -> None:
         "GitHub refused the review of pull request #7 of octocat/Hello-World (HTTP 422): it is a draft."
     )
     assert_github_request(standin.requests[0], "POST", "/repos/octocat/Hello-World/pulls/7/reviews")
+
+
+async def test_listing_refuses_a_limit_past_the_maximum_before_any_request() -> None:
+    context, standin = make_context(never)
+    repository = Repository(context, "octocat", "Hello-World")
+    with pytest.raises(ToolExecutionError, match="limit 301 is not valid: give a whole number from 1 to 300"):
+        await repository.listing("branches", what="the branches", key="b", shape=dict, limit=301, maximum=300)
+    assert standin.requests == []
