@@ -103,15 +103,18 @@ def pull_request_details(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def comment(data: dict[str, Any], *, body_chars: int | None = None) -> dict[str, Any]:
-    """`#/components/schemas/issue-comment`."""
+def _posted(data: dict[str, Any], body_chars: int | None) -> dict[str, Any]:
+    """What every kind of comment ends with: when it was written, its link and its (maybe cut) Markdown body."""
     return {
-        "id": data.get("id"),
-        "author": login(data.get("user")),
         "created_at": iso_datetime(data.get("created_at")),
         "html_url": data.get("html_url"),
         "body": body_text(data.get("body"), body_chars),
     }
+
+
+def comment(data: dict[str, Any], *, body_chars: int | None = None) -> dict[str, Any]:
+    """`#/components/schemas/issue-comment`."""
+    return {"id": data.get("id"), "author": login(data.get("user")), **_posted(data, body_chars)}
 
 
 def review(data: dict[str, Any]) -> dict[str, Any]:
@@ -134,9 +137,7 @@ def review_comment(data: dict[str, Any], *, body_chars: int | None = None) -> di
         "in_reply_to_id": data.get("in_reply_to_id"),
         "author": login(data.get("user")),
         **pick(data, "path", "line", "side", "commit_id"),
-        "created_at": iso_datetime(data.get("created_at")),
-        "html_url": data.get("html_url"),
-        "body": body_text(data.get("body"), body_chars),
+        **_posted(data, body_chars),
     }
 
 
