@@ -171,16 +171,9 @@ async def get_chat_messages(
     web_url; and `truncated` when older messages were left out.
     """
     chat_id = client.check_id(chat_id, "chat_id", "ListChats")
-    max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    return await client.GraphAPI(context).listing(
-        f"/chats/{chat_id}/messages",
-        what=f"the messages of the chat {chat_id}",
-        limit=max_results,
-        params={"$orderby": "createdDateTime desc"},
-        key="messages",
-        shape=_shape_message,
-        about={"chat_id": chat_id},
-    )
+    what = f"the messages of the chat {chat_id}"
+    newest_first = {"$orderby": "createdDateTime desc"}
+    return await _messages(context, f"/chats/{chat_id}", what, {"chat_id": chat_id}, max_results, newest_first)
 
 
 @tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]), title="Read Teams channel messages", hints=READS)
@@ -198,14 +191,30 @@ async def get_channel_messages(
     """
     team_id = client.check_id(team_id, "team_id", "ListTeams")
     channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
+    what = f"the messages of the channel {channel_id}"
+    about = {"team_id": team_id, "channel_id": channel_id}
+    return await _messages(context, f"/teams/{team_id}/channels/{channel_id}", what, about, max_results)
+
+
+async def _messages(
+    context: ToolContext,
+    conversation: str,
+    what: str,
+    about: dict[str, str],
+    max_results: int,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The answer of a tool reading the latest messages of a chat or channel (the path `conversation`): `about`
+    (its ids), then `messages`, their `count` and `truncated`."""
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
     return await client.GraphAPI(context).listing(
-        f"/teams/{team_id}/channels/{channel_id}/messages",
-        what=f"the messages of the channel {channel_id}",
+        f"{conversation}/messages",
+        what=what,
         limit=max_results,
+        params=params,
         key="messages",
         shape=_shape_message,
-        about={"team_id": team_id, "channel_id": channel_id},
+        about=about,
     )
 
 
