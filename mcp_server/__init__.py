@@ -19,13 +19,34 @@ from mcp_server.errors import (
     UpstreamRateLimitError,
     UpstreamServerError,
 )
-from mcp_server.toolkit.inputs import date_time, email_address, email_addresses, time_zone, whole_number
+from mcp_server.toolkit.hints import ACTS, ADDS, OVERWRITES, READS, SETS, ToolHints
+from mcp_server.toolkit.inputs import (
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailSubject,
+    date_time,
+    email_address,
+    email_addresses,
+    time_zone,
+    whole_number,
+)
 from mcp_server.toolkit.plain_text import html_to_text
 from mcp_server.toolkit.provider_api import Page, ProviderAPI, RequestOptions, collect_pages
+from mcp_server.toolkit.shaping import iso_datetime, pick
 from mcp_server.toolkit.tool import ToolAuthorization, ToolContext, tool
 from mcp_server.toolkit.upstream import raise_for_upstream_status, retry_after_seconds
 
 __all__ = [
+    "ACTS",
+    "ADDS",
+    "OVERWRITES",
+    "READS",
+    "SETS",
+    "EmailBcc",
+    "EmailBody",
+    "EmailCc",
+    "EmailSubject",
     "Page",
     "ProviderAPI",
     "RequestOptions",
@@ -33,6 +54,7 @@ __all__ = [
     "ToolAuthorization",
     "ToolContext",
     "ToolExecutionError",
+    "ToolHints",
     "UpstreamAuthError",
     "UpstreamError",
     "UpstreamRateLimitError",
@@ -42,6 +64,8 @@ __all__ = [
     "email_address",
     "email_addresses",
     "html_to_text",
+    "iso_datetime",
+    "pick",
     "raise_for_upstream_status",
     "retry_after_seconds",
     "time_zone",

@@ -8,14 +8,31 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp_server.errors import ToolExecutionError
 
-__all__ = ["date_time", "email_address", "email_addresses", "time_zone", "whole_number"]
+__all__ = [
+    "EmailBcc",
+    "EmailBody",
+    "EmailCc",
+    "EmailSubject",
+    "date_time",
+    "email_address",
+    "email_addresses",
+    "time_zone",
+    "whole_number",
+]
 
 # name@domain.tld, with nothing that would split or quote an address in a header (spaces, commas, <>, quotes)
 _ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
+
+#: The parameters every tool that writes an email takes alike, described the same way in every toolkit.
+EmailSubject = Annotated[str, "The subject line."]
+EmailBody = Annotated[str, "The plain-text body."]
+EmailCc = Annotated[list[str] | None, "Addresses to copy."]
+EmailBcc = Annotated[list[str] | None, "Addresses to blind-copy."]
 
 
 def email_address(value: object, *, name: str) -> str:

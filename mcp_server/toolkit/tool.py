@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar, overload
 
 from mcp_server._http import httpx2
 from mcp_server.errors import ToolExecutionError
+from mcp_server.toolkit.hints import ToolHints
 
 __all__ = [
     "Airtable",
@@ -211,6 +212,7 @@ def tool(
     destructive: bool | None = None,
     idempotent: bool | None = None,
     open_world: bool | None = None,
+    hints: ToolHints | None = None,
 ) -> Callable[[F], F]: ...
 def tool(
     func: F | None = None,
@@ -225,6 +227,7 @@ def tool(
     destructive: bool | None = None,
     idempotent: bool | None = None,
     open_world: bool | None = None,
+    hints: ToolHints | None = None,
 ) -> F | Callable[[F], F]:
     """Mark a function as a tool. Works bare (`@tool`) and with arguments.
 
@@ -244,12 +247,19 @@ def tool(
             an email, cancelling a meeting) (MCP `destructiveHint`; meaningful only when not read-only).
         idempotent: Calling it again with the same arguments has no further effect (MCP `idempotentHint`).
         open_world: The tool reaches beyond the server, e.g. a third-party service (MCP `openWorldHint`).
+        hints: The four hints at once, as one of the named sets (`READS`, `ADDS`, `SETS`, `OVERWRITES`, `ACTS`)
+            or a `ToolHints`; instead of the four keywords, not beside them.
 
     The hints are what MCP calls tool annotations; a hint left as None is not sent, so clients assume the
     specification's default (not read-only, destructive, not idempotent, open world).
     """
     if isinstance(requires_secrets, str):
         raise TypeError(f"requires_secrets must be a list of names, not the string {requires_secrets!r}")
+    if hints is not None:
+        if (read_only, destructive, idempotent, open_world) != (None, None, None, None):
+            raise TypeError("give the hints either as hints=... or as read_only=, destructive=, ..., not both")
+        read_only, destructive, idempotent = hints.read_only, hints.destructive, hints.idempotent
+        open_world = hints.open_world
 
     def mark(fn: F) -> F:
         declaration = ToolDeclaration(

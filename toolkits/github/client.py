@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mcp_server import ProviderAPI, ToolContext, UpstreamRateLimitError
+from toolkits.github.checks import check_limit, check_owner, check_repo
 
 if TYPE_CHECKING:
     import httpx2
@@ -21,10 +21,10 @@ __all__ = [
     "DEFAULT_API_BASE_URL",
     "MAX_PER_PAGE",
     "GitHubAPI",
+    "Repository",
     "get_any",
     "get_json",
     "get_paginated",
-    "iso",
     "listing",
     "login",
     "not_found_hint",
@@ -166,15 +166,82 @@ async def listing(
 # --- shaping -----------------------------------------------------------------------------------------------
 
 
-def iso(value: Any) -> str | None:
-    """GitHub's `2011-01-26T19:01:12Z` as ISO 8601 with an explicit offset; None stays None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return value
-
-
 def login(user: Any) -> str | None:
     return user.get("login") if isinstance(user, dict) else None
+
+
+# --- one repository ----------------------------------------------------------------------------------------
+
+
+class Repository:
+    """One repository's part of the API for one tool call: requests to paths below `/repos/{owner}/{repo}`, and
+    the names of what they touch ("the issue #3 of octocat/Hello-World") for error messages.
+
+    `owner` and `repo` are checked here, so a tool that builds one has validated its repository arguments.
+    """
+
+    def __init__(self, context: ToolContext, owner: str, repo: str) -> None:
+        self.context = context
+        self.owner = check_owner(owner)
+        self.repo = check_repo(repo)
+        self.full_name = f"{self.owner}/{self.repo}"
+
+    def path(self, tail: str = "") -> str:
+        """The API path of `tail` (e.g. `issues/3`) in this repository; the repository itself when empty."""
+        return f"/repos/{self.full_name}/{tail}" if tail else f"/repos/{self.full_name}"
+
+    def hint(self, text: str) -> str:
+        """`text`, with the hint for private repositories when the connection lacks the `repo` scope."""
+        return not_found_hint(self.context, text)
+
+    def of(self, thing: str) -> str:
+        """ "`thing` of owner/repo", e.g. "the issue #3 of octocat/Hello-World", with the private hint."""
+        return self.hint(f"{thing} of {self.full_name}")
+
+    def itself(self) -> str:
+        """ "the repository owner/repo", with the private hint."""
+        return self.hint(f"the repository {self.full_name}")
+
+    async def get(self, tail: str, params: Mapping[str, Any] | None = None, *, what: str) -> dict[str, Any]:
+        """GET `tail` in this repository and return its JSON object."""
+        return await get_json(self.context, self.path(tail), params, what=what)
+
+    async def get_any(self, tail: str, params: Mapping[str, Any] | None = None, *, what: str) -> Any:
+        """GET `tail` in this repository and return its JSON, whatever its type."""
+        return await get_any(self.context, self.path(tail), params, what=what)
+
+    async def send(
+        self,
+        method: str,
+        tail: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        what: str,
+        refusals: Mapping[int, str] | None = None,
+    ) -> dict[str, Any]:
+        """`send_json` to `tail` in this repository."""
+        return await send_json(self.context, method, self.path(tail), body, what=what, refusals=refusals)
+
+    async def paginated(
+        self, tail: str, params: Mapping[str, Any] | None, *, what: str, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """`get_paginated` on `tail` in this repository."""
+        return await get_paginated(self.context, self.path(tail), params, what=what, limit=limit)
+
+    async def listing(
+        self,
+        tail: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        what: str,
+        key: str,
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+        limit: int,
+        maximum: int,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """`listing` of `tail` in this repository, after checking `limit` is 1 to the tool's `maximum`."""
+        check_limit(limit, maximum=maximum)
+        return await listing(
+            self.context, self.path(tail), params, key=key, shape=shape, what=what, limit=limit, keep=keep
+        )

@@ -11,10 +11,10 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, pick, tool
 from toolkits.github.checks import check_branch, check_path, check_sha, check_text, quote_path
-from toolkits.github.client import GitHubAPI, get_any, not_found_hint
-from toolkits.github.repositories import Owner, Repo, repo_args
+from toolkits.github.client import GitHubAPI, Repository
+from toolkits.github.repositories import Owner, Repo
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = ["create_or_update_file", "get_file_contents"]
@@ -37,13 +37,7 @@ def _file_text(data: dict[str, Any]) -> dict[str, Any]:
     return {"text": text[:MAX_TEXT_CHARS], "truncated": truncated}
 
 
-@tool(
-    requires_auth=PUBLIC_READ,
-    title="Read a file or folder in a repository",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_READ, title="Read a file or folder in a repository", hints=READS)
 async def get_file_contents(
     context: ToolContext,
     owner: Owner,
@@ -60,24 +54,20 @@ async def get_file_contents(
     files over 1 MB). For a folder: `type` "dir" and `entries` (name, path, type: file, dir, symlink or
     submodule, size, sha).
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     file_path = check_path(path, allow_root=True)
     params: dict[str, Any] = {}
     if ref is not None:
         if not isinstance(ref, str) or not ref.strip():
             raise ToolExecutionError("ref is empty: give a branch, tag or commit SHA, e.g. 'main', or omit it.")
         params["ref"] = check_branch(ref, "ref")
-    what = not_found_hint(context, f"the path {file_path or '/'!r} in {owner}/{repo}" + (f" at {ref}" if ref else ""))
+    what = repository.hint(f"the path {file_path or '/'!r} in {repository.full_name}" + (f" at {ref}" if ref else ""))
     # an object for a file, an array for a folder
-    data = await get_any(context, f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}", params, what=what)
+    data = await repository.get_any(f"contents/{quote_path(file_path)}", params, what=what)
     if isinstance(data, list):
         entries = [
             {
-                "name": e.get("name"),
-                "path": e.get("path"),
-                "type": e.get("type"),
-                "size": e.get("size"),
-                "sha": e.get("sha"),
+                **pick(e, "name", "path", "type", "size", "sha"),
             }
             for e in data[:MAX_ENTRIES]
             if isinstance(e, dict)
@@ -86,12 +76,7 @@ async def get_file_contents(
     if not isinstance(data, dict):
         raise ToolExecutionError(f"GitHub answered {what} with an unexpected response.")
     result: dict[str, Any] = {
-        "type": data.get("type"),
-        "path": data.get("path"),
-        "name": data.get("name"),
-        "sha": data.get("sha"),
-        "size": data.get("size"),
-        "html_url": data.get("html_url"),
+        **pick(data, "type", "path", "name", "sha", "size", "html_url"),
     }
     if data.get("type") == "file":
         result.update(_file_text(data))
@@ -102,14 +87,7 @@ async def get_file_contents(
     return result
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Create or update a file (commit)",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Create or update a file (commit)", hints=ACTS)
 async def create_or_update_file(
     context: ToolContext,
     owner: Owner,
@@ -129,7 +107,7 @@ async def create_or_update_file(
     `commit_message` and html_url. Files under .github/workflows/ also need the `workflow` scope, which this
     tool does not ask for. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     file_path = check_path(path)
     if not isinstance(content, str):
         raise ToolExecutionError("content must be the file's text.")
@@ -144,7 +122,7 @@ async def create_or_update_file(
         payload["branch"] = check_branch(branch)
     if sha is not None:
         payload["sha"] = check_sha(sha, "sha")
-    where = f"{file_path!r} in {owner}/{repo}" + (f" on {payload['branch']}" if branch else "")
+    where = f"{file_path!r} in {repository.full_name}" + (f" on {payload['branch']}" if branch else "")
     stale = f"GitHub refused to write {where} (HTTP {{status}}): " + (
         "its sha is no longer the file's current one; read it again with GitHub_GetFileContents."
         if sha is not None
@@ -152,10 +130,10 @@ async def create_or_update_file(
     )
     response = await GitHubAPI(context).send(
         "PUT",
-        f"/repos/{owner}/{repo}/contents/{quote_path(file_path)}",
+        repository.path(f"contents/{quote_path(file_path)}"),
         json=payload,
-        what=not_found_hint(
-            context, f"the repository {owner}/{repo}" + (f" or its branch {branch!r}" if branch else "")
+        what=repository.hint(
+            f"the repository {repository.full_name}" + (f" or its branch {branch!r}" if branch else "")
         ),
         refusals={409: stale.format(status=409), 422: stale.format(status=422)},
     )
@@ -165,9 +143,7 @@ async def create_or_update_file(
     commit = data.get("commit") or {}
     return {
         "created": response.status_code == 201,
-        "path": file.get("path"),
-        "sha": file.get("sha"),
-        "html_url": file.get("html_url"),
+        **pick(file, "path", "sha", "html_url"),
         "commit_sha": commit.get("sha"),
         "commit_message": commit.get("message"),
         "commit_html_url": commit.get("html_url"),

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_choice,
     check_labels,
-    check_limit,
     check_number,
     check_optional_text,
     check_text,
     check_usernames,
 )
-from toolkits.github.client import get_json, listing, not_found_hint, send_json
-from toolkits.github.repositories import Owner, Repo, repo_args
+from toolkits.github.client import Repository
+from toolkits.github.repositories import Owner, Repo
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = [
@@ -28,6 +27,7 @@ __all__ = [
     "get_issue",
     "list_issue_comments",
     "list_issues",
+    "send_edit",
     "update_issue",
 ]
 
@@ -37,7 +37,13 @@ MAX_TITLE_CHARS = 256
 IssueNumber = Annotated[int, "The issue's number (shown as #1347 on GitHub)."]
 
 
-@tool(requires_auth=PUBLIC_READ, title="List issues", read_only=True, idempotent=True, open_world=True)
+#: Parameters several of these tools take alike.
+NewTitle = Annotated[str | None, "A new title; omit to keep it."]
+IssueOrPullNumber = Annotated[int, "The issue's or pull request's number (shown as #1347 on GitHub)."]
+CommentBody = Annotated[str, "The comment in Markdown."]
+
+
+@tool(requires_auth=PUBLIC_READ, title="List issues", hints=READS)
 async def list_issues(
     context: ToolContext,
     owner: Owner,
@@ -55,50 +61,38 @@ async def list_issues(
     html_url and the start of the Markdown body), `count` and `more_available`. Pass an issue's `number` to
     GitHub_GetIssue for its full body or to GitHub_CommentOnIssue.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     check_choice(state, "state", ("open", "closed", "all"))
     wanted = check_labels(labels)
-    check_limit(limit, maximum=100)
     params: dict[str, Any] = {"state": state}
     if wanted:
         params["labels"] = ",".join(wanted)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/issues",
+    return await repository.listing(
+        "issues",
         params,
-        what=not_found_hint(context, f"the issues of {owner}/{repo}"),
+        what=repository.of("the issues"),
         limit=limit,
+        maximum=100,
         key="issues",
         shape=lambda item: shapes.issue(item, body_chars=LIST_BODY_CHARS),
         keep=lambda item: isinstance(item, dict) and "pull_request" not in item,
     )
 
 
-@tool(requires_auth=PUBLIC_READ, title="Get an issue", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="Get an issue", hints=READS)
 async def get_issue(context: ToolContext, owner: Owner, repo: Repo, issue_number: IssueNumber) -> dict[str, Any]:
     """Get one issue with its full Markdown body, labels, assignees, milestone, state and ISO 8601 times.
 
     `is_pull_request` is true when the number belongs to a pull request (use GitHub_GetPullRequest for its
     changes). Its comments: GitHub_ListIssueComments.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(issue_number, "issue_number")
-    data = await get_json(
-        context,
-        f"/repos/{owner}/{repo}/issues/{number}",
-        what=not_found_hint(context, f"the issue #{number} of {owner}/{repo}"),
-    )
+    data = await repository.get(f"issues/{number}", what=repository.of(f"the issue #{number}"))
     return shapes.issue(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Open an issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Open an issue", hints=ADDS)
 async def create_issue(
     context: ToolContext,
     owner: Owner,
@@ -114,7 +108,7 @@ async def create_issue(
     labels, assignees and ISO 8601 creation time. Labels and assignees are silently dropped by GitHub when the
     user lacks push access to the repository. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Crash when saving a file")
     check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
     payload: dict[str, Any] = {"title": title.strip()}
@@ -126,30 +120,42 @@ async def create_issue(
     users = check_usernames(assignees, "assignees")
     if users:
         payload["assignees"] = users
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/issues",
-        payload,
-        what=f"creating an issue in {owner}/{repo}",
-    )
+    data = await repository.send("POST", "issues", payload, what=f"creating an issue in {repository.full_name}")
     return shapes.issue(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Edit, close or reopen an issue",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+def edit_payload(title: str | None, body: str | None, state: str | None, *, example: str) -> dict[str, Any]:
+    """What an edit of an issue or of a pull request sets of the fields they share, checked: title, body, state.
+    `example` is a title to show when the one given is not right."""
+    payload: dict[str, Any] = {}
+    if title is not None:
+        payload["title"] = check_text(title, "title", maximum=MAX_TITLE_CHARS, example=example).strip()
+    if body is not None:
+        payload["body"] = check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
+    if state is not None:
+        payload["state"] = check_choice(state, "state", ("open", "closed"))
+    return payload
+
+
+async def send_edit(
+    repository: Repository, collection: str, number: int, payload: dict[str, Any], *, thing: str, fields: str
+) -> dict[str, Any]:
+    """PATCH `payload` to issue or pull request `number` (`collection` is `issues` or `pulls`) and return it as
+    it is now, or refuse an edit that changes nothing, naming the `fields` the tool can change. `thing` names it
+    in errors: "the issue", "the pull request"."""
+    if not payload:
+        raise ToolExecutionError(f"Nothing to change: give at least one of {fields}.")
+    what = repository.of(f"{thing} #{number}")
+    return await repository.send("PATCH", f"{collection}/{number}", payload, what=what)
+
+
+@tool(requires_auth=PRIVATE_REPOS, title="Edit, close or reopen an issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
     issue_number: IssueNumber,
-    title: Annotated[str | None, "A new title; omit to keep it."] = None,
+    title: NewTitle = None,
     body: Annotated[str | None, "A new Markdown body, replacing the old one; omit to keep it."] = None,
     state: Annotated[Literal["open", "closed"] | None, "'closed' to close the issue, 'open' to reopen it."] = None,
     state_reason: Annotated[
@@ -166,15 +172,9 @@ async def update_issue(
 
     Returns the issue as it is now. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(issue_number, "issue_number")
-    payload: dict[str, Any] = {}
-    if title is not None:
-        payload["title"] = check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Crash when saving").strip()
-    if body is not None:
-        payload["body"] = check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
-    if state is not None:
-        payload["state"] = check_choice(state, "state", ("open", "closed"))
+    payload = edit_payload(title, body, state, example="Crash when saving")
     if state_reason is not None:
         reason = check_choice(state_reason, "state_reason", ("completed", "not_planned", "reopened"))
         if (reason == "reopened") != (state == "open"):
@@ -187,56 +187,36 @@ async def update_issue(
         payload["labels"] = check_labels(labels)
     if assignees is not None:
         payload["assignees"] = check_usernames(assignees, "assignees")
-    if not payload:
-        raise ToolExecutionError("Nothing to change: give at least one of title, body, state, labels or assignees.")
-    data = await send_json(
-        context,
-        "PATCH",
-        f"/repos/{owner}/{repo}/issues/{number}",
-        payload,
-        what=not_found_hint(context, f"the issue #{number} of {owner}/{repo}"),
-    )
-    return shapes.issue(data)
+    fields = "title, body, state, labels or assignees"
+    return shapes.issue(await send_edit(repository, "issues", number, payload, thing="the issue", fields=fields))
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Comment on an issue or pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Comment on an issue or pull request", hints=ADDS)
 async def comment_on_issue(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
-    issue_number: Annotated[int, "The issue's or pull request's number (shown as #1347 on GitHub)."],
-    body: Annotated[str, "The comment in Markdown."],
+    issue_number: IssueOrPullNumber,
+    body: CommentBody,
 ) -> dict[str, Any]:
     """Add a comment to an issue or pull request as the signed-in user.
 
     Returns the comment's `id`, html_url, author and ISO 8601 creation time. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(issue_number, "issue_number")
     check_text(body, "body", maximum=MAX_BODY_CHARS, example="Thanks, I can reproduce this.")
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/issues/{number}/comments",
-        {"body": body},
-        what=f"the issue #{number} of {owner}/{repo}",
-    )
+    what = f"the issue #{number} of {repository.full_name}"
+    data = await repository.send("POST", f"issues/{number}/comments", {"body": body}, what=what)
     return {"issue_number": number, **shapes.comment(data)}
 
 
-@tool(requires_auth=PUBLIC_READ, title="List an issue's comments", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List an issue's comments", hints=READS)
 async def list_issue_comments(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
-    issue_number: Annotated[int, "The issue's or pull request's number (shown as #1347 on GitHub)."],
+    issue_number: IssueOrPullNumber,
     limit: Annotated[int, "How many comments to return, oldest first, 1-300 (default 50)."] = 50,
 ) -> dict[str, Any]:
     """List the comments on an issue or pull request (the conversation, not the review comments on its
@@ -244,15 +224,13 @@ async def list_issue_comments(
 
     Returns `comments` (id, author, ISO 8601 times, html_url, Markdown body), `count` and `more_available`.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(issue_number, "issue_number")
-    check_limit(limit, maximum=300)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/issues/{number}/comments",
-        None,
-        what=not_found_hint(context, f"the comments of issue #{number} of {owner}/{repo}"),
+    return await repository.listing(
+        f"issues/{number}/comments",
+        what=repository.of(f"the comments of issue #{number}"),
         limit=limit,
+        maximum=300,
         key="comments",
         shape=lambda item: shapes.comment(item, body_chars=MAX_BODY_CHARS),
     )

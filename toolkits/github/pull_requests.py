@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, ADDS, OVERWRITES, READS, SETS, ToolContext, ToolExecutionError, pick, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_branch,
     check_choice,
-    check_limit,
     check_number,
     check_optional_text,
     check_owner,
@@ -18,9 +17,9 @@ from toolkits.github.checks import (
     check_text,
     check_usernames,
 )
-from toolkits.github.client import get_json, get_paginated, listing, login, not_found_hint, send_json
-from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS
-from toolkits.github.repositories import Owner, Repo, default_branch, repo_args
+from toolkits.github.client import Repository, login
+from toolkits.github.issues import LIST_BODY_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS, NewTitle, edit_payload, send_edit
+from toolkits.github.repositories import Owner, Repo, default_branch
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = [
@@ -29,6 +28,7 @@ __all__ = [
     "list_pull_requests",
     "merge_pull_request",
     "request_reviewers",
+    "send_to_pull_request",
     "update_pull_request",
 ]
 
@@ -38,7 +38,25 @@ _TEAM_SLUG = re.compile(r"[a-z0-9_][a-z0-9_-]{0,254}")
 PullNumber = Annotated[int, "The pull request's number (shown as #1347 on GitHub)."]
 
 
-@tool(requires_auth=PUBLIC_READ, title="List pull requests", read_only=True, idempotent=True, open_world=True)
+async def send_to_pull_request(
+    repository: Repository, number: int, tail: str, payload: dict[str, Any], *, refused: str, because: str
+) -> dict[str, Any]:
+    """POST `payload` to `tail` of pull request `number` (`reviews`, `comments`, `requested_reviewers`).
+
+    GitHub answers 422 when it refuses what was sent; the message then reads "GitHub refused `refused` pull
+    request #3 of owner/repo (HTTP 422): `because`", e.g. refused "the review of".
+    """
+    pull = f"pull request #{number} of {repository.full_name}"
+    return await repository.send(
+        "POST",
+        f"pulls/{number}/{tail}",
+        payload,
+        what=repository.of(f"the pull request #{number}"),
+        refusals={422: f"GitHub refused {refused} {pull} (HTTP 422): {because}"},
+    )
+
+
+@tool(requires_auth=PUBLIC_READ, title="List pull requests", hints=READS)
 async def list_pull_requests(
     context: ToolContext,
     owner: Owner,
@@ -54,27 +72,20 @@ async def list_pull_requests(
     reviewers, ISO 8601 times, html_url and the start of the body), `count` and `more_available`. Pass a
     `number` to GitHub_GetPullRequest for its changed files.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     check_choice(state, "state", ("open", "closed", "all"))
-    check_limit(limit, maximum=100)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/pulls",
+    return await repository.listing(
+        "pulls",
         {"state": state},
-        what=not_found_hint(context, f"the pull requests of {owner}/{repo}"),
+        what=repository.of("the pull requests"),
         limit=limit,
+        maximum=100,
         key="pull_requests",
         shape=lambda item: shapes.pull_request(item, body_chars=LIST_BODY_CHARS),
     )
 
 
-@tool(
-    requires_auth=PUBLIC_READ,
-    title="Get a pull request with its changed files",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_READ, title="Get a pull request with its changed files", hints=READS)
 async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_number: PullNumber) -> dict[str, Any]:
     """Get one pull request with its full body, merge state and the files it changes.
 
@@ -83,24 +94,15 @@ async def get_pull_request(context: ToolContext, owner: Owner, repo: Repo, pull_
     status (added, modified, removed, renamed, ...), additions and deletions (at most 300 files;
     `files_truncated` says when there were more).
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    what = not_found_hint(context, f"the pull request #{number} of {owner}/{repo}")
-    data = await get_json(context, f"/repos/{owner}/{repo}/pulls/{number}", what=what)
-    files, more = await get_paginated(
-        context,
-        f"/repos/{owner}/{repo}/pulls/{number}/files",
-        None,
-        what=f"the files of pull request #{number} of {owner}/{repo}",
-        limit=MAX_PR_FILES,
-    )
+    data = await repository.get(f"pulls/{number}", what=repository.of(f"the pull request #{number}"))
+    what = f"the files of pull request #{number} of {repository.full_name}"
+    files, more = await repository.paginated(f"pulls/{number}/files", None, what=what, limit=MAX_PR_FILES)
     result = shapes.pull_request_details(data)
     result["files"] = [
         {
-            "filename": item.get("filename"),
-            "status": item.get("status"),
-            "additions": item.get("additions"),
-            "deletions": item.get("deletions"),
+            **pick(item, "filename", "status", "additions", "deletions"),
             **({"previous_filename": item["previous_filename"]} if item.get("previous_filename") else {}),
         }
         for item in files
@@ -117,14 +119,7 @@ def _head(value: Any) -> str:
     return check_branch(value, "head")
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Open a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Open a pull request", hints=ADDS)
 async def create_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -142,7 +137,7 @@ async def create_pull_request(
     Returns the pull request: its `number` (for GitHub_RequestReviewers, GitHub_MergePullRequest and the
     others), html_url, head and base branches and ISO 8601 creation time. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Fix the crash on login")
     head_ref = _head(head)
     base_ref = check_branch(base, "base") if base is not None else None
@@ -150,16 +145,15 @@ async def create_pull_request(
     if not isinstance(draft, bool):
         raise ToolExecutionError(f"draft {draft!r} is not valid: use true or false.")
     if base_ref is None:
-        base_ref = await default_branch(context, owner, repo)
+        base_ref = await default_branch(repository)
     payload: dict[str, Any] = {"title": title.strip(), "head": head_ref, "base": base_ref, "draft": draft}
     if body:
         payload["body"] = body
-    data = await send_json(
-        context,
+    data = await repository.send(
         "POST",
-        f"/repos/{owner}/{repo}/pulls",
+        "pulls",
         payload,
-        what=f"opening a pull request from {head_ref} into {base_ref} in {owner}/{repo}",
+        what=f"opening a pull request from {head_ref} into {base_ref} in {repository.full_name}",
         refusals={
             422: f"GitHub refused the pull request from {head_ref!r} into {base_ref!r} (HTTP 422): the head "
             f"branch may not exist, have no commits beyond the base, or already have an open pull "
@@ -169,20 +163,13 @@ async def create_pull_request(
     return shapes.pull_request(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Edit or close a pull request",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Edit or close a pull request", hints=OVERWRITES)
 async def update_pull_request(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
     pull_number: PullNumber,
-    title: Annotated[str | None, "A new title; omit to keep it."] = None,
+    title: NewTitle = None,
     body: Annotated[str | None, "A new Markdown description, replacing the old one; omit to keep it."] = None,
     state: Annotated[Literal["open", "closed"] | None, "'closed' to close without merging, 'open' to reopen."] = None,
     base: Annotated[str | None, "A new branch to merge into, e.g. 'main'; omit to keep it."] = None,
@@ -192,37 +179,17 @@ async def update_pull_request(
 
     Returns the pull request as it is now. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    payload: dict[str, Any] = {}
-    if title is not None:
-        payload["title"] = check_text(title, "title", maximum=MAX_TITLE_CHARS, example="Fix the crash").strip()
-    if body is not None:
-        payload["body"] = check_optional_text(body, "body", maximum=MAX_BODY_CHARS)
-    if state is not None:
-        payload["state"] = check_choice(state, "state", ("open", "closed"))
+    payload = edit_payload(title, body, state, example="Fix the crash")
     if base is not None:
         payload["base"] = check_branch(base, "base")
-    if not payload:
-        raise ToolExecutionError("Nothing to change: give at least one of title, body, state or base.")
-    data = await send_json(
-        context,
-        "PATCH",
-        f"/repos/{owner}/{repo}/pulls/{number}",
-        payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-    )
+    fields = "title, body, state or base"
+    data = await send_edit(repository, "pulls", number, payload, thing="the pull request", fields=fields)
     return shapes.pull_request(data)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Merge a pull request",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Merge a pull request", hints=ACTS)
 async def merge_pull_request(
     context: ToolContext,
     owner: Owner,
@@ -244,7 +211,7 @@ async def merge_pull_request(
     not mergeable (conflicts, required reviews or checks missing, a draft) or when its head moved past
     `expected_head_sha`. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     payload: dict[str, Any] = {
         "merge_method": check_choice(merge_method, "merge_method", ("merge", "squash", "rebase"))
@@ -255,13 +222,12 @@ async def merge_pull_request(
         payload["commit_message"] = check_optional_text(commit_message, "commit_message", maximum=MAX_BODY_CHARS)
     if expected_head_sha is not None:
         payload["sha"] = check_sha(expected_head_sha, "expected_head_sha")
-    thing = f"the pull request #{number} of {owner}/{repo}"
-    data = await send_json(
-        context,
+    thing = f"the pull request #{number} of {repository.full_name}"
+    data = await repository.send(
         "PUT",
-        f"/repos/{owner}/{repo}/pulls/{number}/merge",
+        f"pulls/{number}/merge",
         payload,
-        what=not_found_hint(context, thing),
+        what=repository.of(f"the pull request #{number}"),
         refusals={
             405: f"GitHub says {thing} cannot be merged now (HTTP 405): it may have conflicts, miss required "
             f"reviews or checks, be a draft, or the repository may not allow {merge_method!r} merges.",
@@ -287,14 +253,7 @@ def _team_slugs(value: Any) -> list[str]:
     return list(value)
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Request reviewers for a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Request reviewers for a pull request", hints=SETS)
 async def request_reviewers(
     context: ToolContext,
     owner: Owner,
@@ -310,7 +269,7 @@ async def request_reviewers(
     Returns the pull request's `number`, html_url and everyone now requested (`requested_reviewers`,
     `requested_teams`). Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     users = check_usernames(reviewers, "reviewers")
     teams = _team_slugs(team_reviewers)
@@ -321,20 +280,16 @@ async def request_reviewers(
         payload["reviewers"] = users
     if teams:
         payload["team_reviewers"] = teams
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/pulls/{number}/requested_reviewers",
+    data = await send_to_pull_request(
+        repository,
+        number,
+        "requested_reviewers",
         payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={
-            422: f"GitHub refused a reviewer for pull request #{number} of {owner}/{repo} (HTTP 422): "
-            f"each must be a collaborator on the repository, and the author cannot review their own."
-        },
+        refused="a reviewer for",
+        because="each must be a collaborator on the repository, and the author cannot review their own.",
     )
     return {
-        "number": data.get("number"),
-        "html_url": data.get("html_url"),
+        **pick(data, "number", "html_url"),
         "requested_reviewers": [login(user) for user in data.get("requested_reviewers") or []],
         "requested_teams": [team.get("slug") for team in data.get("requested_teams") or [] if isinstance(team, dict)],
     }

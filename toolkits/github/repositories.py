@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, tool
+from mcp_server import ADDS, OVERWRITES, READS, SETS, ToolContext, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_branch,
     check_choice,
     check_limit,
-    check_owner,
     check_path,
-    check_repo,
     check_time,
     check_usernames,
     quote_path,
 )
-from toolkits.github.client import GitHubAPI, get_json, listing, not_found_hint, send_json
+from toolkits.github.client import GitHubAPI, Repository, listing
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ, PUBLIC_REPO_WRITE
 
 __all__ = [
@@ -26,7 +24,6 @@ __all__ = [
     "list_branches",
     "list_commits",
     "list_repositories",
-    "repo_args",
     "star_repository",
     "unstar_repository",
 ]
@@ -35,21 +32,13 @@ Owner = Annotated[str, "The account that owns the repository (user or organizati
 Repo = Annotated[str, "The repository name without the owner, e.g. 'Hello-World'."]
 
 
-def repo_args(owner: str, repo: str) -> tuple[str, str]:
-    return check_owner(owner), check_repo(repo)
-
-
-async def default_branch(context: ToolContext, owner: str, repo: str) -> str:
+async def default_branch(repository: Repository) -> str:
     """The repository's default branch, read from GitHub."""
-    data = await get_json(
-        context, f"/repos/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
-    )
+    data = await repository.get("", what=repository.itself())
     return str(data.get("default_branch") or "main")
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", read_only=True, idempotent=True, open_world=True
-)
+@tool(requires_auth=PRIVATE_REPOS, title="List my GitHub repositories", hints=READS)
 async def list_repositories(
     context: ToolContext,
     visibility: Annotated[
@@ -84,7 +73,7 @@ async def list_repositories(
     )
 
 
-@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="Get a GitHub repository", hints=READS)
 async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Get one GitHub repository's details: description, visibility, default branch, language, topics, stars,
     forks, open issue count and ISO 8601 creation/update/push times.
@@ -92,14 +81,12 @@ async def get_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict
     Use it before working on a repository (e.g. to learn its default branch). Private repositories are
     visible only when the user's GitHub connection carries the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
-    data = await get_json(
-        context, f"/repos/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
-    )
-    return shapes.repository(data)
+    repository = Repository(context, owner, repo)
+    repository = Repository(context, owner, repo)
+    return shapes.repository(await repository.get("", what=repository.itself()))
 
 
-@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List a repository's branches", hints=READS)
 async def list_branches(
     context: ToolContext,
     owner: Owner,
@@ -111,27 +98,14 @@ async def list_branches(
     Returns `branches` (name, sha, protected), `count` and `more_available`. Pass a name as `branch` or
     `from_branch` to the other GitHub tools.
     """
-    owner, repo = repo_args(owner, repo)
-    check_limit(limit, maximum=300)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/branches",
-        None,
-        what=not_found_hint(context, f"the branches of {owner}/{repo}"),
-        limit=limit,
-        key="branches",
-        shape=shapes.branch,
+    repository = Repository(context, owner, repo)
+    what = repository.of("the branches")
+    return await repository.listing(
+        "branches", what=what, limit=limit, maximum=300, key="branches", shape=shapes.branch
     )
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Create a branch",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Create a branch", hints=ADDS)
 async def create_branch(
     context: ToolContext,
     owner: Owner,
@@ -147,32 +121,27 @@ async def create_branch(
     Returns the new `branch`, its full `ref` and the commit `sha` it starts at. Write files to it with
     GitHub_CreateOrUpdateFile, then open a pull request with GitHub_CreatePullRequest. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     name = check_branch(branch, "branch")
     start = check_branch(from_branch, "from_branch") if from_branch is not None else None
     if start is None:
-        start = await default_branch(context, owner, repo)
-    source = await get_json(
-        context,
-        f"/repos/{owner}/{repo}/git/ref/heads/{quote_path(start)}",
-        what=not_found_hint(context, f"the branch {start!r} of {owner}/{repo}"),
-    )
+        start = await default_branch(repository)
+    source = await repository.get(f"git/ref/heads/{quote_path(start)}", what=repository.of(f"the branch {start!r}"))
     sha = (source.get("object") or {}).get("sha")
-    created = await send_json(
-        context,
+    created = await repository.send(
         "POST",
-        f"/repos/{owner}/{repo}/git/refs",
+        "git/refs",
         {"ref": f"refs/heads/{name}", "sha": sha},
-        what=f"creating the branch {name!r} in {owner}/{repo}",
+        what=f"creating the branch {name!r} in {repository.full_name}",
         refusals={
-            422: f"GitHub refused to create the branch {name!r} in {owner}/{repo} (HTTP 422): a branch "
+            422: f"GitHub refused to create the branch {name!r} in {repository.full_name} (HTTP 422): a branch "
             f"of that name probably exists already; pick another name or use GitHub_ListBranches."
         },
     )
     return {**shapes.git_ref(created), "from_branch": start}
 
 
-@tool(requires_auth=PUBLIC_READ, title="List commits", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="List commits", hints=READS)
 async def list_commits(
     context: ToolContext,
     owner: Owner,
@@ -188,7 +157,7 @@ async def list_commits(
 
     Returns `commits`, `count` and `more_available`.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     params: dict[str, Any] = {}
     if branch is not None:
         params["sha"] = check_branch(branch, "branch")
@@ -199,50 +168,29 @@ async def list_commits(
     for name, value in (("since", since), ("until", until)):
         if value is not None:
             params[name] = check_time(value, name)
-    check_limit(limit, maximum=100)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/commits",
-        params,
-        what=not_found_hint(context, f"the commits of {owner}/{repo}"),
-        limit=limit,
-        key="commits",
-        shape=shapes.commit,
+    what = repository.of("the commits")
+    return await repository.listing(
+        "commits", params, what=what, limit=limit, maximum=100, key="commits", shape=shapes.commit
     )
 
 
-@tool(
-    requires_auth=PUBLIC_REPO_WRITE,
-    title="Star a repository",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_REPO_WRITE, title="Star a repository", hints=SETS)
 async def star_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Star a repository as the signed-in user (starring one already starred changes nothing).
 
     Needs the `public_repo` scope; a private repository can be starred only with the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
-    await GitHubAPI(context).send(
-        "PUT", f"/user/starred/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
-    )
-    return {"repository": f"{owner}/{repo}", "starred": True}
+    return await _star(Repository(context, owner, repo), "PUT")
 
 
-@tool(
-    requires_auth=PUBLIC_REPO_WRITE,
-    title="Unstar a repository",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_REPO_WRITE, title="Unstar a repository", hints=OVERWRITES)
 async def unstar_repository(context: ToolContext, owner: Owner, repo: Repo) -> dict[str, Any]:
     """Remove the signed-in user's star from a repository. Needs the `public_repo` scope."""
-    owner, repo = repo_args(owner, repo)
-    await GitHubAPI(context).send(
-        "DELETE", f"/user/starred/{owner}/{repo}", what=not_found_hint(context, f"the repository {owner}/{repo}")
-    )
-    return {"repository": f"{owner}/{repo}", "starred": False}
+    return await _star(Repository(context, owner, repo), "DELETE")
+
+
+async def _star(repository: Repository, method: str) -> dict[str, Any]:
+    """Star (PUT) or unstar (DELETE) the repository as the signed-in user."""
+    api = GitHubAPI(repository.context)
+    await api.send(method, f"/user/starred/{repository.full_name}", what=repository.itself())
+    return {"repository": repository.full_name, "starred": method == "PUT"}

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, tool
 from toolkits.github import shapes
 from toolkits.github.checks import (
     check_choice,
-    check_limit,
     check_number,
     check_optional_text,
     check_path,
     check_sha,
     check_text,
 )
-from toolkits.github.client import get_json, listing, not_found_hint, send_json
-from toolkits.github.issues import MAX_BODY_CHARS
-from toolkits.github.pull_requests import PullNumber
-from toolkits.github.repositories import Owner, Repo, repo_args
+from toolkits.github.client import Repository
+from toolkits.github.issues import MAX_BODY_CHARS, CommentBody
+from toolkits.github.pull_requests import PullNumber, send_to_pull_request
+from toolkits.github.repositories import Owner, Repo
 from toolkits.github.scopes import PRIVATE_REPOS, PUBLIC_READ
 
 __all__ = ["create_review", "create_review_comment", "list_review_comments", "list_reviews"]
@@ -27,9 +26,7 @@ MAX_INLINE_COMMENTS = 50
 SIDES = ("RIGHT", "LEFT")
 
 
-@tool(
-    requires_auth=PUBLIC_READ, title="List a pull request's reviews", read_only=True, idempotent=True, open_world=True
-)
+@tool(requires_auth=PUBLIC_READ, title="List a pull request's reviews", hints=READS)
 async def list_reviews(
     context: ToolContext,
     owner: Owner,
@@ -42,15 +39,13 @@ async def list_reviews(
     Returns `reviews` (id, author, state: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING, the
     commit reviewed, ISO 8601 submission time, html_url, body), `count` and `more_available`.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    check_limit(limit, maximum=100)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/pulls/{number}/reviews",
-        None,
-        what=not_found_hint(context, f"the reviews of pull request #{number} of {owner}/{repo}"),
+    return await repository.listing(
+        f"pulls/{number}/reviews",
+        what=repository.of(f"the reviews of pull request #{number}"),
         limit=limit,
+        maximum=100,
         key="reviews",
         shape=shapes.review,
     )
@@ -93,14 +88,7 @@ def _inline_comments(comments: Any) -> list[dict[str, Any]]:
     return result
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Review a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Review a pull request", hints=ADDS)
 async def create_review(
     context: ToolContext,
     owner: Owner,
@@ -123,7 +111,7 @@ async def create_review(
     Returns the review's `id`, `state`, the commit reviewed, ISO 8601 submission time and html_url. GitHub
     does not let the author approve or request changes on their own pull request. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     verdict = check_choice(event, "event", ("APPROVE", "REQUEST_CHANGES", "COMMENT"))
     payload: dict[str, Any] = {"event": verdict}
@@ -135,28 +123,19 @@ async def create_review(
     inline = _inline_comments(comments)
     if inline:
         payload["comments"] = inline
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/pulls/{number}/reviews",
+    data = await send_to_pull_request(
+        repository,
+        number,
+        "reviews",
         payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={
-            422: f"GitHub refused the review of pull request #{number} of {owner}/{repo} (HTTP 422): the "
-            f"author cannot approve or request changes on their own pull request, and each comment's "
-            f"line must be part of the diff."
-        },
+        refused="the review of",
+        because="the author cannot approve or request changes on their own pull request, and each comment's "
+        "line must be part of the diff.",
     )
     return shapes.review(data)
 
 
-@tool(
-    requires_auth=PUBLIC_READ,
-    title="List review comments on a pull request's diff",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=PUBLIC_READ, title="List review comments on a pull request's diff", hints=READS)
 async def list_review_comments(
     context: ToolContext,
     owner: Owner,
@@ -170,34 +149,25 @@ async def list_review_comments(
     Returns `comments` (id, review_id, in_reply_to_id, author, path, line, side, commit_id, ISO 8601 time,
     html_url, body), `count` and `more_available`. Reply to one with GitHub_CreateReviewComment and its `id`.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    check_limit(limit, maximum=300)
-    return await listing(
-        context,
-        f"/repos/{owner}/{repo}/pulls/{number}/comments",
-        None,
-        what=not_found_hint(context, f"the review comments of pull request #{number} of {owner}/{repo}"),
+    return await repository.listing(
+        f"pulls/{number}/comments",
+        what=repository.of(f"the review comments of pull request #{number}"),
         limit=limit,
+        maximum=300,
         key="comments",
         shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
     )
 
 
-@tool(
-    requires_auth=PRIVATE_REPOS,
-    title="Comment on a line of a pull request",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=PRIVATE_REPOS, title="Comment on a line of a pull request", hints=ADDS)
 async def create_review_comment(
     context: ToolContext,
     owner: Owner,
     repo: Repo,
     pull_number: PullNumber,
-    body: Annotated[str, "The comment in Markdown."],
+    body: CommentBody,
     path: Annotated[str | None, "The file to comment on, e.g. 'src/app.py'; omit when replying."] = None,
     line: Annotated[
         int | None, "The line of the file to comment on, as numbered in the diff; omit when replying."
@@ -214,7 +184,7 @@ async def create_review_comment(
 
     Returns the comment's `id`, path, line, author, ISO 8601 time and html_url. Needs the `repo` scope.
     """
-    owner, repo = repo_args(owner, repo)
+    repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
     check_text(body, "body", maximum=MAX_BODY_CHARS, example="Could this be a constant?")
     payload: dict[str, Any] = {"body": body}
@@ -232,21 +202,14 @@ async def create_review_comment(
         if commit_id is not None:
             payload["commit_id"] = check_sha(commit_id, "commit_id")
         else:
-            pull = await get_json(
-                context,
-                f"/repos/{owner}/{repo}/pulls/{number}",
-                what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-            )
+            pull = await repository.get(f"pulls/{number}", what=repository.of(f"the pull request #{number}"))
             payload["commit_id"] = (pull.get("head") or {}).get("sha")
-    data = await send_json(
-        context,
-        "POST",
-        f"/repos/{owner}/{repo}/pulls/{number}/comments",
+    data = await send_to_pull_request(
+        repository,
+        number,
+        "comments",
         payload,
-        what=not_found_hint(context, f"the pull request #{number} of {owner}/{repo}"),
-        refusals={
-            422: f"GitHub refused the comment on pull request #{number} of {owner}/{repo} (HTTP 422): the "
-            f"line must be part of the diff of that file (see GitHub_GetPullRequest's files)."
-        },
+        refused="the comment on",
+        because="the line must be part of the diff of that file (see GitHub_GetPullRequest's files).",
     )
     return shapes.review_comment(data)

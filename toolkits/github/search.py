@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, tool
+from mcp_server import READS, ToolContext, pick, tool
 from toolkits.github import shapes
 from toolkits.github.checks import check_choice, check_limit, check_text
 from toolkits.github.client import MAX_PER_PAGE, get_json
@@ -22,7 +22,7 @@ MAX_QUERY_CHARS = 1000
 _KIND_QUALIFIER = re.compile(r"(?<![\w-])(is|type):(issue|pr|pull-request)\b", re.IGNORECASE)
 
 
-@tool(requires_auth=PUBLIC_READ, title="Search code on GitHub", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=PUBLIC_READ, title="Search code on GitHub", hints=READS)
 async def search_code(
     context: ToolContext,
     query: Annotated[
@@ -47,10 +47,7 @@ async def search_code(
         data,
         lambda item: {
             "repository": (item.get("repository") or {}).get("full_name"),
-            "path": item.get("path"),
-            "name": item.get("name"),
-            "sha": item.get("sha"),
-            "html_url": item.get("html_url"),
+            **pick(item, "path", "name", "sha", "html_url"),
         },
     )
 
@@ -62,9 +59,7 @@ def _repository_name(repository_url: Any) -> str | None:
     return repository_url.rsplit("/repos/", 1)[1]
 
 
-@tool(
-    requires_auth=PUBLIC_READ, title="Search issues and pull requests", read_only=True, idempotent=True, open_world=True
-)
+@tool(requires_auth=PUBLIC_READ, title="Search issues and pull requests", hints=READS)
 async def search_issues(
     context: ToolContext,
     query: Annotated[
@@ -111,7 +106,6 @@ async def search_issues(
 def _results(data: dict[str, Any], shape: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     """A search answer: GitHub's counts and each item shaped."""
     return {
-        "total_count": data.get("total_count"),
-        "incomplete_results": data.get("incomplete_results"),
+        **pick(data, "total_count", "incomplete_results"),
         "items": [shape(item) for item in data.get("items") or [] if isinstance(item, dict)],
     }

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkits.github.client import iso, login
+from mcp_server import iso_datetime, pick
+from toolkits.github.client import login
 
 __all__ = [
     "body_text",
@@ -38,42 +39,30 @@ def repository(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "full_name": data.get("full_name"),
         "owner": login(data.get("owner")),
-        "name": data.get("name"),
-        "id": data.get("id"),
-        "private": data.get("private"),
-        "visibility": data.get("visibility"),
-        "description": data.get("description"),
-        "default_branch": data.get("default_branch"),
-        "language": data.get("language"),
+        **pick(data, "name", "id", "private", "visibility", "description", "default_branch", "language"),
         "topics": data.get("topics") or [],
         "stars": data.get("stargazers_count"),
         "forks": data.get("forks_count"),
         "open_issues": data.get("open_issues_count"),
-        "archived": data.get("archived"),
-        "fork": data.get("fork"),
-        "html_url": data.get("html_url"),
-        "created_at": iso(data.get("created_at")),
-        "updated_at": iso(data.get("updated_at")),
-        "pushed_at": iso(data.get("pushed_at")),
+        **pick(data, "archived", "fork", "html_url"),
+        "created_at": iso_datetime(data.get("created_at")),
+        "updated_at": iso_datetime(data.get("updated_at")),
+        "pushed_at": iso_datetime(data.get("pushed_at")),
     }
 
 
 def issue(data: dict[str, Any], *, body_chars: int | None = None) -> dict[str, Any]:
     return {
-        "number": data.get("number"),
-        "title": data.get("title"),
-        "state": data.get("state"),
-        "state_reason": data.get("state_reason"),
+        **pick(data, "number", "title", "state", "state_reason"),
         "author": login(data.get("user")),
         "labels": label_names(data.get("labels")),
         "assignees": [login(user) for user in data.get("assignees") or []],
         "milestone": (data.get("milestone") or {}).get("title"),
-        "comments": data.get("comments"),
-        "locked": data.get("locked"),
+        **pick(data, "comments", "locked"),
         "is_pull_request": "pull_request" in data,
-        "created_at": iso(data.get("created_at")),
-        "updated_at": iso(data.get("updated_at")),
-        "closed_at": iso(data.get("closed_at")),
+        "created_at": iso_datetime(data.get("created_at")),
+        "updated_at": iso_datetime(data.get("updated_at")),
+        "closed_at": iso_datetime(data.get("closed_at")),
         "html_url": data.get("html_url"),
         "body": body_text(data.get("body"), body_chars),
     }
@@ -83,10 +72,7 @@ def pull_request(data: dict[str, Any], *, body_chars: int | None = None) -> dict
     head = data.get("head") or {}
     base = data.get("base") or {}
     return {
-        "number": data.get("number"),
-        "title": data.get("title"),
-        "state": data.get("state"),
-        "draft": data.get("draft"),
+        **pick(data, "number", "title", "state", "draft"),
         "author": login(data.get("user")),
         "head_branch": head.get("ref"),
         "head_sha": head.get("sha"),
@@ -94,10 +80,10 @@ def pull_request(data: dict[str, Any], *, body_chars: int | None = None) -> dict
         "labels": label_names(data.get("labels")),
         "assignees": [login(user) for user in data.get("assignees") or []],
         "requested_reviewers": [login(user) for user in data.get("requested_reviewers") or []],
-        "created_at": iso(data.get("created_at")),
-        "updated_at": iso(data.get("updated_at")),
-        "closed_at": iso(data.get("closed_at")),
-        "merged_at": iso(data.get("merged_at")),
+        "created_at": iso_datetime(data.get("created_at")),
+        "updated_at": iso_datetime(data.get("updated_at")),
+        "closed_at": iso_datetime(data.get("closed_at")),
+        "merged_at": iso_datetime(data.get("merged_at")),
         "html_url": data.get("html_url"),
         "body": body_text(data.get("body"), body_chars),
     }
@@ -111,26 +97,24 @@ def pull_request_details(data: dict[str, Any]) -> dict[str, Any]:
     """`#/components/schemas/pull-request`: the list fields plus the merge state and size of the change."""
     return {
         **pull_request(data),
-        "merged": data.get("merged"),
-        "mergeable": data.get("mergeable"),
-        "mergeable_state": data.get("mergeable_state"),
+        **pick(data, "merged", "mergeable", "mergeable_state"),
         "merged_by": login(data.get("merged_by")),
-        "commits": data.get("commits"),
-        "additions": data.get("additions"),
-        "deletions": data.get("deletions"),
-        "changed_files": data.get("changed_files"),
+        **pick(data, "commits", "additions", "deletions", "changed_files"),
+    }
+
+
+def _posted(data: dict[str, Any], body_chars: int | None) -> dict[str, Any]:
+    """What every kind of comment ends with: when it was written, its link and its (maybe cut) Markdown body."""
+    return {
+        "created_at": iso_datetime(data.get("created_at")),
+        "html_url": data.get("html_url"),
+        "body": body_text(data.get("body"), body_chars),
     }
 
 
 def comment(data: dict[str, Any], *, body_chars: int | None = None) -> dict[str, Any]:
     """`#/components/schemas/issue-comment`."""
-    return {
-        "id": data.get("id"),
-        "author": login(data.get("user")),
-        "created_at": iso(data.get("created_at")),
-        "html_url": data.get("html_url"),
-        "body": body_text(data.get("body"), body_chars),
-    }
+    return {"id": data.get("id"), "author": login(data.get("user")), **_posted(data, body_chars)}
 
 
 def review(data: dict[str, Any]) -> dict[str, Any]:
@@ -138,9 +122,8 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": data.get("id"),
         "author": login(data.get("user")),
-        "state": data.get("state"),
-        "commit_id": data.get("commit_id"),
-        "submitted_at": iso(data.get("submitted_at")),
+        **pick(data, "state", "commit_id"),
+        "submitted_at": iso_datetime(data.get("submitted_at")),
         "html_url": data.get("html_url"),
         "body": body_text(data.get("body")),
     }
@@ -153,13 +136,8 @@ def review_comment(data: dict[str, Any], *, body_chars: int | None = None) -> di
         "review_id": data.get("pull_request_review_id"),
         "in_reply_to_id": data.get("in_reply_to_id"),
         "author": login(data.get("user")),
-        "path": data.get("path"),
-        "line": data.get("line"),
-        "side": data.get("side"),
-        "commit_id": data.get("commit_id"),
-        "created_at": iso(data.get("created_at")),
-        "html_url": data.get("html_url"),
-        "body": body_text(data.get("body"), body_chars),
+        **pick(data, "path", "line", "side", "commit_id"),
+        **_posted(data, body_chars),
     }
 
 
@@ -173,7 +151,7 @@ def commit(data: dict[str, Any]) -> dict[str, Any]:
         "sha": data.get("sha"),
         "message": message.split("\n", 1)[0],
         "author": login(data.get("author")) or author.get("name"),
-        "date": iso(author.get("date")),
+        "date": iso_datetime(author.get("date")),
         "html_url": data.get("html_url"),
     }
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from mcp_server import (
     Page,
@@ -40,6 +40,10 @@ MAX_PAGE_SIZE = 100
 MAX_EMAILS = 50
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+#: Parameters several of these tools take alike.
+EmailId = Annotated[str, "The id of the email, as ListEmails, SearchEmails or GetThread returned it."]
 
 
 class GmailAPI(ProviderAPI):

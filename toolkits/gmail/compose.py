@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from mcp_server import ToolContext, ToolExecutionError
 from toolkits.gmail import client
@@ -12,6 +12,10 @@ from toolkits.gmail import client
 # Forwarded attachments are fetched and re-sent; past this total the forward is refused (Gmail's own limit
 # for a sent message is 25 MB, and the base64 of the raw message grows it by a third).
 MAX_FORWARD_ATTACHMENT_BYTES = 15 * 1024 * 1024
+#: Parameters the reply and draft tools share.
+AnsweredEmail = Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."]
+ReplyBody = Annotated[str, "The plain-text body of the reply."]
+DraftRecipient = Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."]
 REPLY_HEADERS = ("From", "Reply-To", "To", "Cc", "Subject", "Message-ID", "References")
 
 

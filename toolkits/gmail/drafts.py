@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
+from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, READONLY
 
@@ -28,13 +29,7 @@ def _shape_draft(draft: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="List draft emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="List draft emails", hints=READS)
 async def list_drafts(
     context: ToolContext,
     max_results: Annotated[int, "How many drafts to return at most, 1 to 25."] = 10,
@@ -56,22 +51,15 @@ async def list_drafts(
     return {"drafts": drafts, "count": len(drafts)}
 
 
-@tool(
-    requires_auth=Google(scopes=[COMPOSE]),
-    title="Rewrite a draft email",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[COMPOSE]), title="Rewrite a draft email", hints=OVERWRITES)
 async def update_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id of the draft to rewrite, from WriteDraftEmail or ListDrafts."],
-    recipient: Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    recipient: compose.DraftRecipient,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Replace the content of one of the user's Gmail drafts (recipients, subject and body; the old content is
     overwritten). A draft reply stays in its conversation.
@@ -96,14 +84,7 @@ async def update_draft_email(
     return {"draft_id": draft.get("id", draft_id), "message_id": saved.get("id"), "thread_id": saved.get("threadId")}
 
 
-@tool(
-    requires_auth=Google(scopes=[COMPOSE]),
-    title="Delete a draft email",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[COMPOSE]), title="Delete a draft email", hints=OVERWRITES)
 async def delete_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id of the draft to delete, from WriteDraftEmail or ListDrafts."],
@@ -117,18 +98,11 @@ async def delete_draft_email(
     return {"draft_id": draft_id, "deleted": True}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY, COMPOSE]),
-    title="Draft a reply to an email",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY, COMPOSE]), title="Draft a reply to an email", hints=ADDS)
 async def write_draft_reply_email(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],
-    body: Annotated[str, "The plain-text body of the reply."],
+    email_id: compose.AnsweredEmail,
+    body: compose.ReplyBody,
     reply_all: Annotated[
         bool, "True to address the sender and everyone else in To and Cc; False for the sender only."
     ] = False,

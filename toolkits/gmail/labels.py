@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client
+from toolkits.gmail.client import EmailId
 from toolkits.gmail.scopes import LABELS, MODIFY
 
 MAX_LABEL_CHANGES = 20
@@ -54,17 +55,10 @@ async def _modify(context: ToolContext, email_id: str, add: list[str], remove: l
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[MODIFY]),
-    title="Change an email's labels",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[MODIFY]), title="Change an email's labels", hints=SETS)
 async def change_email_labels(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email, as ListEmails, SearchEmails or GetThread returned it."],
+    email_id: EmailId,
     add_labels: Annotated[
         list[str] | None, "Label names or ids to add, e.g. ['Work'], ['STARRED'], ['IMPORTANT']."
     ] = None,
@@ -91,14 +85,7 @@ async def change_email_labels(
     return await _modify(context, email_id, ids[: len(add)], ids[len(add) :])
 
 
-@tool(
-    requires_auth=Google(scopes=[MODIFY]),
-    title="Archive an email",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[MODIFY]), title="Archive an email", hints=SETS)
 async def archive_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to archive, as ListEmails or SearchEmails returned it."],
@@ -111,14 +98,7 @@ async def archive_email(
     return await _modify(context, email_id, [], ["INBOX"])
 
 
-@tool(
-    requires_auth=Google(scopes=[LABELS]),
-    title="Create a Gmail label",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[LABELS]), title="Create a Gmail label", hints=ADDS)
 async def create_label(
     context: ToolContext,
     name: Annotated[str, "The new label's name, e.g. 'Receipts' or 'Projects/Apollo' (a slash nests it)."],

@@ -5,22 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 from toolkits.gmail import client, compose
+from toolkits.gmail.client import EmailId
 from toolkits.gmail.scopes import READONLY, SEND
 
 MAX_THREADS = 25
 THREAD_HEADERS = ("From", "Subject", "Date")
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="Get an email",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="Get an email", hints=READS)
 async def get_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email, as ListEmails, SearchEmails, GetThread or ListDrafts returned it."],
@@ -35,13 +30,7 @@ async def get_email(
     return {**client.shape_message(message), "attachments": client.attachments_of(message.get("payload") or {})}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="List email threads",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="List email threads", hints=READS)
 async def list_threads(
     context: ToolContext,
     query: Annotated[str, "Optional Gmail search syntax to filter the threads, e.g. 'is:unread' or 'from:ana'."] = "",
@@ -83,16 +72,10 @@ async def list_threads(
     return {"query": q, "threads": threads, "count": len(threads)}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="List an email's attachments",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="List an email's attachments", hints=READS)
 async def list_attachments(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email, as ListEmails, SearchEmails or GetThread returned it."],
+    email_id: EmailId,
 ) -> dict[str, Any]:
     """List the files attached to an email: names, types and sizes (not their content).
 
@@ -104,14 +87,7 @@ async def list_attachments(
     return {"email_id": email_id, "attachments": attachments, "count": len(attachments)}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY, SEND]),
-    title="Forward an email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY, SEND]), title="Forward an email", hints=ACTS)
 async def forward_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to forward, as ListEmails, SearchEmails or GetThread returned it."],

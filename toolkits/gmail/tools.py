@@ -6,8 +6,9 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ACTS, ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
+from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
 
@@ -28,13 +29,7 @@ def _quoted(value: str) -> str:
     return f'"{value}"' if re.search(r"\s", value) else value
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="List recent emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="List recent emails", hints=READS)
 async def list_emails(
     context: ToolContext,
     n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 5,
@@ -52,13 +47,7 @@ async def list_emails(
     return {"emails": emails, "count": len(emails)}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="Search emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="Search emails", hints=READS)
 async def search_emails(
     context: ToolContext,
     query: Annotated[str, "Gmail search syntax, e.g. 'invoice has:attachment' or 'is:unread'; may be empty."] = "",
@@ -108,13 +97,7 @@ async def search_emails(
     return {"query": q, "emails": emails, "count": len(emails)}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="Read an email thread",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="Read an email thread", hints=READS)
 async def get_thread(
     context: ToolContext,
     thread_id: Annotated[str, "The thread_id of an email, as ListEmails or SearchEmails returned it."],
@@ -133,21 +116,14 @@ async def get_thread(
     return {"thread_id": thread.get("id", thread_id), "message_count": len(messages), "messages": messages}
 
 
-@tool(
-    requires_auth=Google(scopes=[SEND]),
-    title="Send an email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SEND]), title="Send an email", hints=ACTS)
 async def send_email(
     context: ToolContext,
     recipient: Annotated[str, "The email address to send to, e.g. 'ana@example.com'."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Send a new plain-text email from the user's Gmail account right away.
 
@@ -159,21 +135,14 @@ async def send_email(
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
 
-@tool(
-    requires_auth=Google(scopes=[COMPOSE]),
-    title="Write a draft email",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[COMPOSE]), title="Write a draft email", hints=ADDS)
 async def write_draft_email(
     context: ToolContext,
-    recipient: Annotated[str, "The email address the draft is for, e.g. 'ana@example.com'."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    recipient: compose.DraftRecipient,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Save a new plain-text email as a draft in the user's Gmail, without sending it.
 
@@ -188,14 +157,7 @@ async def write_draft_email(
     return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}
 
 
-@tool(
-    requires_auth=Google(scopes=[COMPOSE]),
-    title="Send a draft email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[COMPOSE]), title="Send a draft email", hints=ACTS)
 async def send_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],
@@ -212,18 +174,11 @@ async def send_draft_email(
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "label_ids": list(sent.get("labelIds") or [])}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY, SEND]),
-    title="Reply to an email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY, SEND]), title="Reply to an email", hints=ACTS)
 async def reply_to_email(
     context: ToolContext,
-    email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetThread returned it."],
-    body: Annotated[str, "The plain-text body of the reply."],
+    email_id: compose.AnsweredEmail,
+    body: compose.ReplyBody,
     reply_all: Annotated[
         bool, "True to reply to the sender and everyone else in To and Cc; False for the sender only."
     ] = False,
@@ -244,14 +199,7 @@ async def reply_to_email(
     return {"id": sent.get("id"), "thread_id": sent.get("threadId"), "to": outgoing.to, "cc": outgoing.cc}
 
 
-@tool(
-    requires_auth=Google(scopes=[MODIFY]),
-    title="Move an email to the trash",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[MODIFY]), title="Move an email to the trash", hints=OVERWRITES)
 async def trash_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to move to the trash, as ListEmails or SearchEmails returned it."],
@@ -274,13 +222,7 @@ async def trash_email(
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY]),
-    title="List Gmail labels",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY]), title="List Gmail labels", hints=READS)
 async def list_labels(context: ToolContext) -> dict[str, Any]:
     """List the labels in the user's Gmail: the system ones (INBOX, SENT, ...) and the user's own.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import READS, ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
 from .client import CalendarAPI, check_order, parse_datetime
@@ -55,13 +55,7 @@ def _busy_periods(entry: dict[str, Any], zone: Any) -> list[tuple[datetime, date
     return busy
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_FREEBUSY]),
-    title="Find free time slots",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_FREEBUSY]), title="Find free time slots", hints=READS)
 async def find_free_slots(
     context: ToolContext,
     start: Annotated[str, "Start of the window to search, ISO 8601 with time zone, e.g. 2026-12-01T09:00:00+01:00"],

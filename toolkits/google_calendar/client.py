@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +22,7 @@ __all__ = [
     "check_calendar_id",
     "check_event_id",
     "check_order",
+    "event_target",
     "parse_datetime",
     "path_segment",
     "plain_text",
@@ -35,11 +36,35 @@ _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 
 
+#: Parameters several of these tools take alike.
+EventCalendar = Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"]
+TargetCalendar = Annotated[str, "Calendar to add it to: 'primary' or an id from ListCalendars"]
+
+
+def event_target(calendar: str, event: str | None = None) -> tuple[str, str]:
+    """The API path of a calendar's events (or of one event), and how messages name it."""
+    path = f"/calendars/{path_segment(calendar)}/events"
+    if event is None:
+        return path, f"the calendar {calendar!r}"
+    return f"{path}/{path_segment(event)}", f"the event {event!r} in calendar {calendar!r}"
+
+
 class CalendarAPI(ProviderAPI):
     """The Google Calendar API v3 for one tool call."""
 
     name = "Google Calendar"
     default_base_url = DEFAULT_API_BASE_URL
+
+    async def get_event(self, calendar: str, event: str) -> dict[str, Any]:
+        path, what = event_target(calendar, event)
+        return await self.request("GET", path, what=what)
+
+    async def change_event(
+        self, method: str, calendar: str, event: str | None = None, *, notify: bool, json: Any = None
+    ) -> dict[str, Any]:
+        """Create (no `event`), change or delete an event; the guests get an email about it when `notify`."""
+        path, what = event_target(calendar, event)
+        return await self.request(method, path, what=what, params={"sendUpdates": send_updates(notify)}, json=json)
 
     async def list_items(
         self, path: str, *, what: str, params: dict[str, Any], limit: int, max_page_size: int

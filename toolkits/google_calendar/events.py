@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 
-from .client import CalendarAPI, check_calendar_id, check_event_id, path_segment, send_updates, shape_event
+from .client import (
+    CalendarAPI,
+    EventCalendar,
+    TargetCalendar,
+    check_calendar_id,
+    check_event_id,
+    path_segment,
+    shape_event,
+)
 from .scopes import SCOPE_EVENTS, SCOPE_EVENTS_READONLY
 
 __all__ = ["get_event", "quick_add_event", "respond_to_event"]
@@ -28,17 +36,11 @@ def _meeting_link(item: dict[str, Any]) -> str | None:
     return None
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
-    title="Get a calendar event",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]), title="Get a calendar event", hints=READS)
 async def get_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event, from ListEvents or CreateEvent"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
 ) -> dict[str, Any]:
     """Get one event in full: its times, attendees and their answers, description, video meeting link and
     recurrence rule.
@@ -49,11 +51,7 @@ async def get_event(
     """
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
-    item = await CalendarAPI(context).request(
-        "GET",
-        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
-        what=f"the event {event!r} in calendar {calendar!r}",
-    )
+    item = await CalendarAPI(context).get_event(calendar, event)
     return {
         **shape_event(item, calendar),
         "meeting_link": _meeting_link(item),
@@ -62,18 +60,11 @@ async def get_event(
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Quick-add a calendar event",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Quick-add a calendar event", hints=ADDS)
 async def quick_add_event(
     context: ToolContext,
     text: Annotated[str, "The event in words, e.g. 'Lunch with Ana at Chez Paul tomorrow 12:30-13:30'"],
-    calendar_id: Annotated[str, "Calendar to add it to: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: TargetCalendar = "primary",
 ) -> dict[str, Any]:
     """Create an event from a sentence, the way Google Calendar's quick add reads it (title, day, time, place).
 
@@ -96,19 +87,12 @@ async def quick_add_event(
     return shape_event(created, calendar)
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Respond to a calendar invitation",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Respond to a calendar invitation", hints=SETS)
 async def respond_to_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event the user is invited to, from ListEvents"],
     response: Annotated[str, "The answer: 'accepted', 'declined' or 'tentative'"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
     comment: Annotated[str | None, "A note to the organizer with the answer"] = None,
     notify_organizer: Annotated[bool, "Email the organizer the answer"] = True,
 ) -> dict[str, Any]:
@@ -126,9 +110,8 @@ async def respond_to_event(
     note = comment.strip() if isinstance(comment, str) else ""
     if len(note) > MAX_COMMENT:
         raise ToolExecutionError(f"comment is {len(note)} characters long; keep it to {MAX_COMMENT} at most.")
-    path = f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}"
-    what = f"the event {event!r} in calendar {calendar!r}"
-    current = await CalendarAPI(context).request("GET", path, what=what)
+    api = CalendarAPI(context)
+    current = await api.get_event(calendar, event)
     attendees = [dict(a) for a in current.get("attendees") or [] if isinstance(a, dict)]
     mine = next((a for a in attendees if a.get("self")), None)
     if mine is None:
@@ -140,12 +123,6 @@ async def respond_to_event(
     if note:
         mine["comment"] = note
     # events.patch replaces the whole attendees array, so every guest is sent back unchanged but the user.
-    updated = await CalendarAPI(context).request(
-        "PATCH",
-        path,
-        what=what,
-        params={"sendUpdates": send_updates(notify_organizer)},
-        json={"attendees": attendees},
-    )
+    updated = await api.change_event("PATCH", calendar, event, notify=notify_organizer, json={"attendees": attendees})
     me = next((a for a in updated.get("attendees") or [] if isinstance(a, dict) and a.get("self")), {})
     return {**shape_event(updated, calendar), "response_status": me.get("responseStatus", answer)}

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, email_addresses, tool
 from mcp_server.auth import Google
 
 from .client import (
     CalendarAPI,
+    EventCalendar,
+    TargetCalendar,
     check_calendar_id,
     check_event_id,
     check_order,
     parse_datetime,
     path_segment,
-    send_updates,
     shape_calendar,
     shape_event,
 )
@@ -30,13 +31,7 @@ _EVENT_PAGE = 250
 _MAX_EVENTS = 250
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_CALENDAR_LIST_READONLY]),
-    title="List calendars",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_CALENDAR_LIST_READONLY]), title="List calendars", hints=READS)
 async def list_calendars(context: ToolContext) -> dict[str, Any]:
     """List the calendars on the user's Google Calendar list (their own, shared and subscribed ones).
 
@@ -59,13 +54,7 @@ async def list_calendars(context: ToolContext) -> dict[str, Any]:
     return result
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]),
-    title="List calendar events",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS_READONLY]), title="List calendar events", hints=READS)
 async def list_events(
     context: ToolContext,
     min_datetime: Annotated[str, "Start of the time window, ISO 8601 with time zone, e.g. 2026-12-01T00:00:00+01:00"],
@@ -109,14 +98,7 @@ async def list_events(
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Create a calendar event",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Create a calendar event", hints=ADDS)
 async def create_event(
     context: ToolContext,
     summary: Annotated[str, "Title of the event"],
@@ -125,7 +107,7 @@ async def create_event(
     attendee_emails: Annotated[list[str] | None, "Email addresses of the people to invite"] = None,
     description: Annotated[str | None, "Plain-text description / agenda"] = None,
     location: Annotated[str | None, "Where it takes place (address, room, or video link)"] = None,
-    calendar_id: Annotated[str, "Calendar to add it to: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: TargetCalendar = "primary",
     notify_attendees: Annotated[bool, "Email the invitation to the attendees"] = True,
 ) -> dict[str, Any]:
     """Create an event on one of the user's calendars, optionally inviting attendees by email.
@@ -155,28 +137,15 @@ async def create_event(
         body["location"] = location
     if emails:
         body["attendees"] = [{"email": email} for email in emails]
-    created = await CalendarAPI(context).request(
-        "POST",
-        f"/calendars/{path_segment(calendar)}/events",
-        what=f"the calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)},
-        json=body,
-    )
+    created = await CalendarAPI(context).change_event("POST", calendar, notify=notify_attendees, json=body)
     return shape_event(created, calendar)
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Update a calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Update a calendar event", hints=OVERWRITES)
 async def update_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to change, from ListEvents or CreateEvent"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
     summary: Annotated[str | None, "New title; omit to keep"] = None,
     start_datetime: Annotated[str | None, "New start, ISO 8601 with time zone; omit to keep"] = None,
     end_datetime: Annotated[str | None, "New end, ISO 8601 with time zone; omit to keep"] = None,
@@ -222,28 +191,15 @@ async def update_event(
             "Nothing to change: give at least one of summary, start_datetime, end_datetime, description, "
             "location or attendee_emails."
         )
-    updated = await CalendarAPI(context).request(
-        "PATCH",
-        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
-        what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)},
-        json=body,
-    )
+    updated = await CalendarAPI(context).change_event("PATCH", calendar, event, notify=notify_attendees, json=body)
     return shape_event(updated, calendar)
 
 
-@tool(
-    requires_auth=Google(scopes=[SCOPE_EVENTS]),
-    title="Delete a calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[SCOPE_EVENTS]), title="Delete a calendar event", hints=OVERWRITES)
 async def delete_event(
     context: ToolContext,
     event_id: Annotated[str, "Id of the event to delete, from ListEvents or CreateEvent"],
-    calendar_id: Annotated[str, "Calendar holding the event: 'primary' or an id from ListCalendars"] = "primary",
+    calendar_id: EventCalendar = "primary",
     notify_attendees: Annotated[bool, "Email the attendees that the event is cancelled"] = True,
 ) -> dict[str, Any]:
     """Delete (cancel) an event from a calendar.
@@ -254,10 +210,5 @@ async def delete_event(
     """
     event = check_event_id(event_id)
     calendar = check_calendar_id(calendar_id)
-    await CalendarAPI(context).request(
-        "DELETE",
-        f"/calendars/{path_segment(calendar)}/events/{path_segment(event)}",
-        what=f"the event {event!r} in calendar {calendar!r}",
-        params={"sendUpdates": send_updates(notify_attendees)},
-    )
+    await CalendarAPI(context).change_event("DELETE", calendar, event, notify=notify_attendees)
     return {"deleted": True, "event_id": event, "calendar_id": calendar}

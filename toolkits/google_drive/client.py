@@ -9,11 +9,10 @@ them Drive leaves shared-drive files out of searches and answers a shared-drive 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mcp_server import Page, ProviderAPI, ToolContext, ToolExecutionError, collect_pages
+from mcp_server import Page, ProviderAPI, ToolContext, ToolExecutionError, collect_pages, iso_datetime
 
 __all__ = [
     "ALL_DRIVES",
@@ -25,11 +24,11 @@ __all__ = [
     "check_limit",
     "get_bytes",
     "get_json",
-    "iso_time",
     "list_files",
     "quote_query_value",
     "request_json",
     "shape_file",
+    "update_file",
     "upload_url",
 ]
 
@@ -81,6 +80,20 @@ async def request_json(
     return await DriveAPI(context).request(
         method, url or path, what=what, params=params, json=json, content=content, headers=headers
     )
+
+
+async def update_file(
+    context: ToolContext,
+    fid: str,
+    change: dict[str, Any],
+    *,
+    fields: str = FILE_FIELDS,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`files.update` without content: PATCH the metadata of the Drive file `fid` with `change` (and the query
+    `params`, e.g. `addParents`), and return the file's `fields` as Drive answers them."""
+    query = {**(params or {}), "fields": fields, **SUPPORTS_ALL_DRIVES}
+    return await request_json(context, "PATCH", f"/files/{fid}", query, what=f"the Drive file {fid}", json=change)
 
 
 async def get_json(context: ToolContext, path: str, params: dict[str, Any], *, what: str) -> dict[str, Any]:
@@ -160,16 +173,6 @@ def quote_query_value(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def iso_time(value: Any) -> str | None:
-    """An RFC 3339 time from Drive ("2024-05-01T10:00:00.000Z") as ISO 8601 with an explicit offset."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError:
-        return value
-
-
 def _size(value: Any) -> int | None:
     # int64 fields are JSON strings in Google APIs; Google Docs/Sheets/Slides and folders have no size.
     try:
@@ -189,7 +192,7 @@ def shape_file(raw: dict[str, Any]) -> dict[str, Any]:
         "id": raw.get("id"),
         "name": raw.get("name"),
         "mime_type": raw.get("mimeType"),
-        "modified_time": iso_time(raw.get("modifiedTime")),
+        "modified_time": iso_datetime(raw.get("modifiedTime")),
         "owners": owners,
         "web_view_link": raw.get("webViewLink"),
         "size": _size(raw.get("size")),

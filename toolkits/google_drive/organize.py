@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, SETS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.google_drive.client import (
     FILE_FIELDS,
@@ -15,6 +15,7 @@ from toolkits.google_drive.client import (
     get_json,
     request_json,
     shape_file,
+    update_file,
 )
 
 __all__ = ["create_folder", "move_file", "rename_file", "trash_file"]
@@ -25,14 +26,7 @@ FILE_SCOPE = "https://www.googleapis.com/auth/drive.file"
 METADATA_SCOPE = "https://www.googleapis.com/auth/drive.metadata"
 
 
-@tool(
-    requires_auth=Google(scopes=[FILE_SCOPE]),
-    title="Create a Drive folder",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[FILE_SCOPE]), title="Create a Drive folder", hints=ADDS)
 async def create_folder(
     context: ToolContext,
     name: Annotated[str, "The new folder's name, e.g. 'Invoices 2026'."],
@@ -61,14 +55,7 @@ async def create_folder(
     return shape_file(created)
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Rename a Drive file",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Rename a Drive file", hints=SETS)
 async def rename_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to rename."],
@@ -80,25 +67,10 @@ async def rename_file(
     """
     fid = check_file_id(file_id)
     title = check_name(new_name, what="new_name")
-    updated = await request_json(
-        context,
-        "PATCH",
-        f"/files/{fid}",
-        {"fields": FILE_FIELDS, **SUPPORTS_ALL_DRIVES},
-        what=f"the Drive file {fid}",
-        json={"name": title},
-    )
-    return shape_file(updated)
+    return shape_file(await update_file(context, fid, {"name": title}))
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Move a Drive file",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Move a Drive file", hints=SETS)
 async def move_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to move."],
@@ -116,21 +88,14 @@ async def move_file(
     what = f"the Drive file {fid}"
     current = await get_json(context, f"/files/{fid}", {"fields": "id,parents", **SUPPORTS_ALL_DRIVES}, what=what)
     old = [p for p in current.get("parents") or [] if isinstance(p, str) and p != target]
-    params: dict[str, Any] = {"addParents": target, "fields": f"{FILE_FIELDS},parents", **SUPPORTS_ALL_DRIVES}
+    params: dict[str, Any] = {"addParents": target}
     if old:
         params["removeParents"] = ",".join(old)
-    moved = await request_json(context, "PATCH", f"/files/{fid}", params, what=what, json={})
+    moved = await update_file(context, fid, {}, fields=f"{FILE_FIELDS},parents", params=params)
     return {**shape_file(moved), "parent_ids": list(moved.get("parents") or [])}
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_SCOPE]),
-    title="Move a Drive file to the trash",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_SCOPE]), title="Move a Drive file to the trash", hints=OVERWRITES)
 async def trash_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to move to the trash."],
@@ -141,12 +106,5 @@ async def trash_file(
     Returns {id, name, trashed}.
     """
     fid = check_file_id(file_id)
-    trashed = await request_json(
-        context,
-        "PATCH",
-        f"/files/{fid}",
-        {"fields": "id,name,trashed", **SUPPORTS_ALL_DRIVES},
-        what=f"the Drive file {fid}",
-        json={"trashed": True},
-    )
+    trashed = await update_file(context, fid, {"trashed": True}, fields="id,name,trashed")
     return {"id": trashed.get("id", fid), "name": trashed.get("name"), "trashed": trashed.get("trashed") is True}

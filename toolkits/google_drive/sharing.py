@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_addresses, tool
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_addresses, iso_datetime, pick, tool
 from mcp_server.auth import Google
-from toolkits.google_drive.client import SUPPORTS_ALL_DRIVES, check_file_id, iso_time, request_json
+from toolkits.google_drive.client import SUPPORTS_ALL_DRIVES, check_file_id, request_json
 
 __all__ = ["list_permissions", "share_file"]
 
@@ -26,24 +26,15 @@ MAX_PAGES = 5
 
 def _shape_permission(raw: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": raw.get("id"),
-        "type": raw.get("type"),
-        "role": raw.get("role"),
+        **pick(raw, "id", "type", "role"),
         "email": raw.get("emailAddress"),
         "domain": raw.get("domain"),
         "name": raw.get("displayName"),
-        "expiration_time": iso_time(raw.get("expirationTime")),
+        "expiration_time": iso_datetime(raw.get("expirationTime")),
     }
 
 
-@tool(
-    requires_auth=Google(scopes=[DRIVE_SCOPE]),
-    title="Share a Drive file",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[DRIVE_SCOPE]), title="Share a Drive file", hints=ACTS)
 async def share_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder to share."],
@@ -94,13 +85,7 @@ async def share_file(
     return {"file_id": fid, "permissions": granted}
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="List who can access a Drive file",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]), title="List who can access a Drive file", hints=READS)
 async def list_permissions(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file or folder."],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.google_drive.client import (
     FILE_FIELDS,
@@ -56,21 +56,19 @@ TEXT_LIKE_TYPES = {
 }
 
 
+#: Parameters several of these tools take alike.
+FileLimit = Annotated[int, "How many files to return at most, 1 to 100."]
+
+
 def _is_text_like(mime_type: str) -> bool:
     return mime_type.startswith("text/") or mime_type in TEXT_LIKE_TYPES or mime_type.endswith(("+json", "+xml"))
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="Search Drive files",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]), title="Search Drive files", hints=READS)
 async def search_files(
     context: ToolContext,
     query: Annotated[str, "Words to look for in file names and contents, e.g. 'quarterly budget'."],
-    limit: Annotated[int, "How many files to return at most, 1 to 100."] = 10,
+    limit: FileLimit = 10,
 ) -> dict[str, Any]:
     """Search the user's Google Drive (names, descriptions and file contents) for files matching some words.
 
@@ -95,16 +93,10 @@ async def search_files(
     return {"query": words, "files": files, "count": len(files), "has_more": has_more}
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="List recent Drive files",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]), title="List recent Drive files", hints=READS)
 async def list_recent_files(
     context: ToolContext,
-    limit: Annotated[int, "How many files to return at most, 1 to 100."] = 10,
+    limit: FileLimit = 10,
 ) -> dict[str, Any]:
     """List the files in the user's Google Drive that were modified most recently, newest first.
 
@@ -123,13 +115,7 @@ async def list_recent_files(
     return {"files": files, "count": len(files), "has_more": has_more}
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY_SCOPE]),
-    title="Read a Drive file as text",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY_SCOPE]), title="Read a Drive file as text", hints=READS)
 async def get_file_content(
     context: ToolContext,
     file_id: Annotated[str, "The Drive file id (from SearchFiles or ListRecentFiles) or the file's Drive/Docs URL."],
@@ -189,13 +175,7 @@ async def get_file_content(
     return result
 
 
-@tool(
-    requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]),
-    title="Show a Drive folder tree",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[METADATA_READONLY_SCOPE]), title="Show a Drive folder tree", hints=READS)
 async def get_file_tree_structure(
     context: ToolContext,
     folder_id: Annotated[

@@ -8,7 +8,7 @@ import re
 import secrets
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
 from toolkits.google_drive.client import (
     FILE_FIELDS,
@@ -79,14 +79,7 @@ def _multipart_related(metadata: dict[str, Any], content: bytes, mime_type: str)
     return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/related; boundary={boundary}"
 
 
-@tool(
-    requires_auth=Google(scopes=[FILE_SCOPE]),
-    title="Upload a file to Drive",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[FILE_SCOPE]), title="Upload a file to Drive", hints=ADDS)
 async def upload_file(
     context: ToolContext,
     name: Annotated[str, "The new file's name, with its extension, e.g. 'notes.md'."],
@@ -136,13 +129,7 @@ async def upload_file(
     return shape_file(created)
 
 
-@tool(
-    requires_auth=Google(scopes=[READONLY_SCOPE]),
-    title="Download a Drive file",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Google(scopes=[READONLY_SCOPE]), title="Download a Drive file", hints=READS)
 async def download_file(
     context: ToolContext,
     file_id: Annotated[str, "The id (or Drive/Docs URL) of the file to download."],

@@ -8,10 +8,9 @@ https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mcp_server import ToolContext, ToolExecutionError, UpstreamError
+from mcp_server import ToolContext, ToolExecutionError, UpstreamError, iso_datetime
 from toolkits.jira import sites
 from toolkits.jira.adf import adf_to_text
 from toolkits.jira.sites import Site
@@ -88,16 +87,6 @@ def _bad_request(response: httpx2.Response, what: str) -> str:
 # ---- incoming resources -----------------------------------------------------------------------------------
 
 
-def iso_time(value: object) -> str | None:
-    """ISO 8601 with zone from Jira's '2021-01-17T12:34:00.000+0000'; a date ('2019-05-11') is kept."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(microsecond=0).isoformat()
-    except ValueError:
-        return value
-
-
 def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
@@ -133,8 +122,8 @@ def shape_issue(issue: dict[str, Any], site: Site) -> dict[str, Any]:
         "parent": _name(fields.get("parent"), "key"),
         "labels": [str(label) for label in fields.get("labels") or []],
         "due_date": fields.get("duedate"),
-        "created": iso_time(fields.get("created")),
-        "updated": iso_time(fields.get("updated")),
+        "created": iso_datetime(fields.get("created"), whole_seconds=True),
+        "updated": iso_datetime(fields.get("updated"), whole_seconds=True),
         "url": f"{site.url.rstrip('/')}/browse/{key}" if key and site.url else None,
     }
 
@@ -144,7 +133,19 @@ def shape_comment(comment: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": comment.get("id"),
         "author": person(comment.get("author")),
-        "created": iso_time(comment.get("created")),
+        "created": iso_datetime(comment.get("created"), whole_seconds=True),
         "text": text,
         "text_truncated": truncated,
     }
+
+
+def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
+    raw = transition.get("to")
+    to: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return {"id": str(transition.get("id", "")), "name": transition.get("name") or "", "to_status": to.get("name")}
+
+
+async def transitions(context: ToolContext, site: Site, key: str) -> list[dict[str, Any]]:
+    """The workflow transitions the user can make on issue `key` now: id, name and to_status."""
+    found = await request(context, site, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
+    return [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]

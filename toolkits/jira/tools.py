@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, iso_datetime, tool, whole_number
 from mcp_server.auth import Atlassian
-from toolkits.jira import client, sites
+from toolkits.jira import client, inputs, sites
 from toolkits.jira.adf import adf_to_text, text_to_adf
 
 READ = "read:jira-work"
@@ -17,8 +15,6 @@ WRITE = "write:jira-work"
 MAX_ISSUES = 100
 MAX_PROJECTS = 200
 MAX_COMMENTS = 10
-MAX_SUMMARY = 255
-MAX_TEXT = 32_000
 _SEARCH_FIELDS = [
     "summary",
     "status",
@@ -33,8 +29,6 @@ _SEARCH_FIELDS = [
     "created",
     "updated",
 ]
-_PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
-_ACCOUNT_ID = re.compile(r"[A-Za-z0-9:_-]{1,128}")
 
 SiteParameter = Annotated[
     str | None,
@@ -43,69 +37,11 @@ SiteParameter = Annotated[
 ]
 
 
-def _check_summary(value: str) -> str:
-    text = (value or "").strip()
-    if not text or "\n" in text or len(text) > MAX_SUMMARY:
-        raise ToolExecutionError(f"summary must be one line of 1 to {MAX_SUMMARY} characters.")
-    return text
+#: Parameters several of these tools take alike.
+IssueKey = Annotated[str, "The issue key, e.g. 'PROJ-123'."]
 
 
-def _check_text(value: str, name: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ToolExecutionError(f"{name} is empty; give the text.")
-    if len(text) > MAX_TEXT:
-        raise ToolExecutionError(f"{name} is {len(text)} characters long; give at most {MAX_TEXT}.")
-    return text
-
-
-def _optional_fields(
-    *,
-    description: str | None,
-    labels: list[str] | None,
-    priority: str | None,
-    assignee_account_id: str | None,
-    due_date: str | None,
-) -> dict[str, Any]:
-    """The issue fields these arguments set, checked; an empty string for assignee unassigns."""
-    fields: dict[str, Any] = {}
-    if description is not None and description.strip():
-        fields["description"] = text_to_adf(_check_text(description, "description"))
-    if labels is not None:
-        cleaned = [str(label).strip() for label in labels]
-        bad = [label for label in cleaned if not label or re.search(r"\s", label)]
-        if bad:
-            raise ToolExecutionError(
-                f"Jira labels cannot be empty or contain spaces: {bad!r}; use e.g. 'needs-review'."
-            )
-        fields["labels"] = list(dict.fromkeys(cleaned))
-    if priority is not None and priority.strip():
-        fields["priority"] = {"name": priority.strip()}
-    if assignee_account_id is not None:
-        account = assignee_account_id.strip()
-        if account and not _ACCOUNT_ID.fullmatch(account):
-            raise ToolExecutionError(
-                f"assignee_account_id {assignee_account_id!r} is not an Atlassian account id (e.g. "
-                f"'5b10a2844c20165700ede21g', as GetIssue shows for assignee and reporter)."
-            )
-        fields["assignee"] = {"accountId": account} if account else None
-    if due_date is not None and due_date.strip():
-        try:
-            fields["duedate"] = date.fromisoformat(due_date.strip()).isoformat()
-        except ValueError:
-            raise ToolExecutionError(
-                f"due_date {due_date!r} is not a date; use YYYY-MM-DD, e.g. '2030-05-11'."
-            ) from None
-    return fields
-
-
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="List Jira sites",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="List Jira sites", hints=READS)
 async def list_sites(context: ToolContext) -> dict[str, Any]:
     """List the Jira Cloud sites the user connected, to choose one with the `site` parameter of the other Jira
     tools when there are several.
@@ -116,13 +52,7 @@ async def list_sites(context: ToolContext) -> dict[str, Any]:
     return {"sites": [{"url": s.url, "name": s.name, "cloud_id": s.cloud_id} for s in found], "count": len(found)}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="List Jira projects",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="List Jira projects", hints=READS)
 async def list_projects(
     context: ToolContext,
     query: Annotated[str | None, "Only projects whose key or name contains this text."] = None,
@@ -161,13 +91,7 @@ async def list_projects(
     return {"projects": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="Search Jira issues",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="Search Jira issues", hints=READS)
 async def search_issues(
     context: ToolContext,
     jql: Annotated[
@@ -211,13 +135,7 @@ async def search_issues(
     return {"issues": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="Read a Jira issue",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="Read a Jira issue", hints=READS)
 async def get_issue(
     context: ToolContext,
     issue: Annotated[str, "The issue key, e.g. 'PROJ-123', or its numeric id."],
@@ -255,14 +173,7 @@ async def get_issue(
     }
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[WRITE]),
-    title="Create a Jira issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[WRITE]), title="Create a Jira issue", hints=ADDS)
 async def create_issue(
     context: ToolContext,
     project: Annotated[str, "The project key, e.g. 'PROJ' (see ListProjects)."],
@@ -283,18 +194,14 @@ async def create_issue(
 
     Returns the new issue's `key` (for the other Jira tools), `id` and `url`.
     """
-    key = (project or "").strip().upper()
-    if not _PROJECT_KEY.fullmatch(key):
-        raise ToolExecutionError(
-            f"project {project!r} is not a Jira project key; give a key such as 'PROJ' (ListProjects)."
-        )
+    key = inputs.check_project_key(project)
     if not (issue_type or "").strip():
         raise ToolExecutionError("issue_type is empty; give the type's name, e.g. 'Task' or 'Bug'.")
     fields: dict[str, Any] = {
         "project": {"key": key},
-        "summary": _check_summary(summary),
+        "summary": inputs.check_summary(summary),
         "issuetype": {"name": issue_type.strip()},
-        **_optional_fields(
+        **inputs.optional_fields(
             description=description,
             labels=labels,
             priority=priority,
@@ -316,17 +223,10 @@ async def create_issue(
     }
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[WRITE]),
-    title="Update a Jira issue",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[WRITE]), title="Update a Jira issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     summary: Annotated[str | None, "A new one-line title."] = None,
     description: Annotated[str | None, "A new plain-text description (replaces the old one)."] = None,
     labels: Annotated[list[str] | None, "The full new list of labels (replaces the old one); [] removes all."] = None,
@@ -340,7 +240,7 @@ async def update_issue(
     Returns the issue `key`, the names of the `updated` fields and its url.
     """
     key = client.check_issue(issue)
-    fields = _optional_fields(
+    fields = inputs.optional_fields(
         description=description,
         labels=labels,
         priority=priority,
@@ -348,7 +248,7 @@ async def update_issue(
         due_date=due_date,
     )
     if summary is not None and summary.strip():
-        fields["summary"] = _check_summary(summary)
+        fields["summary"] = inputs.check_summary(summary)
     if not fields:
         raise ToolExecutionError(
             "Nothing to change; give at least one of summary, description, labels, priority, assignee_account_id "
@@ -363,22 +263,10 @@ async def update_issue(
     }
 
 
-def _shape_transition(transition: dict[str, Any]) -> dict[str, Any]:
-    raw = transition.get("to")
-    to: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    return {"id": str(transition.get("id", "")), "name": transition.get("name") or "", "to_status": to.get("name")}
-
-
-@tool(
-    requires_auth=Atlassian(scopes=[READ]),
-    title="List a Jira issue's transitions",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ]), title="List a Jira issue's transitions", hints=READS)
 async def list_transitions(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     site: SiteParameter = None,
 ) -> dict[str, Any]:
     """List the workflow transitions the user can make on a Jira issue now (e.g. 'Start progress', 'Done').
@@ -387,22 +275,14 @@ async def list_transitions(
     """
     key = client.check_issue(issue)
     chosen = await sites.choose(context, site)
-    found = await client.request(context, chosen, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
-    transitions = [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]
+    transitions = await client.transitions(context, chosen, key)
     return {"key": key, "transitions": transitions}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[READ, WRITE]),
-    title="Move a Jira issue through its workflow",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[READ, WRITE]), title="Move a Jira issue through its workflow", hints=ADDS)
 async def transition_issue(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     transition: Annotated[str, "The transition's name or id, or the status to move to, e.g. 'In Progress' or 'Done'."],
     comment: Annotated[str | None, "A plain-text comment to add with the transition."] = None,
     site: SiteParameter = None,
@@ -416,10 +296,9 @@ async def transition_issue(
     wanted = (transition or "").strip()
     if not wanted:
         raise ToolExecutionError("transition is empty; give its name or the status to move to, e.g. 'Done'.")
-    note = _check_text(comment, "comment") if comment is not None and comment.strip() else None
+    note = inputs.check_text(comment, "comment") if comment is not None and comment.strip() else None
     chosen = await sites.choose(context, site)
-    found = await client.request(context, chosen, "GET", f"/issue/{key}/transitions", what=f"the transitions of {key}")
-    available = [_shape_transition(t) for t in found.get("transitions") or [] if isinstance(t, dict)]
+    available = await client.transitions(context, chosen, key)
     folded = wanted.casefold()
     match = (
         next((t for t in available if t["id"] == wanted), None)
@@ -438,17 +317,10 @@ async def transition_issue(
     return {"key": key, "transition": match["name"], "status": match["to_status"]}
 
 
-@tool(
-    requires_auth=Atlassian(scopes=[WRITE]),
-    title="Comment on a Jira issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Atlassian(scopes=[WRITE]), title="Comment on a Jira issue", hints=ADDS)
 async def comment_on_issue(
     context: ToolContext,
-    issue: Annotated[str, "The issue key, e.g. 'PROJ-123'."],
+    issue: IssueKey,
     text: Annotated[str, "The comment, in plain text; blank lines separate paragraphs."],
     site: SiteParameter = None,
 ) -> dict[str, Any]:
@@ -457,7 +329,7 @@ async def comment_on_issue(
     Returns the issue `key` and the comment: `comment_id`, author and created (ISO 8601 with time zone).
     """
     key = client.check_issue(issue)
-    body = text_to_adf(_check_text(text, "text"))
+    body = text_to_adf(inputs.check_text(text, "text"))
     chosen = await sites.choose(context, site)
     created = await client.request(
         context, chosen, "POST", f"/issue/{key}/comment", what=f"the issue {key}", json={"body": body}
@@ -466,5 +338,5 @@ async def comment_on_issue(
         "key": key,
         "comment_id": created.get("id"),
         "author": client.person(created.get("author")),
-        "created": client.iso_time(created.get("created")),
+        "created": iso_datetime(created.get("created"), whole_seconds=True),
     }

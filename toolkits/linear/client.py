@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from mcp_server import (
@@ -39,7 +39,6 @@ __all__ = [
     "check_ids",
     "check_limit",
     "check_text",
-    "iso",
 ]
 
 DEFAULT_API_BASE_URL = "https://api.linear.app"
@@ -164,13 +163,3 @@ class LinearAPI(ProviderAPI):
 
 
 # --- shaping -----------------------------------------------------------------------------------------------
-
-
-def iso(value: Any) -> str | None:
-    """Linear's `2024-05-01T09:30:00.000Z` as ISO 8601 with an explicit offset; None stays None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return value

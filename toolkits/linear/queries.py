@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkits.linear.client import iso
+from mcp_server import iso_datetime, pick
 
 __all__ = [
     "COMMENT_CREATE",
@@ -151,9 +151,7 @@ def issue(node: dict[str, Any]) -> dict[str, Any]:
     """An Issue as the tools return it: identifier and id for the next tool, names instead of objects."""
     state = node.get("state") or {}
     result: dict[str, Any] = {
-        "id": node.get("id"),
-        "identifier": node.get("identifier"),
-        "title": node.get("title"),
+        **pick(node, "id", "identifier", "title"),
         "state": state.get("name"),
         "state_type": state.get("type"),
         "priority": node.get("priorityLabel"),
@@ -163,9 +161,9 @@ def issue(node: dict[str, Any]) -> dict[str, Any]:
         "labels": [label.get("name") for label in _nodes(node.get("labels"))],
         "due_date": node.get("dueDate"),
         "estimate": node.get("estimate"),
-        "created_at": iso(node.get("createdAt")),
-        "updated_at": iso(node.get("updatedAt")),
-        "completed_at": iso(node.get("completedAt")),
+        "created_at": iso_datetime(node.get("createdAt")),
+        "updated_at": iso_datetime(node.get("updatedAt")),
+        "completed_at": iso_datetime(node.get("completedAt")),
         "url": node.get("url"),
     }
     if "description" in node:
@@ -190,25 +188,21 @@ def comment(node: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": node.get("id"),
         "author": _name(node.get("user")),
-        "created_at": iso(node.get("createdAt")),
+        "created_at": iso_datetime(node.get("createdAt")),
         "body": node.get("body") or "",
     }
 
 
 def team(node: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": node.get("id"),
-        "key": node.get("key"),
-        "name": node.get("name"),
-        "description": node.get("description"),
+        **pick(node, "id", "key", "name", "description"),
     }
 
 
 def project(node: dict[str, Any]) -> dict[str, Any]:
     status = node.get("status") or {}
     return {
-        "id": node.get("id"),
-        "name": node.get("name"),
+        **pick(node, "id", "name"),
         "status": status.get("name"),
         "status_type": status.get("type"),
         "lead": _name(node.get("lead")),
@@ -216,7 +210,7 @@ def project(node: dict[str, Any]) -> dict[str, Any]:
         "progress": node.get("progress"),
         "start_date": node.get("startDate"),
         "target_date": node.get("targetDate"),
-        "updated_at": iso(node.get("updatedAt")),
+        "updated_at": iso_datetime(node.get("updatedAt")),
         "url": node.get("url"),
         "description": node.get("description") or "",
     }

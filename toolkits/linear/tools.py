@@ -10,21 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Linear
 from toolkits.linear import queries
 from toolkits.linear.client import LinearAPI, check_date, check_id, check_ids, check_limit, check_text
-
-__all__ = [
-    "comment_on_issue",
-    "create_issue",
-    "get_issue",
-    "list_issues",
-    "list_projects",
-    "list_teams",
-    "search_issues",
-    "update_issue",
-]
 
 READ = Linear(scopes=["read"])
 MAX_LIST = 250
@@ -33,6 +22,10 @@ MAX_MARKDOWN_CHARS = 100_000
 STATE_TYPES = ("triage", "backlog", "unstarted", "started", "completed", "canceled")
 Priority = Literal["none", "urgent", "high", "medium", "low"]
 IssueId = Annotated[str, "The issue's identifier, e.g. 'ENG-123' (or its UUID)."]
+
+
+#: Parameters several of these tools take alike.
+DueDate = Annotated[str | None, "Due date, YYYY-MM-DD."]
 
 
 def _team_ref(value: Any) -> tuple[str, str]:
@@ -88,7 +81,7 @@ def _optional_markdown(value: Any, name: str) -> str | None:
     return value
 
 
-@tool(requires_auth=READ, title="List Linear teams", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=READ, title="List Linear teams", hints=READS)
 async def list_teams(
     context: ToolContext,
     limit: Annotated[int, "How many teams to return, 1-250 (default 50)."] = 50,
@@ -101,7 +94,7 @@ async def list_teams(
     return {"teams": teams, "count": len(teams), "more_available": more}
 
 
-@tool(requires_auth=READ, title="List Linear projects", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=READ, title="List Linear projects", hints=READS)
 async def list_projects(
     context: ToolContext,
     team: Annotated[str | None, "Only projects of this team: its key, e.g. 'ENG', or id."] = None,
@@ -122,7 +115,7 @@ async def list_projects(
     return {"projects": projects, "count": len(projects), "more_available": more}
 
 
-@tool(requires_auth=READ, title="List Linear issues", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=READ, title="List Linear issues", hints=READS)
 async def list_issues(
     context: ToolContext,
     team: Annotated[str | None, "Only this team's issues: its key, e.g. 'ENG', or id."] = None,
@@ -163,7 +156,7 @@ async def list_issues(
     return {"issues": issues, "count": len(issues), "more_available": more}
 
 
-@tool(requires_auth=READ, title="Search Linear issues", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=READ, title="Search Linear issues", hints=READS)
 async def search_issues(
     context: ToolContext,
     query: Annotated[str, "Words to look for in issues' titles and descriptions, e.g. 'login crash'."],
@@ -182,7 +175,7 @@ async def search_issues(
     return {"issues": issues, "count": len(issues), "more_available": more}
 
 
-@tool(requires_auth=READ, title="Get a Linear issue", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=READ, title="Get a Linear issue", hints=READS)
 async def get_issue(context: ToolContext, issue_id: IssueId) -> dict[str, Any]:
     """Get one Linear issue with its Markdown description and its first 50 comments, oldest first.
 
@@ -197,14 +190,7 @@ async def get_issue(context: ToolContext, issue_id: IssueId) -> dict[str, Any]:
     return queries.issue(node)
 
 
-@tool(
-    requires_auth=Linear(scopes=["issues:create"]),
-    title="Create a Linear issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Linear(scopes=["issues:create"]), title="Create a Linear issue", hints=ADDS)
 async def create_issue(
     context: ToolContext,
     team: Annotated[str, "The team: its key, e.g. 'ENG' (see Linear_ListTeams), or id."],
@@ -215,7 +201,7 @@ async def create_issue(
     state: Annotated[str | None, "The workflow state's name, e.g. 'Todo'; omit for the team's default."] = None,
     project_id: Annotated[str | None, "A project's id (from Linear_ListProjects)."] = None,
     label_ids: Annotated[list[str] | None, "Label ids to set."] = None,
-    due_date: Annotated[str | None, "Due date, YYYY-MM-DD."] = None,
+    due_date: DueDate = None,
 ) -> dict[str, Any]:
     """Create an issue in a Linear team as the signed-in user.
 
@@ -256,14 +242,7 @@ async def create_issue(
     return queries.issue(created["issue"])
 
 
-@tool(
-    requires_auth=Linear(scopes=["write"]),
-    title="Update a Linear issue",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Linear(scopes=["write"]), title="Update a Linear issue", hints=OVERWRITES)
 async def update_issue(
     context: ToolContext,
     issue_id: IssueId,
@@ -274,7 +253,7 @@ async def update_issue(
     priority: Annotated[Priority | None, "'urgent', 'high', 'medium', 'low' or 'none'."] = None,
     project_id: Annotated[str | None, "Move to this project (its id)."] = None,
     label_ids: Annotated[list[str] | None, "The issue's label ids from now on (replaces them)."] = None,
-    due_date: Annotated[str | None, "Due date, YYYY-MM-DD."] = None,
+    due_date: DueDate = None,
 ) -> dict[str, Any]:
     """Change a Linear issue: title, description, state (e.g. to 'Done'), assignee, priority, project, labels
     or due date. Only the fields given change.
@@ -317,14 +296,7 @@ async def update_issue(
     return queries.issue(updated["issue"])
 
 
-@tool(
-    requires_auth=Linear(scopes=["comments:create"]),
-    title="Comment on a Linear issue",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Linear(scopes=["comments:create"]), title="Comment on a Linear issue", hints=ADDS)
 async def comment_on_issue(
     context: ToolContext,
     issue_id: IssueId,

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, date_time, email_addresses, time_zone, tool, whole_number
+from mcp_server import (
+    ADDS,
+    OVERWRITES,
+    READS,
+    ToolContext,
+    ToolExecutionError,
+    date_time,
+    email_addresses,
+    time_zone,
+    tool,
+    whole_number,
+)
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -22,6 +33,10 @@ _EVENT_FIELDS = (
     "isOnlineMeeting,onlineMeeting,webLink"
 )
 _FREE = {"free", "workingelsewhere"}
+
+
+#: Parameters several of these tools take alike.
+EventId = Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."]
 
 
 def _shape(event: dict[str, Any]) -> dict[str, Any]:
@@ -74,13 +89,7 @@ def _event_fields(
     return fields
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READ]),
-    title="List Outlook calendar events",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READ]), title="List Outlook calendar events", hints=READS)
 async def list_events(
     context: ToolContext,
     start: Annotated[
@@ -100,31 +109,24 @@ async def list_events(
     begin = date_time(start, name="start") if start and start.strip() else datetime.now(UTC).replace(microsecond=0)
     finish = date_time(end, name="end") if end and end.strip() else begin + timedelta(days=7)
     client.check_window(begin, finish, max_days=MAX_RANGE_DAYS)
-    events, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         "/me/calendarView",
         what="the user's calendar",
         limit=max_results,
         params={
             "startDateTime": client.graph_query_time(begin),
             "endDateTime": client.graph_query_time(finish),
-            "$top": min(max_results, 50),
             "$select": _EVENT_FIELDS,
             "$orderby": "start/dateTime",
         },
         headers=client.PREFER_UTC,
+        page_size=50,
+        key="events",
+        shape=_shape,
     )
-    shaped = [_shape(e) for e in events]
-    return {"events": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Create an Outlook calendar event",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Create an Outlook calendar event", hints=ADDS)
 async def create_event(
     context: ToolContext,
     subject: Annotated[str, "The event's title."],
@@ -161,17 +163,10 @@ async def create_event(
     return _shape(created)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Update an Outlook calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Update an Outlook calendar event", hints=OVERWRITES)
 async def update_event(
     context: ToolContext,
-    event_id: Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."],
+    event_id: EventId,
     subject: Annotated[str | None, "A new title."] = None,
     start: Annotated[str | None, "A new start, ISO 8601 with offset or local time with timezone."] = None,
     end: Annotated[str | None, "A new end, in the same form as start."] = None,
@@ -207,17 +202,10 @@ async def update_event(
     return _shape(updated)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]),
-    title="Delete an Outlook calendar event",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READWRITE]), title="Delete an Outlook calendar event", hints=OVERWRITES)
 async def delete_event(
     context: ToolContext,
-    event_id: Annotated[str, "The id of the event, as ListEvents or CreateEvent returned it."],
+    event_id: EventId,
 ) -> dict[str, Any]:
     """Delete an event from the user's Outlook calendar (it goes to Deleted Items). If the user organizes a
     meeting with attendees, Outlook sends them a cancellation.
@@ -252,13 +240,7 @@ def _free_slots(
     return slots
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CALENDARS_READ]),
-    title="Get Outlook free/busy times",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CALENDARS_READ]), title="Get Outlook free/busy times", hints=READS)
 async def get_free_busy(
     context: ToolContext,
     attendees: Annotated[

@@ -7,12 +7,12 @@ properties are those of Graph's metadata, https://github.com/microsoftgraph/msgr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp_server import ProviderAPI, ToolExecutionError, email_addresses, html_to_text
+from mcp_server import ProviderAPI, ToolExecutionError, email_addresses, html_to_text, iso_datetime
 
 API_BASE_URL = "https://graph.microsoft.com/v1.0"
 
@@ -62,6 +62,31 @@ class GraphAPI(ProviderAPI):
             items_key="value",
             next_key="@odata.nextLink",
         )
+
+    async def listing(
+        self,
+        path: str,
+        *,
+        key: str,
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+        what: str,
+        limit: int,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        about: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        top: bool = True,
+    ) -> dict[str, Any]:
+        """A list tool's answer: `about` (what was listed, e.g. the chat's id), then up to `limit` items of a
+        collection, each shaped, under `key`, their `count`, and `truncated` when more were left behind.
+
+        Pages are asked for `limit` items (`$top`), or `page_size` when the collection pages fewer; `top=False`
+        for a collection that takes no `$top` (the user's teams, a team's channels)."""
+        size = min(limit, page_size) if page_size is not None else limit
+        query = {**(params or {}), "$top": size} if top else params
+        items, truncated = await self.list_items(path, what=what, limit=limit, params=query, headers=headers)
+        shaped = [shape(item) for item in items]
+        return {**(about or {}), key: shaped, "count": len(shaped), "truncated": truncated}
 
 
 # ---- validation -------------------------------------------------------------------------------------------
@@ -128,12 +153,7 @@ def iso_time(value: object) -> str | None:
             except (ZoneInfoNotFoundError, ValueError):
                 return f"{parsed.replace(microsecond=0).isoformat()} ({zone_name})"  # a Windows zone name
         return parsed.replace(microsecond=0).isoformat()
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value).replace(microsecond=0).isoformat()
-        except ValueError:
-            return value
-    return None
+    return iso_datetime(value, whole_seconds=True)
 
 
 def address_of(recipient: object) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import ACTS, ADDS, READS, ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Microsoft
+from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
 from toolkits.microsoft import client
 
 MAIL_READ = "Mail.Read"
@@ -60,13 +61,7 @@ def _message(
     return message
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="List Outlook emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="List Outlook emails", hints=READS)
 async def list_emails(
     context: ToolContext,
     n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 10,
@@ -88,23 +83,17 @@ async def list_emails(
         folder = folder.lower()
     else:
         folder = client.check_id(folder, "folder", f"one of {', '.join(WELL_KNOWN_FOLDERS)} or a folder id")
-    emails, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         f"/me/mailFolders/{folder}/messages",
         what=f"the user's {folder} mail folder",
         limit=n_emails,
-        params={"$top": n_emails, "$select": _LIST_FIELDS, "$orderby": "receivedDateTime desc"},
+        params={"$select": _LIST_FIELDS, "$orderby": "receivedDateTime desc"},
+        key="emails",
+        shape=_shape,
     )
-    shaped = [_shape(m) for m in emails]
-    return {"emails": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="Search Outlook emails",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="Search Outlook emails", hints=READS)
 async def search_emails(
     context: ToolContext,
     query: Annotated[
@@ -134,23 +123,18 @@ async def search_emails(
     search = _SEARCH_QUOTES.sub(" ", " ".join(terms)).strip()
     if len(search) > 500:
         raise ToolExecutionError("The search is longer than 500 characters; use fewer words.")
-    emails, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         "/me/messages",
         what="the email search",
         limit=max_results,
-        params={"$search": f'"{search}"', "$top": max_results, "$select": _LIST_FIELDS},
+        params={"$search": f'"{search}"', "$select": _LIST_FIELDS},
+        key="emails",
+        shape=_shape,
+        about={"search": search},
     )
-    shaped = [_shape(m) for m in emails]
-    return {"search": search, "emails": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READ]),
-    title="Read an Outlook email",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="Read an Outlook email", hints=READS)
 async def get_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email, as ListEmails or SearchEmails returned it."],
@@ -167,21 +151,14 @@ async def get_email(
     return _shape(message, with_body=True)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Send an Outlook email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Send an Outlook email", hints=ACTS)
 async def send_email(
     context: ToolContext,
     to: Annotated[list[str], "The addresses to send to, e.g. ['ana@example.com']."],
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    subject: EmailSubject,
+    body: EmailBody,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Send a new plain-text email from the user's Outlook account right away (a copy goes to Sent Items).
 
@@ -199,14 +176,7 @@ async def send_email(
     }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Reply to an Outlook email",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Reply to an Outlook email", hints=ACTS)
 async def reply_to_email(
     context: ToolContext,
     email_id: Annotated[str, "The id of the email to answer, as ListEmails, SearchEmails or GetEmail returned it."],
@@ -228,21 +198,14 @@ async def reply_to_email(
     return {"replied_to": email_id, "reply_all": reply_all}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_READWRITE]),
-    title="Write an Outlook draft",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_READWRITE]), title="Write an Outlook draft", hints=ADDS)
 async def write_draft_email(
     context: ToolContext,
-    subject: Annotated[str, "The subject line."],
-    body: Annotated[str, "The plain-text body."],
+    subject: EmailSubject,
+    body: EmailBody,
     to: Annotated[list[str] | None, "The addresses the draft is for; may be left for later."] = None,
-    cc: Annotated[list[str] | None, "Addresses to copy."] = None,
-    bcc: Annotated[list[str] | None, "Addresses to blind-copy."] = None,
+    cc: EmailCc = None,
+    bcc: EmailBcc = None,
 ) -> dict[str, Any]:
     """Save a new plain-text email as a draft in the user's Outlook Drafts folder, without sending it.
 
@@ -259,14 +222,7 @@ async def write_draft_email(
     }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[MAIL_SEND]),
-    title="Send an Outlook draft",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Send an Outlook draft", hints=ACTS)
 async def send_draft_email(
     context: ToolContext,
     draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],

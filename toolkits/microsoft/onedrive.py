@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, html_to_text, tool, whole_number
+from mcp_server import READS, ToolContext, ToolExecutionError, html_to_text, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -71,13 +71,7 @@ def _shape(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[FILES_READ]),
-    title="Search OneDrive files",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[FILES_READ]), title="Search OneDrive files", hints=READS)
 async def search_files(
     context: ToolContext,
     query: Annotated[str, "Words to find in file names, content and metadata, e.g. 'budget 2030'."],
@@ -92,23 +86,17 @@ async def search_files(
     text = client.check_text(query, "query", maximum=200)
     max_results = whole_number(max_results, name="max_results", maximum=MAX_FILES)
     quoted = text.replace("'", "''")  # OData string literal: a quote is written twice
-    items, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         f"/me/drive/root/search(q='{quoted}')",
         what="the OneDrive search",
         limit=max_results,
-        params={"$top": max_results, "$select": _ITEM_FIELDS},
+        params={"$select": _ITEM_FIELDS},
+        key="files",
+        shape=_shape,
     )
-    shaped = [_shape(i) for i in items]
-    return {"files": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[FILES_READ]),
-    title="List OneDrive files",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[FILES_READ]), title="List OneDrive files", hints=READS)
 async def list_files(
     context: ToolContext,
     folder_id: Annotated[
@@ -128,24 +116,21 @@ async def list_files(
     else:
         folder_id = client.check_id(folder_id, "folder_id", "SearchFiles or ListFiles")
         path, what = f"/me/drive/items/{folder_id}/children", f"the OneDrive folder {folder_id}"
-    items, truncated = await client.GraphAPI(context).list_items(
-        path, what=what, limit=max_results, params={"$top": max_results, "$select": _ITEM_FIELDS}
+    return await client.GraphAPI(context).listing(
+        path,
+        what=what,
+        limit=max_results,
+        params={"$select": _ITEM_FIELDS},
+        key="files",
+        shape=_shape,
     )
-    shaped = [_shape(i) for i in items]
-    return {"files": shaped, "count": len(shaped), "truncated": truncated}
 
 
 def _is_text(name: str, mime_type: str) -> bool:
     return mime_type.lower().startswith(_TEXT_TYPES) or name.lower().endswith(_TEXT_EXTENSIONS)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[FILES_READ]),
-    title="Read a OneDrive file",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[FILES_READ]), title="Read a OneDrive file", hints=READS)
 async def get_file_content(
     context: ToolContext,
     file_id: Annotated[str, "The id of the file, as SearchFiles or ListFiles returned it."],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, tool, whole_number
+from mcp_server import ACTS, READS, ToolContext, tool, whole_number
 from mcp_server.auth import Microsoft
 from toolkits.microsoft import client
 
@@ -21,6 +21,13 @@ CHANNEL_MESSAGE_SEND = "ChannelMessage.Send"
 
 MAX_ITEMS = 50  # the largest $top Graph allows for chats and chat and channel messages
 MAX_MESSAGE_CHARS = 28_000  # Teams refuses messages much over 28 KB
+
+
+#: Parameters several of these tools take alike.
+TeamId = Annotated[str, "The id of the team, as ListTeams returned it."]
+LatestMessages = Annotated[int, "How many of the latest messages to return, 1 to 50."]
+ChannelId = Annotated[str, "The id of the channel, as ListChannels returned it."]
+MessageText = Annotated[str, "The plain-text message."]
 
 
 def _sender(message: dict[str, Any]) -> str:
@@ -63,13 +70,7 @@ def _check_text(text: str) -> dict[str, Any]:
     return {"body": {"contentType": "text", "content": client.check_text(text, "text", maximum=MAX_MESSAGE_CHARS)}}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHAT_READBASIC]),
-    title="List Teams chats",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHAT_READBASIC]), title="List Teams chats", hints=READS)
 async def list_chats(
     context: ToolContext,
     max_results: Annotated[int, "How many chats to return at most, 1 to 50."] = 20,
@@ -81,65 +82,54 @@ async def list_chats(
     of its text) and web_url.
     """
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    chats, truncated = await client.GraphAPI(context).list_items(
+    return await client.GraphAPI(context).listing(
         "/me/chats",
         what="the user's Teams chats",
         limit=max_results,
         params={
-            "$top": max_results,
             "$expand": "members,lastMessagePreview",
             "$orderby": "lastMessagePreview/createdDateTime desc",
         },
+        key="chats",
+        shape=_shape_chat,
     )
-    shaped = [
-        {
-            "id": chat.get("id"),
-            "topic": chat.get("topic"),
-            "type": chat.get("chatType"),
-            "members": [str(m.get("displayName") or "") for m in chat.get("members") or [] if isinstance(m, dict)],
-            "last_message": _preview(chat.get("lastMessagePreview")),
-            "web_url": chat.get("webUrl"),
-        }
-        for chat in chats
-    ]
-    return {"chats": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[TEAM_READBASIC]),
-    title="List my Teams teams",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+def _shape_chat(chat: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": chat.get("id"),
+        "topic": chat.get("topic"),
+        "type": chat.get("chatType"),
+        "members": [str(m.get("displayName") or "") for m in chat.get("members") or [] if isinstance(m, dict)],
+        "last_message": _preview(chat.get("lastMessagePreview")),
+        "web_url": chat.get("webUrl"),
+    }
+
+
+@tool(requires_auth=Microsoft(scopes=[TEAM_READBASIC]), title="List my Teams teams", hints=READS)
 async def list_teams(context: ToolContext) -> dict[str, Any]:
     """List the Microsoft Teams teams the user is a member of.
 
     Returns `teams`, each with `id` (for ListChannels), name, description and is_archived.
     """
-    teams, truncated = await client.GraphAPI(context).list_items("/me/joinedTeams", what="the user's teams", limit=200)
-    shaped = [
-        {
-            "id": team.get("id"),
-            "name": team.get("displayName") or "",
-            "description": team.get("description") or "",
-            "is_archived": bool(team.get("isArchived")),
-        }
-        for team in teams
-    ]
-    return {"teams": shaped, "count": len(shaped), "truncated": truncated}
+    return await client.GraphAPI(context).listing(
+        "/me/joinedTeams", what="the user's teams", limit=200, key="teams", shape=_shape_team, top=False
+    )
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]),
-    title="List Teams channels",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+def _shape_team(team: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": team.get("id"),
+        "name": team.get("displayName") or "",
+        "description": team.get("description") or "",
+        "is_archived": bool(team.get("isArchived")),
+    }
+
+
+@tool(requires_auth=Microsoft(scopes=[CHANNEL_READBASIC]), title="List Teams channels", hints=READS)
 async def list_channels(
     context: ToolContext,
-    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
+    team_id: TeamId,
 ) -> dict[str, Any]:
     """List the channels of a Microsoft Teams team the user belongs to.
 
@@ -147,33 +137,32 @@ async def list_channels(
     description, membership (standard, private or shared) and web_url.
     """
     team_id = client.check_id(team_id, "team_id", "ListTeams")
-    channels, truncated = await client.GraphAPI(context).list_items(
-        f"/teams/{team_id}/channels", what=f"the channels of the team {team_id}", limit=200
+    return await client.GraphAPI(context).listing(
+        f"/teams/{team_id}/channels",
+        what=f"the channels of the team {team_id}",
+        limit=200,
+        top=False,
+        key="channels",
+        shape=_shape_channel,
+        about={"team_id": team_id},
     )
-    shaped = [
-        {
-            "id": channel.get("id"),
-            "name": channel.get("displayName") or "",
-            "description": channel.get("description") or "",
-            "membership": channel.get("membershipType"),
-            "web_url": channel.get("webUrl"),
-        }
-        for channel in channels
-    ]
-    return {"team_id": team_id, "channels": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHAT_READ]),
-    title="Read Teams chat messages",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+def _shape_channel(channel: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": channel.get("id"),
+        "name": channel.get("displayName") or "",
+        "description": channel.get("description") or "",
+        "membership": channel.get("membershipType"),
+        "web_url": channel.get("webUrl"),
+    }
+
+
+@tool(requires_auth=Microsoft(scopes=[CHAT_READ]), title="Read Teams chat messages", hints=READS)
 async def get_chat_messages(
     context: ToolContext,
     chat_id: Annotated[str, "The id of the chat, as ListChats returned it, e.g. '19:2da4c29f...@thread.v2'."],
-    max_results: Annotated[int, "How many of the latest messages to return, 1 to 50."] = 20,
+    max_results: LatestMessages = 20,
 ) -> dict[str, Any]:
     """Read the latest messages of one of the user's Microsoft Teams chats, newest first, as plain text.
 
@@ -182,29 +171,17 @@ async def get_chat_messages(
     web_url; and `truncated` when older messages were left out.
     """
     chat_id = client.check_id(chat_id, "chat_id", "ListChats")
-    max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    messages, truncated = await client.GraphAPI(context).list_items(
-        f"/chats/{chat_id}/messages",
-        what=f"the messages of the chat {chat_id}",
-        limit=max_results,
-        params={"$top": max_results, "$orderby": "createdDateTime desc"},
-    )
-    shaped = [_shape_message(m) for m in messages]
-    return {"chat_id": chat_id, "messages": shaped, "count": len(shaped), "truncated": truncated}
+    what = f"the messages of the chat {chat_id}"
+    newest_first = {"$orderby": "createdDateTime desc"}
+    return await _messages(context, f"/chats/{chat_id}", what, {"chat_id": chat_id}, max_results, newest_first)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]),
-    title="Read Teams channel messages",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_READ]), title="Read Teams channel messages", hints=READS)
 async def get_channel_messages(
     context: ToolContext,
-    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
-    channel_id: Annotated[str, "The id of the channel, as ListChannels returned it."],
-    max_results: Annotated[int, "How many of the latest messages to return, 1 to 50."] = 20,
+    team_id: TeamId,
+    channel_id: ChannelId,
+    max_results: LatestMessages = 20,
 ) -> dict[str, Any]:
     """Read the latest top-level messages (not the replies) of a Microsoft Teams channel, as plain text.
 
@@ -214,35 +191,38 @@ async def get_channel_messages(
     """
     team_id = client.check_id(team_id, "team_id", "ListTeams")
     channel_id = client.check_id(channel_id, "channel_id", "ListChannels")
+    what = f"the messages of the channel {channel_id}"
+    about = {"team_id": team_id, "channel_id": channel_id}
+    return await _messages(context, f"/teams/{team_id}/channels/{channel_id}", what, about, max_results)
+
+
+async def _messages(
+    context: ToolContext,
+    conversation: str,
+    what: str,
+    about: dict[str, str],
+    max_results: int,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The answer of a tool reading the latest messages of a chat or channel (the path `conversation`): `about`
+    (its ids), then `messages`, their `count` and `truncated`."""
     max_results = whole_number(max_results, name="max_results", maximum=MAX_ITEMS)
-    messages, truncated = await client.GraphAPI(context).list_items(
-        f"/teams/{team_id}/channels/{channel_id}/messages",
-        what=f"the messages of the channel {channel_id}",
+    return await client.GraphAPI(context).listing(
+        f"{conversation}/messages",
+        what=what,
         limit=max_results,
-        params={"$top": max_results},
+        params=params,
+        key="messages",
+        shape=_shape_message,
+        about=about,
     )
-    shaped = [_shape_message(m) for m in messages]
-    return {
-        "team_id": team_id,
-        "channel_id": channel_id,
-        "messages": shaped,
-        "count": len(shaped),
-        "truncated": truncated,
-    }
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]),
-    title="Send a Teams chat message",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHAT_MESSAGE_SEND]), title="Send a Teams chat message", hints=ACTS)
 async def send_chat_message(
     context: ToolContext,
     chat_id: Annotated[str, "The id of the chat, as ListChats returned it."],
-    text: Annotated[str, "The plain-text message."],
+    text: MessageText,
 ) -> dict[str, Any]:
     """Send a plain-text message as the user to one of their Microsoft Teams chats. Everyone in the chat sees
     it at once.
@@ -257,19 +237,12 @@ async def send_chat_message(
     return _shape_message(sent)
 
 
-@tool(
-    requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]),
-    title="Send a Teams channel message",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Microsoft(scopes=[CHANNEL_MESSAGE_SEND]), title="Send a Teams channel message", hints=ACTS)
 async def send_channel_message(
     context: ToolContext,
-    team_id: Annotated[str, "The id of the team, as ListTeams returned it."],
-    channel_id: Annotated[str, "The id of the channel, as ListChannels returned it."],
-    text: Annotated[str, "The plain-text message."],
+    team_id: TeamId,
+    channel_id: ChannelId,
+    text: MessageText,
     reply_to_message_id: Annotated[
         str | None, "To reply in a thread: the id of the channel message, as GetChannelMessages returned it."
     ] = None,

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, ClassVar
 
-from mcp_server import ProviderAPI, ToolExecutionError
+from mcp_server import ProviderAPI, ToolExecutionError, iso_datetime
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -85,11 +84,6 @@ class NotionAPI(ProviderAPI):
 
 def iso(value: Any) -> str | None:
     """Notion's `2022-03-01T19:05:00.000Z` as ISO 8601 with an explicit offset; dates stay dates."""
-    if not isinstance(value, str) or not value:
-        return None
-    if len(value) == 10:  # a date without a time (a date property) has no zone to add
+    if isinstance(value, str) and len(value) == 10:  # a date without a time (a date property) has no zone to add
         return value
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return value
+    return iso_datetime(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, pick, tool
 from mcp_server.auth import Notion
 from toolkits.notion.blocks import block_lines, properties, rich_text, text_to_blocks, title_of
 from toolkits.notion.client import MAX_PAGE_SIZE, NotionAPI, check_id, check_limit, iso
@@ -32,8 +32,7 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
     parent = item.get("parent") or {}
     parent_type = parent.get("type")
     return {
-        "id": item.get("id"),
-        "object": item.get("object"),
+        **pick(item, "id", "object"),
         "title": title_of(item),
         "url": item.get("url"),
         "parent_type": parent_type,
@@ -44,7 +43,7 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@tool(requires_auth=NOTION, title="Search Notion", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=NOTION, title="Search Notion", hints=READS)
 async def search(
     context: ToolContext,
     query: Annotated[str, "Words in the title of the page or database; '' lists the most recently edited."] = "",
@@ -94,7 +93,7 @@ async def _read_blocks(context: ToolContext, block_id: str, depth: int, budget: 
     return complete
 
 
-@tool(requires_auth=NOTION, title="Read a Notion page as text", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=NOTION, title="Read a Notion page as text", hints=READS)
 async def get_page_content(
     context: ToolContext,
     page_id: PageId,
@@ -145,14 +144,7 @@ async def _append(context: ToolContext, block_id: str, blocks: list[dict[str, An
     return len(blocks)
 
 
-@tool(
-    requires_auth=NOTION,
-    title="Create a Notion page",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=NOTION, title="Create a Notion page", hints=ADDS)
 async def create_page(
     context: ToolContext,
     parent_id: Annotated[str, "The page or database to create it in: its id (from Notion_Search) or URL."],
@@ -220,14 +212,7 @@ async def create_page(
     }
 
 
-@tool(
-    requires_auth=NOTION,
-    title="Append text to a Notion page",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=NOTION, title="Append text to a Notion page", hints=ADDS)
 async def append_to_page(
     context: ToolContext,
     page_id: PageId,
@@ -245,7 +230,7 @@ async def append_to_page(
     return {"id": ref, "blocks_appended": appended}
 
 
-@tool(requires_auth=NOTION, title="Query a Notion database", read_only=True, idempotent=True, open_world=True)
+@tool(requires_auth=NOTION, title="Query a Notion database", hints=READS)
 async def query_database(
     context: ToolContext,
     database_id: Annotated[str, "The database's id (from Notion_Search) or URL."],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool, whole_number
+from mcp_server import READS, SETS, ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Slack
 from toolkits.slack.client import SlackAPI
 from toolkits.slack.inputs import (
@@ -27,13 +27,7 @@ MAX_MEMBERS_PAGE = 200  # Slack recommends no more than 200 per page (https://do
 MAX_INVITEES = 100  # conversations.invite: "Up to 100 users may be listed" (the method's argument description)
 
 
-@tool(
-    requires_auth=Slack(scopes=READ_CONVERSATIONS),
-    title="List Slack conversations",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=READ_CONVERSATIONS), title="List Slack conversations", hints=READS)
 async def list_conversations(
     context: ToolContext,
     types: Annotated[
@@ -64,13 +58,7 @@ async def list_conversations(
     return {"conversations": conversations, "count": len(conversations), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Slack(scopes=READ_CONVERSATIONS),
-    title="Get a Slack conversation's details",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=READ_CONVERSATIONS), title="Get a Slack conversation's details", hints=READS)
 async def get_conversation_info(
     context: ToolContext, conversation_id: ConversationId = None, channel_name: ChannelName = None
 ) -> dict[str, Any]:
@@ -89,13 +77,7 @@ async def get_conversation_info(
     return shape_conversation(dict(body.get("channel") or {}))
 
 
-@tool(
-    requires_auth=Slack(scopes=READ_CONVERSATIONS),
-    title="List a Slack conversation's members",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=READ_CONVERSATIONS), title="List a Slack conversation's members", hints=READS)
 async def get_conversation_members(
     context: ToolContext,
     conversation_id: ConversationId = None,
@@ -131,12 +113,7 @@ async def get_conversation_members(
 
 
 @tool(
-    requires_auth=Slack(scopes=[*INVITE_SCOPES, *RESOLVE_NAMES]),
-    title="Invite people to a Slack channel",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    open_world=True,
+    requires_auth=Slack(scopes=[*INVITE_SCOPES, *RESOLVE_NAMES]), title="Invite people to a Slack channel", hints=SETS
 )
 async def invite_to_channel(
     context: ToolContext,

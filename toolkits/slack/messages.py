@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, email_address, tool, whole_number
+from mcp_server import ACTS, READS, ToolContext, ToolExecutionError, email_address, tool, whole_number
 from mcp_server.auth import Slack
 from toolkits.slack.client import SlackAPI, ts_to_iso
 from toolkits.slack.inputs import (
@@ -37,6 +37,10 @@ HISTORY_LIMIT = 15
 MAX_TEXT = 40_000
 
 READ_HISTORY = ["channels:history", "groups:history", "im:history", "mpim:history"]
+
+
+#: Parameters several of these tools take alike.
+ThreadTs = Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."]
 
 
 def _text(message: str) -> str:
@@ -80,10 +84,7 @@ async def _page(context: ToolContext, method: str, params: dict[str, Any], *, wh
 @tool(
     requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES, "im:write", "users:read", "users:read.email"]),
     title="Send a Slack message",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
+    hints=ACTS,
 )
 async def send_message(
     context: ToolContext,
@@ -116,17 +117,10 @@ async def send_message(
     return await _post(context, {"channel": channel, "text": text})
 
 
-@tool(
-    requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES]),
-    title="Reply in a Slack thread",
-    read_only=False,
-    destructive=True,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=["chat:write", *RESOLVE_NAMES]), title="Reply in a Slack thread", hints=ACTS)
 async def reply_in_thread(
     context: ToolContext,
-    thread_ts: Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."],
+    thread_ts: ThreadTs,
     message: Annotated[str, "The text of the reply (Slack markup works)."],
     conversation_id: ConversationId = None,
     channel_name: ChannelName = None,
@@ -148,13 +142,7 @@ async def reply_in_thread(
     return await _post(context, body)
 
 
-@tool(
-    requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]),
-    title="Read Slack messages",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]), title="Read Slack messages", hints=READS)
 async def get_messages(
     context: ToolContext,
     conversation_id: ConversationId = None,
@@ -183,16 +171,10 @@ async def get_messages(
     return {"conversation_id": channel, **page}
 
 
-@tool(
-    requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]),
-    title="Read a Slack thread",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=[*READ_HISTORY, *RESOLVE_NAMES]), title="Read a Slack thread", hints=READS)
 async def get_thread_replies(
     context: ToolContext,
-    thread_ts: Annotated[str, "The ts of the thread's first message, e.g. '1512085950.000216' (from GetMessages)."],
+    thread_ts: ThreadTs,
     conversation_id: ConversationId = None,
     channel_name: ChannelName = None,
     limit: Annotated[int, f"How many messages at most (1-{HISTORY_LIMIT}), oldest first."] = HISTORY_LIMIT,

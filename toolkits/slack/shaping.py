@@ -6,6 +6,7 @@ import html
 import re
 from typing import Any
 
+from mcp_server import pick
 from toolkits.slack.client import ts_to_iso
 
 _MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]*))?>")
@@ -78,8 +79,7 @@ def shape_conversation(raw: dict[str, Any]) -> dict[str, Any]:
 def shape_user(raw: dict[str, Any]) -> dict[str, Any]:
     profile = raw.get("profile") or {}
     shaped: dict[str, Any] = {
-        "id": raw.get("id"),
-        "name": raw.get("name"),
+        **pick(raw, "id", "name"),
         "real_name": raw.get("real_name") or profile.get("real_name"),
         "display_name": profile.get("display_name") or None,
         "email": profile.get("email"),

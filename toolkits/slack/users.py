@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, email_address, tool
+from mcp_server import READS, ToolContext, email_address, tool
 from mcp_server.auth import Slack
 from toolkits.slack.client import MAX_PAGES, PAGE_SIZE, SlackAPI
 from toolkits.slack.inputs import lookup_email, one_of
@@ -12,13 +12,7 @@ from toolkits.slack.inputs import user_id as checked_user_id
 from toolkits.slack.shaping import shape_user
 
 
-@tool(
-    requires_auth=Slack(scopes=["users:read"]),
-    title="List Slack users",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=["users:read"]), title="List Slack users", hints=READS)
 async def list_users(context: ToolContext) -> dict[str, Any]:
     """List the people (and bots) in the user's Slack workspace, leaving out deactivated accounts.
 
@@ -33,13 +27,7 @@ async def list_users(context: ToolContext) -> dict[str, Any]:
     return {"users": users, "count": len(users), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Slack(scopes=["users:read", "users:read.email"]),
-    title="Look up a Slack user",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=["users:read", "users:read.email"]), title="Look up a Slack user", hints=READS)
 async def get_user_info(
     context: ToolContext,
     user_id: Annotated[str | None, "The Slack user id, e.g. 'U012AB3CD' (as seen in messages)."] = None,
@@ -58,13 +46,7 @@ async def get_user_info(
     return shape_user(await lookup_email(context, email_address(value, name="email")))
 
 
-@tool(
-    requires_auth=Slack(scopes=["users:read"]),
-    title="Who am I on Slack",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Slack(scopes=["users:read"]), title="Who am I on Slack", hints=READS)
 async def who_am_i(context: ToolContext) -> dict[str, Any]:
     """Tell who the authorized Slack user is: their user id, names, and the workspace (team) they act in.
 

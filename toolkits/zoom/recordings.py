@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, tool
+from mcp_server import READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Zoom
 from toolkits.zoom import inputs
 from toolkits.zoom.client import MEETING_TYPES, ZoomAPI, to_zone
@@ -63,13 +63,7 @@ def _recording(meeting: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-@tool(
-    requires_auth=Zoom(scopes=[LIST_RECORDINGS_SCOPE]),
-    title="List Zoom cloud recordings",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[LIST_RECORDINGS_SCOPE]), title="List Zoom cloud recordings", hints=READS)
 async def list_recordings(
     context: ToolContext,
     from_date: Annotated[str | None, "First day to include, YYYY-MM-DD (UTC). Default: 30 days before to_date."] = None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp_server import ToolContext, ToolExecutionError, time_zone, tool
+from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, time_zone, tool
 from mcp_server.auth import Zoom
 from toolkits.zoom import inputs
 from toolkits.zoom.client import ZoomAPI, shape_meeting, to_zone
@@ -47,14 +47,7 @@ MAX_OCCURRENCES = 20  # of a recurring meeting, listed by GetMeeting
 MeetingId = Annotated[str, "The numeric Zoom meeting id, e.g. '85746065432' (from ListUpcomingMeetings)."]
 
 
-@tool(
-    requires_auth=Zoom(scopes=[WRITE_MEETING_SCOPE]),
-    title="Schedule a Zoom meeting",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[WRITE_MEETING_SCOPE]), title="Schedule a Zoom meeting", hints=ADDS)
 async def create_meeting(
     context: ToolContext,
     topic: Annotated[str, "The meeting's title, up to 200 characters."],
@@ -101,13 +94,7 @@ async def create_meeting(
     return result
 
 
-@tool(
-    requires_auth=Zoom(scopes=[LIST_MEETINGS_SCOPE]),
-    title="List upcoming Zoom meetings",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[LIST_MEETINGS_SCOPE]), title="List upcoming Zoom meetings", hints=READS)
 async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
     """List the user's upcoming (and live) scheduled Zoom meetings that they host.
 
@@ -128,13 +115,7 @@ async def list_upcoming_meetings(context: ToolContext) -> dict[str, Any]:
     return {"meetings": shaped, "count": len(shaped), "truncated": truncated}
 
 
-@tool(
-    requires_auth=Zoom(scopes=[READ_MEETING_SCOPE]),
-    title="Get a Zoom meeting",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[READ_MEETING_SCOPE]), title="Get a Zoom meeting", hints=READS)
 async def get_meeting(context: ToolContext, meeting_id: MeetingId) -> dict[str, Any]:
     """Get the details of one Zoom meeting: topic, type, start_time (ISO 8601 in the meeting's time zone, with
     offset), duration_minutes, timezone, join_url, agenda, status ('waiting', 'started'), whether it has a
@@ -161,14 +142,7 @@ async def get_meeting(context: ToolContext, meeting_id: MeetingId) -> dict[str, 
     return result
 
 
-@tool(
-    requires_auth=Zoom(scopes=[UPDATE_MEETING_SCOPE]),
-    title="Change a Zoom meeting",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[UPDATE_MEETING_SCOPE]), title="Change a Zoom meeting", hints=OVERWRITES)
 async def update_meeting(
     context: ToolContext,
     meeting_id: MeetingId,
@@ -212,13 +186,7 @@ async def update_meeting(
     return {"meeting_id": number, "updated": True, **changed}
 
 
-@tool(
-    requires_auth=Zoom(scopes=[READ_INVITATION_SCOPE]),
-    title="Get a Zoom meeting's invitation",
-    read_only=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[READ_INVITATION_SCOPE]), title="Get a Zoom meeting's invitation", hints=READS)
 async def get_meeting_invitation(context: ToolContext, meeting_id: MeetingId) -> dict[str, Any]:
     """Get the invitation text of a Zoom meeting: the plain-text note with the join link, meeting id, passcode
     and dial-in numbers that people paste into an email or calendar invite.
@@ -235,14 +203,7 @@ async def get_meeting_invitation(context: ToolContext, meeting_id: MeetingId) ->
     return {"meeting_id": number, "invitation": text, "sip_links": sip_links}
 
 
-@tool(
-    requires_auth=Zoom(scopes=[DELETE_MEETING_SCOPE]),
-    title="Delete a Zoom meeting",
-    read_only=False,
-    destructive=True,
-    idempotent=True,
-    open_world=True,
-)
+@tool(requires_auth=Zoom(scopes=[DELETE_MEETING_SCOPE]), title="Delete a Zoom meeting", hints=OVERWRITES)
 async def delete_meeting(
     context: ToolContext,
     meeting_id: Annotated[str, "The numeric Zoom meeting id to delete, e.g. '85746065432'."],
