@@ -22,7 +22,13 @@ from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
 
 
 def test_each_step_on_either_replica(stack_factory: Any, postgres_url: str, browser: httpx2.Client) -> None:
-    a = front_door_stack(stack_factory, replicas=1, database_url=postgres_url, encryption_keys=generate_key())
+    a = front_door_stack(
+        stack_factory,
+        replicas=1,
+        database_url=postgres_url,
+        migrate_on_start=True,  # replicas on PostgreSQL create the schema only when told to
+        encryption_keys=generate_key(),
+    )
     b = a.replica(0)
     b.start_http()
     client_id = register(b)
