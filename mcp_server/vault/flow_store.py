@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
+from mcp_server.vault.connection_store import ConnectionStore
 from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import flows, user_secrets
 from mcp_server.vault.sealing import flow_context, secret_context
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-    from mcp_server.vault.events import FlowNotices
-    from mcp_server.vault.keyring import Keyring
     from mcp_server.vault.records import Connection
 
 __all__ = ["OPEN_STATUSES", "ORPHANED_FLOW_ERROR", "REPLACED", "Flow", "FlowStore"]
@@ -61,29 +58,7 @@ class Flow:
 
 
 @translate_outages
-class FlowStore:
-    _engine: AsyncEngine
-    _reader: AsyncEngine
-    keyring: Keyring
-    notices: FlowNotices
-
-    if TYPE_CHECKING:
-
-        async def save_connection(  # Vault's, which the connection a flow completes is stored with
-            self,
-            user_id: str,
-            provider_id: str,
-            *,
-            access_token: str,
-            refresh_token: str | None,
-            token_type: str,
-            expires_at: float | None,
-            scopes: Sequence[str],
-            user_info: dict[str, Any] | None = None,
-            token_extras: dict[str, str] | None = None,
-            conn: AsyncConnection | None = None,
-        ) -> Connection: ...
-
+class FlowStore(ConnectionStore):  # on the connection store: a finished flow stores its connection with it
     async def create_flow(
         self,
         flow_id: str,
