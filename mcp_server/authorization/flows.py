@@ -23,9 +23,10 @@ from typing import Any
 import anyio
 
 from mcp_server.authorization.browser_binding import BrowserBinding
-from mcp_server.authorization.connections import ConnectionService, log_background_failure
+from mcp_server.authorization.connections import ConnectionService
 from mcp_server.authorization.errors import FlowRefused, FlowUnavailable
 from mcp_server.authorization.exchange import CodeExchange, Landing
+from mcp_server.authorization.maintenance import log_background_failure
 from mcp_server.authorization.verification import Mode, VerificationSteps
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
