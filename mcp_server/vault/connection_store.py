@@ -39,10 +39,10 @@ def sqlite_lookup_sql(engine: AsyncEngine) -> str | None:
 
 @translate_outages
 class ConnectionStore:
-    _engine: AsyncEngine
-    _reader: AsyncEngine
-    _lookups: AsyncEngine  # autocommit, for `get_connection` (engine.py's `lookup_engine`)
-    _lookup_sql: str | None  # `sqlite_lookup_sql`
+    engine: AsyncEngine
+    reader: AsyncEngine
+    lookups: AsyncEngine  # autocommit, for `get_connection` (engine.py's `lookup_engine`)
+    lookup_sql: str | None  # `sqlite_lookup_sql`
     keyring: Keyring
     notices: FlowNotices
 
@@ -52,12 +52,12 @@ class ConnectionStore:
         Raises:
             DecryptionError: The stored ciphertext does not belong to this row or its key is gone.
         """
-        if self._lookup_sql is not None:
+        if self.lookup_sql is not None:
             row = await self._lookup_sqlite(user_id, provider_id)
             return self._decode_connection(row) if row else None
         for attempt in (1, 2):
             try:
-                async with self._lookups.connect() as conn:
+                async with self.lookups.connect() as conn:
                     found = (await conn.execute(_LOOKUP, {"user_id": user_id, "provider_id": provider_id})).first()
                 break
             except DBAPIError as exc:  # a pooled connection the server dropped: the pool is renewed, read once more
@@ -68,15 +68,15 @@ class ConnectionStore:
     async def _lookup_sqlite(self, user_id: str, provider_id: str) -> dict[str, Any] | None:
         """`_LOOKUP` on the aiosqlite connection itself: one hop to its thread, where SQLAlchemy's cursor makes four
         (open, execute, fetch, close), each a wait for a thread switch that a busy machine makes long."""
-        assert self._lookup_sql is not None
+        assert self.lookup_sql is not None
         params = (user_id, provider_id)
-        async with self._lookups.connect() as conn:
+        async with self.lookups.connect() as conn:
             driver = (await conn.get_raw_connection()).driver_connection
             assert driver is not None  # an aiosqlite connection
             try:
-                rows = list(await driver.execute_fetchall(self._lookup_sql, params))
+                rows = list(await driver.execute_fetchall(self.lookup_sql, params))
             except sqlite3.Error as exc:  # as SQLAlchemy would raise it, so outages.py reads it the same way
-                raise DBAPIError.instance(self._lookup_sql, params, exc, sqlite3.Error) from None
+                raise DBAPIError.instance(self.lookup_sql, params, exc, sqlite3.Error) from None
         return dict(zip(_LOOKUP_COLUMNS, rows[0])) if rows else None
 
     async def list_connections(
@@ -110,7 +110,7 @@ class ConnectionStore:
             .limit(limit)
         )
         count = select(func.count()).select_from(connections).where(*where)
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             rows = [dict(row) for row in (await conn.execute(query)).mappings()]
             total = int((await conn.execute(count)).scalar_one())
         for row in rows:
@@ -120,7 +120,7 @@ class ConnectionStore:
     async def connection_owner(self, connection_id: int) -> tuple[str, str] | None:
         """The (user, provider) of the connection with this id."""
         query = select(connections.c.user_id, connections.c.provider_id).where(connections.c.id == connection_id)
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(query)).first()
         return (row[0], row[1]) if row else None
 
@@ -156,7 +156,7 @@ class ConnectionStore:
         if conn is not None:
             return await self._upsert_connection(conn, user_id, provider_id, values)
         change = ("connection", user_id, provider_id)  # on its own: announced here (a flow's, as the flow's)
-        async with self._engine.begin() as own:
+        async with self.engine.begin() as own:
             saved = await self._upsert_connection(own, user_id, provider_id, values)
             await self.notices.announce_change(own, change)
         self.notices.change_committed(change)
@@ -185,7 +185,7 @@ class ConnectionStore:
         refresh lease: a fence, so a holder whose lease was taken over never overwrites newer tokens. None if the
         lease is no longer `owner`'s."""
         values = self._connection_values(user_id, provider_id, user_info=None, **tokens)
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(connections)
                 .where(connection_row(user_id, provider_id), connections.c.lease_owner == owner)
@@ -237,7 +237,7 @@ class ConnectionStore:
 
     async def set_connection_status(self, user_id: str, provider_id: str, status: str) -> None:
         change = ("connection", user_id, provider_id)
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(
                 update(connections)
                 .where(connections.c.user_id == user_id, connections.c.provider_id == provider_id)
@@ -258,7 +258,7 @@ class ConnectionStore:
         The refresh token is queued when there is one (revoking it ends the grant, RFC 7009 §2.1), else the
         access token. Returns whether there was a connection.
         """
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             row = (await conn.execute(self._select_connection(user_id, provider_id))).mappings().first()
             if row is None:
                 return False
@@ -314,5 +314,5 @@ class ConnectionStore:
         )
 
     async def count_connections(self) -> int:
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(connections))).scalar_one())

@@ -72,7 +72,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
     ) -> Flow:
         now = time.time()
         flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl, kind=kind, tool=tool)
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(
                 insert(flows).values(
                     id=flow.id,
@@ -103,7 +103,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         return await self._fail_all(select(flows.c.id).where(flows.c.status.in_(OPEN_STATUSES)), error)
 
     async def _fail_all(self, query: Any, error: str) -> list[str]:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             ids = list((await conn.execute(query)).scalars())
             for flow_id in ids:
                 await self._fail(conn, flow_id, error)
@@ -122,7 +122,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         return await self._find(flows.c.confirm_hash == confirm_hash, with_verifier=with_verifier)
 
     async def _find(self, where: Any, *, with_verifier: bool = False) -> Flow | None:
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(flows).where(where))).mappings().first()
         return self._decode_flow(row, with_verifier=with_verifier) if row else None
 
@@ -144,13 +144,13 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
             .order_by(flows.c.created_at.desc())
             .limit(1)
         )
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return self._decode_flow(row, with_verifier=False) if row else None
 
     async def bind_browser(self, flow_id: str, browser_hash: str) -> bool:
         """Bind a pending flow to the first browser that opens it, once."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -166,7 +166,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
     async def arm_flow(self, flow_id: str, state_hash: str, code_verifier: str) -> bool:
         """Record the state and PKCE verifier of a redirect to the provider; the previous ones stop working."""
         sealed = self.keyring.encrypt(code_verifier, flow_context(flow_id))
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -184,7 +184,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
 
         A second callback with the same state finds nothing: an authorization code is exchanged at most once.
         """
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.state_hash == state_hash, flows.c.status == "pending", flows.c.expires_at > time.time())
@@ -196,7 +196,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         return self._decode_flow(row, with_verifier=True)
 
     async def fail_flow(self, flow_id: str, error: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             failed = await self._fail(conn, flow_id, error)
         if failed:
             await self.notices.committed(flow_id)
@@ -224,7 +224,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         where = [flows.c.status == "exchanging", flows.c.claimed_at < time.time() - bound]
         if flow_id is not None:
             where.append(flows.c.id == flow_id)
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             ids = [row[0] for row in await conn.execute(select(flows.c.id).where(*where))]
             for orphan in ids:
                 await conn.execute(
@@ -256,7 +256,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         verification also keeps the PKCE verifier of its sign-in."""
         sealed = self.keyring.encrypt(payload, flow_context(flow_id, "held_tokens"))
         verifier = self.keyring.encrypt(code_verifier, flow_context(flow_id)) if code_verifier else None
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.id == flow_id, flows.c.status == from_status, flows.c.expires_at > time.time())
@@ -275,7 +275,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         """Custom verification confirmed the flow's user (awaiting_verification -> awaiting_browser): the held
         tokens stay held until the consenting browser brings back the value whose hash replaces `confirm_hash`
         (so the confirmation the verifier received is spent)."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -291,7 +291,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         self, flow_id: str, *, from_status: str = "awaiting_verification"
     ) -> tuple[Flow, str] | None:
         """Take a verified flow's held tokens, once (awaiting_verification or awaiting_browser -> exchanging)."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -309,7 +309,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
 
     async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
         """Store the connection and mark the flow completed in one transaction."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             saved = await self.save_connection(flow.user_id, flow.provider_id, conn=conn, **connection)
             await conn.execute(
                 update(flows)
@@ -325,13 +325,13 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         query = select(func.count(), func.max(flows.c.expires_at)).where(
             flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at > time.time()
         )
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             count, last = (await conn.execute(query)).one()
         return int(count), last
 
     async def complete_secret_flow(self, flow_id: str, value: str, *, from_status: str = "pending") -> Flow | None:
         """Store the value typed for a secret flow and complete the flow, once, in one transaction."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -360,7 +360,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
 
     async def expire_flows(self) -> int:
         """Mark pending flows past their expiry as failed. Returns how many."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at <= time.time())
@@ -370,7 +370,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
 
     async def purge_flows(self, finished_before: float) -> int:
         """Delete the flows that finished (or expired) before `finished_before`. Returns how many."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 delete(flows).where(
                     or_(

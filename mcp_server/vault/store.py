@@ -35,10 +35,10 @@ class Vault(FlowStore, ConnectionStore, Bookkeeping, RevocationQueue, KeyUpkeep)
     """Storage for connections and flows. Create with `Vault.open`, close with `aclose`."""
 
     def __init__(self, engine: AsyncEngine, keyring: Keyring):
-        self._engine = engine
-        self._reader = engine.execution_options(authmcp_read_only=True)
-        self._lookups = lookup_engine(engine)
-        self._lookup_sql = sqlite_lookup_sql(engine)
+        self.engine = engine
+        self.reader = engine.execution_options(authmcp_read_only=True)
+        self.lookups = lookup_engine(engine)
+        self.lookup_sql = sqlite_lookup_sql(engine)
         self.keyring = keyring
         self.dialect = engine.dialect.name
         # finished flows, announced to the other processes on this database (PostgreSQL: LISTEN/NOTIFY)
@@ -70,15 +70,11 @@ class Vault(FlowStore, ConnectionStore, Bookkeeping, RevocationQueue, KeyUpkeep)
             )
         return vault
 
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
     async def aclose(self) -> None:
         await self.notices.aclose()
-        if self._lookups is not self._engine:
-            await self._lookups.dispose()
-        await self._engine.dispose()
+        if self.lookups is not self.engine:
+            await self.lookups.dispose()
+        await self.engine.dispose()
 
     async def stored_key_ids(self) -> list[str]:
         return list(await self.keys_in_use())
@@ -87,6 +83,6 @@ class Vault(FlowStore, ConnectionStore, Bookkeeping, RevocationQueue, KeyUpkeep)
 
     async def get_user_secret(self, user_id: str, name: str) -> str | None:
         query = select(user_secrets.c.value).where(user_secrets.c.user_id == user_id, user_secrets.c.name == name)
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             value = (await conn.execute(query)).scalar_one_or_none()
         return self.keyring.decrypt(value, secret_context(user_id, name)) if value is not None else None
