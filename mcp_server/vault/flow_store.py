@@ -1,4 +1,5 @@
-"""The flow records of the vault: one authorization (or typed secret) from its link to its end.
+"""The flow records of the vault: one consent, secret entry or approval from its link to its end, each kind a
+record of its own (`ConsentFlow`, `SecretFlow`, `ApprovalFlow`) over the one flows table.
 
 A flow is bound to the browser that first opened its link (`browser_hash`, the sha256 of a cookie only that
 browser holds) and, when users are verified, to a verification secret of its own (`confirm_hash`): neither is
@@ -8,9 +9,9 @@ the flow id, which the link's creator knows. `Vault` inherits these methods; eve
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
@@ -22,7 +23,18 @@ from mcp_server.vault.sealing import flow_context, secret_context
 if TYPE_CHECKING:
     from mcp_server.vault.records import Connection
 
-__all__ = ["OPEN_STATUSES", "ORPHANED_FLOW_ERROR", "REPLACED", "Flow", "FlowStore"]
+__all__ = [
+    "OPEN_STATUSES",
+    "ORPHANED_FLOW_ERROR",
+    "REPLACED",
+    "ApprovalFlow",
+    "ConsentFlow",
+    "Flow",
+    "FlowStore",
+    "SecretFlow",
+    "audited_as",
+    "flow_record",
+]
 
 # awaiting_browser: custom verification confirmed the user; the consenting browser has yet to come back
 OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
@@ -32,22 +44,21 @@ ORPHANED_FLOW_ERROR = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Flow:
-    """One authorization in progress (or done)."""
+    """One flow from its link to its end: what every kind has. A record is one of the kinds below, each with
+    its own fields, mapped from and to the same row of the flows table (`flow_record`)."""
 
+    kind: ClassVar[str]
     id: str
     user_id: str
-    provider_id: str  # for a secret flow: the secret's name
-    scopes: tuple[str, ...]
     status: str
     created_at: float
     expires_at: float
     error: str | None = None
-    code_verifier: str | None = field(default=None, repr=False)
-    kind: str = "oauth"  # or "secret"
     browser_hash: str | None = field(default=None, repr=False)
-    tool: str | None = None  # the tool that asked for it, shown on the pages
+    # the PKCE verifier of the redirect under way: to the provider (a consent), or to sign in (verification)
+    code_verifier: str | None = field(default=None, repr=False)
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at <= now
@@ -55,6 +66,66 @@ class Flow:
     @property
     def open(self) -> bool:
         return self.status in OPEN_STATUSES and not self.is_expired(time.time())
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsentFlow(Flow):
+    """A connection consent: the user authorizes `scopes` at a provider (the OAuth authorization code flow)."""
+
+    kind: ClassVar[str] = "oauth"
+    provider_id: str
+    scopes: tuple[str, ...]
+    tool: str | None = None  # the tool that asked for it, shown on the pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretFlow(Flow):
+    """A secret entry: the user types the value of the secret `name` on a page of ours."""
+
+    kind: ClassVar[str] = "secret"
+    name: str
+    tool: str | None = None  # the tool that asked for it, shown on the pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalFlow(Flow):
+    """An approval: the user says yes or no to one call of `tool` (its API name), the call known by `digest`."""
+
+    kind: ClassVar[str] = "approval"
+    tool: str
+    digest: str
+
+
+def audited_as(flow: Flow) -> str | None:
+    """What a flow's rows in the audit trail name as `provider_id`: a consent's provider, a secret's name."""
+    if isinstance(flow, ConsentFlow):
+        return flow.provider_id
+    return flow.name if isinstance(flow, SecretFlow) else None
+
+
+def flow_record(row: Mapping[str, Any], *, code_verifier: str | None = None) -> Flow:
+    """The record of a flows row, of its kind: the `provider_id` column holds a consent's provider, a secret's
+    name or an approval's tool; `scopes` a consent's scopes or an approval's digest."""
+    common: dict[str, Any] = {
+        "id": row["id"],
+        "user_id": row["user_id"],
+        "status": row["status"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "error": row.get("error"),
+        "browser_hash": row.get("browser_hash"),
+        "code_verifier": code_verifier,
+    }
+    if row["kind"] == SecretFlow.kind:
+        return SecretFlow(**common, name=row["provider_id"], tool=row.get("tool"))
+    if row["kind"] == ApprovalFlow.kind:
+        return ApprovalFlow(**common, tool=row["provider_id"], digest=row["scopes"])
+    return ConsentFlow(  # "oauth"
+        **common,
+        provider_id=row["provider_id"],
+        scopes=tuple(row["scopes"].split()),
+        tool=row.get("tool"),
+    )
 
 
 @translate_outages
@@ -71,22 +142,20 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         tool: str | None = None,
     ) -> Flow:
         now = time.time()
-        flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl, kind=kind, tool=tool)
+        row = {
+            "id": flow_id,
+            "kind": kind,
+            "user_id": user_id,
+            "provider_id": provider_id,
+            "scopes": " ".join(scopes),
+            "status": "pending",
+            "created_at": now,
+            "expires_at": now + ttl,
+            "tool": tool,
+        }
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(flows).values(
-                    id=flow.id,
-                    kind=kind,
-                    user_id=user_id,
-                    provider_id=provider_id,
-                    scopes=" ".join(scopes),
-                    status="pending",
-                    created_at=now,
-                    expires_at=flow.expires_at,
-                    tool=tool,
-                )
-            )
-        return flow
+            await conn.execute(insert(flows).values(**row))
+        return flow_record(row)
 
     async def replace_oldest_flows(self, user_id: str, keep: int) -> list[str]:
         """Fail the user's oldest open flows beyond the newest `keep`; their links then say they were replaced."""
@@ -179,7 +248,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
             )
         return result.rowcount == 1
 
-    async def claim_flow(self, state_hash: str) -> Flow | None:
+    async def claim_flow(self, state_hash: str) -> ConsentFlow | None:
         """Take the pending, unexpired flow with this state for the code exchange, once (pending -> exchanging).
 
         A second callback with the same state finds nothing: an authorization code is exchanged at most once.
@@ -193,7 +262,9 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
             if result.rowcount != 1:
                 return None
             row = (await conn.execute(select(flows).where(flows.c.state_hash == state_hash))).mappings().one()
-        return self._decode_flow(row, with_verifier=True)
+        flow = self._decode_flow(row, with_verifier=True)
+        assert isinstance(flow, ConsentFlow)  # only a consent is armed with a state (`arm_flow`)
+        return flow
 
     async def fail_flow(self, flow_id: str, error: str) -> None:
         async with self.engine.begin() as conn:
@@ -307,7 +378,7 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         payload = self.keyring.decrypt(row["held_tokens"], flow_context(flow_id, "held_tokens"))
         return self._decode_flow(row, with_verifier=False), payload
 
-    async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
+    async def complete_flow(self, flow: ConsentFlow, **connection: Any) -> Connection:
         """Store the connection and mark the flow completed in one transaction."""
         async with self.engine.begin() as conn:
             saved = await self.save_connection(flow.user_id, flow.provider_id, conn=conn, **connection)
@@ -329,7 +400,9 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
             count, last = (await conn.execute(query)).one()
         return int(count), last
 
-    async def complete_secret_flow(self, flow_id: str, value: str, *, from_status: str = "pending") -> Flow | None:
+    async def complete_secret_flow(
+        self, flow_id: str, value: str, *, from_status: str = "pending"
+    ) -> SecretFlow | None:
         """Store the value typed for a secret flow and complete the flow, once, in one transaction."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -356,7 +429,9 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
                 await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
             await self.notices.announce(conn, flow_id)
         await self.notices.committed(flow_id)
-        return self._decode_flow(row, with_verifier=False)
+        flow = self._decode_flow(row, with_verifier=False)
+        assert isinstance(flow, SecretFlow)
+        return flow
 
     async def expire_flows(self) -> int:
         """Mark pending flows past their expiry as failed. Returns how many."""
@@ -385,17 +460,4 @@ class FlowStore(ConnectionStore):  # on the connection store: a finished flow st
         verifier = None
         if with_verifier and row["code_verifier"]:
             verifier = self.keyring.decrypt(row["code_verifier"], flow_context(row["id"]))
-        return Flow(
-            id=row["id"],
-            user_id=row["user_id"],
-            provider_id=row["provider_id"],
-            scopes=tuple(row["scopes"].split()),
-            status=row["status"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            error=row["error"],
-            code_verifier=verifier,
-            kind=row["kind"],
-            browser_hash=row["browser_hash"],
-            tool=row["tool"],
-        )
+        return flow_record(row, code_verifier=verifier)

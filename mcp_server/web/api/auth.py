@@ -14,6 +14,7 @@ from mcp_server.calls.orchestration import ToolCalls
 from mcp_server.errors import OAuthError, ProviderNotConfigured, ProviderUnavailable
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import Connection, Flow
+from mcp_server.vault.flow_store import ConsentFlow, audited_as
 from mcp_server.web.api.edge import ApiError, read_body, read_query
 from mcp_server.web.api.models import (
     AuthAuthorizeRequest,
@@ -38,8 +39,8 @@ def flow_answer(flows: FlowService, flow: Flow) -> AuthorizationResponse:
         id=flow.id,
         status=status,
         url=flows.connect_url(flow) if waiting_for_user else None,
-        provider_id=flow.provider_id if flow.kind != "approval" else None,
-        scopes=list(flow.scopes) if flow.kind != "approval" else [],  # an approval's "scope" is its call digest
+        provider_id=audited_as(flow),  # a consent's provider, a secret's name; none for an approval
+        scopes=list(flow.scopes) if isinstance(flow, ConsentFlow) else [],
         user_id=flow.user_id,
         error=(flow.error or "expired") if status == "failed" else None,
     )
