@@ -24,7 +24,7 @@ from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
 from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault import DecryptionError, Flow, Vault
-from mcp_server.vault.flow_store import ConsentFlow
+from mcp_server.vault.flow_records import ConsentFlow
 
 __all__ = ["CodeExchange", "Landing", "hash_state"]
 

@@ -33,7 +33,7 @@ from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import DecryptionError, Flow
-from mcp_server.vault.flow_store import OPEN_STATUSES, ApprovalFlow, ConsentFlow, SecretFlow, audited_as
+from mcp_server.vault.flow_records import OPEN_STATUSES, ApprovalFlow, ConsentFlow, SecretFlow, audited_as
 
 __all__ = ["FlowService"]
 

@@ -36,7 +36,7 @@ from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
 from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault.approvals import decide_approval
-from mcp_server.vault.flow_store import ApprovalFlow, ConsentFlow, SecretFlow, audited_as
+from mcp_server.vault.flow_records import ApprovalFlow, ConsentFlow, SecretFlow, audited_as
 
 if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault

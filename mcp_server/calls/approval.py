@@ -44,7 +44,7 @@ from mcp_server.vault.approvals import consume_approval, create_approval, find_p
 
 if TYPE_CHECKING:
     from mcp_server.authorization.service import AuthorizationService
-    from mcp_server.vault.flow_store import ApprovalFlow
+    from mcp_server.vault.flow_records import ApprovalFlow
 
 __all__ = ["APPROVAL_SCHEMA", "ApprovalPolicy", "Approvals", "call_digest", "describe_call"]
 

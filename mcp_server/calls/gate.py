@@ -59,7 +59,7 @@ from mcp_server.errors import (
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.vault import Flow
-from mcp_server.vault.flow_store import ConsentFlow, audited_as
+from mcp_server.vault.flow_records import ConsentFlow, audited_as
 
 __all__ = ["AuthGate", "gated_tools"]
 

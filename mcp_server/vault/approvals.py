@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mcp_server.vault.flow_store import ApprovalFlow
+from mcp_server.vault.flow_records import ApprovalFlow
 from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import flows
 from mcp_server.vault.sealing import flow_context

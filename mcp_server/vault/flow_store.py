@@ -1,5 +1,5 @@
-"""The flow records of the vault: one consent, secret entry or approval from its link to its end, each kind a
-record of its own (`ConsentFlow`, `SecretFlow`, `ApprovalFlow`) over the one flows table.
+"""The flows table: one consent, secret entry or approval from its link to its end, read as the record of its
+kind (flow_records.py).
 
 A flow is bound to the browser that first opened its link (`browser_hash`, the sha256 of a cookie only that
 browser holds) and, when users are verified, to a verification secret of its own (`confirm_hash`): neither is
@@ -9,13 +9,13 @@ the flow id, which the link's creator knows. `Vault` inherits these methods; eve
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from mcp_server.vault.connection_store import ConnectionStore
+from mcp_server.vault.flow_records import OPEN_STATUSES, ConsentFlow, Flow, SecretFlow, flow_record
 from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import flows, user_secrets
 from mcp_server.vault.sealing import flow_context, secret_context
@@ -23,109 +23,12 @@ from mcp_server.vault.sealing import flow_context, secret_context
 if TYPE_CHECKING:
     from mcp_server.vault.records import Connection
 
-__all__ = [
-    "OPEN_STATUSES",
-    "ORPHANED_FLOW_ERROR",
-    "REPLACED",
-    "ApprovalFlow",
-    "ConsentFlow",
-    "Flow",
-    "FlowStore",
-    "SecretFlow",
-    "audited_as",
-    "flow_record",
-]
+__all__ = ["ORPHANED_FLOW_ERROR", "REPLACED", "FlowStore"]
 
-# awaiting_browser: custom verification confirmed the user; the consenting browser has yet to come back
-OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
 REPLACED = "replaced by a newer link"  # the error of a flow failed because its user opened too many
 ORPHANED_FLOW_ERROR = (
     "authmcp stopped while completing this authorization, so nothing was stored. Start again from your app."
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Flow:
-    """One flow from its link to its end: what every kind has. A record is one of the kinds below, each with
-    its own fields, mapped from and to the same row of the flows table (`flow_record`)."""
-
-    kind: ClassVar[str]
-    id: str
-    user_id: str
-    status: str
-    created_at: float
-    expires_at: float
-    error: str | None = None
-    browser_hash: str | None = field(default=None, repr=False)
-    # the PKCE verifier of the redirect under way: to the provider (a consent), or to sign in (verification)
-    code_verifier: str | None = field(default=None, repr=False)
-
-    def is_expired(self, now: float) -> bool:
-        return self.expires_at <= now
-
-    @property
-    def open(self) -> bool:
-        return self.status in OPEN_STATUSES and not self.is_expired(time.time())
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConsentFlow(Flow):
-    """A connection consent: the user authorizes `scopes` at a provider (the OAuth authorization code flow)."""
-
-    kind: ClassVar[str] = "oauth"
-    provider_id: str
-    scopes: tuple[str, ...]
-    tool: str | None = None  # the tool that asked for it, shown on the pages
-
-
-@dataclass(frozen=True, kw_only=True)
-class SecretFlow(Flow):
-    """A secret entry: the user types the value of the secret `name` on a page of ours."""
-
-    kind: ClassVar[str] = "secret"
-    name: str
-    tool: str | None = None  # the tool that asked for it, shown on the pages
-
-
-@dataclass(frozen=True, kw_only=True)
-class ApprovalFlow(Flow):
-    """An approval: the user says yes or no to one call of `tool` (its API name), the call known by `digest`."""
-
-    kind: ClassVar[str] = "approval"
-    tool: str
-    digest: str
-
-
-def audited_as(flow: Flow) -> str | None:
-    """What a flow's rows in the audit trail name as `provider_id`: a consent's provider, a secret's name."""
-    if isinstance(flow, ConsentFlow):
-        return flow.provider_id
-    return flow.name if isinstance(flow, SecretFlow) else None
-
-
-def flow_record(row: Mapping[str, Any], *, code_verifier: str | None = None) -> Flow:
-    """The record of a flows row, of its kind: the `provider_id` column holds a consent's provider, a secret's
-    name or an approval's tool; `scopes` a consent's scopes or an approval's digest."""
-    common: dict[str, Any] = {
-        "id": row["id"],
-        "user_id": row["user_id"],
-        "status": row["status"],
-        "created_at": row["created_at"],
-        "expires_at": row["expires_at"],
-        "error": row.get("error"),
-        "browser_hash": row.get("browser_hash"),
-        "code_verifier": code_verifier,
-    }
-    if row["kind"] == SecretFlow.kind:
-        return SecretFlow(**common, name=row["provider_id"], tool=row.get("tool"))
-    if row["kind"] == ApprovalFlow.kind:
-        return ApprovalFlow(**common, tool=row["provider_id"], digest=row["scopes"])
-    return ConsentFlow(  # "oauth"
-        **common,
-        provider_id=row["provider_id"],
-        scopes=tuple(row["scopes"].split()),
-        tool=row.get("tool"),
-    )
 
 
 @translate_outages

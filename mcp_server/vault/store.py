@@ -17,7 +17,8 @@ from mcp_server.vault.connection_store import ConnectionStore, sqlite_lookup_sql
 from mcp_server.vault.engine import async_database_url, lookup_engine, notices_for
 from mcp_server.vault.engine import create_engine as engine_for
 from mcp_server.vault.events import FlowNotices
-from mcp_server.vault.flow_store import Flow, FlowStore
+from mcp_server.vault.flow_records import Flow
+from mcp_server.vault.flow_store import FlowStore
 from mcp_server.vault.keyring import Keyring
 from mcp_server.vault.migrate import check_schema
 from mcp_server.vault.outages import translate_outages

@@ -42,7 +42,7 @@ from mcp_server.config import is_loopback
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
 from mcp_server.vault.approvals import decide_approval, read_description
-from mcp_server.vault.flow_store import ApprovalFlow
+from mcp_server.vault.flow_records import ApprovalFlow
 from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
 
 __all__ = ["create_approval_routes"]

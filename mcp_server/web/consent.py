@@ -23,7 +23,7 @@ from mcp_server.authorization.service import AuthorizationService
 from mcp_server.errors import ProviderNotConfigured
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
-from mcp_server.vault.flow_store import ApprovalFlow, ConsentFlow, SecretFlow
+from mcp_server.vault.flow_records import ApprovalFlow, ConsentFlow, SecretFlow
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
 
 __all__ = ["create_web_routes"]

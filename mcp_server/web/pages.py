@@ -17,7 +17,8 @@ from starlette.responses import HTMLResponse, Response
 
 from mcp_server.errors import StorageUnavailable
 from mcp_server.vault import Flow
-from mcp_server.vault.flow_store import REPLACED, SecretFlow
+from mcp_server.vault.flow_records import SecretFlow
+from mcp_server.vault.flow_store import REPLACED
 
 __all__ = ["BROWSER_HEADERS", "flow_page", "other_browser_page", "page", "retry_page_on_outage", "secret_form"]
 

@@ -14,7 +14,7 @@ from mcp_server.calls.orchestration import ToolCalls
 from mcp_server.errors import OAuthError, ProviderNotConfigured, ProviderUnavailable
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import Connection, Flow
-from mcp_server.vault.flow_store import ConsentFlow, audited_as
+from mcp_server.vault.flow_records import ConsentFlow, audited_as
 from mcp_server.web.api.edge import ApiError, read_body, read_query
 from mcp_server.web.api.models import (
     AuthAuthorizeRequest,
