@@ -24,6 +24,7 @@ from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
 from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault import DecryptionError, Flow, Vault
+from mcp_server.vault.flow_records import ConsentFlow
 
 __all__ = ["CodeExchange", "Landing", "hash_state"]
 
@@ -71,7 +72,7 @@ class CodeExchange:
             FlowUnavailable: The flow is unknown, already finished, or expired.
         """
         flow = await self.vault.get_flow(flow_id)
-        if flow is None or flow.kind != "oauth":
+        if not isinstance(flow, ConsentFlow):
             raise FlowUnavailable("This authorization link is not known. Go back to your app and try the tool again.")
         if flow.status == "completed":
             raise FlowUnavailable("This authorization is already complete. You can close this tab.")
@@ -133,7 +134,7 @@ class CodeExchange:
             "This authorization response is unknown, already used, or expired. Start again from your app."
         )
 
-    async def _exchange(self, flow: Flow, params: Mapping[str, str]) -> Landing:
+    async def _exchange(self, flow: ConsentFlow, params: Mapping[str, str]) -> Landing:
         provider = self.provider(flow.provider_id)
         # RFC 9207: a missing or mismatched issuer may be another provider's response (mix-up, RFC 9700 §4.4)
         if not issuer_matches(provider, params):
@@ -187,7 +188,7 @@ class CodeExchange:
         await self.bind_connection(flow, connection)
         return Landing(flow, f"/connect/{flow.id}/done")
 
-    async def bind_connection(self, flow: Flow, connection: dict[str, Any]) -> None:
+    async def bind_connection(self, flow: ConsentFlow, connection: dict[str, Any]) -> None:
         """Store what the exchange obtained as the flow user's connection, and finish the flow."""
         saved = await self.vault.complete_flow(flow, **connection)
         self.connections.remember(saved)

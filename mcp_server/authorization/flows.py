@@ -23,9 +23,10 @@ from typing import Any
 import anyio
 
 from mcp_server.authorization.browser_binding import BrowserBinding
-from mcp_server.authorization.connections import ConnectionService, log_background_failure
+from mcp_server.authorization.connections import ConnectionService
 from mcp_server.authorization.errors import FlowRefused, FlowUnavailable
 from mcp_server.authorization.exchange import CodeExchange, Landing
+from mcp_server.authorization.maintenance import log_background_failure
 from mcp_server.authorization.verification import Mode, VerificationSteps
 from mcp_server.errors import ServerStopping
 from mcp_server.observability.audit import flow_ref
@@ -33,8 +34,7 @@ from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, ProviderRegistry
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import DecryptionError, Flow
-from mcp_server.vault.approvals import KIND as APPROVAL
-from mcp_server.vault.flow_store import OPEN_STATUSES
+from mcp_server.vault.flow_records import OPEN_STATUSES, ApprovalFlow, ConsentFlow, SecretFlow, audited_as
 
 __all__ = ["FlowService"]
 
@@ -93,7 +93,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
 
     def connect_url(self, flow: Flow) -> str:
         """The link a person opens for this flow: a consent or secret page, or an approval page."""
-        return f"{self.public_url}/{'approve' if flow.kind == APPROVAL else 'connect'}/{flow.id}"
+        return f"{self.public_url}/{'approve' if isinstance(flow, ApprovalFlow) else 'connect'}/{flow.id}"
 
     async def link(self, flow: Flow) -> str:
         """`connect_url(flow)` to hand out to a person, once the pages it leads to are known to be ours.
@@ -115,7 +115,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
 
     def done_url(self, flow: Flow) -> str:
         """Where the flow's browser reads how it went (an approval's own page tells that itself)."""
-        if flow.kind == APPROVAL:
+        if isinstance(flow, ApprovalFlow):
             return self.connect_url(flow)
         return f"{self.public_url}/connect/{flow.id}/done"
 
@@ -125,7 +125,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
     # ---------------------------------------------------------------- starting
 
     @traced("authmcp.flow.start")
-    async def start_flow(self, user_id: str, requirement: OAuth2) -> Flow:
+    async def start_flow(self, user_id: str, requirement: OAuth2) -> ConsentFlow:
         """A pending flow asking for what the tool needs plus what the user already granted (incremental).
 
         An unexpired pending flow for the same scopes that no browser has opened is handed out again.
@@ -149,15 +149,17 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
             )
         flow = await self.vault.find_pending_flow(user_id, requirement.id, scopes)
         if flow is None:
-            flow = await self._create(user_id, requirement.id, scopes, kind="oauth")
+            flow = await self._create(user_id, requirement.id, scopes, kind=ConsentFlow.kind)
+        assert isinstance(flow, ConsentFlow)
         return flow
 
     @traced("authmcp.flow.start_secret")
-    async def start_secret_flow(self, user_id: str, name: str, tool: str | None = None) -> Flow:
+    async def start_secret_flow(self, user_id: str, name: str, tool: str | None = None) -> SecretFlow:
         """A pending flow whose link opens a page of ours where the user types the secret's value."""
-        flow = await self.vault.find_pending_flow(user_id, name, (), kind="secret")
+        flow = await self.vault.find_pending_flow(user_id, name, (), kind=SecretFlow.kind)
         if flow is None:
-            flow = await self._create(user_id, name, (), kind="secret", tool=tool)
+            flow = await self._create(user_id, name, (), kind=SecretFlow.kind, tool=tool)
+        assert isinstance(flow, SecretFlow)
         return flow
 
     async def _create(
@@ -171,7 +173,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
             secrets.token_urlsafe(24), user_id, provider_id, scopes, ttl=self.flow_ttl, kind=kind, tool=tool
         )
         logger.info("flow %s started: user %r, %s %s", flow_ref(flow.id), user_id, kind, provider_id)
-        if kind == "secret":
+        if kind == SecretFlow.kind:
             self.audit.record(
                 "secret.requested", user_id=user_id, provider_id=provider_id, flow_ref=flow_ref(flow.id), actor="user"
             )
@@ -189,11 +191,11 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
     def audit_failure(self, flow: Flow, reason: str, error_kind: str | None = None) -> None:
         """Record that the flow failed. `reason` is always our own words (CallbackError messages never carry a
         provider's text)."""
-        if flow.kind == APPROVAL:  # its verification failed: the call was not approved
+        if isinstance(flow, ApprovalFlow):  # its verification failed: the call was not approved
             self.audit.record(
                 "approval.declined",
                 user_id=flow.user_id,
-                tool=flow.provider_id,
+                tool=flow.tool,
                 flow_ref=flow_ref(flow.id),
                 actor="user",
                 outcome="failed",
@@ -204,7 +206,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         self.audit.record(
             "authorization.failed",
             user_id=flow.user_id,
-            provider_id=flow.provider_id,
+            provider_id=audited_as(flow),
             flow_ref=flow_ref(flow.id),
             outcome="failed",
             error_kind=error_kind,
@@ -231,14 +233,14 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
             CallbackError: It expired meanwhile.
         """
         flow = await self.vault.get_flow(flow_id)
-        if flow is None or flow.kind != "secret" or flow.status != "pending" or flow.is_expired(time.time()):
+        if not isinstance(flow, SecretFlow) or flow.status != "pending" or flow.is_expired(time.time()):
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
         if self.verifies_users:
             return Landing(flow, await self.hold_for_verification(flow, {"secret": value}, from_status="pending"))
         await self.store_secret(flow.id, value, from_status="pending")
         return Landing(flow, f"/connect/{flow.id}/done")
 
-    async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow:
+    async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> SecretFlow:
         """Store the typed secret (encrypted) for the flow's user, and finish the flow.
 
         Raises:
@@ -247,12 +249,12 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         flow = await self.vault.complete_secret_flow(flow_id, value, from_status=from_status)
         if flow is None:
             raise FlowUnavailable("This link has expired or was already used. Go back to your app and try again.")
-        self.connections.forget_secret(flow.user_id, flow.provider_id)
-        logger.info("flow %s completed: user %r stored secret %s", flow_ref(flow.id), flow.user_id, flow.provider_id)
+        self.connections.forget_secret(flow.user_id, flow.name)
+        logger.info("flow %s completed: user %r stored secret %s", flow_ref(flow.id), flow.user_id, flow.name)
         self.audit.record(
             "secret.set",
             user_id=flow.user_id,
-            provider_id=flow.provider_id,
+            provider_id=flow.name,
             flow_ref=flow_ref(flow.id),
             actor="user",
             outcome="ok",
@@ -307,9 +309,10 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         if flow is not None and flow.status in OPEN_STATUSES:
             logger.info("a notice said flow %s finished, but the vault shows it open; ignored", flow_ref(flow_id))
             return
-        if flow is not None:
+        if isinstance(flow, ConsentFlow):
             self.connections.forget(flow.user_id, flow.provider_id)
-            self.connections.forget_secret(flow.user_id, flow.provider_id)
+        elif isinstance(flow, SecretFlow):
+            self.connections.forget_secret(flow.user_id, flow.name)
         await self.finish(flow_id)
 
     async def _recheck_waiters(self) -> None:

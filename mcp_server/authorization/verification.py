@@ -35,8 +35,8 @@ from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
 from mcp_server.providers.rfc9207 import issuer_matches
-from mcp_server.vault.approvals import KIND as APPROVAL
 from mcp_server.vault.approvals import decide_approval
+from mcp_server.vault.flow_records import ApprovalFlow, ConsentFlow, SecretFlow, audited_as
 
 if TYPE_CHECKING:
     from mcp_server.vault import Flow, Vault
@@ -77,7 +77,7 @@ class VerificationSteps:
 
     if TYPE_CHECKING:
 
-        async def bind_connection(self, flow: Flow, connection: dict[str, Any]) -> None: ...
+        async def bind_connection(self, flow: ConsentFlow, connection: dict[str, Any]) -> None: ...
         async def store_secret(self, flow_id: str, value: str, *, from_status: str) -> Flow: ...
         async def finish(self, flow_id: str) -> None: ...
         def browser_matches(self, flow: Flow, cookies: Mapping[str, str]) -> bool: ...
@@ -189,7 +189,7 @@ class VerificationSteps:
 
     async def _relayed(self, flow: Flow) -> None:
         """The user was confirmed in a browser that did not consent: the link was passed on. Fail the flow."""
-        if flow.kind == APPROVAL:
+        if isinstance(flow, ApprovalFlow):
             told = (
                 "This confirmation was opened in a browser other than the one where the call was approved, so "
                 "it was not approved and the tool will not run. If you did not press Approve yourself, someone "
@@ -206,7 +206,7 @@ class VerificationSteps:
         logger.warning("flow %s: confirmed in a browser other than the consenting one; failed", flow_ref(flow.id))
         self.audit_failure(flow, "the confirmation reached a browser other than the one that consented")
         raise CallbackError(
-            told, status=403, flow_id=flow.id, reason="not_approved" if flow.kind == APPROVAL else "failed"
+            told, status=403, flow_id=flow.id, reason="not_approved" if isinstance(flow, ApprovalFlow) else "failed"
         )
 
     async def _check_user(self, flow: Flow, user_id: str) -> None:
@@ -216,7 +216,7 @@ class VerificationSteps:
             raise FlowUnavailable(f"This {what} is not waiting for verification (it is {flow.status}).")
         if flow.user_id == user_id:
             return
-        if flow.kind == APPROVAL:
+        if isinstance(flow, ApprovalFlow):
             error = "The person who confirmed is not the user this call acts for, so it was not approved."
             reason = "the verified user is not the user this call acts for"
             told = (
@@ -248,27 +248,28 @@ class VerificationSteps:
 
     async def _release(self, held_flow: Flow, payload: str) -> Flow:
         """Bind what was held (or count the approval), now that its user and its browser are shown."""
-        if held_flow.kind == APPROVAL:
+        if isinstance(held_flow, ApprovalFlow):
             await self._grant_verified_approval(held_flow)
         else:
             self.audit.record(
                 "authorization.verified",
                 user_id=held_flow.user_id,
-                provider_id=held_flow.provider_id,
+                provider_id=audited_as(held_flow),
                 flow_ref=flow_ref(held_flow.id),
                 actor="user",
                 outcome="ok",
             )
             data = json.loads(payload)
-            if held_flow.kind == "secret":
+            if isinstance(held_flow, SecretFlow):
                 await self.store_secret(held_flow.id, data["secret"], from_status="exchanging")
             else:
+                assert isinstance(held_flow, ConsentFlow)
                 await self.bind_connection(held_flow, data)
         done = await self.vault.get_flow(held_flow.id)
         assert done is not None
         return done
 
-    async def _grant_verified_approval(self, flow: Flow) -> None:
+    async def _grant_verified_approval(self, flow: ApprovalFlow) -> None:
         """The person who said yes to a call is its user: the approval counts (the call may now run, once)."""
         if await decide_approval(self.vault, flow.id, approve=True, from_statuses=("exchanging",)) is None:
             raise FlowUnavailable("This approval expired while it was being confirmed; the tool did not run.")
@@ -276,7 +277,7 @@ class VerificationSteps:
         self.audit.record(
             "approval.granted",
             user_id=flow.user_id,
-            tool=flow.provider_id,
+            tool=flow.tool,
             actor="user",
             outcome="granted",
             detail=f"on a page, verified ({self.verification})",
@@ -305,7 +306,7 @@ class VerificationSteps:
             subject = await self._signed_in_subject(flow, params)
             return await self._verified(flow, subject)
         except UserMismatch:
-            if flow.kind == APPROVAL:
+            if isinstance(flow, ApprovalFlow):
                 told = (
                     "You signed in as someone other than the user this call acts for, so it was not approved "
                     "and the tool will not run."
@@ -353,4 +354,4 @@ class VerificationSteps:
 
 
 def _what(flow: Flow) -> str:
-    return "approval" if flow.kind == APPROVAL else "authorization"
+    return "approval" if isinstance(flow, ApprovalFlow) else "authorization"

@@ -44,7 +44,7 @@ from mcp_server.vault.approvals import consume_approval, create_approval, find_p
 
 if TYPE_CHECKING:
     from mcp_server.authorization.service import AuthorizationService
-    from mcp_server.vault import Flow
+    from mcp_server.vault.flow_records import ApprovalFlow
 
 __all__ = ["APPROVAL_SCHEMA", "ApprovalPolicy", "Approvals", "call_digest", "describe_call"]
 
@@ -255,7 +255,9 @@ class Approvals:
             f"The user did not approve {definition.api_name}, so it did not run. Do not retry it unless they ask again."
         )
 
-    async def by_page(self, user_id: str, definition: ToolDefinition, arguments: Mapping[str, Any]) -> Flow | None:
+    async def by_page(
+        self, user_id: str, definition: ToolDefinition, arguments: Mapping[str, Any]
+    ) -> ApprovalFlow | None:
         """The approval of this call asked on a page of ours: None once the person approved it (used now, once),
         else the pending approval whose link to hand out."""
         vault = self.service.vault

@@ -60,6 +60,7 @@ from mcp_server.errors import (
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.vault import Flow
+from mcp_server.vault.flow_records import ConsentFlow, audited_as
 
 __all__ = ["AuthGate", "gated_tools"]
 
@@ -266,6 +267,7 @@ class AuthGate(Extension):
         provider = self.service.connections.provider(requirement.id)
 
         def fallback(flow: Flow, url: str) -> tuple[str, dict[str, Any]]:
+            assert isinstance(flow, ConsentFlow)  # `start_flow`'s
             text = (
                 f"Authorization required: {definition.api_name} acts on your {provider.name} account. "
                 f"Open {url} in your browser, grant access, then call the tool again."
@@ -333,9 +335,9 @@ class AuthGate(Extension):
             "tool.call",
             user_id=flow.user_id,
             tool=need.tool,
-            provider_id=flow.provider_id,
+            provider_id=audited_as(flow),
             actor="user",
-            outcome="authorization_required" if flow.kind == "oauth" else "secret_required",
+            outcome="authorization_required" if isinstance(flow, ConsentFlow) else "secret_required",
             flow_ref=flow_ref(flow.id),
         )
         url = await self.service.flows.link(flow)

@@ -3,7 +3,7 @@
 `ToolCalls` is the one orchestration. `prepare` says what the call still lacks (a secret, an authorization) or that
 it is ready; `authorize` starts the flow that gives it; `needs_approval` says whether the person must say yes
 first; `execute` runs the tool with the user's token, refreshing once after a 401, and leaves the call's row in
-the audit trail. The MCP gate (calls/gate.py) and the `/v1` API (web/api/routes.py) only render the outcome:
+the audit trail. The MCP gate (calls/gate.py) and the `/v1` API (web/api/execution.py) only render the outcome:
 an MCP result in the form each protocol era takes, or Arcade's JSON.
 """
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from mcp_server.config import MetricsSettings
 from mcp_server.errors import ConfigError
 from mcp_server.observability.audit import AuditEvent, AuditLog
-from mcp_server.vault.flow_store import OPEN_STATUSES
+from mcp_server.vault.flow_records import OPEN_STATUSES
 from mcp_server.vault.schema import flows, revocations
 
 __all__ = ["Metrics"]

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from mcp_server.config import ProviderSettings
-from mcp_server.errors import ConfigError
+from mcp_server.errors import ConfigError, ProviderNotConfigured
 
 __all__ = ["Provider", "ProviderRegistry", "load_catalogue"]
 
@@ -95,6 +95,19 @@ class ProviderRegistry:
 
     def get(self, provider_id: str) -> Provider | None:
         return self._providers.get(provider_id)
+
+    def configured(self, provider_id: str) -> Provider:
+        """The provider with this id, ready to authorize.
+
+        Raises:
+            ProviderNotConfigured: Unknown here, or its OAuth app settings are missing.
+        """
+        provider = self._providers.get(provider_id)
+        if provider is None:  # the catalog refuses such tools at load time
+            raise ProviderNotConfigured(f"Provider {provider_id!r} is not known to this server.")
+        if provider.missing_settings():
+            raise ProviderNotConfigured(provider.how_to_configure())
+        return provider
 
     async def discover(self, *, timeout: float) -> None:
         """Fill the endpoints of providers configured with `discover = true` from their issuer's metadata.

@@ -1,7 +1,8 @@
 """Approvals asked on a page of ours (for clients that cannot show a form), kept as flows of kind "approval".
 
-A row's `provider_id` is the tool's API name and its `scopes` the call's digest (see mcp_server/calls/approval.py);
-the readable description of the call, which holds argument values, is stored encrypted like any flow secret.
+Read as an `ApprovalFlow` (flow_store.py): its `tool` (the tool's API name, the row's `provider_id`) and its
+`digest` (the call's, see mcp_server/calls/approval.py; the row's `scopes`). The readable description of the
+call, which holds argument values, is stored encrypted like any flow secret.
 pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired). With user
 verification a yes goes pending -> awaiting_verification (the description held as `{"description": ...}` with
 the confirmation, see verification.py) -> exchanging -> completed once the person is shown to be the user.
@@ -21,14 +22,13 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mcp_server.vault.flow_store import Flow
+from mcp_server.vault.flow_records import ApprovalFlow
 from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import flows
 from mcp_server.vault.sealing import flow_context
 from mcp_server.vault.store import Vault
 
 __all__ = [
-    "KIND",
     "consume_approval",
     "create_approval",
     "decide_approval",
@@ -37,14 +37,15 @@ __all__ = [
     "use_answer",
 ]
 
-KIND = "approval"
+KIND = ApprovalFlow.kind
 
 
 @translated
 async def create_approval(
     vault: Vault, flow_id: str, user_id: str, tool: str, digest: str, description: str, *, ttl: float
-) -> Flow:
+) -> ApprovalFlow:
     flow = await vault.create_flow(flow_id, user_id, tool, [digest], ttl=ttl, kind=KIND)
+    assert isinstance(flow, ApprovalFlow)
     sealed = vault.keyring.encrypt(description, flow_context(flow_id, "held_tokens"))
     async with vault.engine.begin() as conn:
         await conn.execute(
@@ -54,10 +55,12 @@ async def create_approval(
 
 
 @translated
-async def find_pending_approval(vault: Vault, user_id: str, tool: str, digest: str) -> Flow | None:
+async def find_pending_approval(vault: Vault, user_id: str, tool: str, digest: str) -> ApprovalFlow | None:
     """The unanswered approval of this call that no browser has opened yet, to hand out again (like a consent link:
     once opened, a call made again gets a new link, so nobody is stuck with one opened elsewhere)."""
-    return await vault.find_pending_flow(user_id, tool, [digest], kind=KIND)
+    flow = await vault.find_pending_flow(user_id, tool, [digest], kind=KIND)
+    assert flow is None or isinstance(flow, ApprovalFlow)
+    return flow
 
 
 @translated
@@ -77,7 +80,7 @@ async def read_description(vault: Vault, flow_id: str) -> str | None:
 @translated
 async def decide_approval(
     vault: Vault, flow_id: str, *, approve: bool, from_statuses: Sequence[str] = ("pending",)
-) -> Flow | None:
+) -> ApprovalFlow | None:
     """Record the person's answer, once, while the approval is in one of `from_statuses` and unexpired."""
     now = time.time()
     values = (
@@ -104,7 +107,9 @@ async def decide_approval(
         if result.rowcount != 1:
             return None
         await vault.notices.announce(conn, flow_id)
-    return await vault.get_flow(flow_id)
+    flow = await vault.get_flow(flow_id)
+    assert flow is None or isinstance(flow, ApprovalFlow)
+    return flow
 
 
 @translated

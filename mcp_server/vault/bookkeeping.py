@@ -20,8 +20,8 @@ def connection_row(user_id: str, provider_id: str) -> ColumnElement[bool]:
 
 @translate_outages
 class Bookkeeping:
-    _engine: AsyncEngine
-    _reader: AsyncEngine
+    engine: AsyncEngine
+    reader: AsyncEngine
 
     async def acquire_refresh_lease(
         self,
@@ -45,7 +45,7 @@ class Bookkeeping:
             if from_holder is None
             else connections.c.lease_owner == from_holder
         )
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(connections)
                 .where(
@@ -63,12 +63,12 @@ class Bookkeeping:
         query = select(connections.c.lease_owner).where(
             connection_row(user_id, provider_id), connections.c.lease_until >= time.time()
         )
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             return (await conn.execute(query)).scalar_one_or_none()
 
     async def clear_leases_of(self, instance_id: str) -> int:
         """Release every refresh lease an instance (a process now gone) held. Returns how many."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(connections)
                 .where(connections.c.lease_owner.like(f"{instance_id}:%"))
@@ -77,7 +77,7 @@ class Bookkeeping:
         return result.rowcount
 
     async def release_refresh_lease(self, user_id: str, provider_id: str, *, owner: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(
                 update(connections)
                 .where(connection_row(user_id, provider_id), connections.c.lease_owner == owner)
@@ -86,7 +86,7 @@ class Bookkeeping:
 
     async def touch_connections(self, used: dict[tuple[str, str], float]) -> None:
         """Record when connections were last used (for `authmcp connections list`), in one transaction."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             for (user_id, provider_id), when in used.items():
                 await conn.execute(
                     update(connections).where(connection_row(user_id, provider_id)).values(last_used_at=when)

@@ -7,7 +7,7 @@ connection (a refresh, a revocation, "needs authorization again") is announced, 
 cached of it (connection_cache.py) and can cache for long.
 
 - `FlowNotices`: one process (an in-memory database). Nothing crosses process boundaries; the finishing process
-  wakes its own waiters directly (see `FlowService._finish`).
+  wakes its own waiters directly (see `FlowService.finish`).
 - `LocalFlowNotices` (local_notices.py): the processes on one machine sharing one SQLite file, over loopback UDP.
 - `PostgresFlowNotices`: `pg_notify` inside the finishing transaction (delivered on commit, never for a
   rollback) and a dedicated asyncpg connection that LISTENs. If that connection drops it reconnects with
@@ -109,7 +109,8 @@ class FlowNotices:
     async def aclose(self) -> None:
         """Stop hearing."""
 
-    async def _deliver(self, flow_id: str) -> None:
+    async def heard_finished(self, flow_id: str) -> None:
+        """Another process finished this flow: run the handlers (called by the subclass that heard it)."""
         for handler in list(self._on_finished):
             try:
                 await handler(flow_id)
@@ -118,7 +119,8 @@ class FlowNotices:
             except Exception:  # a short prefix only (as audit.flow_ref): a whole id in a log could finish the flow
                 logger.exception("handling the finished flow %s… failed", flow_id[:6])
 
-    def _changed(self, change: Change | None) -> None:
+    def heard_change(self, change: Change | None) -> None:
+        """Another process changed a connection or a secret (None: something, too long to say what)."""
         for handler in list(self._on_changed):
             try:
                 handler(change)
@@ -184,8 +186,8 @@ class PostgresFlowNotices(FlowNotices):
                 continue
             try:
                 connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
-                await connection.add_listener(CHANNEL, self._heard)
-                await connection.add_listener(CHANGES_CHANNEL, self._heard_change)
+                await connection.add_listener(CHANNEL, self._on_notify)
+                await connection.add_listener(CHANGES_CHANNEL, self._on_change_notify)
                 self.connection = connection
                 self.listening.set()
                 delay = 0.2
@@ -214,7 +216,7 @@ class PostgresFlowNotices(FlowNotices):
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
 
-    def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
             notice = json.loads(payload)
             origin, flow_id = notice["origin"], notice["flow"]
@@ -222,9 +224,9 @@ class PostgresFlowNotices(FlowNotices):
             logger.warning("ignoring a malformed notice on %s", CHANNEL)
             return
         if origin != self.origin:
-            self._spawn(self._deliver(str(flow_id)))
+            self._spawn(self.heard_finished(str(flow_id)))
 
-    def _heard_change(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_change_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
             heard = parse_change(json.loads(payload))
         except ValueError:
@@ -232,7 +234,7 @@ class PostgresFlowNotices(FlowNotices):
         if heard is None:
             logger.warning("ignoring a malformed notice on %s", CHANGES_CHANNEL)
         elif heard[0] != self.origin:
-            self._changed(heard[1])
+            self.heard_change(heard[1])
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

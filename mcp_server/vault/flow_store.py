@@ -1,4 +1,5 @@
-"""The flow records of the vault: one authorization (or typed secret) from its link to its end.
+"""The flows table: one consent, secret entry or approval from its link to its end, read as the record of its
+kind (flow_records.py).
 
 A flow is bound to the browser that first opened its link (`browser_hash`, the sha256 of a cookie only that
 browser holds) and, when users are verified, to a verification secret of its own (`confirm_hash`): neither is
@@ -9,81 +10,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
+from mcp_server.vault.connection_store import ConnectionStore
+from mcp_server.vault.flow_records import OPEN_STATUSES, ConsentFlow, Flow, SecretFlow, flow_record
 from mcp_server.vault.outages import translate_outages
 from mcp_server.vault.schema import flows, user_secrets
 from mcp_server.vault.sealing import flow_context, secret_context
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-    from mcp_server.vault.events import FlowNotices
-    from mcp_server.vault.keyring import Keyring
     from mcp_server.vault.records import Connection
 
-__all__ = ["OPEN_STATUSES", "ORPHANED_FLOW_ERROR", "REPLACED", "Flow", "FlowStore"]
+__all__ = ["ORPHANED_FLOW_ERROR", "REPLACED", "FlowStore"]
 
-# awaiting_browser: custom verification confirmed the user; the consenting browser has yet to come back
-OPEN_STATUSES = ("pending", "exchanging", "awaiting_verification", "awaiting_browser")
 REPLACED = "replaced by a newer link"  # the error of a flow failed because its user opened too many
 ORPHANED_FLOW_ERROR = (
     "authmcp stopped while completing this authorization, so nothing was stored. Start again from your app."
 )
 
 
-@dataclass(frozen=True)
-class Flow:
-    """One authorization in progress (or done)."""
-
-    id: str
-    user_id: str
-    provider_id: str  # for a secret flow: the secret's name
-    scopes: tuple[str, ...]
-    status: str
-    created_at: float
-    expires_at: float
-    error: str | None = None
-    code_verifier: str | None = field(default=None, repr=False)
-    kind: str = "oauth"  # or "secret"
-    browser_hash: str | None = field(default=None, repr=False)
-    tool: str | None = None  # the tool that asked for it, shown on the pages
-
-    def is_expired(self, now: float) -> bool:
-        return self.expires_at <= now
-
-    @property
-    def open(self) -> bool:
-        return self.status in OPEN_STATUSES and not self.is_expired(time.time())
-
-
 @translate_outages
-class FlowStore:
-    _engine: AsyncEngine
-    _reader: AsyncEngine
-    keyring: Keyring
-    notices: FlowNotices
-
-    if TYPE_CHECKING:
-
-        async def save_connection(  # Vault's, which the connection a flow completes is stored with
-            self,
-            user_id: str,
-            provider_id: str,
-            *,
-            access_token: str,
-            refresh_token: str | None,
-            token_type: str,
-            expires_at: float | None,
-            scopes: Sequence[str],
-            user_info: dict[str, Any] | None = None,
-            token_extras: dict[str, str] | None = None,
-            conn: AsyncConnection | None = None,
-        ) -> Connection: ...
-
+class FlowStore(ConnectionStore):  # on the connection store: a finished flow stores its connection with it
     async def create_flow(
         self,
         flow_id: str,
@@ -96,22 +45,20 @@ class FlowStore:
         tool: str | None = None,
     ) -> Flow:
         now = time.time()
-        flow = Flow(flow_id, user_id, provider_id, tuple(scopes), "pending", now, now + ttl, kind=kind, tool=tool)
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                insert(flows).values(
-                    id=flow.id,
-                    kind=kind,
-                    user_id=user_id,
-                    provider_id=provider_id,
-                    scopes=" ".join(scopes),
-                    status="pending",
-                    created_at=now,
-                    expires_at=flow.expires_at,
-                    tool=tool,
-                )
-            )
-        return flow
+        row = {
+            "id": flow_id,
+            "kind": kind,
+            "user_id": user_id,
+            "provider_id": provider_id,
+            "scopes": " ".join(scopes),
+            "status": "pending",
+            "created_at": now,
+            "expires_at": now + ttl,
+            "tool": tool,
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(flows).values(**row))
+        return flow_record(row)
 
     async def replace_oldest_flows(self, user_id: str, keep: int) -> list[str]:
         """Fail the user's oldest open flows beyond the newest `keep`; their links then say they were replaced."""
@@ -128,7 +75,7 @@ class FlowStore:
         return await self._fail_all(select(flows.c.id).where(flows.c.status.in_(OPEN_STATUSES)), error)
 
     async def _fail_all(self, query: Any, error: str) -> list[str]:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             ids = list((await conn.execute(query)).scalars())
             for flow_id in ids:
                 await self._fail(conn, flow_id, error)
@@ -147,7 +94,7 @@ class FlowStore:
         return await self._find(flows.c.confirm_hash == confirm_hash, with_verifier=with_verifier)
 
     async def _find(self, where: Any, *, with_verifier: bool = False) -> Flow | None:
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(flows).where(where))).mappings().first()
         return self._decode_flow(row, with_verifier=with_verifier) if row else None
 
@@ -169,13 +116,13 @@ class FlowStore:
             .order_by(flows.c.created_at.desc())
             .limit(1)
         )
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return self._decode_flow(row, with_verifier=False) if row else None
 
     async def bind_browser(self, flow_id: str, browser_hash: str) -> bool:
         """Bind a pending flow to the first browser that opens it, once."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -191,7 +138,7 @@ class FlowStore:
     async def arm_flow(self, flow_id: str, state_hash: str, code_verifier: str) -> bool:
         """Record the state and PKCE verifier of a redirect to the provider; the previous ones stop working."""
         sealed = self.keyring.encrypt(code_verifier, flow_context(flow_id))
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -204,12 +151,12 @@ class FlowStore:
             )
         return result.rowcount == 1
 
-    async def claim_flow(self, state_hash: str) -> Flow | None:
+    async def claim_flow(self, state_hash: str) -> ConsentFlow | None:
         """Take the pending, unexpired flow with this state for the code exchange, once (pending -> exchanging).
 
         A second callback with the same state finds nothing: an authorization code is exchanged at most once.
         """
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.state_hash == state_hash, flows.c.status == "pending", flows.c.expires_at > time.time())
@@ -218,10 +165,12 @@ class FlowStore:
             if result.rowcount != 1:
                 return None
             row = (await conn.execute(select(flows).where(flows.c.state_hash == state_hash))).mappings().one()
-        return self._decode_flow(row, with_verifier=True)
+        flow = self._decode_flow(row, with_verifier=True)
+        assert isinstance(flow, ConsentFlow)  # only a consent is armed with a state (`arm_flow`)
+        return flow
 
     async def fail_flow(self, flow_id: str, error: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             failed = await self._fail(conn, flow_id, error)
         if failed:
             await self.notices.committed(flow_id)
@@ -249,7 +198,7 @@ class FlowStore:
         where = [flows.c.status == "exchanging", flows.c.claimed_at < time.time() - bound]
         if flow_id is not None:
             where.append(flows.c.id == flow_id)
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             ids = [row[0] for row in await conn.execute(select(flows.c.id).where(*where))]
             for orphan in ids:
                 await conn.execute(
@@ -281,7 +230,7 @@ class FlowStore:
         verification also keeps the PKCE verifier of its sign-in."""
         sealed = self.keyring.encrypt(payload, flow_context(flow_id, "held_tokens"))
         verifier = self.keyring.encrypt(code_verifier, flow_context(flow_id)) if code_verifier else None
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.id == flow_id, flows.c.status == from_status, flows.c.expires_at > time.time())
@@ -300,7 +249,7 @@ class FlowStore:
         """Custom verification confirmed the flow's user (awaiting_verification -> awaiting_browser): the held
         tokens stay held until the consenting browser brings back the value whose hash replaces `confirm_hash`
         (so the confirmation the verifier received is spent)."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -316,7 +265,7 @@ class FlowStore:
         self, flow_id: str, *, from_status: str = "awaiting_verification"
     ) -> tuple[Flow, str] | None:
         """Take a verified flow's held tokens, once (awaiting_verification or awaiting_browser -> exchanging)."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -332,9 +281,9 @@ class FlowStore:
         payload = self.keyring.decrypt(row["held_tokens"], flow_context(flow_id, "held_tokens"))
         return self._decode_flow(row, with_verifier=False), payload
 
-    async def complete_flow(self, flow: Flow, **connection: Any) -> Connection:
+    async def complete_flow(self, flow: ConsentFlow, **connection: Any) -> Connection:
         """Store the connection and mark the flow completed in one transaction."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             saved = await self.save_connection(flow.user_id, flow.provider_id, conn=conn, **connection)
             await conn.execute(
                 update(flows)
@@ -350,13 +299,15 @@ class FlowStore:
         query = select(func.count(), func.max(flows.c.expires_at)).where(
             flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at > time.time()
         )
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             count, last = (await conn.execute(query)).one()
         return int(count), last
 
-    async def complete_secret_flow(self, flow_id: str, value: str, *, from_status: str = "pending") -> Flow | None:
+    async def complete_secret_flow(
+        self, flow_id: str, value: str, *, from_status: str = "pending"
+    ) -> SecretFlow | None:
         """Store the value typed for a secret flow and complete the flow, once, in one transaction."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(
@@ -381,11 +332,13 @@ class FlowStore:
                 await conn.execute(insert(user_secrets).values(user_id=user_id, name=name, **values))
             await self.notices.announce(conn, flow_id)
         await self.notices.committed(flow_id)
-        return self._decode_flow(row, with_verifier=False)
+        flow = self._decode_flow(row, with_verifier=False)
+        assert isinstance(flow, SecretFlow)
+        return flow
 
     async def expire_flows(self) -> int:
         """Mark pending flows past their expiry as failed. Returns how many."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(flows)
                 .where(flows.c.status.in_(OPEN_STATUSES), flows.c.expires_at <= time.time())
@@ -395,7 +348,7 @@ class FlowStore:
 
     async def purge_flows(self, finished_before: float) -> int:
         """Delete the flows that finished (or expired) before `finished_before`. Returns how many."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 delete(flows).where(
                     or_(
@@ -410,17 +363,4 @@ class FlowStore:
         verifier = None
         if with_verifier and row["code_verifier"]:
             verifier = self.keyring.decrypt(row["code_verifier"], flow_context(row["id"]))
-        return Flow(
-            id=row["id"],
-            user_id=row["user_id"],
-            provider_id=row["provider_id"],
-            scopes=tuple(row["scopes"].split()),
-            status=row["status"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            error=row["error"],
-            code_verifier=verifier,
-            kind=row["kind"],
-            browser_hash=row["browser_hash"],
-            tool=row["tool"],
-        )
+        return flow_record(row, code_verifier=verifier)

@@ -159,14 +159,14 @@ class LocalFlowNotices(FlowNotices):
         change = parse_change(notice)
         if change is not None:
             if change[0] != self.origin:
-                self._changed(change[1])
+                self.heard_change(change[1])
             return
         try:
             origin, flow_id = str(notice["origin"]), str(notice["flow"])
         except (ValueError, KeyError, TypeError):
             return
         if origin != self.origin and len(flow_id) <= 64:
-            task = asyncio.get_running_loop().create_task(self._deliver(flow_id))
+            task = asyncio.get_running_loop().create_task(self.heard_finished(flow_id))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
 

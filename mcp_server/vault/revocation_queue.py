@@ -20,8 +20,8 @@ __all__ = ["RevocationQueue"]
 
 @translate_outages
 class RevocationQueue:
-    _engine: AsyncEngine
-    _reader: AsyncEngine
+    engine: AsyncEngine
+    reader: AsyncEngine
     keyring: Keyring
 
     async def due_revocations(self, limit: int = 50) -> list[PendingRevocation]:
@@ -31,7 +31,7 @@ class RevocationQueue:
             .order_by(revocations.c.next_attempt_at)
             .limit(limit)
         )
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
             PendingRevocation(
@@ -46,11 +46,11 @@ class RevocationQueue:
         ]
 
     async def finish_revocation(self, revocation_id: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(revocations.delete().where(revocations.c.id == revocation_id))
 
     async def postpone_revocation(self, revocation_id: str, *, delay: float, error: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(
                 update(revocations)
                 .where(revocations.c.id == revocation_id)
@@ -58,5 +58,5 @@ class RevocationQueue:
             )
 
     async def count_revocations(self) -> int:
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(revocations))).scalar_one())

@@ -110,21 +110,21 @@ async def _table(
 class KeyUpkeep:
     """Key rotation as `Vault` methods (mixed into it, using its engine and keyring)."""
 
-    _engine: AsyncEngine
-    _reader: AsyncEngine
+    engine: AsyncEngine
+    reader: AsyncEngine
     keyring: Keyring
 
     async def rotate_keys(self, new_keyring: Keyring) -> int:
         """Re-encrypt every stored value with `new_keyring`'s first key (see rotation.py); `new_keyring` must still
         hold the old keys. Returns the number of rows re-encrypted."""
-        count = await reencrypt(self._engine, new_keyring)
+        count = await reencrypt(self.engine, new_keyring)
         self.keyring = new_keyring
         return count
 
     async def keys_in_use(self) -> dict[str, int]:
         """How many rows each key id still encrypts."""
         counts: dict[str, int] = {}
-        async with self._reader.connect() as conn:
+        async with self.reader.connect() as conn:
             for table, sealed in (
                 (connections, None),
                 (flows, or_(flows.c.code_verifier.is_not(None), flows.c.held_tokens.is_not(None))),

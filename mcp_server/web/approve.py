@@ -41,7 +41,8 @@ from mcp_server.authorization.verification import digest
 from mcp_server.config import is_loopback
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
-from mcp_server.vault.approvals import KIND, decide_approval, read_description
+from mcp_server.vault.approvals import decide_approval, read_description
+from mcp_server.vault.flow_records import ApprovalFlow
 from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
 
 __all__ = ["create_approval_routes"]
@@ -138,7 +139,7 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
             )
         # only opening the link binds it to a browser; a post from a browser without its cookie decides nothing
         admission = await flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
-        if admission is None or admission.flow.kind != KIND:
+        if admission is None or not isinstance(admission.flow, ApprovalFlow):
             return unknown
         flow = admission.flow
         open_now = flow.status in (*_UNANSWERED, "exchanging") and not flow.is_expired(time.time())
@@ -181,8 +182,8 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         _audit(flow, "approval.granted", "granted")
         return page("Approved", "Go back to your app: the tool runs when it is called again.")
 
-    async def _question(flow: Flow, token: str) -> Response:
-        description = await read_description(service.vault, flow.id) or flow.provider_id
+    async def _question(flow: ApprovalFlow, token: str) -> Response:
+        description = await read_description(service.vault, flow.id) or flow.tool
         if not flows.verifies_users:
             then = "Read what it will do, then approve or decline."
         elif flow.status in ("awaiting_verification", "awaiting_browser"):
@@ -203,13 +204,13 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         response.headers.update(_HEADERS)
         return response
 
-    async def _decline(flow: Flow) -> Response:
+    async def _decline(flow: ApprovalFlow) -> Response:
         if await decide_approval(service.vault, flow.id, approve=False, from_statuses=_UNANSWERED) is None:
             return page("Already decided", "This approval was already answered or has expired.", status_code=409)
         _audit(flow, "approval.declined", "declined")
         return page("Declined", "The tool will not run. You can close this tab.")
 
-    async def _verify_then_grant(flow: Flow) -> Response:
+    async def _verify_then_grant(flow: ApprovalFlow) -> Response:
         """Hold the yes and send the browser to show who is there (again, with a fresh confirmation, if it was
         already sent once: the previous one stops working)."""
         description = await read_description(service.vault, flow.id) or ""
@@ -220,11 +221,11 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         logger.info("approval %s: approved, waiting for the user to be verified", flow_ref(flow.id))
         return RedirectResponse(url, status_code=303, headers=_HEADERS)
 
-    def _audit(flow: Flow, event: str, outcome: str) -> None:
+    def _audit(flow: ApprovalFlow, event: str, outcome: str) -> None:
         service.audit.record(
             event,
             user_id=flow.user_id,
-            tool=flow.provider_id,
+            tool=flow.tool,
             actor="user",
             outcome=outcome,
             detail="on a page",

@@ -23,6 +23,7 @@ from mcp_server.authorization.service import AuthorizationService
 from mcp_server.errors import ProviderNotConfigured
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
+from mcp_server.vault.flow_records import ApprovalFlow, ConsentFlow, SecretFlow
 from mcp_server.web.pages import BROWSER_HEADERS, flow_page, other_browser_page, page, retry_page_on_outage, secret_form
 
 __all__ = ["create_web_routes"]
@@ -50,6 +51,14 @@ def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None
     def provider_name(provider_id: str) -> str:
         provider = service.providers.get(provider_id)
         return provider.name if provider else provider_id
+
+    def named(flow: Flow) -> str:
+        """What a flow's pages call it: a consent's provider, a secret's or an approved tool's own name."""
+        if isinstance(flow, ConsentFlow):
+            return provider_name(flow.provider_id)
+        if isinstance(flow, SecretFlow):
+            return provider_name(flow.name)
+        return provider_name(flow.tool if isinstance(flow, ApprovalFlow) else "")
 
     def go(landing: Landing | str) -> Response:
         url = landing.url if isinstance(landing, Landing) else landing
@@ -82,9 +91,9 @@ def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None
                     _BACK,
                     status_code=410,
                 )
-            return flow_page(flow, provider_name(flow.provider_id))
-        if flow.kind == "secret":
-            return with_cookie(await secret(request, admission), admission)
+            return flow_page(flow, named(flow))
+        if isinstance(flow, SecretFlow):
+            return with_cookie(await secret(request, admission, flow), admission)
         if request.method != "GET":
             return page(
                 "Not allowed", "This link is opened, not posted to.", "Open it in your browser.", status_code=405
@@ -98,8 +107,7 @@ def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None
         logger.info("flow %s: browser sent to the provider", flow_ref(flow.id))
         return with_cookie(go(url), admission)
 
-    async def secret(request: Request, admission: BrowserAdmission) -> Response:
-        flow = admission.flow
+    async def secret(request: Request, admission: BrowserAdmission, flow: SecretFlow) -> Response:
         action = f"/connect/{flow.id}"
         token = flows.form_token(admission, request.cookies)
 
@@ -120,7 +128,7 @@ def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None
         value = posted.get("value")
         value = value.strip() if isinstance(value, str) else ""
         if not value or len(value) > _MAX_SECRET:
-            return form(f"Enter your {flow.provider_id}: it cannot be empty or longer than {_MAX_SECRET} characters.")
+            return form(f"Enter your {flow.name}: it cannot be empty or longer than {_MAX_SECRET} characters.")
         try:
             return go(await flows.submit_secret(flow.id, value))
         except (FlowUnavailable, CallbackError) as exc:
@@ -173,7 +181,7 @@ def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None
                 "Go back to your app to see whether the authorization finished.",
                 status_code=403,
             )
-        return flow_page(flow, provider_name(flow.provider_id))
+        return flow_page(flow, named(flow))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 
 from mcp_server.errors import StorageUnavailable
 from mcp_server.vault import Flow
+from mcp_server.vault.flow_records import SecretFlow
 from mcp_server.vault.flow_store import REPLACED
 
 __all__ = ["BROWSER_HEADERS", "flow_page", "other_browser_page", "page", "retry_page_on_outage", "secret_form"]
@@ -76,10 +77,16 @@ _SECRET_FORM = """<form method="post" action="{action}" autocomplete="off">
 
 
 def secret_form(
-    flow: Flow, action: str, *, csrf: str, max_length: int, error: str | None = None, form_targets: Sequence[str] = ()
+    flow: SecretFlow,
+    action: str,
+    *,
+    csrf: str,
+    max_length: int,
+    error: str | None = None,
+    form_targets: Sequence[str] = (),
 ) -> HTMLResponse:
     """The page where a user types a secret a tool needs, saying for which account and which tool."""
-    name = flow.provider_id
+    name = flow.name
     asked = f"The tool {flow.tool}" if flow.tool else "A tool"
     message = error or f"{asked} needs your {name}, for the account {flow.user_id!r}."
     form = _SECRET_FORM.format(action=escape(action), csrf=escape(csrf), name=escape(name), max_length=max_length)
@@ -97,9 +104,9 @@ def secret_form(
 def flow_page(flow: Flow, provider_name: str) -> HTMLResponse:
     """What the flow's own browser is told about a flow that is not waiting for it any more."""
     back = "Go back to your app and try the tool again for a new link."
-    if flow.status == "completed" and flow.kind == "secret":
+    if flow.status == "completed" and isinstance(flow, SecretFlow):
         return page(
-            f"{flow.provider_id} saved",
+            f"{flow.name} saved",
             "It is stored encrypted for your account.",
             "You can close this tab and go back to your app.",
         )

@@ -22,7 +22,7 @@ from mcp.client.session import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import URL_ELICITATION_REQUIRED, ElicitRequestParams, ElicitResult
 
-from mcp_server.authorization import connections as connections_module
+from mcp_server.authorization import maintenance
 from mcp_server.serving.listeners import QuietServer
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.serving.shared_pages import bind
@@ -88,8 +88,8 @@ def held(runtime: Runtime) -> dict[str, int]:
         "completion notices": sum(len(kept) for kept in flows._on_complete.values()),
         "flows with notices": len(flows._on_complete),
         "waiters": len(flows._waiters),
-        "refresh locks": len(conns._refresh_locks),
-        "last touches": len(conns._last_touch),
+        "refresh locks": conns.refresher.refreshes_under_way,
+        "last touches": conns.last_used.tracked,
     }
 
 
@@ -134,7 +134,7 @@ async def test_many_users_refreshing_and_touching_leave_no_per_user_entries(
     served: tuple[str, Runtime], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, runtime = served
-    monkeypatch.setattr(connections_module, "TOUCH_INTERVAL_SECONDS", 0.2)
+    monkeypatch.setattr(maintenance, "TOUCH_INTERVAL_SECONDS", 0.2)
     for i, user in enumerate(TOKENS.values()):
         stale = i % 2 == 0  # half need a refresh (the provider is unreachable), half are fresh and get touched
         await runtime.vault.save_connection(

@@ -8,7 +8,7 @@ from typing import Literal
 
 from mcp_server.errors import RetryableToolError, ToolExecutionError, UpstreamError
 from mcp_server.vault import Connection, Flow
-from mcp_server.vault.flow_store import OPEN_STATUSES
+from mcp_server.vault.flow_records import OPEN_STATUSES
 from mcp_server.web.api.models import AuthorizationResponse, ErrorKind, ToolError, ToolOutput
 
 __all__ = ["ALREADY_COMPLETED_ID", "completed", "failure", "flow_status", "tool_error"]
