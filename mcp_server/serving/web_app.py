@@ -101,7 +101,7 @@ def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
 def _web_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
         *create_web_routes(runtime.service),
-        *create_approval_routes(runtime.service),
+        *create_approval_routes(runtime.service, runtime.catalog),
         *_local_routes(runtime),
         *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
         *runtime.observability.routes(),

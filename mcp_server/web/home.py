@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import secrets
 from html import escape
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -26,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.authorization.service import AuthorizationService
-from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
+from mcp_server.web.pages import BROWSER_HEADERS, account_label, page, retry_page_on_outage
 
 __all__ = ["create_home_routes"]
 
@@ -47,15 +46,6 @@ _TABLE_STYLE = (
     "<style>table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem;"
     "border-bottom:1px solid #ddd;vertical-align:top}</style>"
 )
-
-
-# what the provider's profile calls the account, most telling first (OpenID Connect's claims, then GitHub's `login`)
-_ACCOUNT_CLAIMS = ("email", "preferred_username", "login", "name", "sub")
-
-
-def _account(profile: dict[str, Any]) -> str:
-    found = (profile.get(claim) for claim in _ACCOUNT_CLAIMS)
-    return next((str(value) for value in found if isinstance(value, (str, int)) and str(value)), "-")
 
 
 def _when(ts: float | None) -> str:
@@ -94,7 +84,7 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
             cells.append(
                 _ROW.format(
                     name=escape(provider.name if provider else row["provider_id"]),
-                    account=escape(_account(row["user_info"])),
+                    account=escape(account_label(row["user_info"])),
                     provider=escape(row["provider_id"]),
                     scopes=escape(row["scopes"] or "-"),
                     since=_when(row["created_at"]),
