@@ -179,7 +179,7 @@ def create_web_routes(service: AuthorizationService) -> list[Route]:
 
 
 def _callback_failure(exc: CallbackError) -> Response:
-    message = str(exc)
+    message = str(exc).removesuffix(" Start again from your app.")  # the page's next step says it, once
     if exc.reason == "not_approved":  # an approval confirmed by someone else, or in another browser
         return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
     if exc.reason == "declined":

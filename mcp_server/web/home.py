@@ -38,13 +38,10 @@ _ROW = (
     '<input type="hidden" name="csrf" value="{csrf}"><button type="submit">Revoke</button></form></td></tr>'
 )
 _TABLE = (
-    "<table><thead><tr><th>Provider</th><th>Account</th><th>Scopes</th><th>Connected since</th><th>Last used</th>"
+    "<div class=table><table><thead><tr><th>Provider</th><th>Account</th><th>Scopes</th><th>Connected since</th>"
+    "<th>Last used</th>"
     "<th>Status</th>"
-    "<th></th></tr></thead><tbody>{rows}</tbody></table>"
-)
-_TABLE_STYLE = (
-    "<style>table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem;"
-    "border-bottom:1px solid #ddd;vertical-align:top}</style>"
+    "<th></th></tr></thead><tbody>{rows}</tbody></table></div>"
 )
 
 
@@ -54,8 +51,25 @@ def _when(ts: float | None) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def create_home_routes(service: AuthorizationService, user_id: str) -> list[Route]:
-    """The pages of the single local user `user_id`."""
+def _connect_help(mcp_url: str | None) -> str:
+    """How to connect a client: to `mcp_url` over HTTP, or (None: this server speaks stdio) with `authmcp install`."""
+    if mcp_url is None:
+        return (
+            "<h2>Connect a client</h2><p>This authmcp speaks MCP over stdio with the app that started it; these "
+            "pages are where you finish its links. To add authmcp to an app, run one of:</p>"
+            "<pre>.venv/bin/authmcp install claude-desktop\n.venv/bin/authmcp install cursor\n"
+            ".venv/bin/authmcp install claude-code</pre>"
+        )
+    url = escape(mcp_url)
+    return (
+        f'<h2>Connect a client</h2><p>MCP URL (Streamable HTTP): <code id="mcp-url">{url}</code></p>'
+        f"<p>Add a server with this URL in your MCP client, for example with Claude Code:</p>"
+        f"<pre>claude mcp add --transport http authmcp {url}</pre>"
+    )
+
+
+def create_home_routes(service: AuthorizationService, user_id: str, *, mcp_url: str | None) -> list[Route]:
+    """The pages of the single local user `user_id`; `mcp_url`: where clients reach MCP over HTTP (None: stdio)."""
     key = secrets.token_bytes(32)  # a new process: old forms have expired, the page says to open it again
     secure = service.flows.secure_cookies
     cookie_name = f"__Host-{CSRF_COOKIE}" if secure else CSRF_COOKIE
@@ -65,11 +79,12 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
 
     async def home(request: Request) -> Response:
         return page(
-            "authmcp",
-            f"This is authmcp, the server that lets your AI apps use tools acting on your accounts. "
-            f"You are the local user {user_id!r}: this server answers only on this computer, and every app that "
-            f"uses it acts as you.",
-            extra='<p><a href="/connections">Your connections</a>: the accounts you have connected, and a '
+            "authmcp is running",
+            f"authmcp lets your AI apps use tools that act on your accounts. You are the local user {user_id!r}: "
+            f"this server answers only on this computer, and every app that uses it acts as you.",
+            "Connect an MCP client as shown below, then call a tool: when it needs an account, it gives you a link.",
+            extra=_connect_help(mcp_url)
+            + '<p><a href="/connections">Your connections</a>: the accounts you have connected, and a '
             "button to revoke each one.</p>",
         )
 
@@ -102,11 +117,18 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
             extra_note = ""
         if cells:
             message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
-            extra = _TABLE_STYLE + _TABLE.format(rows="".join(cells))
+            extra = _TABLE.format(rows="".join(cells))
         else:
             message = "You have not connected any account yet. A tool that needs one will give you a link."
             extra = ""
-        response = page("Your connections", message, extra=extra_note + extra + '<p><a href="/">authmcp</a></p>')
+        response = page(
+            "Your connections",
+            message,
+            "Revoke any account you no longer want authmcp to use."
+            if cells
+            else "Go back to your app and call a tool.",
+            extra=extra_note + extra + '<p><a href="/">Home</a></p>',
+        )
         # Keep the Origin on the Revoke post (no-referrer would make it "null", which the Host/Origin check
         # refuses); nothing in this page's URL is worth hiding from our own origin.
         response.headers["Referrer-Policy"] = "same-origin"
@@ -127,7 +149,8 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         if not isinstance(token, str) or not session or not hmac.compare_digest(token, form_token(session)):
             return page(
                 "Not revoked",
-                "This form has expired. Open Your connections again and press Revoke there.",
+                "This form has expired, so nothing was revoked.",
+                "Open Your connections again and press Revoke there.",
                 status_code=403,
                 extra='<p><a href="/connections">Your connections</a></p>',
             )

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any, Literal
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from mcp_server.errors import StorageUnavailable
 from mcp_server.vault import Flow
@@ -29,6 +29,7 @@ __all__ = [
     "expired_page",
     "flow_page",
     "lifetime",
+    "not_found_handler",
     "other_browser_page",
     "page",
     "retry_page_on_outage",
@@ -252,6 +253,25 @@ def other_browser_page(flow: Flow) -> HTMLResponse:
         "Finish it in that browser, or go back to your app and try the tool again for a new link.",
         status_code=409,
     )
+
+
+def not_found_handler(*, home: bool) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A path that is not ours: a page for a browser (linking home, when this server has one), JSON for a
+    program (the `/v1` API answers its own paths). `home`: whether `/` is a page here (single-user mode)."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if "text/html" not in request.headers.get("accept", ""):
+            message = "This authmcp server has nothing at this path."  # never the path itself: nothing reflected
+            return JSONResponse({"name": "not_found", "message": message}, status_code=404, headers=BROWSER_HEADERS)
+        return page(
+            "Page not found",
+            "authmcp has no page at this address.",
+            "Check the address, or go to the home page." if home else "Go back to your app and follow its link.",
+            status_code=404,
+            extra='<p><a href="/">Home</a></p>' if home else "",
+        )
+
+    return not_found
 
 
 def retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:

@@ -43,7 +43,11 @@ async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: B
 
     await page.goto(f"{stack.base_url}/")
     body = await page.inner_text("body")
-    assert "This is authmcp" in body and "local user 'local-user'" in body
+    assert "authmcp is running" in body and "local user 'local-user'" in body
+    assert await page.title() == "authmcp is running"  # the server's name once, not "authmcp · authmcp"
+    assert await page.inner_text("#mcp-url") == f"{stack.base_url}/mcp"  # what to connect a client to
+    assert f"claude mcp add --transport http authmcp {stack.base_url}/mcp" in body
+    assert await page.inner_text("#next")  # one clear next step
 
     await page.click("text=Your connections")
     assert page.url == f"{stack.base_url}/connections"
@@ -81,3 +85,29 @@ async def test_in_multi_user_mode_the_pages_are_not_served(stack_factory: Any) -
         assert (await browser.get("/")).status_code == 404
         assert (await browser.get("/connections")).status_code == 404
         assert (await browser.post("/connections/demo/revoke", data={})).status_code in (404, 405)
+
+
+async def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_a_program(
+    stack_factory: Any, chromium: Browser
+) -> None:
+    """In single-user mode the page links home; in multi-user mode (no home page) it says to go back to the app.
+    A program gets JSON, and the `/v1` API keeps its own answer."""
+    single = stack_factory()
+    single.start_http()
+    multi = stack_factory(mcp_auth={"tokens": {"tok-alice-5a1f": "alice@example.com"}}, api={"verification": "none"})
+    multi.start_http()
+    page = await chromium.new_page()
+    for stack, next_step in ((single, "go to the home page"), (multi, "Go back to your app")):
+        answer = await page.goto(f"{stack.base_url}/no/such/page")
+        assert answer is not None and answer.status == 404
+        assert await page.inner_text("h1") == "Page not found"
+        assert next_step in await page.inner_text("#next")
+        async with httpx2.AsyncClient(base_url=stack.base_url, trust_env=False) as program:
+            plain = await program.get("/no/such/page")
+            api = await program.get("/v1/no/such/endpoint")
+        assert plain.status_code == 404 and plain.json()["name"] == "not_found"
+        assert api.status_code == 404 and "/v1 API" in api.json()["message"]
+    await page.goto(f"{single.base_url}/no/such/page")
+    async with page.expect_navigation():
+        await page.click('main a[href="/"]')
+    assert await page.title() == "authmcp is running"
