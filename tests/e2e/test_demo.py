@@ -20,16 +20,20 @@ PROVIDER = re.compile(r"provider at (http://127\.0\.0\.1:\d+)")
 FORM_ACTION = re.compile(r'<form\b[^>]*\baction="([^"]*)"')
 
 
-@pytest.fixture
-def demo() -> Iterator[subprocess.Popen[str]]:
+def start_demo(stdin: int) -> subprocess.Popen[str]:
     # no AUTHMCP_* variables (see clean_environ) and a fresh working directory: a new user's first command
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "mcp_server", "demo", "--no-browser"],
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.fixture
+def demo() -> Iterator[subprocess.Popen[str]]:
+    process = start_demo(subprocess.DEVNULL)  # stdin ends at once: the demo stops after its answer
     yield process
     if process.poll() is None:
         process.kill()
@@ -91,13 +95,7 @@ def test_the_demo_goes_from_authorization_required_to_the_users_identity(demo: s
 
 
 def test_the_demo_stays_up_for_your_connections_until_enter() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server", "demo", "--no-browser"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_demo(subprocess.PIPE)
     try:
         _, link = read_until(process, LINK)
         assert consent(link.group(0), "alice").status_code == 200
