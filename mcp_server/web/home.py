@@ -58,7 +58,7 @@ def _connect_help(mcp_url: str | None) -> str:
             "<h2>Connect a client</h2><p>This authmcp speaks MCP over stdio with the app that started it; these "
             "pages are where you finish its links. To add authmcp to an app, run one of:</p>"
             "<pre>.venv/bin/authmcp install claude-desktop\n.venv/bin/authmcp install cursor\n"
-            ".venv/bin/authmcp install vscode\\n.venv/bin/authmcp install claude-code</pre>"
+            ".venv/bin/authmcp install vscode\n.venv/bin/authmcp install claude-code</pre>"
         )
     url = escape(mcp_url)
     return (
