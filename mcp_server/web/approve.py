@@ -246,6 +246,7 @@ def create_approval_routes(service: AuthorizationService, catalog: Catalog) -> l
             f"An app wants to act for you ({flow.user_id}). {then}",
             extra=await _about(flow)
             + _FORM.format(description=_described(description), action=escape(f"/approve/{flow.id}"), csrf=token),
+            tone="wait",  # a question waiting for the person, not a success
             form_targets=flows.verification_origins,
         )
         response.headers.update(_HEADERS)

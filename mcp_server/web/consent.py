@@ -184,6 +184,10 @@ def _callback_failure(exc: CallbackError) -> Response:
         return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
     if exc.reason == "declined":
         return page(
-            "Access declined", message, "If that was a mistake, try the tool again in your app.", status_code=exc.status
+            "Access declined",
+            message,
+            "If that was a mistake, try the tool again in your app.",
+            status_code=exc.status,
+            tone="declined",
         )
     return page("Authorization failed", message, "Go back to your app and try the tool again.", status_code=exc.status)

@@ -12,6 +12,7 @@ from playwright.async_api import Browser
 from mcp_server.vault import open_vault
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser
+from tests.support.browser import Screenshots
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +34,9 @@ async def stored_providers(stack: Stack, user: str) -> list[str]:
     return [row["provider_id"] for row in rows]
 
 
-async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: Browser) -> None:
+async def test_home_connections_and_revoke_in_chromium(
+    stack: Stack, chromium: Browser, screenshots: Screenshots
+) -> None:
     stack.start_http()
     await connect(stack, "alice")
     assert await stored_providers(stack, "local-user") == ["demo"]
@@ -48,6 +51,7 @@ async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: B
     assert await page.inner_text("#mcp-url") == f"{stack.base_url}/mcp"  # what to connect a client to
     assert f"claude mcp add --transport http authmcp {stack.base_url}/mcp" in body
     assert await page.inner_text("#next")  # one clear next step
+    await screenshots.take(page, "20-home")
 
     await page.click("text=Your connections")
     assert page.url == f"{stack.base_url}/connections"
@@ -55,12 +59,14 @@ async def test_home_connections_and_revoke_in_chromium(stack: Stack, chromium: B
     provider, account, scopes, since, used, status = cells[:6]
     assert (provider, account, scopes, status) == ("Demo provider", "alice@example.test", "openid profile", "active")
     assert since.endswith("UTC") and used.endswith("UTC")  # used just now, not "never"
+    await screenshots.take(page, "21-connections")
 
     async with page.expect_navigation():
         await page.click("button:has-text('Revoke')")  # a real form post: the CSRF cookie and field
     assert page.url == f"{stack.base_url}/connections?revoked=demo"
     body = await page.inner_text("body")
     assert "Revoked Demo provider" in body and "You have not connected any account yet" in body
+    await screenshots.take(page, "22-revoked")
     assert await stored_providers(stack, "local-user") == []
     assert stack.provider.stats()["revocations"] >= 1  # revoked at the provider, as the CLI does
 
@@ -88,7 +94,7 @@ async def test_in_multi_user_mode_the_pages_are_not_served(stack_factory: Any) -
 
 
 async def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_a_program(
-    stack_factory: Any, chromium: Browser
+    stack_factory: Any, chromium: Browser, screenshots: Screenshots
 ) -> None:
     """In single-user mode the page links home; in multi-user mode (no home page) it says to go back to the app.
     A program gets JSON, and the `/v1` API keeps its own answer."""
@@ -102,6 +108,8 @@ async def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_a_program(
         assert answer is not None and answer.status == 404
         assert await page.inner_text("h1") == "Page not found"
         assert next_step in await page.inner_text("#next")
+        if stack is single:
+            await screenshots.take(page, "23-not-found")
         async with httpx2.AsyncClient(base_url=stack.base_url, trust_env=False) as program:
             plain = await program.get("/no/such/page")
             api = await program.get("/v1/no/such/endpoint")
@@ -111,3 +119,19 @@ async def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_a_program(
     async with page.expect_navigation():
         await page.click('main a[href="/"]')
     assert await page.title() == "authmcp is running"
+
+
+async def test_the_pages_fit_a_phones_screen(stack: Stack, chromium: Browser) -> None:
+    """On a 360 px wide phone no page is wider than the screen (the connections table scrolls inside its box)."""
+    stack.start_http()
+    await connect(stack, "alice")
+    context = await chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        page = await context.new_page()
+        for path in ("/", "/connections", "/no/such/page"):
+            await page.goto(f"{stack.base_url}{path}")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, (path, width)
+            assert await page.inner_text("header") == "authmcp"  # the server's name on every page
+    finally:
+        await context.close()

@@ -75,6 +75,7 @@ async def test_every_page_of_a_flow_in_chromium(
         page = await open_page(bob, link)
         text = await answer_consent(page, "bob", allow=False)
         assert "Access declined" in text and "Nothing was stored" in text
+        assert await page.get_attribute("main", "class") == "declined"  # its own colour: not success, not error
         await screenshots.take(page, "06-declined")
 
         # consented, but the application has not confirmed who carol is (she is not signed in to it)
