@@ -12,6 +12,7 @@ from playwright.async_api import Browser
 from mcp_server.vault import open_vault
 from tests.e2e.clients import mcp_client
 from tests.e2e.conftest import Stack, authorize_in_browser
+from tests.e2e.test_shared_pages import pages_answer, start_stdio, stop, until
 from tests.support.browser import Screenshots
 
 pytestmark = pytest.mark.anyio
@@ -135,3 +136,17 @@ async def test_the_pages_fit_a_phones_screen(stack: Stack, chromium: Browser) ->
             assert await page.inner_text("header") == "authmcp"  # the server's name on every page
     finally:
         await context.close()
+
+
+async def test_beside_stdio_the_home_page_says_how_to_add_authmcp_to_a_client(stack: Stack, tmp_path: Path) -> None:
+    """The pages of a stdio authmcp have no MCP URL to show: the home page names `authmcp install` instead."""
+    with open(tmp_path / "stdio.log", "w") as log:
+        holder = start_stdio(stack, log)
+        try:
+            await until(lambda: pages_answer(stack), "the stdio process serves the pages")
+            async with httpx2.AsyncClient(base_url=stack.base_url, trust_env=False) as browser:
+                home = await browser.get("/", headers={"Accept": "text/html"})
+        finally:
+            stop(holder)
+    assert home.status_code == 200 and "speaks MCP over stdio" in home.text
+    assert ".venv/bin/authmcp install claude-desktop\n" in home.text and 'id="mcp-url"' not in home.text
