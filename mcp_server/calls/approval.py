@@ -40,7 +40,13 @@ from mcp_server.config import ApprovalSettings
 from mcp_server.errors import ConfigError
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
-from mcp_server.vault.approvals import consume_approval, create_approval, find_pending_approval, use_answer
+from mcp_server.vault.approvals import (
+    consume_approval,
+    create_approval,
+    find_pending_approval,
+    take_decline,
+    use_answer,
+)
 
 if TYPE_CHECKING:
     from mcp_server.authorization.service import AuthorizationService
@@ -231,6 +237,9 @@ class Approvals:
                     return self._decided(
                         response, definition, lambda outcome: audit(_event(outcome), "in the client", outcome)
                     )
+        if await take_decline(self.service.vault, user_id, definition.api_name, digest):
+            # the person said no on the page: the app hears it once, plainly, not as a new link to ask again with
+            return _refused(_declined(definition, "declined", " on the approval page"))
         flow = await self.by_page(user_id, definition, arguments)
         if flow is None:
             return None
@@ -251,9 +260,7 @@ class Approvals:
             audit("granted")
             return None
         audit("declined")
-        return _refused(
-            f"The user did not approve {definition.api_name}, so it did not run. Do not retry it unless they ask again."
-        )
+        return _refused(_declined(definition, "did not approve"))
 
     async def by_page(
         self, user_id: str, definition: ToolDefinition, arguments: Mapping[str, Any]
@@ -307,6 +314,10 @@ def _is_yes(response: Any) -> bool:
 
 def _event(outcome: str) -> str:
     return "approval.granted" if outcome == "granted" else "approval.declined"
+
+
+def _declined(definition: ToolDefinition, verb: str, where: str = "") -> str:
+    return f"The user {verb} {definition.api_name}{where}, so it did not run. Do not retry it unless they ask again."
 
 
 def _refused(text: str) -> CallToolResult:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, load_settings_or_fail, run, table
+from mcp_server.cli.common import ConfigOption, load_settings_or_fail, run, table, where_from
 
 __all__ = ["audit"]
 
@@ -31,7 +31,7 @@ def audit(
     from mcp_server.observability.audit import AuditQuery, parse_since, read_audit
     from mcp_server.vault import Vault
 
-    settings = load_settings_or_fail(config)
+    settings = load_settings_or_fail(config, quiet=True)
     try:
         since_ts = parse_since(since) if since is not None else None
     except ValueError as exc:
@@ -52,6 +52,9 @@ def audit(
             await engine.dispose()
 
     rows = run(fetch)
+    notice = where_from(config, settings)
+    if notice is not None:
+        typer.echo(notice, err=True)
     if json_output:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -2,7 +2,8 @@
 
 Every client named here reads the same shape, `{"mcpServers": {"<name>": {"command", "args", "env"}}}`:
 Claude Desktop (`claude_desktop_config.json`), Cursor (`~/.cursor/mcp.json`), Claude Code (a project's
-`.mcp.json`). The entry runs this very installation (absolute paths) over stdio, with the configuration file
+`.mcp.json`); except VS Code, whose workspace file (`.vscode/mcp.json`) has `servers`, each with a `type`.
+The entry runs this very installation (absolute paths) over stdio, with the configuration file
 and data dir made absolute, so the client's working directory does not matter.
 
 An existing file is merged into, never replaced: other servers and other keys stay as they were, and a copy of
@@ -21,15 +22,21 @@ from typing import Any
 
 from mcp_server.errors import ConfigError
 
-__all__ = ["CLIENTS", "client_config_path", "merge_entry", "server_entry"]
+__all__ = ["CLIENTS", "client_config_path", "merge_entry", "server_entry", "servers_key"]
 
-CLIENTS = ("claude-desktop", "cursor", "claude-code", "mcp-json")
+CLIENTS = ("claude-desktop", "cursor", "claude-code", "vscode", "mcp-json")
 RESTART = {
     "claude-desktop": "Quit and reopen Claude Desktop to load it.",
     "cursor": "Cursor picks it up in Settings > MCP (reload the window if it does not).",
     "claude-code": "Start `claude` in this folder and approve the project's server.",
+    "vscode": "Open this folder in VS Code and start the server from MCP: List Servers (or reload the window).",
     "mcp-json": "",
 }
+
+
+def servers_key(client: str) -> str:
+    """The key the client's file keeps its servers under."""
+    return "servers" if client == "vscode" else "mcpServers"
 
 
 def client_config_path(client: str) -> Path | None:
@@ -45,6 +52,8 @@ def client_config_path(client: str) -> Path | None:
         return home / ".cursor/mcp.json"
     if client == "claude-code":
         return Path.cwd() / ".mcp.json"  # the project scope: this folder
+    if client == "vscode":
+        return Path.cwd() / ".vscode" / "mcp.json"  # the workspace: this folder
     if client == "mcp-json":
         return None
     raise ConfigError(f"Unknown client {client!r}; use one of: {', '.join(CLIENTS)}.")
@@ -59,8 +68,10 @@ def _command() -> list[str]:
     return [str(Path(sys.executable).absolute()), "-m", "mcp_server"]
 
 
-def server_entry(*, config_file: Path | None, data_dir: Path, port: int | None = None) -> dict[str, Any]:
-    """The client's entry for authmcp over stdio."""
+def server_entry(
+    *, config_file: Path | None, data_dir: Path, port: int | None = None, typed: bool = False
+) -> dict[str, Any]:
+    """The client's entry for authmcp over stdio (`typed`: with `"type": "stdio"`, as VS Code wants it)."""
     command, *prefix = _command()
     args = [*prefix, "serve", "--transport", "stdio"]
     if port is not None:
@@ -68,11 +79,11 @@ def server_entry(*, config_file: Path | None, data_dir: Path, port: int | None =
     env = {"AUTHMCP_DATA_DIR": str(data_dir.expanduser().absolute())}
     if config_file is not None:
         env["AUTHMCP_CONFIG"] = str(config_file.expanduser().absolute())
-    return {"command": command, "args": args, "env": env}
+    return {**({"type": "stdio"} if typed else {}), "command": command, "args": args, "env": env}
 
 
-def merge_entry(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
-    """Put `entry` under `mcpServers.<name>` in the JSON file at `path`, keeping everything else.
+def merge_entry(path: Path, name: str, entry: dict[str, Any], *, key: str = "mcpServers") -> Path | None:
+    """Put `entry` under `<key>.<name>` in the JSON file at `path`, keeping everything else.
 
     Returns the backup made of the previous file (None when there was none).
 
@@ -90,14 +101,12 @@ def merge_entry(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
                 raise ConfigError(
                     f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); fix it or move it away."
                 ) from None
-            if not isinstance(loaded, dict) or not isinstance(loaded.get("mcpServers", {}), dict):
-                raise ConfigError(
-                    f"{path} does not hold a JSON object with an mcpServers object; fix it or move it away."
-                )
+            if not isinstance(loaded, dict) or not isinstance(loaded.get(key, {}), dict):
+                raise ConfigError(f"{path} does not hold a JSON object with a {key} object; fix it or move it away.")
             current = loaded
             backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
             shutil.copy2(path, backup)
-        current.setdefault("mcpServers", {})[name] = entry
+        current.setdefault(key, {})[name] = entry
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.authmcp-tmp")
         temporary.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")

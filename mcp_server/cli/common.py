@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 import anyio
 import typer
 
-from mcp_server.config import Settings, load_settings
+from mcp_server.config import CONFIG_ENV, Settings, config_file_path, load_settings
 from mcp_server.errors import AuthmcpError
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "load_settings_or_fail",
     "run",
     "table",
+    "where_from",
 ]
 
 T = TypeVar("T")
@@ -74,13 +75,32 @@ def fail(exc: AuthmcpError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def load_settings_or_fail(config: Path | None) -> Settings:
+def load_settings_or_fail(config: Path | None, *, quiet: bool = False) -> Settings:
+    """The settings, or one line and exit 2. `quiet`: a command that prints its own result logs warnings only
+    (unless `log_level` is DEBUG)."""
     try:
         settings = load_settings(config)
     except AuthmcpError as exc:
         raise fail(exc) from None
-    configure_logging(settings.log_level)
+    level = settings.log_level
+    quieter = quiet and level != "DEBUG" and logging.getLevelName(level) < logging.WARNING
+    configure_logging("WARNING" if quieter else level)
     return settings
+
+
+def where_from(config: Path | None, settings: Settings) -> str | None:
+    """Which database a command used, said prominently when no configuration file was found (a line for stderr,
+    after the result): leaving out `AUTHMCP_CONFIG` must not silently read another, empty database. None when
+    a configuration file was found."""
+    from sqlalchemy.engine import make_url
+
+    if config_file_path(config) is not None:
+        return None
+    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+    return (
+        f"authmcp: no configuration file (no --config, no ${CONFIG_ENV}, no ./authmcp.toml): this used the "
+        f"defaults and AUTHMCP_* variables, and the database {database}."
+    )
 
 
 def run(fn: Callable[[], Awaitable[T]]) -> T:

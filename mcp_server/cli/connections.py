@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, JsonOption, fail, load_settings_or_fail, run, table
+from mcp_server.cli.common import ConfigOption, JsonOption, fail, load_settings_or_fail, run, table, where_from
 from mcp_server.errors import AuthmcpError
 
 __all__ = ["app"]
@@ -26,7 +26,7 @@ def connections_list(
 
     from sqlalchemy.engine import make_url
 
-    settings = load_settings_or_fail(config)
+    settings = load_settings_or_fail(config, quiet=True)
     database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
 
     async def fetch() -> list[dict[str, Any]]:
@@ -50,7 +50,7 @@ def connections_list(
         items = [{**{k: c[k] for k in keys}, "scopes": (c["scopes"] or "").split()} for c in connections]
         typer.echo(json.dumps({"database": database, "connections": items}, indent=2))
         return
-    typer.echo(f"Database: {database}", err=True)
+    typer.echo(where_from(config, settings) or f"Database: {database}", err=True)
     rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "LAST USED", "SCOPES")]
     for c in connections:
         rows.append(
@@ -76,7 +76,7 @@ def connections_revoke(
     from mcp_server.observability.webhooks import attach_outbox
     from mcp_server.serving.runtime import open_service
 
-    settings = load_settings_or_fail(config)
+    settings = load_settings_or_fail(config, quiet=True)
     user_id = user or settings.user_id
 
     async def revoke() -> tuple[bool, int]:
@@ -94,6 +94,9 @@ def connections_revoke(
             )
         )
     typer.echo(f"Disconnected {user_id!r} from {provider!r}.")
+    notice = where_from(config, settings)
+    if notice is not None:
+        typer.echo(notice, err=True)
     if queued:
         typer.echo(
             f"The provider could not be told yet; a running `authmcp serve` retries every "

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from mcp_server.cli.client_config import CLIENTS, RESTART, client_config_path, merge_entry, server_entry
+from mcp_server.cli.client_config import CLIENTS, RESTART, client_config_path, merge_entry, server_entry, servers_key
 from mcp_server.cli.common import ConfigOption, fail, load_settings_or_fail
-from mcp_server.config import config_file_path
+from mcp_server.config import DEFAULT_PORT, config_file_path
 from mcp_server.errors import AuthmcpError
 
 __all__ = ["install"]
@@ -18,7 +18,11 @@ __all__ = ["install"]
 
 def install(
     client: Annotated[
-        str, typer.Argument(help="claude-desktop, cursor, claude-code (this folder's .mcp.json) or mcp-json.")
+        str,
+        typer.Argument(
+            help="claude-desktop, cursor, claude-code (this folder's .mcp.json), vscode (this folder's "
+            ".vscode/mcp.json) or mcp-json."
+        ),
     ],
     config: ConfigOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the entry; change no file.")] = False,
@@ -37,14 +41,19 @@ def install(
         raise fail(AuthmcpError(f"Port {port} is not a port number; choose one from 1 to 65535."))
     settings = load_settings_or_fail(config)
     try:
-        entry = server_entry(config_file=config_file_path(config), data_dir=settings.data_dir, port=port)
+        key = servers_key(client)
+        entry = server_entry(
+            config_file=config_file_path(config), data_dir=settings.data_dir, port=port, typed=client == "vscode"
+        )
         path = file or client_config_path(client)
+        if port is not None and port != DEFAULT_PORT:
+            typer.echo(_redirect_note(port, settings.public_url), err=True)
         if dry_run or path is None:
-            typer.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
+            typer.echo(json.dumps({key: {name: entry}}, indent=2))
             if path is not None:
                 typer.echo(f"(dry run: {path} was not changed)", err=True)
             return
-        backup = merge_entry(path, name, entry)
+        backup = merge_entry(path, name, entry, key=key)
     except AuthmcpError as exc:
         raise fail(exc) from None
     typer.echo(
@@ -52,3 +61,16 @@ def install(
     )
     if RESTART[client]:
         typer.echo(RESTART[client])
+
+
+def _redirect_note(port: int, public_url: str | None) -> str:
+    """What moving the pages' port means at the providers: their registered redirect URI must follow."""
+    if public_url:
+        return (
+            f"Note: public_url ({public_url}) is what browsers reach and what providers redirect to; make it "
+            f"lead to port {port}, or the authorization links will not work."
+        )
+    return (
+        f"Note: with --port {port} the authorization pages move, and so does the redirect URI: register "
+        f"http://127.0.0.1:{port}/oauth/callback at each provider you use (its OAuth app's redirect URL)."
+    )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, JsonOption, ToolkitOption, fail, load_settings_or_fail, table
+from mcp_server.cli.common import ConfigOption, JsonOption, ToolkitOption, fail, load_settings_or_fail
 from mcp_server.errors import AuthmcpError
 
 __all__ = ["tools"]
@@ -22,7 +24,7 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
     from mcp_server.calls.readiness import tool_readiness
     from mcp_server.serving.runtime import load_tools
 
-    settings = load_settings_or_fail(config)
+    settings = load_settings_or_fail(config, quiet=True)
     try:
         providers, catalog = load_tools(settings, toolkit or [], unknown_providers=True)
     except AuthmcpError as exc:
@@ -51,13 +53,38 @@ def tools(config: ConfigOption = None, toolkit: ToolkitOption = None, as_json: J
     if as_json:
         typer.echo(json.dumps(entries, indent=2))
     else:
-        rows = [("TOOL", "PROVIDER", "SCOPES", "SECRETS", "READY")]
-        rows += [
-            (e["name"], e["provider"] or "-", " ".join(e["scopes"]) or "-", " ".join(e["secrets"]) or "-", summary)
-            for e, summary in zip(entries, summaries)
-        ]
-        table(rows)
+        width = shutil.get_terminal_size().columns
+        groups: dict[str, list[tuple[str, ...]]] = {}
+        for definition, e, summary in zip(catalog, entries, summaries):
+            row = (definition.name, e["provider"] or "-", " ".join(e["scopes"]) or "-", " ".join(e["secrets"]) or "-")
+            groups.setdefault(definition.toolkit, []).append((*row, summary, _first_line(definition.description)))
+        for number, (toolkit_name, rows) in enumerate(groups.items()):
+            typer.echo(("\n" if number else "") + f"{toolkit_name} ({len(rows)} tool{'s' if len(rows) != 1 else ''})")
+            heading = ("  TOOL", "PROVIDER", "SCOPES", "SECRETS", "READY")
+            lines = fitted([heading, *[("  " + row[0], *row[1:5]) for row in rows]], width, shrink=2)
+            typer.echo(lines[0])
+            for line, tool_row in zip(lines[1:], rows):
+                typer.echo(line)
+                typer.echo(_cut("      " + tool_row[5], width))
     if len(catalog) == 0:
         typer.echo("(no tools: add toolkits with --toolkit or the `toolkits` setting)", err=True)
     for reason, count in not_ready.items():
         typer.echo(f"({count} tool(s) not ready) {reason}", err=True)
+
+
+def _first_line(description: str) -> str:
+    """The description's first paragraph on one line (a docstring's first line may be wrapped mid-sentence)."""
+    return " ".join(description.strip().split("\n\n")[0].split())
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def fitted(rows: Sequence[Sequence[str]], width: int, *, shrink: int) -> list[str]:
+    """`rows` as aligned columns within `width` characters: column `shrink` (then any line) is cut to fit."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    over = sum(widths) + 2 * (len(widths) - 1) - width
+    if over > 0:
+        widths[shrink] = max(8, widths[shrink] - over)
+    return [_cut("  ".join(_cut(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip(), width) for row in rows]

@@ -6,7 +6,9 @@
 3. an MCP client calling `Demo_WhoAmI`: "authorization required" and a link;
 4. the person opens the link (in their browser, opened for them where there is one), signs in with any name
    and allows;
-5. the same call again: the provider's answer about that person, fetched with their token.
+5. the same call again: the provider's answer about that person, fetched with their token;
+6. once more: no link this time, the stored token is used. It then stays up, so the person can see the
+   connection on "Your connections" (and revoke it), until they press Enter (or stdin ends).
 
 Everything it started stops when it ends or on Ctrl-C.
 """
@@ -125,7 +127,7 @@ async def run_demo(*, open_browser: bool, echo: Echo) -> dict[str, Any] | None:
             echo("authmcp demo: everything runs on this computer, with no account anywhere. Ctrl-C stops it all.\n")
             async with _provider(f"{base_url}/oauth/callback", client_secret, Path(folder)) as provider_url:
                 echo(
-                    f"[1/5] Started a local OAuth 2.0 provider at {provider_url} (it stands in for Google, GitHub...)."
+                    f"[1/6] Started a local OAuth 2.0 provider at {provider_url} (it stands in for Google, GitHub...)."
                 )
                 settings = _DemoSettings(
                     public_url=base_url,
@@ -165,9 +167,14 @@ async def _serve_and_call(
         tg.start_soon(functools.partial(server.serve, sockets=[sock]))
         async with anyio.create_task_group() as work:
             work.start_soon(_stop_on_signal, work.cancel_scope, echo)
-            echo(f"[2/5] Started authmcp at {base_url}/mcp with the demo toolkit (tool {TOOL}).")
+            echo(f"[2/6] Started authmcp at {base_url}/mcp with the demo toolkit (tool {TOOL}).")
             try:
                 answer = await _client_side(base_url, runtime, open_browser, echo)
+                echo(
+                    f"\nauthmcp stays up so you can look around: open {base_url}/connections to see the connection "
+                    f"(and Revoke it). Press Enter to stop."
+                )
+                await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)  # Enter, or stdin ends
             except* DemoError as raised:  # the client's task group wraps it: raised alone once all is stopped
                 failure = _first(raised)
             work.cancel_scope.cancel()
@@ -197,11 +204,11 @@ async def _client_side(base_url: str, runtime: Runtime, open_browser: bool, echo
             if not first.is_error or not first.meta or "url" not in first.meta:
                 raise DemoError(f"{TOOL} did not ask for authorization: {_text(first)}")
             url = first.meta["url"]
-            echo(f"[3/5] Called {TOOL}. Its answer:\n      {_text(first)}")
+            echo(f"[3/6] Called {TOOL}. Its answer:\n      {_text(first)}")
             if open_browser and _has_browser() and webbrowser.open(url):
-                echo(f"[4/5] Opened the link in your browser. If nothing opened, open it yourself:\n      {url}")
+                echo(f"[4/6] Opened the link in your browser. If nothing opened, open it yourself:\n      {url}")
             else:
-                echo(f"[4/5] Open this link in a browser on this computer:\n      {url}")
+                echo(f"[4/6] Open this link in a browser on this computer:\n      {url}")
             echo("      At the provider, type any name and press Allow. Waiting for you...")
             flow = await runtime.service.flows.wait(first.meta["flow_id"], timeout=runtime.settings.flow_ttl_seconds)
             if flow is None or flow.status != "completed":
@@ -210,9 +217,13 @@ async def _client_side(base_url: str, runtime: Runtime, open_browser: bool, echo
             if second.is_error:
                 raise DemoError(f"{TOOL} failed after the authorization: {_text(second)}")
             answer: dict[str, Any] = second.structured_content or {}
-            echo(f"[5/5] Called {TOOL} again. It now answers with who you are at the provider:\n")
+            echo(f"[5/6] Called {TOOL} again. It now answers with who you are at the provider:\n")
             echo(json.dumps(answer, indent=2))
             echo(
                 "\nThat is an authorized tool call: the token is stored encrypted by authmcp, never shown to the model."
             )
+            third = await client.call_tool(TOOL, {})
+            if third.is_error or (third.meta or {}).get("url"):
+                raise DemoError(f"{TOOL} asked again after the authorization: {_text(third)}")
+            echo(f"[6/6] Called {TOOL} once more: it answered at once, with no link, from the stored connection.")
             return answer

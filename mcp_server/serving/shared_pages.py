@@ -208,12 +208,15 @@ class SharedPages:
         self.host, self.port, self.data_dir = host, port, data_dir
         self.secret = instance_secret(data_dir)
         self.sock: socket.socket | None = None  # set while this process holds the port
+        self.stranger = False  # at start-up the port was held by a program that is not an authmcp of this data dir
 
     async def claim(self) -> socket.socket | None:
-        """Bind the port, or return None when an authmcp on this data dir already serves it.
+        """Bind the port, or return None when an authmcp on this data dir already serves it, or when another
+        program (or an authmcp on another data dir) holds it: MCP still starts, so the client keeps its tools,
+        and each tool that needs a link answers what to do (`ready`) until the port is free to take over.
 
         Raises:
-            ConfigError: Another program (or an authmcp on another data dir) holds the port.
+            ConfigError: The port cannot be listened on at all.
         """
         deadline = time.monotonic() + _CLAIM_WAIT
         while True:
@@ -226,10 +229,15 @@ class SharedPages:
             if verdict:
                 return None
             if verdict is False or time.monotonic() > deadline:
-                raise ConfigError(
-                    f"{self.host}:{self.port} is used by another program, not by an authmcp on the data dir "
-                    f"{self.data_dir}; choose another --port."
+                self.stranger = True
+                logger.warning(
+                    "%s:%d is used by another program, not by an authmcp on the data dir %s: MCP starts, but no "
+                    "tool hands out a link until that port is free (or authmcp is given another --port)",
+                    self.host,
+                    self.port,
+                    self.data_dir,
                 )
+                return None
             await anyio.sleep(0.2)  # the holder is starting up, or just went away
 
     async def ready(self) -> None:
@@ -260,8 +268,9 @@ class SharedPages:
             f"No authorization link was handed out: the pages' address {self.host}:{self.port} is held by a program "
             f"that {what} an authmcp on the data dir {self.data_dir}, and it would receive what the link carries "
             f"and what is typed on its pages. Stop that program (`lsof -nP -iTCP:{self.port} -sTCP:LISTEN` names "
-            f"it): authmcp takes the port over within a second; then call the tool again. Or start your MCP "
-            f"clients' authmcp with another --port."
+            f"it): authmcp takes the port over within a second; then call the tool again. Or give authmcp another "
+            f"port: `authmcp install claude-desktop --port N` (or cursor, claude-code, vscode, mcp-json), restart "
+            f"the client, and register http://{self.host}:N/oauth/callback as the redirect URI at each provider."
         )
 
     async def take_over_when_free(self, withdraw: Callable[[], Awaitable[int]]) -> socket.socket:

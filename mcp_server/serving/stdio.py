@@ -63,7 +63,13 @@ class _Pages:
 async def serve_stdio(runtime: Runtime, app: ASGIApp, shared: SharedPages, *, config_file: Path | None) -> None:
     """MCP on stdio until the client goes; the pages `app` on the port `shared` holds, or takes over later."""
     pages = _Pages(app, runtime.settings.log_level, shared)
-    where = "at" if shared.sock is not None else "served by another authmcp at"
+    where = (
+        "at"
+        if shared.sock is not None
+        else "(held by another program) at"
+        if shared.stranger
+        else "served by another authmcp at"
+    )
     logger.info(
         "MCP on stdio as user %r; authorization pages %s %s", runtime.settings.user_id, where, runtime.public_url
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -31,6 +31,7 @@ from mcp_server.web.front_door_home import create_signed_in_home_routes
 from mcp_server.web.home import create_home_routes
 from mcp_server.web.hosts import HostCheck, allowed_hosts
 from mcp_server.web.local_user import SameUserOnly, peer_check_available
+from mcp_server.web.pages import not_found_handler
 
 if TYPE_CHECKING:
     from mcp_server.serving.runtime import Runtime
@@ -66,13 +67,22 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
         async with mcp.session_manager.run():
             yield
 
-    routes = [*transports, *_web_routes(runtime), *readiness_routes(runtime)]
-    return Starlette(routes=routes, middleware=_middleware(runtime), lifespan=lifespan)
+    routes = [*transports, *_web_routes(runtime, mcp_url=f"{runtime.public_url}/mcp"), *readiness_routes(runtime)]
+    return Starlette(
+        routes=routes,
+        middleware=_middleware(runtime),
+        exception_handlers=_exception_handlers(runtime),
+        lifespan=lifespan,
+    )
 
 
 def create_web_app(runtime: Runtime) -> Starlette:
     """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
-    return Starlette(routes=_web_routes(runtime), middleware=_middleware(runtime))
+    return Starlette(
+        routes=_web_routes(runtime, mcp_url=None),
+        middleware=_middleware(runtime),
+        exception_handlers=_exception_handlers(runtime),
+    )
 
 
 def _behind_bearer(route: BaseRoute, identities: Identities) -> BaseRoute:
@@ -102,14 +112,24 @@ def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:
     return app
 
 
-def _web_routes(runtime: Runtime) -> list[BaseRoute]:
+def _has_home(runtime: Runtime) -> bool:
+    # Multi-user: the home pages need to know who is in the browser, which only the front door's sign-in says.
+    return not runtime.multi_user and not runtime.settings.api.keys
+
+
+def _exception_handlers(runtime: Runtime) -> dict[Any, Any]:
+    return {404: not_found_handler(home=_has_home(runtime) or runtime.front_door is not None)}
+
+
+def _web_routes(runtime: Runtime, *, mcp_url: str | None) -> list[BaseRoute]:
+    """`mcp_url`: where clients reach MCP over HTTP, shown on the home page (None: beside stdio)."""
     return [
         *_front_door_routes(runtime),
         *create_web_routes(
             runtime.service, gate=session_gate(*runtime.front_door) if runtime.front_door is not None else None
         ),
-        *create_approval_routes(runtime.service),
-        *_local_routes(runtime),
+        *create_approval_routes(runtime.service, runtime.catalog),
+        *_local_routes(runtime, mcp_url),
         *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
         *runtime.observability.routes(),
     ]
@@ -127,13 +147,13 @@ def _front_door_routes(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
-def _local_routes(runtime: Runtime) -> list[BaseRoute]:
+def _local_routes(runtime: Runtime, mcp_url: str | None) -> list[BaseRoute]:
     """The data dir's identity (so stdio processes share one port) and, for the local user, their own pages."""
     routes: list[BaseRoute] = []
     with contextlib.suppress(ConfigError):  # e.g. a read-only data dir beside PostgreSQL: nobody to share with
         routes.append(identity_route(instance_secret(runtime.settings.data_dir)))
     # Multi-user: these pages need to know who is in the browser: with [front_door] they are served behind its
     # sign-in (web/front_door_home.py); otherwise not at all.
-    if not runtime.multi_user and not runtime.settings.api.keys:
-        routes += create_home_routes(runtime.service, runtime.settings.user_id)
+    if _has_home(runtime):
+        routes += create_home_routes(runtime.service, runtime.settings.user_id, mcp_url=mcp_url)
     return routes

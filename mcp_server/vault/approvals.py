@@ -3,7 +3,8 @@
 Read as an `ApprovalFlow` (flow_store.py): its `tool` (the tool's API name, the row's `provider_id`) and its
 `digest` (the call's, see mcp_server/calls/approval.py; the row's `scopes`). The readable description of the
 call, which holds argument values, is stored encrypted like any flow secret.
-pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired). With user
+pending -> completed (approved) -> used (the call ran, once) | failed (declined or expired; a decline's error
+changes once the app has been told, see `take_decline`). With user
 verification a yes goes pending -> awaiting_verification (the description held as `{"description": ...}` with
 the confirmation, see verification.py) -> exchanging -> completed once the person is shown to be the user.
 
@@ -19,7 +20,7 @@ import json
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mcp_server.vault.flow_records import ApprovalFlow
@@ -34,10 +35,12 @@ __all__ = [
     "decide_approval",
     "find_pending_approval",
     "read_description",
+    "take_decline",
     "use_answer",
 ]
 
 KIND = ApprovalFlow.kind
+_DECLINED = "The person declined this call."
 
 
 @translated
@@ -88,7 +91,7 @@ async def decide_approval(
         if approve
         else {
             "status": "failed",
-            "error": "The person declined this call.",
+            "error": _DECLINED,
             "completed_at": now,
             "held_tokens": None,
         }
@@ -112,24 +115,25 @@ async def decide_approval(
     return flow
 
 
+def _this_call(user_id: str, tool: str, digest: str, status: str, now: float) -> tuple[ColumnElement[bool], ...]:
+    """The unexpired approvals of exactly this call (user, tool, digest of the arguments) in `status`."""
+    return (
+        flows.c.kind == KIND,
+        flows.c.user_id == user_id,
+        flows.c.provider_id == tool,
+        flows.c.scopes == digest,
+        flows.c.status == status,
+        flows.c.expires_at > now,
+    )
+
+
 @translated
 async def consume_approval(vault: Vault, user_id: str, tool: str, digest: str) -> bool:
     """Use an approved, unexpired approval of exactly this call, once. Returns whether there was one."""
     now = time.time()
     async with vault.engine.begin() as conn:
         candidate = (
-            await conn.execute(
-                select(flows.c.id)
-                .where(
-                    flows.c.kind == KIND,
-                    flows.c.user_id == user_id,
-                    flows.c.provider_id == tool,
-                    flows.c.scopes == digest,
-                    flows.c.status == "completed",
-                    flows.c.expires_at > now,
-                )
-                .limit(1)
-            )
+            await conn.execute(select(flows.c.id).where(*_this_call(user_id, tool, digest, "completed", now)).limit(1))
         ).scalar_one_or_none()
         if candidate is None:
             return False
@@ -166,3 +170,20 @@ async def use_answer(vault: Vault, nonce: str, user_id: str, tool: str, digest: 
     except IntegrityError:  # the primary key is taken: this answer was used already, here or on another replica
         return False
     return True
+
+
+_DECLINED_TOLD = "The person declined this call; the app was told."
+
+
+@translated
+async def take_decline(vault: Vault, user_id: str, tool: str, digest: str) -> bool:
+    """Whether the person declined exactly this call on the page and the app has not been told yet: it is told
+    now, once (the row's error says so), and the same call made again is asked again."""
+    now = time.time()
+    async with vault.engine.begin() as conn:
+        result = await conn.execute(
+            update(flows)
+            .where(*_this_call(user_id, tool, digest, "failed", now), flows.c.error == _DECLINED)
+            .values(error=_DECLINED_TOLD)
+        )
+    return result.rowcount > 0

@@ -38,12 +38,20 @@ from mcp_server.authorization.browser_binding import BrowserAdmission
 from mcp_server.authorization.errors import CallbackError
 from mcp_server.authorization.service import AuthorizationService
 from mcp_server.authorization.verification import digest
+from mcp_server.calls.catalog import Catalog
 from mcp_server.config import is_loopback
 from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
 from mcp_server.vault.approvals import decide_approval, read_description
 from mcp_server.vault.flow_records import ApprovalFlow
-from mcp_server.web.pages import BROWSER_HEADERS, other_browser_page, page, retry_page_on_outage
+from mcp_server.web.pages import (
+    BROWSER_HEADERS,
+    account_label,
+    lifetime,
+    other_browser_page,
+    page,
+    retry_page_on_outage,
+)
 
 __all__ = ["create_approval_routes"]
 
@@ -53,7 +61,9 @@ _HEADERS = {**BROWSER_HEADERS, "Referrer-Policy": "same-origin"}
 _BACK = "Go back to your app; it may ask again."
 _UNANSWERED = ("pending", "awaiting_verification", "awaiting_browser")
 
-_FORM = """<div style="background:#f6f8fa;padding:1rem;border-radius:6px">{description}</div>
+_ABOUT = """<dl class="about"><dt>Tool</dt><dd>{tool}</dd><dt>What it does</dt><dd>{what}</dd>
+<dt>Acts on</dt><dd>{acts_on}</dd></dl>"""
+_FORM = """<div class="call">{description}</div>
 <form method="post" action="{action}"><input type="hidden" name="csrf" value="{csrf}">
 <p><button type="submit" name="decision" value="approve">Approve this call</button>
 <button type="submit" name="decision" value="decline">Decline</button></p></form>"""
@@ -76,30 +86,48 @@ def _described(description: str) -> str:
     """The call's description (one line per argument, see `describe_call`) as a list: each argument is its own
     item, wrapped inside it, so no value, however long, can look like an argument of its own."""
     heading, *items = description.split("\n")
-    listed = "".join(
-        f'<li style="overflow-wrap:anywhere"><code>{escape(item.removeprefix("- "))}</code></li>' for item in items
-    )
+    listed = "".join(f"<li><code>{escape(item.removeprefix('- '))}</code></li>" for item in items)
     return f"<p><strong>{escape(heading)}</strong></p><ul>{listed}</ul>"
 
 
 def _answered(flow: Flow) -> Response:
     """What the link's own browser is told once the question is no longer open."""
     if flow.status == "completed":
-        return page("Approved", "Go back to your app: the tool runs when it is called again.", status_code=200)
+        return _approved()
     if flow.status == "used":
-        return page("Already done", "This call was approved and has run. You can close this tab.")
+        return page("Already done", "This call was approved and has run.", "You can close this tab.")
     if flow.status == "failed":
+        declined = (flow.error or "").startswith("The person declined")
         return page(
-            "Not approved", f"{flow.error or 'This approval expired.'} The tool did not run.", _BACK, status_code=410
+            "Not approved",
+            f"{flow.error or 'This approval expired.'} The tool did not run.",
+            _BACK,
+            status_code=410,
+            tone="declined" if declined else "fail",
         )
     if flow.status == "exchanging":
         return page(
             "Almost done", "Your approval is being confirmed.", "Reload this page in a moment.", status_code=409
         )
-    return page("Link expired", "This approval link has expired; the tool did not run.", _BACK, status_code=410)
+    valid = lifetime(flow.expires_at - flow.created_at)
+    return page(
+        "Link expired", f"This approval link was valid for {valid}; the tool did not run.", _BACK, status_code=410
+    )
 
 
-def create_approval_routes(service: AuthorizationService) -> list[Route]:
+def _approved() -> Response:
+    return page(
+        "Approved",
+        "Your yes counts for this one call, with exactly these arguments.",
+        "Go back to your app: the tool runs when it is called again.",
+    )
+
+
+def _already_decided() -> Response:
+    return page("Already decided", "This approval was already answered or has expired.", _BACK, status_code=409)
+
+
+def create_approval_routes(service: AuthorizationService, catalog: Catalog) -> list[Route]:
     flows = service.flows
     public = urlsplit(flows.public_url)
     fetch_metadata_expected = public.scheme == "https" or is_loopback(public.hostname or "")
@@ -124,7 +152,7 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
 
     async def approve(request: Request) -> Response:
         flow_id = request.path_params["flow_id"]
-        unknown = page("Link not valid", "This approval link is not known. Go back to your app.", status_code=404)
+        unknown = page("Link not valid", "This approval link is not known here.", _BACK, status_code=404)
         if len(flow_id) > 64:
             return unknown
         refused = _not_a_persons(request, expected=fetch_metadata_expected)
@@ -167,8 +195,8 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         if not spend(form.get("csrf"), admission, request.cookies):
             return page(
                 "Open the link again",
-                "This form was not sent from the page this browser was shown, or "
-                "was already sent once. Open the approval link again and decide there.",
+                "This form was not sent from the page this browser was shown, or was already sent once.",
+                "Open the approval link again and decide there.",
                 status_code=403,
             )
         if form.get("decision") != "approve":
@@ -178,9 +206,28 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         if flows.verifies_users:
             return await _verify_then_grant(flow)
         if await decide_approval(service.vault, flow.id, approve=True) is None:
-            return page("Already decided", "This approval was already answered or has expired.", status_code=409)
+            return _already_decided()
         _audit(flow, "approval.granted", "granted")
-        return page("Approved", "Go back to your app: the tool runs when it is called again.")
+        return _approved()
+
+    async def _about(flow: ApprovalFlow) -> str:
+        """What the tool is and does (its title and description), and which provider and account it acts on."""
+        definition = catalog.get(flow.tool)
+        if definition is None:
+            return ""
+        tool = f"{definition.title} ({definition.api_name})" if definition.title else definition.api_name
+        what = definition.description.strip().split("\n\n")[0] or "(no description)"
+        requirement = definition.requirement
+        if requirement is None:
+            acts_on = "No account at a provider" + (
+                f": it uses the server's {', '.join(definition.secrets)}" if definition.secrets else ""
+            )
+        else:
+            provider = service.providers.get(requirement.id)
+            connection = await service.vault.get_connection(flow.user_id, requirement.id)
+            account = account_label(connection.user_info) if connection else "not connected yet"
+            acts_on = f"{provider.name if provider else requirement.id}, account {account}"
+        return _ABOUT.format(tool=escape(tool), what=escape(" ".join(what.split())), acts_on=escape(acts_on))
 
     async def _question(flow: ApprovalFlow, token: str) -> Response:
         description = await read_description(service.vault, flow.id) or flow.tool
@@ -198,7 +245,9 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         response = page(
             "Approve this call?",
             f"An app wants to act for you ({flow.user_id}). {then}",
-            extra=_FORM.format(description=_described(description), action=escape(f"/approve/{flow.id}"), csrf=token),
+            extra=await _about(flow)
+            + _FORM.format(description=_described(description), action=escape(f"/approve/{flow.id}"), csrf=token),
+            tone="wait",  # a question waiting for the person, not a success
             form_targets=flows.verification_origins,
         )
         response.headers.update(_HEADERS)
@@ -206,9 +255,14 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
 
     async def _decline(flow: ApprovalFlow) -> Response:
         if await decide_approval(service.vault, flow.id, approve=False, from_statuses=_UNANSWERED) is None:
-            return page("Already decided", "This approval was already answered or has expired.", status_code=409)
+            return _already_decided()
         _audit(flow, "approval.declined", "declined")
-        return page("Declined", "The tool will not run. You can close this tab.")
+        return page(
+            "Declined",
+            "The tool will not run: your app is told so the next time it calls.",
+            "You can close this tab.",
+            tone="declined",
+        )
 
     async def _verify_then_grant(flow: ApprovalFlow) -> Response:
         """Hold the yes and send the browser to show who is there (again, with a fresh confirmation, if it was
@@ -217,7 +271,7 @@ def create_approval_routes(service: AuthorizationService) -> list[Route]:
         try:
             url = await flows.hold_for_verification(flow, {"description": description}, from_status=flow.status)
         except CallbackError:
-            return page("Already decided", "This approval was already answered or has expired.", status_code=409)
+            return _already_decided()
         logger.info("approval %s: approved, waiting for the user to be verified", flow_ref(flow.id))
         return RedirectResponse(url, status_code=303, headers=_HEADERS)
 

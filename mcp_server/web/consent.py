@@ -197,11 +197,15 @@ def create_web_routes(service: AuthorizationService, *, gate: BrowserGate | None
 
 
 def _callback_failure(exc: CallbackError) -> Response:
-    message = str(exc)
+    message = str(exc).removesuffix(" Start again from your app.")  # the page's next step says it, once
     if exc.reason == "not_approved":  # an approval confirmed by someone else, or in another browser
         return page("Not approved", message, "Go back to your app; it may ask again.", status_code=exc.status)
     if exc.reason == "declined":
         return page(
-            "Access declined", message, "If that was a mistake, try the tool again in your app.", status_code=exc.status
+            "Access declined",
+            message,
+            "If that was a mistake, try the tool again in your app.",
+            status_code=exc.status,
+            tone="declined",
         )
     return page("Authorization failed", message, "Go back to your app and try the tool again.", status_code=exc.status)

@@ -21,7 +21,7 @@ from mcp_server.authorization.service import AuthorizationService
 from mcp_server.front_door.provider import FrontDoor
 from mcp_server.front_door.sign_in import SignIn
 from mcp_server.web.front_door import SignInFirst, session_cookie_name
-from mcp_server.web.home import _when, connections_section
+from mcp_server.web.home import connections_section, when_text
 from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
 
 __all__ = ["create_signed_in_home_routes"]
@@ -70,7 +70,8 @@ def create_signed_in_home_routes(
             return await sign_in_first("/connections")
         session, user = who
         csrf = csrf_token(session)
-        message, accounts = await connections_section(service, user, csrf, request.query_params.get("revoked", ""))
+        revoked = request.query_params.get("revoked", "")
+        message, accounts, next_step = await connections_section(service, user, csrf, revoked)
         rows = []
         for client_id, since in await door.store.approved_clients(user):
             client = await door.get_client(client_id)
@@ -79,13 +80,13 @@ def create_signed_in_home_routes(
                 _CLIENT_ROW.format(
                     name=escape((client.client_name if client else None) or "An app without a name"),
                     where=escape(", ".join(sorted({urlsplit(u).netloc or u for u in uris})) or "-"),
-                    since=escape(_when(since)),
+                    since=escape(when_text(since)),
                     client_id=escape(client_id),
                     csrf=escape(csrf),
                 )
             )
         apps = _CLIENT_TABLE.format(rows="".join(rows)) if rows else "<p>No app is connected to authmcp as you.</p>"
-        response = page("Your connections", message, extra=accounts + apps + '<p><a href="/">authmcp</a></p>')
+        response = page("Your connections", message, next_step, extra=accounts + apps + '<p><a href="/">Home</a></p>')
         response.headers["Referrer-Policy"] = "same-origin"  # keep the Origin on the Revoke posts
         return response
 

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import secrets
 from html import escape
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -26,9 +25,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mcp_server.authorization.service import AuthorizationService
-from mcp_server.web.pages import BROWSER_HEADERS, page, retry_page_on_outage
+from mcp_server.web.pages import BROWSER_HEADERS, account_label, page, retry_page_on_outage
 
-__all__ = ["connections_section", "create_home_routes"]
+__all__ = ["connections_section", "create_home_routes", "when_text"]
 
 CSRF_COOKIE = "authmcp_csrf"  # "__Host-authmcp_csrf" under https
 _MAX_PROVIDER_ID = 100
@@ -39,33 +38,24 @@ _ROW = (
     '<input type="hidden" name="csrf" value="{csrf}"><button type="submit">Revoke</button></form></td></tr>'
 )
 _TABLE = (
-    "<table><thead><tr><th>Provider</th><th>Account</th><th>Scopes</th><th>Connected since</th><th>Last used</th>"
+    "<div class=table><table><thead><tr><th>Provider</th><th>Account</th><th>Scopes</th><th>Connected since</th>"
+    "<th>Last used</th>"
     "<th>Status</th>"
-    "<th></th></tr></thead><tbody>{rows}</tbody></table>"
-)
-_TABLE_STYLE = (
-    "<style>table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem;"
-    "border-bottom:1px solid #ddd;vertical-align:top}</style>"
+    "<th></th></tr></thead><tbody>{rows}</tbody></table></div>"
 )
 
 
-# what the provider's profile calls the account, most telling first (OpenID Connect's claims, then GitHub's `login`)
-_ACCOUNT_CLAIMS = ("email", "preferred_username", "login", "name", "sub")
-
-
-def _account(profile: dict[str, Any]) -> str:
-    found = (profile.get(claim) for claim in _ACCOUNT_CLAIMS)
-    return next((str(value) for value in found if isinstance(value, (str, int)) and str(value)), "-")
-
-
-def _when(ts: float | None) -> str:
+def when_text(ts: float | None) -> str:
     if not ts:
         return "never"
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-async def connections_section(service: AuthorizationService, user_id: str, csrf: str, revoked: str) -> tuple[str, str]:
-    """What Your connections says of `user_id`'s accounts: (the sentence, the table with a Revoke form per row)."""
+async def connections_section(
+    service: AuthorizationService, user_id: str, csrf: str, revoked: str
+) -> tuple[str, str, str]:
+    """What Your connections says of `user_id`'s accounts: (the sentence, the table with a Revoke form per row, the
+    next step)."""
     await service.connections.flush_touches()  # "last used" as of now, not as of the last periodic write
     rows, _ = await service.vault.list_connections(user_id)
     cells = []
@@ -74,11 +64,11 @@ async def connections_section(service: AuthorizationService, user_id: str, csrf:
         cells.append(
             _ROW.format(
                 name=escape(provider.name if provider else row["provider_id"]),
-                account=escape(_account(row["user_info"])),
+                account=escape(account_label(row["user_info"])),
                 provider=escape(row["provider_id"]),
                 scopes=escape(row["scopes"] or "-"),
-                since=_when(row["created_at"]),
-                used=_when(row["last_used_at"]),
+                since=when_text(row["created_at"]),
+                used=when_text(row["last_used_at"]),
                 status="active" if row["status"] == "active" else "needs authorization again",
                 csrf=escape(csrf),
             )
@@ -90,13 +80,31 @@ async def connections_section(service: AuthorizationService, user_id: str, csrf:
         else ""
     )
     if not cells:
-        return "You have not connected any account yet. A tool that needs one will give you a link.", note
+        message = "You have not connected any account yet. A tool that needs one will give you a link."
+        return message, note, "Go back to your app and call a tool."
     message = "The accounts authmcp may act on for you. Revoke removes one here and at the provider."
-    return message, note + _TABLE_STYLE + _TABLE.format(rows="".join(cells))
+    return message, note + _TABLE.format(rows="".join(cells)), "Revoke any account you no longer want authmcp to use."
 
 
-def create_home_routes(service: AuthorizationService, user_id: str) -> list[Route]:
-    """The pages of the single local user `user_id`."""
+def _connect_help(mcp_url: str | None) -> str:
+    """How to connect a client: to `mcp_url` over HTTP, or (None: this server speaks stdio) with `authmcp install`."""
+    if mcp_url is None:
+        return (
+            "<h2>Connect a client</h2><p>This authmcp speaks MCP over stdio with the app that started it; these "
+            "pages are where you finish its links. To add authmcp to an app, run one of:</p>"
+            "<pre>.venv/bin/authmcp install claude-desktop\n.venv/bin/authmcp install cursor\n"
+            ".venv/bin/authmcp install vscode\n.venv/bin/authmcp install claude-code</pre>"
+        )
+    url = escape(mcp_url)
+    return (
+        f'<h2>Connect a client</h2><p>MCP URL (Streamable HTTP): <code id="mcp-url">{url}</code></p>'
+        f"<p>Add a server with this URL in your MCP client, for example with Claude Code:</p>"
+        f"<pre>claude mcp add --transport http authmcp {url}</pre>"
+    )
+
+
+def create_home_routes(service: AuthorizationService, user_id: str, *, mcp_url: str | None) -> list[Route]:
+    """The pages of the single local user `user_id`; `mcp_url`: where clients reach MCP over HTTP (None: stdio)."""
     key = secrets.token_bytes(32)  # a new process: old forms have expired, the page says to open it again
     secure = service.flows.secure_cookies
     cookie_name = f"__Host-{CSRF_COOKIE}" if secure else CSRF_COOKIE
@@ -106,19 +114,21 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
 
     async def home(request: Request) -> Response:
         return page(
-            "authmcp",
-            f"This is authmcp, the server that lets your AI apps use tools acting on your accounts. "
-            f"You are the local user {user_id!r}: this server answers only on this computer, and every app that "
-            f"uses it acts as you.",
-            extra='<p><a href="/connections">Your connections</a>: the accounts you have connected, and a '
+            "authmcp is running",
+            f"authmcp lets your AI apps use tools that act on your accounts. You are the local user {user_id!r}: "
+            f"this server answers only on this computer, and every app that uses it acts as you.",
+            "Connect an MCP client as shown below, then call a tool: when it needs an account, it gives you a link.",
+            extra=_connect_help(mcp_url)
+            + '<p><a href="/connections">Your connections</a>: the accounts you have connected, and a '
             "button to revoke each one.</p>",
         )
 
     async def connections(request: Request) -> Response:
         session = request.cookies.get(cookie_name) or secrets.token_urlsafe(32)
         csrf = form_token(session)
-        message, extra = await connections_section(service, user_id, csrf, request.query_params.get("revoked", ""))
-        response = page("Your connections", message, extra=extra + '<p><a href="/">authmcp</a></p>')
+        revoked = request.query_params.get("revoked", "")
+        message, extra, next_step = await connections_section(service, user_id, csrf, revoked)
+        response = page("Your connections", message, next_step, extra=extra + '<p><a href="/">Home</a></p>')
         # Keep the Origin on the Revoke post (no-referrer would make it "null", which the Host/Origin check
         # refuses); nothing in this page's URL is worth hiding from our own origin.
         response.headers["Referrer-Policy"] = "same-origin"
@@ -139,7 +149,8 @@ def create_home_routes(service: AuthorizationService, user_id: str) -> list[Rout
         if not isinstance(token, str) or not session or not hmac.compare_digest(token, form_token(session)):
             return page(
                 "Not revoked",
-                "This form has expired. Open Your connections again and press Revoke there.",
+                "This form has expired, so nothing was revoked.",
+                "Open Your connections again and press Revoke there.",
                 status_code=403,
                 extra='<p><a href="/connections">Your connections</a></p>',
             )

@@ -9,18 +9,33 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from html import escape
+from typing import Any, Literal
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from mcp_server.errors import StorageUnavailable
 from mcp_server.vault import Flow
 from mcp_server.vault.flow_records import SecretFlow
 from mcp_server.vault.flow_store import REPLACED
 
-__all__ = ["BROWSER_HEADERS", "flow_page", "other_browser_page", "page", "retry_page_on_outage", "secret_form"]
+__all__ = [
+    "BROWSER_HEADERS",
+    "SERVER_NAME",
+    "STYLE",
+    "Tone",
+    "account_label",
+    "expired_page",
+    "flow_page",
+    "lifetime",
+    "not_found_handler",
+    "other_browser_page",
+    "page",
+    "retry_page_on_outage",
+    "secret_form",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +51,45 @@ BROWSER_HEADERS = {
 }
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action {targets}; frame-ancestors 'none'"
 
+SERVER_NAME = "authmcp"
+Tone = Literal["ok", "wait", "declined", "fail"]  # success, waiting, declined, error: each its own colour
+
+# The one stylesheet of every page (inline: the pages are never cached, and CSP then needs no other origin).
+STYLE = (
+    "*{box-sizing:border-box}"
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;color:#1f2328}"
+    "header{font-weight:600;color:#57606a;border-bottom:1px solid #d0d7de;padding-bottom:.4rem;margin-bottom:1rem}"
+    "header a{color:inherit;text-decoration:none}"
+    "h1{font-size:1.4rem;margin:.5rem 0;padding-left:.6rem;border-left:.35rem solid}"
+    ".ok h1{color:#1a7f37}.wait h1{color:#9a6700}.declined h1{color:#57606a}.fail h1{color:#b42318}"
+    "#next{font-weight:600}"
+    "button{font:inherit;padding:.5rem 1rem;margin:.25rem .25rem .25rem 0;min-height:2.75rem}"
+    "input{font:inherit;padding:.4rem;width:100%}"
+    "code,li,td{overflow-wrap:anywhere}"
+    "pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap}"
+    ".call,.about{background:#f6f8fa;padding:.6rem 1rem;border-radius:6px;margin:1rem 0}"
+    "dt{font-weight:600}dd{margin:0 0 .4rem}"
+    ".table{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9rem}"
+    "td,th{text-align:left;padding:.3rem;border-bottom:1px solid #d0d7de;vertical-align:top}"
+    "[role=status]{background:#dafbe1;padding:.4rem .6rem;border-radius:6px}"
+)
+
 _TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{title} · authmcp</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}
-h1{{font-size:1.4rem}}.ok{{color:#1a7f37}}.fail{{color:#b42318}}.wait{{color:#9a6700}}
-input{{font:inherit;padding:.3rem}}button{{font:inherit;padding:.3rem 1rem}}</style></head>
-<body><h1 class="{tone}">{title}</h1><p id="what">{message}</p><p id="next">{next_step}</p>{extra}</body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{head_title}</title><style>{style}</style></head>
+<body><header><a href="/">{server}</a></header><main class="{tone}"><h1>{title}</h1>
+<p id="what">{message}</p><p id="next">{next_step}</p>{extra}</main></body></html>
 """
+
+
+# what the provider's profile calls the account, most telling first (OpenID Connect's claims, then GitHub's `login`)
+_ACCOUNT_CLAIMS = ("email", "preferred_username", "login", "name", "sub")
+
+
+def account_label(profile: Mapping[str, Any]) -> str:
+    """The account a connection acts on, as its provider's profile names it ("-" when it names none)."""
+    found = (profile.get(claim) for claim in _ACCOUNT_CLAIMS)
+    return next((str(value) for value in found if isinstance(value, (str, int)) and str(value)), "-")
 
 
 def page(
@@ -53,7 +99,7 @@ def page(
     *,
     status_code: int = 200,
     extra: str = "",
-    tone: str | None = None,
+    tone: Tone | None = None,
     form_targets: Sequence[str] = (),
 ) -> HTMLResponse:
     """One heading, what happened, what to do next; all escaped here (`extra` is trusted markup).
@@ -62,8 +108,16 @@ def page(
     a form's response redirects).
     """
     tone = tone or ("ok" if status_code < 300 else "wait" if status_code == 409 else "fail")
+    head_title = title if SERVER_NAME in title else f"{title} · {SERVER_NAME}"
     html = _TEMPLATE.format(
-        title=escape(title), message=escape(message), next_step=escape(next_step), tone=tone, extra=extra
+        head_title=escape(head_title),
+        style=STYLE,
+        server=SERVER_NAME,
+        title=escape(title),
+        message=escape(message),
+        next_step=escape(next_step),
+        tone=tone,
+        extra=extra,
     )
     headers = {**BROWSER_HEADERS, "Content-Security-Policy": _CSP.format(targets=" ".join(["'self'", *form_targets]))}
     return HTMLResponse(html, status_code=status_code, headers=headers)
@@ -72,7 +126,7 @@ def page(
 _SECRET_FORM = """<form method="post" action="{action}" autocomplete="off">
 <input type="hidden" name="csrf" value="{csrf}">
 <p><label>{name}<br>
-<input type="password" name="value" required maxlength="{max_length}" style="width:100%"></label></p>
+<input type="password" name="value" required maxlength="{max_length}"></label></p>
 <p><button type="submit">Save</button></p></form>"""
 
 
@@ -133,12 +187,7 @@ def flow_page(flow: Flow, provider_name: str) -> HTMLResponse:
     if flow.status == "failed":
         return _failed(flow, back)
     if flow.is_expired(time.time()):
-        return page(
-            "Link expired",
-            "This link was valid for a few minutes only and that time has passed.",
-            back,
-            status_code=410,
-        )
+        return expired_page(flow, back)
     return page(
         "Not finished",
         "This authorization is still in progress.",
@@ -147,15 +196,26 @@ def flow_page(flow: Flow, provider_name: str) -> HTMLResponse:
     )
 
 
+def lifetime(seconds: float) -> str:
+    """A link's lifetime in words: "60 seconds", "10 minutes", "1 hour"."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= 2 * size or (seconds >= size and seconds % size == 0):
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = max(1, round(seconds))
+    return f"{count} second{'s' if count != 1 else ''}"
+
+
+def expired_page(flow: Flow, back: str) -> HTMLResponse:
+    """The link's own lifetime, as it was made, not a guess."""
+    valid = lifetime(flow.expires_at - flow.created_at)
+    return page("Link expired", f"This link was valid for {valid} and that time has passed.", back, status_code=410)
+
+
 def _failed(flow: Flow, back: str) -> HTMLResponse:
     error = flow.error or "The authorization did not complete."
     if error == "expired":
-        return page(
-            "Link expired",
-            "This link was valid for a few minutes only and that time has passed.",
-            back,
-            status_code=410,
-        )
+        return expired_page(flow, back)
     if error == REPLACED:
         return page(
             "Link replaced",
@@ -164,7 +224,13 @@ def _failed(flow: Flow, back: str) -> HTMLResponse:
             status_code=410,
         )
     if "declined" in error:
-        return page("Access declined", error, "If that was a mistake, try the tool again in your app.", status_code=400)
+        return page(
+            "Access declined",
+            error,
+            "If that was a mistake, try the tool again in your app.",
+            status_code=400,
+            tone="declined",
+        )
     return page("Authorization failed", error, back, status_code=400)
 
 
@@ -180,12 +246,7 @@ def other_browser_page(flow: Flow) -> HTMLResponse:
     if flow.status == "failed" and flow.error in ("expired", REPLACED):
         return _failed(flow, back)
     if flow.status != "failed" and flow.is_expired(time.time()):
-        return page(
-            "Link expired",
-            "This link was valid for a few minutes only and that time has passed.",
-            back,
-            status_code=410,
-        )
+        return expired_page(flow, back)
     if flow.status == "failed":
         return page(
             "Link no longer valid",
@@ -199,6 +260,25 @@ def other_browser_page(flow: Flow) -> HTMLResponse:
         "Finish it in that browser, or go back to your app and try the tool again for a new link.",
         status_code=409,
     )
+
+
+def not_found_handler(*, home: bool) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A path that is not ours: a page for a browser (linking home, when this server has one), JSON for a
+    program (the `/v1` API answers its own paths). `home`: whether `/` is a page here (single-user mode)."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if "text/html" not in request.headers.get("accept", ""):
+            message = "This authmcp server has nothing at this path."  # never the path itself: nothing reflected
+            return JSONResponse({"name": "not_found", "message": message}, status_code=404, headers=BROWSER_HEADERS)
+        return page(
+            "Page not found",
+            "authmcp has no page at this address.",
+            "Check the address, or go to the home page." if home else "Go back to your app and follow its link.",
+            status_code=404,
+            extra='<p><a href="/">Home</a></p>' if home else "",
+        )
+
+    return not_found
 
 
 def retry_page_on_outage(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:

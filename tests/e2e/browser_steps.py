@@ -63,9 +63,11 @@ async def text_at(context: BrowserContext, url: str) -> str:
 
 
 def expire(stack: Stack, flow_id: str) -> None:
-    """The flow's time runs out (as if the person came back an hour later)."""
+    """The flow's time runs out (as if the person came back an hour later: its lifetime is kept)."""
     with sqlite3.connect(Path(stack.settings["data_dir"]) / "authmcp.db") as db:
-        db.execute("update flows set expires_at = 0 where id = ?", (flow_id,))
+        db.execute(
+            "update flows set created_at = created_at - 3600, expires_at = expires_at - 3600 where id = ?", (flow_id,)
+        )
 
 
 def flow_id_of(link: str) -> str:

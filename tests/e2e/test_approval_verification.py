@@ -160,6 +160,7 @@ async def test_custom_a_decline_is_taken_from_the_links_browser_without_verifica
         page = await open_page(await chromium.new_context(), link)
         assert "Declined" in await press(page, "Decline")
         assert app.received == []  # nobody was sent to verify
+        assert "declined Gmail.SendEmail" in texts(await send(stack, ALICE))  # told once, then asked again
         assert "Approval required" in texts(await send(stack, ALICE))
     assert [row[0] for row in await wait_for_audit(stack, "approval.declined", 1)] == ["declined"]
 

@@ -20,16 +20,20 @@ PROVIDER = re.compile(r"provider at (http://127\.0\.0\.1:\d+)")
 FORM_ACTION = re.compile(r'<form\b[^>]*\baction="([^"]*)"')
 
 
-@pytest.fixture
-def demo() -> Iterator[subprocess.Popen[str]]:
+def start_demo(stdin: int) -> subprocess.Popen[str]:
     # no AUTHMCP_* variables (see clean_environ) and a fresh working directory: a new user's first command
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "mcp_server", "demo", "--no-browser"],
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.fixture
+def demo() -> Iterator[subprocess.Popen[str]]:
+    process = start_demo(subprocess.DEVNULL)  # stdin ends at once: the demo stops after its answer
     yield process
     if process.poll() is None:
         process.kill()
@@ -80,13 +84,33 @@ def consent(link: str, username: str, answer_with: str = "allow") -> httpx2.Resp
 
 def test_the_demo_goes_from_authorization_required_to_the_users_identity(demo: subprocess.Popen[str]) -> None:
     before, link = read_until(demo, LINK)
-    assert "[3/5]" in before and "Authorization required" in before
+    assert "[3/6]" in before and "Authorization required" in before
     page = consent(link.group(0), "alice")
     assert page.status_code == 200 and "Connected to Demo provider" in page.text
     out, err = demo.communicate(timeout=120)
     assert demo.returncode == 0, err
-    assert "[5/5]" in out and '"sub": "alice"' in out and '"user_id": "demo-user"' in out
+    assert "[5/6]" in out and '"sub": "alice"' in out and '"user_id": "demo-user"' in out
+    assert "[6/6]" in out and "with no link" in out  # the second authorized call needs no link
     assert "Traceback" not in out + err and err.strip() == ""
+
+
+def test_the_demo_stays_up_for_your_connections_until_enter() -> None:
+    process = start_demo(subprocess.PIPE)
+    try:
+        _, link = read_until(process, LINK)
+        assert consent(link.group(0), "alice").status_code == 200
+        said, connections = read_until(process, re.compile(r"open (http://127\.0\.0\.1:\d+/connections)"))
+        assert "[6/6]" in said and "Press Enter to stop" in said
+        page = httpx2.get(connections.group(1), trust_env=False)
+        assert page.status_code == 200 and "Demo provider" in page.text and "alice@example.test" in page.text
+        assert process.poll() is None  # still up, waiting for Enter
+        out, err = process.communicate("\n", timeout=60)
+        assert process.returncode == 0, err
+        assert "Traceback" not in out + err
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def test_ctrl_c_while_waiting_stops_the_demo_and_its_provider(demo: subprocess.Popen[str]) -> None:
@@ -110,4 +134,4 @@ def test_denying_at_the_provider_ends_the_demo_in_one_line(demo: subprocess.Pope
     assert demo.returncode == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("authmcp: The authorization did not complete"), err
-    assert "Traceback" not in out + err and "[5/5]" not in out
+    assert "Traceback" not in out + err and "[5/6]" not in out

@@ -232,13 +232,17 @@ async def test_a_relay_to_an_authmcp_on_another_port_of_the_same_data_dir_does_n
     try:
         assert relay.stdout is not None
         assert await anyio.to_thread.run_sync(relay.stdout.readline) == b"bound\n"
-        stdio = start_stdio(stack, errlog)
-        try:
-            # the relay passes the proof on, but it is bound to the address that answered: start-up refuses
-            assert await anyio.to_thread.run_sync(lambda: stdio.wait(30)) == 2  # a configuration error
-        finally:
-            stop(stdio)
+        # the relay passes the proof on, but it is bound to the address that answered: it is another program.
+        # MCP still starts (the client keeps its tools); a tool that needs a link says what to do instead.
+        async with mcp_client(stack, "stdio", mode="legacy", errlog=errlog) as client:
+            assert "Demo_WhoAmI" in [tool.name for tool in (await client.list_tools()).tools]
+            refused = await client.call_tool("Demo_WhoAmI", {})
+        assert refused.is_error and not (refused.meta or {}).get("url")
+        text = refused.content[0].text
+        assert f"127.0.0.1:{stack.port}" in text and "Stop that program" in text
+        assert "authmcp install claude-desktop --port N" in text and "http://127.0.0.1:N/oauth/callback" in text
         assert f"127.0.0.1:{stack.port} is used by another program" in log.read_text()
+        assert "Traceback" not in log.read_text()
     finally:
         relay.kill()
         relay.wait()

@@ -75,6 +75,7 @@ async def test_every_page_of_a_flow_in_chromium(
         page = await open_page(bob, link)
         text = await answer_consent(page, "bob", allow=False)
         assert "Access declined" in text and "Nothing was stored" in text
+        assert await page.get_attribute("main", "class") == "declined"  # its own colour: not success, not error
         await screenshots.take(page, "06-declined")
 
         # consented, but the application has not confirmed who carol is (she is not signed in to it)
@@ -107,7 +108,8 @@ async def test_every_page_of_a_flow_in_chromium(
         links.append(link := await link_for(stack, "tok-dave"))
         expire(stack, flow_id_of(link))
         page = await open_page(dave, link)
-        assert "Link expired" in await page_text(page)
+        text = await page_text(page)
+        assert "Link expired" in text and "valid for 10 minutes" in text  # flow_ttl_seconds' default, as made
         await screenshots.take(page, "10-expired")
 
         # replaced: erin opened two links; a third one (max_open_flows_per_user = 2) replaces the oldest
@@ -127,6 +129,7 @@ async def test_every_page_of_a_flow_in_chromium(
         page = await open_page(dave, f"{stack.base_url}/oauth/callback?state=forged&code=x")
         text = await page_text(page)
         assert "Authorization failed" in text and "forged" not in text
+        assert "Start again from your app" not in text and text.count("try the tool again") == 1  # advice once
         await screenshots.take(page, "13-callback-error")
 
     # every page has a title and says what happened and what to do next; nothing carries a whole flow id or

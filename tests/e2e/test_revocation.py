@@ -53,6 +53,7 @@ async def test_revoke_disconnects_at_once_and_revokes_the_grant(stack_factory: o
     stack.provider.reset_stats()
     result = revoke(stack)
     assert result.returncode == 0 and "Disconnected 'local-user' from 'demo'" in result.stdout
+    assert result.stderr == ""  # the result alone: no INFO log lines (the stack's log_level is INFO)
     assert stack.provider.stats()["revocations"] == 1 and queued(stack) == 0
     assert userinfo_status(stack, access) == 401  # revoking the refresh token ended the whole grant
     async with mcp_client(stack, "http") as client:

@@ -240,7 +240,7 @@ async def test_token_endpoint_errors_give_a_clear_page_that_leaks_nothing(stack:
         stack.provider.set_behavior(token_endpoint=behavior)
         page = await b.get(callback)
     assert page.status_code in (400, 502)
-    assert "Start again from your app" in page.text and "Traceback" not in page.text
+    assert "Go back to your app and try the tool again" in page.text and "Traceback" not in page.text  # said once
     assert code not in page.text and code not in stack.output()
     async with mcp_client(stack, "http") as client:
         result = await client.call_tool("Demo_WhoAmI", {})

@@ -317,8 +317,10 @@ def assert_refused_or_a_page(response: httpx2.Response, sent: list[str], stack: 
         location = response.headers["location"]
         assert location.startswith((stack.provider.authorization_endpoint + "?", f"{stack.base_url}/", "/")), location
     elif response.headers.get("content-type", "").startswith("text/html"):
-        assert re.search(r"<title>[^<]+ · authmcp</title>", response.text), response.text[:300]
+        assert re.search(r"<title>([^<]+ · authmcp|authmcp[^<]*)</title>", response.text), response.text[:300]
         assert response.headers["cache-control"] == "no-store"
+    elif response.status_code == 404 and response.headers.get("content-type") == "application/json":
+        assert response.json()["name"] == "not_found"  # a path that is not ours, asked by a program
     else:  # the router's or the host check's own refusal
         assert response.status_code in (400, 403, 404, 405, 413, 421), response.status_code
         assert response.headers.get("content-type", "").startswith("text/plain") and len(response.text) < 200

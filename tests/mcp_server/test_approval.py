@@ -153,7 +153,11 @@ async def test_a_declined_page_approval_never_runs_the_call(runtime: Runtime) ->
         flow_id = (first.meta or {})["flow_id"]
         assert await decide_approval(runtime.vault, flow_id, approve=False) is not None
         assert await decide_approval(runtime.vault, flow_id, approve=True) is None  # answered once
+        told = await client.call_tool("Sample_DeleteNote", {"note": "photos"})
         again = await client.call_tool("Sample_DeleteNote", {"note": "photos"})
+    # the next call is told of the decline, once, with no link; the one after is a new question
+    assert told.is_error and "declined Sample.DeleteNote" in told.content[0].text  # type: ignore[union-attr]
+    assert "flow_id" not in (told.meta or {})
     assert again.is_error and sample_toolkit.DELETED == []
     assert (again.meta or {})["flow_id"] != flow_id  # a new question, not the declined one
 

@@ -62,7 +62,7 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
         pytest.param(
             ("tools", "--toolkit", "{tmp}/nope.py"), {"AUTHMCP_TOOLKITS": "[]"}, ("nope.py",), id="missing-toolkit"
         ),
-        pytest.param(("install", "vscode"), {}, ("vscode", "claude-desktop"), id="unknown-client"),
+        pytest.param(("install", "zed"), {}, ("zed", "claude-desktop"), id="unknown-client"),
     ],
 )
 def test_a_mistake_is_one_line_and_exit_2(
@@ -144,7 +144,8 @@ def test_config_file_from_the_environment(tmp_path: Path) -> None:
 def test_connections_list_names_the_database_it_read(tmp_path: Path) -> None:
     env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data")}
     table = run("connections", "list", cwd=tmp_path, env=env)
-    assert table.returncode == 0 and f"Database: sqlite:///{tmp_path / 'data' / 'authmcp.db'}" in table.stderr
+    assert table.returncode == 0 and f"the database sqlite:///{tmp_path / 'data' / 'authmcp.db'}" in table.stderr
+    assert "no configuration file" in table.stderr  # said prominently: no --config, AUTHMCP_CONFIG or ./authmcp.toml
     listed = json.loads(run("connections", "list", "--json", cwd=tmp_path, env=env).stdout)
     assert listed == {"database": f"sqlite:///{tmp_path / 'data' / 'authmcp.db'}", "connections": []}
 

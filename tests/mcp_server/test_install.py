@@ -80,3 +80,28 @@ async def test_the_entry_for_the_example_configuration_serves_working_tools(tmp_
                 tools = await client.list_tools()
     assert [tool.name for tool in tools.tools] == ["Demo_WhoAmI"]
     assert "Traceback" not in (tmp_path / "stderr").read_text()
+
+
+def test_vscode_gets_its_own_shape_in_the_workspace_file(tmp_path: Path) -> None:
+    """VS Code reads `servers` (not `mcpServers`), each with a `type`, from the folder's `.vscode/mcp.json`."""
+    config = tmp_path / ".vscode" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"servers": {"other": {"type": "http", "url": "http://x.example/mcp"}}}))
+    result = run("install", "vscode", "--config", str(EXAMPLE), cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    after = json.loads(config.read_text())
+    assert "mcpServers" not in after and after["servers"]["other"]["type"] == "http"
+    entry = after["servers"]["authmcp"]
+    assert entry["type"] == "stdio" and entry["args"][-3:] == ["serve", "--transport", "stdio"]
+    assert "MCP: List Servers" in result.stdout
+
+
+def test_a_port_other_than_the_default_names_the_redirect_uri_to_register(tmp_path: Path) -> None:
+    moved = run("install", "mcp-json", "--config", str(EXAMPLE), "--port", "8123", cwd=tmp_path)
+    assert moved.returncode == 0 and json.loads(moved.stdout)["mcpServers"]["authmcp"]["args"][-2:] == [
+        "--port",
+        "8123",
+    ]
+    assert "register http://127.0.0.1:8123/oauth/callback at each provider" in moved.stderr
+    default = run("install", "mcp-json", "--config", str(EXAMPLE), "--port", "8000", cwd=tmp_path)
+    assert default.returncode == 0 and default.stderr == ""

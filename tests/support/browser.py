@@ -54,7 +54,9 @@ class Screenshots:
 
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Screenshots:
-    return Screenshots(tmp_path / "screenshots")
+    """Where a test's screenshots go: its tmp dir, or `$SCREENSHOTS_DIR` (docs/screenshots/ is made so)."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    return Screenshots(Path(folder) if folder else tmp_path / "screenshots")
 
 
 async def page_text(page: Page) -> str:
