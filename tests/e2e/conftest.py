@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,6 +69,31 @@ def write_config(path: Path, settings: dict[str, Any]) -> Path:
                 ]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def stop_detached(*words: str) -> None:
+    """Stop the processes (not children of ours: started in a session of their own) whose command line holds
+    every one of `words`, and wait until each is gone."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+        except OSError:  # gone already, or not ours to read
+            continue
+        if all(word in cmdline for word in words):
+            found.append(int(entry.name))
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for pid in found:
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling its exit: it is not our child, so it cannot be waited on
+        if Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -154,6 +181,9 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+        # A stdio process that exits while a flow waits hands its pages to a detached `authmcp keep-pages`,
+        # which would outlive the test: stop those started on this test's configuration too.
+        stop_detached("keep-pages", str(self.tmp.resolve()))
 
     def close(self) -> None:
         self.stop()
