@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 READY_TIMEOUT = 2.0  # seconds the database has to answer a probe
 SCHEMA_POLL_SECONDS = 2.0  # how often a replica waiting for `authmcp db upgrade` looks again
+_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 async def schema_problem(engine: AsyncEngine) -> str | None:
@@ -99,7 +100,13 @@ async def wait_for_schema(settings: Settings, sock: socket.socket) -> bool:
         async def readiness() -> str | None:
             return state["reason"]
 
-        app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *_probe_routes(readiness)])
+        async def not_yet(request: Request) -> Response:  # every other path: the same answer as /readyz, to retry
+            response = _answer(state["reason"])
+            response.headers["Retry-After"] = str(int(SCHEMA_POLL_SECONDS))
+            return response
+
+        routes = [Route("/healthz", healthz, methods=["GET"]), *_probe_routes(readiness)]
+        app = Starlette(routes=[*routes, Route("/{path:path}", not_yet, methods=_EVERY_METHOD)])
         server = GracefulServer(app, settings.log_level, grace=settings.shutdown_grace)
         async with anyio.create_task_group() as tg:
 

@@ -88,6 +88,10 @@ async def test_readyz_follows_the_schema_and_the_database(stack_factory: Any, po
         assert behind.json()["status"] == "not_ready"
         assert "authmcp db upgrade" in behind.json()["reason"]
         assert "postgres" not in behind.text  # no URL, no user name
+        # Any other request is told the same, to retry, rather than a bare 404
+        mcp = httpx2.post(f"{stack.base_url}/mcp", json={}, timeout=10, trust_env=False)
+        assert mcp.status_code == 503 and mcp.headers["retry-after"]
+        assert mcp.json() == behind.json()
 
         migrated = subprocess.run(
             [sys.executable, "-m", "mcp_server", "db", "upgrade", "--config", str(stack.config_path)],
