@@ -67,7 +67,7 @@ class Statements:
 
     def __init__(self, runtime: Runtime) -> None:
         self.count = 0
-        engines = {id(e): e for e in (runtime.vault.engine, getattr(runtime.vault, "_lookups", runtime.vault.engine))}
+        engines = {id(e): e for e in (runtime.vault.engine, runtime.vault.lookups)}
         for engine in engines.values():
             event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
 

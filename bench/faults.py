@@ -156,7 +156,7 @@ async def many_rows(stack: Stack, n: int) -> None:
         f"sqlite:///{database(stack)}", env_keys=[], key_file=Path(stack.settings["data_dir"]) / "keys"
     )
     try:
-        async with vault._engine.begin() as conn:
+        async with vault.engine.begin() as conn:
             for i in range(n):
                 await vault.save_connection(
                     f"bulk-{i}",

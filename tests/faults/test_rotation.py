@@ -182,7 +182,7 @@ async def test_rotation_killed_mid_way_is_finished_by_the_next_run_without_anoth
     key_file = Path(stack.settings["data_dir"]) / "keys"
     vault = await open_vault(f"sqlite:///{database(stack)}", env_keys=[], key_file=key_file)
     try:  # many rows, so that the rotation takes a while
-        async with vault._engine.begin() as conn:
+        async with vault.engine.begin() as conn:
             for i in range(3000):
                 await vault.save_connection(
                     f"user-{i}",
