@@ -8,6 +8,8 @@ as soon as it passes `MAX_RESPONSE_BYTES`, before the rest is buffered.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,9 +43,16 @@ class _CappedStream(httpx2.AsyncByteStream):
         await self._stream.aclose()
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Made once per process: loading the CA bundle costs tens of milliseconds of CPU, which every new client
+    # (a refresh, a discovery) used to pay again. httpx's own default, `SSL_CERT_FILE` and the like included.
+    return httpx2.create_ssl_context()
+
+
 class _CappedTransport(httpx2.AsyncBaseTransport):
     def __init__(self, limit: int) -> None:
-        self._inner = httpx2.AsyncHTTPTransport()
+        self._inner = httpx2.AsyncHTTPTransport(verify=_tls_context())
         self._limit = limit
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
