@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
@@ -68,21 +70,35 @@ def create_http_app(runtime: Runtime, *, stateless: bool = False, json_response:
             yield
 
     routes = [*transports, *_web_routes(runtime, mcp_url=f"{runtime.public_url}/mcp"), *readiness_routes(runtime)]
-    return Starlette(
-        routes=routes,
+    app = Starlette(
+        routes=[*routes, _slash_redirect("/mcp")],
         middleware=_middleware(runtime),
         exception_handlers=_exception_handlers(runtime),
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False
+    return app
 
 
 def create_web_app(runtime: Runtime) -> Starlette:
     """The browser routes (`/connect`, `/oauth/callback`, `/healthz`) and the `/v1` API, as served beside stdio."""
-    return Starlette(
+    app = Starlette(
         routes=_web_routes(runtime, mcp_url=None),
         middleware=_middleware(runtime),
         exception_handlers=_exception_handlers(runtime),
     )
+    app.router.redirect_slashes = False
+    return app
+
+
+def _slash_redirect(path: str) -> Route:
+    """`path` + "/" sent on to `path` (an MCP URL written with a slash), without its query. Starlette's own
+    trailing-slash redirect is off: it copied any query into the Location of every page, reflecting what was sent."""
+
+    async def redirect(request: Request) -> Response:
+        return RedirectResponse(path, status_code=307)
+
+    return Route(f"{path}/", redirect, methods=["GET", "POST", "DELETE"])
 
 
 def _behind_bearer(route: BaseRoute, identities: Identities) -> BaseRoute:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import anyio
 import httpx2
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -414,6 +414,8 @@ def test_fuzzed_browser_routes_never_fail_reflect_or_move_a_flow(fuzz_target: Fu
 
     @FUZZ
     @given(flow_id=path_ids, pairs=PAIRS, method=methods, as_person=st.booleans())
+    # found by this test: Starlette's trailing-slash redirect copied the query into its Location
+    @example(flow_id="0/", pairs=[("code", "A" * 1500)], method="GET", as_person=False)
     def connect(flow_id: str, pairs: list[tuple[str, str]], method: str, as_person: bool) -> None:
         target.send(method, "/connect/{}", flow_id, pairs, as_person=as_person)
 
