@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import httpx2
 from mcp_server.config import load_settings
 from mcp_server.serving.runtime import Runtime, open_runtime
 from mcp_server.vault import generate_key, open_vault
+from tests.support.ports import free_port
 
 TOOLKIT = '''
 from mcp_server import ToolContext, tool
@@ -63,12 +63,6 @@ PROVIDER = {
 }
 DEFAULT_POSTGRES = os.environ.get("AUTHMCP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import pytest
 from mcp_server.vault import open_vault
 from tests.conftest import REPO
 from tests.support.fixtures import CLIENT_ID, CLIENT_SECRET, AuthServerFactory
+from tests.support.ports import free_port
 from tests.support.provider import AuthServer
 
 WHOAMI = str(REPO / "examples" / "whoami.py")
@@ -29,12 +29,6 @@ SIGN_IN_CLIENT_ID = "authmcp-sign-in"  # authmcp's own client at the issuer, for
 SIGN_IN_CLIENT_SECRET = "sign-in-secret"
 FRONT_DOOR_CLIENT_ID = "authmcp-front-door"  # authmcp's own client at the provider people sign in with
 FRONT_DOOR_CLIENT_SECRET = "front-door-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def toml_value(value: Any) -> str:
