@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from mcp_server.front_door.documents import DocumentClients
+from mcp_server.front_door.provider import FrontDoor
 from tests.support.documents import DocumentServer
 
 pytestmark = pytest.mark.anyio
@@ -80,3 +81,14 @@ async def test_one_non_public_address_among_public_ones_refuses_the_name(
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     assert await DocumentClients(development=False).get(f"{documents.url}/client.json") is None
     assert documents.gets == {}
+
+
+@pytest.mark.parametrize(
+    ("public_url", "development"),
+    [("http://127.0.0.1:8000", True), ("https://localhost:8443", True), ("https://mcp.example.com", False)],
+)
+def test_development_means_a_public_url_on_loopback_over_http_or_https(public_url: str, development: bool) -> None:
+    door = FrontDoor(cast(Any, None), public_url=public_url, access_token_ttl=60)  # the store is not used here
+    assert door.documents.development is development
+    assert door.is_document_client("http://127.0.0.1:9000/client.json") is development
+    assert door.is_document_client("https://localhost:9000/client.json")  # fetched, then its addresses checked
