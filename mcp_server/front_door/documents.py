@@ -7,8 +7,14 @@ of it within FETCH_SECONDS; at most MAX_DOCUMENT_BYTES, counted as they arrive. 
 `client_id` and be a public client (no secret: PKCE is its proof). Documents are kept as their Cache-Control
 says (`max-age`, bounded by MAX_CACHE_SECONDS; `no-store`/`no-cache`: not kept).
 
-Development: when public_url is http on loopback, `http://127.0.0.1/...` and `http://localhost/...` client ids
-are accepted too, and loopback addresses with them (never the others).
+The addresses checked are the ones connected to: the request goes to a checked address, with the URL's name kept
+in `Host` and as the TLS server name (so the certificate is verified for the name), and is never resolved
+again. A name that answers a public address to the check and 169.254.169.254 to the connect (DNS rebinding)
+therefore reaches only the public one.
+
+Development: when public_url is on loopback (http or https), client ids on `127.0.0.1` and `localhost` are
+accepted too, over http or https, and loopback addresses with them (never the others). A test CA for such an
+https document is trusted through `SSL_CERT_FILE` (mcp_server/_http.py).
 """
 
 from __future__ import annotations
@@ -83,24 +89,26 @@ class DocumentClients:
             self._cache[url] = (time.monotonic() + keep_for, client)
         return client
 
-    async def _addresses_allowed(self, host: str, port: int) -> None:
+    async def _checked_addresses(self, host: str, port: int) -> list[str]:
+        """The host's addresses, in the resolver's order, once each is shown to be one this server may fetch from."""
         try:
             infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError:
             raise _Refused("its host does not resolve") from None
-        addresses = {str(info[4][0]) for info in infos}
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses:
             raise _Refused("its host does not resolve")
         for address in addresses:
             loopback = ipaddress.ip_address(address).is_loopback
             if not (_public(address) or (self.development and loopback and host in _DEV_HOSTS)):
                 raise _Refused("its host resolves to an address that is not public")
+        return addresses
 
     async def _fetch(self, url: str) -> tuple[LoopbackPortClient, float] | None:
         parts = urlsplit(url)
         assert parts.hostname is not None
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        await self._addresses_allowed(parts.hostname, port)
+        addresses = await self._checked_addresses(parts.hostname, port)
         try:
             async with (
                 httpx2.AsyncClient(
@@ -111,7 +119,7 @@ class DocumentClients:
                 ) as http,
                 deadline(FETCH_SECONDS),
             ):
-                response = await http.get(url, headers={"Accept": "application/json"})
+                response = await _get_pinned(http, httpx2.URL(url), addresses)
         except httpx2.HTTPError as exc:
             raise _Refused(f"fetching it failed ({type(exc).__name__})") from None
         if response.status_code != 200:
@@ -129,6 +137,18 @@ class DocumentClients:
             {**metadata.model_dump(), "client_id": url, "token_endpoint_auth_method": "none", "client_secret": None}
         )
         return client, _cache_seconds(response.headers.get("cache-control", ""))
+
+
+async def _get_pinned(http: httpx2.AsyncClient, url: httpx2.URL, addresses: list[str]) -> httpx2.Response:
+    """GET `url` from the first of `addresses` that takes the connection, never resolving its name again."""
+    headers = {"Accept": "application/json", "Host": url.netloc.decode("ascii")}
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}  # the certificate names the host
+    for address in addresses[:-1]:
+        try:
+            return await http.get(url.copy_with(host=address), headers=headers, extensions=extensions)
+        except httpx2.ConnectError:
+            continue  # the next checked address, as a resolver-driven connect would try it
+    return await http.get(url.copy_with(host=addresses[-1]), headers=headers, extensions=extensions)
 
 
 def _cache_seconds(cache_control: str) -> float:

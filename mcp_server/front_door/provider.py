@@ -32,6 +32,7 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 from mcp_server.calls.identity import Caller
+from mcp_server.config import is_loopback
 from mcp_server.front_door.clients import LoopbackPortClient, registration_source
 from mcp_server.front_door.documents import DocumentClients, is_document_url
 from mcp_server.vault.front_door import FrontDoorStore, GrantRow
@@ -66,7 +67,8 @@ class FrontDoor:
         self.issuer = public_url
         self.resource = f"{public_url}/mcp"
         self.access_token_ttl = access_token_ttl
-        self.loopback_development = urlsplit(public_url).scheme == "http"  # [front_door] takes http on loopback only
+        # a public_url on loopback, over http or https: a development setup, whose clients may live on loopback too
+        self.loopback_development = is_loopback(urlsplit(public_url).hostname or "")
         self.documents = DocumentClients(development=self.loopback_development)
 
     # ---------------------------------------------------------------- clients

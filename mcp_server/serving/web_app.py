@@ -110,7 +110,9 @@ def _behind_bearer(route: BaseRoute, identities: Identities) -> BaseRoute:
 
 def _middleware(runtime: Runtime) -> list[Middleware]:
     hosts, origins = allowed_hosts(runtime.public_url, runtime.settings.allowed_hosts)
-    return [*runtime.observability.middleware(), Middleware(HostCheck, hosts=hosts, origins=origins)]
+    # with the front door, browser-based OAuth clients read the resource's metadata from their own origin
+    check = Middleware(HostCheck, hosts=hosts, origins=origins, public_metadata=runtime.front_door is not None)
+    return [*runtime.observability.middleware(), check]
 
 
 def on_a_socket(app: ASGIApp, runtime: Runtime) -> ASGIApp:

@@ -48,9 +48,17 @@ class HostCheck:
     """Pure ASGI middleware: 421 for a foreign `Host`, 403 for a foreign `Origin`."""
 
     def __init__(
-        self, app: ASGIApp, *, hosts: Sequence[str], origins: Sequence[str], ip_literals: bool = False
+        self,
+        app: ASGIApp,
+        *,
+        hosts: Sequence[str],
+        origins: Sequence[str],
+        ip_literals: bool = False,
+        public_metadata: bool = False,
     ) -> None:
         self.app = app
+        # the RFC 9728 document open to every origin (the front door's browser-based clients need to read it)
+        self.public_metadata = public_metadata
         self.hosts = list(hosts)
         self.origins = list(origins)
         # an IP address as Host cannot be a rebound name: a listener scraped by address (metrics) accepts it
@@ -75,6 +83,7 @@ class HostCheck:
                 and not same_origin
                 and not _matches(origin, self.origins)
                 and not _own_form(origin, scope)
+                and not (self.public_metadata and _is_public_metadata(scope["path"]))
             ):
                 logger.warning("refused a request from origin %r", origin[:100])
                 await send_plain(send, 403, b"Forbidden: requests from that origin are not accepted.")
@@ -92,8 +101,14 @@ def _is_ip_literal(host: str) -> bool:
 
 
 # the front door's endpoints for OAuth clients, which browser-based clients (the MCP Inspector) call from their
-# own origin: they take no cookie, so another origin gains nothing a direct request would not
+# own origin: they take no cookie, so another origin gains nothing a direct request would not; each answers CORS
+# with `Access-Control-Allow-Origin: *` and no credentials (docs/security.md, the front door)
 _OAUTH_ENDPOINTS = frozenset({"/token", "/register", "/revoke", "/.well-known/oauth-authorization-server"})
+_PUBLIC_METADATA = "/.well-known/oauth-protected-resource"  # RFC 9728, at this prefix plus the resource's path
+
+
+def _is_public_metadata(path: str) -> bool:
+    return path == _PUBLIC_METADATA or path.startswith(f"{_PUBLIC_METADATA}/")
 
 
 def _own_form(origin: str, scope: Scope) -> bool:

@@ -1,9 +1,12 @@
-"""The MCP SDK's own OAuth client (`OAuthClientProvider`) connects through the front door with the URL alone."""
+"""The MCP SDK's own OAuth client (`OAuthClientProvider`) connects through the front door with the URL alone: by
+dynamic registration, and by a Client ID Metadata Document (served over https on loopback, under a test CA that
+the authmcp process trusts through SSL_CERT_FILE)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -18,6 +21,8 @@ from tests.e2e.browser_steps import answer_consent, open_page
 from tests.e2e.conftest import Stack, texts
 from tests.e2e.front_door_steps import REDIRECT_URI, follow_link, front_door_stack
 from tests.support.browser import page_text
+from tests.support.documents import DocumentServer
+from tests.support.tls import make_test_ca
 
 
 class MemoryStorage:
@@ -193,18 +198,18 @@ class ChromiumPerson:
         return self.result
 
 
-@pytest.mark.anyio
-async def test_in_chromium_the_sdk_client_connects_and_a_tool_consent_completes(
-    stack_factory: Any, chromium: Browser
-) -> None:
-    stack = front_door_stack(stack_factory)
-    context = await chromium.new_context()
+@contextlib.asynccontextmanager
+async def chromium_sdk_client(
+    stack: Stack, context: BrowserContext, *, client_name: str | None = None, client_metadata_url: str | None = None
+) -> AsyncIterator[tuple[Client, MemoryStorage, ChromiumPerson]]:
+    """The SDK's client connected with the URL alone (and `client_metadata_url`, if given), alice signing in and
+    approving in Chromium."""
     person = ChromiumPerson(stack, context, "alice")
     storage = MemoryStorage()
     auth = OAuthClientProvider(
         server_url=f"{stack.base_url}/mcp",
         client_metadata=OAuthClientMetadata(
-            client_name="Chromium test client",
+            client_name=client_name,
             redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
@@ -213,16 +218,33 @@ async def test_in_chromium_the_sdk_client_connects_and_a_tool_consent_completes(
         storage=storage,
         redirect_handler=person.open,
         callback_handler=person.callback,
+        client_metadata_url=client_metadata_url,
     )
     async with httpx2.AsyncClient(auth=auth, timeout=30, trust_env=False) as http:
         async with Client(streamable_http_client(f"{stack.base_url}/mcp", http_client=http)) as client:  # type: ignore[arg-type]
-            assert "Chromium test client" in person.consent_text and "127.0.0.1:33418" in person.consent_text
-            assert "Demo_WhoAmI" in [t.name for t in (await client.list_tools()).tools]
-            page = await open_page(context, await tool_link(client))  # the same browser: signed in as alice
-            landed = await answer_consent(page, "alice")
-            assert "connected" in landed.lower(), landed
-            result = await client.call_tool("Demo_WhoAmI", {})
-            assert not result.is_error and "alice" in texts(result)
+            yield client, storage, person
+
+
+async def tools_work_and_a_consent_completes(client: Client, context: BrowserContext) -> None:
+    """Tools are listed; the tool's link, opened in the same browser (signed in as alice), needs only the
+    provider's consent; the tool then answers as alice."""
+    assert "Demo_WhoAmI" in [t.name for t in (await client.list_tools()).tools]
+    page = await open_page(context, await tool_link(client))
+    landed = await answer_consent(page, "alice")
+    assert "connected" in landed.lower(), landed
+    result = await client.call_tool("Demo_WhoAmI", {})
+    assert not result.is_error and "alice" in texts(result)
+
+
+@pytest.mark.anyio
+async def test_in_chromium_the_sdk_client_connects_and_a_tool_consent_completes(
+    stack_factory: Any, chromium: Browser
+) -> None:
+    stack = front_door_stack(stack_factory)
+    context = await chromium.new_context()
+    async with chromium_sdk_client(stack, context, client_name="Chromium test client") as (client, _, person):
+        assert "Chromium test client" in person.consent_text and "127.0.0.1:33418" in person.consent_text
+        await tools_work_and_a_consent_completes(client, context)
     cookies = {c["name"]: c for c in await context.cookies()}
     session = cookies["authmcp_session"]
     assert session["httpOnly"] and session["sameSite"] == "Lax" and not session["domain"].startswith(".")
@@ -255,3 +277,23 @@ async def test_your_connections_lists_the_approved_clients_each_revocable(stack_
         async with httpx2.AsyncClient(timeout=15, trust_env=False) as stranger:
             first = await stranger.get(f"{stack.base_url}/connections")
             assert first.status_code == 303 and first.headers["location"].startswith(stack.provider.base_url)
+
+
+@pytest.mark.anyio
+async def test_in_chromium_the_sdk_client_connects_by_a_client_id_metadata_document(
+    stack_factory: Any, chromium: Browser, tmp_path: Path
+) -> None:
+    # the certificate names localhost alone (no IP): the fetch, pinned to 127.0.0.1, verifies it for the name
+    ca = make_test_ca(tmp_path / "ca", names=("localhost",), ips=())
+    with DocumentServer(REDIRECT_URI, tls=ca.server_context(), host="localhost") as documents:
+        stack = front_door_stack(stack_factory, env={"SSL_CERT_FILE": str(ca.ca_file)})
+        client_id = f"{documents.url}/client.json"
+        context = await chromium.new_context()
+        async with chromium_sdk_client(stack, context, client_metadata_url=client_id) as (client, storage, person):
+            assert storage.client is not None and storage.client.client_id == client_id  # not registered
+            assert "Document client" in person.consent_text, person.consent_text
+            assert f"described at {client_id.split('/')[2]}" in person.consent_text
+            await tools_work_and_a_consent_completes(client, context)
+        await context.close()
+        assert documents.gets["/client.json"] == 1  # max-age=600: one fetch for authorize, consent and token
+        assert set(documents.hosts) == {client_id.split("/")[2]}  # asked for by its name, localhost:<port>

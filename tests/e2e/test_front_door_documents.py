@@ -7,6 +7,8 @@ everything else about the fetch is as in production: no redirects, a size cap, a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -24,6 +26,7 @@ from tests.e2e.front_door_steps import (  # noqa: F401 - door and browser are fi
     pkce,
 )
 from tests.support.documents import DocumentServer
+from tests.support.tls import make_test_ca
 
 
 @pytest.fixture
@@ -82,3 +85,19 @@ def test_a_client_id_at_a_link_local_address_is_never_fetched(door: Stack, brows
     for client_id in ("http://169.254.169.254/latest/client.json", "https://10.0.0.1/client.json"):
         answer = authorize(door, browser, client_id, challenge)
         assert answer.status_code == 400 and "not found" in answer.json()["error_description"]
+
+
+@pytest.mark.parametrize("case", ["certificate for another name", "CA not trusted"])
+def test_an_https_document_whose_certificate_does_not_verify_is_refused(
+    stack_factory: Any, browser: httpx2.Client, tmp_path: Path, case: str
+) -> None:
+    names = ("other.test",) if case == "certificate for another name" else ("localhost",)
+    ca = make_test_ca(tmp_path / "ca", names=names, ips=())
+    trusted = make_test_ca(tmp_path / "trusted") if case == "CA not trusted" else ca  # authmcp trusts another CA
+    with DocumentServer(REDIRECT_URI, tls=ca.server_context(), host="localhost") as documents:
+        stack = front_door_stack(stack_factory, env={"SSL_CERT_FILE": str(trusted.ca_file)})
+        _, challenge = pkce()
+        answer = authorize(stack, browser, f"{documents.url}/client.json", challenge)
+        assert answer.status_code == 400 and "not found" in answer.json()["error_description"]
+        assert documents.gets == {}  # the handshake failed: no request was sent
+        assert "Traceback" not in stack.output()

@@ -4,11 +4,15 @@
 - `/redirect.json`: 302 to http://169.254.169.254/latest/meta-data/ (the cloud metadata address)
 - `/large.json`: a document of 200 KB
 - `/trickle.json`: a document sent one byte every half second (it would take a minute), until the client leaves
+
+Over https with `tls` (a server context, tests/support/tls.py); `host` is the name its URLs use (it listens on
+127.0.0.1 whatever the name). The `Host` header of every request is kept in `hosts`.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,15 +24,17 @@ __all__ = ["DocumentServer"]
 
 
 class DocumentServer:
-    def __init__(self, redirect_uri: str) -> None:
+    def __init__(self, redirect_uri: str, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self.redirect_uri = redirect_uri
+        self.tls, self.host = tls, host
         self.gets: dict[str, int] = {}
+        self.hosts: list[str] = []
         self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self._server.server_address[1]}"
 
     def document(self, path: str, **extra: Any) -> bytes:
         return json.dumps(
@@ -52,6 +58,7 @@ class DocumentServer:
 
             def do_GET(self) -> None:
                 server.gets[self.path] = server.gets.get(self.path, 0) + 1
+                server.hosts.append(self.headers.get("Host", ""))
                 if self.path == "/redirect.json":
                     self.send_response(302)
                     self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
@@ -83,7 +90,7 @@ class DocumentServer:
                 except (BrokenPipeError, ConnectionResetError):
                     return
 
-        self._server = serve_in_thread(Handler)
+        self._server = serve_in_thread(Handler, tls=self.tls)
         return self
 
     def stop(self) -> None:

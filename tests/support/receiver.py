@@ -6,6 +6,7 @@ not recorded)."""
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,10 +15,15 @@ from typing import Any
 __all__ = ["Received", "Receiver", "otlp_spans", "serve_in_thread", "stop_server"]
 
 
-def serve_in_thread(handler: type[BaseHTTPRequestHandler], port: int = 0) -> ThreadingHTTPServer:
-    """`handler` served on 127.0.0.1:`port` (0: a free one) by a daemon thread, until `stop_server`."""
+def serve_in_thread(
+    handler: type[BaseHTTPRequestHandler], port: int = 0, *, tls: ssl.SSLContext | None = None
+) -> ThreadingHTTPServer:
+    """`handler` served on 127.0.0.1:`port` (0: a free one) by a daemon thread, until `stop_server`; over TLS with
+    `tls` (a server-side context)."""
     ThreadingHTTPServer.allow_reuse_address = True
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
