@@ -1,11 +1,12 @@
 """Who is in the browser: the sign-in at `[front_door] sign_in`, through the OAuth2 client every provider uses.
 
-The browser goes to the provider with a state, PKCE S256 and a nonce of ours (sealed with the pending request);
-back at `/sign-in/callback` the state is taken once, the response's `iss` checked (RFC 9207), the code exchanged. An
-OpenID provider's ID token is then verified (its JWKS signature, issuer, audience, expiry, and our nonce) and
-says who signed in; a plain OAuth2 provider is read through its userinfo endpoint, as its own answer to an
-access token we just obtained with our client credentials and PKCE. `user_claim` says which claim is the
-authmcp user id; `allowed_domains` limits who may sign in by the domain of their email.
+The browser goes to the provider with a state and PKCE S256 (the verifier sealed with the pending request) and,
+for an OpenID provider, a nonce derived from that verifier; back at `/sign-in/callback` the state is taken once,
+the response's `iss` checked (RFC 9207), the code exchanged. An OpenID provider's ID token is then verified
+(providers/id_tokens.py: its JWKS signature, issuer, audience, expiry, and our nonce) and says who signed in; a
+plain OAuth2 provider is read through its userinfo endpoint, as its own answer to an access token we just obtained
+with our client credentials and PKCE. `user_claim` says which claim is the authmcp user id; `allowed_domains`
+limits who may sign in by the domain of their email.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from mcp_server.calls.identity import JwtVerifier
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.providers import oauth2
+from mcp_server.providers.id_tokens import IdTokenRefused, IdTokens, nonce_for
 from mcp_server.providers.registry import Provider
 from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault.front_door import FrontDoorStore, digest
@@ -54,7 +55,7 @@ class SignIn:
         user_claim: str,
         allowed_domains: Sequence[str],
         timeout: float,
-        id_tokens: JwtVerifier | None = None,
+        id_tokens: IdTokens | None = None,
     ) -> None:
         self.provider = provider
         self.id_tokens = id_tokens  # an OpenID provider: its JWKS, its issuer, our client id as audience
@@ -67,14 +68,17 @@ class SignIn:
     async def start(self, request_id: str, browser: str) -> str:
         """The provider's authorization URL for signing in to finish the pending request `request_id`, in the
         browser holding the cookie value `browser` (only that browser may finish it: no login CSRF)."""
-        state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(24)
-        secrets_ = {"request": request_id, "verifier": verifier, "nonce": nonce, "browser": digest(browser)}
+        state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+        secrets_ = {"request": request_id, "verifier": verifier, "browser": digest(browser)}
         await self.store.start_sign_in(request_id, state, secrets_)
-        scopes = sign_in_scopes(self.provider)
         url = oauth2.authorization_url(
-            self.provider, redirect_uri=self.redirect_uri, scopes=scopes, state=state, code_verifier=verifier
+            self.provider,
+            redirect_uri=self.redirect_uri,
+            scopes=sign_in_scopes(self.provider),
+            state=state,
+            code_verifier=verifier,
         )
-        return f"{url}&{urlencode({'nonce': nonce})}" if "openid" in scopes else url
+        return f"{url}&{urlencode({'nonce': nonce_for(verifier)})}" if self.id_tokens is not None else url
 
     async def finish(self, params: Mapping[str, str], browser: str | None) -> SignedIn:
         """The browser is back from the provider: who signed in, for which pending request.
@@ -103,7 +107,7 @@ class SignIn:
             )
         except (OAuthError, ProviderUnavailable):
             raise SignInError("The sign-in could not be checked with the provider. Try again.", status=502) from None
-        info = await self._person(tokens.id_token, sealed.get("nonce", ""))
+        info = await self._person(tokens.id_token, sealed["verifier"])
         if not info:
             info = await oauth2.fetch_user_info(self.provider, access_token=tokens.access_token, timeout=self.timeout)
         elif "email" not in info:  # the ID token says who; the email may be in userinfo only
@@ -121,15 +125,17 @@ class SignIn:
                 )
         return SignedIn(request_id=sealed["request"], user_id=user, email=email)
 
-    async def _person(self, id_token: str | None, nonce: str) -> dict[str, Any]:
+    async def _person(self, id_token: str | None, code_verifier: str) -> dict[str, Any]:
         """An OpenID provider's ID token, verified (signature by its JWKS, `iss`, `aud` = our client, `exp`, and
         the nonce we sent), as its claims; {} for a plain OAuth2 provider (read through userinfo instead)."""
         if self.id_tokens is None:
             return {}
-        claims = await self.id_tokens.verified_claims(id_token) if id_token else None
-        if claims is None or not nonce or claims.get("nonce") != nonce:
-            raise SignInError("The sign-in's ID token could not be verified. Nothing was connected.", status=502)
-        return claims
+        try:
+            return await self.id_tokens.claims(id_token, code_verifier=code_verifier)
+        except IdTokenRefused as exc:
+            raise SignInError(
+                f"The sign-in could not be trusted: {exc}. Nothing was connected; connect your app again.", status=502
+            ) from None
 
 
 def sign_in_scopes(provider: Provider) -> tuple[str, ...]:
