@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from mcp_server.authorization.errors import CallbackError, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.authorization.errors import (
+    CallbackError,
+    ConfirmationNotUsed,
+    FlowUnavailable,
+    UserMismatch,
+    WrongBrowser,
+)
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.observability.telemetry import traced
@@ -148,6 +154,12 @@ class VerificationSteps:
             FlowUnavailable: Not a confirmation waiting for verification (the `/connect` id never is one).
             UserMismatch: Another user finished the flow; it is failed and nothing is bound.
         """
+        if self.verification == "idp":
+            raise ConfirmationNotUsed(
+                'This server verifies users itself ([api] verification = "idp"): after consent the browser signs in '
+                "at the issuer, and the authorization completes when that is its user. There is nothing to confirm: "
+                "do not call confirm_user; wait for the authorization with /v1/auth/status instead."
+            )
         if self.verification != "custom":
             raise FlowUnavailable(
                 'This server verifies users itself ([api] verification is not "custom"); nothing to confirm.'
