@@ -21,7 +21,7 @@ _HIDDEN = re.compile(r'<input type="hidden" name="(request|csrf)" value="([^"]*)
 
 
 def front_door_stack(
-    stack_factory: Any, *, sign_in_scopes: tuple[str, ...] = ("openid", "profile"), **settings: Any
+    stack_factory: Any, *serve_args: str, sign_in_scopes: tuple[str, ...] = ("openid", "profile"), **settings: Any
 ) -> Stack:
     """authmcp with `[front_door]` signing people in at the test provider, running: as an OpenID provider (its ID
     token verified) unless `sign_in_scopes` leaves out `openid` (a plain OAuth2 provider, read through userinfo)."""
@@ -39,7 +39,7 @@ def front_door_stack(
         "scopes": list(sign_in_scopes),
     }
     stack.settings["front_door"] = {"sign_in": "signin", **stack.settings.get("front_door", {})}
-    stack.start_http()
+    stack.start_http(*serve_args)
     return stack
 
 
