@@ -30,12 +30,18 @@ __all__ = ["SignIn", "SignInError", "SignedIn", "sign_in_scopes"]
 CALLBACK_PATH = "/sign-in/callback"
 
 
-class SignInError(Exception):
-    """The sign-in did not show who is in the browser; the message is for the person, in our words."""
+AGAIN = "Go back to your app and connect it to authmcp again."
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
+
+class SignInError(Exception):
+    """The sign-in did not show who is in the browser: what happened (the message) and what to do (`next_step`),
+    for the person, in our words. `declined`: the person said no at the provider (not an error of anyone's)."""
+
+    def __init__(self, message: str, *, status: int = 400, next_step: str = AGAIN, declined: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.next_step = next_step
+        self.declined = declined
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +95,23 @@ class SignIn:
         state = params.get("state")
         taken = await self.store.take_sign_in(state) if state else None
         if taken is None:
-            raise SignInError("This sign-in response is unknown, expired or already used. Connect your app again.")
+            raise SignInError("This sign-in response is unknown, expired or already used.")
         sealed = taken[1]
         if not browser or not hmac.compare_digest(digest(browser), sealed.get("browser", "")):
-            raise SignInError("This sign-in was started in another browser. Connect your app again here.", status=403)
+            raise SignInError(
+                "This sign-in was started in another browser, so nobody was signed in here.",
+                status=403,
+                next_step="Connect your app to authmcp again from this browser.",
+            )
         if not issuer_matches(self.provider, params):  # mix-up: another server's response passed off as this one's
             raise SignInError("The sign-in response did not come from the expected provider. Nothing was connected.")
         if params.get("error") or not params.get("code"):
-            raise SignInError("The sign-in was declined or failed. Nothing was connected.", status=403)
+            raise SignInError(
+                "The sign-in was declined or failed. Nothing was connected.",
+                status=403,
+                next_step="If that was a mistake, connect your app again and sign in.",
+                declined=True,
+            )
         try:
             tokens = await oauth2.exchange_code(
                 self.provider,
@@ -106,7 +121,11 @@ class SignIn:
                 timeout=self.timeout,
             )
         except (OAuthError, ProviderUnavailable):
-            raise SignInError("The sign-in could not be checked with the provider. Try again.", status=502) from None
+            raise SignInError(
+                "The sign-in could not be checked with the provider.",
+                status=502,
+                next_step="Try again in a moment: connect your app to authmcp again.",
+            ) from None
         info = await self._person(tokens.id_token, sealed["verifier"])
         if not info:
             info = await oauth2.fetch_user_info(self.provider, access_token=tokens.access_token, timeout=self.timeout)
@@ -121,7 +140,9 @@ class SignIn:
             domain = email.rpartition("@")[2].lower() if email else ""
             if domain not in self.allowed_domains or info.get("email_verified") is False:
                 raise SignInError(
-                    "People of your email domain may not sign in here. Nothing was connected.", status=403
+                    "People of your email domain may not sign in here. Nothing was connected.",
+                    status=403,
+                    next_step="Sign in with an account of a domain this server allows, or ask whoever runs it.",
                 )
         return SignedIn(request_id=sealed["request"], user_id=user, email=email)
 
@@ -133,9 +154,7 @@ class SignIn:
         try:
             return await self.id_tokens.claims(id_token, code_verifier=code_verifier)
         except IdTokenRefused as exc:
-            raise SignInError(
-                f"The sign-in could not be trusted: {exc}. Nothing was connected; connect your app again.", status=502
-            ) from None
+            raise SignInError(f"The sign-in could not be trusted: {exc}. Nothing was connected.", status=502) from None
 
 
 def sign_in_scopes(provider: Provider) -> tuple[str, ...]:

@@ -287,7 +287,13 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
         try:
             signed_in = await sign_in.finish(request.query_params, request.cookies.get(sign_in_cookie))
         except SignInError as exc:
-            return page("Not signed in", str(exc), status_code=exc.status)
+            return page(
+                "Not signed in",
+                str(exc),
+                exc.next_step,
+                status_code=exc.status,
+                tone="declined" if exc.declined else None,
+            )
         value = secrets.token_urlsafe(32)
         await door.store.create_session(value, signed_in.user_id, signed_in.email, ttl=SESSION_TTL)
         found = await door.store.get_request(signed_in.request_id)

@@ -63,7 +63,7 @@ def test_the_front_door_sign_in_refuses_each_wrong_id_token(stack_factory: Any) 
         with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
             answer = authorize(door, browser, client_id, pkce()[1])
             assert answer.status_code == 502 and "Not signed in" in answer.text, answer.text[:500]
-            assert why in answer.text and "connect your app again" in answer.text
+            assert why in answer.text and "connect it to authmcp again" in answer.text
             assert not [c for c in browser.cookies.jar if c.name == "authmcp_session"]
     door.provider.set_behavior(id_token="normal")
     with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
