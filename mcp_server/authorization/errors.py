@@ -6,7 +6,15 @@ from typing import Literal
 
 from mcp_server.errors import AuthmcpError
 
-__all__ = ["CallbackError", "CallbackReason", "FlowRefused", "FlowUnavailable", "UserMismatch", "WrongBrowser"]
+__all__ = [
+    "CallbackError",
+    "CallbackReason",
+    "ConfirmationNotUsed",
+    "FlowRefused",
+    "FlowUnavailable",
+    "UserMismatch",
+    "WrongBrowser",
+]
 
 
 class FlowRefused(AuthmcpError):
@@ -15,6 +23,10 @@ class FlowRefused(AuthmcpError):
 
 class FlowUnavailable(AuthmcpError):
     """A `/connect/<id>` link, or a confirmation, that is unknown, finished or expired."""
+
+
+class ConfirmationNotUsed(FlowUnavailable):
+    """`confirm_user` on a server whose verification is `idp`: authmcp signs the user in itself, nobody confirms."""
 
 
 class UserMismatch(AuthmcpError):

@@ -32,6 +32,7 @@ from mcp_server.errors import ServerStopping
 from mcp_server.observability.audit import flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, ProviderRegistry
+from mcp_server.providers.id_tokens import IdTokens
 from mcp_server.toolkit.tool import OAuth2
 from mcp_server.vault import DecryptionError, Flow
 from mcp_server.vault.flow_records import OPEN_STATUSES, ApprovalFlow, ConsentFlow, SecretFlow, audited_as
@@ -59,6 +60,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         verification: Mode = "none",
         verifier_url: str | None = None,
         idp: Provider | None = None,
+        idp_tokens: IdTokens | None = None,
         max_open_flows: int = 20,
         retention_seconds: float = 7 * 86400.0,
         pages_ready: Callable[[], Awaitable[None]] | None = None,
@@ -73,6 +75,7 @@ class FlowService(CodeExchange, VerificationSteps, BrowserBinding):
         self.verification = verification
         self.verifier_url = verifier_url if verification == "custom" else None
         self.idp = idp if verification == "idp" else None
+        self.idp_tokens = idp_tokens if self.idp is not None else None  # an OpenID issuer: its ID tokens
         self.max_open_flows = max_open_flows
         self.retention_seconds = retention_seconds
         # raises PagesUnavailable when the pages' port is held by a program that is not ours (shared_pages.py)

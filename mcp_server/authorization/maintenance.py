@@ -1,6 +1,7 @@
 """What runs beside the server for the connection side: the maintenance passes (expired and orphaned flows,
-revocation retries, leases of dead processes) and the "last used" times, written in batches off the call path.
-Nothing it meets stops it: every error is logged and retried with a back-off."""
+revocation retries, leases of dead processes, the front door's grants ended more than GRANT_RETENTION ago) and
+the "last used" times, written in batches off the call path. Nothing it meets stops it: every error is logged and
+retried with a back-off."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mcp_server.authorization.instances import dead_instances, forget_instance
 from mcp_server.errors import AuthmcpError, OAuthError, ProviderUnavailable
 from mcp_server.providers import ProviderRegistry, oauth2
 from mcp_server.vault import Vault
+from mcp_server.vault.front_door import GRANT_RETENTION, FrontDoorStore
 
 __all__ = ["LastUsed", "Maintenance", "log_background_failure"]
 
@@ -93,6 +95,7 @@ class Maintenance:
         self.exchange_bound = exchange_bound
         self.instance_id = instance_id
         self.run_dir = run_dir
+        self.front_door = FrontDoorStore(vault)  # its tables exist (empty) without [front_door] too
 
     async def maintain(self) -> None:
         """Run forever beside the server: the maintenance passes and the "last used" writer. Every error is
@@ -118,7 +121,8 @@ class Maintenance:
             await anyio.sleep(delay)
 
     async def maintenance_pass(self) -> None:
-        """One pass: release what dead processes held, fail expired and orphaned flows, retry revocations."""
+        """One pass: release what dead processes held, fail expired and orphaned flows, retry revocations, delete
+        the front door's grants that ended more than GRANT_RETENTION ago."""
         await self.clear_dead_instances()
         expired = await self.vault.expire_flows()
         if expired:
@@ -129,6 +133,9 @@ class Maintenance:
                 "%d authorization flow(s) were left mid-exchange by a process that stopped; failed", orphaned
             )
         await self.retry_revocations()
+        purged = await self.front_door.purge_grants(time.time() - GRANT_RETENTION)
+        if purged:
+            logger.info("%d ended front door grant(s) deleted", purged)
 
     async def clear_dead_instances(self) -> None:
         """Release the refresh leases of processes on this data directory that ended without releasing them

@@ -22,6 +22,7 @@ from mcp_server.authorization.flows import FlowService
 from mcp_server.authorization.verification import Mode
 from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
+from mcp_server.providers.id_tokens import IdTokens
 from mcp_server.vault import Vault
 
 __all__ = ["AuthorizationService", "create_authorization_service"]
@@ -57,6 +58,7 @@ def create_authorization_service(
     verification: Mode = "none",
     verifier_url: str | None = None,
     idp: Provider | None = None,
+    idp_tokens: IdTokens | None = None,
     revocation_retry_seconds: float = 60.0,
     max_open_flows: int = 20,
     flow_retention_seconds: float = 7 * 86400.0,
@@ -84,6 +86,7 @@ def create_authorization_service(
         verification=verification,
         verifier_url=verifier_url,
         idp=idp,
+        idp_tokens=idp_tokens,
         max_open_flows=max_open_flows,
         retention_seconds=flow_retention_seconds,
         pages_ready=pages_ready,

@@ -11,7 +11,10 @@ that consented, never in a log line, never equal to the `/connect` id the link's
   only when the browser that consented (it holds the link's cookie) arrives there. Any other browser fails the
   flow, so a link relayed from the one who consented to the signed-in user binds nothing.
 - `idp`: authmcp signs the browser in at the `[mcp_auth] jwt_issuer` (an OpenID Connect relying party, PKCE,
-  the confirmation as `state`) and the flow completes only if the signed-in `sub` is the flow's user.
+  the confirmation as `state`, a nonce derived from the PKCE verifier) and the flow completes only if the
+  signed-in `sub` is the flow's user: the `sub` of the ID token, verified as the front door's sign-in verifies
+  it (providers/id_tokens.py: JWKS signature, issuer, audience, expiry, nonce), or, when the sign-in asks for no
+  `openid` scope, the issuer's userinfo answer.
 
 An approval's yes (`web/approve.py`) takes the same steps: it is held, and granted only once the person in the
 browser is shown to be the user the call acts for; anyone else's confirmation fails it.
@@ -29,11 +32,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from mcp_server.authorization.errors import CallbackError, FlowUnavailable, UserMismatch, WrongBrowser
+from mcp_server.authorization.errors import (
+    CallbackError,
+    ConfirmationNotUsed,
+    FlowUnavailable,
+    UserMismatch,
+    WrongBrowser,
+)
 from mcp_server.errors import OAuthError, ProviderUnavailable
 from mcp_server.observability.audit import AuditLog, flow_ref
 from mcp_server.observability.telemetry import traced
 from mcp_server.providers import Provider, oauth2
+from mcp_server.providers.id_tokens import IdTokenRefused, IdTokens, nonce_for
 from mcp_server.providers.rfc9207 import issuer_matches
 from mcp_server.vault.approvals import decide_approval
 from mcp_server.vault.flow_records import ApprovalFlow, ConsentFlow, SecretFlow, audited_as
@@ -74,6 +84,7 @@ class VerificationSteps:
     verification: Mode
     verifier_url: str | None
     idp: Provider | None
+    idp_tokens: IdTokens | None
 
     if TYPE_CHECKING:
 
@@ -114,13 +125,16 @@ class VerificationSteps:
         logger.info("flow %s: held until the user is verified (%s)", flow_ref(flow.id), self.verification)
         if self.verification == "idp":
             assert self.idp is not None and code_verifier is not None
-            return oauth2.authorization_url(
+            url = oauth2.authorization_url(
                 self.idp,
                 redirect_uri=self.sign_in_redirect_uri,
                 scopes=self.idp.scopes,
                 state=confirmation,
                 code_verifier=code_verifier,
             )
+            if self.idp_tokens is not None:  # the ID token must carry it back (OpenID Connect Core §3.1.2.1)
+                url = f"{url}&{urlencode({'nonce': nonce_for(code_verifier)})}"
+            return url
         assert self.verifier_url is not None
         separator = "&" if "?" in self.verifier_url else "?"
         return f"{self.verifier_url}{separator}{urlencode({'flow_id': confirmation})}"
@@ -140,6 +154,12 @@ class VerificationSteps:
             FlowUnavailable: Not a confirmation waiting for verification (the `/connect` id never is one).
             UserMismatch: Another user finished the flow; it is failed and nothing is bound.
         """
+        if self.verification == "idp":
+            raise ConfirmationNotUsed(
+                'This server verifies users itself ([api] verification = "idp"): after consent the browser signs in '
+                "at the issuer, and the authorization completes when that is its user. There is nothing to confirm: "
+                "do not call confirm_user; wait for the authorization with /v1/auth/status instead."
+            )
         if self.verification != "custom":
             raise FlowUnavailable(
                 'This server verifies users itself ([api] verification is not "custom"); nothing to confirm.'
@@ -344,9 +364,19 @@ class VerificationSteps:
             )
         except (OAuthError, ProviderUnavailable) as exc:
             raise CallbackError(f"The sign-in could not be checked: {exc}.", status=502, flow_id=flow.id) from None
-        # The userinfo answer to an access token we just obtained with our own client credentials and PKCE, from
-        # the issuer's own endpoint: its `sub` is the signed-in user (OpenID Connect Core §5.3).
-        info = await oauth2.fetch_user_info(idp, access_token=tokens.access_token, timeout=self.http_timeout)
+        if self.idp_tokens is not None:
+            try:
+                info = await self.idp_tokens.claims(tokens.id_token, code_verifier=flow.code_verifier)
+            except IdTokenRefused as exc:
+                raise CallbackError(
+                    f"The sign-in could not be trusted: {exc}. Nothing was connected; start again from your app.",
+                    status=502,
+                    flow_id=flow.id,
+                ) from None
+        else:
+            # The userinfo answer to an access token we just obtained with our own client credentials and PKCE,
+            # from the issuer's own endpoint: its `sub` is the signed-in user (OpenID Connect Core §5.3).
+            info = await oauth2.fetch_user_info(idp, access_token=tokens.access_token, timeout=self.http_timeout)
         subject = info.get("sub")
         if not isinstance(subject, str) or not subject:
             raise CallbackError("The issuer did not say who signed in. Nothing was connected.", flow_id=flow.id)

@@ -23,6 +23,7 @@ from mcp_server.demo.authserver_oauth import (
     ADVERTISED_SCOPES,
     CLIENT_AUTH_METHODS,
     HANG_SECONDS,
+    ID_TOKEN_BEHAVIORS,
     ISS_BEHAVIORS,
     REVOCATION_BEHAVIORS,
     TOKEN_BEHAVIORS,
@@ -118,11 +119,14 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
     server = Server(store, settings)
     key = jwk.RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True, auto_kid=True)
 
-    def sign_id_token(claims: dict[str, Any]) -> str:
-        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
+    impostor = jwk.RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+
+    def sign_id_token(claims: dict[str, Any], forged: bool) -> str:
+        # forged: another key's signature under our key's id, as a token made by someone without our key looks
+        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, impostor if forged else key)
 
     server.register_grant(
-        AuthorizationCodeGrant, [StrictCodeChallenge(required=True), IdTokens(sign_id_token, settings.issuer)]
+        AuthorizationCodeGrant, [StrictCodeChallenge(required=True), IdTokens(sign_id_token, settings.issuer, store)]
     )
     refresh_grant = type(
         "RefreshTokenGrant", (RefreshTokenGrant,), {"INCLUDE_NEW_REFRESH_TOKEN": settings.rotate_refresh}
@@ -241,7 +245,7 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
 
     async def behavior(request: Request) -> Response:
         body = await _json_body(request)
-        unknown = set(body) - {"token_endpoint", "revocation_endpoint", "authorization_response_iss"}
+        unknown = set(body) - {"token_endpoint", "revocation_endpoint", "authorization_response_iss", "id_token"}
         if unknown:
             return _bad_request(f"unknown keys: {sorted(unknown)}")
         token_behavior = body.get("token_endpoint")
@@ -256,11 +260,16 @@ def create_app(clients: dict[str, Client], settings: Settings) -> tuple[Starlett
         store.token_behavior = token_behavior or store.token_behavior
         store.revocation_behavior = revocation_behavior or store.revocation_behavior
         store.iss_behavior = iss_behavior or store.iss_behavior
+        id_token_behavior = body.get("id_token")
+        if id_token_behavior is not None and id_token_behavior not in ID_TOKEN_BEHAVIORS:
+            return _bad_request(f"id_token must be one of {sorted(ID_TOKEN_BEHAVIORS)}")
+        store.id_token_behavior = id_token_behavior or store.id_token_behavior
         return JSONResponse(
             {
                 "token_endpoint": store.token_behavior,
                 "revocation_endpoint": store.revocation_behavior,
                 "authorization_response_iss": store.iss_behavior,
+                "id_token": store.id_token_behavior,
             }
         )
 

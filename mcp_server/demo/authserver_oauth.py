@@ -37,6 +37,8 @@ REVOCATION_BEHAVIORS = {"normal", "error_503"}
 # what authorization responses carry as `iss` (RFC 9207; the metadata always says they carry it): this issuer,
 # nothing (what a mix-up attacker's response looks like), or another issuer's identifier
 ISS_BEHAVIORS = {"send", "omit", "wrong"}
+# how ID tokens come out: right, or wrong in one way a relying party must refuse
+ID_TOKEN_BEHAVIORS = {"normal", "wrong_nonce", "wrong_audience", "expired", "bad_signature"}
 WRONG_ISSUER = "https://another-issuer.example"
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 §3.3
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -183,6 +185,7 @@ class Store:
     token_behavior: str = "normal"
     revocation_behavior: str = "normal"
     iss_behavior: str = "send"
+    id_token_behavior: str = "normal"
 
 
 @dataclass(frozen=True)
@@ -293,8 +296,8 @@ class IdTokens:
     """OpenID Connect Core §3.1.3.3: an ID token beside the access token when the scope holds `openid`, signed by
     the key in /jwks, naming the client as audience and carrying the authorization request's nonce."""
 
-    def __init__(self, sign: Callable[[dict[str, Any]], str], issuer: str) -> None:
-        self.sign, self.issuer = sign, issuer
+    def __init__(self, sign: Callable[[dict[str, Any], bool], str], issuer: str, store: Store) -> None:
+        self.sign, self.issuer, self.store = sign, issuer, store
 
     def __call__(self, grant: grants.AuthorizationCodeGrant) -> None:
         grant.register_hook("after_create_token_response", self.add)
@@ -308,7 +311,14 @@ class IdTokens:
         claims["email"] = f"{username}@example.test"
         if code.nonce:
             claims["nonce"] = code.nonce
-        token["id_token"] = self.sign(claims)
+        behavior = self.store.id_token_behavior
+        if behavior == "wrong_nonce":
+            claims["nonce"] = "a-nonce-of-another-sign-in"
+        elif behavior == "wrong_audience":
+            claims["aud"] = "another-client"
+        elif behavior == "expired":
+            claims.update(iat=now - 7200, exp=now - 3600)
+        token["id_token"] = self.sign(claims, behavior == "bad_signature")
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
-from mcp_server._http import deadline, httpx2, provider_client
+from mcp_server._http import httpx2
 from mcp_server.authorization.instances import RunFile, new_instance_id
 from mcp_server.authorization.service import AuthorizationService, create_authorization_service
 from mcp_server.calls.approval import ApprovalPolicy, Approvals
@@ -26,6 +26,7 @@ from mcp_server.front_door.provider import FrontDoor
 from mcp_server.front_door.sign_in import SignIn, sign_in_scopes
 from mcp_server.observability.audit import AuditLog
 from mcp_server.providers import Provider, ProviderRegistry
+from mcp_server.providers.id_tokens import IdTokens, id_tokens_for
 from mcp_server.providers.registry import discover_endpoints
 from mcp_server.serving.observability import Observability, open_observability
 from mcp_server.vault import Vault, open_vault
@@ -105,7 +106,9 @@ def several_users(settings: Settings) -> bool:
     return settings.mcp_auth.configured or bool(settings.api.keys) or settings.front_door is not None
 
 
-async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "idp"], Provider | None]:
+async def _verification(
+    settings: Settings,
+) -> tuple[Literal["none", "custom", "idp"], Provider | None, IdTokens | None]:
     """How the person who finishes a flow is shown to be its user; safe by default when several users exist.
 
     Raises:
@@ -121,9 +124,9 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
                 "browser signs in at [mcp_auth] jwt_issuer, with idp_client_id and idp_client_secret). For "
                 'development only, verification = "none" turns the check off.'
             )
-        return "none", None
+        return "none", None, None
     if mode != "idp":
-        return mode, None
+        return mode, None, None
     issuer = settings.mcp_auth.jwt_issuer
     if not issuer:
         raise ConfigError('[api] verification = "idp" signs the browser in at [mcp_auth] jwt_issuer; set jwt_issuer.')
@@ -140,7 +143,12 @@ async def _verification(settings: Settings) -> tuple[Literal["none", "custom", "
         scopes=tuple(settings.api.idp_scopes),
         discover=True,
     )
-    return mode, await discover_endpoints(idp, timeout=settings.http_timeout_seconds)
+    idp = await discover_endpoints(idp, timeout=settings.http_timeout_seconds)
+    # its ID tokens are signed with the keys its bearer JWTs are: [mcp_auth] jwks_url
+    tokens = await id_tokens_for(
+        idp, scopes=idp.scopes, timeout=settings.http_timeout_seconds, jwks_url=settings.mcp_auth.jwks_url
+    )
+    return mode, idp, tokens
 
 
 @contextlib.asynccontextmanager
@@ -151,6 +159,7 @@ async def open_service(
     providers: ProviderRegistry | None = None,
     verification: Literal["none", "custom", "idp"] = "none",
     idp: Provider | None = None,
+    idp_tokens: IdTokens | None = None,
     serving: bool = False,
     pages_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[AuthorizationService]:
@@ -196,6 +205,7 @@ async def open_service(
             verification=verification,
             verifier_url=settings.api.verifier_url,
             idp=idp,
+            idp_tokens=idp_tokens,
             revocation_retry_seconds=settings.revocation_retry_seconds,
             max_open_flows=settings.max_open_flows_per_user,
             flow_retention_seconds=settings.flow_retention_days * 86400,
@@ -228,7 +238,7 @@ async def open_runtime(
         ConfigError: The configuration, a toolkit, or the keys cannot work.
     """
     providers, catalog = load_tools(settings, toolkits, cache=True)
-    verification, idp = await _verification(settings)
+    verification, idp, idp_tokens = await _verification(settings)
     await providers.discover(timeout=settings.http_timeout_seconds)
     stack = contextlib.AsyncExitStack()
     try:
@@ -239,6 +249,7 @@ async def open_runtime(
                 providers=providers,
                 verification=verification,
                 idp=idp,
+                idp_tokens=idp_tokens,
                 serving=True,
                 pages_ready=pages_ready,
             )
@@ -322,32 +333,9 @@ async def _front_door(
         user_claim=door.user_claim,
         allowed_domains=door.allowed_domains,
         timeout=settings.http_timeout_seconds,
-        id_tokens=await _id_token_verifier(provider, settings.http_timeout_seconds),
+        id_tokens=await id_tokens_for(provider, scopes=sign_in_scopes(provider), timeout=settings.http_timeout_seconds),
     )
     return FrontDoor(store, public_url=public_url, access_token_ttl=door.access_token_ttl), sign_in
-
-
-async def _id_token_verifier(provider: Provider, timeout: float) -> JwtVerifier | None:
-    """An OpenID sign-in provider's ID tokens are verified against the JWKS its metadata names.
-
-    Raises:
-        ConfigError: An OpenID provider whose metadata cannot be read or names no JWKS.
-    """
-    if provider.issuer is None or "openid" not in sign_in_scopes(provider):
-        return None
-    try:
-        async with provider_client(timeout) as client, deadline(timeout):
-            response = await client.get(provider.issuer.rstrip("/") + "/.well-known/openid-configuration")
-        jwks_url = response.json().get("jwks_uri") if response.status_code == 200 else None
-    except (httpx2.HTTPError, ValueError):
-        jwks_url = None
-    if not isinstance(jwks_url, str):
-        raise ConfigError(
-            f"[front_door] sign_in = {provider.id!r} is an OpenID provider (issuer and the openid scope), but its "
-            f"metadata at {provider.issuer} names no jwks_uri to verify ID tokens with; check its issuer."
-        )
-    assert provider.client_id is not None
-    return JwtVerifier(issuer=provider.issuer, jwks_url=jwks_url, audience=provider.client_id, timeout=timeout)
 
 
 def _request_state_security(settings: Settings) -> RequestStateSecurity | None:

@@ -141,12 +141,11 @@ def _exception_handlers(runtime: Runtime) -> dict[Any, Any]:
 
 def _web_routes(runtime: Runtime, *, mcp_url: str | None) -> list[BaseRoute]:
     """`mcp_url`: where clients reach MCP over HTTP, shown on the home page (None: beside stdio)."""
+    gate = session_gate(*runtime.front_door) if runtime.front_door is not None else None
     return [
         *_front_door_routes(runtime),
-        *create_web_routes(
-            runtime.service, gate=session_gate(*runtime.front_door) if runtime.front_door is not None else None
-        ),
-        *create_approval_routes(runtime.service, runtime.catalog),
+        *create_web_routes(runtime.service, gate=gate),
+        *create_approval_routes(runtime.service, runtime.catalog, gate=gate),
         *_local_routes(runtime, mcp_url),
         *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
         *runtime.observability.routes(),

@@ -14,14 +14,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 
 from mcp_server.vault.outages import translated
 from mcp_server.vault.schema import browser_sessions, front_door_requests, oauth_clients, oauth_grants, oauth_tokens
 from mcp_server.vault.sealing import client_context, request_context
 from mcp_server.vault.store import Vault
 
-__all__ = ["FrontDoorStore", "GrantRow", "TokenRow", "digest"]
+__all__ = ["GRANT_RETENTION", "FrontDoorStore", "GrantRow", "TokenRow", "digest"]
+
+# A grant that ended (revoked, or no token of it valid any more) is kept this long, then deleted with its digests:
+# long enough to see in the database what happened to a client, short enough that ended grants do not pile up.
+GRANT_RETENTION = 30 * 86400.0
 
 
 def digest(value: str) -> str:
@@ -332,6 +336,23 @@ class FrontDoorStore:
             if ids:
                 await conn.execute(update(oauth_grants).where(oauth_grants.c.id.in_(ids)).values(revoked_at=now))
                 await conn.execute(delete(oauth_tokens).where(oauth_tokens.c.grant_id.in_(ids)))
+        return len(ids)
+
+    @translated
+    async def purge_grants(self, older_than: float) -> int:
+        """Delete the grants revoked before `older_than`, and those made before it of which no token is valid
+        now (a code never exchanged, a refresh token left to expire), with their token digests. How many."""
+        live = exists().where(oauth_tokens.c.grant_id == oauth_grants.c.id, oauth_tokens.c.expires_at > time.time())
+        ended = or_(
+            oauth_grants.c.revoked_at < older_than,
+            and_(oauth_grants.c.revoked_at.is_(None), oauth_grants.c.created_at < older_than, ~live),
+        )
+        async with self._engine.begin() as conn:
+            ids = [r[0] for r in await conn.execute(select(oauth_grants.c.id).where(ended))]
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                batch = ids[start : start + 500]
+                await conn.execute(delete(oauth_tokens).where(oauth_tokens.c.grant_id.in_(batch)))
+                await conn.execute(delete(oauth_grants).where(oauth_grants.c.id.in_(batch)))
         return len(ids)
 
     @translated

@@ -14,6 +14,9 @@ It is protected like an authorization link (`/connect/<id>`, see browser_binding
   public URL, they are checked when sent). Each page's form token is fresh and used once (by the process that
   took it; the decision itself is made once, in the vault). An agent whose HTTP
   client fetches the link and posts the form is refused, and does not bind the link to itself.
+- With `[front_door]`, the link opens only in a browser signed in as the call's user (`gate`, the sign-in's session:
+  web/front_door.py): one with no session signs in first and comes back, one signed in as someone else is
+  refused before the link is bound, so it stays usable by its user. The checks above still apply.
 - With `[api] verification = "custom"` or `"idp"`, a yes counts only once the person in the browser is shown to
   be the user the call acts for, by the same steps as consent: whoever made the link (an agent that can open
   URLs and post forms, or drive a browser) cannot approve its own call. Without verification, a program that
@@ -44,6 +47,7 @@ from mcp_server.observability.audit import flow_ref
 from mcp_server.vault import Flow
 from mcp_server.vault.approvals import decide_approval, read_description
 from mcp_server.vault.flow_records import ApprovalFlow
+from mcp_server.web.consent import BrowserGate
 from mcp_server.web.pages import (
     BROWSER_HEADERS,
     account_label,
@@ -127,7 +131,9 @@ def _already_decided() -> Response:
     return page("Already decided", "This approval was already answered or has expired.", _BACK, status_code=409)
 
 
-def create_approval_routes(service: AuthorizationService, catalog: Catalog) -> list[Route]:
+def create_approval_routes(
+    service: AuthorizationService, catalog: Catalog, *, gate: BrowserGate | None = None
+) -> list[Route]:
     flows = service.flows
     public = urlsplit(flows.public_url)
     fetch_metadata_expected = public.scheme == "https" or is_loopback(public.hostname or "")
@@ -165,6 +171,11 @@ def create_approval_routes(service: AuthorizationService, catalog: Catalog) -> l
                 f"Nothing was decided ({refused}).",
                 status_code=403,
             )
+        if gate is not None:  # who the browser's session says: the call's user, or sign in first, or refused
+            known = await service.vault.get_flow(flow_id)
+            instead = await gate(request, known) if isinstance(known, ApprovalFlow) else None
+            if instead is not None:
+                return instead
         # only opening the link binds it to a browser; a post from a browser without its cookie decides nothing
         admission = await flows.open_in_browser(flow_id, request.cookies, bind=request.method == "GET")
         if admission is None or not isinstance(admission.flow, ApprovalFlow):

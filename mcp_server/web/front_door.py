@@ -172,13 +172,14 @@ class SignInFirst:
 
 
 def _may_return_to(path: object) -> bool:
-    return isinstance(path, str) and (path.startswith("/connect/") or path in ("/", "/connections"))
+    return isinstance(path, str) and (path.startswith(("/connect/", "/approve/")) or path in ("/", "/connections"))
 
 
 def session_gate(door: FrontDoor, sign_in: SignIn) -> Callable[[Request, Flow], Awaitable[Response | None]]:
-    """A flow's link opens only in a browser signed in as the flow's user: one with no session signs in first and
-    comes back; one signed in as someone else is refused. So the browser that goes on to the provider is shown to
-    be the user's, and no verification step follows the consent."""
+    """A flow's link (`/connect/<id>`, `/approve/<id>`) opens only in a browser signed in as the flow's user: one
+    with no session signs in first and comes back; one signed in as someone else is refused, and the link stays
+    unused for its user. So the browser that goes on to the provider, or answers an approval, is shown to be the
+    user's, and no verification step follows."""
     cookie = session_cookie_name(door.issuer)
     sign_in_first = SignInFirst(door, sign_in)
 
@@ -188,7 +189,7 @@ def session_gate(door: FrontDoor, sign_in: SignIn) -> Callable[[Request, Flow], 
         if user == flow.user_id:
             return None
         if user is None and request.method == "GET":
-            return await sign_in_first(f"/connect/{flow.id}")
+            return await sign_in_first(request.url.path)  # the link's own path: back to it once signed in
         return page(
             "Signed in as someone else",
             "This link is for another person than the one signed in to authmcp in this browser. Nothing was changed.",
@@ -286,7 +287,13 @@ def create_front_door_routes(door: FrontDoor, sign_in: SignIn, *, csrf_key: byte
         try:
             signed_in = await sign_in.finish(request.query_params, request.cookies.get(sign_in_cookie))
         except SignInError as exc:
-            return page("Not signed in", str(exc), status_code=exc.status)
+            return page(
+                "Not signed in",
+                str(exc),
+                exc.next_step,
+                status_code=exc.status,
+                tone="declined" if exc.declined else None,
+            )
         value = secrets.token_urlsafe(32)
         await door.store.create_session(value, signed_in.user_id, signed_in.email, ttl=SESSION_TTL)
         found = await door.store.get_request(signed_in.request_id)

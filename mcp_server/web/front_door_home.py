@@ -60,6 +60,7 @@ def create_signed_in_home_routes(
             "authmcp",
             f"This is authmcp, the server that lets your AI apps use tools acting on your accounts. You are signed "
             f"in as {who[1]!r}.",
+            "Open Your connections to see the accounts and apps that act for you, and revoke any of them.",
             extra='<p><a href="/connections">Your connections</a>: your accounts and the apps you connected, each '
             "with a button to revoke it.</p>",
         )
@@ -97,7 +98,8 @@ def create_signed_in_home_routes(
         if who is None or not hmac.compare_digest(fields.get("csrf", ""), csrf_token(who[0])):
             return page(
                 "Not revoked",
-                "This form has expired. Open Your connections again and press Revoke there.",
+                "This form has expired or was not sent from this browser's sign-in; nothing was revoked.",
+                "Open Your connections again and press Revoke there.",
                 status_code=403,
                 extra='<p><a href="/connections">Your connections</a></p>',
             )

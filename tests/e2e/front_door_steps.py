@@ -22,7 +22,7 @@ _HIDDEN = re.compile(r'<input type="hidden" name="(request|csrf)" value="([^"]*)
 
 def front_door_stack(
     stack_factory: Any,
-    *,
+    *serve_args: str,
     sign_in_scopes: tuple[str, ...] = ("openid", "profile"),
     env: dict[str, str] | None = None,
     **settings: Any,
@@ -44,7 +44,7 @@ def front_door_stack(
         "scopes": list(sign_in_scopes),
     }
     stack.settings["front_door"] = {"sign_in": "signin", **stack.settings.get("front_door", {})}
-    stack.start_http(env=stack.env(**(env or {})))
+    stack.start_http(*serve_args, env=stack.env(**(env or {})))
     return stack
 
 

@@ -27,7 +27,7 @@ from tests.e2e.browser_steps import (
     open_page,
     text_at,
 )
-from tests.e2e.conftest import SIGN_IN_CLIENT_ID, Stack, texts
+from tests.e2e.conftest import SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, Stack, texts
 from tests.e2e.verifier import VerifierApp, verifier_app
 from tests.support.browser import page_text
 
@@ -186,6 +186,32 @@ async def test_idp_verification_binds_nothing_when_someone_else_signs_in(stack_f
     assert "someone other than the user this link was made for" in refused and "Nothing was connected" in refused
     result = await call(stack, alice)
     assert result.is_error and "mallory" not in texts(result)
+
+
+async def test_idp_confirm_user_answers_why_it_is_not_used(stack_factory: Any, chromium: Browser) -> None:
+    """With idp verification authmcp signs the browser in itself: an application that calls confirm_user (as it
+    would with custom verification) is told, in a 400 with its own code, why not and what to do instead."""
+    stack: Stack = stack_factory(provider_options={"sign_in_client": True})
+    stack.settings["mcp_auth"] = {"jwt_issuer": stack.provider.issuer, "jwks_url": stack.provider.jwks_uri}
+    stack.settings["api"] = {
+        "keys": [API_KEY],
+        "verification": "idp",
+        "idp_client_id": SIGN_IN_CLIENT_ID,
+        "idp_client_secret": SIGN_IN_CLIENT_SECRET,
+    }
+    stack.start_http("--toolkit", SAMPLE_TOOLKIT)
+    async with AsyncArcade(api_key=API_KEY, base_url=stack.base_url) as arcade:
+        authorization = await arcade.tools.authorize(tool_name="Demo.WhoAmI", user_id="alice")
+        page = await open_page(await chromium.new_context(), authorization.url or "")
+        assert "Sign in to the Demo provider" in await answer_consent(page, "alice")  # waiting for the sign-in
+        with pytest.raises(BadRequestError) as refused:
+            await arcade.auth.confirm_user(flow_id=authorization.id or "", user_id="alice")
+        status = await arcade.auth.status(id=authorization.id or "")
+    assert refused.value.status_code == 400 and status.status == "pending"  # and nothing was completed by it
+    body = refused.value.response.json()
+    assert body["name"] == "confirm_user_not_used"
+    assert 'verification = "idp"' in body["message"] and "/v1/auth/status" in body["message"]
+    assert "Connected to Demo provider" in await answer_consent(page, "alice")  # the sign-in still finishes it
 
 
 # ---------------------------------------------------------------- safe by default

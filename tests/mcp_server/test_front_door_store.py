@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
 import pytest
 from sqlalchemy import text
 
+from mcp_server.authorization.service import create_authorization_service
+from mcp_server.providers import ProviderRegistry
 from mcp_server.vault import Keyring, Vault, generate_key, open_vault
-from mcp_server.vault.front_door import FrontDoorStore, GrantRow
+from mcp_server.vault.front_door import GRANT_RETENTION, FrontDoorStore, GrantRow, digest
 from mcp_server.vault.keyring import read_key_file
 from tests.support.postgres import postgres_url  # noqa: F401 - a fixture
 
@@ -120,3 +124,51 @@ async def test_key_rotation_reencrypts_client_secrets_and_sign_ins(vault: Vault,
     taken = await store.take_sign_in("state-1")
     assert taken is not None and taken[1] == {"verifier": "v-CANARY"}
     assert await store.take_sign_in("state-1") is None  # once
+
+
+async def test_ended_grants_are_purged_after_the_retention(vault: Vault) -> None:
+    store = FrontDoorStore(vault)
+    old = time.time() - GRANT_RETENTION - 3600
+    rows = {
+        "revoked-long-ago": replace(grant("revoked-long-ago", "c1"), created_at=old),
+        "revoked-now": grant("revoked-now", "c2"),
+        "expired-long-ago": replace(grant("expired-long-ago", "c3"), created_at=old),
+        "old-but-live": replace(grant("old-but-live", "c4"), created_at=old),
+        "new-unused": grant("new-unused", "c5"),
+    }
+    for grant_id, row in rows.items():
+        await store.create_grant(row, f"code-{grant_id}", code_ttl=60)
+    assert await store.add_tokens("old-but-live", [("rt-live", "refresh", time.time() + 86400)])
+    async with vault.engine.begin() as conn:  # as it was left: revoked a month and more ago, its code long spent
+        await conn.execute(
+            text("UPDATE oauth_grants SET revoked_at = :at WHERE id = 'revoked-long-ago'"), {"at": old + 60}
+        )
+        await conn.execute(
+            text("UPDATE oauth_tokens SET expires_at = :at WHERE id != :live"),
+            {"at": old + 60, "live": digest("rt-live")},
+        )
+    await store.revoke_grants(grant_id="revoked-now")
+
+    assert await store.purge_grants(time.time() - GRANT_RETENTION) == 2
+    async with vault.engine.connect() as conn:
+        left = {r[0] for r in await conn.execute(text("SELECT id FROM oauth_grants"))}
+        tokens = {r[0] for r in await conn.execute(text("SELECT grant_id FROM oauth_tokens"))}
+    assert left == {"revoked-now", "old-but-live", "new-unused"}  # ended recently, still in use, or new
+    assert tokens <= left  # no digest of a deleted grant is left behind
+    assert await store.find_token("rt-live", "refresh") is not None and await store.approved("alice", "c4")
+
+
+async def test_the_maintenance_pass_purges_ended_grants_in_a_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "authmcp.db"
+    vault = await open_vault(f"sqlite:///{path}", env_keys=[], key_file=tmp_path / "keys")
+    try:
+        service = create_authorization_service(vault=vault, providers=ProviderRegistry({}), public_url="http://x")
+        store = FrontDoorStore(vault)
+        old = time.time() - GRANT_RETENTION - 60
+        await store.create_grant(replace(grant(), created_at=old), CODE, code_ttl=60)  # a code never exchanged
+        await service.connections.maintenance.maintenance_pass()
+    finally:
+        await vault.aclose()
+    with sqlite3.connect(path) as db:  # read the file itself, as another process would
+        assert db.execute("SELECT count(*) FROM oauth_grants").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM oauth_tokens").fetchone() == (0,)

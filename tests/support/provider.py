@@ -163,14 +163,17 @@ class AuthServer:
         token_endpoint: str | None = None,
         revocation_endpoint: str | None = None,
         authorization_response_iss: str | None = None,
+        id_token: str | None = None,
     ) -> None:
         """token_endpoint: normal | hang | error_400_echo | error_500_html; revocation_endpoint: normal | error_503;
         authorization_response_iss (RFC 9207, always advertised in the metadata): send (this issuer) | omit (none:
-        what a mix-up attacker's response looks like) | wrong (another issuer's identifier)."""
+        what a mix-up attacker's response looks like) | wrong (another issuer's identifier); id_token (OpenID
+        Connect, when the scope holds openid): normal | wrong_nonce | wrong_audience | expired | bad_signature."""
         body = {
             "token_endpoint": token_endpoint,
             "revocation_endpoint": revocation_endpoint,
             "authorization_response_iss": authorization_response_iss,
+            "id_token": id_token,
         }
         self._admin("POST", "behavior", {k: v for k, v in body.items() if v is not None})
 

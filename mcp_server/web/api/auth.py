@@ -7,7 +7,7 @@ import anyio
 from pydantic import BaseModel
 from starlette.requests import Request
 
-from mcp_server.authorization.errors import FlowRefused, FlowUnavailable, UserMismatch
+from mcp_server.authorization.errors import ConfirmationNotUsed, FlowRefused, FlowUnavailable, UserMismatch
 from mcp_server.authorization.flows import FlowService
 from mcp_server.calls.catalog import Catalog
 from mcp_server.calls.orchestration import ToolCalls
@@ -130,6 +130,8 @@ class AuthEndpoints:
             confirmed = await self.service.flows.confirm_user(body.flow_id, body.user_id)
         except UserMismatch as exc:
             raise ApiError(403, "user_mismatch", str(exc)) from None  # what was refused, and what to do
+        except ConfirmationNotUsed as exc:  # verification = "idp": not a call this server takes
+            raise ApiError(400, "confirm_user_not_used", str(exc)) from None
         except FlowUnavailable as exc:
             raise ApiError(400, "flow_unavailable", str(exc)) from None
         # the grant is bound only when the browser that consented arrives at next_uri
