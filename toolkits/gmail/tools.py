@@ -163,8 +163,7 @@ async def write_draft_email(
     draft = await client.GmailAPI(context).request(
         "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}}
     )
-    message = draft.get("message") or {}
-    return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}
+    return client.saved_draft(draft)
 
 
 @tool(requires_auth=Google(scopes=[COMPOSE]), title="Send a draft email", hints=ACTS)
