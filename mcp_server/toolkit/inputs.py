@@ -17,7 +17,12 @@ __all__ = [
     "EmailBcc",
     "EmailBody",
     "EmailCc",
+    "EmailDraftId",
+    "EmailFromFilter",
+    "EmailMatchCount",
+    "EmailRecentCount",
     "EmailSubject",
+    "EmailSubjectFilter",
     "date_time",
     "email_address",
     "email_addresses",
@@ -33,6 +38,12 @@ EmailSubject = Annotated[str, "The subject line."]
 EmailBody = Annotated[str, "The plain-text body."]
 EmailCc = Annotated[list[str] | None, "Addresses to copy."]
 EmailBcc = Annotated[list[str] | None, "Addresses to blind-copy."]
+#: The parameters every mailbox's list, search and draft tools take alike.
+EmailRecentCount = Annotated[int, "How many of the most recent emails to return, 1 to 50."]
+EmailFromFilter = Annotated[str | None, "Only emails from this address or name."]
+EmailSubjectFilter = Annotated[str | None, "Only emails whose subject contains these words."]
+EmailMatchCount = Annotated[int, "How many matching emails to return at most, 1 to 50."]
+EmailDraftId = Annotated[str, "The draft_id WriteDraftEmail returned."]
 
 
 def email_address(value: object, *, name: str) -> str:

@@ -245,3 +245,22 @@ class Repository:
         return await listing(
             self.context, self.path(tail), params, key=key, shape=shape, what=what, limit=limit, keep=keep
         )
+
+    async def thread_listing(
+        self,
+        collection: str,
+        number: int,
+        part: str,
+        thing: str,
+        *,
+        limit: int,
+        maximum: int,
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """`listing` of the `part` (`comments`, `reviews`) of issue or pull request `number` (`collection` is
+        `issues` or `pulls`), under the key `part`; `thing` names them in errors, e.g. "the reviews of pull
+        request" reads "the reviews of pull request #3 of owner/repo"."""
+        what = self.of(f"{thing} #{number}")
+        return await self.listing(
+            f"{collection}/{number}/{part}", what=what, limit=limit, maximum=maximum, key=part, shape=shape
+        )

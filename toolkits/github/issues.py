@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from mcp_server import ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
@@ -226,11 +227,7 @@ async def list_issue_comments(
     """
     repository = Repository(context, owner, repo)
     number = check_number(issue_number, "issue_number")
-    return await repository.listing(
-        f"issues/{number}/comments",
-        what=repository.of(f"the comments of issue #{number}"),
-        limit=limit,
-        maximum=300,
-        key="comments",
-        shape=lambda item: shapes.comment(item, body_chars=MAX_BODY_CHARS),
+    shape = partial(shapes.comment, body_chars=MAX_BODY_CHARS)
+    return await repository.thread_listing(
+        "issues", number, "comments", "the comments of issue", limit=limit, maximum=300, shape=shape
     )

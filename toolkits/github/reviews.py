@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from mcp_server import ADDS, READS, ToolContext, ToolExecutionError, tool
@@ -41,13 +42,8 @@ async def list_reviews(
     """
     repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    return await repository.listing(
-        f"pulls/{number}/reviews",
-        what=repository.of(f"the reviews of pull request #{number}"),
-        limit=limit,
-        maximum=100,
-        key="reviews",
-        shape=shapes.review,
+    return await repository.thread_listing(
+        "pulls", number, "reviews", "the reviews of pull request", limit=limit, maximum=100, shape=shapes.review
     )
 
 
@@ -151,13 +147,9 @@ async def list_review_comments(
     """
     repository = Repository(context, owner, repo)
     number = check_number(pull_number, "pull_number")
-    return await repository.listing(
-        f"pulls/{number}/comments",
-        what=repository.of(f"the review comments of pull request #{number}"),
-        limit=limit,
-        maximum=300,
-        key="comments",
-        shape=lambda item: shapes.review_comment(item, body_chars=MAX_BODY_CHARS),
+    shape = partial(shapes.review_comment, body_chars=MAX_BODY_CHARS)
+    return await repository.thread_listing(
+        "pulls", number, "comments", "the review comments of pull request", limit=limit, maximum=300, shape=shape
     )
 
 

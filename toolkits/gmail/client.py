@@ -132,6 +132,17 @@ class NewEmail:
         )
 
 
+def saved_draft(draft: dict[str, Any], draft_id: str | None = None) -> dict[str, Any]:
+    """What a tool that saves a draft answers: the draft's id (`draft_id` when Gmail's answer names none) and
+    its message's id and thread id."""
+    message = draft.get("message") or {}
+    return {
+        "draft_id": draft.get("id", draft_id),
+        "message_id": message.get("id"),
+        "thread_id": message.get("threadId"),
+    }
+
+
 def check_id(value: str, kind: str, tool_hint: str) -> str:
     """A Gmail id as given, or a ToolExecutionError saying what a good one looks like."""
     value = value.strip() if isinstance(value, str) else ""

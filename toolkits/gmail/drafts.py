@@ -80,8 +80,7 @@ async def update_draft_email(
     draft = await client.GmailAPI(context).request(
         "PUT", f"/drafts/{draft_id}", what=what, json={"id": draft_id, "message": message}
     )
-    saved = draft.get("message") or {}
-    return {"draft_id": draft.get("id", draft_id), "message_id": saved.get("id"), "thread_id": saved.get("threadId")}
+    return client.saved_draft(draft, draft_id)
 
 
 @tool(requires_auth=Google(scopes=[COMPOSE]), title="Delete a draft email", hints=OVERWRITES)
@@ -119,11 +118,4 @@ async def write_draft_reply_email(
     draft = await client.GmailAPI(context).request(
         "POST", "/drafts", what=f"the draft reply to {email_id}", json={"message": outgoing.payload}
     )
-    message = draft.get("message") or {}
-    return {
-        "draft_id": draft.get("id"),
-        "message_id": message.get("id"),
-        "thread_id": message.get("threadId"),
-        "to": outgoing.to,
-        "cc": outgoing.cc,
-    }
+    return {**client.saved_draft(draft), "to": outgoing.to, "cc": outgoing.cc}

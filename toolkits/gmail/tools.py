@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 from mcp_server import ACTS, ADDS, OVERWRITES, READS, ToolContext, ToolExecutionError, tool
 from mcp_server.auth import Google
-from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
+from mcp_server.toolkit.inputs import (
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailDraftId,
+    EmailFromFilter,
+    EmailMatchCount,
+    EmailRecentCount,
+    EmailSubject,
+    EmailSubjectFilter,
+)
 from toolkits.gmail import client, compose
 from toolkits.gmail.scopes import COMPOSE, MODIFY, READONLY, SEND
 
@@ -32,7 +42,7 @@ def _quoted(value: str) -> str:
 @tool(requires_auth=Google(scopes=[READONLY]), title="List recent emails", hints=READS)
 async def list_emails(
     context: ToolContext,
-    n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 5,
+    n_emails: EmailRecentCount = 5,
 ) -> dict[str, Any]:
     """List the user's most recent emails (newest first, any label except spam and trash).
 
@@ -51,13 +61,13 @@ async def list_emails(
 async def search_emails(
     context: ToolContext,
     query: Annotated[str, "Gmail search syntax, e.g. 'invoice has:attachment' or 'is:unread'; may be empty."] = "",
-    sender: Annotated[str | None, "Only emails from this address or name."] = None,
+    sender: EmailFromFilter = None,
     recipient: Annotated[str | None, "Only emails sent to this address or name."] = None,
-    subject: Annotated[str | None, "Only emails whose subject contains these words."] = None,
+    subject: EmailSubjectFilter = None,
     after_date: Annotated[str | None, "Only emails received on or after this date, YYYY-MM-DD."] = None,
     before_date: Annotated[str | None, "Only emails received before this date, YYYY-MM-DD."] = None,
     label: Annotated[str | None, "Only emails with this label name (see ListLabels), e.g. 'INBOX' or 'Work'."] = None,
-    max_results: Annotated[int, "How many matching emails to return at most, 1 to 50."] = 10,
+    max_results: EmailMatchCount = 10,
 ) -> dict[str, Any]:
     """Search the user's email with Gmail search syntax and/or simple filters (sender, recipient, subject,
     date range, label), which are combined with AND.
@@ -153,14 +163,13 @@ async def write_draft_email(
     draft = await client.GmailAPI(context).request(
         "POST", "/drafts", what="creating the draft", json={"message": {"raw": raw}}
     )
-    message = draft.get("message") or {}
-    return {"draft_id": draft.get("id"), "message_id": message.get("id"), "thread_id": message.get("threadId")}
+    return client.saved_draft(draft)
 
 
 @tool(requires_auth=Google(scopes=[COMPOSE]), title="Send a draft email", hints=ACTS)
 async def send_draft_email(
     context: ToolContext,
-    draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],
+    draft_id: EmailDraftId,
 ) -> dict[str, Any]:
     """Send one of the user's existing Gmail drafts to the recipients it names.
 

@@ -53,6 +53,12 @@ class JiraAPI(sites.AtlassianAPI):
             raise UpstreamError(_bad_request(response, what), status_code=400)
 
 
+def listed(key: str, items: list[dict[str, Any]], truncated: bool, site: Site) -> dict[str, Any]:
+    """The answer of a listing tool: the shaped `items` under `key`, their count, whether more were left out,
+    and the site they came from."""
+    return {key: items, "count": len(items), "truncated": truncated, "site": site.url}
+
+
 async def request(
     context: ToolContext,
     site: Site,

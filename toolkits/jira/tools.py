@@ -88,7 +88,7 @@ async def list_projects(
         }
         for p in projects
     ]
-    return {"projects": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
+    return client.listed("projects", shaped, truncated, chosen)
 
 
 @tool(requires_auth=Atlassian(scopes=[READ]), title="Search Jira issues", hints=READS)
@@ -132,7 +132,7 @@ async def search_issues(
         page_size=50,
     )
     shaped = [client.shape_issue(i, chosen) for i in issues]
-    return {"issues": shaped, "count": len(shaped), "truncated": truncated, "site": chosen.url}
+    return client.listed("issues", shaped, truncated, chosen)
 
 
 @tool(requires_auth=Atlassian(scopes=[READ]), title="Read a Jira issue", hints=READS)

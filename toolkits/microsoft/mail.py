@@ -7,7 +7,17 @@ from typing import Annotated, Any
 
 from mcp_server import ACTS, ADDS, READS, ToolContext, ToolExecutionError, tool, whole_number
 from mcp_server.auth import Microsoft
-from mcp_server.toolkit.inputs import EmailBcc, EmailBody, EmailCc, EmailSubject
+from mcp_server.toolkit.inputs import (
+    EmailBcc,
+    EmailBody,
+    EmailCc,
+    EmailDraftId,
+    EmailFromFilter,
+    EmailMatchCount,
+    EmailRecentCount,
+    EmailSubject,
+    EmailSubjectFilter,
+)
 from toolkits.microsoft import client
 
 MAIL_READ = "Mail.Read"
@@ -64,7 +74,7 @@ def _message(
 @tool(requires_auth=Microsoft(scopes=[MAIL_READ]), title="List Outlook emails", hints=READS)
 async def list_emails(
     context: ToolContext,
-    n_emails: Annotated[int, "How many of the most recent emails to return, 1 to 50."] = 10,
+    n_emails: EmailRecentCount = 10,
     folder: Annotated[
         str, "The mail folder: inbox, sentitems, drafts, deleteditems, archive, junkemail, or a folder id."
     ] = "inbox",
@@ -99,9 +109,9 @@ async def search_emails(
     query: Annotated[
         str, "Words to find in the emails, or Outlook search syntax such as 'invoice hasattachments:yes'."
     ] = "",
-    sender: Annotated[str | None, "Only emails from this address or name."] = None,
-    subject: Annotated[str | None, "Only emails whose subject contains these words."] = None,
-    max_results: Annotated[int, "How many matching emails to return at most, 1 to 50."] = 10,
+    sender: EmailFromFilter = None,
+    subject: EmailSubjectFilter = None,
+    max_results: EmailMatchCount = 10,
 ) -> dict[str, Any]:
     """Search all of the user's Outlook email (every folder) by words and/or sender and subject, combined with
     AND.
@@ -225,7 +235,7 @@ async def write_draft_email(
 @tool(requires_auth=Microsoft(scopes=[MAIL_SEND]), title="Send an Outlook draft", hints=ACTS)
 async def send_draft_email(
     context: ToolContext,
-    draft_id: Annotated[str, "The draft_id WriteDraftEmail returned."],
+    draft_id: EmailDraftId,
 ) -> dict[str, Any]:
     """Send one of the user's Outlook drafts to the recipients it names (it moves to Sent Items).
 
