@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.transport_security import TransportSecuritySettings
@@ -18,13 +18,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_server.calls.identity import Identities
 from mcp_server.errors import ConfigError
 from mcp_server.serving.probes import readiness_routes
 from mcp_server.serving.shared_pages import identity_route, instance_secret
-from mcp_server.web.api import create_api_routes
 from mcp_server.web.approve import create_approval_routes
 from mcp_server.web.bearer import BearerAuth, metadata_routes
 from mcp_server.web.consent import create_web_routes
@@ -147,9 +146,32 @@ def _web_routes(runtime: Runtime, *, mcp_url: str | None) -> list[BaseRoute]:
         *create_web_routes(runtime.service, gate=gate),
         *create_approval_routes(runtime.service, runtime.catalog, gate=gate),
         *_local_routes(runtime, mcp_url),
-        *create_api_routes(runtime.catalog, runtime.calls, runtime.settings),
+        Mount("/v1", app=_OnFirstRequest(lambda: _api(runtime))),
         *runtime.observability.routes(),
     ]
+
+
+class _OnFirstRequest:
+    """An ASGI app built when its first request arrives, so that a process that never serves it (most stdio
+    ones never see a `/v1` request) does not import its modules, their pydantic models among them."""
+
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self._build = build
+        self._app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is None:  # built without an await: two first requests cannot both build it
+            self._app = self._build()
+        await self._app(scope, receive, send)
+
+
+def _api(runtime: Runtime) -> ASGIApp:
+    """The `/v1` API, as the app its mount serves."""
+    from mcp_server.web.api import create_api_routes
+
+    (mount,) = create_api_routes(runtime.catalog, runtime.calls, runtime.settings)
+    assert isinstance(mount, Mount) and mount.path == "/v1"
+    return mount.app
 
 
 def _front_door_routes(runtime: Runtime) -> list[BaseRoute]:

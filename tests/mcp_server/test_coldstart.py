@@ -28,8 +28,17 @@ pytestmark = pytest.mark.anyio
 
 # Not needed to serve a tool list on SQLite: Alembic (and its templates) run only when the schema changes;
 # the PostgreSQL dialect and driver only when configured; authlib and its JOSE library with the first token request;
-# SQLAlchemy's ORM never (the async engine is SQLAlchemy Core; see mcp_server/_lazy_imports.py).
-NOT_AT_START = ("alembic", "mako", "sqlalchemy.dialects.postgresql", "asyncpg", "authlib", "sqlalchemy.orm")
+# SQLAlchemy's ORM never (the async engine is SQLAlchemy Core; see mcp_server/_lazy_imports.py); the `/v1` API with
+# its first request (serving/web_app.py).
+NOT_AT_START = (
+    "alembic",
+    "mako",
+    "sqlalchemy.dialects.postgresql",
+    "asyncpg",
+    "authlib",
+    "sqlalchemy.orm",
+    "mcp_server.web.api",
+)
 ENV = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}  # no AUTHMCP_* settings
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
 
