@@ -165,8 +165,12 @@ class Approvals:
         digest_key: bytes,
         wait_seconds: float,
         ttl: float,
+        in_client: bool,
     ) -> None:
         self.policy = policy
+        # may a form the client shows count as the person's yes? Only where nobody's identity is verified
+        # ([api] verification = "none" and no [front_door]): elsewhere only the verified person in a browser
+        self.in_client = in_client
         self.service = service
         self.digest_key = digest_key
         self.wait_seconds = wait_seconds
@@ -195,9 +199,9 @@ class Approvals:
                 detail=f"asked {via}",
             )
 
-        # Where users are verified, a yes counts only from the verified person in a browser, never from a form
-        # the client (or the agent behind it) answers in-band.
-        if _form_elicitation_supported(ctx) and self.service.flows.verification == "none":
+        # Where users are verified (by [api] verification or the front door's sign-in), a yes counts only from the
+        # verified person in a browser, never from a form the client (or the agent behind it) answers in-band.
+        if _form_elicitation_supported(ctx) and self.in_client:
             if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
                 response = (params.input_responses or {}).get(APPROVAL_KEY)
                 answered = _answered_question(params.request_state, digest) if response is not None else None

@@ -266,6 +266,7 @@ async def open_runtime(
                 digest_key=await digest_key(vault, APPROVAL_CALL),
                 wait_seconds=settings.approval.wait_seconds,
                 ttl=settings.flow_ttl_seconds,
+                in_client=service.flows.verification == "none" and settings.front_door is None,
             )
         environment = ToolEnvironment(
             http=await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_seconds)),

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp.client.session import ClientRequestContext
+from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
 from playwright.async_api import Browser, Page
 
 from tests.conftest import REPO
@@ -84,3 +86,26 @@ async def test_an_approval_link_opens_only_for_the_signed_in_user_of_its_call(
     async with mcp_client(stack, "http", token=access_token) as client:
         declined = await client.call_tool("Gmail_SendEmail", SEND)
     assert declined.is_error and "declined" in texts(declined).lower(), texts(declined)
+
+
+async def test_a_client_that_can_show_forms_is_not_asked_in_band_behind_the_front_door(stack_factory: Any) -> None:
+    """The person is verified by the sign-in, so a yes counts only from her browser: a client able to show a form
+    (or an agent answering it) is sent the link like any other, and its yes is never asked for."""
+    stack = front_door_stack(
+        stack_factory, "--toolkit", API_TOOLKIT, approval={"policy": "listed", "tools": ["Gmail.SendEmail"]}
+    )
+    with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as client_browser:
+        access_token = connected(stack, client_browser)[1]["access_token"]
+    forms: list[ElicitRequestParams] = []
+
+    async def would_say_yes(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        if isinstance(params, ElicitRequestFormParams):
+            forms.append(params)
+            return ElicitResult(action="accept", content={"approve": True})
+        return ElicitResult(action="decline")
+
+    async with mcp_client(stack, "http", token=access_token, elicitation_callback=would_say_yes) as client:
+        result = await client.call_tool("Gmail_SendEmail", SEND)
+    assert forms == []
+    assert result.is_error and "Approval required" in texts(result), texts(result)
+    assert str((result.meta or {})["url"]).startswith(f"{stack.base_url}/approve/")
