@@ -6,6 +6,8 @@
   a detached `authmcp keep-pages`, which serves those links until the flows finish or expire; this process
   exits at once either way.
 - SIGTERM and SIGINT end the process at once, even while a thread is blocked reading stdin.
+- The background work (maintenance passes, the audit writer, metrics) starts once the first `tools/list` has
+  been answered, or with the first other request: a cold start's first answers do not share the CPU with it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp
 
 from mcp_server.serving.listeners import QuietServer
@@ -29,11 +33,13 @@ from mcp_server.serving.shared_pages import SharedPages, hand_over
 if TYPE_CHECKING:
     from mcp_server.serving.runtime import Runtime
 
-__all__ = ["serve_pages_while_flows_wait", "serve_stdio"]
+__all__ = ["after_the_first_tool_list", "serve_pages_while_flows_wait", "serve_stdio"]
 
 logger = logging.getLogger(__name__)
 
 _FLOWS_CHECK = 0.5  # seconds between looks at the flows still waiting, in `authmcp keep-pages`
+_BACKGROUND_AT_THE_LATEST = 5.0  # seconds into the session: a client that sends nothing still gets it
+_HANDSHAKE = frozenset({"initialize", "notifications/initialized", "server/discover", "ping"})
 
 
 class _Pages:
@@ -77,7 +83,8 @@ async def serve_stdio(runtime: Runtime, app: ASGIApp, shared: SharedPages, *, co
     background = anyio.CancelScope()
     async with anyio.create_task_group() as tg:
         tg.start_soon(pages.run, shared.sock, runtime.service.flows.withdraw_links)
-        tg.start_soon(_run_in, background, runtime.service.maintain, runtime.observability.run)
+        due = after_the_first_tool_list(runtime.mcp)
+        tg.start_soon(_run_in, background, due, runtime.service.maintain, runtime.observability.run)
         await runtime.mcp.run_stdio_async()
         # The client has gone (and may kill our process group in a moment): the links it showed must keep working.
         waiting, _ = await runtime.vault.open_flows()
@@ -94,7 +101,7 @@ async def serve_pages_while_flows_wait(runtime: Runtime, app: ASGIApp, sock: soc
     background = anyio.CancelScope()
     async with anyio.create_task_group() as tg:
         tg.start_soon(pages.run, sock)
-        tg.start_soon(_run_in, background, runtime.service.maintain)
+        tg.start_soon(_run_in, background, None, runtime.service.maintain)
         while (await runtime.vault.open_flows())[0]:
             await anyio.sleep(_FLOWS_CHECK)
         logger.info("no flow waits for a browser any more; stopping")
@@ -102,9 +109,36 @@ async def serve_pages_while_flows_wait(runtime: Runtime, app: ASGIApp, sock: soc
         pages.stop()
 
 
-async def _run_in(scope: anyio.CancelScope, *fns: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run background loops until `scope` is cancelled."""
+def after_the_first_tool_list(mcp: MCPServer[Any]) -> anyio.Event:
+    """Set once the first `tools/list` has been answered, or when any request but the handshake arrives (a
+    call's audit row is then written as usual); the watch leaves the MCP server's middleware once it has fired."""
+    due = anyio.Event()
+    chain = mcp.middleware
+
+    async def watch(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method in _HANDSHAKE:
+            return await call_next(ctx)
+        if ctx.method != "tools/list":
+            due.set()
+        try:
+            return await call_next(ctx)
+        finally:
+            due.set()
+            if watch in chain:
+                chain.remove(watch)
+
+    chain.append(watch)
+    return due
+
+
+async def _run_in(
+    scope: anyio.CancelScope, due: anyio.Event | None, *fns: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """Run background loops until `scope` is cancelled; with `due`, from when it is set (or a little later)."""
     with scope:
+        if due is not None:
+            with anyio.move_on_after(_BACKGROUND_AT_THE_LATEST):
+                await due.wait()
         async with anyio.create_task_group() as tg:
             for fn in fns:
                 tg.start_soon(fn)

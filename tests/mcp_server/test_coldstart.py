@@ -18,8 +18,10 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.server.mcpserver import MCPServer
 from sqlalchemy import text
 
+from mcp_server.serving.stdio import after_the_first_tool_list
 from mcp_server.vault import Vault
 from mcp_server.vault.migrate import HEAD, head_revision
 from tests.mcp_server.test_migrations import downgrade_to
@@ -139,3 +141,55 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+async def test_the_background_work_waits_for_the_first_tool_list(tmp_path: Path) -> None:
+    # the maintenance pass releases what a dead process left on the data dir: its run file is the visible trace
+    await serve_and_list(tmp_path)
+    left = tmp_path / "data" / "run" / "4242-deadbeef0000"
+    left.write_text("{}")  # no process holds its lock: an instance that ended without cleaning up
+    config = tmp_path / "authmcp.toml"
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "mcp_server", "serve", "--port", "0", "--config", str(config)], env=ENV
+    )
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:  # type: ignore[arg-type]
+            assert left.exists()  # the handshake does not start it
+            assert len((await client.list_tools()).tools) > 0
+            with anyio.fail_after(30):  # the first pass runs once the tool list is answered
+                while left.exists():
+                    await anyio.sleep(0.05)
+
+
+def echo_server() -> MCPServer:
+    server = MCPServer("echo")
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        """Return the text."""
+        return text
+
+    return server
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_the_background_is_due_once_the_first_tool_list_is_answered(mode: str) -> None:
+    server = echo_server()
+    builtins = list(server.middleware)  # the SDK's own
+    due = after_the_first_tool_list(server)
+    assert len(server.middleware) == len(builtins) + 1
+    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+        assert not due.is_set()  # the handshake (initialize, or server/discover) does not start it
+        assert [tool.name for tool in (await client.list_tools()).tools] == ["echo"]
+        assert due.is_set()
+        assert server.middleware == builtins  # the watch has left: later requests do not pass through it
+        assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"  # type: ignore[union-attr]
+
+
+async def test_a_call_before_any_tool_list_starts_the_background_at_once() -> None:
+    server = echo_server()
+    due = after_the_first_tool_list(server)
+    async with Client(server, mode="legacy") as client:
+        assert not due.is_set()
+        await client.call_tool("echo", {"text": "hi"})
+        assert due.is_set()
