@@ -22,7 +22,9 @@ __all__ = [
     "configure_logging",
     "fail",
     "load_settings_or_fail",
+    "read_from",
     "run",
+    "shown_database",
     "table",
     "where_from",
 ]
@@ -88,18 +90,31 @@ def load_settings_or_fail(config: Path | None, *, quiet: bool = False) -> Settin
     return settings
 
 
-def where_from(config: Path | None, settings: Settings) -> str | None:
-    """Which database a command used, said prominently when no configuration file was found (a line for stderr,
-    after the result): leaving out `AUTHMCP_CONFIG` must not silently read another, empty database. None when
-    a configuration file was found."""
+def shown_database(settings: Settings) -> str:
+    """The database URL as it may be shown: a PostgreSQL password masked."""
     from sqlalchemy.engine import make_url
 
+    return make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+
+
+def where_from(config: Path | None, settings: Settings) -> str | None:
+    """Which database a command used, said prominently when no configuration file was found (a line for stderr):
+    leaving out `AUTHMCP_CONFIG` must not silently read another, empty database. None when a configuration file
+    was found."""
     if config_file_path(config) is not None:
         return None
-    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
     return (
-        f"authmcp: no configuration file (no --config, no ${CONFIG_ENV}, no ./authmcp.toml): this used the "
-        f"defaults and AUTHMCP_* variables, and the database {database}."
+        f"authmcp: no configuration file (no --config, no ${CONFIG_ENV}, no ./authmcp.toml), so the defaults, "
+        f"the AUTHMCP_* variables and the database {shown_database(settings)}; point at a file with --config "
+        f"FILE or {CONFIG_ENV}=FILE."
+    )
+
+
+def read_from(config: Path | None, settings: Settings) -> str:
+    """Which configuration file and database a command reads, in one line for stderr (`where_from` when no
+    file was found)."""
+    return where_from(config, settings) or (
+        f"authmcp: configuration {config_file_path(config)}, database {shown_database(settings)}."
     )
 
 
