@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import httpx2
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support.ports import free_port
 from tests.support.postgres import postgres_url  # noqa: F401  (fixture)
+from tests.support.started import start_probe_stop
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -40,30 +37,15 @@ def said(stderr: str) -> list[str]:
 def serve_http(transport: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
     """Start `authmcp serve` over HTTP, wait until /healthz answers, stop it with SIGTERM: its stderr."""
     port = free_port()
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mcp_server", "serve", "--transport", transport, "--port", str(port), *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, f"authmcp exited with {process.returncode}"
-                assert time.monotonic() < deadline, "authmcp did not start"
-                try:
-                    if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx2.HTTPError:
-                    time.sleep(0.1)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-        log.seek(0)
-        return log.read().decode()
+    stopped = start_probe_stop(
+        [sys.executable, "-m", "mcp_server", "serve", "--transport", transport, "--port", str(port), *args],
+        f"http://127.0.0.1:{port}/healthz",
+        cwd=cwd,
+        env=env,
+        with_stdout=False,
+    )
+    assert stopped.status == 200 and stopped.code == 0, stopped.output
+    return stopped.output
 
 
 def test_stdio_without_a_configuration_file_says_so_on_stderr_and_keeps_stdout_for_json_rpc(tmp_path: Path) -> None:
