@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -12,7 +14,7 @@ import anyio
 import typer
 
 from mcp_server.config import CONFIG_ENV, Settings, config_file_path, load_settings
-from mcp_server.errors import AuthmcpError
+from mcp_server.errors import AuthmcpError, StorageUnavailable
 
 __all__ = [
     "BODY_LOGGERS",
@@ -124,6 +126,8 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
 
     try:
         return anyio.run(fn)
+    except StorageUnavailable as exc:
+        raise fail(AuthmcpError(f"{exc}: check database_url, and that its server is running and reachable.")) from None
     except AuthmcpError as exc:
         raise fail(exc) from None
     except PermissionError as exc:
@@ -131,6 +135,15 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
             AuthmcpError(f"Permission denied: {exc.filename or exc}. Check the data_dir and file permissions.")
         ) from None
     except OSError as exc:
+        # asyncpg's connect raises a plain OSError (ECONNREFUSED...) where the database server cannot be reached
+        unreachable = (ConnectionError, TimeoutError, socket.gaierror)
+        if isinstance(exc, unreachable) or exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
+            raise fail(
+                AuthmcpError(
+                    f"The database server cannot be reached ({exc.strerror or exc}): check database_url, and that "
+                    f"its server is running."
+                )
+            ) from None
         where = f" ({exc.filename})" if exc.filename else ""
         raise fail(
             AuthmcpError(f"{exc.strerror or exc}{where}. Check the data_dir and paths in the configuration.")
