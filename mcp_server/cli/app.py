@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -49,4 +50,18 @@ app.command()(install)
 
 
 def main() -> None:
-    app()
+    """`authmcp`; a mistake in the command line itself (an unknown command or option, a value of the wrong type)
+    is one line, like every other mistake, instead of Click's usage box."""
+    try:
+        code = app(standalone_mode=False, prog_name="authmcp")
+    except typer.TyperException as exc:  # typer's own Click: UsageError and its kin, whose classes are not public
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `authmcp` (or a group) alone: its help, as before
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(2)
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "authmcp"
+        typer.echo(f"authmcp: {exc.format_message().rstrip('.')}; `{where} --help` lists what it takes.", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -12,7 +14,7 @@ import anyio
 import typer
 
 from mcp_server.config import CONFIG_ENV, Settings, config_file_path, load_settings
-from mcp_server.errors import AuthmcpError
+from mcp_server.errors import AuthmcpError, StorageUnavailable
 
 __all__ = [
     "BODY_LOGGERS",
@@ -22,7 +24,9 @@ __all__ = [
     "configure_logging",
     "fail",
     "load_settings_or_fail",
+    "read_from",
     "run",
+    "shown_database",
     "table",
     "where_from",
 ]
@@ -88,18 +92,31 @@ def load_settings_or_fail(config: Path | None, *, quiet: bool = False) -> Settin
     return settings
 
 
-def where_from(config: Path | None, settings: Settings) -> str | None:
-    """Which database a command used, said prominently when no configuration file was found (a line for stderr,
-    after the result): leaving out `AUTHMCP_CONFIG` must not silently read another, empty database. None when
-    a configuration file was found."""
+def shown_database(settings: Settings) -> str:
+    """The database URL as it may be shown: a PostgreSQL password masked."""
     from sqlalchemy.engine import make_url
 
+    return make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+
+
+def where_from(config: Path | None, settings: Settings) -> str | None:
+    """Which database a command used, said prominently when no configuration file was found (a line for stderr):
+    leaving out `AUTHMCP_CONFIG` must not silently read another, empty database. None when a configuration file
+    was found."""
     if config_file_path(config) is not None:
         return None
-    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
     return (
-        f"authmcp: no configuration file (no --config, no ${CONFIG_ENV}, no ./authmcp.toml): this used the "
-        f"defaults and AUTHMCP_* variables, and the database {database}."
+        f"authmcp: no configuration file (no --config, no ${CONFIG_ENV}, no ./authmcp.toml), so the defaults, "
+        f"the AUTHMCP_* variables and the database {shown_database(settings)}; point at a file with --config "
+        f"FILE or {CONFIG_ENV}=FILE."
+    )
+
+
+def read_from(config: Path | None, settings: Settings) -> str:
+    """Which configuration file and database a command reads, in one line for stderr (`where_from` when no
+    file was found)."""
+    return where_from(config, settings) or (
+        f"authmcp: configuration {config_file_path(config)}, database {shown_database(settings)}."
     )
 
 
@@ -109,6 +126,8 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
 
     try:
         return anyio.run(fn)
+    except StorageUnavailable as exc:
+        raise fail(AuthmcpError(f"{exc}: check database_url, and that its server is running and reachable.")) from None
     except AuthmcpError as exc:
         raise fail(exc) from None
     except PermissionError as exc:
@@ -116,6 +135,15 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
             AuthmcpError(f"Permission denied: {exc.filename or exc}. Check the data_dir and file permissions.")
         ) from None
     except OSError as exc:
+        # asyncpg's connect raises a plain OSError (ECONNREFUSED...) where the database server cannot be reached
+        unreachable = (ConnectionError, TimeoutError, socket.gaierror)
+        if isinstance(exc, unreachable) or exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
+            raise fail(
+                AuthmcpError(
+                    f"The database server cannot be reached ({exc.strerror or exc}): check database_url, and that "
+                    f"its server is running."
+                )
+            ) from None
         where = f" ({exc.filename})" if exc.filename else ""
         raise fail(
             AuthmcpError(f"{exc.strerror or exc}{where}. Check the data_dir and paths in the configuration.")

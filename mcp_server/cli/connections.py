@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, JsonOption, fail, load_settings_or_fail, run, table, where_from
+from mcp_server.cli.common import (
+    ConfigOption,
+    JsonOption,
+    fail,
+    load_settings_or_fail,
+    run,
+    shown_database,
+    table,
+    where_from,
+)
 from mcp_server.errors import AuthmcpError
 
 __all__ = ["app"]
@@ -24,10 +33,8 @@ def connections_list(
     """Show connections: user, provider, status, expiry, last use, scopes. Never a token."""
     import datetime
 
-    from sqlalchemy.engine import make_url
-
     settings = load_settings_or_fail(config, quiet=True)
-    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+    database = shown_database(settings)
 
     async def fetch() -> list[dict[str, Any]]:
         from mcp_server.vault import open_vault

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, ToolkitOption, load_settings_or_fail, run
+from mcp_server.cli.common import ConfigOption, ToolkitOption, load_settings_or_fail, read_from, run
 from mcp_server.config import DEFAULT_HOST, DEFAULT_PORT, config_file_path
 
 __all__ = ["demo", "keep_pages", "serve"]
@@ -44,6 +44,8 @@ def serve(
                 toolkits=toolkit or [],
                 stateless=stateless,
                 config_file=config_file,
+                # stderr, whatever log_level says: stdout is the MCP channel in stdio mode
+                on_start=lambda: typer.echo(read_from(config, settings), err=True),
             )
         )
     except KeyboardInterrupt:

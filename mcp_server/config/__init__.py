@@ -255,7 +255,8 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
             continue
         env = "AUTHMCP_" + "__".join(str(part).upper() for part in error["loc"])
         lines.append(f"  {key} (env {env}): {error['msg']}")
-    return "\n".join(lines)
+    # one mistake, one line; several, a line each under the heading
+    return "\n".join(lines) if len(lines) > 2 else f"{lines[0]} {lines[1].strip()}"
 
 
 def _keys_beside(loc: tuple[int | str, ...]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import anyio
@@ -34,12 +34,16 @@ async def serve(
     toolkits: Sequence[str] = (),
     stateless: bool = False,
     config_file: Path | None = None,
+    on_start: Callable[[], object] = lambda: None,
 ) -> None:
     """Run authmcp until stdin closes (stdio) or the process is interrupted (http: SIGTERM stops it gracefully,
     see listeners.py; a database whose schema is behind is waited for, see probes.py).
 
     With stdio, the authorization pages on host:port are shared by every process on the same data dir, and
     outlive a client that goes while flows wait for a browser (see stdio.py and shared_pages.py).
+
+    `on_start` is called once the configuration has proved workable, just before serving (a mistake found
+    earlier is then the only thing said).
 
     Raises:
         ConfigError: The configuration cannot work; nothing was started.
@@ -64,6 +68,7 @@ async def serve(
             )
             log_unconfigured(runtime.catalog, runtime.service.providers)
             if pages is not None:
+                on_start()
                 await serve_stdio(
                     runtime, on_a_socket(create_web_app(runtime), runtime), pages, config_file=config_file
                 )
@@ -79,6 +84,7 @@ async def serve(
                         "no [mcp_auth] configured: serving on loopback only, every caller acts as the local user %r",
                         settings.user_id,
                     )
+                on_start()
                 logger.info("MCP over Streamable HTTP at %s/mcp and SSE at %s/sse", public_url, public_url)
                 if stateless and not settings.request_state_keys:
                     logger.warning(

@@ -135,7 +135,8 @@ def _has_home(runtime: Runtime) -> bool:
 
 
 def _exception_handlers(runtime: Runtime) -> dict[Any, Any]:
-    return {404: not_found_handler(home=_has_home(runtime) or runtime.front_door is not None)}
+    handler = not_found_handler(home=_has_home(runtime) or runtime.front_door is not None)
+    return {404: handler, 405: handler}
 
 
 def _web_routes(runtime: Runtime, *, mcp_url: str | None) -> list[BaseRoute]:

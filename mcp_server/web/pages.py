@@ -263,17 +263,36 @@ def other_browser_page(flow: Flow) -> HTMLResponse:
 
 
 def not_found_handler(*, home: bool) -> Callable[[Request, Exception], Awaitable[Response]]:
-    """A path that is not ours: a page for a browser (linking home, when this server has one), JSON for a
-    program (the `/v1` API answers its own paths). `home`: whether `/` is a page here (single-user mode)."""
+    """A path that is not ours (404), or a method a path of ours does not take (405): a page for a browser
+    (linking home, when this server has one), JSON for a program (the `/v1` API answers its own paths).
+    `home`: whether `/` is a page here (single-user mode)."""
+    next_step = "Check the address, or go to the home page." if home else "Go back to your app and follow its link."
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        if "text/html" not in request.headers.get("accept", ""):
+        wanted_html = "text/html" in request.headers.get("accept", "")
+        if getattr(exc, "status_code", 404) == 405:
+            if wanted_html:
+                response: Response = page(
+                    "Not allowed here",
+                    "This address of authmcp does not take that kind of request.",
+                    next_step,
+                    status_code=405,
+                    extra='<p><a href="/">Home</a></p>' if home else "",
+                )
+            else:
+                message = "This authmcp address does not take that method."
+                response = JSONResponse(
+                    {"name": "method_not_allowed", "message": message}, status_code=405, headers=BROWSER_HEADERS
+                )
+            response.headers.update(getattr(exc, "headers", None) or {})  # its Allow
+            return response
+        if not wanted_html:
             message = "This authmcp server has nothing at this path."  # never the path itself: nothing reflected
             return JSONResponse({"name": "not_found", "message": message}, status_code=404, headers=BROWSER_HEADERS)
         return page(
             "Page not found",
             "authmcp has no page at this address.",
-            "Check the address, or go to the home page." if home else "Go back to your app and follow its link.",
+            next_step,
             status_code=404,
             extra='<p><a href="/">Home</a></p>' if home else "",
         )

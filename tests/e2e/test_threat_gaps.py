@@ -319,8 +319,9 @@ def assert_refused_or_a_page(response: httpx2.Response, sent: list[str], stack: 
     elif response.headers.get("content-type", "").startswith("text/html"):
         assert re.search(r"<title>([^<]+ · authmcp|authmcp[^<]*)</title>", response.text), response.text[:300]
         assert response.headers["cache-control"] == "no-store"
-    elif response.status_code == 404 and response.headers.get("content-type") == "application/json":
-        assert response.json()["name"] == "not_found"  # a path that is not ours, asked by a program
+    elif response.status_code in (404, 405) and response.headers.get("content-type") == "application/json":
+        # a path that is not ours, or a method it does not take, asked by a program
+        assert response.json()["name"] == {404: "not_found", 405: "method_not_allowed"}[response.status_code]
     else:  # the router's or the host check's own refusal
         assert response.status_code in (400, 403, 404, 405, 413, 421), response.status_code
         assert response.headers.get("content-type", "").startswith("text/plain") and len(response.text) < 200

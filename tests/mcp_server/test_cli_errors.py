@@ -34,6 +34,15 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
     assert "Traceback" not in result.stderr and all(word in lines[0] for word in words), lines[0]
 
 
+CONFIGS = {
+    "bad.toml": "port = [\n",
+    "typo.toml": "flow_ttl_secnds = 60\n",
+    "types.toml": 'flow_ttl_seconds = "soon"\n',
+    # nothing listens on port 1: the database cannot be reached, and its password is never shown
+    "pg.toml": 'database_url = "postgresql://u:pw-never-shown@127.0.0.1:1/x"\n',
+}
+
+
 @pytest.mark.parametrize(
     ("args", "env", "words"),
     [
@@ -63,6 +72,41 @@ def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> No
             ("tools", "--toolkit", "{tmp}/nope.py"), {"AUTHMCP_TOOLKITS": "[]"}, ("nope.py",), id="missing-toolkit"
         ),
         pytest.param(("install", "zed"), {}, ("zed", "claude-desktop"), id="unknown-client"),
+        # the command line itself: Click's usage box would be several lines
+        pytest.param(("frobnicate",), {}, ("No such command 'frobnicate'", "authmcp --help"), id="unknown-command"),
+        pytest.param(("keys", "frob"), {}, ("'frob'", "authmcp keys --help"), id="unknown-subcommand"),
+        pytest.param(("serve", "--bogus"), {}, ("--bogus", "authmcp serve --help"), id="unknown-option"),
+        pytest.param(("serve", "--port", "abc"), {}, ("--port", "integer"), id="port-not-a-number"),
+        pytest.param(("connections", "revoke"), {}, ("Missing argument",), id="missing-argument"),
+        pytest.param(("audit", "--limit", "0"), {}, ("--limit", "1"), id="limit-below-1"),
+        pytest.param(("audit", "--since", "yesterday"), {}, ("yesterday", "7d"), id="since-not-understood"),
+        pytest.param(("serve", "--transport", "carrier"), {}, ("carrier", "stdio, http or sse"), id="bad-transport"),
+        pytest.param(("install", "cursor", "--port", "70000"), {}, ("70000",), id="install-port-out-of-range"),
+        # the configuration
+        pytest.param(("tools", "--config", "{tmp}/bad.toml"), {}, ("not valid TOML",), id="bad-toml"),
+        pytest.param(
+            ("tools", "--config", "{tmp}/typo.toml"), {}, ("did you mean flow_ttl_seconds?",), id="one-mistyped-key"
+        ),
+        pytest.param(("serve", "--config", "{tmp}/types.toml"), {}, ("flow_ttl_seconds", "integer"), id="wrong-type"),
+        pytest.param(("tools",), {"AUTHMCP_API__KEYS": "3"}, ("AUTHMCP_API__KEYS",), id="wrong-type-in-env"),
+        pytest.param(
+            ("connections", "list"), {"AUTHMCP_ENCRYPTION_KEYS": "garbage"}, ("keys generate",), id="garbled-key"
+        ),
+        pytest.param(
+            ("connections", "list"), {"AUTHMCP_DATABASE_URL": "mysql://x/y"}, ("postgresql://",), id="unknown-database"
+        ),
+        pytest.param(
+            ("connections", "list", "--config", "{tmp}/pg.toml"), {}, ("database_url",), id="database-unreachable"
+        ),
+        pytest.param(("db", "upgrade", "--config", "{tmp}/pg.toml"), {}, ("database_url",), id="upgrade-unreachable"),
+        pytest.param(
+            ("tools", "--toolkit", "{tmp}/typo.toml"),
+            {"AUTHMCP_TOOLKITS": "[]"},
+            ("typo.toml",),
+            id="toolkit-not-python",
+        ),
+        pytest.param(("tools", "--toolkit", "no.such.module"), {}, ("no.such.module",), id="unknown-toolkit"),
+        pytest.param(("install", "cursor", "--file", "/proc/x/y.json"), {}, ("/proc/x",), id="install-cannot-write"),
     ],
 )
 def test_a_mistake_is_one_line_and_exit_2(
@@ -70,6 +114,8 @@ def test_a_mistake_is_one_line_and_exit_2(
 ) -> None:
     a_file = tmp_path / "a-file"
     a_file.write_text("")
+    for name, text in CONFIGS.items():
+        (tmp_path / name).write_text(text)
 
     def fill(value: str) -> str:
         return value.replace("{file}", str(a_file)).replace("{tmp}", str(tmp_path))
@@ -78,6 +124,7 @@ def test_a_mistake_is_one_line_and_exit_2(
         *(fill(a) for a in args), cwd=tmp_path, env={"AUTHMCP_TOOLKITS": "[]", **{k: fill(v) for k, v in env.items()}}
     )
     assert_one_line(result, *words)
+    assert "pw-never-shown" not in result.stdout + result.stderr
 
 
 PR_CAPBSET_DROP = 24  # <linux/prctl.h>
