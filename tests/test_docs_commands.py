@@ -30,12 +30,7 @@ from tests.conftest import REPO
 from tests.support.ports import free_port
 from tests.support.started import start_probe_stop
 
-# pages whose blocks are measured or need a public server: benchmarks.md and connect-clients.md say so in prose
-PAGES = [
-    page
-    for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-    if page.name not in {"benchmarks.md", "connect-clients.md"}
-]
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(?:<!-- ([^\n]*?) -->\n)?```(?:sh|bash|console|shell)\n(.*?)```", re.S)
 SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
 KINDS = ("runnable", "runnable: a server", "rotation: ", "not runnable: ")
