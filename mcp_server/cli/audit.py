@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from mcp_server.cli.common import ConfigOption, load_settings_or_fail, run, table, where_from
+from mcp_server.cli.common import (
+    ConfigOption,
+    load_settings_or_fail,
+    missing_database,
+    run,
+    shown_database,
+    table,
+    where_from,
+)
 
 __all__ = ["audit"]
 
@@ -51,8 +59,13 @@ def audit(
         finally:
             await engine.dispose()
 
-    rows = run(fetch)
+    missing = missing_database(settings)
+    rows = [] if missing is not None else run(fetch)
     notice = where_from(config, settings)
+    if missing is not None:
+        notice = (notice or f"authmcp: database {shown_database(settings)}.") + (
+            " It does not exist yet, so nothing is recorded (`authmcp serve` creates it)."
+        )
     if notice is not None:
         typer.echo(notice, err=True)
     if json_output:

@@ -24,6 +24,7 @@ __all__ = [
     "configure_logging",
     "fail",
     "load_settings_or_fail",
+    "missing_database",
     "read_from",
     "run",
     "shown_database",
@@ -97,6 +98,19 @@ def shown_database(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+
+
+def missing_database(settings: Settings) -> Path | None:
+    """The embedded SQLite file when it does not exist yet, else None; one line and exit 2 when its folder cannot
+    be made. A command that only reads or removes must not create the database, nor a new encryption key beside
+    it: there is nothing in a database that is not there."""
+    from mcp_server.vault.engine import sqlite_file
+
+    try:
+        path = sqlite_file(settings.resolved_database_url())
+    except AuthmcpError as exc:
+        raise fail(exc) from None
+    return path if path is not None and not path.exists() else None
 
 
 def where_from(config: Path | None, settings: Settings) -> str | None:

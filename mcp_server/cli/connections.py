@@ -12,6 +12,7 @@ from mcp_server.cli.common import (
     JsonOption,
     fail,
     load_settings_or_fail,
+    missing_database,
     run,
     shown_database,
     table,
@@ -51,13 +52,17 @@ def connections_list(
     def when(ts: float | None) -> str:
         return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(timespec="seconds") if ts else "-"
 
-    connections = run(fetch)
+    missing = missing_database(settings)
+    connections = [] if missing is not None else run(fetch)
     if as_json:
         keys = ("user_id", "provider_id", "status", "expires_at", "created_at", "last_used_at")
         items = [{**{k: c[k] for k in keys}, "scopes": (c["scopes"] or "").split()} for c in connections]
         typer.echo(json.dumps({"database": database, "connections": items}, indent=2))
         return
-    typer.echo(where_from(config, settings) or f"Database: {database}", err=True)
+    notice = where_from(config, settings) or f"Database: {database}"
+    if missing is not None:
+        notice += " It does not exist yet, so nobody is connected (`authmcp serve` creates it)."
+    typer.echo(notice, err=True)
     rows = [("USER", "PROVIDER", "STATUS", "EXPIRES", "LAST USED", "SCOPES")]
     for c in connections:
         rows.append(
@@ -92,6 +97,14 @@ def connections_revoke(
             removed = await service.connections.disconnect(user_id, provider, by="admin")
             return removed, await service.vault.count_revocations()
 
+    missing = missing_database(settings)
+    if missing is not None:
+        raise fail(
+            AuthmcpError(
+                f"User {user_id!r} has no connection to {provider!r}: there is no database at {missing} yet. "
+                f"`authmcp connections list` shows who is connected to what; --config FILE reads the server's."
+            )
+        )
     removed, queued = run(revoke)
     if not removed:  # a mistake in the command, like every other: one line, exit 2
         raise fail(

@@ -31,6 +31,27 @@ def async_database_url(url: str) -> str:
     raise ConfigError(f"database_url must start with sqlite:/// or postgresql://, not {parsed.drivername}://")
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite `database_url`, its folder made (0700) if missing; None for PostgreSQL or `:memory:`.
+
+    Raises:
+        ConfigError: The URL is not SQLite or PostgreSQL, or the file's folder cannot be made.
+    """
+    url = async_database_url(database_url)
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if not path or path == ":memory:":
+        return None
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot use {folder} for the database ({exc.strerror}); set data_dir (or database_url) to "
+            f"a folder you can write."
+        ) from None
+    return Path(path)
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     """The engine for `database_url`; for SQLite, its folder is made (0700) if missing.
 
@@ -39,16 +60,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     """
     url = async_database_url(database_url)
     if url.startswith("sqlite"):
-        path = make_url(url).database
-        if path and path != ":memory:":
-            folder = Path(path).parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            except OSError as exc:
-                raise ConfigError(
-                    f"Cannot use {folder} for the database ({exc.strerror}); set data_dir (or database_url) to "
-                    f"a folder you can write."
-                ) from None
+        sqlite_file(database_url)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

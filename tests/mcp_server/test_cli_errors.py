@@ -160,11 +160,29 @@ def test_a_data_dir_without_permission_is_one_line(tmp_path: Path) -> None:
 
 
 def test_revoking_a_connection_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data")}
-    assert run("connections", "list", cwd=tmp_path, env=env).returncode == 0  # the database exists, empty
+    key = run("keys", "generate", cwd=tmp_path).stdout.strip()
+    env = {"AUTHMCP_DATA_DIR": str(tmp_path / "data"), "AUTHMCP_ENCRYPTION_KEYS": key}
+    assert run("db", "upgrade", cwd=tmp_path, env=env).returncode == 0  # the database exists, empty
     result = run("connections", "revoke", "demo", "--user", "alice", cwd=tmp_path, env=env)
     assert_one_line(result, "'alice' has no connection to 'demo'", "authmcp connections list")
     assert result.stdout == ""
+
+
+def test_reading_a_database_that_is_not_there_yet_creates_neither_it_nor_a_key(tmp_path: Path) -> None:
+    """A fresh machine (or a command pointed at the wrong place): listing, the audit trail and revoking say the
+    database does not exist yet, in one line, and leave nothing behind: no empty database, no new key."""
+    data = tmp_path / "data"
+    env = {"AUTHMCP_DATA_DIR": str(data)}
+    revoked = run("connections", "revoke", "demo", "--user", "alice", cwd=tmp_path, env=env)
+    assert_one_line(revoked, "'alice' has no connection to 'demo'", str(data / "authmcp.db"), "yet")
+    for command in (("connections", "list"), ("audit",)):
+        listed = run(*command, cwd=tmp_path, env=env)
+        assert listed.returncode == 0, listed.stderr
+        (notice,) = [line for line in listed.stderr.splitlines() if line.startswith("authmcp:")]
+        assert str(data / "authmcp.db") in notice and "does not exist yet" in notice, notice
+        assert "WARNING" not in listed.stderr and "Traceback" not in listed.stderr
+    assert json.loads(run("connections", "list", "--json", cwd=tmp_path, env=env).stdout)["connections"] == []
+    assert list(data.iterdir()) == []  # the folder may be made; nothing is put in it
 
 
 def test_version(tmp_path: Path) -> None:
